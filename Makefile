@@ -1,0 +1,63 @@
+# Latchkey: `make run` serves the portal on http://localhost:3000; `make test` runs every test.
+# Plain cargo + wasm-bindgen-cli (no cargo-leptos needed; see shared/TOOLCHAIN.md §8).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export LEPTOS_OUTPUT_NAME := portal
+
+SITE := target/site
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+REDIS_URL ?= redis://127.0.0.1:6379
+
+.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e clean
+
+## Serve the portal with an SQLite file (latchkey.db in this directory).
+run: setup site server
+	LATCHKEY_SITE_ROOT=$(SITE) target/debug/server
+
+## Every test: format, lints, unit, integration (SQLite, then PostgreSQL + Redis), end to end.
+test: setup fmt lint unit integration e2e
+
+setup:
+	@scripts/setup.sh
+
+## The WASM bundle, JS glue, CSS and AAGUID names under target/site (debug build).
+site:
+	cargo build -p frontend --lib --target wasm32-unknown-unknown
+	@scripts/bundle.sh target/wasm32-unknown-unknown/debug/frontend.wasm
+
+## The same, optimised for size (wasm-release profile + wasm-opt from npm binaryen 132).
+site-release:
+	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+	@scripts/bundle.sh target/wasm32-unknown-unknown/wasm-release/frontend.wasm --optimize
+
+server:
+	cargo build -p server
+
+fmt:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace --exclude frontend --lib --bins
+
+integration: integration-sqlite integration-postgres
+
+integration-sqlite:
+	LATCHKEY_TEST_BACKEND=sqlite cargo test -p server --test '*'
+
+integration-postgres:
+	@scripts/services.sh
+	LATCHKEY_TEST_BACKEND=postgres LATCHKEY_TEST_PG_URL=$(PG_URL) LATCHKEY_TEST_REDIS_URL=$(REDIS_URL) \
+		cargo test -p server --test '*'
+
+e2e: site server
+	cd end2end && npx playwright test
+
+clean:
+	cargo clean
+	rm -f latchkey.db latchkey.db-shm latchkey.db-wal

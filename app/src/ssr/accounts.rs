@@ -1,0 +1,193 @@
+//! Email + password accounts: sign-up, password sign-in with per-account throttling, and profile.
+//!
+//! Passwords are hashed with Argon2id at the OWASP-recommended cost (19 MiB, 2 passes), on the
+//! blocking pool so that hashing never stalls the async workers. An unknown email is checked against
+//! a dummy hash so both failures take the same time.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::api::{TokenPair, UserInfo};
+use crate::ssr::clock::rfc3339;
+use crate::ssr::db::users::{self, UserRow};
+use crate::ssr::error::{Error, is_unique_violation};
+use crate::ssr::hooks::{SignInMethod, run_hook};
+use crate::ssr::state::AppState;
+use crate::ssr::tokens;
+use crate::ssr::types::{DisplayName, Email, Password, UserId};
+
+/// Failed sign-ins allowed before the account is locked for a while.
+const FREE_ATTEMPTS: i64 = 5;
+/// First lock; it doubles with every further failure, up to [`MAX_LOCK`].
+const FIRST_LOCK: Duration = Duration::from_secs(30);
+const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+
+fn argon2() -> Argon2<'static> {
+    // OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1.
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password (on the blocking pool).
+pub async fn hash_password(password: Password) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2().hash_password(password.expose(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(Error::internal)
+}
+
+/// Checks a password against a PHC hash (on the blocking pool); `None` runs against a dummy hash.
+async fn verify_password(password: Password, hash: Option<String>) -> Result<bool, Error> {
+    tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
+        Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
+    })
+    .await
+    .map_err(Error::internal)?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        argon2().hash_password(b"timing-equaliser", &salt).map(|h| h.to_string()).unwrap_or_default()
+    })
+}
+
+/// The public view of a user row.
+pub fn user_info(user: &UserRow) -> UserInfo {
+    UserInfo {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        created_at: rfc3339(user.created_at),
+    }
+}
+
+/// Creates an account. With `password: None` the account is passkey-only (the portal's sign-up
+/// registers a passkey right after).
+pub async fn sign_up(
+    state: &AppState,
+    email: &str,
+    password: Option<&str>,
+    name: Option<&str>,
+    now: i64,
+) -> Result<UserRow, Error> {
+    let email = Email::parse(email)?;
+    let password = password.map(Password::parse).transpose()?;
+    let name = name.filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
+    let password_hash = match password {
+        Some(password) => Some(hash_password(password).await?),
+        None => None,
+    };
+    let user = UserRow {
+        id: UserId::generate().0,
+        email: email.as_str().to_owned(),
+        name: name.map(DisplayName::into_string),
+        password_hash,
+        webauthn_handle: uuid::Uuid::new_v4().to_string(),
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+    };
+    users::insert_user(&state.db, &user)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { Error::from_db(e) })?;
+    run_hook("on_signed_up", state.hooks.on_signed_up(&user_info(&user))).await;
+    Ok(user)
+}
+
+/// `POST /auth/register`: sign-up with a password, then a first token pair.
+pub async fn register(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    name: Option<&str>,
+    now: i64,
+) -> Result<TokenPair, Error> {
+    let user = sign_up(state, email, Some(password), name, now).await?;
+    tokens::start_session(&state.db, &state.tokens, &user.id, now).await
+}
+
+/// Checks email and password, with throttling; the same error for an unknown email and a wrong password.
+pub async fn verify_login(state: &AppState, email: &str, password: &str, now: i64) -> Result<UserRow, Error> {
+    // Malformed input gets the same answer as a wrong password: nothing to learn from the difference.
+    let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
+        return Err(Error::InvalidCredentials);
+    };
+    let user = users::find_user_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?;
+    if let Some(locked_until) = user.as_ref().and_then(|u| u.locked_until).filter(|&until| until > now) {
+        return Err(Error::TooManyAttempts {
+            retry_after: Duration::from_secs(u64::try_from(locked_until - now).unwrap_or(1)),
+        });
+    }
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = verify_password(password, hash.clone()).await? && hash.is_some();
+    match user {
+        Some(user) if matches => {
+            users::reset_failed_logins(&state.db, &user.id).await.map_err(Error::from_db)?;
+            run_hook("on_signed_in", state.hooks.on_signed_in(&user_info(&user), SignInMethod::Password)).await;
+            Ok(user)
+        }
+        Some(user) => {
+            let failures = users::record_failed_login(&state.db, &user.id).await.map_err(Error::from_db)?;
+            if failures >= FREE_ATTEMPTS {
+                let lock = lock_duration(failures);
+                users::lock_user_until(&state.db, &user.id, now + i64::try_from(lock.as_secs()).unwrap_or(i64::MAX))
+                    .await
+                    .map_err(Error::from_db)?;
+                tracing::warn!(user_id = %user.id, failures, "password sign-in locked");
+            }
+            Err(Error::InvalidCredentials)
+        }
+        None => Err(Error::InvalidCredentials),
+    }
+}
+
+/// `POST /auth/login`.
+pub async fn login(state: &AppState, email: &str, password: &str, now: i64) -> Result<TokenPair, Error> {
+    let user = verify_login(state, email, password, now).await?;
+    tokens::start_session(&state.db, &state.tokens, &user.id, now).await
+}
+
+/// `GET /auth/me`.
+pub async fn me(state: &AppState, user_id: &str) -> Result<UserInfo, Error> {
+    let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
+    Ok(user_info(&user))
+}
+
+/// 30 s after the fifth failure, doubling each time, at most 15 minutes.
+fn lock_duration(failures: i64) -> Duration {
+    let doublings = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(u32::MAX).min(16);
+    FIRST_LOCK.saturating_mul(1 << doublings).min(MAX_LOCK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_doubles_from_thirty_seconds_up_to_fifteen_minutes() {
+        assert_eq!(lock_duration(5), Duration::from_secs(30));
+        assert_eq!(lock_duration(6), Duration::from_secs(60));
+        assert_eq!(lock_duration(9), Duration::from_secs(480));
+        assert_eq!(lock_duration(10), MAX_LOCK);
+        assert_eq!(lock_duration(1_000), MAX_LOCK);
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_only_its_password() {
+        let hash = hash_password(Password::parse("correct horse").unwrap()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password(Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password(Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
+    }
+}

@@ -1,0 +1,424 @@
+//! The WebAuthn ceremonies: [`start_registration`], [`finish_registration`], [`start_authentication`]
+//! and [`finish_authentication`]. Section numbers are from WebAuthn Level 3 (W3C).
+//!
+//! # Registration (§7.1)
+//! 1. *begin* (signed-in user): webauthn-rs makes `PublicKeyCredentialCreationOptions` (§5.4) with a
+//!    fresh 32-byte challenge, `userVerification: "required"` and the user's existing credentials in
+//!    `excludeCredentials`. This file asks for `residentKey: "preferred"` (discoverable passkeys where
+//!    the authenticator can) and adds EdDSA to the algorithms. The state is stored in the challenge
+//!    store under `reg:<user id>:<challenge>`, which binds it to the user who began it (rule 2).
+//! 2. The browser calls `navigator.credentials.create()` and sends back `toJSON()` of the result.
+//! 3. *complete*: this file reads the challenge out of `clientDataJSON` and **takes** the state (atomic,
+//!    single use, TTL: rule 1); a state begun by another user is simply not found under this user's key.
+//!    webauthn-rs then checks (§7.1 steps 5–26): `type` is `webauthn.create`, the challenge matches,
+//!    the origin is one of the configured origins exactly, `crossOrigin` is not true, rpIdHash is
+//!    SHA-256(rp id), UP and UV are set, the algorithm was offered, and parses the public key. This
+//!    file then stores the credential; the UNIQUE credential ID makes a second registration of the
+//!    same credential (by anyone) a 409 that leaves the existing row untouched (§7.1 step 22, rule 4).
+//!
+//! # Authentication (§7.2)
+//! 1. *begin*: with an email, `allowCredentials` lists that user's passkeys (a *targeted* ceremony);
+//!    without one (or when the email has no passkeys), it is empty and the authenticator offers its
+//!    discoverable credentials (a *discoverable* ceremony, also used for autofill). The state is stored
+//!    under `auth:<challenge>`, so the REST flow needs no cookie.
+//! 2. The browser calls `navigator.credentials.get()`.
+//! 3. *complete*: the state is taken (rule 1); the credential is looked up by its ID (unknown → 401).
+//!    This file enforces §7.2 step 6: in a targeted ceremony the credential must belong to the user
+//!    begin named; a `userHandle`, when present, must be the owner's handle; a discoverable response
+//!    must carry one (rule 5); `crossOrigin: true` is refused (webauthn-rs 0.5 checks it only when
+//!    registering). webauthn-rs checks the credential is allowed, `type`, challenge, origin, rpIdHash, UP and UV, the signature over `authenticatorData || SHA-256(clientDataJSON)`,
+//!    and that a non-zero signature counter increased (§7.2 steps 11–21). This file persists the new
+//!    counter, backup state and last use in one conditional UPDATE, so two racing assertions cannot
+//!    both pass the counter check (§7.2 step 22, rule 6).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use webauthn_rs::prelude::{
+    CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Uuid, WebauthnError,
+};
+use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
+
+use crate::api::PasskeyItem;
+use crate::ssr::accounts::user_info;
+use crate::ssr::db::flag;
+use crate::ssr::db::passkeys::{self, PasskeyRow};
+use crate::ssr::db::users::{self, UserRow};
+use crate::ssr::error::{Error, is_unique_violation};
+use crate::ssr::hooks::{SignInMethod, run_hook};
+use crate::ssr::passkeys::passkey_item;
+use crate::ssr::state::AppState;
+use crate::ssr::types::{DisplayName, Email};
+
+/// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
+const COSE_EDDSA: i64 = -8;
+
+/// What *begin* of a registration leaves for *complete*.
+#[derive(Serialize, Deserialize)]
+struct RegistrationCeremony {
+    user_id: String,
+    state: PasskeyRegistration,
+}
+
+/// What *begin* of a sign-in leaves for *complete*.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum AuthenticationCeremony {
+    Targeted { user_id: String, state: PasskeyAuthentication },
+    Discoverable { state: DiscoverableAuthentication },
+}
+
+/// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped).
+pub async fn start_registration(state: &AppState, user_id: &str) -> Result<serde_json::Value, Error> {
+    let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
+    let existing = passkeys::list_passkeys(&state.db, user_id).await.map_err(Error::from_db)?;
+    let exclude: Vec<CredentialID> =
+        existing.iter().filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok()).map(CredentialID::from).collect();
+    let handle = Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
+    let display_name = user.name.as_deref().unwrap_or(&user.email);
+
+    let (mut options, registration) = state
+        .webauthn
+        .start_passkey_registration(handle, &user.email, display_name, Some(exclude))
+        .map_err(Error::internal)?;
+
+    let creation = &mut options.public_key;
+    if let Some(selection) = creation.authenticator_selection.as_mut() {
+        selection.resident_key = Some(ResidentKeyRequirement::Preferred);
+        selection.require_resident_key = false;
+    }
+    creation.pub_key_cred_params.push(PubKeyCredParams { type_: "public-key".into(), alg: COSE_EDDSA });
+    let registration = allow_eddsa(registration)?;
+
+    let challenge = URL_SAFE_NO_PAD.encode(creation.challenge.as_ref());
+    let ceremony = RegistrationCeremony { user_id: user.id.clone(), state: registration };
+    store_ceremony(state, &registration_key(&user.id, &challenge), &ceremony).await?;
+    serde_json::to_value(&options.public_key).map_err(Error::internal)
+}
+
+/// Registration step 3: verifies the authenticator's response and stores the passkey.
+pub async fn finish_registration(
+    state: &AppState,
+    user_id: &str,
+    credential: &RegisterPublicKeyCredential,
+    name: Option<&str>,
+    now: i64,
+) -> Result<PasskeyItem, Error> {
+    let name = name.map(DisplayName::parse).transpose()?;
+    let challenge = challenge_of(credential.response.client_data_json.as_ref()).map_err(|e| match e {
+        Error::AuthenticationFailed(reason) => Error::RegistrationFailed(reason),
+        other => other,
+    })?;
+    let ceremony: RegistrationCeremony = take_ceremony(state, &registration_key(user_id, &challenge)).await?;
+    if ceremony.user_id != user_id {
+        return Err(Error::CeremonyExpired);
+    }
+
+    let passkey =
+        state.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
+
+    let facts = AuthenticatorData::from_attestation_object(credential.response.attestation_object.as_ref())
+        .ok_or(Error::RegistrationFailed("the attestation object is malformed"))?;
+    let aaguid = facts.aaguid.to_string();
+    let name = match name {
+        Some(name) => name.into_string(),
+        None => state.authenticators.lookup(&aaguid).name,
+    };
+    let transports: Vec<serde_json::Value> =
+        credential.response.transports.iter().flatten().filter_map(|t| serde_json::to_value(t).ok()).collect();
+    let row = PasskeyRow {
+        credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref()),
+        user_id: user_id.to_owned(),
+        name,
+        aaguid,
+        passkey: serde_json::to_string(&passkey).map_err(Error::internal)?,
+        sign_count: i64::from(facts.sign_count),
+        backup_eligible: flag(facts.backup_eligible),
+        backed_up: flag(facts.backed_up),
+        transports: serde_json::Value::Array(transports).to_string(),
+        created_at: now,
+        last_used_at: None,
+    };
+    passkeys::insert_passkey(&state.db, &row)
+        .await
+        .map_err(|e| if is_unique_violation(&e) { Error::CredentialExists } else { Error::from_db(e) })?;
+
+    let item = passkey_item(&row, &state.authenticators);
+    if let Some(owner) = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)? {
+        run_hook("on_passkey_registered", state.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
+    }
+    Ok(item)
+}
+
+/// Authentication step 1: request options, targeted at `email`'s passkeys when it has any.
+pub async fn start_authentication(state: &AppState, email: Option<&str>) -> Result<serde_json::Value, Error> {
+    let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
+    let user = match &email {
+        Some(email) => users::find_user_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?,
+        None => None,
+    };
+    let known: Vec<Passkey> = match &user {
+        Some(user) => passkeys::list_passkeys(&state.db, &user.id)
+            .await
+            .map_err(Error::from_db)?
+            .iter()
+            .map(stored_passkey)
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
+    };
+
+    let (options, ceremony) = match user {
+        Some(user) if !known.is_empty() => {
+            let (options, auth) = state.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
+            (options, AuthenticationCeremony::Targeted { user_id: user.id, state: auth })
+        }
+        _ => {
+            let (options, auth) = state.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
+            (options, AuthenticationCeremony::Discoverable { state: auth })
+        }
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
+    store_ceremony(state, &authentication_key(&challenge), &ceremony).await?;
+    serde_json::to_value(&options.public_key).map_err(Error::internal)
+}
+
+/// Authentication step 3: verifies the assertion and returns the credential's owner, now signed in.
+pub async fn finish_authentication(
+    state: &AppState,
+    credential: &PublicKeyCredential,
+    now: i64,
+) -> Result<UserRow, Error> {
+    let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
+    let ceremony: AuthenticationCeremony = take_ceremony(state, &authentication_key(&challenge)).await?;
+
+    let credential_id = URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref());
+    let row = passkeys::find_passkey(&state.db, &credential_id)
+        .await
+        .map_err(Error::from_db)?
+        .ok_or(Error::UnknownCredential)?;
+    let owner = users::find_user_by_id(&state.db, &row.user_id)
+        .await
+        .map_err(Error::from_db)?
+        .ok_or(Error::UnknownCredential)?;
+    let owner_handle = Uuid::parse_str(&owner.webauthn_handle).map_err(Error::internal)?;
+    let user_handle = credential.response.user_handle.as_ref().map(|h| h.as_ref());
+    if user_handle.is_some_and(|h| h != owner_handle.as_bytes()) {
+        return Err(Error::AuthenticationFailed("the passkey answered for a different account"));
+    }
+
+    let mut passkey = stored_passkey(&row)?;
+    let result = match ceremony {
+        AuthenticationCeremony::Targeted { user_id, state: auth } => {
+            if user_id != row.user_id {
+                return Err(Error::AuthenticationFailed(
+                    "this passkey does not belong to the account that was asked for",
+                ));
+            }
+            state.webauthn.finish_passkey_authentication(credential, &auth)
+        }
+        AuthenticationCeremony::Discoverable { state: auth } => {
+            if user_handle.is_none() {
+                return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
+            }
+            state.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
+        }
+    }
+    .map_err(authentication_error)?;
+
+    passkey.update_credential(&result);
+    let updated = PasskeyRow {
+        passkey: serde_json::to_string(&passkey).map_err(Error::internal)?,
+        sign_count: i64::from(result.counter()),
+        backed_up: flag(result.backup_state()),
+        ..row
+    };
+    if !passkeys::record_passkey_use(&state.db, &updated, now).await.map_err(Error::from_db)? {
+        return Err(Error::PossibleClonedAuthenticator);
+    }
+    run_hook("on_signed_in", state.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
+    Ok(owner)
+}
+
+fn registration_key(user_id: &str, challenge: &str) -> String {
+    format!("reg:{user_id}:{challenge}")
+}
+
+fn authentication_key(challenge: &str) -> String {
+    format!("auth:{challenge}")
+}
+
+async fn store_ceremony(state: &AppState, key: &str, ceremony: &impl Serialize) -> Result<(), Error> {
+    let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
+    state.challenges.put(key, json, state.config.challenge_ttl).await.map_err(|e| {
+        tracing::warn!(error = %e, "challenge store unavailable");
+        Error::Unavailable
+    })
+}
+
+async fn take_ceremony<T: for<'de> Deserialize<'de>>(state: &AppState, key: &str) -> Result<T, Error> {
+    let json = state.challenges.take(key).await.map_err(|e| {
+        tracing::warn!(error = %e, "challenge store unavailable");
+        Error::Unavailable
+    })?;
+    serde_json::from_str(&json.ok_or(Error::CeremonyExpired)?).map_err(Error::internal)
+}
+
+/// The challenge a response answers, read from `clientDataJSON` to find its ceremony (webauthn-rs
+/// compares it with the stored state's challenge again during verification). `crossOrigin: true` is
+/// refused here (§7.1 step 10 / §7.2 step 14 leave it to the RP; webauthn-rs 0.5 checks it only
+/// during registration).
+fn challenge_of(client_data_json: &[u8]) -> Result<String, Error> {
+    #[derive(Deserialize)]
+    struct ClientData {
+        challenge: String,
+        #[serde(rename = "crossOrigin", default)]
+        cross_origin: Option<bool>,
+    }
+    let data: ClientData = serde_json::from_slice(client_data_json)
+        .map_err(|_| Error::InvalidRequest("clientDataJSON is not the JSON a browser produces.".into()))?;
+    if data.cross_origin == Some(true) {
+        return Err(Error::AuthenticationFailed("cross-origin (embedded) requests are not accepted"));
+    }
+    let well_formed = !data.challenge.is_empty()
+        && data.challenge.len() <= 128
+        && data.challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if well_formed { Ok(data.challenge) } else { Err(Error::CeremonyExpired) }
+}
+
+fn stored_passkey(row: &PasskeyRow) -> Result<Passkey, Error> {
+    serde_json::from_str(&row.passkey).map_err(Error::internal)
+}
+
+/// webauthn-rs 0.5 verifies EdDSA signatures but offers only ES256 and RS256 for passkeys, with no
+/// setting to change that; the serialised state (feature `danger-allow-state-serialisation`) is the
+/// one place the accepted list can be extended to match the options this file sends.
+fn allow_eddsa(registration: PasskeyRegistration) -> Result<PasskeyRegistration, Error> {
+    let mut json = serde_json::to_value(&registration).map_err(Error::internal)?;
+    let algorithms = json
+        .pointer_mut("/rs/credential_algorithms")
+        .and_then(serde_json::Value::as_array_mut)
+        .ok_or_else(|| Error::internal("webauthn-rs registration state has no credential_algorithms"))?;
+    algorithms.push(serde_json::Value::from("EDDSA"));
+    serde_json::from_value(json).map_err(Error::internal)
+}
+
+fn registration_error(err: WebauthnError) -> Error {
+    tracing::info!(error = %err, "passkey registration refused");
+    match err {
+        WebauthnError::CredentialExcludedFromRequest | WebauthnError::CredentialAlreadyExists => {
+            Error::CredentialExists
+        }
+        WebauthnError::UserNotVerified => {
+            Error::RegistrationFailed("user verification (PIN or biometrics) is required")
+        }
+        WebauthnError::UserNotPresent => Error::RegistrationFailed("user presence is required"),
+        WebauthnError::InvalidRPOrigin => {
+            Error::RegistrationFailed("the request came from an origin this site does not accept")
+        }
+        WebauthnError::CredentialCrossOrigin => {
+            Error::RegistrationFailed("cross-origin (embedded) requests are not accepted")
+        }
+        WebauthnError::InvalidRPIDHash => Error::RegistrationFailed("the passkey was made for a different site"),
+        WebauthnError::InvalidClientDataType => Error::RegistrationFailed("the response is not a registration"),
+        WebauthnError::MismatchedChallenge => Error::RegistrationFailed("the response answers a different request"),
+        WebauthnError::CredentialAlteredAlgFromRequest | WebauthnError::COSEKeyInvalidAlgorithm => {
+            Error::RegistrationFailed("the authenticator used an algorithm this site does not accept")
+        }
+        _ => Error::RegistrationFailed("the authenticator's response could not be verified"),
+    }
+}
+
+fn authentication_error(err: WebauthnError) -> Error {
+    tracing::info!(error = %err, "passkey sign-in refused");
+    match err {
+        WebauthnError::CredentialPossibleCompromise => Error::PossibleClonedAuthenticator,
+        WebauthnError::UserNotVerified => {
+            Error::AuthenticationFailed("user verification (PIN or biometrics) is required")
+        }
+        WebauthnError::UserNotPresent => Error::AuthenticationFailed("user presence is required"),
+        WebauthnError::InvalidRPOrigin => {
+            Error::AuthenticationFailed("the request came from an origin this site does not accept")
+        }
+        WebauthnError::CredentialCrossOrigin => {
+            Error::AuthenticationFailed("cross-origin (embedded) requests are not accepted")
+        }
+        WebauthnError::InvalidRPIDHash => Error::AuthenticationFailed("the passkey is for a different site"),
+        WebauthnError::InvalidClientDataType => Error::AuthenticationFailed("the response is not a sign-in"),
+        WebauthnError::MismatchedChallenge => Error::AuthenticationFailed("the response answers a different request"),
+        WebauthnError::CredentialNotFound => {
+            Error::AuthenticationFailed("this passkey does not belong to the account that was asked for")
+        }
+        _ => Error::AuthenticationFailed("the passkey's signature could not be verified"),
+    }
+}
+
+/// The parts of `authenticatorData` (§6.1) the API shows, read after webauthn-rs verified it.
+struct AuthenticatorData {
+    backup_eligible: bool,
+    backed_up: bool,
+    sign_count: u32,
+    aaguid: Uuid,
+}
+
+impl AuthenticatorData {
+    const FLAG_BE: u8 = 0x08;
+    const FLAG_BS: u8 = 0x10;
+
+    fn from_attestation_object(bytes: &[u8]) -> Option<Self> {
+        let value: ciborium::Value = ciborium::from_reader(bytes).ok()?;
+        let auth_data = value.as_map()?.iter().find(|(k, _)| k.as_text() == Some("authData"))?.1.as_bytes()?;
+        // rpIdHash (32) | flags (1) | signCount (4) | aaguid (16) | …
+        let flags = *auth_data.get(32)?;
+        let sign_count = u32::from_be_bytes(auth_data.get(33..37)?.try_into().ok()?);
+        let aaguid = Uuid::from_slice(auth_data.get(37..53)?).ok()?;
+        Some(Self {
+            backup_eligible: flags & Self::FLAG_BE != 0,
+            backed_up: flags & Self::FLAG_BS != 0,
+            sign_count,
+            aaguid,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_challenge_is_read_from_client_data() {
+        let data = br#"{"type":"webauthn.get","challenge":"abc-_123","origin":"http://localhost:3000"}"#;
+        assert_eq!(challenge_of(data).unwrap(), "abc-_123");
+    }
+
+    #[test]
+    fn odd_challenges_never_reach_the_store() {
+        assert!(matches!(challenge_of(br#"{"challenge":"a:b"}"#), Err(Error::CeremonyExpired)));
+        assert!(matches!(challenge_of(br#"{"challenge":""}"#), Err(Error::CeremonyExpired)));
+        assert!(matches!(challenge_of(b"not json"), Err(Error::InvalidRequest(_))));
+    }
+
+    #[test]
+    fn cross_origin_responses_are_refused() {
+        let data = br#"{"type":"webauthn.get","challenge":"abc","origin":"http://localhost:3000","crossOrigin":true}"#;
+        assert!(matches!(challenge_of(data), Err(Error::AuthenticationFailed(_))));
+    }
+
+    #[test]
+    fn authenticator_data_flags_and_aaguid_are_read() {
+        let mut auth_data = vec![0u8; 32];
+        auth_data.push(0x01 | 0x04 | 0x08 | 0x40);
+        auth_data.extend_from_slice(&7u32.to_be_bytes());
+        auth_data.extend_from_slice(&[0xAB; 16]);
+        let object = ciborium::Value::Map(vec![
+            (ciborium::Value::Text("fmt".into()), ciborium::Value::Text("none".into())),
+            (ciborium::Value::Text("authData".into()), ciborium::Value::Bytes(auth_data)),
+        ]);
+        let mut bytes = Vec::new();
+        ciborium::into_writer(&object, &mut bytes).unwrap();
+        let facts = AuthenticatorData::from_attestation_object(&bytes).unwrap();
+        assert!(facts.backup_eligible && !facts.backed_up);
+        assert_eq!(facts.sign_count, 7);
+        assert_eq!(facts.aaguid.to_string(), "abababab-abab-abab-abab-abababababab");
+    }
+}

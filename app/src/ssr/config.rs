@@ -1,0 +1,292 @@
+//! Configuration: one [`Config`] read from `LATCHKEY_*` environment variables, validated at start-up.
+//!
+//! Every variable has a default that works for `make run` on a laptop; anything unsafe for production
+//! (the dev JWT secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::ssr::types::Secret;
+
+/// Only for development: a fixed key means anyone can mint tokens, so production refuses it.
+const DEV_JWT_SECRET: &str = "latchkey-dev-only-secret-never-use-in-production!";
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Everything Latchkey reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `LATCHKEY_ADDR`: where to listen.
+    pub addr: SocketAddr,
+    /// `LATCHKEY_ENV`: `production` makes unsafe defaults start-up errors.
+    pub production: bool,
+    /// `LATCHKEY_RP_ID`: the WebAuthn relying-party id (a domain, never an IP address).
+    pub rp_id: String,
+    /// `LATCHKEY_RP_NAME`: the name authenticators show.
+    pub rp_name: String,
+    /// `LATCHKEY_ORIGINS`: exact origins (scheme, host, port) ceremonies may come from.
+    pub origins: Vec<Url>,
+    /// `LATCHKEY_DATABASE_URL`: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// `LATCHKEY_REDIS_URL`: when set, ceremonies and browser sessions live in Redis.
+    pub redis_url: Option<String>,
+    /// `LATCHKEY_JWT_SECRET`: HS256 key for access tokens, at least 32 bytes.
+    pub jwt_secret: Secret,
+    /// True when `jwt_secret` is the built-in development key.
+    pub jwt_secret_is_dev_default: bool,
+    /// `LATCHKEY_CHALLENGE_TTL_SECS`: how long a ceremony may take.
+    pub challenge_ttl: Duration,
+    /// `LATCHKEY_ACCESS_TTL_SECS`: access-token lifetime.
+    pub access_ttl: Duration,
+    /// `LATCHKEY_REFRESH_TTL_SECS`: refresh-token lifetime.
+    pub refresh_ttl: Duration,
+    /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
+    pub site_root: PathBuf,
+    /// `LATCHKEY_AAGUID_FILE`: JSON map of AAGUID → authenticator name/icons; optional.
+    pub aaguid_file: Option<PathBuf>,
+}
+
+/// A configuration value that stops start-up, with a one-line reason.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    var: &'static str,
+    reason: String,
+}
+
+fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError { var, reason: reason.into() }
+}
+
+impl Config {
+    /// Reads the process environment (after an optional `.env` file, which never overrides it).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(invalid("LATCHKEY_*", format!(".env could not be read: {e}"))),
+        }
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds a config from any key lookup, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |key: &'static str| get(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let production = match var("LATCHKEY_ENV").as_deref() {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => {
+                return Err(invalid("LATCHKEY_ENV", format!("`{other}` is neither `development` nor `production`")));
+            }
+        };
+        let addr = var("LATCHKEY_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|_| invalid("LATCHKEY_ADDR", "expected an address like 127.0.0.1:3000"))?;
+        let rp_id = parse_rp_id(&var("LATCHKEY_RP_ID").unwrap_or_else(|| "localhost".into()))?;
+        let origins = var("LATCHKEY_ORIGINS")
+            .unwrap_or_else(|| "http://localhost:3000".into())
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| parse_origin(o, &rp_id))
+            .collect::<Result<Vec<_>, _>>()?;
+        if origins.is_empty() {
+            return Err(invalid("LATCHKEY_ORIGINS", "at least one origin is required"));
+        }
+
+        let (jwt_secret, jwt_secret_is_dev_default) = match var("LATCHKEY_JWT_SECRET") {
+            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(secret), false),
+            Some(_) => {
+                return Err(invalid("LATCHKEY_JWT_SECRET", format!("must be at least {MIN_JWT_SECRET_BYTES} bytes")));
+            }
+            None if production => {
+                return Err(invalid("LATCHKEY_JWT_SECRET", "is required when LATCHKEY_ENV=production"));
+            }
+            None => (Secret::new(DEV_JWT_SECRET), true),
+        };
+
+        let database_url = match var("LATCHKEY_DATABASE_URL") {
+            Some(url) if url.starts_with("sqlite:") => sqlite_create_if_missing(url),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => url,
+            Some(_) => return Err(invalid("LATCHKEY_DATABASE_URL", "must start with sqlite: or postgres://")),
+            None => "sqlite://latchkey.db?mode=rwc".into(),
+        };
+
+        Ok(Self {
+            addr,
+            production,
+            rp_name: var("LATCHKEY_RP_NAME").unwrap_or_else(|| "Latchkey".into()),
+            rp_id,
+            origins,
+            database_url,
+            redis_url: var("LATCHKEY_REDIS_URL"),
+            jwt_secret,
+            jwt_secret_is_dev_default,
+            challenge_ttl: seconds(&var, "LATCHKEY_CHALLENGE_TTL_SECS", 300)?,
+            access_ttl: seconds(&var, "LATCHKEY_ACCESS_TTL_SECS", 900)?,
+            refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
+            site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
+        })
+    }
+
+    /// Whether browser cookies must carry `Secure`: every configured origin is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.origins.iter().all(|o| o.scheme() == "https")
+    }
+}
+
+fn seconds(
+    var: &impl Fn(&'static str) -> Option<String>,
+    key: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    match var(key) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(invalid(key, format!("`{v}` is not a positive number of seconds"))),
+        },
+    }
+}
+
+/// sqlx refuses to open a missing SQLite file unless asked to create it.
+fn sqlite_create_if_missing(url: String) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+fn parse_rp_id(raw: &str) -> Result<String, ConfigError> {
+    const VAR: &str = "LATCHKEY_RP_ID";
+    let rp_id = raw.to_ascii_lowercase();
+    if rp_id.trim_matches(['[', ']']).parse::<IpAddr>().is_ok() {
+        return Err(invalid(
+            VAR,
+            format!(
+                "`{raw}` is an IP address; WebAuthn needs a domain (use `localhost` locally and open http://localhost:<port>)"
+            ),
+        ));
+    }
+    if rp_id.contains("://") || rp_id.contains(['/', ':']) {
+        return Err(invalid(
+            VAR,
+            format!("`{raw}` must be a bare domain such as example.com, without scheme, port or path"),
+        ));
+    }
+    let valid_label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+    };
+    if rp_id.len() > 253 || !rp_id.split('.').all(valid_label) {
+        return Err(invalid(VAR, format!("`{raw}` is not a valid domain name")));
+    }
+    Ok(rp_id)
+}
+
+fn parse_origin(raw: &str, rp_id: &str) -> Result<Url, ConfigError> {
+    const VAR: &str = "LATCHKEY_ORIGINS";
+    if !raw.contains("://") {
+        return Err(invalid(VAR, format!("`{raw}` has no scheme; write it in full, e.g. https://{rp_id}")));
+    }
+    let url = Url::parse(raw).map_err(|e| invalid(VAR, format!("`{raw}` is not a URL: {e}")))?;
+    let host = url.host_str().unwrap_or_default();
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(invalid(VAR, format!("`{raw}` must use https (or http for localhost)")));
+    }
+    if url.scheme() == "http" && host != "localhost" && !host.ends_with(".localhost") {
+        return Err(invalid(VAR, format!("`{raw}`: browsers allow passkeys over http only on localhost; use https")));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(VAR, format!("`{raw}` must be an origin only: scheme, host and optional port")));
+    }
+    if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+        return Err(invalid(VAR, format!("the host of `{raw}` is not {rp_id} or a subdomain of it (LATCHKEY_RP_ID)")));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_localhost_with_sqlite() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.rp_id, "localhost");
+        assert_eq!(c.origins[0].as_str(), "http://localhost:3000/");
+        assert_eq!(c.database_url, "sqlite://latchkey.db?mode=rwc");
+        assert!(c.jwt_secret_is_dev_default && !c.production && !c.secure_cookies());
+        assert_eq!(c.challenge_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let err = config(&[("LATCHKEY_ENV", "production")]).unwrap_err();
+        assert!(err.to_string().starts_with("LATCHKEY_JWT_SECRET"), "{err}");
+        assert!(config(&[("LATCHKEY_JWT_SECRET", "too-short")]).is_err());
+    }
+
+    #[test]
+    fn an_ip_address_is_not_an_rp_id() {
+        for ip in ["127.0.0.1", "::1", "[::1]"] {
+            let err = config(&[("LATCHKEY_RP_ID", ip)]).unwrap_err().to_string();
+            assert!(err.contains("IP address"), "{err}");
+        }
+    }
+
+    #[test]
+    fn origins_need_a_scheme_and_a_host_under_the_rp_id() {
+        let err = config(&[("LATCHKEY_ORIGINS", "localhost:3000")]).unwrap_err().to_string();
+        assert!(err.contains("no scheme"), "{err}");
+        let err =
+            config(&[("LATCHKEY_RP_ID", "example.com"), ("LATCHKEY_ORIGINS", "https://evil-example.com")]).unwrap_err();
+        assert!(err.to_string().contains("not example.com"), "{err}");
+        let ok = config(&[
+            ("LATCHKEY_RP_ID", "example.com"),
+            ("LATCHKEY_ORIGINS", "https://example.com, https://id.example.com:8443"),
+        ])
+        .unwrap();
+        assert_eq!(ok.origins.len(), 2);
+        assert!(ok.secure_cookies());
+    }
+
+    #[test]
+    fn plain_http_is_only_for_localhost() {
+        let err = config(&[("LATCHKEY_RP_ID", "example.com"), ("LATCHKEY_ORIGINS", "http://example.com")]).unwrap_err();
+        assert!(err.to_string().contains("use https"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_files_are_created_when_missing() {
+        let c = config(&[("LATCHKEY_DATABASE_URL", "sqlite://data/app.db")]).unwrap();
+        assert_eq!(c.database_url, "sqlite://data/app.db?mode=rwc");
+        assert!(config(&[("LATCHKEY_DATABASE_URL", "mysql://x")]).is_err());
+    }
+
+    #[test]
+    fn durations_must_be_positive_numbers() {
+        assert!(config(&[("LATCHKEY_CHALLENGE_TTL_SECS", "0")]).is_err());
+        assert!(config(&[("LATCHKEY_ACCESS_TTL_SECS", "fifteen")]).is_err());
+        assert_eq!(config(&[("LATCHKEY_CHALLENGE_TTL_SECS", "60")]).unwrap().challenge_ttl, Duration::from_secs(60));
+    }
+}

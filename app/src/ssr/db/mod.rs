@@ -1,0 +1,67 @@
+//! The database: one connection pool over SQLite or PostgreSQL, chosen by URL, and the queries per table.
+//!
+//! Queries are written once, in the SQL both databases accept (`$1` placeholders, `TEXT`/`BIGINT`
+//! columns, `RETURNING`), and run through `sqlx::Any`; the integration suite runs every one of them
+//! against both databases. Timestamps are Unix seconds in `BIGINT` columns.
+
+pub mod passkeys;
+pub mod refresh_tokens;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::{AnyPool, Executor};
+
+/// Migrations are embedded at compile time from `migrations/`; they run at start-up.
+static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+/// The connection pool; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite:…` or `postgres://…`). SQLite files use WAL so readers never wait for writers.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 16 })
+            .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// Applies the pending migrations in `migrations/`.
+    pub async fn migrate(&self) -> Result<(), MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// Whether the database answers, for `/readyz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// The pool, for the query modules.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Booleans are stored as 0/1 `BIGINT`s: the one integer type both databases (and `sqlx::Any`) agree on.
+pub(crate) fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

@@ -1,0 +1,141 @@
+//! Axum extractors for the REST doors: the Bearer user and JSON bodies whose every rejection is an
+//! [`Error`] with the API's `{"error", "message"}` shape (never axum's plain-text rejections).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::ssr::error::Error;
+use crate::ssr::tokens::{AccessClaims, TokenKeys};
+
+/// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
+pub struct BearerUser(pub AccessClaims);
+
+impl BearerUser {
+    /// The user's id.
+    pub fn id(&self) -> &str {
+        &self.0.sub
+    }
+}
+
+impl<S> FromRequestParts<S> for BearerUser
+where
+    Arc<TokenKeys>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let keys = Arc::<TokenKeys>::from_ref(state);
+        let value =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Error::Unauthorized)?;
+        let (scheme, token) = value.split_once(' ').ok_or(Error::Unauthorized)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(Error::Unauthorized);
+        }
+        keys.verify_access(token.trim()).map(Self)
+    }
+}
+
+/// A JSON body (`Content-Type: application/json` required).
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(Error::UnsupportedMediaType),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(Error::InvalidRequest(format!("The body is not valid JSON: {}", e.body_text())))
+            }
+            Err(JsonRejection::JsonDataError(e)) => Err(Error::InvalidRequest(e.body_text())),
+            Err(JsonRejection::BytesRejection(e)) => Err(body_error(&e)),
+            Err(other) => Err(Error::InvalidRequest(other.body_text())),
+        }
+    }
+}
+
+/// A path parameter; an undecodable one (e.g. invalid UTF-8) is a 400 in the API's error shape.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(Error::InvalidRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A body that may be absent (then `T::default()`); when present it must be JSON, as for [`ApiJson`].
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime_lite::Essence>().ok())
+            .is_some_and(|m| m.is_json());
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| body_error(&e))?;
+        if bytes.is_empty() {
+            return Ok(Self(T::default()));
+        }
+        if !is_json {
+            return Err(Error::UnsupportedMediaType);
+        }
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| Error::InvalidRequest(format!("The body is not the expected JSON: {e}")))
+    }
+}
+
+fn body_error(rejection: &BytesRejection) -> Error {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::PayloadTooLarge
+    } else {
+        Error::InvalidRequest("The request body could not be read.".into())
+    }
+}
+
+/// The one bit of media-type parsing needed: is it `application/json` or `application/*+json`?
+mod mime_lite {
+    pub struct Essence(String);
+
+    impl std::str::FromStr for Essence {
+        type Err = ();
+        fn from_str(s: &str) -> Result<Self, ()> {
+            Ok(Self(s.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()))
+        }
+    }
+
+    impl Essence {
+        pub fn is_json(&self) -> bool {
+            self.0 == "application/json" || (self.0.starts_with("application/") && self.0.ends_with("+json"))
+        }
+    }
+}

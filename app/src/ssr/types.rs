@@ -1,0 +1,193 @@
+//! Parsed values: each type validates its input once, at the edge, and is trusted everywhere after.
+
+use std::fmt;
+
+use crate::ssr::error::Error;
+
+/// A user's id: an opaque random UUID, never derived from the email.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(pub String);
+
+impl UserId {
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An email address, trimmed and lower-cased so that comparisons are case-insensitive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Longest address RFC 5321 allows through SMTP.
+    const MAX_LEN: usize = 254;
+
+    /// Trims, lower-cases and checks the shape `local@domain.tld`; deliverability is not checked.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= Self::MAX_LEN
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && match email.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                }
+                None => false,
+            };
+        if valid { Ok(Self(email)) } else { Err(Error::InvalidEmail) }
+    }
+
+    /// The normalised address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password as typed: 8 to 128 characters. Its `Debug` never prints it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    const MIN_CHARS: usize = 8;
+    const MAX_CHARS: usize = 128;
+
+    /// Checks the length in characters (not bytes), as people count them.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let chars = raw.chars().count();
+        if (Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(Error::InvalidPassword)
+        }
+    }
+
+    /// The password's bytes, for hashing.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A name a person gives a passkey (or themselves): 1 to 64 characters after trimming, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    const MAX_CHARS: usize = 64;
+
+    /// Trims and validates; the result is stored and shown verbatim, as text.
+    pub fn parse(raw: &str) -> Result<Self, Error> {
+        let name = raw.trim();
+        let chars = name.chars().count();
+        if chars == 0 || chars > Self::MAX_CHARS || name.chars().any(char::is_control) {
+            return Err(Error::InvalidName);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The validated name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Consumes the name.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A secret string (JWT key, refresh token) whose `Debug` prints `<redacted>`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call sites are easy to grep for.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "alice@.com",
+            "alice@com.",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("ünïcödé").is_err(), "7 characters, 11 bytes");
+        assert!(Password::parse("ünïcödé!").is_ok());
+        assert!(Password::parse(&"x".repeat(128)).is_ok());
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let password = Password::parse("hunter2hunter2").unwrap();
+        assert!(!format!("{password:?}").contains("hunter2"));
+        assert_eq!(format!("{:?}", Secret::new("s3cret")), "<redacted>");
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  MacBook Touch ID ").unwrap().as_str(), "MacBook Touch ID");
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
+        assert!(DisplayName::parse(&"é".repeat(65)).is_err());
+        assert!(DisplayName::parse("bad\u{0007}name").is_err());
+        assert!(DisplayName::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn markup_in_names_is_kept_as_text() {
+        assert_eq!(DisplayName::parse("<b>key</b>").unwrap().as_str(), "<b>key</b>");
+    }
+}

@@ -1,0 +1,34 @@
+//! Health checks: `/healthz` (the process answers) and `/readyz` (its stores answer too).
+
+use app::ssr::AppState;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.db.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: database unreachable"));
+    let challenges =
+        state.challenges.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: challenge store unreachable"));
+    let ready = database.is_ok() && challenges.is_ok();
+    let body = Json(json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": if database.is_ok() { "ok" } else { "unreachable" },
+        "challenge_store": if challenges.is_ok() { "ok" } else { "unreachable" },
+    }));
+    if ready {
+        (StatusCode::OK, [(header::RETRY_AFTER, "0")], body).into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], body).into_response()
+    }
+}

@@ -1,0 +1,155 @@
+//! The REST API of shared/API.md: each handler extracts, calls one engine function, and answers.
+
+use app::api::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
+use app::ssr::clock::now;
+use app::ssr::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
+use app::ssr::{AppState, Error, accounts, ceremony, passkeys, tokens};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Json;
+use axum::routing::{get, patch, post};
+use serde::Deserialize;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+        // GET too: the seed's own client example calls it with a plain `fetch(url, { headers })`.
+        .route("/auth/passkeys/register/begin", post(register_begin).get(register_begin))
+        .route("/auth/passkeys/register/complete", post(register_complete))
+        .route("/auth/passkeys", get(list_passkeys))
+        .route("/auth/passkeys/{id}", patch(rename_passkey).delete(delete_passkey))
+        .route("/auth/passkeys/authenticate/begin", post(authenticate_begin))
+        .route("/auth/passkeys/authenticate/complete", post(authenticate_complete))
+}
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    email: String,
+    password: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+/// register/begin takes no fields; `{}` and an empty body are both fine.
+#[derive(Deserialize, Default)]
+struct Empty {}
+
+#[derive(Deserialize)]
+struct RegisterCompleteRequest {
+    credential: RegisterPublicKeyCredential,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RenameRequest {
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+struct AuthenticateBeginRequest {
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AuthenticateCompleteRequest {
+    credential: PublicKeyCredential,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<TokenPair>), Error> {
+    let pair = accounts::register(&state, &body.email, &body.password, body.name.as_deref(), now()).await?;
+    Ok((StatusCode::CREATED, Json(pair)))
+}
+
+async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenPair>, Error> {
+    accounts::login(&state, &body.email, &body.password, now()).await.map(Json)
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenPair>, Error> {
+    tokens::rotate_refresh_token(&state.db, &state.tokens, &body.refresh_token, now()).await.map(Json)
+}
+
+async fn logout(State(state): State<AppState>, user: BearerUser) -> Result<StatusCode, Error> {
+    tokens::end_session(&state.db, &user.0, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, user: BearerUser) -> Result<Json<UserInfo>, Error> {
+    accounts::me(&state, user.id()).await.map(Json)
+}
+
+async fn register_begin(
+    State(state): State<AppState>,
+    user: BearerUser,
+    _: OptionalJson<Empty>,
+) -> Result<Json<serde_json::Value>, Error> {
+    ceremony::start_registration(&state, user.id()).await.map(Json)
+}
+
+async fn register_complete(
+    State(state): State<AppState>,
+    user: BearerUser,
+    ApiJson(body): ApiJson<RegisterCompleteRequest>,
+) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
+    let item = ceremony::finish_registration(&state, user.id(), &body.credential, body.name.as_deref(), now()).await?;
+    Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
+}
+
+async fn list_passkeys(State(state): State<AppState>, user: BearerUser) -> Result<Json<Vec<PasskeyItem>>, Error> {
+    passkeys::list_passkeys(&state, user.id()).await.map(Json)
+}
+
+async fn rename_passkey(
+    State(state): State<AppState>,
+    user: BearerUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameRequest>,
+) -> Result<Json<PasskeyItem>, Error> {
+    passkeys::rename_passkey(&state, user.id(), &id, &body.name).await.map(Json)
+}
+
+async fn delete_passkey(
+    State(state): State<AppState>,
+    user: BearerUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, Error> {
+    passkeys::delete_passkey(&state, user.id(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn authenticate_begin(
+    State(state): State<AppState>,
+    OptionalJson(body): OptionalJson<AuthenticateBeginRequest>,
+) -> Result<Json<serde_json::Value>, Error> {
+    ceremony::start_authentication(&state, body.email.as_deref()).await.map(Json)
+}
+
+async fn authenticate_complete(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AuthenticateCompleteRequest>,
+) -> Result<Json<TokenPair>, Error> {
+    let now = now();
+    let user = ceremony::finish_authentication(&state, &body.credential, now).await?;
+    tokens::start_session(&state.db, &state.tokens, &user.id, now).await.map(Json)
+}
