@@ -1,0 +1,182 @@
+//! Email + password accounts and tokens.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{JWT_SECRET, TestServer};
+
+#[tokio::test]
+async fn register_returns_a_token_pair_and_me_shows_the_user() {
+    let server = TestServer::start().await;
+
+    let answer = server
+        .post("/auth/register", None, json!({"email": " Ada@Example.com ", "password": "correct horse", "name": "Ada"}))
+        .await;
+
+    assert_eq!(answer.status, StatusCode::CREATED);
+    assert_eq!(answer.body["token_type"], "bearer");
+    assert_eq!(answer.body["expires_in"], 900);
+    let token = answer.body["access_token"].as_str().unwrap();
+    let me = server.get("/auth/me", Some(token)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], "ada@example.com");
+    assert_eq!(me.body["name"], "Ada");
+    assert!(me.body["created_at"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test]
+async fn an_email_is_taken_whatever_its_case() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+
+    let answer =
+        server.post("/auth/register", None, json!({"email": "ADA@example.com", "password": "another password"})).await;
+
+    assert_eq!((answer.status, answer.code()), (StatusCode::CONFLICT, "email_taken"));
+}
+
+#[tokio::test]
+async fn short_passwords_and_bad_emails_are_refused() {
+    let server = TestServer::start().await;
+    let short = server.post("/auth/register", None, json!({"email": "a@example.com", "password": "short"})).await;
+    let bad_email =
+        server.post("/auth/register", None, json!({"email": "not-an-email", "password": "long enough"})).await;
+    assert_eq!((short.status, short.code()), (StatusCode::BAD_REQUEST, "invalid_password"));
+    assert_eq!((bad_email.status, bad_email.code()), (StatusCode::BAD_REQUEST, "invalid_email"));
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_answer() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+
+    let wrong =
+        server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
+    let unknown =
+        server.post("/auth/login", None, json!({"email": "bob@example.com", "password": "wrong password"})).await;
+    let right = server
+        .post("/auth/login", None, json!({"email": "ADA@example.com", "password": "correct horse battery"}))
+        .await;
+
+    assert_eq!((wrong.status, wrong.code()), (StatusCode::UNAUTHORIZED, "invalid_credentials"));
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(right.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    for _ in 0..5 {
+        let answer =
+            server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+
+    let locked = server
+        .post("/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .await;
+
+    assert_eq!((locked.status, locked.code()), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
+    let retry_after: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_token_revokes_its_family() {
+    let server = TestServer::start().await;
+    let (_, first) = server.sign_up("ada@example.com").await;
+
+    let rotated = server.post("/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let second = rotated.body["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+
+    let reused = server.post("/auth/refresh", None, json!({"refresh_token": first})).await;
+    assert_eq!((reused.status, reused.code()), (StatusCode::UNAUTHORIZED, "invalid_refresh_token"));
+    let descendant = server.post("/auth/refresh", None, json!({"refresh_token": second})).await;
+    assert_eq!(descendant.status, StatusCode::UNAUTHORIZED, "the reuse must revoke the whole family");
+}
+
+#[tokio::test]
+async fn ten_concurrent_refreshes_with_one_token_succeed_at_most_once() {
+    let server = TestServer::start().await;
+    let (_, token) = server.sign_up("ada@example.com").await;
+
+    let answers =
+        futures::future::join_all((0..10).map(|_| server.post("/auth/refresh", None, json!({"refresh_token": token}))))
+            .await;
+
+    let successes = answers.iter().filter(|a| a.status == StatusCode::OK).count();
+    assert!(successes <= 1, "{successes} refreshes succeeded");
+    assert!(answers.iter().all(|a| a.status == StatusCode::OK || a.status == StatusCode::UNAUTHORIZED));
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_family_of_that_sign_in() {
+    let server = TestServer::start().await;
+    let (access, refresh) = server.sign_up("ada@example.com").await;
+    let other_sign_in = server
+        .post("/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .await;
+
+    let logout = server.request(reqwest::Method::POST, "/auth/logout", Some(&access), None).await;
+
+    assert_eq!(logout.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.post("/auth/refresh", None, json!({"refresh_token": refresh})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = server.post("/auth/refresh", None, json!({"refresh_token": other_sign_in.body["refresh_token"]})).await;
+    assert_eq!(other.status, StatusCode::OK, "another sign-in's family is untouched");
+}
+
+#[tokio::test]
+async fn protected_routes_ask_for_a_bearer_token() {
+    let server = TestServer::start().await;
+    for token in [None, Some("not-a-jwt")] {
+        let answer = server.get("/auth/me", token).await;
+        assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+        assert_eq!(answer.headers["www-authenticate"], "Bearer");
+    }
+}
+
+fn forged(header: serde_json::Value, claims: serde_json::Value) -> String {
+    let head = URL_SAFE_NO_PAD.encode(header.to_string());
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    let signature =
+        jsonwebtoken::crypto::sign(format!("{head}.{body}").as_bytes(), &key, jsonwebtoken::Algorithm::HS256).unwrap();
+    format!("{head}.{body}.{signature}")
+}
+
+#[tokio::test]
+async fn forged_tokens_with_alg_none_or_wrong_typed_claims_are_refused() {
+    let server = TestServer::start().await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let payload = access.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let hs256 = json!({"alg": "HS256", "typ": "JWT"});
+    assert_eq!(
+        server.get("/auth/me", Some(&forged(hs256.clone(), claims.clone()))).await.status,
+        StatusCode::OK,
+        "control: a well-formed forgery with the real key passes"
+    );
+
+    let alg_none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#));
+    let mut string_exp = claims.clone();
+    string_exp["exp"] = json!(claims["exp"].to_string());
+    let mut refresh_typed = claims.clone();
+    refresh_typed["typ"] = json!("refresh");
+    let mut no_exp = claims.clone();
+    no_exp.as_object_mut().unwrap().remove("exp");
+
+    for token in
+        [alg_none, forged(hs256.clone(), string_exp), forged(hs256.clone(), refresh_typed), forged(hs256, no_exp)]
+    {
+        let answer = server.get("/auth/me", Some(&token)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "accepted {token}");
+    }
+}

@@ -1,0 +1,274 @@
+//! The test harness: starts the real app on 127.0.0.1:0 with a fresh database (SQLite file, or a new
+//! PostgreSQL database when `LATCHKEY_TEST_BACKEND=postgres`) and talks HTTP to it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use testkit::{SoftAuthenticator, Tweaks};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The origin every test ceremony claims to come from (the configured one).
+pub const ORIGIN: &str = "http://localhost:3000";
+/// The JWT secret the test servers use, so tests can forge tokens with it.
+pub const JWT_SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
+/// AAGUID the tests' authenticators report, and the name the test AAGUID file gives it.
+pub const TEST_AAGUID: [u8; 16] = [0x11; 16];
+pub const TEST_AUTHENTICATOR: &str = "Test Authenticator";
+
+/// Which stores the suite runs against, from the environment `make` sets.
+pub fn backend_is_postgres() -> bool {
+    std::env::var("LATCHKEY_TEST_BACKEND").as_deref() == Ok("postgres")
+}
+
+/// The Redis URL when the suite has one.
+pub fn redis_url() -> Option<String> {
+    std::env::var("LATCHKEY_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh, empty database URL for one test.
+pub async fn fresh_database() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if backend_is_postgres() {
+        use sqlx::Connection;
+        let admin = std::env::var("LATCHKEY_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
+        sqlx::query(&format!("CREATE DATABASE lk_test_{id}")).execute(&mut conn).await.expect("create database");
+        let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+        format!("{base}/lk_test_{id}")
+    } else {
+        let dir = std::env::temp_dir().join("latchkey-tests");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        format!("sqlite://{}/{id}.db", dir.display())
+    }
+}
+
+fn aaguid_file() -> String {
+    let path = std::env::temp_dir().join("latchkey-tests-aaguids.json");
+    let aaguid = uuid::Uuid::from_bytes(TEST_AAGUID).to_string();
+    std::fs::write(&path, json!({ aaguid: TEST_AUTHENTICATOR }).to_string()).expect("aaguid file");
+    path.display().to_string()
+}
+
+/// The environment a test server starts with; tests override single variables.
+pub struct Env(HashMap<&'static str, String>);
+
+impl Env {
+    pub async fn new() -> Self {
+        let mut vars = HashMap::from([
+            ("LATCHKEY_ADDR", "127.0.0.1:0".to_string()),
+            ("LATCHKEY_ORIGINS", ORIGIN.to_string()),
+            ("LATCHKEY_JWT_SECRET", JWT_SECRET.to_string()),
+            ("LATCHKEY_DATABASE_URL", fresh_database().await),
+            ("LATCHKEY_AAGUID_FILE", aaguid_file()),
+        ]);
+        if let Some(url) = redis_url().filter(|_| backend_is_postgres()) {
+            vars.insert("LATCHKEY_REDIS_URL", url);
+        }
+        Self(vars)
+    }
+
+    pub fn set(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.0.insert(key, value.into());
+        self
+    }
+
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+}
+
+/// A running server and an HTTP client for it.
+pub struct TestServer {
+    pub base: String,
+    client: reqwest::Client,
+}
+
+/// One HTTP answer: status, headers and the JSON body (`Value::Null` when empty or not JSON).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The `error` code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or_default()
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Env::new().await).await
+    }
+
+    pub async fn start_with(env: Env) -> Self {
+        let config = app::ssr::Config::from_lookup(|k| env.get(k)).expect("valid test config");
+        let state = server::build_state(config).await.expect("state builds");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+        Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("server answers")).await
+    }
+
+    /// A request with an arbitrary body and content type, for malformed-input tests.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        token: Option<&str>,
+    ) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("server answers")).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    /// Registers `email` with a password; returns the access and refresh tokens.
+    pub async fn sign_up(&self, email: &str) -> (String, String) {
+        let answer =
+            self.post("/auth/register", None, json!({"email": email, "password": "correct horse battery"})).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        (answer.body["access_token"].as_str().unwrap().into(), answer.body["refresh_token"].as_str().unwrap().into())
+    }
+
+    /// Runs a whole registration; returns the complete answer.
+    pub async fn register_passkey_with(
+        &self,
+        token: &str,
+        authenticator: &mut SoftAuthenticator,
+        tweaks: &Tweaks,
+        name: Option<&str>,
+    ) -> Answer {
+        let options = self.post("/auth/passkeys/register/begin", Some(token), json!({})).await;
+        assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+        let credential = authenticator.create_with(&options.body, ORIGIN, tweaks).expect("authenticator creates");
+        let mut body = json!({ "credential": credential });
+        if let Some(name) = name {
+            body["name"] = json!(name);
+        }
+        self.post("/auth/passkeys/register/complete", Some(token), body).await
+    }
+
+    /// Registers a passkey and returns its id.
+    pub async fn add_passkey(&self, token: &str, authenticator: &mut SoftAuthenticator) -> String {
+        let answer = self.register_passkey_with(token, authenticator, &Tweaks::default(), Some("Test key")).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        answer.body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// authenticate/begin (targeted when `email` is given).
+    pub async fn begin_sign_in(&self, email: Option<&str>) -> Value {
+        let body = email.map(|e| json!({ "email": e })).unwrap_or_else(|| json!({}));
+        let options = self.post("/auth/passkeys/authenticate/begin", None, body).await;
+        assert_eq!(options.status, StatusCode::OK, "{}", options.body);
+        options.body
+    }
+
+    /// A whole passkey sign-in; returns the complete answer.
+    pub async fn sign_in_with(
+        &self,
+        authenticator: &mut SoftAuthenticator,
+        email: Option<&str>,
+        tweaks: &Tweaks,
+    ) -> Answer {
+        let options = self.begin_sign_in(email).await;
+        let credential = authenticator.get_with(&options, ORIGIN, tweaks).expect("authenticator signs");
+        self.post("/auth/passkeys/authenticate/complete", None, json!({ "credential": credential })).await
+    }
+
+    pub async fn sign_in(&self, authenticator: &mut SoftAuthenticator, email: Option<&str>) -> Answer {
+        self.sign_in_with(authenticator, email, &Tweaks::default()).await
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.unwrap_or_default();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer { status, headers, body }
+}
+
+/// An authenticator that reports the test AAGUID.
+pub fn authenticator() -> SoftAuthenticator {
+    let mut authenticator = SoftAuthenticator::new();
+    authenticator.set_aaguid(TEST_AAGUID);
+    authenticator
+}
+
+/// A TCP forwarder to a real service that a test can cut and restore, to simulate an outage.
+pub struct FlakyProxy {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl FlakyProxy {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let up = Arc::new(AtomicBool::new(true));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let generation = Arc::new(generation);
+        let (accept_up, accept_generation) = (up.clone(), generation.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !accept_up.load(Ordering::SeqCst) {
+                    continue; // dropping the socket refuses the connection
+                }
+                let mut cut = accept_generation.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up, generation }
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}

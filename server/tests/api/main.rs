@@ -1,0 +1,13 @@
+//! Integration tests over real HTTP against the real server, on SQLite + memory store or (with
+//! `LATCHKEY_TEST_BACKEND=postgres`) PostgreSQL + Redis. WebAuthn responses come from
+//! `testkit::SoftAuthenticator`, which makes real ES256 / EdDSA signatures.
+
+// This whole crate is test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod ceremony_rules;
+mod common;
+mod malformed;
+mod outage;
+mod passkeys;
