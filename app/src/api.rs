@@ -74,3 +74,44 @@ pub struct RegisteredPasskey {
     /// RFC 3339 UTC.
     pub created_at: String,
 }
+
+/// What the portal's pages show of the signed-in account.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AccountView {
+    /// The user.
+    pub user: UserInfo,
+    /// The WebAuthn user handle (base64url), for the browser's Signal API.
+    pub user_handle: String,
+    /// The relying-party id, for the browser's Signal API.
+    pub rp_id: String,
+    /// The user's passkeys, oldest first.
+    pub passkeys: Vec<PasskeyItem>,
+}
+
+/// An error a server function returns to the portal: a stable code and a sentence a person can act on.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct PortalError {
+    /// Stable snake_case code (the REST API's codes, plus `network_error`).
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl leptos::server_fn::error::FromServerFnError for PortalError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Self {
+            code: "network_error".into(),
+            message: "Latchkey could not be reached. Check your connection and try again.".into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::ssr::Error> for PortalError {
+    fn from(err: crate::ssr::Error) -> Self {
+        Self { code: err.code().into(), message: err.to_string() }
+    }
+}

@@ -1,8 +1,12 @@
 //! Latchkey's portal: the Leptos app (pages, components, server functions) and, behind the `ssr`
 //! feature, the auth engine those pages and the REST API share.
 
+// Leptos view types nest deeply; the default limit of 128 is too low for the passkey list.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod pages;
+pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(feature = "hydrate")]
@@ -10,10 +14,10 @@ pub mod webauthn_js;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, StaticSegment};
 
-use crate::pages::SignInPage;
+use crate::pages::{AccountPage, PasskeysPage, SignInPage, SignUpPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -24,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -41,10 +46,15 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/portal.css"/>
         <Title text="Latchkey"/>
+        <header class="brand"><a href="/">"Latchkey"</a></header>
         <Router>
             <main class="page">
                 <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
                     <Route path=StaticSegment("") view=SignInPage/>
+                    <Route path=StaticSegment("sign-up") view=SignUpPage/>
+                    // Async: the whole page (with its data) is rendered before it is sent, so it works without JavaScript.
+                    <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,21 +1,15 @@
 // The foundation: the server-rendered page hydrates, and the hydrated page reaches navigator.credentials
 // with a CDP virtual authenticator attached.
 import { expect, test } from "@playwright/test";
+import { addAuthenticator, credentialsOf, hydrated } from "./helpers";
 
 test("the sign-in page hydrates and can use a virtual authenticator", async ({ page }) => {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send("WebAuthn.enable", { enableUI: false });
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
-      isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
+  const authenticator = await addAuthenticator(page);
 
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Sign in to Latchkey" })).toBeVisible();
-  // Only the WASM (after hydration) can change this from "unknown".
-  await expect(page.locator("[data-passkeys]")).toHaveAttribute("data-passkeys", "available");
+  // The passkey button is disabled in the server-rendered HTML; only the hydrated WASM enables it.
+  await hydrated(page);
 
   const created = await page.evaluate(async () => {
     const credential = (await navigator.credentials.create({
@@ -30,6 +24,5 @@ test("the sign-in page hydrates and can use a virtual authenticator", async ({ p
     return credential.type;
   });
   expect(created).toBe("public-key");
-  const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
-  expect(credentials).toHaveLength(1);
+  expect(await credentialsOf(authenticator)).toHaveLength(1);
 });

@@ -9,7 +9,7 @@ use std::time::Duration;
 use app::ssr::{AppState, Config, Error};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,9 @@ use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore};
+use tower_sessions_redis_store::RedisStore;
 
 pub use app::ssr::hooks::EventHooks;
 
@@ -38,7 +41,7 @@ pub async fn build_state(config: Config) -> Result<AppState, app::ssr::state::St
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    let portal = Router::new()
         .merge(rest::routes())
         .merge(health::routes())
         .leptos_routes_with_context(
@@ -51,6 +54,8 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn_with_state(state.clone(), refuse_foreign_server_fn_calls));
+    with_sessions(portal, &state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(refuse_oversize_bodies))
@@ -58,6 +63,38 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
         }))
         .with_state(state)
+}
+
+/// Browser sessions: an HttpOnly, SameSite=Lax cookie (Secure when every origin is https), stored
+/// in Redis when configured (shared by instances), else in memory.
+fn with_sessions(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    fn configure<S: SessionStore>(layer: SessionManagerLayer<S>, secure: bool) -> SessionManagerLayer<S> {
+        layer
+            .with_name("latchkey_session")
+            .with_secure(secure)
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)))
+    }
+    let secure = state.config.secure_cookies();
+    match &state.redis {
+        Some(pool) => router.layer(configure(SessionManagerLayer::new(RedisStore::new(pool.clone())), secure)),
+        None => router.layer(configure(SessionManagerLayer::new(MemoryStore::default()), secure)),
+    }
+}
+
+/// Server functions act on the browser session's cookie, so they must come from the portal's own
+/// pages: the `Origin` header (sent by browsers on every POST) must be a configured origin.
+async fn refuse_foreign_server_fn_calls(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let allowed =
+            origin.is_some_and(|o| state.config.origins.iter().any(|u| u.origin().ascii_serialization() == o));
+        if !allowed {
+            return Error::ForbiddenOrigin.into_response();
+        }
+    }
+    next.run(request).await
 }
 
 /// Answers a declared oversize body with the API's JSON 413 before anything reads it; bodies

@@ -1,5 +1,53 @@
-//! The portal's pages.
+//! The portal's pages and the small components they share.
 
+mod account;
+#[cfg(feature = "hydrate")]
+mod flows;
+mod passkeys;
 mod sign_in;
+mod sign_up;
 
+use leptos::prelude::*;
+
+pub use account::AccountPage;
+pub use passkeys::PasskeysPage;
 pub use sign_in::SignInPage;
+pub use sign_up::SignUpPage;
+
+/// A message region that screen readers announce when its text changes.
+#[component]
+pub fn Notice(#[prop(into)] message: Signal<String>, #[prop(optional)] success: bool) -> impl IntoView {
+    let class = if success { "notice notice-ok" } else { "notice notice-error" };
+    view! {
+        <p class=class role="status" aria-live="polite" data-testid="notice" hidden=move || message.read().is_empty()>
+            {move || message.get()}
+        </p>
+    }
+}
+
+/// The navigation of signed-in pages.
+#[component]
+pub fn SignedInNav() -> impl IntoView {
+    view! {
+        <nav class="nav" aria-label="Account">
+            <a href="/passkeys">"Passkeys"</a>
+            <a href="/account">"Account"</a>
+        </nav>
+    }
+}
+
+/// Runs a browser flow after hydration and reports its failure (an empty message means "nothing to say").
+#[cfg(feature = "hydrate")]
+pub(crate) fn run_flow<F>(busy: RwSignal<bool>, message: RwSignal<String>, flow: F)
+where
+    F: std::future::Future<Output = Result<(), String>> + 'static,
+{
+    busy.set(true);
+    message.set(String::new());
+    leptos::task::spawn_local(async move {
+        if let Err(error) = flow.await {
+            message.set(error);
+        }
+        busy.set(false);
+    });
+}

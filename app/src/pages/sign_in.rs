@@ -1,33 +1,65 @@
-//! The sign-in page.
+//! The sign-in page: one button for a passkey, autofill on the email field, password as fallback.
 
 use leptos::prelude::*;
 
-/// Sign in: passkey first.
+use crate::pages::Notice;
+use crate::server_fns::PasswordSignIn;
+
+/// Sign in: passkey first. The password form is a plain HTML form, so it works without JavaScript.
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    // Whether this browser can use passkeys; `None` until the page has hydrated.
-    let (supported, set_supported) = signal(None::<bool>);
+    let password = ServerAction::<PasswordSignIn>::new();
+    let message = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let hydrated = RwSignal::new(false);
+
     Effect::new(move |_| {
-        // Effects run only in the browser, after hydration.
+        hydrated.set(true);
         #[cfg(feature = "hydrate")]
-        set_supported.set(Some(crate::webauthn_js::passkeys_supported()));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = set_supported;
+        if crate::webauthn_js::passkeys_supported() {
+            // Autofill runs quietly in the background; it only speaks up if it was used and failed.
+            leptos::task::spawn_local(async move {
+                if let Err(error) = super::flows::start_autofill().await {
+                    message.set(error);
+                }
+            });
+        }
     });
-    let status = move || match supported.get() {
-        None => "Checking whether this browser supports passkeys…",
-        Some(true) => "This browser supports passkeys.",
-        Some(false) => "This browser does not support passkeys; sign in with your password.",
+
+    let on_passkey = move |_| {
+        #[cfg(feature = "hydrate")]
+        super::run_flow(busy, message, super::flows::sign_in_with_passkey());
     };
-    let state = move || match supported.get() {
-        None => "unknown",
-        Some(true) => "available",
-        Some(false) => "unavailable",
+    let password_error = move || match password.value().get() {
+        Some(Err(error)) => error.message,
+        _ => String::new(),
     };
+
     view! {
-        <section class="card">
-            <h1>"Sign in to Latchkey"</h1>
-            <p class="status" data-passkeys=state role="status">{status}</p>
+        <section class="card" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in to Latchkey"</h1>
+            <button
+                type="button"
+                class="button primary wide"
+                on:click=on_passkey
+                disabled=move || !hydrated.get() || busy.get()
+                data-testid="passkey-sign-in"
+            >
+                "Sign in with a passkey"
+            </button>
+            <Notice message=message/>
+            <p class="divider"><span>"or use your email"</span></p>
+            <ActionForm action=password>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" required autocomplete="current-password"/>
+                <Notice message=Signal::derive(password_error)/>
+                <button type="submit" class="button wide" disabled=move || password.pending().get()>
+                    "Sign in with password"
+                </button>
+            </ActionForm>
+            <p class="aside">"New here? " <a href="/sign-up">"Create an account"</a></p>
         </section>
     }
 }

@@ -72,6 +72,20 @@ pub fn user_info(user: &UserRow) -> UserInfo {
     }
 }
 
+/// A user row for a new account, with a fresh id and WebAuthn user handle.
+pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Option<String>, now: i64) -> UserRow {
+    UserRow {
+        id: UserId::generate().0,
+        email: email.as_str().to_owned(),
+        name: name.map(DisplayName::into_string),
+        password_hash,
+        webauthn_handle: uuid::Uuid::new_v4().to_string(),
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+    }
+}
+
 /// Creates an account. With `password: None` the account is passkey-only (the portal's sign-up
 /// registers a passkey right after).
 pub async fn sign_up(
@@ -88,16 +102,7 @@ pub async fn sign_up(
         Some(password) => Some(hash_password(password).await?),
         None => None,
     };
-    let user = UserRow {
-        id: UserId::generate().0,
-        email: email.as_str().to_owned(),
-        name: name.map(DisplayName::into_string),
-        password_hash,
-        webauthn_handle: uuid::Uuid::new_v4().to_string(),
-        failed_logins: 0,
-        locked_until: None,
-        created_at: now,
-    };
+    let user = new_user_row(email, name, password_hash, now);
     users::insert_user(&state.db, &user)
         .await
         .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { Error::from_db(e) })?;
@@ -161,6 +166,16 @@ pub async fn login(state: &AppState, email: &str, password: &str, now: i64) -> R
 /// `GET /auth/me`.
 pub async fn me(state: &AppState, user_id: &str) -> Result<UserInfo, Error> {
     let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
+    Ok(user_info(&user))
+}
+
+/// Changes the display name (empty clears it).
+pub async fn rename_user(state: &AppState, user_id: &str, name: &str) -> Result<UserInfo, Error> {
+    let name = Some(name).filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
+    let user = users::set_user_name(&state.db, user_id, name.as_ref().map(DisplayName::as_str))
+        .await
+        .map_err(Error::from_db)?
+        .ok_or(Error::Unauthorized)?;
     Ok(user_info(&user))
 }
 

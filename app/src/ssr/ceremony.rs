@@ -41,7 +41,7 @@ use webauthn_rs::prelude::{
 use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
 use crate::api::PasskeyItem;
-use crate::ssr::accounts::user_info;
+use crate::ssr::accounts::{new_user_row, user_info};
 use crate::ssr::db::flag;
 use crate::ssr::db::passkeys::{self, PasskeyRow};
 use crate::ssr::db::users::{self, UserRow};
@@ -59,6 +59,17 @@ const COSE_EDDSA: i64 = -8;
 struct RegistrationCeremony {
     user_id: String,
     state: PasskeyRegistration,
+    /// Set when the passkey creates the account (passkey-only sign-up): the user row is written
+    /// only once the passkey is verified, so a cancelled prompt leaves no half-made account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    new_account: Option<UserRow>,
+}
+
+/// Who a registration is for: an existing user, or an account that the passkey will create.
+struct Registrant {
+    user: UserRow,
+    existing: Vec<PasskeyRow>,
+    is_new: bool,
 }
 
 /// What *begin* of a sign-in leaves for *complete*.
@@ -73,6 +84,23 @@ enum AuthenticationCeremony {
 pub async fn start_registration(state: &AppState, user_id: &str) -> Result<serde_json::Value, Error> {
     let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
     let existing = passkeys::list_passkeys(&state.db, user_id).await.map_err(Error::from_db)?;
+    begin_registration(state, Registrant { user, existing, is_new: false }).await
+}
+
+/// Registration step 1 of a passkey-only sign-up: returns the future user's id (to complete with)
+/// and the creation options. Nothing is stored in the database until [`finish_registration`].
+pub async fn start_sign_up(state: &AppState, email: &str, now: i64) -> Result<(String, serde_json::Value), Error> {
+    let user = new_user_row(Email::parse(email)?, None, None, now);
+    if users::find_user_by_email(&state.db, &user.email).await.map_err(Error::from_db)?.is_some() {
+        return Err(Error::EmailTaken);
+    }
+    let user_id = user.id.clone();
+    let options = begin_registration(state, Registrant { user, existing: Vec::new(), is_new: true }).await?;
+    Ok((user_id, options))
+}
+
+async fn begin_registration(state: &AppState, registrant: Registrant) -> Result<serde_json::Value, Error> {
+    let Registrant { user, existing, is_new } = registrant;
     let exclude: Vec<CredentialID> =
         existing.iter().filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok()).map(CredentialID::from).collect();
     let handle = Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
@@ -92,12 +120,15 @@ pub async fn start_registration(state: &AppState, user_id: &str) -> Result<serde
     let registration = allow_eddsa(registration)?;
 
     let challenge = URL_SAFE_NO_PAD.encode(creation.challenge.as_ref());
-    let ceremony = RegistrationCeremony { user_id: user.id.clone(), state: registration };
-    store_ceremony(state, &registration_key(&user.id, &challenge), &ceremony).await?;
+    let key = registration_key(&user.id, &challenge);
+    let ceremony =
+        RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
+    store_ceremony(state, &key, &ceremony).await?;
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
-/// Registration step 3: verifies the authenticator's response and stores the passkey.
+/// Registration step 3: verifies the authenticator's response and stores the passkey (and, for a
+/// passkey-only sign-up, the account).
 pub async fn finish_registration(
     state: &AppState,
     user_id: &str,
@@ -140,9 +171,21 @@ pub async fn finish_registration(
         created_at: now,
         last_used_at: None,
     };
-    passkeys::insert_passkey(&state.db, &row)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { Error::CredentialExists } else { Error::from_db(e) })?;
+    if let Some(account) = &ceremony.new_account {
+        users::insert_user(&state.db, account)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { Error::from_db(e) })?;
+    }
+    if let Err(e) = passkeys::insert_passkey(&state.db, &row).await {
+        if ceremony.new_account.is_some() {
+            // Undo the sign-up: an account whose only passkey was refused could never sign in.
+            users::delete_user(&state.db, user_id).await.map_err(Error::from_db)?;
+        }
+        return Err(if is_unique_violation(&e) { Error::CredentialExists } else { Error::from_db(e) });
+    }
+    if let Some(account) = &ceremony.new_account {
+        run_hook("on_signed_up", state.hooks.on_signed_up(&user_info(account))).await;
+    }
 
     let item = passkey_item(&row, &state.authenticators);
     if let Some(owner) = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)? {

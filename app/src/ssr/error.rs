@@ -73,6 +73,9 @@ pub enum Error {
     /// The passkey does not exist or belongs to someone else.
     #[error("No passkey with this id belongs to your account.")]
     PasskeyNotFound,
+    /// A portal (server function) request that did not come from one of the configured origins.
+    #[error("This request did not come from Latchkey's own pages. Open Latchkey at its usual address and try again.")]
+    ForbiddenOrigin,
     /// A store (database, Redis) is unreachable; the client should retry later.
     #[error("The service is temporarily unavailable. Try again shortly.")]
     Unavailable,
@@ -112,6 +115,7 @@ impl Error {
             | Self::PossibleClonedAuthenticator => StatusCode::UNAUTHORIZED,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PasskeyNotFound => StatusCode::NOT_FOUND,
+            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -138,6 +142,7 @@ impl Error {
             Self::AuthenticationFailed(_) => "authentication_failed",
             Self::PossibleClonedAuthenticator => "possible_cloned_authenticator",
             Self::PasskeyNotFound => "passkey_not_found",
+            Self::ForbiddenOrigin => "forbidden_origin",
             Self::Unavailable => "service_unavailable",
             Self::Internal => "internal_error",
         }

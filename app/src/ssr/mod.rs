@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod hooks;
 pub mod passkeys;
+pub mod session;
 pub mod state;
 pub mod tokens;
 pub mod types;

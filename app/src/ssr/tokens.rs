@@ -99,9 +99,15 @@ impl TokenKeys {
 
 /// Starts a new sign-in (a new family) for `user_id` and returns its first token pair.
 pub async fn start_session(db: &Db, keys: &TokenKeys, user_id: &str, now: i64) -> Result<TokenPair, Error> {
+    let family_id = start_family(db, user_id, now).await?;
+    issue_pair(db, keys, user_id, &family_id, now).await
+}
+
+/// Records a new sign-in (family) and returns its id; the portal's browser sessions use this alone.
+pub async fn start_family(db: &Db, user_id: &str, now: i64) -> Result<String, Error> {
     let family_id = uuid::Uuid::new_v4().to_string();
     refresh_tokens::insert_family(db, &family_id, user_id, now).await.map_err(Error::from_db)?;
-    issue_pair(db, keys, user_id, &family_id, now).await
+    Ok(family_id)
 }
 
 /// Consumes a refresh token and returns the next pair of its family. A token used twice revokes the family.

@@ -1,11 +1,12 @@
 //! Queries on `users`.
 
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::Db;
 
 /// A row of `users`.
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug, FromRow, Serialize, Deserialize)]
 pub struct UserRow {
     /// Opaque random id.
     pub id: String,
@@ -79,4 +80,18 @@ pub async fn reset_failed_logins(db: &Db, id: &str) -> Result<(), sqlx::Error> {
         .execute(db.pool())
         .await
         .map(|_| ())
+}
+
+/// Sets (or clears) the display name; returns the updated user.
+pub async fn set_user_name(db: &Db, id: &str, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("UPDATE users SET name = $2 WHERE id = $1 RETURNING {COLUMNS}"))
+        .bind(id)
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await
+}
+
+/// Deletes a user (their passkeys and tokens go with them).
+pub async fn delete_user(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db.pool()).await.map(|_| ())
 }

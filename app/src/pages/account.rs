@@ -1,0 +1,81 @@
+//! The account page: who is signed in, their display name, and sign-out.
+
+use leptos::html::Input;
+use leptos::prelude::*;
+
+use crate::api::AccountView;
+use crate::pages::{Notice, SignedInNav};
+use crate::server_fns::{SignOut, my_account, rename_me};
+
+/// The signed-in account.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let account = Resource::new(|| (), |_| my_account());
+    view! {
+        <SignedInNav/>
+        <section class="card" aria-labelledby="account-title">
+            <h1 id="account-title">"Your account"</h1>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match account.await {
+                        Ok(view) => view! { <AccountDetails account=view/> }.into_any(),
+                        Err(error) => view! {
+                            <p class="status">{error.message}</p>
+                            <p><a class="button" href="/">"Sign in"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn AccountDetails(account: AccountView) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let name = NodeRef::<Input>::new();
+    let message = RwSignal::new(String::new());
+    let account = StoredValue::new(account);
+    let rename = Action::new(move |name: &String| {
+        let name = name.clone();
+        async move { rename_me(name).await }
+    });
+    Effect::new(move |_| match rename.value().get() {
+        Some(Ok(user)) => {
+            #[cfg(feature = "hydrate")]
+            account.with_value(|a| {
+                let display = user.name.clone().unwrap_or_else(|| user.email.clone());
+                crate::webauthn_js::signal_current_user_details(&a.rp_id, &a.user_handle, &user.email, &display);
+            });
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (account, &user);
+            message.set("Your name was saved.".into());
+        }
+        Some(Err(error)) => message.set(error.message),
+        None => {}
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(input) = name.get() {
+            rename.dispatch(input.value());
+        }
+    };
+    let user = account.with_value(|a| a.user.clone());
+    view! {
+        <dl class="facts">
+            <dt>"Email"</dt>
+            <dd data-testid="account-email">{user.email.clone()}</dd>
+            <dt>"Member since"</dt>
+            <dd><time datetime=user.created_at.clone()>{user.created_at.chars().take(10).collect::<String>()}</time></dd>
+        </dl>
+        <form class="inline" on:submit=save>
+            <label for="display-name">"Display name"</label>
+            <input id="display-name" node_ref=name value=user.name.clone().unwrap_or_default() maxlength="64" autocomplete="name"/>
+            <button type="submit" class="button small">"Save"</button>
+        </form>
+        <Notice message=message success=true/>
+        <ActionForm action=sign_out>
+            <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
+        </ActionForm>
+    }
+}

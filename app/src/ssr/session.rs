@@ -1,0 +1,68 @@
+//! Browser sessions for the portal (tower-sessions): who is signed in, and the sign-in's refresh
+//! family so that signing out revokes it. REST clients use Bearer tokens instead.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::ssr::db::users::UserRow;
+use crate::ssr::error::Error;
+use crate::ssr::state::AppState;
+use crate::ssr::tokens;
+
+const SIGNED_IN: &str = "signed_in";
+const PENDING_SIGN_UP: &str = "pending_sign_up";
+
+/// The signed-in user of a portal request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// User id.
+    pub user_id: String,
+    /// The refresh-token family started at sign-in; sign-out revokes it.
+    pub family_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await.map_err(|_| Error::Unauthorized)?;
+        current_user(&session).await
+    }
+}
+
+/// The session's signed-in user, or [`Error::Unauthorized`].
+pub async fn current_user(session: &Session) -> Result<SessionUser, Error> {
+    session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?.ok_or(Error::Unauthorized)
+}
+
+/// Signs `user` in: a new session id (so a planted id is useless), a new token family.
+pub async fn sign_in(session: &Session, state: &AppState, user: &UserRow, now: i64) -> Result<(), Error> {
+    let family_id = tokens::start_family(&state.db, &user.id, now).await?;
+    session.cycle_id().await.map_err(session_store_error)?;
+    session.insert(SIGNED_IN, SessionUser { user_id: user.id.clone(), family_id }).await.map_err(session_store_error)
+}
+
+/// Signs out: revokes the sign-in's refresh family and ends the session.
+pub async fn sign_out(session: &Session, state: &AppState, now: i64) -> Result<(), Error> {
+    if let Some(user) = session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)? {
+        crate::ssr::db::refresh_tokens::revoke_family(&state.db, &user.family_id, now).await.map_err(Error::from_db)?;
+    }
+    session.flush().await.map_err(session_store_error)
+}
+
+/// Remembers the not-yet-created account of a passkey-only sign-up between begin and complete.
+pub async fn remember_pending_sign_up(session: &Session, user_id: &str) -> Result<(), Error> {
+    session.insert(PENDING_SIGN_UP, user_id.to_owned()).await.map_err(session_store_error)
+}
+
+/// Takes the pending sign-up's user id.
+pub async fn take_pending_sign_up(session: &Session) -> Result<Option<String>, Error> {
+    session.remove::<String>(PENDING_SIGN_UP).await.map_err(session_store_error)
+}
+
+fn session_store_error(err: tower_sessions::session::Error) -> Error {
+    tracing::warn!(error = %err, "session store unavailable");
+    Error::Unavailable
+}

@@ -1,0 +1,60 @@
+// Shared steps: a CDP virtual authenticator (platform, resident keys, user verification) per page.
+import { expect, type CDPSession, type Page } from "@playwright/test";
+
+export type Authenticator = { cdp: CDPSession; id: string };
+
+export async function addAuthenticator(page: Page, options: Record<string, unknown> = {}): Promise<Authenticator> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true, ...options,
+    },
+  });
+  return { cdp, id: authenticatorId };
+}
+
+export async function removeAuthenticator(authenticator: Authenticator) {
+  await authenticator.cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: authenticator.id });
+}
+
+export async function credentialsOf(authenticator: Authenticator) {
+  const { credentials } = await authenticator.cdp.send("WebAuthn.getCredentials", { authenticatorId: authenticator.id });
+  return credentials;
+}
+
+export function uniqueEmail(prefix: string): string {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Waits until the page's WASM has hydrated (the passkey buttons are enabled only then). */
+export async function hydrated(page: Page) {
+  await expect(page.locator("button[data-testid]").first()).toBeEnabled();
+}
+
+/** Signs out from the account page; the browser lands on the sign-in page (where autofill may start). */
+export async function signOut(page: Page) {
+  await page.goto("/account");
+  await page.getByTestId("sign-out").click();
+  await page.waitForURL((url) => url.pathname !== "/account");
+}
+
+/**
+ * Chromium's virtual authenticator answers a conditional (autofill) request at once, so pages
+ * where a test wants to press the passkey button pretend autofill is unavailable, as in browsers
+ * without it. `setAutofill(page, true)` turns it back on for the next page load.
+ */
+export async function setAutofill(page: Page, enabled: boolean) {
+  await page.addInitScript(() => {
+    if (sessionStorage.getItem("latchkey-test-no-autofill") === "1") {
+      PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    }
+  });
+  await page.goto("/healthz");
+  await page.evaluate((on) => sessionStorage.setItem("latchkey-test-no-autofill", on ? "0" : "1"), enabled);
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
