@@ -6,13 +6,16 @@ use app::ssr::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
 use app::ssr::{AppState, Error, accounts, ceremony, passkeys, tokens};
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
 use axum::routing::{get, patch, post};
 use serde::Deserialize;
+use tower_http::set_header::SetResponseHeaderLayer;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 pub fn routes() -> Router<AppState> {
+    // Tokens and account data must never be cached (RFC 6749 §5.1).
+    let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
@@ -26,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/passkeys/{id}", patch(rename_passkey).delete(delete_passkey))
         .route("/auth/passkeys/authenticate/begin", post(authenticate_begin))
         .route("/auth/passkeys/authenticate/complete", post(authenticate_complete))
+        .layer(no_store)
 }
 
 #[derive(Deserialize)]

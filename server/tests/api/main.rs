@@ -11,3 +11,4 @@ mod common;
 mod malformed;
 mod outage;
 mod passkeys;
+mod portal;
