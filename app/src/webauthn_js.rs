@@ -128,30 +128,39 @@ async fn credential_json(promise: Result<Promise, JsValue>) -> Result<String, Ce
     JSON::stringify(&json).ok().and_then(|s| s.as_string()).ok_or(CeremonyFailure::Other)
 }
 
+/// Fills `CredentialCreationOptions` / `CredentialRequestOptions`: the parsed `publicKey`, and for a
+/// background request `mediation: "conditional"` with its abort signal.
+fn fill_options(
+    options: &JsValue,
+    parser: &str,
+    options_json: &str,
+    conditional: Option<&AbortSignal>,
+) -> Result<(), CeremonyFailure> {
+    let set = |key: &str, value: &JsValue| {
+        Reflect::set(options, &key.into(), value).map(|_| ()).map_err(|_| CeremonyFailure::Other)
+    };
+    set("publicKey", &parse_options(parser, options_json)?)?;
+    if let Some(signal) = conditional {
+        set("mediation", &"conditional".into())?;
+        set("signal", signal)?;
+    }
+    Ok(())
+}
+
 /// `navigator.credentials.create()` with server options (JSON); returns `credential.toJSON()` as JSON.
 /// `conditional` asks for a silent upgrade after a password sign-in (no prompt where supported),
 /// cancellable through its signal.
 pub async fn create(options_json: &str, conditional: Option<&AbortSignal>) -> Result<String, CeremonyFailure> {
     let options = CredentialCreationOptions::new();
-    Reflect::set(&options, &"publicKey".into(), &parse_options("parseCreationOptionsFromJSON", options_json)?)
-        .map_err(|_| CeremonyFailure::Other)?;
-    if let Some(signal) = conditional {
-        Reflect::set(&options, &"mediation".into(), &"conditional".into()).map_err(|_| CeremonyFailure::Other)?;
-        options.set_signal(signal);
-    }
+    fill_options(&options, "parseCreationOptionsFromJSON", options_json, conditional)?;
     credential_json(credentials()?.create_with_options(&options)).await
 }
 
 /// `navigator.credentials.get()` with server options (JSON); `conditional` makes it the autofill
-/// request of the email field, cancellable through `signal`.
+/// request of the email field, cancellable through its signal.
 pub async fn get(options_json: &str, conditional: Option<&AbortSignal>) -> Result<String, CeremonyFailure> {
     let options = CredentialRequestOptions::new();
-    Reflect::set(&options, &"publicKey".into(), &parse_options("parseRequestOptionsFromJSON", options_json)?)
-        .map_err(|_| CeremonyFailure::Other)?;
-    if let Some(signal) = conditional {
-        Reflect::set(&options, &"mediation".into(), &"conditional".into()).map_err(|_| CeremonyFailure::Other)?;
-        options.set_signal(signal);
-    }
+    fill_options(&options, "parseRequestOptionsFromJSON", options_json, conditional)?;
     credential_json(credentials()?.get_with_options(&options)).await
 }
 

@@ -4,7 +4,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 
 use crate::api::AccountView;
-use crate::pages::{Notice, SignedInNav};
+use crate::pages::{Notice, SignInPrompt, SignedInNav};
 use crate::server_fns::{SignOut, my_account, rename_me};
 
 /// The signed-in account.
@@ -19,10 +19,7 @@ pub fn AccountPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match account.await {
                         Ok(view) => view! { <AccountDetails account=view/> }.into_any(),
-                        Err(error) => view! {
-                            <p class="status">{error.message}</p>
-                            <p><a class="button" href="/">"Sign in"</a></p>
-                        }.into_any(),
+                        Err(error) => view! { <SignInPrompt message=error.message/> }.into_any(),
                     }
                 })}
             </Suspense>

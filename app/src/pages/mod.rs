@@ -25,6 +25,15 @@ pub fn Notice(#[prop(into)] message: Signal<String>, #[prop(optional)] success: 
     }
 }
 
+/// What a signed-in page shows when nobody is signed in (or the account could not be loaded).
+#[component]
+pub fn SignInPrompt(message: String) -> impl IntoView {
+    view! {
+        <p class="status">{message}</p>
+        <p><a class="button" href="/">"Sign in"</a></p>
+    }
+}
+
 /// The navigation of signed-in pages.
 #[component]
 pub fn SignedInNav() -> impl IntoView {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{AccountView, PasskeyItem};
-use crate::pages::{Notice, SignedInNav};
+use crate::pages::{Notice, SignInPrompt, SignedInNav};
 use crate::server_fns::{delete_my_passkey, my_account, rename_my_passkey};
 
 /// The signed-in account's passkeys.
@@ -29,10 +29,7 @@ pub fn PasskeysPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match account.await {
                         Ok(view) => view! { <PasskeyList account=view version feedback offered/> }.into_any(),
-                        Err(error) => view! {
-                            <p class="status">{error.message}</p>
-                            <p><a class="button" href="/">"Sign in"</a></p>
-                        }.into_any(),
+                        Err(error) => view! { <SignInPrompt message=error.message/> }.into_any(),
                     }
                 })}
             </Transition>
