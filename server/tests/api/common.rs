@@ -109,8 +109,13 @@ impl TestServer {
     }
 
     pub async fn start_with(env: Env) -> Self {
+        Self::start_with_state(env, |state| state).await
+    }
+
+    /// Starts a server whose state the test adjusts first (e.g. with event hooks).
+    pub async fn start_with_state(env: Env, adjust: impl FnOnce(app::ssr::AppState) -> app::ssr::AppState) -> Self {
         let config = app::ssr::Config::from_lookup(|k| env.get(k)).expect("valid test config");
-        let state = server::build_state(config).await.expect("state builds");
+        let state = adjust(server::build_state(config).await.expect("state builds"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, server::router(state)).await });

@@ -8,6 +8,7 @@
 mod accounts;
 mod ceremony_rules;
 mod common;
+mod hooks;
 mod malformed;
 mod outage;
 mod passkeys;

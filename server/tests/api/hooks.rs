@@ -1,0 +1,71 @@
+//! Event hooks: called after each event, and a failing hook changes nothing.
+
+use std::sync::{Arc, Mutex};
+
+use app::api::{PasskeyItem, UserInfo};
+use app::ssr::hooks::{EventHooks, HookError, SignInMethod};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::{Env, TestServer, authenticator};
+
+/// Records every event, then fails, as a broken webhook would.
+#[derive(Clone, Default)]
+struct FailingRecorder(Arc<Mutex<Vec<String>>>);
+
+impl FailingRecorder {
+    fn record(&self, event: String) -> Result<(), HookError> {
+        self.0.lock().unwrap().push(event);
+        Err("the webhook is down".into())
+    }
+}
+
+#[async_trait::async_trait]
+impl EventHooks for FailingRecorder {
+    async fn on_signed_up(&self, user: &UserInfo) -> Result<(), HookError> {
+        self.record(format!("signed_up {}", user.email))
+    }
+    async fn on_signed_in(&self, user: &UserInfo, method: SignInMethod) -> Result<(), HookError> {
+        self.record(format!("signed_in {} {method:?}", user.email))
+    }
+    async fn on_passkey_registered(&self, user: &UserInfo, passkey: &PasskeyItem) -> Result<(), HookError> {
+        self.record(format!("passkey_registered {} {}", user.email, passkey.name))
+    }
+    async fn on_passkey_deleted(&self, user: &UserInfo, passkey: &PasskeyItem) -> Result<(), HookError> {
+        self.record(format!("passkey_deleted {} {}", user.email, passkey.name))
+    }
+}
+
+#[tokio::test]
+async fn hooks_hear_every_event_and_their_failures_change_nothing() {
+    let hooks = FailingRecorder::default();
+    let server = TestServer::start_with_state(Env::new().await, {
+        let hooks = hooks.clone();
+        move |state| state.with_hooks(hooks)
+    })
+    .await;
+
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let login = server
+        .post("/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .await;
+    let mut key = authenticator();
+    let id = server.add_passkey(&token, &mut key).await;
+    let signed_in = server.sign_in(&mut key, None).await;
+    let deleted = server.request(Method::DELETE, &format!("/auth/passkeys/{id}"), Some(&token), None).await;
+
+    assert_eq!(
+        (login.status, signed_in.status, deleted.status),
+        (StatusCode::OK, StatusCode::OK, StatusCode::NO_CONTENT)
+    );
+    assert_eq!(
+        *hooks.0.lock().unwrap(),
+        [
+            "signed_up ada@example.com",
+            "signed_in ada@example.com Password",
+            "passkey_registered ada@example.com Test key",
+            "signed_in ada@example.com Passkey",
+            "passkey_deleted ada@example.com Test key",
+        ]
+    );
+}
