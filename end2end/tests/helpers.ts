@@ -55,6 +55,9 @@ export async function setAutofill(page: Page, enabled: boolean) {
   await page.evaluate((on) => sessionStorage.setItem("latchkey-test-no-autofill", on ? "0" : "1"), enabled);
 }
 
+/** Saves the README's screenshots when asked (`make screenshots`), so plain test runs leave the tree clean. */
 export async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+  if (process.env.E2E_SCREENSHOTS === "1") {
+    await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+  }
 }
