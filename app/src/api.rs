@@ -101,10 +101,22 @@ pub struct PortalError {
 impl leptos::server_fn::error::FromServerFnError for PortalError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
-    fn from_server_fn_error(_: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self {
-            code: "network_error".into(),
-            message: "Latchkey could not be reached. Check your connection and try again.".into(),
+    fn from_server_fn_error(error: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr;
+        match error {
+            // On the server: the request itself was malformed.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) | ServerFnErrorErr::Deserialization(_) => {
+                let error =
+                    Self { code: "invalid_request".into(), message: "The form was not filled in as expected.".into() };
+                #[cfg(feature = "ssr")]
+                answer_with_status(axum::http::StatusCode::BAD_REQUEST, None);
+                error
+            }
+            // In the browser: the server could not be reached or answered something unreadable.
+            _ => Self {
+                code: "network_error".into(),
+                message: "Latchkey could not be reached. Check your connection and try again.".into(),
+            },
         }
     }
 }
@@ -112,6 +124,28 @@ impl leptos::server_fn::error::FromServerFnError for PortalError {
 #[cfg(feature = "ssr")]
 impl From<crate::ssr::Error> for PortalError {
     fn from(err: crate::ssr::Error) -> Self {
+        let retry_after =
+            matches!(err, crate::ssr::Error::Unavailable).then_some(crate::ssr::Error::RETRY_AFTER_UNAVAILABLE);
+        answer_with_status(err.status(), retry_after);
         Self { code: err.code().into(), message: err.to_string() }
+    }
+}
+
+/// Gives a failing server function the error's HTTP status (a fetch from the hydrated page), except
+/// for a plain form post without JavaScript, which Leptos answers with a redirect back to the form.
+#[cfg(feature = "ssr")]
+fn answer_with_status(status: axum::http::StatusCode, retry_after: Option<std::time::Duration>) {
+    use axum::http::{HeaderValue, header};
+    use leptos::prelude::use_context;
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let plain_form = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+    });
+    if plain_form {
+        return;
+    }
+    response.set_status(status);
+    if let Some(after) = retry_after {
+        response.insert_header(header::RETRY_AFTER, HeaderValue::from(after.as_secs()));
     }
 }

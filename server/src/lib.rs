@@ -6,6 +6,7 @@ mod rest;
 
 use std::time::Duration;
 
+use app::ssr::session::SessionBackend;
 use app::ssr::{AppState, Config, Error};
 use app::{App, shell};
 use axum::Router;
@@ -20,8 +21,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore};
-use tower_sessions_redis_store::RedisStore;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 pub use app::ssr::hooks::EventHooks;
 
@@ -78,11 +78,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Browser sessions: an HttpOnly, SameSite=Lax cookie (Secure when every origin is https), stored
-/// in Redis when configured (shared by instances), else in memory.
+/// Browser sessions: an HttpOnly, SameSite=Lax cookie (Secure when every origin is https) whose
+/// data lives in the configured store.
 fn with_sessions(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    fn configure<S: SessionStore>(layer: SessionManagerLayer<S>, secure: bool) -> SessionManagerLayer<S> {
-        layer
+    fn configure<S: SessionStore>(store: S, secure: bool) -> SessionManagerLayer<S> {
+        SessionManagerLayer::new(store)
             .with_name("latchkey_session")
             .with_secure(secure)
             .with_http_only(true)
@@ -90,9 +90,11 @@ fn with_sessions(router: Router<AppState>, state: &AppState) -> Router<AppState>
             .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(7)))
     }
     let secure = state.config.secure_cookies();
-    match &state.redis {
-        Some(pool) => router.layer(configure(SessionManagerLayer::new(RedisStore::new(pool.clone())), secure)),
-        None => router.layer(configure(SessionManagerLayer::new(MemoryStore::default()), secure)),
+    match state.sessions.clone() {
+        SessionBackend::Memory(store) => router.layer(configure(store, secure)),
+        SessionBackend::Redis(store) => router.layer(configure(store, secure)),
+        SessionBackend::Sqlite(store) => router.layer(configure(store, secure)),
+        SessionBackend::Postgres(store) => router.layer(configure(store, secure)),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Config {
     pub database_url: String,
     /// `LATCHKEY_REDIS_URL`: when set, ceremonies and browser sessions live in Redis.
     pub redis_url: Option<String>,
+    /// `LATCHKEY_SESSION_STORE`: where the portal's browser sessions live.
+    pub session_store: SessionStoreKind,
     /// `LATCHKEY_JWT_SECRET`: HS256 key for access tokens, at least 32 bytes.
     pub jwt_secret: Secret,
     /// True when `jwt_secret` is the built-in development key.
@@ -46,6 +48,17 @@ pub struct Config {
     pub site_root: PathBuf,
     /// `LATCHKEY_AAGUID_FILE`: JSON map of AAGUID → authenticator name/icons; optional.
     pub aaguid_file: Option<PathBuf>,
+}
+
+/// Where browser sessions live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionStoreKind {
+    /// In the process: lost on restart, not shared by instances.
+    Memory,
+    /// In the database (a `tower_sessions` table): survives restarts, shared by instances.
+    Database,
+    /// In Redis (`LATCHKEY_REDIS_URL`): shared by instances.
+    Redis,
 }
 
 /// A configuration value that stops start-up, with a one-line reason.
@@ -117,6 +130,18 @@ impl Config {
             None => "sqlite://latchkey.db?mode=rwc".into(),
         };
 
+        let redis_url = var("LATCHKEY_REDIS_URL");
+        let session_store = match var("LATCHKEY_SESSION_STORE").as_deref() {
+            None if redis_url.is_some() => SessionStoreKind::Redis,
+            None | Some("memory") => SessionStoreKind::Memory,
+            Some("database") => SessionStoreKind::Database,
+            Some("redis") if redis_url.is_some() => SessionStoreKind::Redis,
+            Some("redis") => return Err(invalid("LATCHKEY_SESSION_STORE", "`redis` needs LATCHKEY_REDIS_URL")),
+            Some(other) => {
+                return Err(invalid("LATCHKEY_SESSION_STORE", format!("`{other}` is not memory, database or redis")));
+            }
+        };
+
         Ok(Self {
             addr,
             production,
@@ -124,7 +149,8 @@ impl Config {
             rp_id,
             origins,
             database_url,
-            redis_url: var("LATCHKEY_REDIS_URL"),
+            redis_url,
+            session_store,
             jwt_secret,
             jwt_secret_is_dev_default,
             challenge_ttl: seconds(&var, "LATCHKEY_CHALLENGE_TTL_SECS", 300)?,
@@ -281,6 +307,17 @@ mod tests {
         let c = config(&[("LATCHKEY_DATABASE_URL", "sqlite://data/app.db")]).unwrap();
         assert_eq!(c.database_url, "sqlite://data/app.db?mode=rwc");
         assert!(config(&[("LATCHKEY_DATABASE_URL", "mysql://x")]).is_err());
+    }
+
+    #[test]
+    fn sessions_follow_redis_unless_told_otherwise() {
+        assert_eq!(config(&[]).unwrap().session_store, SessionStoreKind::Memory);
+        let redis = [("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379")];
+        assert_eq!(config(&redis).unwrap().session_store, SessionStoreKind::Redis);
+        let database = [("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379"), ("LATCHKEY_SESSION_STORE", "database")];
+        assert_eq!(config(&database).unwrap().session_store, SessionStoreKind::Database);
+        assert!(config(&[("LATCHKEY_SESSION_STORE", "redis")]).is_err());
+        assert!(config(&[("LATCHKEY_SESSION_STORE", "cookies")]).is_err());
     }
 
     #[test]

@@ -1,10 +1,17 @@
 //! Browser sessions for the portal (tower-sessions): who is signed in, and the sign-in's refresh
 //! family so that signing out revokes it. REST clients use Bearer tokens instead.
 
+use std::time::Duration;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use tower_sessions::Session;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{MemoryStore, Session};
+use tower_sessions_redis_store::RedisStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+
+use crate::ssr::config::{Config, SessionStoreKind};
 
 use crate::ssr::db::users::UserRow;
 use crate::ssr::error::Error;
@@ -12,6 +19,58 @@ use crate::ssr::state::AppState;
 use crate::ssr::tokens;
 
 const SIGNED_IN: &str = "signed_in";
+/// How often expired sessions are removed from a database store.
+const EXPIRED_SWEEP: Duration = Duration::from_secs(3600);
+
+/// The store behind the portal's session cookie (`LATCHKEY_SESSION_STORE`).
+#[derive(Clone, Debug)]
+pub enum SessionBackend {
+    /// In the process.
+    Memory(MemoryStore),
+    /// In Redis, shared with the challenge store's pool.
+    Redis(RedisStore<fred::prelude::Pool>),
+    /// In the SQLite database (table `tower_sessions`).
+    Sqlite(SqliteStore),
+    /// In the PostgreSQL database (schema `tower_sessions`).
+    Postgres(PostgresStore),
+}
+
+impl SessionBackend {
+    /// Opens the configured store; a database store gets its table and an hourly sweep of expired sessions.
+    pub async fn open(config: &Config, redis: Option<&fred::prelude::Pool>) -> Result<Self, String> {
+        match (config.session_store, redis) {
+            (SessionStoreKind::Memory, _) => Ok(Self::Memory(MemoryStore::default())),
+            (SessionStoreKind::Redis, Some(pool)) => Ok(Self::Redis(RedisStore::new(pool.clone()))),
+            (SessionStoreKind::Redis, None) => Err("the Redis session store needs LATCHKEY_REDIS_URL".into()),
+            (SessionStoreKind::Database, _) if config.database_url.starts_with("sqlite:") => {
+                let pool = sqlx::SqlitePool::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+                let store = SqliteStore::new(pool);
+                store.migrate().await.map_err(|e| e.to_string())?;
+                sweep_expired(store.clone());
+                Ok(Self::Sqlite(store))
+            }
+            (SessionStoreKind::Database, _) => {
+                let pool = sqlx::PgPool::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+                let store = PostgresStore::new(pool);
+                store.migrate().await.map_err(|e| e.to_string())?;
+                sweep_expired(store.clone());
+                Ok(Self::Postgres(store))
+            }
+        }
+    }
+}
+
+fn sweep_expired(store: impl ExpiredDeletion + 'static) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EXPIRED_SWEEP);
+        loop {
+            every.tick().await;
+            if let Err(error) = store.delete_expired().await {
+                tracing::warn!(%error, "could not delete expired sessions");
+            }
+        }
+    });
+}
 const PENDING_SIGN_UP: &str = "pending_sign_up";
 
 /// The signed-in user of a portal request.

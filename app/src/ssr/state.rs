@@ -12,6 +12,7 @@ use crate::ssr::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallenge
 use crate::ssr::config::Config;
 use crate::ssr::db::Db;
 use crate::ssr::hooks::{EventHooks, NoHooks};
+use crate::ssr::session::SessionBackend;
 use crate::ssr::tokens::TokenKeys;
 
 /// Shared application state: given to axum routes as `State` and to Leptos as context.
@@ -29,8 +30,10 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Ceremony state between begin and complete.
     pub challenges: Arc<dyn ChallengeStore>,
-    /// The Redis pool when configured (also used for browser sessions).
+    /// The Redis pool when configured.
     pub redis: Option<fred::prelude::Pool>,
+    /// Where the portal's browser sessions live.
+    pub sessions: SessionBackend,
     /// AAGUID → authenticator names.
     pub authenticators: Arc<AuthenticatorNames>,
     /// The application's event hooks.
@@ -43,6 +46,9 @@ pub enum StartupError {
     /// The database is unreachable or a migration failed.
     #[error("database {0}")]
     Database(String),
+    /// The session store could not be opened.
+    #[error("session store (LATCHKEY_SESSION_STORE): {0}")]
+    Sessions(String),
     /// Redis is unreachable.
     #[error("redis at LATCHKEY_REDIS_URL: {0}")]
     Redis(String),
@@ -66,6 +72,7 @@ impl AppState {
             Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone())),
             None => Arc::new(MemoryChallengeStore::default()),
         };
+        let sessions = SessionBackend::open(&config, redis.as_ref()).await.map_err(StartupError::Sessions)?;
         let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
         Ok(Self {
             leptos_options,
@@ -75,6 +82,7 @@ impl AppState {
             webauthn: Arc::new(webauthn),
             challenges,
             redis,
+            sessions,
             authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
             hooks: Arc::new(NoHooks),
         })

@@ -51,3 +51,65 @@ async fn token_responses_are_not_cached() {
         .await;
     assert_eq!(answer.headers["cache-control"], "no-store");
 }
+
+/// Calls a server function as the hydrated page does (form-encoded body, JSON answer, own Origin).
+async fn call(server: &TestServer, path: &str, form: &str, cookie: Option<&str>) -> reqwest::Response {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client
+        .post(format!("{}{path}", server.base))
+        .header("origin", ORIGIN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(form.to_owned());
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+fn session_cookie(response: &reqwest::Response) -> String {
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn server_function_errors_carry_their_status() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let sign_in = app::server_fns::PasswordSignIn::PATH;
+
+    let wrong = call(&server, sign_in, "email=ada%40example.com&password=wrong+password", None).await;
+    let malformed = call(&server, sign_in, "nonsense=%%%", None).await;
+    let signed_out = call(&server, app::server_fns::MyAccount::PATH, "", None).await;
+
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["code"], "invalid_credentials");
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn database_sessions_survive_a_restart_and_sign_out_ends_them() {
+    let env = crate::common::Env::new().await.set("LATCHKEY_SESSION_STORE", "database");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let first = TestServer::start_with(env).await;
+    first.sign_up("ada@example.com").await;
+    let form = "email=ada%40example.com&password=correct+horse+battery";
+    let signed_in = call(&first, app::server_fns::PasswordSignIn::PATH, form, None).await;
+    assert!(signed_in.status().is_success() || signed_in.status().is_redirection(), "{}", signed_in.status());
+    let cookie = session_cookie(&signed_in);
+
+    let env = crate::common::Env::new()
+        .await
+        .set("LATCHKEY_SESSION_STORE", "database")
+        .set("LATCHKEY_DATABASE_URL", database);
+    let second = TestServer::start_with(env).await;
+    let account = call(&second, app::server_fns::MyAccount::PATH, "", Some(&cookie)).await;
+
+    assert_eq!(account.status(), StatusCode::OK);
+    assert_eq!(account.json::<serde_json::Value>().await.unwrap()["user"]["email"], "ada@example.com");
+    call(&second, app::server_fns::SignOut::PATH, "", Some(&cookie)).await;
+    let after = call(&second, app::server_fns::MyAccount::PATH, "", Some(&cookie)).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
