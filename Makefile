@@ -10,7 +10,7 @@ SITE := target/site
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e clean
+.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e clean bench
 
 ## Serve the portal with an SQLite file (latchkey.db in this directory).
 run: setup site server
@@ -57,6 +57,14 @@ integration-postgres:
 
 e2e: site server
 	cd end2end && npx playwright test
+
+## Benchmarks (BENCHMARKS.md): the release server under the Rust load generator (bench/), on SQLite +
+## in-memory ceremonies, then on PostgreSQL + Redis. Flags for both runs: make bench BENCH_ARGS="--duration 5".
+bench: setup site-release
+	cargo build --release -p server -p bench
+	@scripts/services.sh
+	target/release/bench --backend sqlite $(BENCH_ARGS)
+	target/release/bench --backend postgres --pg-url $(PG_URL) --redis-url $(REDIS_URL) $(BENCH_ARGS)
 
 clean:
 	cargo clean
