@@ -10,7 +10,7 @@ SITE := target/site
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e clean bench
+.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e screenshots clean bench
 
 ## Serve the portal with an SQLite file (latchkey.db in this directory).
 run: setup site server
@@ -48,15 +48,23 @@ unit:
 integration: integration-sqlite integration-postgres
 
 integration-sqlite:
+	rm -rf "$${TMPDIR:-/tmp}/latchkey-tests"
 	LATCHKEY_TEST_BACKEND=sqlite cargo test -p server --test '*'
 
 integration-postgres:
 	@scripts/services.sh
+	@# Each test creates its own database; drop the ones earlier runs left behind.
+	psql "$(PG_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'lk_test_%'" \
+		| xargs -r -I{} psql "$(PG_URL)" -qc 'DROP DATABASE IF EXISTS "{}"'
 	LATCHKEY_TEST_BACKEND=postgres LATCHKEY_TEST_PG_URL=$(PG_URL) LATCHKEY_TEST_REDIS_URL=$(REDIS_URL) \
 		cargo test -p server --test '*'
 
 e2e: site server
 	cd end2end && npx playwright test
+
+## The README's screenshots, taken by the end-to-end suite.
+screenshots: site server
+	cd end2end && E2E_SCREENSHOTS=1 npx playwright test
 
 ## Benchmarks (BENCHMARKS.md): the release server under the Rust load generator (bench/), on SQLite +
 ## in-memory ceremonies, then on PostgreSQL + Redis. Flags for both runs: make bench BENCH_ARGS="--duration 5".
