@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use app::ssr::Config;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc returns freed memory to the system; with glibc's malloc, the 19 MiB Argon2 buffers stay
+/// in per-thread arenas, and the benchmark's peak RSS was ~650 MiB instead of ~40 MiB.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::from_env() {

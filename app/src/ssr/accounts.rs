@@ -5,7 +5,9 @@
 //! a dummy hash so both failures take the same time.
 
 use std::sync::OnceLock;
+
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -34,24 +36,32 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password (on the blocking pool).
 pub async fn hash_password(password: Password) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_slot(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.expose(), &salt).map(|h| h.to_string())
+        argon2().hash_password(password.expose(), &salt).map(|h| h.to_string()).map_err(Error::internal)
     })
     .await
-    .map_err(Error::internal)?
-    .map_err(Error::internal)
 }
 
 /// Checks a password against a PHC hash (on the blocking pool); `None` runs against a dummy hash.
 async fn verify_password(password: Password, hash: Option<String>) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_slot(move || {
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
         Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
     })
     .await
-    .map_err(Error::internal)?
+}
+
+/// Runs an Argon2 computation on the blocking pool, at most one per core at a time: each one takes
+/// 19 MiB and a core for tens of milliseconds, so unbounded concurrent logins could exhaust memory.
+async fn on_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let _slot = slots.acquire().await.map_err(Error::internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(Error::internal)?
 }
 
 fn dummy_hash() -> &'static str {
