@@ -25,6 +25,43 @@ pub fn Notice(#[prop(into)] message: Signal<String>, #[prop(optional)] success: 
     }
 }
 
+/// A page's primary passkey button: disabled until the page has hydrated (it needs the WASM) and while
+/// its flow runs, followed by the live region where that flow reports.
+#[component]
+pub fn PasskeyButton(
+    label: &'static str,
+    test_id: &'static str,
+    busy: RwSignal<bool>,
+    message: RwSignal<String>,
+    on_click: impl Fn() + 'static,
+) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <button
+            type="button"
+            class="button primary wide"
+            on:click=move |_| on_click()
+            disabled=move || !hydrated.get() || busy.get()
+            data-testid=test_id
+        >
+            {label}
+        </button>
+        <Notice message=message/>
+    }
+}
+
+/// The error of a form's server action, as the sentence to show ("" while there is none).
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<String>
+where
+    S: leptos::server_fn::ServerFn<Output = (), Error = crate::api::PortalError> + Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => error.message,
+        _ => String::new(),
+    })
+}
+
 /// What a signed-in page shows when nobody is signed in (or the account could not be loaded).
 #[component]
 pub fn SignInPrompt(message: String) -> impl IntoView {

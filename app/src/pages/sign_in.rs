@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::pages::Notice;
+use crate::pages::{Notice, PasskeyButton, action_error};
 use crate::server_fns::PasswordSignIn;
 
 /// Sign in: passkey first. The password form is a plain HTML form, so it works without JavaScript.
@@ -11,10 +11,8 @@ pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let hydrated = RwSignal::new(false);
 
     Effect::new(move |_| {
-        hydrated.set(true);
         #[cfg(feature = "hydrate")]
         if crate::webauthn_js::passkeys_supported() {
             // Autofill runs quietly in the background; it only speaks up if it was used and failed.
@@ -26,35 +24,22 @@ pub fn SignInPage() -> impl IntoView {
         }
     });
 
-    let on_passkey = move |_| {
+    let on_passkey = move || {
         #[cfg(feature = "hydrate")]
         super::run_flow(busy, message, super::flows::sign_in_with_passkey());
-    };
-    let password_error = move || match password.value().get() {
-        Some(Err(error)) => error.message,
-        _ => String::new(),
     };
 
     view! {
         <section class="card" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in to Latchkey"</h1>
-            <button
-                type="button"
-                class="button primary wide"
-                on:click=on_passkey
-                disabled=move || !hydrated.get() || busy.get()
-                data-testid="passkey-sign-in"
-            >
-                "Sign in with a passkey"
-            </button>
-            <Notice message=message/>
+            <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/>
             <p class="divider"><span>"or use your email"</span></p>
             <ActionForm action=password>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" required autocomplete="current-password"/>
-                <Notice message=Signal::derive(password_error)/>
+                <Notice message=action_error(password)/>
                 <button type="submit" class="button wide" disabled=move || password.pending().get()>
                     "Sign in with password"
                 </button>

@@ -3,7 +3,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::pages::Notice;
+use crate::pages::{Notice, PasskeyButton, action_error};
 use crate::server_fns::SignUpWithPassword;
 
 /// Create an account: passkey first, password as the alternative (which works without JavaScript).
@@ -12,11 +12,9 @@ pub fn SignUpPage() -> impl IntoView {
     let with_password = ServerAction::<SignUpWithPassword>::new();
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let hydrated = RwSignal::new(false);
     let email = NodeRef::<Input>::new();
-    Effect::new(move |_| hydrated.set(true));
 
-    let on_passkey = move |_| {
+    let on_passkey = move || {
         let Some(input) = email.get() else { return };
         #[cfg(feature = "hydrate")]
         if input.report_validity() {
@@ -25,10 +23,6 @@ pub fn SignUpPage() -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (input, busy, message);
     };
-    let password_error = move || match with_password.value().get() {
-        Some(Err(error)) => error.message,
-        _ => String::new(),
-    };
 
     view! {
         <section class="card" aria-labelledby="sign-up-title">
@@ -36,20 +30,11 @@ pub fn SignUpPage() -> impl IntoView {
             <ActionForm action=with_password>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username" node_ref=email/>
-                <button
-                    type="button"
-                    class="button primary wide"
-                    on:click=on_passkey
-                    disabled=move || !hydrated.get() || busy.get()
-                    data-testid="passkey-sign-up"
-                >
-                    "Create account with a passkey"
-                </button>
-                <Notice message=message/>
+                <PasskeyButton label="Create account with a passkey" test_id="passkey-sign-up" busy message on_click=on_passkey/>
                 <p class="divider"><span>"or choose a password"</span></p>
                 <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>
                 <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"/>
-                <Notice message=Signal::derive(password_error)/>
+                <Notice message=action_error(with_password)/>
                 <button type="submit" class="button wide" disabled=move || with_password.pending().get()>
                     "Create account with password"
                 </button>
