@@ -73,11 +73,9 @@ fn call_static(method: &str, args: &[JsValue]) -> Option<JsValue> {
 
 /// Whether the browser exposes `PublicKeyCredential` and `navigator.credentials`.
 pub fn passkeys_supported() -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    public_key_credential().is_some()
-        && Reflect::has(&window.navigator(), &"credentials".into()).unwrap_or(false)
-        && Reflect::has(&public_key_credential().unwrap_or_default(), &"parseRequestOptionsFromJSON".into())
-            .unwrap_or(false)
+    let (Some(window), Some(class)) = (web_sys::window(), public_key_credential()) else { return false };
+    Reflect::has(&window.navigator(), &"credentials".into()).unwrap_or(false)
+        && Reflect::has(&class, &"parseRequestOptionsFromJSON".into()).unwrap_or(false)
 }
 
 async fn resolve_bool(promise: Option<JsValue>) -> bool {

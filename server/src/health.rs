@@ -1,6 +1,6 @@
 //! Health checks: `/healthz` (the process answers) and `/readyz` (its stores answer too).
 
-use app::ssr::AppState;
+use app::ssr::{AppState, Error};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -27,8 +27,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         "challenge_store": if challenges.is_ok() { "ok" } else { "unreachable" },
     }));
     if ready {
-        (StatusCode::OK, [(header::RETRY_AFTER, "0")], body).into_response()
+        (StatusCode::OK, body).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], body).into_response()
+        let retry_after = Error::RETRY_AFTER_UNAVAILABLE.as_secs().to_string();
+        (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, retry_after)], body).into_response()
     }
 }

@@ -4,8 +4,6 @@
 mod health;
 mod rest;
 
-use std::time::Duration;
-
 use app::ssr::session::SessionBackend;
 use app::ssr::{AppState, Config, Error};
 use app::{App, shell};
@@ -148,6 +146,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-    // Give load balancers a moment to notice before connections close.
-    tokio::time::sleep(Duration::from_millis(10)).await;
 }

@@ -95,7 +95,7 @@ async fn refresh(
 }
 
 async fn logout(State(state): State<AppState>, user: BearerUser) -> Result<StatusCode, Error> {
-    tokens::end_session(&state.db, &user.0, now()).await?;
+    tokens::end_session(&state.db, &user.0.sid, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -145,7 +145,8 @@ pub async fn verify_login(state: &AppState, email: &str, password: &str, now: i6
         });
     }
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = verify_password(password, hash.clone()).await? && hash.is_some();
+    let has_password = hash.is_some();
+    let matches = verify_password(password, hash).await? && has_password;
     match user {
         Some(user) if matches => {
             users::reset_failed_logins(&state.db, &user.id).await.map_err(Error::from_db)?;

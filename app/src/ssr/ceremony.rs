@@ -42,6 +42,7 @@ use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
 use crate::api::PasskeyItem;
 use crate::ssr::accounts::{new_user_row, user_info};
+use crate::ssr::challenge::StoreError;
 use crate::ssr::db::flag;
 use crate::ssr::db::passkeys::{self, PasskeyRow};
 use crate::ssr::db::users::{self, UserRow};
@@ -293,18 +294,17 @@ fn authentication_key(challenge: &str) -> String {
 
 async fn store_ceremony(state: &AppState, key: &str, ceremony: &impl Serialize) -> Result<(), Error> {
     let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
-    state.challenges.put(key, json, state.config.challenge_ttl).await.map_err(|e| {
-        tracing::warn!(error = %e, "challenge store unavailable");
-        Error::Unavailable
-    })
+    state.challenges.put(key, json, state.config.challenge_ttl).await.map_err(store_unavailable)
 }
 
 async fn take_ceremony<T: for<'de> Deserialize<'de>>(state: &AppState, key: &str) -> Result<T, Error> {
-    let json = state.challenges.take(key).await.map_err(|e| {
-        tracing::warn!(error = %e, "challenge store unavailable");
-        Error::Unavailable
-    })?;
+    let json = state.challenges.take(key).await.map_err(store_unavailable)?;
     serde_json::from_str(&json.ok_or(Error::CeremonyExpired)?).map_err(Error::internal)
+}
+
+fn store_unavailable(error: StoreError) -> Error {
+    tracing::warn!(%error, "challenge store unavailable");
+    Error::Unavailable
 }
 
 /// The challenge a response answers, read from `clientDataJSON` to find its ceremony (webauthn-rs

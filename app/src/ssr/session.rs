@@ -106,7 +106,7 @@ pub async fn sign_in(session: &Session, state: &AppState, user: &UserRow, now: i
 /// Signs out: revokes the sign-in's refresh family and ends the session.
 pub async fn sign_out(session: &Session, state: &AppState, now: i64) -> Result<(), Error> {
     if let Some(user) = session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)? {
-        crate::ssr::db::refresh_tokens::revoke_family(&state.db, &user.family_id, now).await.map_err(Error::from_db)?;
+        tokens::end_session(&state.db, &user.family_id, now).await?;
     }
     session.flush().await.map_err(session_store_error)
 }

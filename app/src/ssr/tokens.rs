@@ -126,9 +126,9 @@ pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i
     issue_pair(db, keys, &used.user_id, &used.family_id, now).await
 }
 
-/// Ends a sign-in: every refresh token of the family stops working.
-pub async fn end_session(db: &Db, claims: &AccessClaims, now: i64) -> Result<(), Error> {
-    refresh_tokens::revoke_family(db, &claims.sid, now).await.map_err(Error::from_db)
+/// Ends a sign-in: every refresh token of its family stops working.
+pub async fn end_session(db: &Db, family_id: &str, now: i64) -> Result<(), Error> {
+    refresh_tokens::revoke_family(db, family_id, now).await.map_err(Error::from_db)
 }
 
 async fn issue_pair(db: &Db, keys: &TokenKeys, user_id: &str, family_id: &str, now: i64) -> Result<TokenPair, Error> {
