@@ -55,8 +55,8 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalErro
     let (state, browser) = (door::state()?, door::session().await?);
     let credential = door::parse(&credential)?;
     let now = clock::now();
-    let user = ceremony::finish_authentication(&state, &credential, now).await?;
-    session::sign_in(&browser, &state, &user, now).await?;
+    let signed_in = ceremony::finish_browser_authentication(&state, &credential, now).await?;
+    session::enter(&browser, &signed_in.user, signed_in.family_id).await?;
     Ok(())
 }
 

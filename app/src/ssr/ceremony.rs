@@ -29,7 +29,9 @@
 //!    registering). webauthn-rs checks the credential is allowed, `type`, challenge, origin, rpIdHash, UP and UV, the signature over `authenticatorData || SHA-256(clientDataJSON)`,
 //!    and that a non-zero signature counter increased (§7.2 steps 11–21). This file persists the new
 //!    counter, backup state and last use in one conditional UPDATE, so two racing assertions cannot
-//!    both pass the counter check (§7.2 step 22, rule 6).
+//!    both pass the counter check (§7.2 step 22, rule 6); the sign-in's token family (and, for API
+//!    clients, its first refresh token) is written in the same database round trip, only when the
+//!    UPDATE matched.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -40,16 +42,17 @@ use webauthn_rs::prelude::{
 };
 use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
-use crate::api::PasskeyItem;
+use crate::api::{PasskeyItem, TokenPair};
 use crate::ssr::accounts::{new_user_row, user_info};
 use crate::ssr::challenge::StoreError;
 use crate::ssr::db::flag;
-use crate::ssr::db::passkeys::{self, PasskeyRow};
+use crate::ssr::db::passkeys::{self, PasskeyRow, PasskeySignIn};
 use crate::ssr::db::users::{self, UserRow};
 use crate::ssr::error::{Error, is_unique_violation};
 use crate::ssr::hooks::{SignInMethod, run_hook};
 use crate::ssr::passkeys::passkey_item;
 use crate::ssr::state::AppState;
+use crate::ssr::tokens::{self, NewRefreshToken};
 use crate::ssr::types::{DisplayName, Email};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
@@ -227,21 +230,47 @@ pub async fn start_authentication(state: &AppState, email: Option<&str>) -> Resu
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
-/// Authentication step 3: verifies the assertion and returns the credential's owner, now signed in.
+/// Authentication step 3 for API clients: verifies the assertion and returns the first token pair of
+/// a new sign-in. The passkey's use, the token family and the refresh token are written together.
 pub async fn finish_authentication(
     state: &AppState,
     credential: &PublicKeyCredential,
     now: i64,
-) -> Result<UserRow, Error> {
+) -> Result<TokenPair, Error> {
+    let refresh = state.tokens.new_refresh_token(now);
+    let signed_in = verify_and_record(state, credential, Some(&refresh), now).await?;
+    state.tokens.token_pair(&signed_in.user.id, &signed_in.family_id, refresh, now)
+}
+
+/// Authentication step 3 for the portal: verifies the assertion and returns the owner with the new
+/// token family for the browser session to hold.
+pub async fn finish_browser_authentication(
+    state: &AppState,
+    credential: &PublicKeyCredential,
+    now: i64,
+) -> Result<SignedIn, Error> {
+    verify_and_record(state, credential, None, now).await
+}
+
+/// A verified passkey sign-in.
+pub struct SignedIn {
+    /// The passkey's owner.
+    pub user: UserRow,
+    /// The token family the sign-in started (sign-out revokes it).
+    pub family_id: String,
+}
+
+async fn verify_and_record(
+    state: &AppState,
+    credential: &PublicKeyCredential,
+    refresh: Option<&NewRefreshToken>,
+    now: i64,
+) -> Result<SignedIn, Error> {
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
     let ceremony: AuthenticationCeremony = take_ceremony(state, &authentication_key(&challenge)).await?;
 
     let credential_id = URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref());
-    let row = passkeys::find_passkey(&state.db, &credential_id)
-        .await
-        .map_err(Error::from_db)?
-        .ok_or(Error::UnknownCredential)?;
-    let owner = users::find_user_by_id(&state.db, &row.user_id)
+    let (row, owner) = passkeys::find_passkey_and_owner(&state.db, &credential_id)
         .await
         .map_err(Error::from_db)?
         .ok_or(Error::UnknownCredential)?;
@@ -277,11 +306,17 @@ pub async fn finish_authentication(
         backed_up: flag(result.backup_state()),
         ..row
     };
-    if !passkeys::record_passkey_use(&state.db, &updated, now).await.map_err(Error::from_db)? {
+    let family_id = tokens::new_family_id();
+    let sign_in = PasskeySignIn {
+        updated: &updated,
+        family_id: &family_id,
+        refresh_token: refresh.map(|r| (r.hash.as_str(), r.expires_at)),
+    };
+    if !passkeys::record_passkey_sign_in(&state.db, &sign_in, now).await.map_err(Error::from_db)? {
         return Err(Error::PossibleClonedAuthenticator);
     }
     run_hook("on_signed_in", state.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
-    Ok(owner)
+    Ok(SignedIn { user: owner, family_id })
 }
 
 fn registration_key(user_id: &str, challenge: &str) -> String {

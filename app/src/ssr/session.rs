@@ -99,6 +99,12 @@ pub async fn current_user(session: &Session) -> Result<SessionUser, Error> {
 /// Signs `user` in: a new session id (so a planted id is useless), a new token family.
 pub async fn sign_in(session: &Session, state: &AppState, user: &UserRow, now: i64) -> Result<(), Error> {
     let family_id = tokens::start_family(&state.db, &user.id, now).await?;
+    enter(session, user, family_id).await
+}
+
+/// Signs `user` in with a token family already started (a passkey sign-in writes its own): a new
+/// session id, so a planted id is useless.
+pub async fn enter(session: &Session, user: &UserRow, family_id: String) -> Result<(), Error> {
     session.cycle_id().await.map_err(session_store_error)?;
     session.insert(SIGNED_IN, SessionUser { user_id: user.id.clone(), family_id }).await.map_err(session_store_error)
 }

@@ -105,7 +105,7 @@ pub async fn start_session(db: &Db, keys: &TokenKeys, user_id: &str, now: i64) -
 
 /// Records a new sign-in (family) and returns its id; the portal's browser sessions use this alone.
 pub async fn start_family(db: &Db, user_id: &str, now: i64) -> Result<String, Error> {
-    let family_id = uuid::Uuid::new_v4().to_string();
+    let family_id = new_family_id();
     refresh_tokens::insert_family(db, &family_id, user_id, now).await.map_err(Error::from_db)?;
     Ok(family_id)
 }
@@ -132,19 +132,51 @@ pub async fn end_session(db: &Db, family_id: &str, now: i64) -> Result<(), Error
 }
 
 async fn issue_pair(db: &Db, keys: &TokenKeys, user_id: &str, family_id: &str, now: i64) -> Result<TokenPair, Error> {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let refresh_token = URL_SAFE_NO_PAD.encode(bytes);
-    let expires_at = now.saturating_add(keys.refresh_ttl);
-    refresh_tokens::insert_refresh_token(db, &hash_refresh_token(&refresh_token), family_id, user_id, expires_at, now)
+    let refresh = keys.new_refresh_token(now);
+    refresh_tokens::insert_refresh_token(db, &refresh.hash, family_id, user_id, refresh.expires_at, now)
         .await
         .map_err(Error::from_db)?;
-    Ok(TokenPair {
-        access_token: keys.sign_access(user_id, family_id, now)?,
-        refresh_token,
-        token_type: "bearer".into(),
-        expires_in: keys.access_ttl,
-    })
+    keys.token_pair(user_id, family_id, refresh, now)
+}
+
+/// A refresh token that is made but not yet stored: the secret for the client, its hash for the database.
+pub struct NewRefreshToken {
+    token: String,
+    /// SHA-256 of the token, hex: what the database keeps.
+    pub hash: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+impl TokenKeys {
+    /// A fresh random refresh token (32 bytes from the OS), to be stored before it is handed out.
+    pub fn new_refresh_token(&self, now: i64) -> NewRefreshToken {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        NewRefreshToken { hash: hash_refresh_token(&token), token, expires_at: now.saturating_add(self.refresh_ttl) }
+    }
+
+    /// The pair a client receives: a new access token and `refresh`, which the caller has stored.
+    pub fn token_pair(
+        &self,
+        user_id: &str,
+        family_id: &str,
+        refresh: NewRefreshToken,
+        now: i64,
+    ) -> Result<TokenPair, Error> {
+        Ok(TokenPair {
+            access_token: self.sign_access(user_id, family_id, now)?,
+            refresh_token: refresh.token,
+            token_type: "bearer".into(),
+            expires_in: self.access_ttl,
+        })
+    }
+}
+
+/// A new family's id (a random UUID), for callers that store the family themselves.
+pub fn new_family_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn hash_refresh_token(token: &str) -> String {

@@ -237,6 +237,61 @@ async fn a_sign_count_that_does_not_increase_is_refused() {
     assert_eq!(higher.status, StatusCode::OK, "the stored count is 5, so 6 passes");
 }
 
+#[tokio::test]
+async fn a_count_raised_after_it_was_read_is_refused_and_starts_no_session() {
+    // Two racing assertions with the same count can both pass webauthn-rs's check against the count
+    // each read; only the conditional write stops the second. That interleaving is reproduced
+    // deterministically by rolling the stored `Passkey`'s counter back behind the `sign_count`
+    // column, which is what the second racer would have read.
+    let env = Env::new().await;
+    let database_url = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database_url).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let at_seven = Tweaks { sign_count: Some(7), ..Tweaks::default() };
+    assert_eq!(server.sign_in_with(&mut key, None, &at_seven).await.status, StatusCode::OK);
+    stores::roll_back_stored_counter(&db).await;
+    let families = stores::count(&db, "token_families").await;
+    let tokens = stores::count(&db, "refresh_tokens").await;
+
+    let second = server.sign_in_with(&mut key, None, &at_seven).await;
+
+    assert_eq!((second.status, second.code()), (StatusCode::UNAUTHORIZED, "possible_cloned_authenticator"));
+    assert_eq!(stores::count(&db, "token_families").await, families, "no sign-in was started");
+    assert_eq!(stores::count(&db, "refresh_tokens").await, tokens, "no refresh token was stored");
+}
+
+/// Direct access to the test server's database, for states HTTP alone cannot produce.
+mod stores {
+    use sqlx::{AnyPool, Row as _};
+
+    pub async fn connect(url: &str) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(url).await.unwrap()
+    }
+
+    /// Sets the counter inside every stored webauthn-rs `Passkey` to 0, leaving `sign_count` as it is.
+    pub async fn roll_back_stored_counter(db: &AnyPool) {
+        for row in sqlx::query("SELECT credential_id, passkey FROM passkeys").fetch_all(db).await.unwrap() {
+            let (id, json): (String, String) = (row.get(0), row.get(1));
+            let mut passkey: serde_json::Value = serde_json::from_str(&json).unwrap();
+            *passkey.pointer_mut("/cred/counter").expect("webauthn-rs keeps the counter here") = 0.into();
+            sqlx::query("UPDATE passkeys SET passkey = $1 WHERE credential_id = $2")
+                .bind(passkey.to_string())
+                .bind(id)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+    }
+
+    pub async fn count(db: &AnyPool, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db).await.unwrap()
+    }
+}
+
 // Rule 7: body limit and unknown credentials (see also malformed.rs).
 
 #[tokio::test]

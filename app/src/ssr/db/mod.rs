@@ -21,6 +21,14 @@ static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    dialect: Dialect,
+}
+
+/// Which database is behind the pool, for the few statements whose best form differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
 impl Db {
@@ -52,7 +60,7 @@ impl Db {
         if sqlite {
             checkpoint_periodically(pool.clone());
         }
-        Ok(Self { pool })
+        Ok(Self { pool, dialect: if sqlite { Dialect::Sqlite } else { Dialect::Postgres } })
     }
 
     /// Applies the pending migrations in `migrations/`.
@@ -68,6 +76,11 @@ impl Db {
     /// The pool, for the query modules.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The database behind the pool.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 }
 

@@ -1,8 +1,10 @@
 //! Queries on `passkeys`.
 
-use sqlx::FromRow;
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row as _};
 
-use super::Db;
+use super::users::UserRow;
+use super::{Db, Dialect};
 
 /// A row of `passkeys`: the whole webauthn-rs `Passkey` as JSON plus the columns the API lists.
 #[derive(Clone, Debug, FromRow)]
@@ -60,29 +62,119 @@ pub async fn list_passkeys(db: &Db, user_id: &str) -> Result<Vec<PasskeyRow>, sq
         .await
 }
 
-/// The passkey with this credential ID, whoever owns it.
-pub async fn find_passkey(db: &Db, credential_id: &str) -> Result<Option<PasskeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE credential_id = $1"))
-        .bind(credential_id)
-        .fetch_optional(db.pool())
-        .await
+/// The passkey with this credential ID and its owner, in one query: a sign-in's only read.
+pub async fn find_passkey_and_owner(
+    db: &Db,
+    credential_id: &str,
+) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT p.credential_id, p.user_id, p.name, p.aaguid, p.passkey, p.sign_count, p.backup_eligible,
+                p.backed_up, p.transports, p.created_at, p.last_used_at,
+                u.email AS owner_email, u.name AS owner_name, u.password_hash AS owner_password_hash,
+                u.webauthn_handle AS owner_webauthn_handle, u.failed_logins AS owner_failed_logins,
+                u.locked_until AS owner_locked_until, u.created_at AS owner_created_at
+         FROM passkeys p JOIN users u ON u.id = p.user_id
+         WHERE p.credential_id = $1",
+    )
+    .bind(credential_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| Ok((PasskeyRow::from_row(&row)?, owner_of(&row)?))).transpose()
 }
 
-/// Persists a successful sign-in. The counter condition is checked in the same statement, so two
-/// racing assertions cannot both move the counter; `false` means the count did not increase.
-pub async fn record_passkey_use(db: &Db, updated: &PasskeyRow, now: i64) -> Result<bool, sqlx::Error> {
-    let result = sqlx::query(
-        "UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
-         WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))",
-    )
-    .bind(&updated.credential_id)
-    .bind(&updated.passkey)
-    .bind(updated.sign_count)
-    .bind(updated.backed_up)
-    .bind(now)
-    .execute(db.pool())
-    .await?;
-    Ok(result.rows_affected() == 1)
+fn owner_of(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("user_id")?,
+        email: row.try_get("owner_email")?,
+        name: row.try_get("owner_name")?,
+        password_hash: row.try_get("owner_password_hash")?,
+        webauthn_handle: row.try_get("owner_webauthn_handle")?,
+        failed_logins: row.try_get("owner_failed_logins")?,
+        locked_until: row.try_get("owner_locked_until")?,
+        created_at: row.try_get("owner_created_at")?,
+    })
+}
+
+/// The passkey's new state, only if its signature counter advanced (or stays 0, for authenticators
+/// without one).
+macro_rules! use_passkey {
+    () => {
+        "UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5 \
+         WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))"
+    };
+}
+
+macro_rules! sqlite_sign_in {
+    () => {
+        concat!(
+            use_passkey!(),
+            "; INSERT INTO token_families (id, user_id, revoked_at, created_at) SELECT $6, $7, NULL, $5 WHERE changes() = 1"
+        )
+    };
+}
+
+macro_rules! sqlite_first_token {
+    () => {
+        "; INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, used_at, created_at) \
+         SELECT $8, $6, $7, $9, NULL, $5 WHERE changes() = 1"
+    };
+}
+
+/// A passkey sign-in to record: the passkey's state after the assertion, and what the sign-in starts.
+pub struct PasskeySignIn<'a> {
+    /// The passkey with its new counter, backup state and serialised `Passkey`.
+    pub updated: &'a PasskeyRow,
+    /// The new token family (`token_families.id`).
+    pub family_id: &'a str,
+    /// The family's first refresh token (hash, expiry), for API clients; the portal stores none.
+    pub refresh_token: Option<(&'a str, i64)>,
+}
+
+/// Records a passkey sign-in in one database round trip: the passkey's new counter, backup state and
+/// last use, then the new token family and its first refresh token. The counter condition is part of
+/// the UPDATE, so of two racing assertions only one moves the counter, and the family and token are
+/// written only when it moved. `false` means it did not (a possibly cloned authenticator) and
+/// nothing was written.
+///
+/// A sign-in is the hot path, and on SQLite every statement is a hand-off to the connection's
+/// thread and back (BENCHMARKS.md), so the writes go as one batch rather than one call each:
+/// PostgreSQL runs them as one statement of data-modifying CTEs; SQLite has no writable CTEs, so it
+/// gets the statements in one string, each INSERT guarded by `changes() = 1` (the statement before
+/// it wrote its one row).
+pub async fn record_passkey_sign_in(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bool, sqlx::Error> {
+    let sql = match (db.dialect(), sign_in.refresh_token.is_some()) {
+        (Dialect::Sqlite, true) => concat!(sqlite_sign_in!(), sqlite_first_token!()),
+        (Dialect::Sqlite, false) => sqlite_sign_in!(),
+        (Dialect::Postgres, true) => concat!(
+            "WITH used AS (",
+            use_passkey!(),
+            " RETURNING user_id), ",
+            "family AS (INSERT INTO token_families (id, user_id, revoked_at, created_at) ",
+            "SELECT $6, $7, NULL, $5 FROM used RETURNING id) ",
+            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at, used_at, created_at) ",
+            "SELECT $8, id, $7, $9, NULL, $5 FROM family"
+        ),
+        (Dialect::Postgres, false) => concat!(
+            "WITH used AS (",
+            use_passkey!(),
+            " RETURNING user_id) ",
+            "INSERT INTO token_families (id, user_id, revoked_at, created_at) SELECT $6, $7, NULL, $5 FROM used"
+        ),
+    };
+    let updated = sign_in.updated;
+    let mut query = sqlx::query(sql)
+        .bind(&updated.credential_id)
+        .bind(&updated.passkey)
+        .bind(updated.sign_count)
+        .bind(updated.backed_up)
+        .bind(now)
+        .bind(sign_in.family_id)
+        .bind(&updated.user_id);
+    if let Some((hash, expires_at)) = sign_in.refresh_token {
+        query = query.bind(hash).bind(expires_at);
+    }
+    // Both forms report rows only when the UPDATE matched (SQLite sums its statements' counts).
+    Ok(query.execute(db.pool()).await?.rows_affected() > 0)
 }
 
 /// Renames one of the user's passkeys; `None` when it is not theirs.
