@@ -154,7 +154,7 @@ impl SoftAuthenticator {
                     .ok_or_else(|| Error::NoCredential { rp_id: options.rp_id.clone() })?;
                 (held.id, held.key.clone())
             }
-            None => (rand::random(), KeyPair::generate(self.algorithm)),
+            None => (rand::random(), KeyPair::generate(self.algorithm)?),
         };
         let credential = Credential { id, rp_id: options.rp_id, user_handle: options.user_handle, key, sign_count: 0 };
         let client_data = client_data_json("webauthn.create", &options.challenge, origin, tweaks);
