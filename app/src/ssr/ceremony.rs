@@ -201,26 +201,18 @@ pub async fn finish_registration(
 /// Authentication step 1: request options, targeted at `email`'s passkeys when it has any.
 pub async fn start_authentication(state: &AppState, email: Option<&str>) -> Result<serde_json::Value, Error> {
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
-    let user = match &email {
-        Some(email) => users::find_user_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?,
-        None => None,
-    };
-    let known: Vec<Passkey> = match &user {
-        Some(user) => passkeys::list_passkeys(&state.db, &user.id)
-            .await
-            .map_err(Error::from_db)?
-            .iter()
-            .map(stored_passkey)
-            .collect::<Result<_, _>>()?,
+    let rows = match &email {
+        Some(email) => passkeys::list_passkeys_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?,
         None => Vec::new(),
     };
 
-    let (options, ceremony) = match user {
-        Some(user) if !known.is_empty() => {
+    let (options, ceremony) = match rows.first() {
+        Some(first) => {
+            let known: Vec<Passkey> = rows.iter().map(stored_passkey).collect::<Result<_, _>>()?;
             let (options, auth) = state.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
-            (options, AuthenticationCeremony::Targeted { user_id: user.id, state: auth })
+            (options, AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state: auth })
         }
-        _ => {
+        None => {
             let (options, auth) = state.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
             (options, AuthenticationCeremony::Discoverable { state: auth })
         }

@@ -62,6 +62,21 @@ pub async fn list_passkeys(db: &Db, user_id: &str) -> Result<Vec<PasskeyRow>, sq
         .await
 }
 
+/// The passkeys of the user with this (normalised) email, oldest first; empty when there is no such
+/// user or they have none. One query: a targeted sign-in's only read.
+pub async fn list_passkeys_by_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT p.credential_id, p.user_id, p.name, p.aaguid, p.passkey, p.sign_count, p.backup_eligible,
+                p.backed_up, p.transports, p.created_at, p.last_used_at
+         FROM passkeys p JOIN users u ON u.id = p.user_id
+         WHERE u.email = $1
+         ORDER BY p.created_at, p.credential_id",
+    )
+    .bind(email)
+    .fetch_all(db.pool())
+    .await
+}
+
 /// The passkey with this credential ID and its owner, in one query: a sign-in's only read.
 pub async fn find_passkey_and_owner(
     db: &Db,
