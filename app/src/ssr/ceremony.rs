@@ -1,5 +1,7 @@
 //! The WebAuthn ceremonies: [`start_registration`], [`finish_registration`], [`start_authentication`]
-//! and [`finish_authentication`]. Section numbers are from WebAuthn Level 3 (W3C).
+//! and [`finish_authentication`] (with [`finish_browser_authentication`], its portal form, which
+//! starts a browser session instead of handing out tokens). Section numbers are from WebAuthn Level 3
+//! (W3C).
 //!
 //! # Registration (§7.1)
 //! 1. *begin* (signed-in user): webauthn-rs makes `PublicKeyCredentialCreationOptions` (§5.4) with a
