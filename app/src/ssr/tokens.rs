@@ -120,7 +120,7 @@ pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i
         }
         return Err(Error::InvalidRefreshToken);
     };
-    if used.expires_at <= now || !refresh_tokens::family_is_active(db, &used.family_id).await.map_err(Error::from_db)? {
+    if used.expires_at <= now || used.family_active == 0 {
         return Err(Error::InvalidRefreshToken);
     }
     issue_pair(db, keys, &used.user_id, &used.family_id, now).await

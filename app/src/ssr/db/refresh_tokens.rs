@@ -45,13 +45,19 @@ pub struct UsedToken {
     pub user_id: String,
     /// Unix seconds.
     pub expires_at: i64,
+    /// 1 while its family has not been revoked (sign-out, or a reused token), else 0.
+    pub family_active: i64,
 }
 
-/// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins.
+/// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins,
+/// and reports in the same round trip whether its family is still active.
 pub async fn use_refresh_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<UsedToken>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
-         RETURNING family_id, user_id, expires_at",
+         RETURNING family_id, user_id, expires_at,
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM token_families f
+                                    WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL)
+                  THEN 1 ELSE 0 END AS BIGINT) AS family_active",
     )
     .bind(token_hash)
     .bind(now)
@@ -65,15 +71,6 @@ pub async fn family_of(db: &Db, token_hash: &str) -> Result<Option<String>, sqlx
         .bind(token_hash)
         .fetch_optional(db.pool())
         .await
-}
-
-/// Whether the family exists and has not been revoked.
-pub async fn family_is_active(db: &Db, family_id: &str) -> Result<bool, sqlx::Error> {
-    let revoked: Option<Option<i64>> = sqlx::query_scalar("SELECT revoked_at FROM token_families WHERE id = $1")
-        .bind(family_id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(matches!(revoked, Some(None)))
 }
 
 /// Revokes every token of a family (sign-out, or a reused token).
