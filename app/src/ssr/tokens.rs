@@ -95,6 +95,39 @@ impl TokenKeys {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
+
+    /// A fresh random refresh token (32 bytes from the OS), to be stored before it is handed out.
+    pub fn new_refresh_token(&self, now: i64) -> NewRefreshToken {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        NewRefreshToken { hash: hash_refresh_token(&token), token, expires_at: now.saturating_add(self.refresh_ttl) }
+    }
+
+    /// The pair a client receives: a new access token and `refresh`, which the caller has stored.
+    pub fn token_pair(
+        &self,
+        user_id: &str,
+        family_id: &str,
+        refresh: NewRefreshToken,
+        now: i64,
+    ) -> Result<TokenPair, Error> {
+        Ok(TokenPair {
+            access_token: self.sign_access(user_id, family_id, now)?,
+            refresh_token: refresh.token,
+            token_type: "bearer".into(),
+            expires_in: self.access_ttl,
+        })
+    }
+}
+
+/// A refresh token that is made but not yet stored: the secret for the client, its hash for the database.
+pub struct NewRefreshToken {
+    token: String,
+    /// SHA-256 of the token, hex: what the database keeps.
+    pub hash: String,
+    /// Unix seconds.
+    pub expires_at: i64,
 }
 
 /// Starts a new sign-in (a new family) for `user_id` and returns its first token pair.
@@ -137,41 +170,6 @@ async fn issue_pair(db: &Db, keys: &TokenKeys, user_id: &str, family_id: &str, n
         .await
         .map_err(Error::from_db)?;
     keys.token_pair(user_id, family_id, refresh, now)
-}
-
-/// A refresh token that is made but not yet stored: the secret for the client, its hash for the database.
-pub struct NewRefreshToken {
-    token: String,
-    /// SHA-256 of the token, hex: what the database keeps.
-    pub hash: String,
-    /// Unix seconds.
-    pub expires_at: i64,
-}
-
-impl TokenKeys {
-    /// A fresh random refresh token (32 bytes from the OS), to be stored before it is handed out.
-    pub fn new_refresh_token(&self, now: i64) -> NewRefreshToken {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let token = URL_SAFE_NO_PAD.encode(bytes);
-        NewRefreshToken { hash: hash_refresh_token(&token), token, expires_at: now.saturating_add(self.refresh_ttl) }
-    }
-
-    /// The pair a client receives: a new access token and `refresh`, which the caller has stored.
-    pub fn token_pair(
-        &self,
-        user_id: &str,
-        family_id: &str,
-        refresh: NewRefreshToken,
-        now: i64,
-    ) -> Result<TokenPair, Error> {
-        Ok(TokenPair {
-            access_token: self.sign_access(user_id, family_id, now)?,
-            refresh_token: refresh.token,
-            token_type: "bearer".into(),
-            expires_in: self.access_ttl,
-        })
-    }
 }
 
 /// A new family's id (a random UUID), for callers that store the family themselves.
