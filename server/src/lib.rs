@@ -42,7 +42,6 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let portal = Router::new()
-        .merge(rest::routes())
         .merge(health::routes())
         .leptos_routes_with_context(
             &state,
@@ -55,7 +54,9 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), refuse_foreign_server_fn_calls));
+    // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
     with_sessions(portal, &state)
+        .merge(rest::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(refuse_oversize_bodies))
