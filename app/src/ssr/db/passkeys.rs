@@ -65,13 +65,10 @@ pub async fn list_passkeys(db: &Db, user_id: &str) -> Result<Vec<PasskeyRow>, sq
 /// The passkeys of the user with this (normalised) email, oldest first; empty when there is no such
 /// user or they have none. One query: a targeted sign-in's only read.
 pub async fn list_passkeys_by_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT p.credential_id, p.user_id, p.name, p.aaguid, p.passkey, p.sign_count, p.backup_eligible,
-                p.backed_up, p.transports, p.created_at, p.last_used_at
-         FROM passkeys p JOIN users u ON u.id = p.user_id
-         WHERE u.email = $1
-         ORDER BY p.created_at, p.credential_id",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM passkeys WHERE user_id = (SELECT id FROM users WHERE email = $1)
+         ORDER BY created_at, credential_id"
+    ))
     .bind(email)
     .fetch_all(db.pool())
     .await
@@ -82,15 +79,18 @@ pub async fn find_passkey_and_owner(
     db: &Db,
     credential_id: &str,
 ) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT p.credential_id, p.user_id, p.name, p.aaguid, p.passkey, p.sign_count, p.backup_eligible,
-                p.backed_up, p.transports, p.created_at, p.last_used_at,
-                u.email AS owner_email, u.name AS owner_name, u.password_hash AS owner_password_hash,
-                u.webauthn_handle AS owner_webauthn_handle, u.failed_logins AS owner_failed_logins,
-                u.locked_until AS owner_locked_until, u.created_at AS owner_created_at
-         FROM passkeys p JOIN users u ON u.id = p.user_id
-         WHERE p.credential_id = $1",
-    )
+    // The owner's columns are renamed inside the derived table, so `COLUMNS` stays unambiguous.
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle,
+                owner_failed_logins, owner_locked_until, owner_created_at
+         FROM passkeys JOIN (
+             SELECT id AS owner_id, email AS owner_email, name AS owner_name, password_hash AS owner_password_hash,
+                    webauthn_handle AS owner_webauthn_handle, failed_logins AS owner_failed_logins,
+                    locked_until AS owner_locked_until, created_at AS owner_created_at
+             FROM users
+         ) AS owners ON owners.owner_id = passkeys.user_id
+         WHERE credential_id = $1"
+    ))
     .bind(credential_id)
     .fetch_optional(db.pool())
     .await?;
