@@ -1,5 +1,5 @@
 # Latchkey: `make run` serves the portal on http://localhost:3000; `make test` runs every test.
-# Plain cargo + wasm-bindgen-cli (no cargo-leptos needed; see shared/TOOLCHAIN.md §8).
+# Plain cargo + wasm-bindgen-cli (no cargo-leptos needed; see docs/toolchain.md).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c

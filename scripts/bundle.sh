@@ -11,7 +11,7 @@ wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name "$nam
 # The server is compiled with LEPTOS_OUTPUT_NAME=portal, so it asks for /pkg/portal.wasm.
 mv "$site/pkg/${name}_bg.wasm" "$site/pkg/$name.wasm"
 if [ "$optimize" = --optimize ]; then
-  # wasm-opt from npm binaryen 132 (end2end/node_modules/.bin): Debian's 108 breaks hydration (TOOLCHAIN.md §4).
+  # wasm-opt from npm binaryen 132 (end2end/node_modules/.bin): Debian's 108 breaks hydration (docs/toolchain.md).
   wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$site/pkg/$name.wasm" -o "$site/pkg/$name.wasm"
 fi
 cp style/main.css "$site/pkg/$name.css"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the local PostgreSQL and Redis the integration tests use, if they are not already running
-# (the commands this machine kind documents; see shared/TOOLCHAIN.md decision 6).
+# (the commands docs/toolchain.md gives).
 set -euo pipefail
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "services: starting PostgreSQL"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building and testing Latchkey needs on a fresh Debian machine, idempotently:
-# each step checks first and does nothing when its tool is already there (see shared/TOOLCHAIN.md).
+# each step checks first and does nothing when its tool is already there (see docs/toolchain.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +21,7 @@ fi
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
-  # No --locked: its lock file pins a webpki-roots the registry here does not carry (TOOLCHAIN.md §1).
+  # No --locked: its lock file pins a webpki-roots the registry here does not carry (docs/toolchain.md).
   echo "setup: cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi

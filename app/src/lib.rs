@@ -1,16 +1,15 @@
-//! Latchkey's portal: the Leptos app (pages, components, server functions) and, behind the `ssr`
-//! feature, the auth engine those pages and the REST API share.
+//! Latchkey's portal: the Leptos app — its routes ([`App`]), pages, components and the server
+//! functions that are its doors into the engine (`engine/`, server builds only).
 
 // Leptos view types nest deeply; the default limit of 128 is too low for the passkey list.
 #![recursion_limit = "256"]
 
-pub mod api;
+#[cfg(feature = "ssr")]
+pub mod door;
+pub mod error;
+pub mod navigator;
 pub mod pages;
 pub mod server_fns;
-#[cfg(feature = "ssr")]
-pub mod ssr;
-#[cfg(feature = "hydrate")]
-pub mod webauthn_js;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

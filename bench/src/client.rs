@@ -1,5 +1,5 @@
 //! One virtual user per account: its tokens and its own software authenticator, and the REST calls
-//! of every benchmarked operation (shared/API.md).
+//! of every benchmarked operation (docs/api.md).
 
 use std::fmt;
 

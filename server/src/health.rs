@@ -1,14 +1,19 @@
 //! Health checks: `/healthz` (the process answers) and `/readyz` (its stores answer too).
 
-use app::ssr::{AppState, Error};
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use engine::{Engine, Error};
 use serde_json::json;
 
-pub fn routes() -> Router<AppState> {
+/// The routes, for any router state the [`Engine`] can be taken from.
+pub fn routes<S>() -> Router<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
@@ -16,10 +21,10 @@ async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = state.db.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: database unreachable"));
+async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
+    let database = engine.db.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: database unreachable"));
     let challenges =
-        state.challenges.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: challenge store unreachable"));
+        engine.challenges.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: challenge store unreachable"));
     let ready = database.is_ok() && challenges.is_ok();
     let body = Json(json!({
         "status": if ready { "ready" } else { "unavailable" },

@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use app::ssr::Config;
+use engine::Config;
+use server::Latchkey;
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc returns freed memory to the system; with glibc's malloc, the 19 MiB Argon2 buffers stay
@@ -14,46 +15,43 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(e) => {
-            eprintln!("latchkey: configuration error: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format_args!("configuration error: {e}")),
     };
     init_telemetry();
-    if config.jwt_secret_is_dev_default {
-        tracing::warn!(
-            "LATCHKEY_JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Set it (32+ bytes) and LATCHKEY_ENV=production before deploying."
-        );
-    }
-
+    warn_about_development_defaults(&config);
     let addr = config.addr;
-    let state = match server::build_state(config).await {
-        Ok(state) => state,
-        Err(e) => {
-            tracing::error!("start-up failed: {e}");
-            return ExitCode::FAILURE;
-        }
+    let app = match Latchkey::build(config).await {
+        Ok(app) => app.router(),
+        Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
-        Err(e) => {
-            tracing::error!("cannot listen on {addr} (LATCHKEY_ADDR): {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format_args!("cannot listen on {addr} (LATCHKEY_ADDR): {e}")),
     };
     tracing::info!("Latchkey listening on http://{addr}");
-    match server::serve(listener, server::router(state)).await {
+    match server::serve(listener, app).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("server error: {e}");
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(format_args!("server error: {e}")),
     }
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for Latchkey, warn for dependencies).
 fn init_telemetry() {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,server=info,app=info,tower_http=info"));
+        .unwrap_or_else(|_| EnvFilter::new("warn,server=info,app=info,engine=info,tower_http=info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn warn_about_development_defaults(config: &Config) {
+    if config.jwt_secret_is_dev_default {
+        tracing::warn!(
+            "LATCHKEY_JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Set it (32+ bytes) and LATCHKEY_ENV=production before deploying."
+        );
+    }
+}
+
+/// One line on stderr, and a failing exit code.
+fn fail(reason: std::fmt::Arguments<'_>) -> ExitCode {
+    eprintln!("latchkey: {reason}");
+    ExitCode::FAILURE
 }

@@ -1,19 +1,25 @@
-//! The REST API of shared/API.md: each handler extracts, calls one engine function, and answers.
+//! The REST API of docs/api.md: each handler extracts, calls one engine function, and answers.
 
-use app::api::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
-use app::ssr::clock::now;
-use app::ssr::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
-use app::ssr::{AppState, Error, accounts, ceremony, passkeys, tokens};
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
 use axum::routing::{get, patch, post};
+use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
+use engine::clock::now;
+use engine::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
+use engine::types::CredentialId;
+use engine::{Engine, Error, accounts, ceremony, passkeys, tokens};
+use proto::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
-use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-pub fn routes() -> Router<AppState> {
+/// The routes, for any router state the [`Engine`] can be taken from.
+pub fn routes<S>() -> Router<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
     // Tokens and account data must never be cached (RFC 6749 §5.1).
     let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Router::new()
@@ -76,82 +82,82 @@ struct AuthenticateCompleteRequest {
 }
 
 async fn register(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenPair>), Error> {
-    let pair = accounts::register(&state, &body.email, &body.password, body.name.as_deref(), now()).await?;
+    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), now()).await?;
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenPair>, Error> {
-    accounts::login(&state, &body.email, &body.password, now()).await.map(Json)
+async fn login(State(engine): State<Engine>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenPair>, Error> {
+    accounts::login(&engine, &body.email, &body.password, now()).await.map(Json)
 }
 
 async fn refresh(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    tokens::rotate_refresh_token(&state.db, &state.tokens, &body.refresh_token, now()).await.map(Json)
+    tokens::rotate_refresh_token(&engine.db, &engine.tokens, &body.refresh_token, now()).await.map(Json)
 }
 
-async fn logout(State(state): State<AppState>, user: BearerUser) -> Result<StatusCode, Error> {
-    tokens::end_session(&state.db, &user.0.sid, now()).await?;
+async fn logout(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
+    tokens::end_sign_in(&engine.db, user.sign_in(), now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(State(state): State<AppState>, user: BearerUser) -> Result<Json<UserInfo>, Error> {
-    accounts::me(&state, user.id()).await.map(Json)
+async fn me(State(engine): State<Engine>, user: BearerUser) -> Result<Json<UserInfo>, Error> {
+    accounts::me(&engine, user.id()).await.map(Json)
 }
 
 async fn register_begin(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     user: BearerUser,
     _: OptionalJson<Empty>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    ceremony::start_registration(&state, user.id()).await.map(Json)
+    ceremony::start_registration(&engine, user.id(), Error::InvalidToken).await.map(Json)
 }
 
 async fn register_complete(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     user: BearerUser,
     ApiJson(body): ApiJson<RegisterCompleteRequest>,
 ) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
-    let item = ceremony::finish_registration(&state, user.id(), &body.credential, body.name.as_deref(), now()).await?;
+    let item = ceremony::finish_registration(&engine, user.id(), &body.credential, body.name.as_deref(), now()).await?;
     Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
 }
 
-async fn list_passkeys(State(state): State<AppState>, user: BearerUser) -> Result<Json<Vec<PasskeyItem>>, Error> {
-    passkeys::list_passkeys(&state, user.id()).await.map(Json)
+async fn list_passkeys(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<PasskeyItem>>, Error> {
+    passkeys::list_passkeys(&engine, user.id()).await.map(Json)
 }
 
 async fn rename_passkey(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     user: BearerUser,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CredentialId>,
     ApiJson(body): ApiJson<RenameRequest>,
 ) -> Result<Json<PasskeyItem>, Error> {
-    passkeys::rename_passkey(&state, user.id(), &id, &body.name).await.map(Json)
+    passkeys::rename_passkey(&engine, user.id(), &id, &body.name).await.map(Json)
 }
 
 async fn delete_passkey(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     user: BearerUser,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<CredentialId>,
 ) -> Result<StatusCode, Error> {
-    passkeys::delete_passkey(&state, user.id(), &id).await?;
+    passkeys::delete_passkey(&engine, user.id(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn authenticate_begin(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     OptionalJson(body): OptionalJson<AuthenticateBeginRequest>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    ceremony::start_authentication(&state, body.email.as_deref()).await.map(Json)
+    ceremony::start_authentication(&engine, body.email.as_deref()).await.map(Json)
 }
 
 async fn authenticate_complete(
-    State(state): State<AppState>,
+    State(engine): State<Engine>,
     ApiJson(body): ApiJson<AuthenticateCompleteRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    ceremony::finish_authentication(&state, &body.credential, now()).await.map(Json)
+    ceremony::finish_authentication(&engine, &body.credential, now()).await.map(Json)
 }

@@ -3,7 +3,9 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::api::AccountView;
+use proto::AccountView;
+
+use crate::navigator;
 use crate::pages::{Notice, SignInPrompt, SignedInNav};
 use crate::server_fns::{SignOut, my_account, rename_me};
 
@@ -19,7 +21,7 @@ pub fn AccountPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match account.await {
                         Ok(view) => view! { <AccountDetails account=view/> }.into_any(),
-                        Err(error) => view! { <SignInPrompt message=error.message/> }.into_any(),
+                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -39,16 +41,13 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
     });
     Effect::new(move |_| match rename.value().get() {
         Some(Ok(user)) => {
-            #[cfg(feature = "hydrate")]
             account.with_value(|a| {
                 let display = user.name.clone().unwrap_or_else(|| user.email.clone());
-                crate::webauthn_js::signal_current_user_details(&a.rp_id, &a.user_handle, &user.email, &display);
+                navigator::signal_current_user_details(&a.rp_id, &a.user_handle, &user.email, &display);
             });
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (account, &user);
             message.set("Your name was saved.".into());
         }
-        Some(Err(error)) => message.set(error.message),
+        Some(Err(error)) => message.set(error.message().to_owned()),
         None => {}
     });
     let save = move |ev: leptos::ev::SubmitEvent| {

@@ -1,7 +1,6 @@
 //! The portal's pages and the small components they share.
 
 mod account;
-#[cfg(feature = "hydrate")]
 mod flows;
 mod passkeys;
 mod sign_in;
@@ -54,10 +53,10 @@ pub fn PasskeyButton(
 /// The error of a form's server action, as the sentence to show ("" while there is none).
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<String>
 where
-    S: leptos::server_fn::ServerFn<Output = (), Error = crate::api::PortalError> + Clone + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Output = (), Error = crate::error::PortalError> + Clone + Send + Sync + 'static,
 {
     Signal::derive(move || match action.value().get() {
-        Some(Err(error)) => error.message,
+        Some(Err(error)) => error.message().to_owned(),
         _ => String::new(),
     })
 }
@@ -82,8 +81,8 @@ pub fn SignedInNav() -> impl IntoView {
     }
 }
 
-/// Runs a browser flow after hydration and reports its failure (an empty message means "nothing to say").
-#[cfg(feature = "hydrate")]
+/// Runs a browser flow (from an event handler) and reports its failure (an empty message means
+/// "nothing to say").
 pub(crate) fn run_flow<F>(busy: RwSignal<bool>, message: RwSignal<String>, flow: F)
 where
     F: std::future::Future<Output = Result<(), String>> + 'static,

@@ -4,8 +4,10 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{AccountView, PasskeyItem};
-use crate::pages::{Notice, SignInPrompt, SignedInNav};
+use proto::{AccountView, PasskeyItem};
+
+use crate::navigator::{self, Prompt};
+use crate::pages::{Notice, SignInPrompt, SignedInNav, flows};
 use crate::server_fns::{delete_my_passkey, my_account, rename_my_passkey};
 
 /// The signed-in account's passkeys.
@@ -29,7 +31,7 @@ pub fn PasskeysPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match account.await {
                         Ok(view) => view! { <PasskeyList account=view version feedback offered/> }.into_any(),
-                        Err(error) => view! { <SignInPrompt message=error.message/> }.into_any(),
+                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -63,12 +65,11 @@ fn PasskeyList(account: AccountView, version: RwSignal<u32>, feedback: Feedback,
     let account = StoredValue::new(account);
     let offer = offered && count == 0;
 
-    #[cfg(feature = "hydrate")]
     if offer {
         // After a password sign-in, browsers with conditional create make the passkey silently.
         Effect::new(move |_| {
             leptos::task::spawn_local(async move {
-                if super::flows::add_passkey(String::new(), true).await.is_ok() {
+                if flows::add_passkey(String::new(), Prompt::Background).await.is_ok() {
                     feedback.ok("A passkey was created for this account. Next time, sign in with it.");
                     version.update(|v| *v += 1);
                 }
@@ -134,23 +135,20 @@ fn PasskeyRow(
             feedback.ok("The passkey was renamed.");
             version.update(|v| *v += 1);
         }
-        Some(Err(error)) => feedback.fail(error.message),
+        Some(Err(error)) => feedback.fail(error.message().to_owned()),
         None => {}
     });
     Effect::new(move |_| match delete.value().get() {
         Some(Ok(())) => {
-            #[cfg(feature = "hydrate")]
             account.with_value(|a| {
                 let remaining: Vec<String> =
                     a.passkeys.iter().map(|p| p.id.clone()).filter(|p| *p != id.get_value()).collect();
-                crate::webauthn_js::signal_all_accepted_credentials(&a.rp_id, &a.user_handle, &remaining);
+                navigator::signal_all_accepted_credentials(&a.rp_id, &a.user_handle, &remaining);
             });
-            #[cfg(not(feature = "hydrate"))]
-            let _ = account;
             feedback.ok("The passkey was deleted.");
             version.update(|v| *v += 1);
         }
-        Some(Err(error)) => feedback.fail(error.message),
+        Some(Err(error)) => feedback.fail(error.message().to_owned()),
         None => {}
     });
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -219,26 +217,21 @@ fn AddPasskey(version: RwSignal<u32>, feedback: Feedback) -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let label = name.get().map(|i| i.value()).unwrap_or_default();
-        #[cfg(feature = "hydrate")]
-        {
-            busy.set(true);
-            error.set(String::new());
-            leptos::task::spawn_local(async move {
-                match super::flows::add_passkey(label, false).await {
-                    Ok(()) => {
-                        if let Some(input) = name.get_untracked() {
-                            input.set_value("");
-                        }
-                        feedback.ok("Passkey added.");
-                        version.update(|v| *v += 1);
+        busy.set(true);
+        error.set(String::new());
+        leptos::task::spawn_local(async move {
+            match flows::add_passkey(label, Prompt::Modal).await {
+                Ok(()) => {
+                    if let Some(input) = name.get_untracked() {
+                        input.set_value("");
                     }
-                    Err(text) => error.set(text),
+                    feedback.ok("Passkey added.");
+                    version.update(|v| *v += 1);
                 }
-                busy.set(false);
-            });
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (label, version, feedback);
+                Err(text) => error.set(text),
+            }
+            busy.set(false);
+        });
     };
     view! {
         <form class="add-passkey" on:submit=add>

@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::pages::{Notice, PasskeyButton, action_error};
+use crate::navigator;
+use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
 use crate::server_fns::PasswordSignIn;
 
 /// Sign in: passkey first. The password form is a plain HTML form, so it works without JavaScript.
@@ -13,21 +14,17 @@ pub fn SignInPage() -> impl IntoView {
     let busy = RwSignal::new(false);
 
     Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if crate::webauthn_js::passkeys_supported() {
+        if navigator::passkeys_supported() {
             // Autofill runs quietly in the background; it only speaks up if it was used and failed.
             leptos::task::spawn_local(async move {
-                if let Err(error) = super::flows::start_autofill().await {
+                if let Err(error) = flows::start_autofill().await {
                     message.set(error);
                 }
             });
         }
     });
 
-    let on_passkey = move || {
-        #[cfg(feature = "hydrate")]
-        super::run_flow(busy, message, super::flows::sign_in_with_passkey());
-    };
+    let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey());
 
     view! {
         <section class="card" aria-labelledby="sign-in-title">

@@ -3,7 +3,7 @@
 use leptos::html::Input;
 use leptos::prelude::*;
 
-use crate::pages::{Notice, PasskeyButton, action_error};
+use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
 use crate::server_fns::SignUpWithPassword;
 
 /// Create an account: passkey first, password as the alternative (which works without JavaScript).
@@ -15,13 +15,9 @@ pub fn SignUpPage() -> impl IntoView {
     let email = NodeRef::<Input>::new();
 
     let on_passkey = move || {
-        let Some(input) = email.get() else { return };
-        #[cfg(feature = "hydrate")]
-        if input.report_validity() {
-            super::run_flow(busy, message, super::flows::sign_up_with_passkey(input.value()));
+        if let Some(input) = email.get().filter(|input| input.report_validity()) {
+            run_flow(busy, message, flows::sign_up_with_passkey(input.value()));
         }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (input, busy, message);
     };
 
     view! {

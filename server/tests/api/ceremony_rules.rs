@@ -1,4 +1,4 @@
-//! One test (at least) per ceremony rule of shared/API.md; each fails if its rule is broken.
+//! One test (at least) per ceremony rule of docs/api.md; each fails if its rule is broken.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -253,13 +253,13 @@ async fn a_count_raised_after_it_was_read_is_refused_and_starts_no_session() {
     let at_seven = Tweaks { sign_count: Some(7), ..Tweaks::default() };
     assert_eq!(server.sign_in_with(&mut key, None, &at_seven).await.status, StatusCode::OK);
     stores::roll_back_stored_counter(&db).await;
-    let families = stores::count(&db, "token_families").await;
+    let sign_ins = stores::count(&db, "sign_ins").await;
     let tokens = stores::count(&db, "refresh_tokens").await;
 
     let second = server.sign_in_with(&mut key, None, &at_seven).await;
 
     assert_eq!((second.status, second.code()), (StatusCode::UNAUTHORIZED, "possible_cloned_authenticator"));
-    assert_eq!(stores::count(&db, "token_families").await, families, "no sign-in was started");
+    assert_eq!(stores::count(&db, "sign_ins").await, sign_ins, "no sign-in was started");
     assert_eq!(stores::count(&db, "refresh_tokens").await, tokens, "no refresh token was stored");
 }
 

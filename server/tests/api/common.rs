@@ -109,16 +109,16 @@ impl TestServer {
     }
 
     pub async fn start_with(env: Env) -> Self {
-        Self::start_with_state(env, |state| state).await
+        Self::start_with_state(env, |app| app).await
     }
 
-    /// Starts a server whose state the test adjusts first (e.g. with event hooks).
-    pub async fn start_with_state(env: Env, adjust: impl FnOnce(app::ssr::AppState) -> app::ssr::AppState) -> Self {
-        let config = app::ssr::Config::from_lookup(|k| env.get(k)).expect("valid test config");
-        let state = adjust(server::build_state(config).await.expect("state builds"));
+    /// Starts a server that the test adjusts first (e.g. with event hooks).
+    pub async fn start_with_state(env: Env, adjust: impl FnOnce(server::Latchkey) -> server::Latchkey) -> Self {
+        let config = engine::Config::from_lookup(|k| env.get(k)).expect("valid test config");
+        let app = adjust(server::Latchkey::build(config).await.expect("server builds")).router();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, server::router(state)).await });
+        tokio::spawn(async move { axum::serve(listener, app).await });
         Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
     }
 

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use app::api::{PasskeyItem, UserInfo};
-use app::ssr::hooks::{EventHooks, HookError, SignInMethod};
+use engine::hooks::{EventHooks, HookError, SignInMethod};
+use proto::{PasskeyItem, UserInfo};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -41,7 +41,7 @@ async fn hooks_hear_every_event_and_their_failures_change_nothing() {
     let hooks = FailingRecorder::default();
     let server = TestServer::start_with_state(Env::new().await, {
         let hooks = hooks.clone();
-        move |state| state.with_hooks(hooks)
+        move |app| app.with_hooks(hooks)
     })
     .await;
 

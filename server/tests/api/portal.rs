@@ -1,9 +1,16 @@
-//! The portal's doors that are not the REST API: pages, server-function origin checks, headers.
+//! The portal's doors: pages, server functions (each ceremony as the browser runs it, on both
+//! databases), their origin check, error statuses and headers.
 
+use app::server_fns::{
+    FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn, RenameMe,
+    SignUpWithPasskeyOptions,
+};
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{Tweaks, from_b64url};
 
-use crate::common::{ORIGIN, TestServer};
+use crate::common::{ORIGIN, TestServer, authenticator};
 
 #[tokio::test]
 async fn server_functions_refuse_other_origins_and_accept_their_own() {
@@ -84,7 +91,7 @@ async fn server_function_errors_carry_their_status() {
     let signed_out = call(&server, app::server_fns::MyAccount::PATH, "", None).await;
 
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["code"], "invalid_credentials");
+    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap()["error"], "invalid_credentials");
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED);
 }
@@ -112,4 +119,168 @@ async fn database_sessions_survive_a_restart_and_sign_out_ends_them() {
     call(&second, app::server_fns::SignOut::PATH, "", Some(&cookie)).await;
     let after = call(&second, app::server_fns::MyAccount::PATH, "", Some(&cookie)).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// A browser on the portal: calls server functions as the hydrated page does, carrying the session
+/// cookie from one answer to the next.
+struct Browser<'a> {
+    server: &'a TestServer,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        Self { server, cookie: None }
+    }
+
+    async fn call(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let form = form_body(fields);
+        let response = call(self.server, path, &form, self.cookie.as_deref()).await;
+        if let Some(set_cookie) = response.headers().get("set-cookie") {
+            self.cookie = Some(set_cookie.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    /// A server function that answers WebAuthn options as a JSON string.
+    async fn options(&mut self, path: &str, fields: &[(&str, &str)]) -> Value {
+        let (status, _, body) = self.call(path, fields).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str(body.as_str().expect("options as a JSON string")).unwrap()
+    }
+
+    async fn account(&mut self) -> (StatusCode, Value) {
+        let (status, _, body) = self.call(MyAccount::PATH, &[]).await;
+        (status, body)
+    }
+}
+
+fn form_body(fields: &[(&str, &str)]) -> String {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in fields {
+        form.append_pair(key, value);
+    }
+    form.finish()
+}
+
+#[tokio::test]
+async fn a_passkey_sign_up_in_the_portal_creates_the_account_and_signs_it_in() {
+    let server = TestServer::start().await;
+    let mut browser = Browser::new(&server);
+    let mut key = authenticator();
+
+    let options = browser.options(SignUpWithPasskeyOptions::PATH, &[("email", "Ada@Example.com")]).await;
+    let credential = key.create(&options, ORIGIN).unwrap().to_string();
+    let (status, _, body) = browser.call(FinishSignUpWithPasskey::PATH, &[("credential", &credential)]).await;
+    let (account_status, account) = browser.account().await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(account_status, StatusCode::OK, "{account}");
+    assert_eq!(account["user"]["email"], "ada@example.com");
+    assert_eq!(account["passkeys"][0]["id"], key.credential_id_b64(0).unwrap());
+    let signed_in = server.sign_in(&mut key, Some("ada@example.com")).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "the new passkey signs in through the API too");
+}
+
+#[tokio::test]
+async fn a_cancelled_passkey_sign_up_leaves_no_account_behind() {
+    let server = TestServer::start().await;
+    let mut browser = Browser::new(&server);
+
+    browser.options(SignUpWithPasskeyOptions::PATH, &[("email", "ada@example.com")]).await;
+
+    let again = Browser::new(&server).options(SignUpWithPasskeyOptions::PATH, &[("email", "ada@example.com")]).await;
+    assert!(again["challenge"].is_string(), "the email is still free");
+    let password =
+        server.post("/auth/register", None, json!({"email": "ada@example.com", "password": "long enough"})).await;
+    assert_eq!(password.status, StatusCode::CREATED, "{}", password.body);
+}
+
+#[tokio::test]
+async fn a_passkey_sign_in_in_the_portal_signs_in_the_owner_once() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let mut browser = Browser::new(&server);
+
+    let options = browser.options(PasskeySignInOptions::PATH, &[]).await;
+    let credential = key.get(&options, ORIGIN).unwrap().to_string();
+    let (status, _, body) = browser.call(FinishPasskeySignIn::PATH, &[("credential", &credential)]).await;
+    let (_, account) = browser.account().await;
+    let (replayed, _, replay) =
+        Browser::new(&server).call(FinishPasskeySignIn::PATH, &[("credential", &credential)]).await;
+
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(account["user"]["email"], "ada@example.com");
+    assert_eq!((replayed, replay["error"].as_str()), (StatusCode::BAD_REQUEST, Some("ceremony_expired")));
+}
+
+#[tokio::test]
+async fn a_signed_out_browser_is_asked_to_sign_in_not_for_a_token() {
+    let server = TestServer::start().await;
+
+    let (status, headers, body) = Browser::new(&server).call(MyAccount::PATH, &[]).await;
+
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")));
+    assert_eq!(body["message"], "Please sign in to see this page.");
+    assert!(headers.get("www-authenticate").is_none(), "a browser session is not a Bearer token");
+}
+
+#[tokio::test]
+async fn a_locked_portal_sign_in_says_when_to_retry() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    let wrong = [("email", "ada@example.com"), ("password", "wrong password")];
+
+    for _ in 0..5 {
+        browser.call(PasswordSignIn::PATH, &wrong).await;
+    }
+    let (status, headers, body) = browser.call(PasswordSignIn::PATH, &wrong).await;
+
+    assert_eq!((status, body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")));
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    assert_eq!(body["retry_after"], retry_after);
+}
+
+#[tokio::test]
+async fn a_passkey_sign_up_with_a_registered_credential_is_a_conflict_and_creates_no_account() {
+    let server = TestServer::start().await;
+    let (ada, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    let id = server.add_passkey(&ada, &mut key).await;
+    let mut browser = Browser::new(&server);
+
+    let options = browser.options(SignUpWithPasskeyOptions::PATH, &[("email", "mallory@example.com")]).await;
+    let reuse = Tweaks { credential_id: Some(from_b64url(&id).unwrap()), ..Tweaks::default() };
+    let credential = key.create_with(&options, ORIGIN, &reuse).unwrap().to_string();
+    let (status, _, body) = browser.call(FinishSignUpWithPasskey::PATH, &[("credential", &credential)]).await;
+
+    assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("credential_exists")));
+    assert_eq!(browser.account().await.0, StatusCode::UNAUTHORIZED, "nobody was signed in");
+    let again =
+        server.post("/auth/register", None, json!({"email": "mallory@example.com", "password": "long enough"})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "the half-made account was removed: {}", again.body);
+}
+
+#[tokio::test]
+async fn the_portal_renames_the_signed_in_account() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    let (signed_in, _, _) = browser
+        .call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")])
+        .await;
+    assert!(signed_in.is_success() || signed_in.is_redirection(), "{signed_in}");
+
+    let (status, _, user) = browser.call(RenameMe::PATH, &[("name", "  Ada Lovelace ")]).await;
+    let (bad, _, refused) = browser.call(RenameMe::PATH, &[("name", "bell\u{7}")]).await;
+
+    assert_eq!((status, user["name"].as_str()), (StatusCode::OK, Some("Ada Lovelace")));
+    assert_eq!((bad, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_name")));
+    assert_eq!(browser.account().await.1["user"]["name"], "Ada Lovelace");
 }

@@ -1,28 +1,24 @@
-//! [`AppState`]: everything a request needs, built once from the [`Config`] at start-up.
+//! [`Engine`]: everything a request needs, built once from the [`Config`] at start-up.
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
 use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
-use crate::ssr::aaguid::AuthenticatorNames;
-use crate::ssr::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
-use crate::ssr::config::Config;
-use crate::ssr::db::Db;
-use crate::ssr::hooks::{EventHooks, NoHooks};
-use crate::ssr::session::SessionBackend;
-use crate::ssr::tokens::TokenKeys;
+use crate::aaguid::AuthenticatorNames;
+use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::config::Config;
+use crate::db::Db;
+use crate::hooks::{EventHooks, NoHooks};
+use crate::tokens::TokenKeys;
 
-/// Shared application state: given to axum routes as `State` and to Leptos as context.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    /// Leptos' own options (site root, output name).
-    pub leptos_options: LeptosOptions,
+/// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
+/// to the portal's server functions as Leptos context. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
     /// The validated configuration.
     pub config: Arc<Config>,
-    /// Users, passkeys and refresh tokens.
+    /// Users, passkeys, sign-ins and refresh tokens.
     pub db: Db,
     /// The WebAuthn relying party.
     pub webauthn: Arc<Webauthn>,
@@ -30,25 +26,20 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Ceremony state between begin and complete.
     pub challenges: Arc<dyn ChallengeStore>,
-    /// The Redis pool when configured.
+    /// The Redis pool when configured (the server keeps browser sessions in it too).
     pub redis: Option<fred::prelude::Pool>,
-    /// Where the portal's browser sessions live.
-    pub sessions: SessionBackend,
     /// AAGUID → authenticator names.
     pub authenticators: Arc<AuthenticatorNames>,
     /// The application's event hooks.
     pub hooks: Arc<dyn EventHooks>,
 }
 
-/// Why the state could not be built; start-up stops with this one line.
+/// Why the engine could not be built; start-up stops with this one line.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     /// The database is unreachable or a migration failed.
     #[error("database {0}")]
     Database(String),
-    /// The session store could not be opened.
-    #[error("session store (LATCHKEY_SESSION_STORE): {0}")]
-    Sessions(String),
     /// Redis is unreachable.
     #[error("redis at LATCHKEY_REDIS_URL: {0}")]
     Redis(String),
@@ -57,9 +48,9 @@ pub enum StartupError {
     Webauthn(String),
 }
 
-impl AppState {
+impl Engine {
     /// Connects the stores, applies migrations and sets up WebAuthn.
-    pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Self, StartupError> {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
         let webauthn = build_webauthn(&config)?;
         let db =
             Db::connect(&config.database_url).await.map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
@@ -72,17 +63,14 @@ impl AppState {
             Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone())),
             None => Arc::new(MemoryChallengeStore::default()),
         };
-        let sessions = SessionBackend::open(&config, redis.as_ref()).await.map_err(StartupError::Sessions)?;
         let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
         Ok(Self {
-            leptos_options,
             tokens: Arc::new(TokenKeys::new(&config)),
             config: Arc::new(config),
             db,
             webauthn: Arc::new(webauthn),
             challenges,
             redis,
-            sessions,
             authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
             hooks: Arc::new(NoHooks),
         })

@@ -4,12 +4,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::Db;
+use crate::types::UserId;
 
 /// A row of `users`.
 #[derive(Clone, Debug, FromRow, Serialize, Deserialize)]
 pub struct UserRow {
     /// Opaque random id.
-    pub id: String,
+    pub id: UserId,
     /// Normalised (trimmed, lower-case) email.
     pub email: String,
     /// Optional display name.
@@ -26,10 +27,12 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, failed_logins, locked_until, created_at";
+/// Every column of `users`, in [`UserRow`]'s order.
+pub(super) const COLUMNS: &str =
+    "id, email, name, password_hash, webauthn_handle, failed_logins, locked_until, created_at";
 
 /// Inserts a new user; a taken email is a unique violation.
-pub async fn insert_user(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
+pub async fn insert(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, webauthn_handle, failed_logins, locked_until, created_at)
          VALUES ($1, $2, $3, $4, $5, 0, NULL, $6)",
@@ -46,17 +49,17 @@ pub async fn insert_user(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
 }
 
 /// The user with this normalised email.
-pub async fn find_user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(db.pool()).await
 }
 
 /// The user with this id.
-pub async fn find_user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn by_id(db: &Db, id: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db.pool()).await
 }
 
 /// Counts a failed password sign-in and returns the new count.
-pub async fn record_failed_login(db: &Db, id: &str) -> Result<i64, sqlx::Error> {
+pub async fn count_failed_login(db: &Db, id: &UserId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
         .bind(id)
         .fetch_one(db.pool())
@@ -64,7 +67,7 @@ pub async fn record_failed_login(db: &Db, id: &str) -> Result<i64, sqlx::Error> 
 }
 
 /// Refuses password sign-ins until `until` (Unix seconds).
-pub async fn lock_user_until(db: &Db, id: &str, until: i64) -> Result<(), sqlx::Error> {
+pub async fn lock_until(db: &Db, id: &UserId, until: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET locked_until = $2 WHERE id = $1")
         .bind(id)
         .bind(until)
@@ -74,7 +77,7 @@ pub async fn lock_user_until(db: &Db, id: &str, until: i64) -> Result<(), sqlx::
 }
 
 /// Clears the failure count after a successful sign-in.
-pub async fn reset_failed_logins(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+pub async fn clear_failed_logins(db: &Db, id: &UserId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins <> 0")
         .bind(id)
         .execute(db.pool())
@@ -83,7 +86,7 @@ pub async fn reset_failed_logins(db: &Db, id: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Sets (or clears) the display name; returns the updated user.
-pub async fn set_user_name(db: &Db, id: &str, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("UPDATE users SET name = $2 WHERE id = $1 RETURNING {COLUMNS}"))
         .bind(id)
         .bind(name)
@@ -91,7 +94,7 @@ pub async fn set_user_name(db: &Db, id: &str, name: Option<&str>) -> Result<Opti
         .await
 }
 
-/// Deletes a user (their passkeys and tokens go with them).
-pub async fn delete_user(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+/// Deletes a user (their passkeys and sign-ins go with them).
+pub async fn delete(db: &Db, id: &UserId) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db.pool()).await.map(|_| ())
 }

@@ -1,7 +1,8 @@
 //! The WebAuthn ceremonies: [`start_registration`], [`finish_registration`], [`start_authentication`]
-//! and [`finish_authentication`] (with [`finish_browser_authentication`], its portal form, which
-//! starts a browser session instead of handing out tokens). Section numbers are from WebAuthn Level 3
-//! (W3C).
+//! and [`finish_authentication`] (with [`start_sign_up`], the registration that creates its account,
+//! and [`finish_browser_authentication`], the portal's form, which starts a sign-in for the browser
+//! session instead of handing out tokens). Section numbers are from WebAuthn Level 3 (W3C); rule
+//! numbers are the ceremony rules of docs/api.md.
 //!
 //! # Registration (§7.1)
 //! 1. *begin* (signed-in user): webauthn-rs makes `PublicKeyCredentialCreationOptions` (§5.4) with a
@@ -31,31 +32,34 @@
 //!    registering). webauthn-rs checks the credential is allowed, `type`, challenge, origin, rpIdHash, UP and UV, the signature over `authenticatorData || SHA-256(clientDataJSON)`,
 //!    and that a non-zero signature counter increased (§7.2 steps 11–21). This file persists the new
 //!    counter, backup state and last use in one conditional UPDATE, so two racing assertions cannot
-//!    both pass the counter check (§7.2 step 22, rule 6); the sign-in's token family (and, for API
+//!    both pass the counter check (§7.2 step 22, rule 6); the new sign-in (and, for API
 //!    clients, its first refresh token) is written in the same database round trip, only when the
-//!    UPDATE matched.
+//!    UPDATE matched (`db/passkey_sign_in.rs`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication, PasskeyRegistration,
-    PublicKeyCredential, RegisterPublicKeyCredential, Uuid, WebauthnError,
+    Uuid, WebauthnError,
 };
+/// What the browser sends back: `credential.toJSON()` of a registration, and of a sign-in.
+pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
-use crate::api::{PasskeyItem, TokenPair};
-use crate::ssr::accounts::{new_user_row, user_info};
-use crate::ssr::challenge::StoreError;
-use crate::ssr::db::flag;
-use crate::ssr::db::passkeys::{self, PasskeyRow, PasskeySignIn};
-use crate::ssr::db::users::{self, UserRow};
-use crate::ssr::error::{Error, is_unique_violation};
-use crate::ssr::hooks::{SignInMethod, run_hook};
-use crate::ssr::passkeys::passkey_item;
-use crate::ssr::state::AppState;
-use crate::ssr::tokens::{self, NewRefreshToken};
-use crate::ssr::types::{DisplayName, Email};
+use proto::{PasskeyItem, TokenPair};
+
+use crate::accounts::{find_user, new_user_row, user_info};
+use crate::challenge::StoreError;
+use crate::db::passkey_sign_in::{self, PasskeySignIn};
+use crate::db::passkeys::{self, PasskeyRow};
+use crate::db::users::{self, UserRow};
+use crate::error::{Error, OrConflict};
+use crate::hooks::{SignInMethod, run_hook};
+use crate::passkeys::passkey_item;
+use crate::state::Engine;
+use crate::tokens::NewRefreshToken;
+use crate::types::{CredentialId, DisplayName, Email, SignInId, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -63,7 +67,7 @@ const COSE_EDDSA: i64 = -8;
 /// What *begin* of a registration leaves for *complete*.
 #[derive(Serialize, Deserialize)]
 struct RegistrationCeremony {
-    user_id: String,
+    user_id: UserId,
     state: PasskeyRegistration,
     /// Set when the passkey creates the account (passkey-only sign-up): the user row is written
     /// only once the passkey is verified, so a cancelled prompt leaves no half-made account.
@@ -82,37 +86,41 @@ struct Registrant {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum AuthenticationCeremony {
-    Targeted { user_id: String, state: PasskeyAuthentication },
+    Targeted { user_id: UserId, state: PasskeyAuthentication },
     Discoverable { state: DiscoverableAuthentication },
 }
 
 /// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped).
-pub async fn start_registration(state: &AppState, user_id: &str) -> Result<serde_json::Value, Error> {
-    let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
-    let existing = passkeys::list_passkeys(&state.db, user_id).await.map_err(Error::from_db)?;
-    begin_registration(state, Registrant { user, existing, is_new: false }).await
+/// `gone` is the caller's answer when the account no longer exists.
+pub async fn start_registration(engine: &Engine, user_id: &UserId, gone: Error) -> Result<serde_json::Value, Error> {
+    let user = find_user(engine, user_id, gone).await?;
+    let existing = passkeys::of_user(&engine.db, user_id).await?;
+    begin_registration(engine, Registrant { user, existing, is_new: false }).await
 }
 
 /// Registration step 1 of a passkey-only sign-up: returns the future user's id (to complete with)
 /// and the creation options. Nothing is stored in the database until [`finish_registration`].
-pub async fn start_sign_up(state: &AppState, email: &str, now: i64) -> Result<(String, serde_json::Value), Error> {
+pub async fn start_sign_up(engine: &Engine, email: &str, now: i64) -> Result<(UserId, serde_json::Value), Error> {
     let user = new_user_row(Email::parse(email)?, None, None, now);
-    if users::find_user_by_email(&state.db, &user.email).await.map_err(Error::from_db)?.is_some() {
+    if users::by_email(&engine.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
     let user_id = user.id.clone();
-    let options = begin_registration(state, Registrant { user, existing: Vec::new(), is_new: true }).await?;
+    let options = begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true }).await?;
     Ok((user_id, options))
 }
 
-async fn begin_registration(state: &AppState, registrant: Registrant) -> Result<serde_json::Value, Error> {
+async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<serde_json::Value, Error> {
     let Registrant { user, existing, is_new } = registrant;
-    let exclude: Vec<CredentialID> =
-        existing.iter().filter_map(|p| URL_SAFE_NO_PAD.decode(&p.credential_id).ok()).map(CredentialID::from).collect();
+    let exclude: Vec<CredentialID> = existing
+        .iter()
+        .filter_map(|p| URL_SAFE_NO_PAD.decode(p.credential_id.as_str()).ok())
+        .map(CredentialID::from)
+        .collect();
     let handle = Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     let display_name = user.name.as_deref().unwrap_or(&user.email);
 
-    let (mut options, registration) = state
+    let (mut options, registration) = engine
         .webauthn
         .start_passkey_registration(handle, &user.email, display_name, Some(exclude))
         .map_err(Error::internal)?;
@@ -129,15 +137,15 @@ async fn begin_registration(state: &AppState, registrant: Registrant) -> Result<
     let key = registration_key(&user.id, &challenge);
     let ceremony =
         RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
-    store_ceremony(state, &key, &ceremony).await?;
+    store_ceremony(engine, &key, &ceremony).await?;
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
 /// Registration step 3: verifies the authenticator's response and stores the passkey (and, for a
 /// passkey-only sign-up, the account).
 pub async fn finish_registration(
-    state: &AppState,
-    user_id: &str,
+    engine: &Engine,
+    user_id: &UserId,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
     now: i64,
@@ -147,127 +155,122 @@ pub async fn finish_registration(
         Error::AuthenticationFailed(reason) => Error::RegistrationFailed(reason),
         other => other,
     })?;
-    let ceremony: RegistrationCeremony = take_ceremony(state, &registration_key(user_id, &challenge)).await?;
-    if ceremony.user_id != user_id {
+    let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
+    if ceremony.user_id != *user_id {
         return Err(Error::CeremonyExpired);
     }
 
     let passkey =
-        state.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
+        engine.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
 
     let facts = AuthenticatorData::from_attestation_object(credential.response.attestation_object.as_ref())
         .ok_or(Error::RegistrationFailed("the attestation object is malformed"))?;
     let aaguid = facts.aaguid.to_string();
     let name = match name {
         Some(name) => name.into_string(),
-        None => state.authenticators.lookup(&aaguid).name,
+        None => engine.authenticators.lookup(&aaguid).name,
     };
     let transports: Vec<serde_json::Value> =
         credential.response.transports.iter().flatten().filter_map(|t| serde_json::to_value(t).ok()).collect();
     let row = PasskeyRow {
-        credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref()),
-        user_id: user_id.to_owned(),
+        credential_id: CredentialId::new(URL_SAFE_NO_PAD.encode(passkey.cred_id().as_ref())),
+        user_id: user_id.clone(),
         name,
         aaguid,
         passkey: serde_json::to_string(&passkey).map_err(Error::internal)?,
         sign_count: i64::from(facts.sign_count),
-        backup_eligible: flag(facts.backup_eligible),
-        backed_up: flag(facts.backed_up),
+        backup_eligible: facts.backup_eligible,
+        backed_up: facts.backed_up,
         transports: serde_json::Value::Array(transports).to_string(),
         created_at: now,
         last_used_at: None,
     };
     if let Some(account) = &ceremony.new_account {
-        users::insert_user(&state.db, account)
-            .await
-            .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { Error::from_db(e) })?;
+        users::insert(&engine.db, account).await.or_conflict(Error::EmailTaken)?;
     }
-    if let Err(e) = passkeys::insert_passkey(&state.db, &row).await {
+    if let Err(e) = passkeys::insert(&engine.db, &row).await.or_conflict(Error::CredentialExists) {
         if ceremony.new_account.is_some() {
             // Undo the sign-up: an account whose only passkey was refused could never sign in.
-            users::delete_user(&state.db, user_id).await.map_err(Error::from_db)?;
+            users::delete(&engine.db, user_id).await?;
         }
-        return Err(if is_unique_violation(&e) { Error::CredentialExists } else { Error::from_db(e) });
+        return Err(e);
     }
     if let Some(account) = &ceremony.new_account {
-        run_hook("on_signed_up", state.hooks.on_signed_up(&user_info(account))).await;
+        run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(account))).await;
     }
 
-    let item = passkey_item(&row, &state.authenticators);
-    if let Some(owner) = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)? {
-        run_hook("on_passkey_registered", state.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
+    let item = passkey_item(&row, &engine.authenticators);
+    if let Some(owner) = users::by_id(&engine.db, user_id).await? {
+        run_hook("on_passkey_registered", engine.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
     }
     Ok(item)
 }
 
 /// Authentication step 1: request options, targeted at `email`'s passkeys when it has any.
-pub async fn start_authentication(state: &AppState, email: Option<&str>) -> Result<serde_json::Value, Error> {
+pub async fn start_authentication(engine: &Engine, email: Option<&str>) -> Result<serde_json::Value, Error> {
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
     let rows = match &email {
-        Some(email) => passkeys::list_passkeys_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?,
+        Some(email) => passkeys::of_email(&engine.db, email.as_str()).await?,
         None => Vec::new(),
     };
 
     let (options, ceremony) = match rows.first() {
         Some(first) => {
             let known: Vec<Passkey> = rows.iter().map(stored_passkey).collect::<Result<_, _>>()?;
-            let (options, auth) = state.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
+            let (options, auth) = engine.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
             (options, AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state: auth })
         }
         None => {
-            let (options, auth) = state.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
+            let (options, auth) = engine.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
             (options, AuthenticationCeremony::Discoverable { state: auth })
         }
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
-    store_ceremony(state, &authentication_key(&challenge), &ceremony).await?;
+    store_ceremony(engine, &authentication_key(&challenge), &ceremony).await?;
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
 /// Authentication step 3 for API clients: verifies the assertion and returns the first token pair of
-/// a new sign-in. The passkey's use, the token family and the refresh token are written together.
+/// a new sign-in. The passkey's use, the sign-in and its first refresh token are written together.
 pub async fn finish_authentication(
-    state: &AppState,
+    engine: &Engine,
     credential: &PublicKeyCredential,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let refresh = state.tokens.new_refresh_token(now);
-    let signed_in = verify_and_record(state, credential, Some(&refresh), now).await?;
-    state.tokens.token_pair(&signed_in.user.id, &signed_in.family_id, refresh, now)
+    let refresh = engine.tokens.new_refresh_token(now);
+    let signed_in = verify_and_record(engine, credential, Some(&refresh), now).await?;
+    engine.tokens.token_pair(&signed_in.user.id, &signed_in.sign_in_id, refresh, now)
 }
 
 /// Authentication step 3 for the portal: verifies the assertion and returns the owner with the new
-/// token family for the browser session to hold.
+/// sign-in for the browser session to hold.
 pub async fn finish_browser_authentication(
-    state: &AppState,
+    engine: &Engine,
     credential: &PublicKeyCredential,
     now: i64,
 ) -> Result<SignedIn, Error> {
-    verify_and_record(state, credential, None, now).await
+    verify_and_record(engine, credential, None, now).await
 }
 
 /// A verified passkey sign-in.
 pub struct SignedIn {
     /// The passkey's owner.
     pub user: UserRow,
-    /// The token family the sign-in started (sign-out revokes it).
-    pub family_id: String,
+    /// The sign-in it started (sign-out ends it).
+    pub sign_in_id: SignInId,
 }
 
 async fn verify_and_record(
-    state: &AppState,
+    engine: &Engine,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
     now: i64,
 ) -> Result<SignedIn, Error> {
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
-    let ceremony: AuthenticationCeremony = take_ceremony(state, &authentication_key(&challenge)).await?;
+    let ceremony: AuthenticationCeremony = take_ceremony(engine, &authentication_key(&challenge)).await?;
 
-    let credential_id = URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref());
-    let (row, owner) = passkeys::find_passkey_and_owner(&state.db, &credential_id)
-        .await
-        .map_err(Error::from_db)?
-        .ok_or(Error::UnknownCredential)?;
+    let credential_id = CredentialId::new(URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref()));
+    let (row, owner) = passkeys::with_owner(&engine.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
     let owner_handle = Uuid::parse_str(&owner.webauthn_handle).map_err(Error::internal)?;
     let user_handle = credential.response.user_handle.as_ref().map(|h| h.as_ref());
     if user_handle.is_some_and(|h| h != owner_handle.as_bytes()) {
@@ -282,13 +285,13 @@ async fn verify_and_record(
                     "this passkey does not belong to the account that was asked for",
                 ));
             }
-            state.webauthn.finish_passkey_authentication(credential, &auth)
+            engine.webauthn.finish_passkey_authentication(credential, &auth)
         }
         AuthenticationCeremony::Discoverable { state: auth } => {
             if user_handle.is_none() {
                 return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
             }
-            state.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
+            engine.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
         }
     }
     .map_err(authentication_error)?;
@@ -297,23 +300,23 @@ async fn verify_and_record(
     let updated = PasskeyRow {
         passkey: serde_json::to_string(&passkey).map_err(Error::internal)?,
         sign_count: i64::from(result.counter()),
-        backed_up: flag(result.backup_state()),
+        backed_up: result.backup_state(),
         ..row
     };
-    let family_id = tokens::new_family_id();
+    let sign_in_id = SignInId::generate();
     let sign_in = PasskeySignIn {
         updated: &updated,
-        family_id: &family_id,
+        sign_in_id: &sign_in_id,
         refresh_token: refresh.map(|r| (r.hash.as_str(), r.expires_at)),
     };
-    if !passkeys::record_passkey_sign_in(&state.db, &sign_in, now).await.map_err(Error::from_db)? {
+    if !passkey_sign_in::record(&engine.db, &sign_in, now).await? {
         return Err(Error::PossibleClonedAuthenticator);
     }
-    run_hook("on_signed_in", state.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
-    Ok(SignedIn { user: owner, family_id })
+    run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
+    Ok(SignedIn { user: owner, sign_in_id })
 }
 
-fn registration_key(user_id: &str, challenge: &str) -> String {
+fn registration_key(user_id: &UserId, challenge: &str) -> String {
     format!("reg:{user_id}:{challenge}")
 }
 
@@ -321,13 +324,13 @@ fn authentication_key(challenge: &str) -> String {
     format!("auth:{challenge}")
 }
 
-async fn store_ceremony(state: &AppState, key: &str, ceremony: &impl Serialize) -> Result<(), Error> {
+async fn store_ceremony(engine: &Engine, key: &str, ceremony: &impl Serialize) -> Result<(), Error> {
     let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
-    state.challenges.put(key, json, state.config.challenge_ttl).await.map_err(store_unavailable)
+    engine.challenges.put(key, json, engine.config.challenge_ttl).await.map_err(store_unavailable)
 }
 
-async fn take_ceremony<T: for<'de> Deserialize<'de>>(state: &AppState, key: &str) -> Result<T, Error> {
-    let json = state.challenges.take(key).await.map_err(store_unavailable)?;
+async fn take_ceremony<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &str) -> Result<T, Error> {
+    let json = engine.challenges.take(key).await.map_err(store_unavailable)?;
     serde_json::from_str(&json.ok_or(Error::CeremonyExpired)?).map_err(Error::internal)
 }
 

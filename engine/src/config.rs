@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::ssr::types::Secret;
+use crate::types::Secret;
 
 /// Only for development: a fixed key means anyone can mint tokens, so production refuses it.
 const DEV_JWT_SECRET: &str = "latchkey-dev-only-secret-never-use-in-production!";

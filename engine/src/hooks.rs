@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 
-use crate::api::{PasskeyItem, UserInfo};
+use proto::{PasskeyItem, UserInfo};
 
 /// The error a hook may return; it is only logged.
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
@@ -19,7 +19,7 @@ pub enum SignInMethod {
     Passkey,
 }
 
-/// Callbacks for account events; set with `AppState::with_hooks`.
+/// Callbacks for account events; set with `Engine::with_hooks` (or `server::Latchkey::with_hooks`).
 #[async_trait]
 pub trait EventHooks: Send + Sync {
     /// A new account was created.

@@ -1,59 +1,59 @@
-//! The browser side of WebAuthn (hydrate builds only): `navigator.credentials.create/get` through
-//! web-sys, with options and results in the W3C JSON forms (`parseCreationOptionsFromJSON`,
+//! The browser's face of [`navigator`](super) (hydrate builds): `navigator.credentials.create/get`
+//! through web-sys, with options and results in the W3C JSON forms (`parseCreationOptionsFromJSON`,
 //! `parseRequestOptionsFromJSON`, `toJSON()`), plus feature-detected Signal API calls.
+
+use std::cell::RefCell;
 
 use js_sys::{Function, JSON, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, CredentialCreationOptions, CredentialRequestOptions};
+use web_sys::{AbortController, AbortSignal, CredentialCreationOptions, CredentialRequestOptions};
 
-/// Why a browser ceremony did not produce a credential, in terms a person can act on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CeremonyFailure {
-    /// The prompt was dismissed or timed out (`NotAllowedError`).
-    Cancelled,
-    /// The authenticator already holds a passkey for this account (`InvalidStateError`).
-    AlreadyRegistered,
-    /// The page's origin does not fit the relying party (`SecurityError`).
-    WrongSite,
-    /// A newer ceremony replaced this one (`AbortError`); nothing to show.
-    Aborted,
-    /// The browser has no WebAuthn.
-    Unsupported,
-    /// Anything else.
-    Other,
+use super::{CeremonyFailure, Prompt};
+
+thread_local! {
+    /// The pending background request, cancelled before any newer request.
+    static BACKGROUND: RefCell<Option<AbortController>> = const { RefCell::new(None) };
 }
 
-impl CeremonyFailure {
-    /// The sentence shown to the person.
-    pub fn message(&self) -> &'static str {
-        match self {
-            Self::Cancelled => "The passkey prompt was closed or timed out. Try again when you're ready.",
-            Self::AlreadyRegistered => {
-                "This passkey is already registered on this device. Use it to sign in, or add a passkey from another device."
-            }
-            Self::WrongSite => {
-                "This page's address does not match the site your passkeys belong to. Open Latchkey at its usual address and try again."
-            }
-            Self::Aborted => "",
-            Self::Unsupported => "This browser does not support passkeys. Sign in with your password instead.",
-            Self::Other => "The passkey could not be used. Try again, or sign in with your password.",
+/// Aborts the pending background request, if any; for a new background request, returns the
+/// signal that will abort it in turn.
+fn take_turn(prompt: Prompt) -> Result<Option<AbortSignal>, CeremonyFailure> {
+    BACKGROUND.with(|slot| {
+        if let Some(controller) = slot.borrow_mut().take() {
+            controller.abort();
         }
-    }
-
-    fn from_js(error: &JsValue) -> Self {
-        let name = Reflect::get(error, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-        match name.as_str() {
-            "NotAllowedError" => Self::Cancelled,
-            "InvalidStateError" => Self::AlreadyRegistered,
-            "SecurityError" => Self::WrongSite,
-            "AbortError" => Self::Aborted,
-            "NotSupportedError" => Self::Unsupported,
-            _ => {
-                // Kept in the console for whoever debugs it; people see the sentence.
-                web_sys::console::warn_2(&"WebAuthn request failed:".into(), error);
-                Self::Other
+        match prompt {
+            Prompt::Modal => Ok(None),
+            Prompt::Background => {
+                let controller = AbortController::new().map_err(|_| CeremonyFailure::Unsupported)?;
+                let signal = controller.signal();
+                *slot.borrow_mut() = Some(controller);
+                Ok(Some(signal))
             }
+        }
+    })
+}
+
+/// Full navigation, so the next page is rendered with the new session.
+pub fn go(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+}
+
+fn failure_of(error: &JsValue) -> CeremonyFailure {
+    let name = Reflect::get(error, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    match name.as_str() {
+        "NotAllowedError" => CeremonyFailure::Cancelled,
+        "InvalidStateError" => CeremonyFailure::AlreadyRegistered,
+        "SecurityError" => CeremonyFailure::WrongSite,
+        "AbortError" => CeremonyFailure::Aborted,
+        "NotSupportedError" => CeremonyFailure::Unsupported,
+        _ => {
+            // Kept in the console for whoever debugs it; people see the sentence.
+            web_sys::console::warn_2(&"WebAuthn request failed:".into(), error);
+            CeremonyFailure::Other
         }
     }
 }
@@ -113,8 +113,8 @@ fn parse_options(method: &str, options_json: &str) -> Result<JsValue, CeremonyFa
 }
 
 async fn credential_json(promise: Result<Promise, JsValue>) -> Result<String, CeremonyFailure> {
-    let promise = promise.map_err(|e| CeremonyFailure::from_js(&e))?;
-    let credential = JsFuture::from(promise).await.map_err(|e| CeremonyFailure::from_js(&e))?;
+    let promise = promise.map_err(|e| failure_of(&e))?;
+    let credential = JsFuture::from(promise).await.map_err(|e| failure_of(&e))?;
     if credential.is_null() {
         return Err(CeremonyFailure::Cancelled);
     }
@@ -122,43 +122,37 @@ async fn credential_json(promise: Result<Promise, JsValue>) -> Result<String, Ce
         .map_err(|_| CeremonyFailure::Unsupported)?
         .dyn_into()
         .map_err(|_| CeremonyFailure::Unsupported)?;
-    let json = to_json.call0(&credential).map_err(|e| CeremonyFailure::from_js(&e))?;
+    let json = to_json.call0(&credential).map_err(|e| failure_of(&e))?;
     JSON::stringify(&json).ok().and_then(|s| s.as_string()).ok_or(CeremonyFailure::Other)
 }
 
 /// Fills `CredentialCreationOptions` / `CredentialRequestOptions`: the parsed `publicKey`, and for a
-/// background request `mediation: "conditional"` with its abort signal.
-fn fill_options(
-    options: &JsValue,
-    parser: &str,
-    options_json: &str,
-    conditional: Option<&AbortSignal>,
-) -> Result<(), CeremonyFailure> {
+/// background request `mediation: "conditional"` with the signal that cancels it.
+fn fill_options(options: &JsValue, parser: &str, options_json: &str, prompt: Prompt) -> Result<(), CeremonyFailure> {
     let set = |key: &str, value: &JsValue| {
         Reflect::set(options, &key.into(), value).map(|_| ()).map_err(|_| CeremonyFailure::Other)
     };
     set("publicKey", &parse_options(parser, options_json)?)?;
-    if let Some(signal) = conditional {
+    if let Some(signal) = take_turn(prompt)? {
         set("mediation", &"conditional".into())?;
-        set("signal", signal)?;
+        set("signal", &signal)?;
     }
     Ok(())
 }
 
 /// `navigator.credentials.create()` with server options (JSON); returns `credential.toJSON()` as JSON.
-/// `conditional` asks for a silent upgrade after a password sign-in (no prompt where supported),
-/// cancellable through its signal.
-pub async fn create(options_json: &str, conditional: Option<&AbortSignal>) -> Result<String, CeremonyFailure> {
+/// In the background it is a silent upgrade after a password sign-in (no prompt where supported).
+pub async fn create(options_json: &str, prompt: Prompt) -> Result<String, CeremonyFailure> {
     let options = CredentialCreationOptions::new();
-    fill_options(&options, "parseCreationOptionsFromJSON", options_json, conditional)?;
+    fill_options(&options, "parseCreationOptionsFromJSON", options_json, prompt)?;
     credential_json(credentials()?.create_with_options(&options)).await
 }
 
-/// `navigator.credentials.get()` with server options (JSON); `conditional` makes it the autofill
-/// request of the email field, cancellable through its signal.
-pub async fn get(options_json: &str, conditional: Option<&AbortSignal>) -> Result<String, CeremonyFailure> {
+/// `navigator.credentials.get()` with server options (JSON); in the background it is the autofill
+/// request of the email field.
+pub async fn get(options_json: &str, prompt: Prompt) -> Result<String, CeremonyFailure> {
     let options = CredentialRequestOptions::new();
-    fill_options(&options, "parseRequestOptionsFromJSON", options_json, conditional)?;
+    fill_options(&options, "parseRequestOptionsFromJSON", options_json, prompt)?;
     credential_json(credentials()?.get_with_options(&options)).await
 }
 
@@ -202,19 +196,4 @@ pub fn signal_current_user_details(rp_id: &str, user_id: &str, name: &str, displ
         ("displayName", display_name.into()),
     ]);
     signal("signalCurrentUserDetails", details);
-}
-
-/// The `id` of a `credential.toJSON()` string, for the Signal API.
-pub fn credential_id_of(credential_json: &str) -> Option<String> {
-    JSON::parse(credential_json).ok().and_then(|v| Reflect::get(&v, &"id".into()).ok()).and_then(|id| id.as_string())
-}
-
-/// The `rpId` of request options JSON, for the Signal API.
-pub fn rp_id_of(options_json: &str) -> Option<String> {
-    JSON::parse(options_json).ok().and_then(|v| Reflect::get(&v, &"rpId".into()).ok()).and_then(|id| id.as_string())
-}
-
-/// A fresh `AbortController` for a conditional request.
-pub fn abort_controller() -> Option<web_sys::AbortController> {
-    web_sys::AbortController::new().ok()
 }

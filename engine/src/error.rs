@@ -1,4 +1,6 @@
-//! The engine's one public error type: what a client can act on, its HTTP status and stable code.
+//! The engine's one public error type: what a client can act on, its stable [`ErrorCode`], and the
+//! one place ([`error_response`]) where an error becomes an HTTP answer — status, `Retry-After`,
+//! `WWW-Authenticate` and the `{"error", "message"}` body — for the REST API and the portal alike.
 //!
 //! Internal causes (sqlx, webauthn-rs, Redis) are logged once here, where they become an [`Error`],
 //! and are never shown to the client.
@@ -7,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+pub use proto::{ApiError, ErrorCode};
 
 /// Everything that can go wrong in a request, phrased as what the client should know.
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +44,12 @@ pub enum Error {
         /// How long until the next attempt is allowed.
         retry_after: Duration,
     },
-    /// Missing, malformed, expired or revoked access token.
+    /// REST: a missing, malformed or expired access token.
     #[error("Sign in to continue: the access token is missing, invalid or expired.")]
-    Unauthorized,
+    InvalidToken,
+    /// Portal: nobody is signed in in this browser (or the account is gone).
+    #[error("Please sign in to see this page.")]
+    SignInRequired,
     /// Unknown, used, expired or revoked refresh token.
     #[error("The refresh token is invalid, expired or already used. Sign in again.")]
     InvalidRefreshToken,
@@ -84,72 +89,63 @@ pub enum Error {
     Internal,
 }
 
-/// The JSON body of every error response.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: String,
-}
-
 impl Error {
     /// Seconds a client should wait after a 503.
     pub const RETRY_AFTER_UNAVAILABLE: Duration = Duration::from_secs(5);
 
-    /// The HTTP status for this error.
-    pub fn status(&self) -> StatusCode {
+    /// The stable code clients match on.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::InvalidRequest(_)
-            | Self::InvalidEmail
-            | Self::InvalidPassword
-            | Self::InvalidName
-            | Self::CeremonyExpired
-            | Self::RegistrationFailed(_) => StatusCode::BAD_REQUEST,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::EmailTaken | Self::CredentialExists => StatusCode::CONFLICT,
-            Self::InvalidCredentials
-            | Self::Unauthorized
-            | Self::InvalidRefreshToken
-            | Self::UnknownCredential
-            | Self::AuthenticationFailed(_)
-            | Self::PossibleClonedAuthenticator => StatusCode::UNAUTHORIZED,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::PasskeyNotFound => StatusCode::NOT_FOUND,
-            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::InvalidEmail => ErrorCode::InvalidEmail,
+            Self::InvalidPassword => ErrorCode::InvalidPassword,
+            Self::InvalidName => ErrorCode::InvalidName,
+            Self::EmailTaken => ErrorCode::EmailTaken,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            Self::InvalidToken => ErrorCode::InvalidToken,
+            Self::SignInRequired => ErrorCode::SignInRequired,
+            Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            Self::CeremonyExpired => ErrorCode::CeremonyExpired,
+            Self::CredentialExists => ErrorCode::CredentialExists,
+            Self::RegistrationFailed(_) => ErrorCode::RegistrationFailed,
+            Self::UnknownCredential => ErrorCode::UnknownCredential,
+            Self::AuthenticationFailed(_) => ErrorCode::AuthenticationFailed,
+            Self::PossibleClonedAuthenticator => ErrorCode::PossibleClonedAuthenticator,
+            Self::PasskeyNotFound => ErrorCode::PasskeyNotFound,
+            Self::ForbiddenOrigin => ErrorCode::ForbiddenOrigin,
+            Self::Unavailable => ErrorCode::ServiceUnavailable,
+            Self::Internal => ErrorCode::InternalError,
         }
     }
 
-    /// The stable snake_case code clients can match on.
-    pub fn code(&self) -> &'static str {
+    /// The HTTP status for this error (from its code, the same for both doors).
+    pub fn status(&self) -> StatusCode {
+        status_of(self.code())
+    }
+
+    /// How long the client should wait before trying again, when it should.
+    pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::InvalidEmail => "invalid_email",
-            Self::InvalidPassword => "invalid_password",
-            Self::InvalidName => "invalid_name",
-            Self::EmailTaken => "email_taken",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::TooManyAttempts { .. } => "too_many_attempts",
-            Self::Unauthorized => "invalid_token",
-            Self::InvalidRefreshToken => "invalid_refresh_token",
-            Self::CeremonyExpired => "ceremony_expired",
-            Self::CredentialExists => "credential_exists",
-            Self::RegistrationFailed(_) => "registration_failed",
-            Self::UnknownCredential => "unknown_credential",
-            Self::AuthenticationFailed(_) => "authentication_failed",
-            Self::PossibleClonedAuthenticator => "possible_cloned_authenticator",
-            Self::PasskeyNotFound => "passkey_not_found",
-            Self::ForbiddenOrigin => "forbidden_origin",
-            Self::Unavailable => "service_unavailable",
-            Self::Internal => "internal_error",
+            Self::Unavailable => Some(Self::RETRY_AFTER_UNAVAILABLE),
+            Self::TooManyAttempts { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The JSON body both doors send.
+    pub fn to_body(&self) -> ApiError {
+        ApiError {
+            error: self.code(),
+            message: self.to_string(),
+            retry_after: self.retry_after().map(|after| after.as_secs().max(1)),
         }
     }
 
     /// Maps a database error: lost connections become [`Error::Unavailable`], the rest are bugs.
-    pub fn from_db(err: sqlx::Error) -> Self {
+    fn from_db(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::Io(_)
             | sqlx::Error::PoolTimedOut
@@ -186,35 +182,58 @@ fn is_connection_failure(code: Option<&str>) -> bool {
     }
 }
 
-/// Whether a database error is a unique-constraint violation (one helper, so handlers never match strings).
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Self {
+        Self::from_db(err)
+    }
+}
+
+/// A database result whose unique-constraint violation means a conflict the client caused.
+pub trait OrConflict<T> {
+    /// A unique violation becomes `conflict` (409); any other database error converts as usual.
+    fn or_conflict(self, conflict: Error) -> Result<T, Error>;
+}
+
+impl<T> OrConflict<T> for Result<T, sqlx::Error> {
+    fn or_conflict(self, conflict: Error) -> Result<T, Error> {
+        self.map_err(|err| match err {
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => conflict,
+            other => Error::from_db(other),
+        })
+    }
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let body = ErrorBody { error: self.code(), message: self.to_string() };
-        let mut response = (status, axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        match &self {
-            Self::Unavailable => {
-                headers.insert(header::RETRY_AFTER, seconds(Self::RETRY_AFTER_UNAVAILABLE));
-            }
-            Self::TooManyAttempts { retry_after } => {
-                headers.insert(header::RETRY_AFTER, seconds(*retry_after));
-            }
-            Self::Unauthorized => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            _ => {}
-        }
-        response
+        error_response(&self.to_body())
     }
 }
 
-fn seconds(duration: Duration) -> HeaderValue {
-    HeaderValue::from(duration.as_secs().max(1))
+fn status_of(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// The HTTP answer for an error body: its JSON, with the status and headers of [`error_head`].
+/// REST handlers reach it through [`IntoResponse`].
+pub fn error_response(body: &ApiError) -> Response {
+    let mut response = axum::Json(body).into_response();
+    error_head(body, &mut response);
+    response
+}
+
+/// Gives an error answer its status and headers, from its body — the one place both doors take
+/// them from (the server applies it to the portal's server-function errors): the code's status,
+/// `Retry-After` when the body says how long to wait, `WWW-Authenticate: Bearer` for a refused
+/// access token.
+pub fn error_head(body: &ApiError, response: &mut Response) {
+    *response.status_mut() = status_of(body.error);
+    let headers = response.headers_mut();
+    if let Some(seconds) = body.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if body.error == ErrorCode::InvalidToken {
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
 }
 
 #[cfg(test)]
@@ -231,8 +250,16 @@ mod tests {
 
     #[test]
     fn unauthorized_asks_for_a_bearer_token() {
-        let response = Error::Unauthorized.into_response();
+        let response = Error::InvalidToken.into_response();
         assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    #[test]
+    fn a_signed_out_browser_is_asked_to_sign_in_not_for_a_token() {
+        let response = Error::SignInRequired.into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
+        assert!(!Error::SignInRequired.to_string().contains("token"));
     }
 
     #[test]
@@ -240,5 +267,6 @@ mod tests {
         let response = Error::TooManyAttempts { retry_after: Duration::from_secs(30) }.into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "30");
+        assert_eq!(Error::TooManyAttempts { retry_after: Duration::from_secs(30) }.to_body().retry_after, Some(30));
     }
 }

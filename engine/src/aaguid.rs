@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::api::AuthenticatorInfo;
+use proto::AuthenticatorInfo;
 
 /// Shown when the AAGUID is unknown or all zeros (which many platforms send for privacy).
 const UNKNOWN: &str = "Passkey";

@@ -2,10 +2,15 @@
 //!
 //! Queries are written once, in the SQL both databases accept (`$1` placeholders, `TEXT`/`BIGINT`
 //! columns, `RETURNING`), and run through `sqlx::Any`; the integration suite runs every one of them
-//! against both databases. Timestamps are Unix seconds in `BIGINT` columns.
+//! against both databases. The one write with a form per database is a passkey sign-in's batch
+//! ([`passkey_sign_in`]). Timestamps are Unix seconds in `BIGINT` columns; booleans are 0/1
+//! `BIGINT`s in the schema (the one integer type both databases and `sqlx::Any` agree on) and
+//! `bool` in every row type. Functions return `sqlx::Error`, which `?` turns into the engine's
+//! [`Error`](crate::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
 
+pub mod passkey_sign_in;
 pub mod passkeys;
-pub mod refresh_tokens;
+pub mod sign_ins;
 pub mod users;
 
 use std::time::Duration;
@@ -101,7 +106,7 @@ fn checkpoint_periodically(pool: AnyPool) {
     });
 }
 
-/// Booleans are stored as 0/1 `BIGINT`s: the one integer type both databases (and `sqlx::Any`) agree on.
-pub(crate) fn flag(value: bool) -> i64 {
+/// A boolean as the schema stores it (0/1 `BIGINT`).
+fn flag(value: bool) -> i64 {
     i64::from(value)
 }

@@ -1,7 +1,7 @@
-//! Axum extractors for the REST doors: the Bearer user and JSON bodies whose every rejection is an
-//! [`Error`] with the API's `{"error", "message"}` shape (never axum's plain-text rejections).
-
-use std::sync::Arc;
+//! Axum extractors for the doors: who is calling (a Bearer token for REST, the cookie session for
+//! the portal) and JSON bodies whose every rejection is an [`Error`] with the API's
+//! `{"error", "message"}` shape (never axum's plain-text rejections). Nothing else reads headers
+//! or cookies.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
@@ -9,37 +9,79 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use tower_sessions::Session;
 
-use crate::ssr::error::Error;
-use crate::ssr::tokens::{AccessClaims, TokenKeys};
+use crate::error::Error;
+use crate::portal::{self, SessionUser};
+use crate::state::Engine;
+use crate::tokens::AccessClaims;
+use crate::types::{SignInId, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
 
 impl BearerUser {
     /// The user's id.
-    pub fn id(&self) -> &str {
+    pub fn id(&self) -> &UserId {
         &self.0.sub
+    }
+
+    /// The sign-in the token belongs to.
+    pub fn sign_in(&self) -> &SignInId {
+        &self.0.sid
     }
 }
 
 impl<S> FromRequestParts<S> for BearerUser
 where
-    Arc<TokenKeys>: FromRef<S>,
+    Engine: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let keys = Arc::<TokenKeys>::from_ref(state);
+        let engine = Engine::from_ref(state);
         let value =
-            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Error::Unauthorized)?;
-        let (scheme, token) = value.split_once(' ').ok_or(Error::Unauthorized)?;
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Error::InvalidToken)?;
+        let (scheme, token) = value.split_once(' ').ok_or(Error::InvalidToken)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Error::Unauthorized);
+            return Err(Error::InvalidToken);
         }
-        keys.verify_access(token.trim()).map(Self)
+        engine.tokens.verify_access(token.trim()).map(Self)
     }
+}
+
+/// The signed-in user of a portal request, from the browser's cookie session; a signed-out
+/// browser is [`Error::SignInRequired`]. The portal's server functions get it through `door::user()`.
+pub struct CurrentUser {
+    /// Who is signed in.
+    pub user: SessionUser,
+    /// The session that holds the sign-in.
+    pub session: Session,
+}
+
+impl CurrentUser {
+    /// The user's id.
+    pub fn id(&self) -> &UserId {
+        &self.user.user_id
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = browser_session(parts, state).await?;
+        let user = portal::current_user(&session).await?;
+        Ok(Self { user, session })
+    }
+}
+
+/// The browser's cookie session of a portal request (set up by the server's session layer).
+pub async fn browser_session<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Session, Error> {
+    Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, why)| Error::internal(format!("no session layer: {why}")))
 }
 
 /// A JSON body (`Content-Type: application/json` required).

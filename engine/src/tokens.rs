@@ -1,8 +1,9 @@
 //! Tokens: short-lived JWT access tokens and opaque, single-use, rotating refresh tokens.
 //!
-//! A sign-in starts a *family*. Each refresh consumes its token and issues the next one in the same
-//! family; presenting a token that was already consumed means it was copied, so the whole family is
-//! revoked (RFC 9700 §4.14.2). Only SHA-256 hashes of refresh tokens are stored.
+//! Every token belongs to a *sign-in* (`sign_ins`, the access token's `sid`). Each refresh consumes
+//! its token and issues the next one of the same sign-in; presenting a token that was already
+//! consumed means it was copied, so the whole sign-in is ended (RFC 9700 §4.14.2). Only SHA-256
+//! hashes of refresh tokens are stored.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,10 +12,12 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::api::TokenPair;
-use crate::ssr::config::Config;
-use crate::ssr::db::{Db, refresh_tokens};
-use crate::ssr::error::Error;
+use proto::TokenPair;
+
+use crate::config::Config;
+use crate::db::{Db, sign_ins};
+use crate::error::Error;
+use crate::types::{SignInId, UserId};
 
 const ISSUER: &str = "latchkey";
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
@@ -24,7 +27,7 @@ const ACCESS_TYPE: &str = "access";
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccessClaims {
     /// User id.
-    pub sub: String,
+    pub sub: UserId,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -37,8 +40,8 @@ pub struct AccessClaims {
     pub jti: String,
     /// Always `access`.
     pub typ: String,
-    /// The refresh-token family (sign-in) this token belongs to; sign-out revokes it.
-    pub sid: String,
+    /// The sign-in this token belongs to; signing out ends it.
+    pub sid: SignInId,
 }
 
 /// Keys and lifetimes for issuing and checking tokens.
@@ -52,14 +55,16 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    /// Builds the keys from the configured secret. The validator accepts HS256 only and requires
-    /// `exp`, `iat`, `sub`, `iss` and `aud`, so `alg: none` and algorithm switches are refused.
+    /// Builds the keys from the configured secret. The validator accepts HS256 only (so `alg: none`
+    /// and algorithm switches are refused), requires `exp`, `sub`, `iss` and `aud` (and `iat`, a
+    /// required field of [`AccessClaims`]), and checks `nbf` when a token carries one.
     pub fn new(config: &Config) -> Self {
         let secret = config.jwt_secret.expose().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[&config.rp_id]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -74,24 +79,24 @@ impl TokenKeys {
     /// Checks an access token's signature, algorithm, expiry, issuer, audience and type.
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map_err(|_| Error::Unauthorized)?
+            .map_err(|_| Error::InvalidToken)?
             .claims;
         if claims.typ != ACCESS_TYPE {
-            return Err(Error::Unauthorized);
+            return Err(Error::InvalidToken);
         }
         Ok(claims)
     }
 
-    fn sign_access(&self, user_id: &str, family_id: &str, now: i64) -> Result<String, Error> {
+    fn sign_access(&self, user_id: &UserId, sign_in_id: &SignInId, now: i64) -> Result<String, Error> {
         let claims = AccessClaims {
-            sub: user_id.to_owned(),
+            sub: user_id.clone(),
             iat: now,
             exp: now.saturating_add(self.access_ttl),
             iss: ISSUER.to_owned(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
             typ: ACCESS_TYPE.to_owned(),
-            sid: family_id.to_owned(),
+            sid: sign_in_id.clone(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
     }
@@ -107,13 +112,13 @@ impl TokenKeys {
     /// The pair a client receives: a new access token and `refresh`, which the caller has stored.
     pub fn token_pair(
         &self,
-        user_id: &str,
-        family_id: &str,
+        user_id: &UserId,
+        sign_in_id: &SignInId,
         refresh: NewRefreshToken,
         now: i64,
     ) -> Result<TokenPair, Error> {
         Ok(TokenPair {
-            access_token: self.sign_access(user_id, family_id, now)?,
+            access_token: self.sign_access(user_id, sign_in_id, now)?,
             refresh_token: refresh.token,
             token_type: "bearer".into(),
             expires_in: self.access_ttl,
@@ -130,51 +135,50 @@ pub struct NewRefreshToken {
     pub expires_at: i64,
 }
 
-/// Starts a new sign-in (a new family) for `user_id` and returns its first token pair.
-pub async fn start_session(db: &Db, keys: &TokenKeys, user_id: &str, now: i64) -> Result<TokenPair, Error> {
-    let family_id = start_family(db, user_id, now).await?;
-    issue_pair(db, keys, user_id, &family_id, now).await
+/// Records a new sign-in for `user_id`; a browser session holds it (`portal.rs`), or tokens continue it.
+pub async fn record_sign_in(db: &Db, user_id: &UserId, now: i64) -> Result<SignInId, Error> {
+    let sign_in_id = SignInId::generate();
+    sign_ins::insert(db, &sign_in_id, user_id, now).await?;
+    Ok(sign_in_id)
 }
 
-/// Records a new sign-in (family) and returns its id; the portal's browser sessions use this alone.
-pub async fn start_family(db: &Db, user_id: &str, now: i64) -> Result<String, Error> {
-    let family_id = new_family_id();
-    refresh_tokens::insert_family(db, &family_id, user_id, now).await.map_err(Error::from_db)?;
-    Ok(family_id)
+/// Starts a new sign-in for `user_id` and returns its first token pair.
+pub async fn start_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64) -> Result<TokenPair, Error> {
+    let sign_in_id = record_sign_in(db, user_id, now).await?;
+    issue_pair(db, keys, user_id, &sign_in_id, now).await
 }
 
-/// Consumes a refresh token and returns the next pair of its family. A token used twice revokes the family.
+/// Consumes a refresh token and returns the next pair of its sign-in. A token used twice ends the sign-in.
 pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i64) -> Result<TokenPair, Error> {
     let hash = hash_refresh_token(token);
-    let Some(used) = refresh_tokens::use_refresh_token(db, &hash, now).await.map_err(Error::from_db)? else {
-        if let Some(family_id) = refresh_tokens::family_of(db, &hash).await.map_err(Error::from_db)? {
-            tracing::warn!(%family_id, "refresh token reused; revoking its family");
-            refresh_tokens::revoke_family(db, &family_id, now).await.map_err(Error::from_db)?;
+    let Some(used) = sign_ins::use_refresh_token(db, &hash, now).await? else {
+        if let Some(sign_in_id) = sign_ins::of_refresh_token(db, &hash).await? {
+            tracing::warn!(%sign_in_id, "refresh token reused; ending its sign-in");
+            sign_ins::revoke(db, &sign_in_id, now).await?;
         }
         return Err(Error::InvalidRefreshToken);
     };
-    if used.expires_at <= now || used.family_active == 0 {
+    if used.expires_at <= now || !used.sign_in_active {
         return Err(Error::InvalidRefreshToken);
     }
-    issue_pair(db, keys, &used.user_id, &used.family_id, now).await
+    issue_pair(db, keys, &used.user_id, &used.sign_in_id, now).await
 }
 
-/// Ends a sign-in: every refresh token of its family stops working.
-pub async fn end_session(db: &Db, family_id: &str, now: i64) -> Result<(), Error> {
-    refresh_tokens::revoke_family(db, family_id, now).await.map_err(Error::from_db)
+/// Ends a sign-in: none of its refresh tokens works any more.
+pub async fn end_sign_in(db: &Db, sign_in_id: &SignInId, now: i64) -> Result<(), Error> {
+    Ok(sign_ins::revoke(db, sign_in_id, now).await?)
 }
 
-async fn issue_pair(db: &Db, keys: &TokenKeys, user_id: &str, family_id: &str, now: i64) -> Result<TokenPair, Error> {
+async fn issue_pair(
+    db: &Db,
+    keys: &TokenKeys,
+    user_id: &UserId,
+    sign_in_id: &SignInId,
+    now: i64,
+) -> Result<TokenPair, Error> {
     let refresh = keys.new_refresh_token(now);
-    refresh_tokens::insert_refresh_token(db, &refresh.hash, family_id, user_id, refresh.expires_at, now)
-        .await
-        .map_err(Error::from_db)?;
-    keys.token_pair(user_id, family_id, refresh, now)
-}
-
-/// A new family's id (a random UUID), for callers that store the family themselves.
-pub fn new_family_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    sign_ins::insert_refresh_token(db, &refresh.hash, sign_in_id, user_id, refresh.expires_at, now).await?;
+    keys.token_pair(user_id, sign_in_id, refresh, now)
 }
 
 fn hash_refresh_token(token: &str) -> String {
@@ -218,7 +222,7 @@ mod tests {
     fn a_signed_access_token_verifies() {
         let keys = keys();
         let now = jsonwebtoken::get_current_timestamp() as i64;
-        let token = keys.sign_access("u1", "f1", now).unwrap();
+        let token = keys.sign_access(&UserId::new("u1"), &SignInId::new("f1"), now).unwrap();
         let claims = keys.verify_access(&token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("u1", "f1"));
     }
@@ -254,7 +258,9 @@ mod tests {
         refresh_typed["typ"] = serde_json::json!("refresh");
         let mut other_audience = valid_claims(now);
         other_audience["aud"] = serde_json::json!("evil.example");
-        for claims in [string_exp, no_exp, expired, refresh_typed, other_audience] {
+        let mut not_yet_valid = valid_claims(now);
+        not_yet_valid["nbf"] = serde_json::json!(now + 60);
+        for claims in [string_exp, no_exp, expired, refresh_typed, other_audience, not_yet_valid] {
             let token = forge(r#"{"alg":"HS256","typ":"JWT"}"#, claims.clone(), secret.expose().as_bytes());
             assert!(keys.verify_access(&token).is_err(), "accepted {claims}");
         }

@@ -13,14 +13,15 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::api::{TokenPair, UserInfo};
-use crate::ssr::clock::rfc3339;
-use crate::ssr::db::users::{self, UserRow};
-use crate::ssr::error::{Error, is_unique_violation};
-use crate::ssr::hooks::{SignInMethod, run_hook};
-use crate::ssr::state::AppState;
-use crate::ssr::tokens;
-use crate::ssr::types::{DisplayName, Email, Password, UserId};
+use proto::{TokenPair, UserInfo};
+
+use crate::clock::rfc3339;
+use crate::db::users::{self, UserRow};
+use crate::error::{Error, OrConflict};
+use crate::hooks::{SignInMethod, run_hook};
+use crate::state::Engine;
+use crate::tokens;
+use crate::types::{DisplayName, Email, Password, UserId};
 
 /// Failed sign-ins allowed before the account is locked for a while.
 const FREE_ATTEMPTS: i64 = 5;
@@ -75,7 +76,7 @@ fn dummy_hash() -> &'static str {
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {
     UserInfo {
-        id: user.id.clone(),
+        id: user.id.to_string(),
         email: user.email.clone(),
         name: user.name.clone(),
         created_at: rfc3339(user.created_at),
@@ -85,7 +86,7 @@ pub fn user_info(user: &UserRow) -> UserInfo {
 /// A user row for a new account, with a fresh id and WebAuthn user handle.
 pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Option<String>, now: i64) -> UserRow {
     UserRow {
-        id: UserId::generate().0,
+        id: UserId::generate(),
         email: email.as_str().to_owned(),
         name: name.map(DisplayName::into_string),
         password_hash,
@@ -99,7 +100,7 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
 /// Creates an account. With `password: None` the account is passkey-only (the portal's sign-up
 /// registers a passkey right after).
 pub async fn sign_up(
-    state: &AppState,
+    engine: &Engine,
     email: &str,
     password: Option<&str>,
     name: Option<&str>,
@@ -113,32 +114,30 @@ pub async fn sign_up(
         None => None,
     };
     let user = new_user_row(email, name, password_hash, now);
-    users::insert_user(&state.db, &user)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { Error::EmailTaken } else { Error::from_db(e) })?;
-    run_hook("on_signed_up", state.hooks.on_signed_up(&user_info(&user))).await;
+    users::insert(&engine.db, &user).await.or_conflict(Error::EmailTaken)?;
+    run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(&user))).await;
     Ok(user)
 }
 
 /// `POST /auth/register`: sign-up with a password, then a first token pair.
 pub async fn register(
-    state: &AppState,
+    engine: &Engine,
     email: &str,
     password: &str,
     name: Option<&str>,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let user = sign_up(state, email, Some(password), name, now).await?;
-    tokens::start_session(&state.db, &state.tokens, &user.id, now).await
+    let user = sign_up(engine, email, Some(password), name, now).await?;
+    tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
 }
 
 /// Checks email and password, with throttling; the same error for an unknown email and a wrong password.
-pub async fn verify_login(state: &AppState, email: &str, password: &str, now: i64) -> Result<UserRow, Error> {
+pub async fn verify_login(engine: &Engine, email: &str, password: &str, now: i64) -> Result<UserRow, Error> {
     // Malformed input gets the same answer as a wrong password: nothing to learn from the difference.
     let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
         return Err(Error::InvalidCredentials);
     };
-    let user = users::find_user_by_email(&state.db, email.as_str()).await.map_err(Error::from_db)?;
+    let user = users::by_email(&engine.db, email.as_str()).await?;
     if let Some(locked_until) = user.as_ref().and_then(|u| u.locked_until).filter(|&until| until > now) {
         return Err(Error::TooManyAttempts {
             retry_after: Duration::from_secs(u64::try_from(locked_until - now).unwrap_or(1)),
@@ -149,17 +148,16 @@ pub async fn verify_login(state: &AppState, email: &str, password: &str, now: i6
     let matches = verify_password(password, hash).await? && has_password;
     match user {
         Some(user) if matches => {
-            users::reset_failed_logins(&state.db, &user.id).await.map_err(Error::from_db)?;
-            run_hook("on_signed_in", state.hooks.on_signed_in(&user_info(&user), SignInMethod::Password)).await;
+            users::clear_failed_logins(&engine.db, &user.id).await?;
+            run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&user), SignInMethod::Password)).await;
             Ok(user)
         }
         Some(user) => {
-            let failures = users::record_failed_login(&state.db, &user.id).await.map_err(Error::from_db)?;
+            let failures = users::count_failed_login(&engine.db, &user.id).await?;
             if failures >= FREE_ATTEMPTS {
                 let lock = lock_duration(failures);
-                users::lock_user_until(&state.db, &user.id, now + i64::try_from(lock.as_secs()).unwrap_or(i64::MAX))
-                    .await
-                    .map_err(Error::from_db)?;
+                users::lock_until(&engine.db, &user.id, now + i64::try_from(lock.as_secs()).unwrap_or(i64::MAX))
+                    .await?;
                 tracing::warn!(user_id = %user.id, failures, "password sign-in locked");
             }
             Err(Error::InvalidCredentials)
@@ -169,24 +167,27 @@ pub async fn verify_login(state: &AppState, email: &str, password: &str, now: i6
 }
 
 /// `POST /auth/login`.
-pub async fn login(state: &AppState, email: &str, password: &str, now: i64) -> Result<TokenPair, Error> {
-    let user = verify_login(state, email, password, now).await?;
-    tokens::start_session(&state.db, &state.tokens, &user.id, now).await
+pub async fn login(engine: &Engine, email: &str, password: &str, now: i64) -> Result<TokenPair, Error> {
+    let user = verify_login(engine, email, password, now).await?;
+    tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
+}
+
+/// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").
+pub async fn find_user(engine: &Engine, user_id: &UserId, gone: Error) -> Result<UserRow, Error> {
+    users::by_id(&engine.db, user_id).await?.ok_or(gone)
 }
 
 /// `GET /auth/me`.
-pub async fn me(state: &AppState, user_id: &str) -> Result<UserInfo, Error> {
-    let user = users::find_user_by_id(&state.db, user_id).await.map_err(Error::from_db)?.ok_or(Error::Unauthorized)?;
-    Ok(user_info(&user))
+pub async fn me(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Error> {
+    Ok(user_info(&find_user(engine, user_id, Error::InvalidToken).await?))
 }
 
 /// Changes the display name (empty clears it).
-pub async fn rename_user(state: &AppState, user_id: &str, name: &str) -> Result<UserInfo, Error> {
+pub async fn rename_user(engine: &Engine, user_id: &UserId, name: &str) -> Result<UserInfo, Error> {
     let name = Some(name).filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
-    let user = users::set_user_name(&state.db, user_id, name.as_ref().map(DisplayName::as_str))
-        .await
-        .map_err(Error::from_db)?
-        .ok_or(Error::Unauthorized)?;
+    let user = users::set_name(&engine.db, user_id, name.as_ref().map(DisplayName::as_str))
+        .await?
+        .ok_or(Error::SignInRequired)?;
     Ok(user_info(&user))
 }
 

@@ -1,0 +1,45 @@
+//! What every server function needs on the server, in one line each: the [`Engine`], the
+//! browser's cookie session, the signed-in user, a parsed credential, the time. A server function in
+//! any file of a fork uses these; none of them touches the database itself.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use engine::extract::CurrentUser;
+use engine::{Engine, Error};
+use leptos::prelude::use_context;
+use tower_sessions::Session;
+
+use crate::error::PortalError;
+
+/// The engine the server gave the pages as context.
+pub fn engine() -> Result<Engine, PortalError> {
+    use_context::<Engine>().ok_or_else(|| Error::internal("the Engine is not in the Leptos context").into())
+}
+
+/// The request's browser session (signed in or not).
+pub async fn session() -> Result<Session, PortalError> {
+    let mut parts = parts()?;
+    Ok(engine::extract::browser_session(&mut parts, &()).await?)
+}
+
+/// The signed-in user, or [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired)
+/// ("Please sign in to see this page.").
+pub async fn user() -> Result<CurrentUser, PortalError> {
+    let mut parts = parts()?;
+    Ok(CurrentUser::from_request_parts(&mut parts, &()).await?)
+}
+
+/// A `credential.toJSON()` the browser sent, as JSON text.
+pub fn credential<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, PortalError> {
+    serde_json::from_str(json)
+        .map_err(|e| Error::InvalidRequest(format!("The browser's answer is not valid: {e}")).into())
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    engine::clock::now()
+}
+
+fn parts() -> Result<Parts, PortalError> {
+    use_context::<Parts>().ok_or_else(|| Error::internal("the request is not in the Leptos context").into())
+}

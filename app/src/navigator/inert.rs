@@ -1,0 +1,41 @@
+//! The server build's face of [`navigator`](super): the same functions as `web.rs`, doing nothing.
+//! Pages name them in event handlers and effects, which never run on the server.
+
+use super::{CeremonyFailure, Prompt};
+
+/// Never on the server.
+pub fn passkeys_supported() -> bool {
+    false
+}
+
+/// Never on the server.
+pub async fn conditional_mediation_available() -> bool {
+    false
+}
+
+/// Never on the server.
+pub async fn conditional_create_available() -> bool {
+    false
+}
+
+/// There is no authenticator on the server.
+pub async fn create(_options_json: &str, _prompt: Prompt) -> Result<String, CeremonyFailure> {
+    Err(CeremonyFailure::Unsupported)
+}
+
+/// There is no authenticator on the server.
+pub async fn get(_options_json: &str, _prompt: Prompt) -> Result<String, CeremonyFailure> {
+    Err(CeremonyFailure::Unsupported)
+}
+
+/// Nothing to tell on the server.
+pub fn signal_unknown_credential(_rp_id: &str, _credential_id: &str) {}
+
+/// Nothing to tell on the server.
+pub fn signal_all_accepted_credentials(_rp_id: &str, _user_id: &str, _credential_ids: &[String]) {}
+
+/// Nothing to tell on the server.
+pub fn signal_current_user_details(_rp_id: &str, _user_id: &str, _name: &str, _display_name: &str) {}
+
+/// No page to leave on the server.
+pub fn go(_path: &str) {}

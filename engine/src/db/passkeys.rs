@@ -1,0 +1,158 @@
+//! Queries on `passkeys`.
+
+use sqlx::any::AnyRow;
+use sqlx::{FromRow, Row as _};
+
+use super::users::UserRow;
+use super::{Db, flag};
+use crate::types::{CredentialId, UserId};
+
+/// A row of `passkeys`: the whole webauthn-rs `Passkey` as JSON plus the columns the API lists.
+#[derive(Clone, Debug)]
+pub struct PasskeyRow {
+    /// Credential ID (unique).
+    pub credential_id: CredentialId,
+    /// Owner.
+    pub user_id: UserId,
+    /// Name the owner gave it.
+    pub name: String,
+    /// Authenticator model, as a UUID string.
+    pub aaguid: String,
+    /// `webauthn_rs::prelude::Passkey` serialised as JSON (public key, counter, flags).
+    pub passkey: String,
+    /// Last signature counter seen.
+    pub sign_count: i64,
+    /// The credential may be synced (BE flag).
+    pub backup_eligible: bool,
+    /// The credential is currently synced (BS flag).
+    pub backed_up: bool,
+    /// JSON array of transports the browser reported.
+    pub transports: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last sign-in, if any.
+    pub last_used_at: Option<i64>,
+}
+
+/// Every column of `passkeys`, in [`PasskeyRow`]'s order.
+const COLUMNS: &str = "credential_id, user_id, name, aaguid, passkey, sign_count, backup_eligible, backed_up, transports, created_at, last_used_at";
+
+impl FromRow<'_, AnyRow> for PasskeyRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            credential_id: row.try_get("credential_id")?,
+            user_id: row.try_get("user_id")?,
+            name: row.try_get("name")?,
+            aaguid: row.try_get("aaguid")?,
+            passkey: row.try_get("passkey")?,
+            sign_count: row.try_get("sign_count")?,
+            backup_eligible: row.try_get::<i64, _>("backup_eligible")? != 0,
+            backed_up: row.try_get::<i64, _>("backed_up")? != 0,
+            transports: row.try_get("transports")?,
+            created_at: row.try_get("created_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+        })
+    }
+}
+
+/// Inserts a passkey; an existing credential ID is a unique violation and leaves that row untouched.
+pub async fn insert(db: &Db, row: &PasskeyRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO passkeys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
+        .bind(&row.credential_id)
+        .bind(&row.user_id)
+        .bind(&row.name)
+        .bind(&row.aaguid)
+        .bind(&row.passkey)
+        .bind(row.sign_count)
+        .bind(flag(row.backup_eligible))
+        .bind(flag(row.backed_up))
+        .bind(&row.transports)
+        .bind(row.created_at)
+        .bind(row.last_used_at)
+        .execute(db.pool())
+        .await
+        .map(|_| ())
+}
+
+/// A user's passkeys, oldest first.
+pub async fn of_user(db: &Db, user_id: &UserId) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, credential_id"))
+        .bind(user_id)
+        .fetch_all(db.pool())
+        .await
+}
+
+/// The passkeys of the user with this (normalised) email, oldest first; empty when there is no such
+/// user or they have none. One query: a targeted sign-in's only read.
+pub async fn of_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM passkeys WHERE user_id = (SELECT id FROM users WHERE email = $1)
+         ORDER BY created_at, credential_id"
+    ))
+    .bind(email)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// The passkey with this credential ID and its owner, in one query: a sign-in's only read.
+pub async fn with_owner(db: &Db, credential_id: &CredentialId) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
+    // The owner's columns are renamed inside the derived table, so `COLUMNS` stays unambiguous.
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle,
+                owner_failed_logins, owner_locked_until, owner_created_at
+         FROM passkeys JOIN (
+             SELECT id AS owner_id, email AS owner_email, name AS owner_name, password_hash AS owner_password_hash,
+                    webauthn_handle AS owner_webauthn_handle, failed_logins AS owner_failed_logins,
+                    locked_until AS owner_locked_until, created_at AS owner_created_at
+             FROM users
+         ) AS owners ON owners.owner_id = passkeys.user_id
+         WHERE credential_id = $1"
+    ))
+    .bind(credential_id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.map(|row| Ok((PasskeyRow::from_row(&row)?, owner_of(&row)?))).transpose()
+}
+
+fn owner_of(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("user_id")?,
+        email: row.try_get("owner_email")?,
+        name: row.try_get("owner_name")?,
+        password_hash: row.try_get("owner_password_hash")?,
+        webauthn_handle: row.try_get("owner_webauthn_handle")?,
+        failed_logins: row.try_get("owner_failed_logins")?,
+        locked_until: row.try_get("owner_locked_until")?,
+        created_at: row.try_get("owner_created_at")?,
+    })
+}
+
+/// Renames one of the user's passkeys; `None` when it is not theirs.
+pub async fn set_name(
+    db: &Db,
+    user_id: &UserId,
+    credential_id: &CredentialId,
+    name: &str,
+) -> Result<Option<PasskeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE passkeys SET name = $3 WHERE user_id = $1 AND credential_id = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(credential_id)
+    .bind(name)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Deletes one of the user's passkeys and returns it; `None` when it is not theirs.
+pub async fn delete(
+    db: &Db,
+    user_id: &UserId,
+    credential_id: &CredentialId,
+) -> Result<Option<PasskeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!("DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2 RETURNING {COLUMNS}"))
+        .bind(user_id)
+        .bind(credential_id)
+        .fetch_optional(db.pool())
+        .await
+}

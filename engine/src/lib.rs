@@ -1,0 +1,42 @@
+//! Latchkey's engine: everything that runs only on the server — accounts, the WebAuthn ceremonies,
+//! tokens, the challenge store, browser sign-ins and the database — with no Leptos in it.
+//!
+//! The REST handlers (`server/src/rest.rs`) and the portal's server functions (`app/src/server_fns.rs`)
+//! are thin doors into the functions here: each extracts its input and the caller, calls one
+//! function, and answers. The modules, from the bottom up (none imports one listed after it):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`error`] | the one [`Error`] enum, its code, status, headers and JSON body |
+//! | [`types`] | parsed values and typed ids (`Email`, `Password`, `UserId`, `CredentialId`, …) |
+//! | [`clock`] | Unix seconds; `now` is passed in, so tests never sleep |
+//! | [`config`] | [`Config`] from `LATCHKEY_*` variables (docs/configuration.md) |
+//! | [`db`] | the pool and the queries, one file per table |
+//! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
+//! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
+//! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
+//! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
+//! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
+//! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
+//! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
+//! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
+
+pub mod aaguid;
+pub mod accounts;
+pub mod ceremony;
+pub mod challenge;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod hooks;
+pub mod passkeys;
+pub mod portal;
+pub mod state;
+pub mod tokens;
+pub mod types;
+
+pub use config::Config;
+pub use error::Error;
+pub use state::{Engine, StartupError};

@@ -1,0 +1,56 @@
+//! Managing a user's passkeys: list, rename, delete.
+
+use proto::PasskeyItem;
+
+use crate::aaguid::AuthenticatorNames;
+use crate::accounts::user_info;
+use crate::clock::rfc3339;
+use crate::db::passkeys::{self, PasskeyRow};
+use crate::db::users;
+use crate::error::Error;
+use crate::hooks::run_hook;
+use crate::state::Engine;
+use crate::types::{CredentialId, DisplayName, UserId};
+
+/// The list item the API shows for a stored passkey.
+pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> PasskeyItem {
+    PasskeyItem {
+        id: row.credential_id.to_string(),
+        name: row.name.clone(),
+        aaguid: row.aaguid.clone(),
+        created_at: rfc3339(row.created_at),
+        last_used_at: row.last_used_at.map(rfc3339),
+        authenticator: authenticators.lookup(&row.aaguid),
+        backup_eligible: row.backup_eligible,
+        backed_up: row.backed_up,
+        transports: serde_json::from_str(&row.transports).unwrap_or_default(),
+    }
+}
+
+/// `GET /auth/passkeys`: the user's passkeys, oldest first.
+pub async fn list_passkeys(engine: &Engine, user_id: &UserId) -> Result<Vec<PasskeyItem>, Error> {
+    let rows = passkeys::of_user(&engine.db, user_id).await?;
+    Ok(rows.iter().map(|row| passkey_item(row, &engine.authenticators)).collect())
+}
+
+/// `PATCH /auth/passkeys/{id}`: renames one of the user's passkeys.
+pub async fn rename_passkey(
+    engine: &Engine,
+    user_id: &UserId,
+    id: &CredentialId,
+    name: &str,
+) -> Result<PasskeyItem, Error> {
+    let name = DisplayName::parse(name)?;
+    let row = passkeys::set_name(&engine.db, user_id, id, name.as_str()).await?.ok_or(Error::PasskeyNotFound)?;
+    Ok(passkey_item(&row, &engine.authenticators))
+}
+
+/// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found").
+pub async fn delete_passkey(engine: &Engine, user_id: &UserId, id: &CredentialId) -> Result<PasskeyItem, Error> {
+    let row = passkeys::delete(&engine.db, user_id, id).await?.ok_or(Error::PasskeyNotFound)?;
+    let item = passkey_item(&row, &engine.authenticators);
+    if let Some(owner) = users::by_id(&engine.db, user_id).await? {
+        run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;
+    }
+    Ok(item)
+}

@@ -1,0 +1,139 @@
+//! The portal's sign-ins, held in the browser's cookie session (tower-sessions): what each of the
+//! portal's server functions does, as one function here. REST clients hold tokens instead
+//! (`tokens.rs`); both start the same kind of sign-in, and signing out ends it.
+//!
+//! "Session" in Latchkey means only this: the browser's cookie and what it holds.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use proto::AccountView;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::accounts::{self, find_user, user_info};
+use crate::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
+use crate::db::users::UserRow;
+use crate::error::Error;
+use crate::passkeys::list_passkeys;
+use crate::state::Engine;
+use crate::tokens;
+use crate::types::{SignInId, UserId};
+
+/// Where the signed-in user is kept in the session.
+const SIGNED_IN: &str = "signed_in";
+/// Where a passkey-only sign-up waits between its begin and complete.
+const PENDING_SIGN_UP: &str = "pending_sign_up";
+
+/// The signed-in user of a browser session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// User id.
+    pub user_id: UserId,
+    /// The sign-in this session continues; signing out ends it.
+    #[serde(alias = "family_id")] // sessions stored before the rename stay signed in
+    pub sign_in_id: SignInId,
+}
+
+/// The session's signed-in user, or [`Error::SignInRequired`].
+pub async fn current_user(session: &Session) -> Result<SessionUser, Error> {
+    session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?.ok_or(Error::SignInRequired)
+}
+
+/// Email + password sign-in.
+pub async fn sign_in_with_password(
+    session: &Session,
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> Result<(), Error> {
+    let user = accounts::verify_login(engine, email, password, now).await?;
+    start_sign_in(session, engine, &user, now).await
+}
+
+/// Sign-up with email + password; the new account is signed in.
+pub async fn sign_up_with_password(
+    session: &Session,
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> Result<(), Error> {
+    let user = accounts::sign_up(engine, email, Some(password), None, now).await?;
+    start_sign_in(session, engine, &user, now).await
+}
+
+/// Verifies a passkey assertion and signs its owner in.
+pub async fn finish_passkey_sign_in(
+    session: &Session,
+    engine: &Engine,
+    credential: &PublicKeyCredential,
+    now: i64,
+) -> Result<(), Error> {
+    let signed_in = ceremony::finish_browser_authentication(engine, credential, now).await?;
+    enter(session, &signed_in.user.id, signed_in.sign_in_id).await
+}
+
+/// Begins a passkey-only sign-up: creation options, with the future account remembered in the
+/// session until [`finish_passkey_sign_up`].
+pub async fn start_passkey_sign_up(
+    session: &Session,
+    engine: &Engine,
+    email: &str,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
+    let (user_id, options) = ceremony::start_sign_up(engine, email, now).await?;
+    session.insert(PENDING_SIGN_UP, user_id).await.map_err(session_store_error)?;
+    Ok(options)
+}
+
+/// Verifies the new passkey, creates the account with it and signs it in.
+pub async fn finish_passkey_sign_up(
+    session: &Session,
+    engine: &Engine,
+    credential: &RegisterPublicKeyCredential,
+    now: i64,
+) -> Result<(), Error> {
+    let user_id: UserId =
+        session.remove(PENDING_SIGN_UP).await.map_err(session_store_error)?.ok_or(Error::CeremonyExpired)?;
+    ceremony::finish_registration(engine, &user_id, credential, None, now).await?;
+    let user = find_user(engine, &user_id, Error::SignInRequired).await?;
+    start_sign_in(session, engine, &user, now).await
+}
+
+/// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.
+pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountView, Error> {
+    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let handle = uuid::Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
+    Ok(AccountView {
+        user: user_info(&user),
+        user_handle: URL_SAFE_NO_PAD.encode(handle.as_bytes()),
+        rp_id: engine.config.rp_id.clone(),
+        passkeys: list_passkeys(engine, user_id).await?,
+    })
+}
+
+/// Signs out: ends the session's sign-in and the session itself.
+pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<(), Error> {
+    if let Some(user) = session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)? {
+        tokens::end_sign_in(&engine.db, &user.sign_in_id, now).await?;
+    }
+    session.flush().await.map_err(session_store_error)
+}
+
+/// Records a new sign-in for `user` and enters it into the session.
+async fn start_sign_in(session: &Session, engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
+    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, now).await?;
+    enter(session, &user.id, sign_in_id).await
+}
+
+/// Puts a started sign-in into the session under a new session id, so a planted id is useless.
+async fn enter(session: &Session, user_id: &UserId, sign_in_id: SignInId) -> Result<(), Error> {
+    session.cycle_id().await.map_err(session_store_error)?;
+    session.insert(SIGNED_IN, SessionUser { user_id: user_id.clone(), sign_in_id }).await.map_err(session_store_error)
+}
+
+fn session_store_error(err: tower_sessions::session::Error) -> Error {
+    tracing::warn!(error = %err, "session store unavailable");
+    Error::Unavailable
+}

@@ -1,0 +1,209 @@
+//! The JSON shapes Latchkey's server and its browser side exchange: the REST API's bodies
+//! (docs/api.md), what the portal's pages show, and the one error vocabulary ([`ErrorCode`],
+//! [`ApiError`]) that both doors answer with. No server code and no Leptos: the WASM bundle
+//! compiles this crate too.
+
+use serde::{Deserialize, Serialize};
+
+/// Returned by register, login, refresh and passkey sign-in.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TokenPair {
+    /// A JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Single-use, opaque; exchange it at `/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Access-token lifetime in seconds.
+    pub expires_in: i64,
+}
+
+/// `GET /auth/me`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct UserInfo {
+    /// User id.
+    pub id: String,
+    /// Normalised email.
+    pub email: String,
+    /// Display name, if given.
+    pub name: Option<String>,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+/// What is known about an authenticator model from its AAGUID.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AuthenticatorInfo {
+    /// e.g. "iCloud Keychain"; "Passkey" when the model is unknown.
+    pub name: String,
+    /// Icon (usually a data: URL) for light backgrounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_light: Option<String>,
+    /// Icon for dark backgrounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_dark: Option<String>,
+}
+
+/// An item of `GET /auth/passkeys`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PasskeyItem {
+    /// Credential ID, base64url.
+    pub id: String,
+    /// Name the owner gave it.
+    pub name: String,
+    /// Authenticator model as a UUID string.
+    pub aaguid: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// RFC 3339 UTC; `null` until first use.
+    pub last_used_at: Option<String>,
+    /// Resolved from the AAGUID.
+    pub authenticator: AuthenticatorInfo,
+    /// Whether the credential may be synced across devices.
+    pub backup_eligible: bool,
+    /// Whether it is currently synced (a "synced" passkey rather than a device-bound one).
+    pub backed_up: bool,
+    /// Transports the browser reported (`internal`, `hybrid`, `usb`, …).
+    pub transports: Vec<String>,
+}
+
+/// `201` of `POST /auth/passkeys/register/complete`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RegisteredPasskey {
+    /// Credential ID, base64url.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+/// What the portal's pages show of the signed-in account.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AccountView {
+    /// The user.
+    pub user: UserInfo,
+    /// The WebAuthn user handle (base64url), for the browser's Signal API.
+    pub user_handle: String,
+    /// The relying-party id, for the browser's Signal API.
+    pub rp_id: String,
+    /// The user's passkeys, oldest first.
+    pub passkeys: Vec<PasskeyItem>,
+}
+
+/// Every error either door (REST or the portal's server functions) can answer with: a stable
+/// snake_case code that clients match on, never a sentence.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body (or a form field) is not what the endpoint takes.
+    InvalidRequest,
+    /// A body that is not declared as JSON.
+    UnsupportedMediaType,
+    /// A body over the 64 KiB limit.
+    PayloadTooLarge,
+    /// Not an email address.
+    InvalidEmail,
+    /// A password outside 8 to 128 characters.
+    InvalidPassword,
+    /// A name that is empty, too long or has control characters.
+    InvalidName,
+    /// The email already has an account.
+    EmailTaken,
+    /// Wrong email or password.
+    InvalidCredentials,
+    /// Password sign-in is locked for a while (`Retry-After`).
+    TooManyAttempts,
+    /// REST: the Bearer access token is missing, invalid or expired (`WWW-Authenticate: Bearer`).
+    InvalidToken,
+    /// Portal: nobody is signed in in this browser.
+    SignInRequired,
+    /// The refresh token is unknown, used, expired or revoked.
+    InvalidRefreshToken,
+    /// The ceremony's challenge is unknown, used or expired.
+    CeremonyExpired,
+    /// The credential ID is already registered.
+    CredentialExists,
+    /// The authenticator's registration response failed verification.
+    RegistrationFailed,
+    /// No passkey with this credential ID exists.
+    UnknownCredential,
+    /// The assertion failed verification.
+    AuthenticationFailed,
+    /// The signature counter did not increase.
+    PossibleClonedAuthenticator,
+    /// No passkey with this id belongs to the caller.
+    PasskeyNotFound,
+    /// A server-function call from a page that is not one of the configured origins.
+    ForbiddenOrigin,
+    /// A store is unreachable; retry after `Retry-After`.
+    ServiceUnavailable,
+    /// A bug; details are in the server log only.
+    InternalError,
+    /// Never sent by the server: the browser could not reach it, or could not read its answer.
+    NetworkError,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with, by the REST API and the portal alike.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidRequest
+            | Self::InvalidEmail
+            | Self::InvalidPassword
+            | Self::InvalidName
+            | Self::CeremonyExpired
+            | Self::RegistrationFailed => 400,
+            Self::InvalidCredentials
+            | Self::InvalidToken
+            | Self::SignInRequired
+            | Self::InvalidRefreshToken
+            | Self::UnknownCredential
+            | Self::AuthenticationFailed
+            | Self::PossibleClonedAuthenticator => 401,
+            Self::ForbiddenOrigin => 403,
+            Self::PasskeyNotFound => 404,
+            Self::EmailTaken | Self::CredentialExists => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::TooManyAttempts => 429,
+            Self::InternalError => 500,
+            Self::ServiceUnavailable | Self::NetworkError => 503,
+        }
+    }
+}
+
+/// The body of every error answer: `{"error": "<code>", "message": "<sentence>"}`, plus
+/// `retry_after` (seconds, as in the `Retry-After` header) when the client should wait.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiError {
+    /// What went wrong, for programs.
+    pub error: ErrorCode,
+    /// What happened and what to do, for people.
+    pub message: String,
+    /// Seconds to wait before trying again (429 and 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_on_the_wire() {
+        let body = ApiError { error: ErrorCode::PossibleClonedAuthenticator, message: "m".into(), retry_after: None };
+        assert_eq!(
+            serde_json::to_value(&body).unwrap(),
+            serde_json::json!({"error": "possible_cloned_authenticator", "message": "m"})
+        );
+    }
+
+    #[test]
+    fn every_client_error_is_4xx() {
+        for code in [ErrorCode::InvalidRequest, ErrorCode::SignInRequired, ErrorCode::TooManyAttempts] {
+            assert!((400..500).contains(&code.status()), "{code:?}");
+        }
+        assert_eq!(ErrorCode::ServiceUnavailable.status(), 503);
+    }
+}

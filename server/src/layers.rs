@@ -1,0 +1,62 @@
+//! The middleware around the routes: body limits, and the server functions' origin check and error
+//! statuses.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use engine::error::{ApiError, error_head};
+use engine::{Engine, Error};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+/// The largest request body accepted anywhere (ceremony rule 7, docs/api.md).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Where Leptos serves server functions.
+const SERVER_FN_PREFIX: &str = "/api/";
+
+/// Server functions act on the browser session's cookie, so they must come from the portal's own
+/// pages: the `Origin` header (sent by browsers on every POST) must be a configured origin.
+pub async fn refuse_foreign_server_fn_calls(State(engine): State<Engine>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with(SERVER_FN_PREFIX) {
+        let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+        let allowed =
+            origin.is_some_and(|o| engine.config.origins.iter().any(|u| u.origin().ascii_serialization() == o));
+        if !allowed {
+            return Error::ForbiddenOrigin.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Gives a server function's error answer the status and headers of its error code, as the REST
+/// API's errors have (Leptos answers every error with 500). A plain form post without JavaScript,
+/// which Leptos answers with a redirect back to the form, is left as it is.
+pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_error = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    if !is_error || response.status().is_redirection() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return Error::internal("a server function's error answer could not be read").into_response();
+    };
+    let mut response = Response::from_parts(parts, Body::from(bytes.clone()));
+    if let Ok(error) = serde_json::from_slice::<ApiError>(&bytes) {
+        error_head(&error, &mut response);
+    }
+    response
+}
+
+/// Answers a declared oversize body with the API's JSON 413 before anything reads it; bodies
+/// without a length are cut off by `RequestBodyLimitLayer` as they stream.
+pub async fn refuse_oversize_bodies(request: Request, next: Next) -> Response {
+    let declared =
+        request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Error::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
+}
