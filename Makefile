@@ -4,7 +4,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
-export LEPTOS_OUTPUT_NAME := portal
+# The bundle name (/pkg/<name>.{wasm,js,css}) is set once, in .cargo/config.toml.
+export LEPTOS_OUTPUT_NAME := $(shell scripts/bundle-name.sh)
 
 SITE := target/site
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -39,6 +40,7 @@ fmt:
 	cargo fmt --all -- --check
 
 lint:
+	@scripts/bundle-name.sh --check
 	cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -64,7 +66,8 @@ e2e: site server
 
 ## The README's screenshots, taken by the end-to-end suite.
 screenshots: site server
-	cd end2end && E2E_SCREENSHOTS=1 npx playwright test
+	cd end2end && E2E_SCREENSHOTS=1 E2E_PRODUCT_NAME="$$(sed -n 's/^pub const PRODUCT_NAME: &str = "\(.*\)";/\1/p' ../engine/src/config.rs)" \
+		npx playwright test
 
 ## Benchmarks (BENCHMARKS.md): the release server under the Rust load generator (bench/), on SQLite +
 ## in-memory ceremonies, then on PostgreSQL + Redis. Flags for both runs: make bench BENCH_ARGS="--duration 5".

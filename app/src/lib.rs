@@ -18,7 +18,12 @@ use leptos_router::{SsrMode, StaticSegment};
 
 use crate::pages::{AccountPage, PasskeysPage, SignInPage, SignUpPage};
 
-/// The HTML document around the app, rendered on the server.
+/// The product's name (`LATCHKEY_PRODUCT_NAME`), which the server provides as context to every page.
+#[derive(Clone, Debug)]
+pub struct ProductName(pub String);
+
+/// The HTML document around the app, rendered on the server. The product name travels to the
+/// browser in `<meta name="application-name">`, where [`navigator::product_name`] reads it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -27,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
+                <meta name="application-name" content=navigator::product_name()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -42,10 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let name = navigator::product_name();
     view! {
-        <Stylesheet id="leptos" href="/pkg/portal.css"/>
-        <Title text="Latchkey"/>
-        <header class="brand"><a href="/">"Latchkey"</a></header>
+        // The bundle name is set once, in .cargo/config.toml.
+        <Stylesheet id="leptos" href=concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME"), ".css")/>
+        <Title text=name.clone()/>
+        <header class="brand"><a href="/">{name}</a></header>
         <Router>
             <main class="page">
                 <Routes fallback=|| view! { <p>"This page does not exist."</p> }>

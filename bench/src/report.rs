@@ -75,22 +75,26 @@ fn gzip_len(bytes: &[u8]) -> std::io::Result<usize> {
     Ok(encoder.finish()?.len())
 }
 
+/// The bundle name (`.cargo/config.toml`): the site serves `/pkg/<bundle>.{wasm,js,css}`.
+const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
+
 /// Raw and gzip (level 9) sizes of the portal's WASM, JS glue and CSS under `pkg_dir`, if built.
 pub fn site_size(pkg_dir: &Path) -> String {
     let mut rows = String::new();
     let (mut raw_total, mut gzip_total) = (0, 0);
-    for file in ["portal.wasm", "portal.js", "portal.css"] {
-        let path = pkg_dir.join(file);
+    for extension in ["wasm", "js", "css"] {
+        let file = format!("{BUNDLE}.{extension}");
+        let path = pkg_dir.join(&file);
         let Ok(bytes) = std::fs::read(&path) else { continue };
         let Ok(gzip) = gzip_len(&bytes) else { continue };
-        if file != "portal.css" {
+        if extension != "css" {
             raw_total += bytes.len();
             gzip_total += gzip;
         }
         rows.push_str(&format!("| {file} | {:.1} | {:.1} |\n", kib(bytes.len()), kib(gzip)));
     }
     if rows.is_empty() {
-        return format!("(no {}/portal.wasm: run `make site-release` for the size line)\n", pkg_dir.display());
+        return format!("(no {}/{BUNDLE}.wasm: run `make site-release` for the size line)\n", pkg_dir.display());
     }
     format!(
         "| sign-in page asset ({}) | raw KiB | gzip -9 KiB |\n|---|---:|---:|\n{rows}| **WASM + JS** | **{:.1}** | **{:.1}** |\n",

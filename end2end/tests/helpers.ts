@@ -3,6 +3,12 @@ import { expect, type CDPSession, type Page } from "@playwright/test";
 
 export type Authenticator = { cdp: CDPSession; id: string };
 
+/**
+ * The product name the e2e server runs with (LATCHKEY_PRODUCT_NAME, set by playwright.config.ts):
+ * deliberately not the default, so the suite proves a rename is one setting.
+ */
+export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
+
 export async function addAuthenticator(page: Page, options: Record<string, unknown> = {}): Promise<Authenticator> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });

@@ -11,6 +11,10 @@ use url::Url;
 
 use crate::types::Secret;
 
+/// The product's name on every page, in the browser's passkey prompts and in every sentence that
+/// names the site. A fork renames it here (or sets `LATCHKEY_PRODUCT_NAME`).
+pub const PRODUCT_NAME: &str = "Latchkey";
+
 /// Only for development: a fixed key means anyone can mint tokens, so production refuses it.
 const DEV_JWT_SECRET: &str = "latchkey-dev-only-secret-never-use-in-production!";
 const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -24,7 +28,9 @@ pub struct Config {
     pub production: bool,
     /// `LATCHKEY_RP_ID`: the WebAuthn relying-party id (a domain, never an IP address).
     pub rp_id: String,
-    /// `LATCHKEY_RP_NAME`: the name authenticators show.
+    /// `LATCHKEY_PRODUCT_NAME`: the name the pages show ([`PRODUCT_NAME`] by default).
+    pub product_name: String,
+    /// `LATCHKEY_RP_NAME`: the name authenticators show (the product name by default).
     pub rp_name: String,
     /// `LATCHKEY_ORIGINS`: exact origins (scheme, host, port) ceremonies may come from.
     pub origins: Vec<Url>,
@@ -142,10 +148,16 @@ impl Config {
             }
         };
 
+        let product_name = var("LATCHKEY_PRODUCT_NAME").unwrap_or_else(|| PRODUCT_NAME.into());
+        if product_name.chars().count() > 64 || product_name.chars().any(char::is_control) {
+            return Err(invalid("LATCHKEY_PRODUCT_NAME", "use at most 64 characters, without control characters"));
+        }
+
         Ok(Self {
             addr,
             production,
-            rp_name: var("LATCHKEY_RP_NAME").unwrap_or_else(|| "Latchkey".into()),
+            rp_name: var("LATCHKEY_RP_NAME").unwrap_or_else(|| product_name.clone()),
+            product_name,
             rp_id,
             origins,
             database_url,
@@ -263,6 +275,19 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://latchkey.db?mode=rwc");
         assert!(c.jwt_secret_is_dev_default && !c.production && !c.secure_cookies());
         assert_eq!(c.challenge_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn the_relying_party_is_named_after_the_product_unless_told_otherwise() {
+        assert_eq!(
+            (config(&[]).unwrap().product_name, config(&[]).unwrap().rp_name),
+            (PRODUCT_NAME.into(), PRODUCT_NAME.into())
+        );
+        let renamed = config(&[("LATCHKEY_PRODUCT_NAME", "Acme ID")]).unwrap();
+        assert_eq!((renamed.product_name.as_str(), renamed.rp_name.as_str()), ("Acme ID", "Acme ID"));
+        let both = config(&[("LATCHKEY_PRODUCT_NAME", "Acme ID"), ("LATCHKEY_RP_NAME", "Acme")]).unwrap();
+        assert_eq!(both.rp_name, "Acme");
+        assert!(config(&[("LATCHKEY_PRODUCT_NAME", "bell\u{7}")]).is_err());
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub enum Error {
     #[error("No passkey with this id belongs to your account.")]
     PasskeyNotFound,
     /// A portal (server function) request that did not come from one of the configured origins.
-    #[error("This request did not come from Latchkey's own pages. Open Latchkey at its usual address and try again.")]
+    #[error("This request did not come from this site's own pages. Open the site at its usual address and try again.")]
     ForbiddenOrigin,
     /// A store (database, Redis) is unreachable; the client should retry later.
     #[error("The service is temporarily unavailable. Try again shortly.")]

@@ -6,7 +6,7 @@ mod layers;
 mod rest;
 mod sessions;
 
-use app::{App, shell};
+use app::{App, ProductName, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, header};
@@ -23,8 +23,8 @@ pub use layers::MAX_BODY_BYTES;
 
 use crate::sessions::SessionBackend;
 
-/// The bundle name: the server asks for `/pkg/portal.{js,wasm,css}`.
-const BUNDLE: &str = "portal";
+/// The bundle name, set once in `.cargo/config.toml`: the pages ask for `/pkg/<bundle>.{js,wasm,css}`.
+const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
 
 /// Why the server could not start; `main` prints it as one line.
 #[derive(Debug, thiserror::Error)]
@@ -77,15 +77,17 @@ impl Latchkey {
             .build();
         let secure_cookies = config.secure_cookies();
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
+        let product_name = ProductName(config.product_name.clone());
+        let context = move || {
+            leptos::context::provide_context(engine.clone());
+            leptos::context::provide_context(product_name.clone());
+        };
 
         let portal = Router::new()
-            .leptos_routes_with_context(
-                &state,
-                generate_route_list(App),
-                move || leptos::context::provide_context(engine.clone()),
-                move || shell(leptos_options.clone()),
-            )
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || {
+                shell(leptos_options.clone())
+            })
+            .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(middleware::from_fn(layers::server_fn_error_status))
             .layer(middleware::from_fn_with_state(state.engine.clone(), layers::refuse_foreign_server_fn_calls));
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.

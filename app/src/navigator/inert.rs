@@ -2,6 +2,12 @@
 //! Pages name them in event handlers and effects, which never run on the server.
 
 use super::{CeremonyFailure, Prompt};
+use crate::ProductName;
+
+/// The product's name, from the context the server provides.
+pub fn product_name() -> String {
+    leptos::prelude::use_context::<ProductName>().map(|ProductName(name)| name).unwrap_or_default()
+}
 
 /// Never on the server.
 pub fn passkeys_supported() -> bool {

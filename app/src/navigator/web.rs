@@ -35,6 +35,15 @@ fn take_turn(prompt: Prompt) -> Result<Option<AbortSignal>, CeremonyFailure> {
     })
 }
 
+/// The product's name, as the server wrote it into `<meta name="application-name">`.
+pub fn product_name() -> String {
+    web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.query_selector(r#"meta[name="application-name"]"#).ok().flatten())
+        .and_then(|meta| meta.get_attribute("content"))
+        .unwrap_or_default()
+}
+
 /// Full navigation, so the next page is rendered with the new session.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {

@@ -28,7 +28,7 @@ pub fn SignInPage() -> impl IntoView {
 
     view! {
         <section class="card" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">"Sign in to Latchkey"</h1>
+            <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
             <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/>
             <p class="divider"><span>"or use your email"</span></p>
             <ActionForm action=password>

@@ -284,3 +284,34 @@ async fn the_portal_renames_the_signed_in_account() {
     assert_eq!((bad, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_name")));
     assert_eq!(browser.account().await.1["user"]["name"], "Ada Lovelace");
 }
+
+#[tokio::test]
+async fn the_product_name_is_one_setting_for_pages_and_passkey_prompts() {
+    let env = crate::common::Env::new().await.set("LATCHKEY_PRODUCT_NAME", "Acme Sign-in");
+    let server = TestServer::start_with(env).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+
+    let html = reqwest::get(format!("{}/", server.base)).await.unwrap().text().await.unwrap();
+    let options = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await.body;
+
+    let text = strip_comments(&html);
+    assert!(text.contains("<title>Acme Sign-in</title>"), "{text}");
+    assert!(text.contains(r#"<meta name="application-name" content="Acme Sign-in">"#), "{text}");
+    assert!(text.contains("Sign in to Acme Sign-in"), "{text}");
+    assert!(!text.contains(engine::config::PRODUCT_NAME), "the default name is nowhere on the page: {text}");
+    assert_eq!(options["rp"]["name"], "Acme Sign-in");
+}
+
+/// The page's HTML without the markers Leptos puts between text nodes for hydration (`<!>` and
+/// comments).
+fn strip_comments(html: &str) -> String {
+    let html = html.replace("<!>", "");
+    let mut text = String::new();
+    let mut rest = html.as_str();
+    while let Some(start) = rest.find("<!--") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..].find("-->").map_or("", |end| &rest[start + end + 3..]);
+    }
+    text.push_str(rest);
+    text
+}
