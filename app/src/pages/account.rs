@@ -14,7 +14,7 @@ use crate::server_fns::{SignOut, my_account, rename_me};
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
     view! {
-        <SignedInNav/>
+        <SignedInNav account/>
         <section class="card" aria-labelledby="account-title">
             <h1 id="account-title">"Your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>

@@ -7,6 +7,9 @@ mod sign_in;
 mod sign_up;
 
 use leptos::prelude::*;
+use proto::AccountView;
+
+use crate::error::PortalError;
 
 pub use account::AccountPage;
 pub use passkeys::PasskeysPage;
@@ -53,7 +56,7 @@ pub fn PasskeyButton(
 /// The error of a form's server action, as the sentence to show ("" while there is none).
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<String>
 where
-    S: leptos::server_fn::ServerFn<Output = (), Error = crate::error::PortalError> + Clone + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Output = (), Error = PortalError> + Clone + Send + Sync + 'static,
 {
     Signal::derive(move || match action.value().get() {
         Some(Err(error)) => error.message().to_owned(),
@@ -70,14 +73,21 @@ pub fn SignInPrompt(message: String) -> impl IntoView {
     }
 }
 
-/// The navigation of signed-in pages.
+/// The navigation of signed-in pages, shown only once `account` has loaded, so a signed-out
+/// visitor never sees links they cannot follow.
 #[component]
-pub fn SignedInNav() -> impl IntoView {
+pub fn SignedInNav(account: Resource<Result<AccountView, PortalError>>) -> impl IntoView {
     view! {
-        <nav class="nav" aria-label="Account">
-            <a href="/passkeys">"Passkeys"</a>
-            <a href="/account">"Account"</a>
-        </nav>
+        <Transition>
+            {move || Suspend::new(async move {
+                account.await.is_ok().then(|| view! {
+                    <nav class="nav" aria-label="Account">
+                        <a href="/passkeys">"Passkeys"</a>
+                        <a href="/account">"Account"</a>
+                    </nav>
+                })
+            })}
+        </Transition>
     }
 }
 

@@ -22,7 +22,7 @@ pub fn PasskeysPage() -> impl IntoView {
     let feedback = Feedback { status, error: message };
 
     view! {
-        <SignedInNav/>
+        <SignedInNav account/>
         <section class="card" aria-labelledby="passkeys-title">
             <h1 id="passkeys-title">"Your passkeys"</h1>
             <Notice message=status success=true/>

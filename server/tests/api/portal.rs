@@ -315,3 +315,25 @@ fn strip_comments(html: &str) -> String {
     text.push_str(rest);
     text
 }
+
+#[tokio::test]
+async fn signed_in_links_are_shown_only_to_signed_in_visitors() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let page = |cookie: Option<String>| {
+        let mut request = reqwest::Client::new().get(format!("{}/account", server.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move { strip_comments(&request.send().await.unwrap().text().await.unwrap()) }
+    };
+
+    let signed_out = page(None).await;
+    let signed_in = page(browser.cookie.clone()).await;
+
+    assert!(!signed_out.contains(r#"href="/passkeys""#), "{signed_out}");
+    assert!(signed_out.contains("Please sign in to see this page."), "{signed_out}");
+    assert!(signed_in.contains(r#"href="/passkeys""#) && signed_in.contains("ada@example.com"), "{signed_in}");
+}
