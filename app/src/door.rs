@@ -1,12 +1,14 @@
 //! What every server function needs on the server, in one line each: the [`Engine`], the
-//! browser's cookie session, the signed-in user, a parsed credential, the time. A server function in
-//! any file of a fork uses these; none of them touches the database itself.
+//! browser's cookie session, the signed-in user (or their account), a parsed credential, the time.
+//! A server function in any file of a fork uses these (see `pages/notes.rs`); none of them touches
+//! the database itself.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use engine::extract::CurrentUser;
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
+use proto::UserInfo;
 use tower_sessions::Session;
 
 use crate::error::PortalError;
@@ -27,6 +29,13 @@ pub async fn session() -> Result<Session, PortalError> {
 pub async fn user() -> Result<CurrentUser, PortalError> {
     let mut parts = parts()?;
     Ok(CurrentUser::from_request_parts(&mut parts, &()).await?)
+}
+
+/// The signed-in user's account (`id`, `email`, `name`, `created_at`), or
+/// [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired).
+pub async fn account() -> Result<UserInfo, PortalError> {
+    let user = user().await?;
+    Ok(engine::portal::account(&engine()?, user.id()).await?)
 }
 
 /// A `credential.toJSON()` the browser sent, as JSON text.

@@ -9,14 +9,14 @@ pub mod door;
 pub mod error;
 pub mod navigator;
 pub mod pages;
+pub mod return_path;
 pub mod server_fns;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::components::Router;
 
-use crate::pages::{AccountPage, PasskeysPage, SignInPage, SignUpPage};
+use crate::pages::PortalRoutes;
 
 /// The product's name (`LATCHKEY_PRODUCT_NAME`), which the server provides as context to every page.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The portal's root component: metadata and routes.
+/// The portal's root component: metadata, the header and the pages' routes (`pages/mod.rs`).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -56,13 +56,7 @@ pub fn App() -> impl IntoView {
         <header class="brand"><a href="/">{name}</a></header>
         <Router>
             <main class="page">
-                <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
-                    <Route path=StaticSegment("") view=SignInPage/>
-                    <Route path=StaticSegment("sign-up") view=SignUpPage/>
-                    // Async: the whole page (with its data) is rendered before it is sent, so it works without JavaScript.
-                    <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
-                    <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
-                </Routes>
+                <PortalRoutes/>
             </main>
         </Router>
     }

@@ -9,6 +9,7 @@ use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use {
     crate::door,
+    crate::return_path::safe_return_path,
     engine::types::CredentialId,
     engine::{accounts, ceremony, passkeys, portal},
 };
@@ -26,12 +27,13 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalErro
     Ok(portal::finish_passkey_sign_in(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
 }
 
-/// Email + password sign-in; works as a plain HTML form without JavaScript.
+/// Email + password sign-in; works as a plain HTML form without JavaScript. Lands on `next` (a
+/// path on this site; the page that sent the visitor to sign in), else on the passkey offer.
 #[server]
-pub async fn password_sign_in(email: String, password: String) -> Result<(), PortalError> {
+pub async fn password_sign_in(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
     portal::sign_in_with_password(&session, &engine, &email, &password, door::now()).await?;
-    leptos_axum::redirect("/passkeys?offer=1");
+    leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
 
@@ -56,6 +58,12 @@ pub async fn sign_up_with_passkey_options(email: String) -> Result<String, Porta
 pub async fn finish_sign_up_with_passkey(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
     Ok(portal::finish_passkey_sign_up(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
+}
+
+/// The signed-in user, for pages that only signed-in visitors may see ([`RequireSignIn`](crate::pages::RequireSignIn)).
+#[server]
+pub async fn signed_in_user() -> Result<UserInfo, PortalError> {
+    door::account().await
 }
 
 /// The signed-in account and its passkeys.

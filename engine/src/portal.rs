@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use proto::AccountView;
+use proto::{AccountView, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -99,6 +99,11 @@ pub async fn finish_passkey_sign_up(
     ceremony::finish_registration(engine, &user_id, credential, None, now).await?;
     let user = find_user(engine, &user_id, Error::SignInRequired).await?;
     start_sign_in(session, engine, &user, now).await
+}
+
+/// The signed-in user's account.
+pub async fn account(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Error> {
+    Ok(user_info(&find_user(engine, user_id, Error::SignInRequired).await?))
 }
 
 /// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.

@@ -6,15 +6,19 @@ use leptos::prelude::*;
 use proto::AccountView;
 
 use crate::navigator;
-use crate::pages::{Notice, SignInPrompt, SignedInNav};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt};
 use crate::server_fns::{SignOut, my_account, rename_me};
 
 /// The signed-in account.
 #[component]
 pub fn AccountPage() -> impl IntoView {
+    view! { <RequireSignIn><Account/></RequireSignIn> }
+}
+
+#[component]
+fn Account() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
     view! {
-        <SignedInNav account/>
         <section class="card" aria-labelledby="account-title">
             <h1 id="account-title">"Your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>

@@ -10,12 +10,12 @@ use crate::server_fns::{
     passkey_sign_in_options, sign_up_with_passkey_options,
 };
 
-async fn sign_in(prompt: Prompt) -> Result<(), String> {
+async fn sign_in(prompt: Prompt, destination: String) -> Result<(), String> {
     let options = passkey_sign_in_options().await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::get(&options, prompt).await.map_err(|f| f.message().to_owned())?;
     match finish_passkey_sign_in(credential.clone()).await {
         Ok(()) => {
-            navigator::go("/passkeys");
+            navigator::go(&destination);
             Ok(())
         }
         Err(error) => {
@@ -30,17 +30,19 @@ async fn sign_in(prompt: Prompt) -> Result<(), String> {
     }
 }
 
-/// The "Sign in with a passkey" button: a modal, discoverable request (no username).
-pub async fn sign_in_with_passkey() -> Result<(), String> {
-    sign_in(Prompt::Modal).await
+/// The "Sign in with a passkey" button: a modal, discoverable request (no username); then on to
+/// `destination`.
+pub async fn sign_in_with_passkey(destination: String) -> Result<(), String> {
+    sign_in(Prompt::Modal, destination).await
 }
 
-/// Passkey autofill on the email field, where the browser supports conditional mediation.
-pub async fn start_autofill() -> Result<(), String> {
+/// Passkey autofill on the email field, where the browser supports conditional mediation; then on
+/// to `destination`.
+pub async fn start_autofill(destination: String) -> Result<(), String> {
     if !navigator::conditional_mediation_available().await {
         return Ok(());
     }
-    sign_in(Prompt::Background).await
+    sign_in(Prompt::Background, destination).await
 }
 
 /// Passkey-only sign-up: the account is created with its first passkey.

@@ -1,20 +1,71 @@
-//! The portal's pages and the small components they share.
+//! The portal's pages: their routes, the signed-in navigation, the sign-in guard, and the small
+//! components they share. A new page is a file here, its `mod` line, its `<Route>` and (when only
+//! signed-in visitors may see it) its line in [`SIGNED_IN_PAGES`].
 
 mod account;
 mod flows;
+mod notes;
 mod passkeys;
 mod sign_in;
 mod sign_up;
 
 use leptos::prelude::*;
-use proto::AccountView;
+use leptos_router::components::{Redirect, Route, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::{SsrMode, StaticSegment};
+use proto::ErrorCode;
 
 use crate::error::PortalError;
+use crate::return_path::sign_in_then;
+use crate::server_fns::signed_in_user;
 
 pub use account::AccountPage;
+pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
 pub use sign_in::SignInPage;
 pub use sign_up::SignUpPage;
+
+/// The signed-in navigation: (path, label) of each page behind [`RequireSignIn`].
+const SIGNED_IN_PAGES: &[(&str, &str)] = &[("/passkeys", "Passkeys"), ("/account", "Account"), ("/notes", "Notes")];
+
+/// Every page's route. Signed-in pages render in `SsrMode::Async`: the whole page, with its data,
+/// is rendered before it is sent, so it works without JavaScript (and the guard can redirect).
+#[component]
+pub fn PortalRoutes() -> impl IntoView {
+    view! {
+        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
+            <Route path=StaticSegment("") view=SignInPage/>
+            <Route path=StaticSegment("sign-up") view=SignUpPage/>
+            <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>
+        </Routes>
+    }
+}
+
+/// Shows `children`, under the signed-in navigation, only to a signed-in visitor. Anyone else is
+/// sent to the sign-in page, which brings them back here afterwards (`/?next=<this page>`).
+#[component]
+pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new(|| (), |_| signed_in_user());
+    let here = use_location().pathname.get_untracked();
+    view! {
+        <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+            {move || {
+                let (children, here) = (children.clone(), here.clone());
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(_) => view! { <SignedInNav/> {children()} }.into_any(),
+                        Err(error) if error.code() == ErrorCode::SignInRequired => {
+                            view! { <Redirect path=sign_in_then(&here)/> }.into_any()
+                        }
+                        Err(error) => view! { <p class="status">{error.message().to_owned()}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
 
 /// A message region that screen readers announce when its text changes.
 #[component]
@@ -73,21 +124,13 @@ pub fn SignInPrompt(message: String) -> impl IntoView {
     }
 }
 
-/// The navigation of signed-in pages, shown only once `account` has loaded, so a signed-out
-/// visitor never sees links they cannot follow.
+/// The navigation of signed-in pages ([`RequireSignIn`] shows it to signed-in visitors only).
 #[component]
-pub fn SignedInNav(account: Resource<Result<AccountView, PortalError>>) -> impl IntoView {
+fn SignedInNav() -> impl IntoView {
     view! {
-        <Transition>
-            {move || Suspend::new(async move {
-                account.await.is_ok().then(|| view! {
-                    <nav class="nav" aria-label="Account">
-                        <a href="/passkeys">"Passkeys"</a>
-                        <a href="/account">"Account"</a>
-                    </nav>
-                })
-            })}
-        </Transition>
+        <nav class="nav" aria-label="Account">
+            {SIGNED_IN_PAGES.iter().map(|(path, label)| view! { <a href=*path>{*label}</a> }).collect_view()}
+        </nav>
     }
 }
 

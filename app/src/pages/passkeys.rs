@@ -7,12 +7,17 @@ use leptos_router::hooks::use_query_map;
 use proto::{AccountView, PasskeyItem};
 
 use crate::navigator::{self, Prompt};
-use crate::pages::{Notice, SignInPrompt, SignedInNav, flows};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt, flows};
 use crate::server_fns::{delete_my_passkey, my_account, rename_my_passkey};
 
 /// The signed-in account's passkeys.
 #[component]
 pub fn PasskeysPage() -> impl IntoView {
+    view! { <RequireSignIn><Passkeys/></RequireSignIn> }
+}
+
+#[component]
+fn Passkeys() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let account = Resource::new(move || version.get(), |_| my_account());
     let offered = use_query_map().with_untracked(|q| q.get("offer").is_some());
@@ -22,7 +27,6 @@ pub fn PasskeysPage() -> impl IntoView {
     let feedback = Feedback { status, error: message };
 
     view! {
-        <SignedInNav account/>
         <section class="card" aria-labelledby="passkeys-title">
             <h1 id="passkeys-title">"Your passkeys"</h1>
             <Notice message=status success=true/>

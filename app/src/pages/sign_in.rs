@@ -1,9 +1,13 @@
 //! The sign-in page: one button for a passkey, autofill on the email field, password as fallback.
+//! Sent here from a page only signed-in visitors may see (`/?next=/notes`), it says why and goes
+//! back there after the sign-in.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
+use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
 /// Sign in: passkey first. The password form is a plain HTML form, so it works without JavaScript.
@@ -12,26 +16,31 @@ pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
+    let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
+    let why = if next.is_some() { "Please sign in to see this page." } else { "" };
+    let destination = StoredValue::new(next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned()));
 
     Effect::new(move |_| {
         if navigator::passkeys_supported() {
             // Autofill runs quietly in the background; it only speaks up if it was used and failed.
             leptos::task::spawn_local(async move {
-                if let Err(error) = flows::start_autofill().await {
+                if let Err(error) = flows::start_autofill(destination.get_value()).await {
                     message.set(error);
                 }
             });
         }
     });
 
-    let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey());
+    let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey(destination.get_value()));
 
     view! {
         <section class="card" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
+            {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
             <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/>
             <p class="divider"><span>"or use your email"</span></p>
             <ActionForm action=password>
+                {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
                 <label for="password">"Password"</label>

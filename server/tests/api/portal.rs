@@ -1,6 +1,7 @@
 //! The portal's doors: pages, server functions (each ceremony as the browser runs it, on both
 //! databases), their origin check, error statuses and headers.
 
+use app::pages::NotesOwner;
 use app::server_fns::{
     FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn, RenameMe,
     SignUpWithPasskeyOptions,
@@ -316,24 +317,62 @@ fn strip_comments(html: &str) -> String {
     text
 }
 
+/// A browser's GET of a portal page, without following redirects: (status, Location, HTML without markers).
+async fn page(server: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, Option<String>, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut request = client.get(format!("{}{path}", server.base)).header("accept", "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    (response.status(), location, strip_comments(&response.text().await.unwrap()))
+}
+
 #[tokio::test]
-async fn signed_in_links_are_shown_only_to_signed_in_visitors() {
+async fn signed_in_pages_send_signed_out_visitors_to_sign_in_and_show_links_only_when_signed_in() {
     let server = TestServer::start().await;
     server.sign_up("ada@example.com").await;
     let mut browser = Browser::new(&server);
     browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
-    let page = |cookie: Option<String>| {
-        let mut request = reqwest::Client::new().get(format!("{}/account", server.base));
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
+
+    let (status, location, _) = page(&server, "/notes", None).await;
+    let (_, _, sign_in) = page(&server, "/?next=/notes", None).await;
+    let (_, _, signed_in) = page(&server, "/account", browser.cookie.as_deref()).await;
+    let (_, _, notes) = page(&server, "/notes", browser.cookie.as_deref()).await;
+
+    assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/?next=/notes")));
+    assert!(sign_in.contains("Please sign in to see this page."), "{sign_in}");
+    assert!(sign_in.contains(r#"name="next" value="/notes""#), "{sign_in}");
+    assert!(!sign_in.contains(r#"href="/passkeys""#), "no signed-in links for a signed-out visitor");
+    assert!(signed_in.contains(r#"href="/passkeys""#) && signed_in.contains("ada@example.com"), "{signed_in}");
+    assert!(notes.contains("Signed in as <strong") && notes.contains("ada@example.com"), "{notes}");
+}
+
+#[tokio::test]
+async fn a_password_sign_in_returns_only_to_a_page_of_this_site() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let sign_in_with = |next: &'static str| {
+        let server = &server;
+        async move {
+            let form = [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)];
+            let response = call(server, PasswordSignIn::PATH, &form_body(&form), None).await;
+            response.headers().get("location").map(|l| l.to_str().unwrap().to_owned())
         }
-        async move { strip_comments(&request.send().await.unwrap().text().await.unwrap()) }
     };
 
-    let signed_out = page(None).await;
-    let signed_in = page(browser.cookie.clone()).await;
+    assert_eq!(sign_in_with("/notes").await.as_deref(), Some("/notes"));
+    for foreign in ["//evil.example/", "https://evil.example/", "/\\evil.example", "/é"] {
+        assert_eq!(sign_in_with(foreign).await.as_deref(), Some("/passkeys?offer=1"), "{foreign}");
+    }
+}
 
-    assert!(!signed_out.contains(r#"href="/passkeys""#), "{signed_out}");
-    assert!(signed_out.contains("Please sign in to see this page."), "{signed_out}");
-    assert!(signed_in.contains(r#"href="/passkeys""#) && signed_in.contains("ada@example.com"), "{signed_in}");
+#[tokio::test]
+async fn a_protected_server_function_refuses_a_signed_out_caller() {
+    let server = TestServer::start().await;
+
+    let (status, _, body) = Browser::new(&server).call(NotesOwner::PATH, &[]).await;
+
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")));
 }
