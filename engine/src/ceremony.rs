@@ -63,6 +63,8 @@ use crate::types::{CredentialId, DisplayName, Email, SignInId, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
+/// The longest credential ID a relying party accepts (WebAuthn L3 §7.1 step 25).
+const MAX_CREDENTIAL_ID_BYTES: usize = 1023;
 
 /// What *begin* of a registration leaves for *complete*.
 #[derive(Serialize, Deserialize)]
@@ -95,6 +97,9 @@ enum AuthenticationCeremony {
 pub async fn start_registration(engine: &Engine, user_id: &UserId, gone: Error) -> Result<serde_json::Value, Error> {
     let user = find_user(engine, user_id, gone).await?;
     let existing = passkeys::of_user(&engine.db, user_id).await?;
+    if existing.len() >= engine.config.max_passkeys {
+        return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
+    }
     begin_registration(engine, Registrant { user, existing, is_new: false }).await
 }
 
@@ -151,6 +156,9 @@ pub async fn finish_registration(
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = name.map(DisplayName::parse).transpose()?;
+    if credential.raw_id.len() > MAX_CREDENTIAL_ID_BYTES {
+        return Err(Error::RegistrationFailed("the credential ID is longer than 1023 bytes"));
+    }
     let challenge = challenge_of(credential.response.client_data_json.as_ref()).map_err(|e| match e {
         Error::AuthenticationFailed(reason) => Error::RegistrationFailed(reason),
         other => other,
@@ -187,6 +195,11 @@ pub async fn finish_registration(
     };
     if let Some(account) = &ceremony.new_account {
         users::insert(&engine.db, account).await.or_conflict(Error::EmailTaken)?;
+    } else if passkeys::count_of_user(&engine.db, user_id).await?
+        >= i64::try_from(engine.config.max_passkeys).unwrap_or(i64::MAX)
+    {
+        // Checked again here: several ceremonies begun under the cap may finish together.
+        return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
     }
     if let Err(e) = passkeys::insert(&engine.db, &row).await.or_conflict(Error::CredentialExists) {
         if ceremony.new_account.is_some() {

@@ -54,6 +54,8 @@ pub struct Config {
     pub site_root: PathBuf,
     /// `LATCHKEY_AAGUID_FILE`: JSON map of AAGUID → authenticator name/icons; optional.
     pub aaguid_file: Option<PathBuf>,
+    /// `LATCHKEY_MAX_PASSKEYS`: how many passkeys one account may hold.
+    pub max_passkeys: usize,
 }
 
 /// Where browser sessions live.
@@ -126,6 +128,13 @@ impl Config {
             None if production => {
                 return Err(invalid("LATCHKEY_JWT_SECRET", "is required when LATCHKEY_ENV=production"));
             }
+            // The development key is public: anywhere but this machine it would let anyone mint tokens.
+            None if !origins.iter().all(is_localhost) => {
+                return Err(invalid(
+                    "LATCHKEY_JWT_SECRET",
+                    "is required when an origin is not localhost (the built-in development key is public)",
+                ));
+            }
             None => (Secret::new(DEV_JWT_SECRET), true),
         };
 
@@ -170,12 +179,32 @@ impl Config {
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
+            max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
         })
     }
 
-    /// Whether browser cookies must carry `Secure`: every configured origin is https.
-    pub fn secure_cookies(&self) -> bool {
+    /// Whether the portal is served over https only (every configured origin is https): browser
+    /// cookies then carry `Secure` and the `__Host-` prefix, and responses carry HSTS.
+    pub fn https_only(&self) -> bool {
         self.origins.iter().all(|o| o.scheme() == "https")
+    }
+}
+
+fn is_localhost(origin: &Url) -> bool {
+    origin.host_str().is_some_and(|host| host == "localhost" || host.ends_with(".localhost"))
+}
+
+fn count(
+    var: &impl Fn(&'static str) -> Option<String>,
+    key: &'static str,
+    default: usize,
+) -> Result<usize, ConfigError> {
+    match var(key) {
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(invalid(key, format!("`{v}` is not a positive whole number"))),
+        },
     }
 }
 
@@ -273,7 +302,8 @@ mod tests {
         assert_eq!(c.rp_id, "localhost");
         assert_eq!(c.origins[0].as_str(), "http://localhost:3000/");
         assert_eq!(c.database_url, "sqlite://latchkey.db?mode=rwc");
-        assert!(c.jwt_secret_is_dev_default && !c.production && !c.secure_cookies());
+        assert!(c.jwt_secret_is_dev_default && !c.production && !c.https_only());
+        assert_eq!(c.max_passkeys, 100);
         assert_eq!(c.challenge_ttl, Duration::from_secs(300));
     }
 
@@ -298,6 +328,15 @@ mod tests {
     }
 
     #[test]
+    fn the_public_development_key_is_only_for_localhost() {
+        let deployed = [("LATCHKEY_RP_ID", "example.com"), ("LATCHKEY_ORIGINS", "https://example.com")];
+        let err = config(&deployed).unwrap_err().to_string();
+        assert!(err.starts_with("LATCHKEY_JWT_SECRET") && err.contains("not localhost"), "{err}");
+        let local_https = config(&[("LATCHKEY_ORIGINS", "https://localhost:3443")]).unwrap();
+        assert!(local_https.jwt_secret_is_dev_default && local_https.https_only());
+    }
+
+    #[test]
     fn an_ip_address_is_not_an_rp_id() {
         for ip in ["127.0.0.1", "::1", "[::1]"] {
             let err = config(&[("LATCHKEY_RP_ID", ip)]).unwrap_err().to_string();
@@ -315,10 +354,11 @@ mod tests {
         let ok = config(&[
             ("LATCHKEY_RP_ID", "example.com"),
             ("LATCHKEY_ORIGINS", "https://example.com, https://id.example.com:8443"),
+            ("LATCHKEY_JWT_SECRET", "a-real-secret-of-at-least-32-bytes!!"),
         ])
         .unwrap();
         assert_eq!(ok.origins.len(), 2);
-        assert!(ok.secure_cookies());
+        assert!(ok.https_only());
     }
 
     #[test]
@@ -343,6 +383,13 @@ mod tests {
         assert_eq!(config(&database).unwrap().session_store, SessionStoreKind::Database);
         assert!(config(&[("LATCHKEY_SESSION_STORE", "redis")]).is_err());
         assert!(config(&[("LATCHKEY_SESSION_STORE", "cookies")]).is_err());
+    }
+
+    #[test]
+    fn the_passkey_cap_is_a_positive_number() {
+        assert_eq!(config(&[("LATCHKEY_MAX_PASSKEYS", "5")]).unwrap().max_passkeys, 5);
+        assert!(config(&[("LATCHKEY_MAX_PASSKEYS", "0")]).is_err());
+        assert!(config(&[("LATCHKEY_MAX_PASSKEYS", "many")]).is_err());
     }
 
     #[test]

@@ -75,6 +75,12 @@ pub enum Error {
         "This passkey's signature counter went backwards, which can mean it was copied. Sign in another way and review your passkeys."
     )]
     PossibleClonedAuthenticator,
+    /// The account already holds `max` passkeys.
+    #[error("This account already has {max} passkeys, the most allowed. Delete one to add another.")]
+    TooManyPasskeys {
+        /// The configured cap (`LATCHKEY_MAX_PASSKEYS`).
+        max: usize,
+    },
     /// The passkey does not exist or belongs to someone else.
     #[error("No passkey with this id belongs to your account.")]
     PasskeyNotFound,
@@ -115,6 +121,7 @@ impl Error {
             Self::AuthenticationFailed(_) => ErrorCode::AuthenticationFailed,
             Self::PossibleClonedAuthenticator => ErrorCode::PossibleClonedAuthenticator,
             Self::PasskeyNotFound => ErrorCode::PasskeyNotFound,
+            Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,
             Self::ForbiddenOrigin => ErrorCode::ForbiddenOrigin,
             Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::Internal => ErrorCode::InternalError,
@@ -155,7 +162,7 @@ impl Error {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::Unavailable
             }
-            sqlx::Error::Database(ref db) if is_connection_failure(db.code().as_deref()) => {
+            sqlx::Error::Database(ref db) if is_connection_failure(db.as_ref()) => {
                 tracing::warn!(error = %err, "database unavailable");
                 Self::Unavailable
             }
@@ -170,14 +177,19 @@ impl Error {
     }
 }
 
-/// PostgreSQL class 08 (connection exception) and 57P0x (server shutting down); SQLite's BUSY, LOCKED,
-/// IOERR and CANTOPEN families (SQLite codes are numbers whose low byte is the primary code).
-fn is_connection_failure(code: Option<&str>) -> bool {
+/// Whether a database error means the database cannot be used right now (rather than a bug).
+fn is_connection_failure(error: &dyn sqlx::error::DatabaseError) -> bool {
+    let sqlite = error.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+    is_unavailable_code(sqlite, error.code().as_deref())
+}
+
+/// SQLite's BUSY, LOCKED, IOERR and CANTOPEN families (its codes are numbers whose low byte is the
+/// primary code); PostgreSQL's class 08 (connection exception) and 57P0x (server shutting down).
+/// The database decides how a code is read: many SQLSTATEs are all digits too (`08006`).
+fn is_unavailable_code(sqlite: bool, code: Option<&str>) -> bool {
     match code {
-        Some(code) => match code.parse::<u32>() {
-            Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6 | 10 | 14),
-            Err(_) => code.starts_with("08") || code.starts_with("57P0"),
-        },
+        Some(code) if sqlite => code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 10 | 14)),
+        Some(code) => code.starts_with("08") || code.starts_with("57P0"),
         None => false,
     }
 }
@@ -246,6 +258,16 @@ mod tests {
         let response = Error::Unavailable.into_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+    }
+
+    #[test]
+    fn connection_failures_are_read_by_the_database_that_reported_them() {
+        assert!(is_unavailable_code(false, Some("08006")), "PostgreSQL connection failure (all digits)");
+        assert!(is_unavailable_code(false, Some("57P01")), "PostgreSQL admin shutdown");
+        assert!(!is_unavailable_code(false, Some("23505")), "a unique violation is not an outage");
+        assert!(is_unavailable_code(true, Some("5")), "SQLITE_BUSY");
+        assert!(is_unavailable_code(true, Some("261")), "SQLITE_BUSY_RECOVERY");
+        assert!(!is_unavailable_code(true, Some("2067")), "SQLITE_CONSTRAINT_UNIQUE");
     }
 
     #[test]

@@ -134,6 +134,8 @@ pub enum ErrorCode {
     PossibleClonedAuthenticator,
     /// No passkey with this id belongs to the caller.
     PasskeyNotFound,
+    /// The account already holds as many passkeys as allowed.
+    TooManyPasskeys,
     /// A server-function call from a page that is not one of the configured origins.
     ForbiddenOrigin,
     /// A store is unreachable; retry after `Retry-After`.
@@ -163,7 +165,7 @@ impl ErrorCode {
             | Self::PossibleClonedAuthenticator => 401,
             Self::ForbiddenOrigin => 403,
             Self::PasskeyNotFound => 404,
-            Self::EmailTaken | Self::CredentialExists => 409,
+            Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts => 429,

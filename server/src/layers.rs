@@ -3,7 +3,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::error::{ApiError, error_head};
@@ -30,13 +30,24 @@ pub async fn refuse_foreign_server_fn_calls(State(engine): State<Engine>, reques
     next.run(request).await
 }
 
-/// Gives a server function's error answer the status and headers of its error code, as the REST
-/// API's errors have (Leptos answers every error with 500). A plain form post without JavaScript,
-/// which Leptos answers with a redirect back to the form, is left as it is.
-pub async fn server_fn_error_status(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let is_error = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
-    if !is_error || response.status().is_redirection() {
+/// The portal's answers: pages and server functions carry account data, so none may be cached
+/// (`Cache-Control: no-store`; the WASM, CSS and icons may). A server function's error answer gets
+/// the status and headers of its error code, as the REST API's errors have (Leptos answers every
+/// error with 500); a plain form post without JavaScript, which Leptos answers with a redirect back
+/// to the form, is left as it is.
+pub async fn portal_answers(request: Request, next: Next) -> Response {
+    let server_fn = request.uri().path().starts_with(SERVER_FN_PREFIX);
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if server_fn || html {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let is_server_fn_error = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
+    if !is_server_fn_error || response.status().is_redirection() {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -75,7 +75,7 @@ impl Latchkey {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let secure_cookies = config.secure_cookies();
+        let https_only = config.https_only();
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
         let context = move || {
@@ -88,11 +88,11 @@ impl Latchkey {
                 shell(leptos_options.clone())
             })
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-            .layer(middleware::from_fn(layers::server_fn_error_status))
+            .layer(middleware::from_fn(layers::portal_answers))
             .layer(middleware::from_fn_with_state(state.engine.clone(), layers::refuse_foreign_server_fn_calls));
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
-            .layer(portal, secure_cookies)
+            .layer(portal, https_only)
             .merge(rest::routes())
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -111,6 +111,12 @@ impl Latchkey {
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ))
+            // Served over https only: browsers keep to https for two years (not for other subdomains,
+            // which this server cannot vouch for).
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::STRICT_TRANSPORT_SECURITY,
+                https_only.then(|| HeaderValue::from_static("max-age=63072000")),
             ))
             .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 tracing::info_span!("request", method = %request.method(), path = %request.uri().path())

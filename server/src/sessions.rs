@@ -1,5 +1,6 @@
-//! The browser sessions' store and cookie: an HttpOnly, SameSite=Lax cookie (`Secure` when every
-//! origin is https) whose data lives where `LATCHKEY_SESSION_STORE` says. What a session holds is the
+//! The browser sessions' store and cookie: an HttpOnly, SameSite=Lax cookie (`Secure`, and named
+//! with the `__Host-` prefix, when every origin is https) whose data lives where
+//! `LATCHKEY_SESSION_STORE` says. What a session holds is the
 //! engine's business (`engine/src/portal.rs`); where it is kept is the server's.
 
 use std::time::Duration;
@@ -67,9 +68,12 @@ impl SessionBackend {
     }
 }
 
+/// The `__Host-` prefix makes browsers refuse the cookie unless it is `Secure`, for `/` and set by
+/// this host itself, so a sibling subdomain cannot plant or overwrite it.
 fn cookie<S: SessionStore>(store: S, secure: bool) -> SessionManagerLayer<S> {
     SessionManagerLayer::new(store)
-        .with_name("latchkey_session")
+        .with_name(if secure { "__Host-latchkey_session" } else { "latchkey_session" })
+        .with_path("/")
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

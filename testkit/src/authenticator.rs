@@ -18,8 +18,8 @@ const BACKUP_STATE: u8 = 0x10;
 /// Authenticator data flag: attested credential data follows the counter.
 const ATTESTED_CREDENTIAL_DATA: u8 = 0x40;
 
-/// Length of the random credential ids this authenticator mints.
-const CREDENTIAL_ID_LEN: u16 = 32;
+/// Length of the random credential ids this authenticator mints (unless a test asks for another).
+const CREDENTIAL_ID_LEN: usize = 32;
 
 /// Deviations a test can ask for; every one is applied BEFORE signing, so the result still carries a valid signature.
 #[derive(Clone, Debug, Default)]
@@ -45,6 +45,8 @@ pub struct Tweaks {
     /// get: assert with this held credential (of the request's relying party), ignoring allowCredentials.
     /// create: register this held credential again (same id and key), as a cloned authenticator would.
     pub credential_id: Option<Vec<u8>>,
+    /// create: mint a credential id of this many bytes instead of 32 (WebAuthn allows at most 1023).
+    pub credential_id_len: Option<usize>,
     /// Report this `challenge` in clientDataJSON instead of the options' one.
     pub challenge: Option<String>,
 }
@@ -52,7 +54,7 @@ pub struct Tweaks {
 /// One discoverable credential held by the authenticator.
 #[derive(Clone, Debug)]
 struct Credential {
-    id: [u8; CREDENTIAL_ID_LEN as usize],
+    id: Vec<u8>,
     rp_id: String,
     user_handle: Vec<u8>,
     key: KeyPair,
@@ -117,7 +119,7 @@ impl SoftAuthenticator {
 
     /// The ids of the held credentials, oldest first.
     pub fn credential_ids(&self) -> Vec<Vec<u8>> {
-        self.credentials.iter().map(|c| c.id.to_vec()).collect()
+        self.credentials.iter().map(|c| c.id.clone()).collect()
     }
 
     /// The base64url id of the `index`-th held credential (oldest first), if there is one.
@@ -152,9 +154,12 @@ impl SoftAuthenticator {
                     .iter()
                     .find(|held| &held.id[..] == id.as_slice())
                     .ok_or_else(|| Error::NoCredential { rp_id: options.rp_id.clone() })?;
-                (held.id, held.key.clone())
+                (held.id.clone(), held.key.clone())
             }
-            None => (rand::random(), KeyPair::generate(self.algorithm)?),
+            None => {
+                let id = (0..tweaks.credential_id_len.unwrap_or(CREDENTIAL_ID_LEN)).map(|_| rand::random()).collect();
+                (id, KeyPair::generate(self.algorithm)?)
+            }
         };
         let credential = Credential { id, rp_id: options.rp_id, user_handle: options.user_handle, key, sign_count: 0 };
         let client_data = client_data_json("webauthn.create", &options.challenge, origin, tweaks);
@@ -249,13 +254,8 @@ impl SoftAuthenticator {
 
     /// AAGUID | credential id length (u16, big-endian) | credential id | COSE public key.
     fn attested_credential_data(&self, credential: &Credential) -> Result<Vec<u8>, Error> {
-        Ok([
-            self.aaguid.as_slice(),
-            &CREDENTIAL_ID_LEN.to_be_bytes(),
-            &credential.id,
-            &credential.key.cose_public_key()?,
-        ]
-        .concat())
+        let length = u16::try_from(credential.id.len()).unwrap_or(u16::MAX);
+        Ok([self.aaguid.as_slice(), &length.to_be_bytes(), &credential.id, &credential.key.cose_public_key()?].concat())
     }
 }
 

@@ -42,6 +42,9 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
+        if sqlite {
+            create_private_file(url)?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 16 })
             .acquire_timeout(Duration::from_secs(3))
@@ -89,6 +92,26 @@ impl Db {
     }
 }
 
+/// Creates a missing SQLite file readable and writable by its owner only (SQLite gives its `-wal`
+/// and `-shm` files the same permissions), so password hashes and passkeys are not world-readable.
+fn create_private_file(url: &str) -> Result<(), sqlx::Error> {
+    use std::str::FromStr as _;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    match file.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(sqlx::Error::Io(e)),
+    }
+}
+
 /// Under steady load some connection always has a read open, so SQLite's automatic checkpoints never
 /// reset the WAL (it grew to ~200 MB in 18 s of benchmark); a TRUNCATE checkpoint every 30 s does.
 fn checkpoint_periodically(pool: AnyPool) {
@@ -109,4 +132,25 @@ fn checkpoint_periodically(pool: AnyPool) {
 /// A boolean as the schema stores it (0/1 `BIGINT`).
 fn flag(value: bool) -> i64 {
     i64::from(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_sqlite_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("latchkey-db-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("private.db");
+
+        let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+        db.migrate().await.unwrap();
+
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

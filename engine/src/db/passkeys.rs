@@ -82,6 +82,11 @@ pub async fn of_user(db: &Db, user_id: &UserId) -> Result<Vec<PasskeyRow>, sqlx:
         .await
 }
 
+/// How many passkeys a user has.
+pub async fn count_of_user(db: &Db, user_id: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1").bind(user_id).fetch_one(db.pool()).await
+}
+
 /// The passkeys of the user with this (normalised) email, oldest first; empty when there is no such
 /// user or they have none. One query: a targeted sign-in's only read.
 pub async fn of_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {

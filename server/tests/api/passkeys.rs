@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use testkit::{Algorithm, SoftAuthenticator, Tweaks};
 
-use crate::common::{TEST_AUTHENTICATOR, TestServer, authenticator};
+use crate::common::{Env, ORIGIN, TEST_AUTHENTICATOR, TestServer, authenticator};
 
 #[tokio::test]
 async fn creation_options_are_the_unwrapped_w3c_json_form() {
@@ -171,4 +171,52 @@ async fn names_are_validated_and_stored_verbatim() {
 
     assert_eq!((too_long.status, too_long.code()), (StatusCode::BAD_REQUEST, "invalid_name"));
     assert_eq!(markup.body["name"], "<script>x</script>");
+}
+
+#[tokio::test]
+async fn a_credential_id_over_1023_bytes_is_refused() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let longest = Tweaks { credential_id_len: Some(1023), ..Tweaks::default() };
+    let too_long = Tweaks { credential_id_len: Some(1024), ..Tweaks::default() };
+
+    let accepted = server.register_passkey_with(&token, &mut authenticator(), &longest, None).await;
+    let refused = server.register_passkey_with(&token, &mut authenticator(), &too_long, None).await;
+
+    assert_eq!(accepted.status, StatusCode::CREATED, "{}", accepted.body);
+    assert_eq!((refused.status, refused.code()), (StatusCode::BAD_REQUEST, "registration_failed"));
+    assert_eq!(server.get("/auth/passkeys", Some(&token)).await.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn passkeys_per_account_are_capped() {
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_MAX_PASSKEYS", "2")).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    server.add_passkey(&token, &mut authenticator()).await;
+    // Two ceremonies begun under the cap: only one of them may finish.
+    let (mut first, mut second) = (authenticator(), authenticator());
+    let options_1 = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await.body;
+    let options_2 = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await.body;
+
+    let finished = server
+        .post(
+            "/auth/passkeys/register/complete",
+            Some(&token),
+            json!({"credential": first.create(&options_1, ORIGIN).unwrap()}),
+        )
+        .await;
+    let over = server
+        .post(
+            "/auth/passkeys/register/complete",
+            Some(&token),
+            json!({"credential": second.create(&options_2, ORIGIN).unwrap()}),
+        )
+        .await;
+    let begin = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await;
+
+    assert_eq!(finished.status, StatusCode::CREATED, "{}", finished.body);
+    assert_eq!((over.status, over.code()), (StatusCode::CONFLICT, "too_many_passkeys"));
+    assert_eq!((begin.status, begin.code()), (StatusCode::CONFLICT, "too_many_passkeys"));
+    assert!(begin.body["message"].as_str().unwrap().contains("Delete one"), "{}", begin.body);
+    assert_eq!(server.get("/auth/passkeys", Some(&token)).await.body.as_array().unwrap().len(), 2);
 }

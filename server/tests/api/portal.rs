@@ -376,3 +376,44 @@ async fn a_protected_server_function_refuses_a_signed_out_caller() {
 
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")));
 }
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_only_and_browsers_are_told_to_stay_on_https() {
+    let origin = "https://localhost:3443";
+    let server = TestServer::start_with(crate::common::Env::new().await.set("LATCHKEY_ORIGINS", origin)).await;
+    server.sign_up("ada@example.com").await;
+    let form = form_body(&[("email", "ada@example.com"), ("password", "correct horse battery")]);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    let signed_in = client
+        .post(format!("{}{}", server.base, PasswordSignIn::PATH))
+        .header("origin", origin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    let plain = TestServer::start().await;
+    let plain_page = reqwest::get(format!("{}/", plain.base)).await.unwrap();
+
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-latchkey_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    assert_eq!(signed_in.headers()["strict-transport-security"], "max-age=63072000");
+    assert!(plain_page.headers().get("strict-transport-security").is_none(), "no HSTS for http://localhost");
+}
+
+#[tokio::test]
+async fn account_answers_and_pages_are_never_cached() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+
+    let (_, headers, account) = browser.call(MyAccount::PATH, &[]).await;
+    let page = reqwest::get(format!("{}/", server.base)).await.unwrap();
+
+    assert_eq!(account["user"]["email"], "ada@example.com");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+}
