@@ -121,6 +121,12 @@ impl Server {
             .env("LATCHKEY_REDIS_URL", redis_url)
             .env("LATCHKEY_JWT_SECRET", "bench-secret-bench-secret-bench-secret-0123456789")
             .env("LATCHKEY_ORIGINS", ORIGIN)
+            // The load generator is one client address sending thousands of sign-ins per second on
+            // purpose: the per-client rate limits (docs/security.md) are switched off for it.
+            .env("LATCHKEY_RATE_LIMIT_PASSWORD", "off")
+            .env("LATCHKEY_RATE_LIMIT_CEREMONY", "off")
+            .env("LATCHKEY_RATE_LIMIT_REFRESH", "off")
+            .env("LATCHKEY_RATE_LIMIT_PORTAL", "off")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -4,9 +4,11 @@
 //! (the dev JWT secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use url::Url;
 
 use crate::types::Secret;
@@ -56,6 +58,32 @@ pub struct Config {
     pub aaguid_file: Option<PathBuf>,
     /// `LATCHKEY_MAX_PASSKEYS`: how many passkeys one account may hold.
     pub max_passkeys: usize,
+    /// `LATCHKEY_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` / `Forwarded` names the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `LATCHKEY_RATE_LIMIT_*`: requests per client address.
+    pub rate_limits: RateLimits,
+}
+
+/// Requests one client address may make, per kind of endpoint; `None` is no limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `LATCHKEY_RATE_LIMIT_PASSWORD`: password sign-in and sign-up (each costs an Argon2 hash).
+    pub password: Option<Rate>,
+    /// `LATCHKEY_RATE_LIMIT_CEREMONY`: passkey sign-in and sign-up begin/complete (state, signatures).
+    pub ceremony: Option<Rate>,
+    /// `LATCHKEY_RATE_LIMIT_REFRESH`: `POST /auth/refresh`.
+    pub refresh: Option<Rate>,
+    /// `LATCHKEY_RATE_LIMIT_PORTAL`: every call of a portal server function.
+    pub portal: Option<Rate>,
+}
+
+/// `count` requests per `period`, in a burst or spread out (a token bucket refilled evenly).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Requests per period.
+    pub count: NonZeroU32,
+    /// The period.
+    pub period: Duration,
 }
 
 /// Where browser sessions live.
@@ -180,6 +208,13 @@ impl Config {
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
+            trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
+            rate_limits: RateLimits {
+                password: rate(&var, "LATCHKEY_RATE_LIMIT_PASSWORD", "30/min")?,
+                ceremony: rate(&var, "LATCHKEY_RATE_LIMIT_CEREMONY", "60/min")?,
+                refresh: rate(&var, "LATCHKEY_RATE_LIMIT_REFRESH", "60/min")?,
+                portal: rate(&var, "LATCHKEY_RATE_LIMIT_PORTAL", "300/min")?,
+            },
         })
     }
 
@@ -188,6 +223,44 @@ impl Config {
     pub fn https_only(&self) -> bool {
         self.origins.iter().all(|o| o.scheme() == "https")
     }
+}
+
+/// `N/s`, `N/min` or `N/h`; `off` for no limit.
+fn rate(
+    var: &impl Fn(&'static str) -> Option<String>,
+    key: &'static str,
+    default: &str,
+) -> Result<Option<Rate>, ConfigError> {
+    let raw = var(key).unwrap_or_else(|| default.to_owned());
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let refused = || invalid(key, format!("`{raw}` is not a rate like 30/min (or N/s, N/h, or off)"));
+    let (count, unit) = raw.split_once('/').ok_or_else(refused)?;
+    let count = count.trim().parse::<NonZeroU32>().map_err(|_| refused())?;
+    let period = match unit.trim() {
+        "s" => Duration::from_secs(1),
+        "min" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        _ => return Err(refused()),
+    };
+    Ok(Some(Rate { count, period }))
+}
+
+/// Comma-separated addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `::1`).
+fn parse_proxies(raw: &str) -> Result<Vec<IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry.parse::<IpNet>().or_else(|_| entry.parse::<IpAddr>().map(IpNet::from)).map_err(|_| {
+                invalid(
+                    "LATCHKEY_TRUSTED_PROXIES",
+                    format!("`{entry}` is not an IP address or network like 10.0.0.0/8"),
+                )
+            })
+        })
+        .collect()
 }
 
 fn is_localhost(origin: &Url) -> bool {
@@ -390,6 +463,33 @@ mod tests {
         assert_eq!(config(&[("LATCHKEY_MAX_PASSKEYS", "5")]).unwrap().max_passkeys, 5);
         assert!(config(&[("LATCHKEY_MAX_PASSKEYS", "0")]).is_err());
         assert!(config(&[("LATCHKEY_MAX_PASSKEYS", "many")]).is_err());
+    }
+
+    #[test]
+    fn rate_limits_have_defaults_and_can_be_set_or_switched_off() {
+        let defaults = config(&[]).unwrap().rate_limits;
+        assert_eq!(
+            defaults.password,
+            Some(Rate { count: NonZeroU32::new(30).unwrap(), period: Duration::from_secs(60) })
+        );
+        let set = config(&[("LATCHKEY_RATE_LIMIT_REFRESH", "5/s"), ("LATCHKEY_RATE_LIMIT_PORTAL", "off")]).unwrap();
+        assert_eq!(
+            set.rate_limits.refresh,
+            Some(Rate { count: NonZeroU32::new(5).unwrap(), period: Duration::from_secs(1) })
+        );
+        assert_eq!(set.rate_limits.portal, None);
+        for bad in ["0/min", "ten/min", "5/day", "5"] {
+            assert!(config(&[("LATCHKEY_RATE_LIMIT_PASSWORD", bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = config(&[("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.1, ::1")]).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(c.trusted_proxies[0].contains(&"10.1.2.3".parse::<IpAddr>().unwrap()));
+        assert!(config(&[]).unwrap().trusted_proxies.is_empty(), "none by default");
+        assert!(config(&[("LATCHKEY_TRUSTED_PROXIES", "proxy.example")]).is_err());
     }
 
     #[test]

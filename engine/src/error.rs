@@ -44,6 +44,12 @@ pub enum Error {
         /// How long until the next attempt is allowed.
         retry_after: Duration,
     },
+    /// Too many requests from this client address for this kind of endpoint.
+    #[error("Too many requests from your network. Try again in {} seconds.", whole_seconds(*.retry_after))]
+    RateLimited {
+        /// How long until the next request is allowed.
+        retry_after: Duration,
+    },
     /// REST: a missing, malformed or expired access token.
     #[error("Sign in to continue: the access token is missing, invalid or expired.")]
     InvalidToken,
@@ -111,6 +117,7 @@ impl Error {
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::SignInRequired => ErrorCode::SignInRequired,
             Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
@@ -137,18 +144,14 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Unavailable => Some(Self::RETRY_AFTER_UNAVAILABLE),
-            Self::TooManyAttempts { retry_after } => Some(*retry_after),
+            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
 
     /// The JSON body both doors send.
     pub fn to_body(&self) -> ApiError {
-        ApiError {
-            error: self.code(),
-            message: self.to_string(),
-            retry_after: self.retry_after().map(|after| after.as_secs().max(1)),
-        }
+        ApiError { error: self.code(), message: self.to_string(), retry_after: self.retry_after().map(whole_seconds) }
     }
 
     /// Maps a database error: lost connections become [`Error::Unavailable`], the rest are bugs.
@@ -219,6 +222,11 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         error_response(&self.to_body())
     }
+}
+
+/// A wait in whole seconds, rounded up and at least 1, as `Retry-After` counts it.
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 fn status_of(code: ErrorCode) -> StatusCode {

@@ -114,6 +114,8 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// Password sign-in is locked for a while (`Retry-After`).
     TooManyAttempts,
+    /// Too many requests from this client address (`Retry-After`).
+    RateLimited,
     /// REST: the Bearer access token is missing, invalid or expired (`WWW-Authenticate: Bearer`).
     InvalidToken,
     /// Portal: nobody is signed in in this browser.
@@ -168,7 +170,7 @@ impl ErrorCode {
             Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
-            Self::TooManyAttempts => 429,
+            Self::TooManyAttempts | Self::RateLimited => 429,
             Self::InternalError => 500,
             Self::ServiceUnavailable | Self::NetworkError => 503,
         }

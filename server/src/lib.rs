@@ -3,6 +3,7 @@
 
 mod health;
 mod layers;
+mod limits;
 mod rest;
 mod sessions;
 
@@ -76,6 +77,7 @@ impl Latchkey {
             .site_addr(config.addr)
             .build();
         let https_only = config.https_only();
+        let limits = limits::Limits::new(config);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
         let context = move || {
@@ -98,6 +100,7 @@ impl Latchkey {
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(middleware::from_fn(layers::refuse_oversize_bodies))
+            .layer(middleware::from_fn_with_state(limits, limits::limit))
             // Every response: no framing (clickjacking of the sign-in page), no MIME sniffing, no full
             // URLs in Referer to other sites. Handlers that set their own keep them.
             .layer(SetResponseHeaderLayer::if_not_present(
@@ -125,9 +128,12 @@ impl Latchkey {
     }
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then drains in-flight requests.
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then drains in-flight requests. Each request
+/// knows its peer's address (the rate limits need it).
 pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {

@@ -48,11 +48,17 @@ pub async fn fresh_database() -> String {
     }
 }
 
+/// The AAGUID names file every test server reads, written once per test run (rewriting it for each
+/// test let a server read it half-written while another test truncated it).
 fn aaguid_file() -> String {
-    let path = std::env::temp_dir().join("latchkey-tests-aaguids.json");
-    let aaguid = uuid::Uuid::from_bytes(TEST_AAGUID).to_string();
-    std::fs::write(&path, json!({ aaguid: TEST_AUTHENTICATOR }).to_string()).expect("aaguid file");
-    path.display().to_string()
+    static FILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FILE.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("latchkey-tests-aaguids-{}.json", std::process::id()));
+        let aaguid = uuid::Uuid::from_bytes(TEST_AAGUID).to_string();
+        std::fs::write(&path, json!({ aaguid: TEST_AUTHENTICATOR }).to_string()).expect("aaguid file");
+        path.display().to_string()
+    })
+    .clone()
 }
 
 /// The environment a test server starts with; tests override single variables.
@@ -118,7 +124,9 @@ impl TestServer {
         let app = adjust(server::Latchkey::build(config).await.expect("server builds")).router();
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(
+            async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await },
+        );
         Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
     }
 

@@ -5,6 +5,7 @@
 // This whole crate is test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod accounts;
 mod ceremony_rules;
 mod common;

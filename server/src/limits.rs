@@ -1,0 +1,250 @@
+//! Per-client rate limits on the endpoints that cost CPU or store state before anyone is signed in
+//! (docs/security.md): password sign-in and sign-up (Argon2), passkey ceremonies, refresh, and every
+//! portal server function. Limits are GCRA token buckets from `governor`, one per client address
+//! and kind of endpoint; a request over its limit is 429 `rate_limited` with `Retry-After`.
+//!
+//! The client address is the TCP peer's, unless the peer is a trusted proxy
+//! (`LATCHKEY_TRUSTED_PROXIES`): then it is the last address in `X-Forwarded-For` (or `Forwarded`)
+//! that is not itself a trusted proxy. Headers from anyone else are ignored, so a client cannot
+//! pick its own bucket. IPv6 clients are limited per /64, the block one subscriber usually holds.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::server_fns::{
+    FinishPasskeySignIn, FinishSignUpWithPasskey, PasskeySignInOptions, PasswordSignIn, SignUpWithPasskeyOptions,
+    SignUpWithPassword,
+};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use engine::Error;
+use engine::config::{Config, Rate};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use ipnet::IpNet;
+use leptos::server_fn::ServerFn;
+
+/// How often buckets of clients that went quiet are dropped, so the limiters' memory stays flat.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The kinds of endpoints that are limited, each with its own bucket per client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Password,
+    Ceremony,
+    Refresh,
+    Portal,
+}
+
+/// Which limits a request counts against (a server function counts as `Portal` too).
+fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
+    let mut kinds = Vec::with_capacity(2);
+    if path.starts_with("/api/") {
+        kinds.push(Kind::Portal);
+    }
+    if method != Method::POST {
+        return kinds;
+    }
+    let password = [SignUpWithPassword::PATH, PasswordSignIn::PATH];
+    let ceremony = [
+        PasskeySignInOptions::PATH,
+        FinishPasskeySignIn::PATH,
+        SignUpWithPasskeyOptions::PATH,
+        FinishSignUpWithPasskey::PATH,
+    ];
+    match path {
+        "/auth/login" | "/auth/register" => kinds.push(Kind::Password),
+        "/auth/passkeys/authenticate/begin" | "/auth/passkeys/authenticate/complete" => kinds.push(Kind::Ceremony),
+        "/auth/refresh" => kinds.push(Kind::Refresh),
+        _ if password.contains(&path) => kinds.push(Kind::Password),
+        _ if ceremony.contains(&path) => kinds.push(Kind::Ceremony),
+        _ => {}
+    }
+    kinds
+}
+
+/// The limiters and who may speak for a client.
+#[derive(Clone)]
+pub struct Limits {
+    password: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    ceremony: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    refresh: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    portal: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    trusted_proxies: Arc<[IpNet]>,
+}
+
+impl Limits {
+    /// The configured limits, with a background sweep of quiet clients' buckets.
+    pub fn new(config: &Config) -> Self {
+        let limiter = |rate: Option<Rate>| rate.map(|rate| Arc::new(DefaultKeyedRateLimiter::keyed(quota(rate))));
+        let limits = Self {
+            password: limiter(config.rate_limits.password),
+            ceremony: limiter(config.rate_limits.ceremony),
+            refresh: limiter(config.rate_limits.refresh),
+            portal: limiter(config.rate_limits.portal),
+            trusted_proxies: config.trusted_proxies.clone().into(),
+        };
+        let sweep = limits.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                for limiter in sweep.all() {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                }
+            }
+        });
+        limits
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Arc<DefaultKeyedRateLimiter<IpAddr>>> {
+        [&self.password, &self.ceremony, &self.refresh, &self.portal].into_iter().flatten()
+    }
+
+    fn limiter(&self, kind: Kind) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
+        match kind {
+            Kind::Password => self.password.as_deref(),
+            Kind::Ceremony => self.ceremony.as_deref(),
+            Kind::Refresh => self.refresh.as_deref(),
+            Kind::Portal => self.portal.as_deref(),
+        }
+    }
+
+    /// The client behind a request that came from `peer`.
+    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        // Each proxy appends the address it received from; the last one no trusted proxy added is the client.
+        forwarded_chain(headers).into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
+    }
+}
+
+/// `count` at once, then one more every `period / count`.
+fn quota(rate: Rate) -> Quota {
+    let every = (rate.period / rate.count.get()).max(Duration::from_nanos(1));
+    Quota::with_period(every).unwrap_or_else(|| Quota::per_second(rate.count)).allow_burst(rate.count)
+}
+
+/// The addresses in `Forwarded` (`for=`) or, without it, `X-Forwarded-For`, in order.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+    let values = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+    let forwarded = values("forwarded");
+    if !forwarded.is_empty() {
+        return forwarded
+            .iter()
+            .flat_map(|value| value.split(','))
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (key, value) = pair.trim().split_once('=')?;
+                    key.eq_ignore_ascii_case("for").then(|| parse_node(value))?
+                })
+            })
+            .collect();
+    }
+    values("x-forwarded-for").iter().flat_map(|value| value.split(',')).filter_map(parse_node).collect()
+}
+
+/// `192.0.2.1`, `192.0.2.1:443`, `"[2001:db8::1]:443"`, `2001:db8::1`.
+fn parse_node(raw: &str) -> Option<IpAddr> {
+    let node = raw.trim().trim_matches('"');
+    node.parse::<IpAddr>()
+        .ok()
+        .or_else(|| node.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
+        .or_else(|| node.strip_prefix('[')?.split(']').next()?.parse().ok())
+}
+
+/// The bucket key: an IPv4 address, or the /64 of an IPv6 one.
+fn bucket(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let segments = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0))
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(client, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Answers 429 when the client is over any limit the request counts against. (`serve` gives every
+/// request its peer address; without one, all such requests share one bucket.)
+pub async fn limit(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let kinds = kinds_of(request.method(), request.uri().path());
+    if !kinds.is_empty() {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
+        let key = bucket(limits.client(peer, request.headers()));
+        for limiter in kinds.into_iter().filter_map(|kind| limits.limiter(kind)) {
+            if let Err(not_until) = limiter.check_key(&key) {
+                let retry_after = not_until.wait_time_from(DefaultClock::default().now());
+                return Error::RateLimited { retry_after }.into_response();
+            }
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    fn limits(trusted: &str) -> Limits {
+        let trusted_proxies: Vec<IpNet> =
+            trusted.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
+        Limits { password: None, ceremony: None, refresh: None, portal: None, trusted_proxies: trusted_proxies.into() }
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_a_trusted_proxy() {
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        let spoofed = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(limits("").client(peer, &spoofed), peer, "no trusted proxies: the peer is the client");
+        assert_eq!(limits("10.0.0.0/8").client(peer, &spoofed), "198.51.100.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn the_client_is_the_last_address_no_trusted_proxy_added() {
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        // The client put a fake address first; the edge proxy appended the real one, then an inner proxy.
+        let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.0.0.7")]);
+        assert_eq!(limits("10.0.0.0/8").client(peer, &chain), "203.0.113.9".parse::<IpAddr>().unwrap());
+        let forwarded = headers(&[("forwarded", r#"for=1.2.3.4, for="[2001:db8::7]:443";proto=https"#)]);
+        assert_eq!(limits("10.0.0.0/8").client(peer, &forwarded), "2001:db8::7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64() {
+        let a = bucket("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = bucket("2001:db8:1:2:bbbb::2".parse().unwrap());
+        let other = bucket("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a, other);
+        assert_eq!(bucket("::ffff:192.0.2.1".parse().unwrap()), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn every_costly_anonymous_endpoint_is_limited() {
+        assert_eq!(kinds_of(&Method::POST, "/auth/login"), [Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/register"), [Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/refresh"), [Kind::Refresh]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/passkeys/authenticate/begin"), [Kind::Ceremony]);
+        assert_eq!(kinds_of(&Method::POST, PasswordSignIn::PATH), [Kind::Portal, Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, SignUpWithPasskeyOptions::PATH), [Kind::Portal, Kind::Ceremony]);
+        assert!(kinds_of(&Method::GET, "/healthz").is_empty());
+    }
+}
