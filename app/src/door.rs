@@ -5,7 +5,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use engine::extract::CurrentUser;
+use engine::extract::{ClientAddr, CurrentUser};
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
 use proto::UserInfo;
@@ -36,6 +36,12 @@ pub async fn user() -> Result<CurrentUser, PortalError> {
 pub async fn account() -> Result<UserInfo, PortalError> {
     let user = user().await?;
     Ok(engine::portal::account(&engine()?, user.id()).await?)
+}
+
+/// The client the request is from (the peer, or behind a trusted proxy the forwarded client).
+pub async fn client() -> Result<ClientAddr, PortalError> {
+    let mut parts = parts()?;
+    Ok(ClientAddr::from_request_parts(&mut parts, &()).await.unwrap_or_else(|never| match never {}))
 }
 
 /// A `credential.toJSON()` the browser sent, as JSON text.

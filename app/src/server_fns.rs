@@ -31,8 +31,8 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalErro
 /// path on this site; the page that sent the visitor to sign in), else on the passkey offer.
 #[server]
 pub async fn password_sign_in(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
-    let (session, engine) = (door::session().await?, door::engine()?);
-    portal::sign_in_with_password(&session, &engine, &email, &password, door::now()).await?;
+    let (session, engine, client) = (door::session().await?, door::engine()?, door::client().await?);
+    portal::sign_in_with_password(&session, &engine, &email, &password, &client.to_string(), door::now()).await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }

@@ -1,12 +1,14 @@
-//! Email + password accounts: sign-up, password sign-in with per-account throttling, and profile.
+//! Email + password accounts: sign-up, password sign-in (within the budget of `lockout.rs`), and
+//! profile.
 //!
 //! Passwords are hashed with Argon2id at the OWASP-recommended cost (19 MiB, 2 passes), on the
-//! blocking pool so that hashing never stalls the async workers. An unknown email is checked against
-//! a dummy hash so both failures take the same time.
+//! blocking pool so that hashing never stalls the async workers, one per core at a time and at most
+//! [`MAX_QUEUED_HASHES`] waiting (more is a 503: unauthenticated requests cannot queue unbounded
+//! work). An unknown email is checked against a dummy hash so both failures take the same time.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -19,15 +21,13 @@ use crate::clock::rfc3339;
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
+use crate::lockout;
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{DisplayName, Email, Password, UserId};
 
-/// Failed sign-ins allowed before the account is locked for a while.
-const FREE_ATTEMPTS: i64 = 5;
-/// First lock; it doubles with every further failure, up to [`MAX_LOCK`].
-const FIRST_LOCK: Duration = Duration::from_secs(30);
-const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
+/// Password hashes that may wait for a core; one more is refused with a 503.
+pub const MAX_QUEUED_HASHES: usize = 32;
 
 fn argon2() -> Argon2<'static> {
     // OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1.
@@ -56,13 +56,29 @@ async fn verify_password(password: Password, hash: Option<String>) -> Result<boo
 
 /// Runs an Argon2 computation on the blocking pool, at most one per core at a time: each one takes
 /// 19 MiB and a core for tens of milliseconds, so unbounded concurrent logins could exhaust memory.
+/// When [`MAX_QUEUED_HASHES`] already wait, the request is refused (503, retry shortly).
 async fn on_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, Error> + Send + 'static,
 ) -> Result<T, Error> {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    static WAITING: AtomicUsize = AtomicUsize::new(0);
     let slots = SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
-    let _slot = slots.acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(work).await.map_err(Error::internal)?
+    let slot = match slots.try_acquire() {
+        Ok(slot) => slot,
+        Err(_) => {
+            if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_HASHES {
+                WAITING.fetch_sub(1, Ordering::SeqCst);
+                tracing::warn!("password hashing queue full; refusing");
+                return Err(Error::Unavailable);
+            }
+            let slot = slots.acquire().await;
+            WAITING.fetch_sub(1, Ordering::SeqCst);
+            slot.map_err(Error::internal)?
+        }
+    };
+    let result = tokio::task::spawn_blocking(work).await.map_err(Error::internal)?;
+    drop(slot);
+    result
 }
 
 fn dummy_hash() -> &'static str {
@@ -91,8 +107,6 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
         name: name.map(DisplayName::into_string),
         password_hash,
         webauthn_handle: uuid::Uuid::new_v4().to_string(),
-        failed_logins: 0,
-        locked_until: None,
         created_at: now,
     }
 }
@@ -109,6 +123,10 @@ pub async fn sign_up(
     let email = Email::parse(email)?;
     let password = password.map(Password::parse).transpose()?;
     let name = name.filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
+    // Checked before hashing, so a taken email costs no Argon2 work (the insert still decides a race).
+    if users::by_email(&engine.db, email.as_str()).await?.is_some() {
+        return Err(Error::EmailTaken);
+    }
     let password_hash = match password {
         Some(password) => Some(hash_password(password).await?),
         None => None,
@@ -131,44 +149,37 @@ pub async fn register(
     tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
 }
 
-/// Checks email and password, with throttling; the same error for an unknown email and a wrong password.
-pub async fn verify_login(engine: &Engine, email: &str, password: &str, now: i64) -> Result<UserRow, Error> {
+/// Checks email and password for a client at `address`, within the lockout budget (taken before
+/// the check); the same error for an unknown email and a wrong password.
+pub async fn verify_login(
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: i64,
+) -> Result<UserRow, Error> {
     // Malformed input gets the same answer as a wrong password: nothing to learn from the difference.
     let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
         return Err(Error::InvalidCredentials);
     };
+    lockout::take_attempt(engine, email.as_str(), address, now).await?;
     let user = users::by_email(&engine.db, email.as_str()).await?;
-    if let Some(locked_until) = user.as_ref().and_then(|u| u.locked_until).filter(|&until| until > now) {
-        return Err(Error::TooManyAttempts {
-            retry_after: Duration::from_secs(u64::try_from(locked_until - now).unwrap_or(1)),
-        });
-    }
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let has_password = hash.is_some();
     let matches = verify_password(password, hash).await? && has_password;
     match user {
         Some(user) if matches => {
-            users::clear_failed_logins(&engine.db, &user.id).await?;
+            lockout::forget_attempts(engine, email.as_str(), address).await?;
             run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&user), SignInMethod::Password)).await;
             Ok(user)
         }
-        Some(user) => {
-            let failures = users::count_failed_login(&engine.db, &user.id).await?;
-            if failures >= FREE_ATTEMPTS {
-                let lock = lock_duration(failures);
-                users::lock_until(&engine.db, &user.id, now + i64::try_from(lock.as_secs()).unwrap_or(i64::MAX))
-                    .await?;
-                tracing::warn!(user_id = %user.id, failures, "password sign-in locked");
-            }
-            Err(Error::InvalidCredentials)
-        }
-        None => Err(Error::InvalidCredentials),
+        _ => Err(Error::InvalidCredentials),
     }
 }
 
-/// `POST /auth/login`.
-pub async fn login(engine: &Engine, email: &str, password: &str, now: i64) -> Result<TokenPair, Error> {
-    let user = verify_login(engine, email, password, now).await?;
+/// `POST /auth/login` from a client at `address`.
+pub async fn login(engine: &Engine, email: &str, password: &str, address: &str, now: i64) -> Result<TokenPair, Error> {
+    let user = verify_login(engine, email, password, address, now).await?;
     tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
 }
 
@@ -191,24 +202,9 @@ pub async fn rename_user(engine: &Engine, user_id: &UserId, name: &str) -> Resul
     Ok(user_info(&user))
 }
 
-/// 30 s after the fifth failure, doubling each time, at most 15 minutes.
-fn lock_duration(failures: i64) -> Duration {
-    let doublings = u32::try_from(failures - FREE_ATTEMPTS).unwrap_or(u32::MAX).min(16);
-    FIRST_LOCK.saturating_mul(1 << doublings).min(MAX_LOCK)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lock_doubles_from_thirty_seconds_up_to_fifteen_minutes() {
-        assert_eq!(lock_duration(5), Duration::from_secs(30));
-        assert_eq!(lock_duration(6), Duration::from_secs(60));
-        assert_eq!(lock_duration(9), Duration::from_secs(480));
-        assert_eq!(lock_duration(10), MAX_LOCK);
-        assert_eq!(lock_duration(1_000), MAX_LOCK);
-    }
 
     #[tokio::test]
     async fn a_hash_verifies_only_its_password() {

@@ -3,6 +3,8 @@
 //! `{"error", "message"}` shape (never axum's plain-text rejections). Nothing else reads headers
 //! or cookies.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
@@ -48,6 +50,26 @@ where
             return Err(Error::InvalidToken);
         }
         engine.tokens.verify_access(token.trim()).map(Self)
+    }
+}
+
+/// The client a request is from, as the server's rate-limit layer resolved it: the TCP peer, or
+/// behind a trusted proxy the forwarded client; an IPv6 client as its /64. Without that layer
+/// (never in the server) every request is from the unspecified address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Self>().copied().unwrap_or(Self(IpAddr::V4(Ipv4Addr::UNSPECIFIED))))
     }
 }
 

@@ -16,6 +16,7 @@
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
+//! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
@@ -31,6 +32,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod hooks;
+pub mod lockout;
 pub mod passkeys;
 pub mod portal;
 pub mod state;

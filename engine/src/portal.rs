@@ -39,15 +39,16 @@ pub async fn current_user(session: &Session) -> Result<SessionUser, Error> {
     session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?.ok_or(Error::SignInRequired)
 }
 
-/// Email + password sign-in.
+/// Email + password sign-in from a client at `address`.
 pub async fn sign_in_with_password(
     session: &Session,
     engine: &Engine,
     email: &str,
     password: &str,
+    address: &str,
     now: i64,
 ) -> Result<(), Error> {
-    let user = accounts::verify_login(engine, email, password, now).await?;
+    let user = accounts::verify_login(engine, email, password, address, now).await?;
     start_sign_in(session, engine, &user, now).await
 }
 

@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::Error;
 use engine::config::{Config, Rate};
+use engine::extract::ClientAddr;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
@@ -171,16 +172,18 @@ fn bucket(client: IpAddr) -> IpAddr {
     }
 }
 
-/// Answers 429 when the client is over any limit the request counts against. (`serve` gives every
-/// request its peer address; without one, all such requests share one bucket.)
-pub async fn limit(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+/// Resolves the client of every request (for the handlers as [`ClientAddr`]) and answers 429 when
+/// it is over any limit the request counts against. (`serve` gives every request its peer address;
+/// without one, all requests share the unspecified address.)
+pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
+    let key = bucket(limits.client(peer, request.headers()));
+    request.extensions_mut().insert(ClientAddr(key));
     let kinds = kinds_of(request.method(), request.uri().path());
     if !kinds.is_empty() {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
-        let key = bucket(limits.client(peer, request.headers()));
         for limiter in kinds.into_iter().filter_map(|kind| limits.limiter(kind)) {
             if let Err(not_until) = limiter.check_key(&key) {
                 let retry_after = not_until.wait_time_from(DefaultClock::default().now());

@@ -7,7 +7,7 @@ use axum::response::Json;
 use axum::routing::{get, patch, post};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
-use engine::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
+use engine::extract::{ApiJson, ApiPath, BearerUser, ClientAddr, OptionalJson};
 use engine::types::CredentialId;
 use engine::{Engine, Error, accounts, ceremony, passkeys, tokens};
 use proto::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
@@ -89,8 +89,12 @@ async fn register(
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
-async fn login(State(engine): State<Engine>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenPair>, Error> {
-    accounts::login(&engine, &body.email, &body.password, now()).await.map(Json)
+async fn login(
+    State(engine): State<Engine>,
+    client: ClientAddr,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<TokenPair>, Error> {
+    accounts::login(&engine, &body.email, &body.password, &client.to_string(), now()).await.map(Json)
 }
 
 async fn refresh(

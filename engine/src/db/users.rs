@@ -19,23 +19,18 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     /// The WebAuthn user handle (a random UUID, never the email).
     pub webauthn_handle: String,
-    /// Consecutive failed password sign-ins.
-    pub failed_logins: i64,
-    /// No password sign-in before this time (Unix seconds).
-    pub locked_until: Option<i64>,
     /// Unix seconds.
     pub created_at: i64,
 }
 
 /// Every column of `users`, in [`UserRow`]'s order.
-pub(super) const COLUMNS: &str =
-    "id, email, name, password_hash, webauthn_handle, failed_logins, locked_until, created_at";
+pub(super) const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, created_at";
 
 /// Inserts a new user; a taken email is a unique violation.
 pub async fn insert(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, webauthn_handle, failed_logins, locked_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, 0, NULL, $6)",
+        "INSERT INTO users (id, email, name, password_hash, webauthn_handle, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&user.id)
     .bind(&user.email)
@@ -56,33 +51,6 @@ pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Err
 /// The user with this id.
 pub async fn by_id(db: &Db, id: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db.pool()).await
-}
-
-/// Counts a failed password sign-in and returns the new count.
-pub async fn count_failed_login(db: &Db, id: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins")
-        .bind(id)
-        .fetch_one(db.pool())
-        .await
-}
-
-/// Refuses password sign-ins until `until` (Unix seconds).
-pub async fn lock_until(db: &Db, id: &UserId, until: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET locked_until = $2 WHERE id = $1")
-        .bind(id)
-        .bind(until)
-        .execute(db.pool())
-        .await
-        .map(|_| ())
-}
-
-/// Clears the failure count after a successful sign-in.
-pub async fn clear_failed_logins(db: &Db, id: &UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND failed_logins <> 0")
-        .bind(id)
-        .execute(db.pool())
-        .await
-        .map(|_| ())
 }
 
 /// Sets (or clears) the display name; returns the updated user.

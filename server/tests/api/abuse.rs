@@ -131,3 +131,96 @@ async fn a_limit_switched_off_limits_nothing() {
 
     assert!(statuses.iter().all(|s| *s == StatusCode::OK), "70 > the default 60/min, all answered");
 }
+
+/// A server whose rate limits are off, so the lockout alone decides.
+async fn without_rate_limits() -> TestServer {
+    TestServer::start_with(
+        Env::new().await.set("LATCHKEY_RATE_LIMIT_PASSWORD", "off").set("LATCHKEY_RATE_LIMIT_CEREMONY", "off"),
+    )
+    .await
+}
+
+async fn login_as(server: &TestServer, client: &reqwest::Client, email: &str, password: &str) -> StatusCode {
+    let request =
+        client.post(format!("{}/auth/login", server.base)).json(&json!({"email": email, "password": password}));
+    request.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_gets_no_more_password_checks_than_guesses_sent_one_by_one() {
+    let server = without_rate_limits().await;
+    server.sign_up("ada@example.com").await;
+    let (guesser, owner) = (client_from("127.0.0.20"), client_from("127.0.0.21"));
+
+    let burst =
+        futures::future::join_all((0..50).map(|_| login_as(&server, &guesser, "ada@example.com", "wrong password")))
+            .await;
+    let right_but_locked = login_as(&server, &guesser, "ada@example.com", "correct horse battery").await;
+    let owner_elsewhere = login_as(&server, &owner, "ada@example.com", "correct horse battery").await;
+
+    let checked = burst.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = burst.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (5, 45), "{burst:?}");
+    assert_eq!(right_but_locked, StatusCode::TOO_MANY_REQUESTS, "a right password does not win while locked");
+    assert_eq!(owner_elsewhere, StatusCode::OK, "the guesser locked only their own address");
+}
+
+#[tokio::test]
+async fn an_unknown_email_is_locked_like_a_real_one() {
+    let server = without_rate_limits().await;
+    server.sign_up("ada@example.com").await;
+    let client = client_from("127.0.0.22");
+
+    let mut real = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..6 {
+        real.push(login_as(&server, &client, "ada@example.com", "wrong password").await);
+        unknown.push(login_as(&server, &client, "nobody@example.com", "wrong password").await);
+    }
+
+    assert_eq!(real, unknown, "a 429 must not tell which accounts exist");
+    assert_eq!(real.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+}
+
+#[tokio::test]
+async fn guesses_from_many_addresses_lock_password_sign_in_everywhere_but_never_passkeys() {
+    let server = without_rate_limits().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = crate::common::authenticator();
+    server.add_passkey(&token, &mut key).await;
+
+    for host in 30..34 {
+        let client = client_from(&format!("127.0.0.{host}"));
+        for _ in 0..5 {
+            login_as(&server, &client, "ada@example.com", "wrong password").await;
+        }
+    }
+    let owner = login_as(&server, &client_from("127.0.0.40"), "ada@example.com", "correct horse battery").await;
+    let passkey = server.sign_in(&mut key, Some("ada@example.com")).await;
+
+    assert_eq!(owner, StatusCode::TOO_MANY_REQUESTS, "20 failures across addresses lock the account's password");
+    assert_eq!(passkey.status, StatusCode::OK, "passkey sign-in is never locked: {}", passkey.body);
+}
+
+#[tokio::test]
+async fn queued_password_hashes_are_capped_with_a_503() {
+    let server = without_rate_limits().await;
+    let client = client_from("127.0.0.50");
+
+    let answers = futures::future::join_all((0..120).map(|i| {
+        let request = client
+            .post(format!("{}/auth/register", server.base))
+            .json(&json!({"email": format!("user{i}@example.com"), "password": "correct horse battery"}));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.headers().contains_key("retry-after"))
+        }
+    }))
+    .await;
+
+    let created = answers.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    let busy: Vec<_> = answers.iter().filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE).collect();
+    assert!(!busy.is_empty() && busy.iter().all(|(_, retry)| *retry), "{answers:?}");
+    assert_eq!(created + busy.len(), 120, "nothing but 201 or 503: {answers:?}");
+    assert!(created >= 32, "at least the queue's worth got through: {created}");
+}
