@@ -49,8 +49,7 @@ pub async fn sign_up_with_password(email: String, password: String) -> Result<()
 /// Creation options for a passkey-only sign-up; the account is created when the passkey is.
 #[server]
 pub async fn sign_up_with_passkey_options(email: String) -> Result<String, PortalError> {
-    let (session, engine) = (door::session().await?, door::engine()?);
-    Ok(portal::start_passkey_sign_up(&session, &engine, &email, door::now()).await?.to_string())
+    Ok(portal::start_passkey_sign_up(&door::engine()?, &email, door::now()).await?.to_string())
 }
 
 /// Verifies the new passkey, creates the account and signs it in.

@@ -103,16 +103,15 @@ pub async fn start_registration(engine: &Engine, user_id: &UserId, gone: Error) 
     begin_registration(engine, Registrant { user, existing, is_new: false }).await
 }
 
-/// Registration step 1 of a passkey-only sign-up: returns the future user's id (to complete with)
-/// and the creation options. Nothing is stored in the database until [`finish_registration`].
-pub async fn start_sign_up(engine: &Engine, email: &str, now: i64) -> Result<(UserId, serde_json::Value), Error> {
+/// Registration step 1 of a passkey-only sign-up: the creation options. Nothing is stored in the
+/// database (nor in any browser session) until [`finish_sign_up`]: the future account waits in
+/// the ceremony, keyed by its challenge.
+pub async fn start_sign_up(engine: &Engine, email: &str, now: i64) -> Result<serde_json::Value, Error> {
     let user = new_user_row(Email::parse(email)?, None, None, now);
     if users::by_email(&engine.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
-    let user_id = user.id.clone();
-    let options = begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true }).await?;
-    Ok((user_id, options))
+    begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true }).await
 }
 
 async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<serde_json::Value, Error> {
@@ -139,7 +138,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     let registration = allow_eddsa(registration)?;
 
     let challenge = URL_SAFE_NO_PAD.encode(creation.challenge.as_ref());
-    let key = registration_key(&user.id, &challenge);
+    let key = if is_new { sign_up_key(&challenge) } else { registration_key(&user.id, &challenge) };
     let ceremony =
         RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
     store_ceremony(engine, &key, &ceremony).await?;
@@ -156,18 +155,49 @@ pub async fn finish_registration(
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = name.map(DisplayName::parse).transpose()?;
+    let challenge = registration_challenge(credential)?;
+    let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
+    if ceremony.user_id != *user_id || ceremony.new_account.is_some() {
+        return Err(Error::CeremonyExpired);
+    }
+    complete_registration(engine, ceremony, credential, name, now).await
+}
+
+/// Registration step 3 of a passkey-only sign-up: verifies the new passkey and creates the account
+/// with it; returns the new account.
+pub async fn finish_sign_up(
+    engine: &Engine,
+    credential: &RegisterPublicKeyCredential,
+    now: i64,
+) -> Result<UserRow, Error> {
+    let challenge = registration_challenge(credential)?;
+    let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
+    let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
+    complete_registration(engine, ceremony, credential, None, now).await?;
+    Ok(account)
+}
+
+/// The challenge a registration response answers, once its credential ID is of an allowed length.
+fn registration_challenge(credential: &RegisterPublicKeyCredential) -> Result<String, Error> {
     if credential.raw_id.len() > MAX_CREDENTIAL_ID_BYTES {
         return Err(Error::RegistrationFailed("the credential ID is longer than 1023 bytes"));
     }
-    let challenge = challenge_of(credential.response.client_data_json.as_ref()).map_err(|e| match e {
+    challenge_of(credential.response.client_data_json.as_ref()).map_err(|e| match e {
         Error::AuthenticationFailed(reason) => Error::RegistrationFailed(reason),
         other => other,
-    })?;
-    let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
-    if ceremony.user_id != *user_id {
-        return Err(Error::CeremonyExpired);
-    }
+    })
+}
 
+/// Verifies a registration response against its ceremony and stores the passkey (and, for a
+/// sign-up, the account first).
+async fn complete_registration(
+    engine: &Engine,
+    ceremony: RegistrationCeremony,
+    credential: &RegisterPublicKeyCredential,
+    name: Option<DisplayName>,
+    now: i64,
+) -> Result<PasskeyItem, Error> {
+    let user_id = &ceremony.user_id;
     let passkey =
         engine.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
 
@@ -327,6 +357,10 @@ async fn verify_and_record(
     }
     run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
     Ok(SignedIn { user: owner, sign_in_id })
+}
+
+fn sign_up_key(challenge: &str) -> String {
+    format!("signup:{challenge}")
 }
 
 fn registration_key(user_id: &UserId, challenge: &str) -> String {

@@ -21,8 +21,6 @@ use crate::types::{SignInId, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
-/// Where a passkey-only sign-up waits between its begin and complete.
-const PENDING_SIGN_UP: &str = "pending_sign_up";
 
 /// The signed-in user of a browser session.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -75,17 +73,10 @@ pub async fn finish_passkey_sign_in(
     enter(session, &signed_in.user.id, signed_in.sign_in_id).await
 }
 
-/// Begins a passkey-only sign-up: creation options, with the future account remembered in the
-/// session until [`finish_passkey_sign_up`].
-pub async fn start_passkey_sign_up(
-    session: &Session,
-    engine: &Engine,
-    email: &str,
-    now: i64,
-) -> Result<serde_json::Value, Error> {
-    let (user_id, options) = ceremony::start_sign_up(engine, email, now).await?;
-    session.insert(PENDING_SIGN_UP, user_id).await.map_err(session_store_error)?;
-    Ok(options)
+/// Begins a passkey-only sign-up: creation options. Nothing is stored in the session (an anonymous
+/// visitor never gets a stored session): the future account waits in the ceremony.
+pub async fn start_passkey_sign_up(engine: &Engine, email: &str, now: i64) -> Result<serde_json::Value, Error> {
+    ceremony::start_sign_up(engine, email, now).await
 }
 
 /// Verifies the new passkey, creates the account with it and signs it in.
@@ -95,10 +86,7 @@ pub async fn finish_passkey_sign_up(
     credential: &RegisterPublicKeyCredential,
     now: i64,
 ) -> Result<(), Error> {
-    let user_id: UserId =
-        session.remove(PENDING_SIGN_UP).await.map_err(session_store_error)?.ok_or(Error::CeremonyExpired)?;
-    ceremony::finish_registration(engine, &user_id, credential, None, now).await?;
-    let user = find_user(engine, &user_id, Error::SignInRequired).await?;
+    let user = ceremony::finish_sign_up(engine, credential, now).await?;
     start_sign_in(session, engine, &user, now).await
 }
 

@@ -10,21 +10,25 @@ use engine::Config;
 use engine::config::SessionStoreKind;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer, SessionStore};
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_redis_store::RedisStore;
 use tower_sessions_redis_store::fred::prelude::Pool;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// How often expired sessions are removed from a database store.
+/// How often expired sessions are removed from a database store (Redis and the memory store expire
+/// them themselves).
 const EXPIRED_SWEEP: Duration = Duration::from_secs(3600);
+/// The most sessions the memory store holds; past it, the least recently used are dropped first.
+const MEMORY_CAPACITY: u64 = 100_000;
 /// A session ends after a week without requests.
 const IDLE_LIFETIME_DAYS: i64 = 7;
 
 /// The store behind the portal's session cookie.
 #[derive(Clone, Debug)]
 pub enum SessionBackend {
-    /// In the process.
-    Memory(MemoryStore),
+    /// In the process, in a bounded cache that drops expired sessions.
+    Memory(MokaStore),
     /// In Redis, shared with the challenge store's pool.
     Redis(RedisStore<Pool>),
     /// In the SQLite database (table `tower_sessions`).
@@ -37,7 +41,7 @@ impl SessionBackend {
     /// Opens the configured store; a database store gets its table and an hourly sweep of expired sessions.
     pub async fn open(config: &Config, redis: Option<&Pool>) -> Result<Self, String> {
         match (config.session_store, redis) {
-            (SessionStoreKind::Memory, _) => Ok(Self::Memory(MemoryStore::default())),
+            (SessionStoreKind::Memory, _) => Ok(Self::Memory(MokaStore::new(Some(MEMORY_CAPACITY)))),
             (SessionStoreKind::Redis, Some(pool)) => Ok(Self::Redis(RedisStore::new(pool.clone()))),
             (SessionStoreKind::Redis, None) => Err("the Redis session store needs LATCHKEY_REDIS_URL".into()),
             (SessionStoreKind::Database, _) if config.database_url.starts_with("sqlite:") => {

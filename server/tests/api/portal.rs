@@ -417,3 +417,26 @@ async fn account_answers_and_pages_are_never_cached() {
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(page.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn anonymous_portal_calls_store_no_session() {
+    let server =
+        TestServer::start_with(crate::common::Env::new().await.set("LATCHKEY_SESSION_STORE", "database")).await;
+
+    let mut cookies = Vec::new();
+    for i in 0..20 {
+        let email = format!("visitor{i}@example.com");
+        for (path, form) in [
+            (SignUpWithPasskeyOptions::PATH, form_body(&[("email", email.as_str())])),
+            (PasskeySignInOptions::PATH, String::new()),
+            (MyAccount::PATH, String::new()),
+        ] {
+            let response = call(&server, path, &form, None).await;
+            cookies.extend(response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()));
+        }
+    }
+    let page = reqwest::get(format!("{}/sign-up", server.base)).await.unwrap();
+
+    assert!(cookies.is_empty(), "anonymous calls set cookies: {cookies:?}");
+    assert!(page.headers().get("set-cookie").is_none());
+}
