@@ -62,6 +62,13 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// `LATCHKEY_RATE_LIMIT_*`: requests per client address.
     pub rate_limits: RateLimits,
+    /// `LATCHKEY_HEADER_TIMEOUT_SECS`: time to send a request's headers, from the connection or the
+    /// previous response (so also how long a keep-alive connection may sit idle).
+    pub header_timeout: Duration,
+    /// `LATCHKEY_REQUEST_TIMEOUT_SECS`: time to receive a request's body and answer it.
+    pub request_timeout: Duration,
+    /// `LATCHKEY_MAX_CONNECTIONS`: open connections at most; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 /// Requests one client address may make, per kind of endpoint; `None` is no limit.
@@ -209,6 +216,9 @@ impl Config {
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
             trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
+            header_timeout: seconds(&var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
+            request_timeout: seconds(&var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,
+            max_connections: count(&var, "LATCHKEY_MAX_CONNECTIONS", 1024)?,
             rate_limits: RateLimits {
                 password: rate(&var, "LATCHKEY_RATE_LIMIT_PASSWORD", "30/min")?,
                 ceremony: rate(&var, "LATCHKEY_RATE_LIMIT_CEREMONY", "60/min")?,

@@ -23,6 +23,9 @@ pub enum Error {
     /// The body is larger than the 64 KiB limit.
     #[error("The request body is larger than the 64 KiB limit.")]
     PayloadTooLarge,
+    /// The request took longer than `LATCHKEY_REQUEST_TIMEOUT_SECS`.
+    #[error("The request took too long. Try again.")]
+    RequestTimeout,
     /// The email is not of the form `name@example.com`.
     #[error("Enter an email address like name@example.com.")]
     InvalidEmail,
@@ -111,6 +114,7 @@ impl Error {
             Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::RequestTimeout => ErrorCode::RequestTimeout,
             Self::InvalidEmail => ErrorCode::InvalidEmail,
             Self::InvalidPassword => ErrorCode::InvalidPassword,
             Self::InvalidName => ErrorCode::InvalidName,

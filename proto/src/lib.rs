@@ -102,6 +102,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// A body over the 64 KiB limit.
     PayloadTooLarge,
+    /// The request (its body, or its answer) took longer than the server allows.
+    RequestTimeout,
     /// Not an email address.
     InvalidEmail,
     /// A password outside 8 to 128 characters.
@@ -166,6 +168,7 @@ impl ErrorCode {
             | Self::AuthenticationFailed
             | Self::PossibleClonedAuthenticator => 401,
             Self::ForbiddenOrigin => 403,
+            Self::RequestTimeout => 408,
             Self::PasskeyNotFound => 404,
             Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys => 409,
             Self::PayloadTooLarge => 413,

@@ -1,6 +1,8 @@
 //! The middleware around the routes: body limits, and the server functions' origin check and error
 //! statuses.
 
+use std::time::Duration;
+
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
@@ -61,13 +63,36 @@ pub async fn portal_answers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Answers a declared oversize body with the API's JSON 413 before anything reads it; bodies
-/// without a length are cut off by `RequestBodyLimitLayer` as they stream.
+/// How much of an oversize body is read and thrown away before the 413 is sent, and for how long:
+/// a client still sending when the server answers and closes gets a reset connection instead of
+/// the answer. Past either bound, the connection is closed anyway.
+const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Answers a declared oversize body with the API's JSON 413 before any handler reads it (after
+/// draining it, within bounds, so the client can read the answer); bodies without a length are cut
+/// off by `RequestBodyLimitLayer` as they stream.
 pub async fn refuse_oversize_bodies(request: Request, next: Next) -> Response {
     let declared =
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
-        return Error::PayloadTooLarge.into_response();
+    match declared {
+        Some(len) if len > MAX_BODY_BYTES as u64 => {
+            if len <= DRAIN_BYTES {
+                let mut body = request.into_body().into_data_stream();
+                let drain = async { while let Some(Ok(_)) = futures::StreamExt::next(&mut body).await {} };
+                let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+            }
+            Error::PayloadTooLarge.into_response()
+        }
+        _ => next.run(request).await,
     }
-    next.run(request).await
+}
+
+/// Answers 408 `request_timeout` when receiving a request's body and answering it takes longer than
+/// `limit` (`LATCHKEY_REQUEST_TIMEOUT_SECS`).
+pub async fn time_limit(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Error::RequestTimeout.into_response(),
+    }
 }

@@ -4,6 +4,7 @@
 mod health;
 mod layers;
 mod limits;
+mod listen;
 mod rest;
 mod sessions;
 
@@ -66,7 +67,17 @@ impl Latchkey {
         self
     }
 
-    /// The whole application.
+    /// Serves the application on `listener`, with the configured connection limits, until Ctrl-C or
+    /// SIGTERM; then drains in-flight requests.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        let limits = listen::ConnectionLimits {
+            header_timeout: self.engine.config.header_timeout,
+            max_connections: self.engine.config.max_connections,
+        };
+        listen::serve(listener, self.router(), limits, shutdown_signal()).await
+    }
+
+    /// The whole application, as a `Router` (for embedding; [`Latchkey::serve`] runs it).
     pub fn router(self) -> Router {
         let Self { engine, sessions } = self;
         let config = &engine.config;
@@ -77,6 +88,7 @@ impl Latchkey {
             .site_addr(config.addr)
             .build();
         let https_only = config.https_only();
+        let request_timeout = config.request_timeout;
         let limits = limits::Limits::new(config);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
@@ -100,6 +112,7 @@ impl Latchkey {
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
             .layer(middleware::from_fn(layers::refuse_oversize_bodies))
+            .layer(middleware::from_fn(move |request, next| layers::time_limit(request_timeout, request, next)))
             .layer(middleware::from_fn_with_state(limits, limits::limit))
             // Every response: no framing (clickjacking of the sign-in page), no MIME sniffing, no full
             // URLs in Referer to other sites. Handlers that set their own keep them.
@@ -126,14 +139,6 @@ impl Latchkey {
             }))
             .with_state(state)
     }
-}
-
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then drains in-flight requests. Each request
-/// knows its peer's address (the rate limits need it).
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
 }
 
 async fn shutdown_signal() {

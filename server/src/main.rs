@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
     warn_about_development_defaults(&config);
     let addr = config.addr;
     let app = match Latchkey::build(config).await {
-        Ok(app) => app.router(),
+        Ok(app) => app,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
         Err(e) => return fail(format_args!("cannot listen on {addr} (LATCHKEY_ADDR): {e}")),
     };
     tracing::info!("Latchkey listening on http://{addr}");
-    match server::serve(listener, app).await {
+    match app.serve(listener).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format_args!("server error: {e}")),
     }

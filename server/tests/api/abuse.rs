@@ -224,3 +224,93 @@ async fn queued_password_hashes_are_capped_with_a_503() {
     assert_eq!(created + busy.len(), 120, "nothing but 201 or 503: {answers:?}");
     assert!(created >= 32, "at least the queue's worth got through: {created}");
 }
+
+/// A raw TCP connection to the test server, for clients that misbehave below HTTP.
+async fn connect(server: &TestServer) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(server.base.trim_start_matches("http://")).await.unwrap()
+}
+
+/// Reads until the server closes the connection; returns what it sent and how long that took.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (String, std::time::Duration) {
+    use tokio::io::AsyncReadExt as _;
+    let started = std::time::Instant::now();
+    let mut received = Vec::new();
+    // A bound so a broken server fails the test instead of hanging it; not a speed check.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut received)).await;
+    assert!(read.is_ok(), "the server never closed the connection");
+    (String::from_utf8_lossy(&received).into_owned(), started.elapsed())
+}
+
+#[tokio::test]
+async fn slow_headers_and_idle_connections_are_closed() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_HEADER_TIMEOUT_SECS", "1")).await;
+
+    let mut slow = connect(&server).await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    let (_, slow_open) = read_until_closed(&mut slow).await;
+    let mut idle = connect(&server).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+    let (answer, idle_open) = read_until_closed(&mut idle).await;
+
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    eprintln!("slow-header connection closed after {slow_open:?}; idle keep-alive after {idle_open:?}");
+}
+
+#[tokio::test]
+async fn a_request_whose_body_never_ends_gets_a_408() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_REQUEST_TIMEOUT_SECS", "1")).await;
+
+    let mut stream = connect(&server).await;
+    let head = "POST /auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"email\":";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (answer, _) = read_until_closed(&mut stream).await;
+
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""error":"request_timeout""#), "{answer}");
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_until_one_closes() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_MAX_CONNECTIONS", "2")).await;
+    let (mut first, mut second) = (connect(&server).await, connect(&server).await);
+    for held in [&mut first, &mut second] {
+        held.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    }
+
+    let third = tokio::spawn({
+        let url = format!("{}/healthz", server.base);
+        async move { reqwest::get(url).await.unwrap().status() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let waited = !third.is_finished();
+    drop(first);
+    let answered = third.await.unwrap();
+
+    assert!(waited, "a third connection was served while two were open");
+    assert_eq!(answered, StatusCode::OK, "it is served once a connection closes");
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_client_sending_megabytes_reads_a_413_not_a_reset() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = TestServer::start().await;
+    let body = vec![b' '; 7 * 1024 * 1024];
+    let head = format!(
+        "POST /auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+
+    // Like a simple client: send the whole request, then read the answer.
+    let mut stream = connect(&server).await;
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let sent = stream.write_all(&body).await;
+    let (answer, _) = read_until_closed(&mut stream).await;
+
+    assert!(sent.is_ok(), "the server hung up while the body was on its way: {sent:?}");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains(r#""error":"payload_too_large""#), "{answer}");
+}

@@ -121,12 +121,11 @@ impl TestServer {
     /// Starts a server that the test adjusts first (e.g. with event hooks).
     pub async fn start_with_state(env: Env, adjust: impl FnOnce(server::Latchkey) -> server::Latchkey) -> Self {
         let config = engine::Config::from_lookup(|k| env.get(k)).expect("valid test config");
-        let app = adjust(server::Latchkey::build(config).await.expect("server builds")).router();
+        let app = adjust(server::Latchkey::build(config).await.expect("server builds"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(
-            async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await },
-        );
+        // Exactly what `main` runs: the same connection limits and timeouts.
+        tokio::spawn(app.serve(listener));
         Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
     }
 
