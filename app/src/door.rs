@@ -5,7 +5,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use engine::extract::{ClientAddr, CurrentUser};
+use engine::extract::CurrentUser;
+use engine::types::ClientAddr;
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
 use proto::UserInfo;

@@ -17,7 +17,7 @@ use {
 /// Request options for a discoverable passkey sign-in (button or autofill), as JSON.
 #[server]
 pub async fn passkey_sign_in_options() -> Result<String, PortalError> {
-    Ok(ceremony::start_authentication(&door::engine()?, None).await?.to_string())
+    Ok(ceremony::start_authentication(&door::engine()?, None, door::client().await?).await?.to_string())
 }
 
 /// Verifies a passkey assertion (`credential.toJSON()` as JSON) and signs its owner in.
@@ -49,7 +49,8 @@ pub async fn sign_up_with_password(email: String, password: String) -> Result<()
 /// Creation options for a passkey-only sign-up; the account is created when the passkey is.
 #[server]
 pub async fn sign_up_with_passkey_options(email: String) -> Result<String, PortalError> {
-    Ok(portal::start_passkey_sign_up(&door::engine()?, &email, door::now()).await?.to_string())
+    let (engine, client) = (door::engine()?, door::client().await?);
+    Ok(portal::start_passkey_sign_up(&engine, &email, client, door::now()).await?.to_string())
 }
 
 /// Verifies the new passkey, creates the account and signs it in.

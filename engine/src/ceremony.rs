@@ -59,7 +59,7 @@ use crate::hooks::{SignInMethod, run_hook};
 use crate::passkeys::passkey_item;
 use crate::state::Engine;
 use crate::tokens::NewRefreshToken;
-use crate::types::{CredentialId, DisplayName, Email, SignInId, UserId};
+use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -82,6 +82,13 @@ struct Registrant {
     user: UserRow,
     existing: Vec<PasskeyRow>,
     is_new: bool,
+    /// Whose ceremonies in flight it counts against: the account, or for a sign-up the client.
+    owner: String,
+}
+
+/// The challenge store's owner of an anonymous ceremony: the client's address.
+fn client_owner(client: ClientAddr) -> String {
+    format!("ip:{client}")
 }
 
 /// What *begin* of a sign-in leaves for *complete*.
@@ -100,22 +107,29 @@ pub async fn start_registration(engine: &Engine, user_id: &UserId, gone: Error) 
     if existing.len() >= engine.config.max_passkeys {
         return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
     }
-    begin_registration(engine, Registrant { user, existing, is_new: false }).await
+    let owner = format!("user:{user_id}");
+    begin_registration(engine, Registrant { user, existing, is_new: false, owner }).await
 }
 
 /// Registration step 1 of a passkey-only sign-up: the creation options. Nothing is stored in the
 /// database (nor in any browser session) until [`finish_sign_up`]: the future account waits in
 /// the ceremony, keyed by its challenge.
-pub async fn start_sign_up(engine: &Engine, email: &str, now: i64) -> Result<serde_json::Value, Error> {
+pub async fn start_sign_up(
+    engine: &Engine,
+    email: &str,
+    client: ClientAddr,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
     let user = new_user_row(Email::parse(email)?, None, None, now);
     if users::by_email(&engine.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
-    begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true }).await
+    let owner = client_owner(client);
+    begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true, owner }).await
 }
 
 async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<serde_json::Value, Error> {
-    let Registrant { user, existing, is_new } = registrant;
+    let Registrant { user, existing, is_new, owner } = registrant;
     let exclude: Vec<CredentialID> = existing
         .iter()
         .filter_map(|p| URL_SAFE_NO_PAD.decode(p.credential_id.as_str()).ok())
@@ -141,7 +155,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     let key = if is_new { sign_up_key(&challenge) } else { registration_key(&user.id, &challenge) };
     let ceremony =
         RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
-    store_ceremony(engine, &key, &ceremony).await?;
+    store_ceremony(engine, &key, &owner, &ceremony).await?;
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
@@ -249,8 +263,13 @@ async fn complete_registration(
     Ok(item)
 }
 
-/// Authentication step 1: request options, targeted at `email`'s passkeys when it has any.
-pub async fn start_authentication(engine: &Engine, email: Option<&str>) -> Result<serde_json::Value, Error> {
+/// Authentication step 1: request options, targeted at `email`'s passkeys when it has any, for a
+/// client at `client`.
+pub async fn start_authentication(
+    engine: &Engine,
+    email: Option<&str>,
+    client: ClientAddr,
+) -> Result<serde_json::Value, Error> {
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
     let rows = match &email {
         Some(email) => passkeys::of_email(&engine.db, email.as_str()).await?,
@@ -269,7 +288,7 @@ pub async fn start_authentication(engine: &Engine, email: Option<&str>) -> Resul
         }
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
-    store_ceremony(engine, &authentication_key(&challenge), &ceremony).await?;
+    store_ceremony(engine, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
@@ -371,9 +390,9 @@ fn authentication_key(challenge: &str) -> String {
     format!("auth:{challenge}")
 }
 
-async fn store_ceremony(engine: &Engine, key: &str, ceremony: &impl Serialize) -> Result<(), Error> {
+async fn store_ceremony(engine: &Engine, key: &str, owner: &str, ceremony: &impl Serialize) -> Result<(), Error> {
     let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
-    engine.challenges.put(key, json, engine.config.challenge_ttl).await.map_err(store_unavailable)
+    engine.challenges.put(key, owner, json, engine.config.challenge_ttl).await.map_err(store_unavailable)
 }
 
 async fn take_ceremony<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &str) -> Result<T, Error> {
@@ -382,8 +401,14 @@ async fn take_ceremony<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &str)
 }
 
 fn store_unavailable(error: StoreError) -> Error {
-    tracing::warn!(%error, "challenge store unavailable");
-    Error::Unavailable
+    match error {
+        // One client's share is used up; nobody else is affected.
+        StoreError::OwnerFull { retry_after } => Error::RateLimited { retry_after },
+        other => {
+            tracing::warn!(error = %other, "challenge store unavailable");
+            Error::Unavailable
+        }
+    }
 }
 
 /// The challenge a response answers, read from `clientDataJSON` to find its ceremony (webauthn-rs

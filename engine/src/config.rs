@@ -40,6 +40,9 @@ pub struct Config {
     pub database_url: String,
     /// `LATCHKEY_REDIS_URL`: when set, ceremonies and browser sessions live in Redis.
     pub redis_url: Option<String>,
+    /// `LATCHKEY_REDIS_PREFIX`: the start of every key Latchkey writes to Redis, so several
+    /// deployments (or test runs) can share one Redis.
+    pub redis_prefix: String,
     /// `LATCHKEY_SESSION_STORE`: where the portal's browser sessions live.
     pub session_store: SessionStoreKind,
     /// `LATCHKEY_JWT_SECRET`: HS256 key for access tokens, at least 32 bytes.
@@ -58,6 +61,9 @@ pub struct Config {
     pub aaguid_file: Option<PathBuf>,
     /// `LATCHKEY_MAX_PASSKEYS`: how many passkeys one account may hold.
     pub max_passkeys: usize,
+    /// `LATCHKEY_MAX_CEREMONIES_PER_CLIENT`: ceremonies one client address (or, for registrations,
+    /// one account) may have in flight.
+    pub max_ceremonies_per_client: usize,
     /// `LATCHKEY_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` / `Forwarded` names the client.
     pub trusted_proxies: Vec<IpNet>,
     /// `LATCHKEY_RATE_LIMIT_*`: requests per client address.
@@ -206,6 +212,7 @@ impl Config {
             origins,
             database_url,
             redis_url,
+            redis_prefix: var("LATCHKEY_REDIS_PREFIX").unwrap_or_else(|| "latchkey:".into()),
             session_store,
             jwt_secret,
             jwt_secret_is_dev_default,
@@ -215,6 +222,7 @@ impl Config {
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
+            max_ceremonies_per_client: count(&var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 32)?,
             trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
             header_timeout: seconds(&var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
             request_timeout: seconds(&var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::portal::{self, SessionUser};
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
-use crate::types::{SignInId, UserId};
+use crate::types::{ClientAddr, SignInId, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
@@ -50,18 +50,6 @@ where
             return Err(Error::InvalidToken);
         }
         engine.tokens.verify_access(token.trim()).map(Self)
-    }
-}
-
-/// The client a request is from, as the server's rate-limit layer resolved it: the TCP peer, or
-/// behind a trusted proxy the forwarded client; an IPv6 client as its /64. Without that layer
-/// (never in the server) every request is from the unspecified address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
-
-impl std::fmt::Display for ClientAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::passkeys::list_passkeys;
 use crate::state::Engine;
 use crate::tokens;
-use crate::types::{SignInId, UserId};
+use crate::types::{ClientAddr, SignInId, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
@@ -75,8 +75,13 @@ pub async fn finish_passkey_sign_in(
 
 /// Begins a passkey-only sign-up: creation options. Nothing is stored in the session (an anonymous
 /// visitor never gets a stored session): the future account waits in the ceremony.
-pub async fn start_passkey_sign_up(engine: &Engine, email: &str, now: i64) -> Result<serde_json::Value, Error> {
-    ceremony::start_sign_up(engine, email, now).await
+pub async fn start_passkey_sign_up(
+    engine: &Engine,
+    email: &str,
+    client: ClientAddr,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
+    ceremony::start_sign_up(engine, email, client, now).await
 }
 
 /// Verifies the new passkey, creates the account with it and signs it in.

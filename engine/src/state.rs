@@ -59,9 +59,10 @@ impl Engine {
             Some(url) => Some(connect_redis(url).await.map_err(|e| StartupError::Redis(e.to_string()))?),
             None => None,
         };
+        let per_client = config.max_ceremonies_per_client;
         let challenges: Arc<dyn ChallengeStore> = match &redis {
-            Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone())),
-            None => Arc::new(MemoryChallengeStore::default()),
+            Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone(), &config.redis_prefix, per_client)),
+            None => Arc::new(MemoryChallengeStore::new(MemoryChallengeStore::DEFAULT_MAX_ENTRIES, per_client)),
         };
         let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
         Ok(Self {

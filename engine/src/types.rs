@@ -66,6 +66,18 @@ impl SignInId {
     }
 }
 
+/// The client a request is from, as the server's rate-limit layer resolved it: the TCP peer, or
+/// behind a trusted proxy the forwarded client; an IPv6 client as its /64. Without that layer
+/// (never in the server) every request is from the unspecified address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// An email address, trimmed and lower-cased so that comparisons are case-insensitive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);

@@ -7,8 +7,8 @@ use axum::response::Json;
 use axum::routing::{get, patch, post};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
-use engine::extract::{ApiJson, ApiPath, BearerUser, ClientAddr, OptionalJson};
-use engine::types::CredentialId;
+use engine::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
+use engine::types::{ClientAddr, CredentialId};
 use engine::{Engine, Error, accounts, ceremony, passkeys, tokens};
 use proto::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
 use serde::Deserialize;
@@ -154,9 +154,10 @@ async fn delete_passkey(
 
 async fn authenticate_begin(
     State(engine): State<Engine>,
+    client: ClientAddr,
     OptionalJson(body): OptionalJson<AuthenticateBeginRequest>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    ceremony::start_authentication(&engine, body.email.as_deref()).await.map(Json)
+    ceremony::start_authentication(&engine, body.email.as_deref(), client).await.map(Json)
 }
 
 async fn authenticate_complete(

@@ -120,7 +120,10 @@ async fn passkey_ceremonies_refresh_and_server_functions_are_limited_too() {
 
 #[tokio::test]
 async fn a_limit_switched_off_limits_nothing() {
-    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off")).await;
+    // The cap on ceremonies in flight per client is raised too: this test is about the rate limit.
+    let env =
+        Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off").set("LATCHKEY_MAX_CEREMONIES_PER_CLIENT", "100");
+    let server = TestServer::start_with(env).await;
     let client = client_from("127.0.0.4");
 
     let mut statuses = Vec::new();
@@ -313,4 +316,62 @@ async fn a_client_sending_megabytes_reads_a_413_not_a_reset() {
     assert!(sent.is_ok(), "the server hung up while the body was on its way: {sent:?}");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains(r#""error":"payload_too_large""#), "{answer}");
+}
+
+#[tokio::test]
+async fn a_flood_of_begin_calls_from_one_address_leaves_other_ceremonies_alone() {
+    let env =
+        Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off").set("LATCHKEY_MAX_CEREMONIES_PER_CLIENT", "5");
+    let server = TestServer::start_with(env).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = crate::common::authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let (flooder, ada) = (client_from("127.0.0.60"), client_from("127.0.0.61"));
+    let begin = |client: &reqwest::Client| {
+        let request = client.post(format!("{}/auth/passkeys/authenticate/begin", server.base)).json(&json!({}));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let mut flood = Vec::new();
+    for _ in 0..20 {
+        flood.push(begin(&flooder).await.0);
+    }
+    let (status, options) = begin(&ada).await;
+    let credential = key.get(&options, ORIGIN).unwrap();
+    let signed_in = ada
+        .post(format!("{}/auth/passkeys/authenticate/complete", server.base))
+        .json(&json!({ "credential": credential }))
+        .send()
+        .await
+        .unwrap()
+        .status();
+
+    assert_eq!(flood.iter().filter(|s| **s == StatusCode::OK).count(), 5, "{flood:?}");
+    assert!(flood[5..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{flood:?}");
+    assert_eq!((status, signed_in), (StatusCode::OK, StatusCode::OK), "another client's sign-in is unaffected");
+}
+
+#[tokio::test]
+async fn registrations_in_flight_are_capped_per_account_and_a_finished_one_frees_its_place() {
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_MAX_CEREMONIES_PER_CLIENT", "2")).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let begin = || server.post("/auth/passkeys/register/begin", Some(&token), json!({}));
+
+    let first = begin().await;
+    let second = begin().await;
+    let third = begin().await;
+    let mut key = crate::common::authenticator();
+    let credential = key.create(&first.body, ORIGIN).unwrap();
+    let finished =
+        server.post("/auth/passkeys/register/complete", Some(&token), json!({ "credential": credential })).await;
+    let after = begin().await;
+
+    assert_eq!((first.status, second.status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!((third.status, third.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert!(third.headers.contains_key("retry-after"));
+    assert_eq!(finished.status, StatusCode::CREATED, "{}", finished.body);
+    assert_eq!(after.status, StatusCode::OK, "the finished ceremony gave its place back");
 }

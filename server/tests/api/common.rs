@@ -120,6 +120,13 @@ impl TestServer {
 
     /// Starts a server that the test adjusts first (e.g. with event hooks).
     pub async fn start_with_state(env: Env, adjust: impl FnOnce(server::Latchkey) -> server::Latchkey) -> Self {
+        // Servers of one test share Redis keys exactly when they share a database (a test of two
+        // instances); tests running side by side never see each other's ceremonies in flight.
+        let database = env.get("LATCHKEY_DATABASE_URL").unwrap_or_default();
+        let env = match env.get("LATCHKEY_REDIS_PREFIX") {
+            Some(_) => env,
+            None => env.set("LATCHKEY_REDIS_PREFIX", format!("lk-test:{database}:")),
+        };
         let config = engine::Config::from_lookup(|k| env.get(k)).expect("valid test config");
         let app = adjust(server::Latchkey::build(config).await.expect("server builds"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
