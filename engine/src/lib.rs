@@ -21,6 +21,7 @@
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
+//! | [`housekeeping`] | the hourly sweep of what expired |
 
 pub mod aaguid;
 pub mod accounts;
@@ -32,6 +33,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod hooks;
+pub mod housekeeping;
 pub mod lockout;
 pub mod passkeys;
 pub mod portal;

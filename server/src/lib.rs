@@ -56,6 +56,7 @@ impl Latchkey {
     /// Connects the stores, applies migrations and opens the session store.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let engine = Engine::build(config).await?;
+        engine::housekeeping::start(engine.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;
         Ok(Self { engine, sessions })

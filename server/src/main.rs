@@ -39,7 +39,7 @@ async fn main() -> ExitCode {
 fn init_telemetry() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("warn,server=info,app=info,engine=info,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
 }
 
 fn warn_about_development_defaults(config: &Config) {

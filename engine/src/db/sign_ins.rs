@@ -98,3 +98,22 @@ pub async fn revoke(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error>
         .await
         .map(|_| ())
 }
+
+/// Deletes refresh tokens that expired before `now` (a used or unused one past its expiry can
+/// never be exchanged, nor tell of a reuse that matters).
+pub async fn prune_expired_refresh_tokens(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .map(|done| done.rows_affected())
+}
+
+/// Deletes sign-ins that were ended before `before` (their refresh tokens go with them).
+pub async fn prune_ended(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sign_ins WHERE revoked_at < $1")
+        .bind(before)
+        .execute(db.pool())
+        .await
+        .map(|done| done.rows_affected())
+}

@@ -180,3 +180,33 @@ async fn forged_tokens_with_alg_none_or_wrong_typed_claims_are_refused() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "accepted {token}");
     }
 }
+
+#[tokio::test]
+async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
+    let env = crate::common::Env::new().await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let (ended, _) = server.sign_up("ada@example.com").await;
+    server.post("/auth/logout", Some(&ended), json!({})).await;
+    let (_, live_refresh) = server.sign_up("bob@example.com").await;
+    server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
+    let config = engine::Config::from_lookup(|key| match key {
+        "LATCHKEY_DATABASE_URL" => Some(database.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let engine = engine::Engine::build(config).await.unwrap();
+    let now = engine::clock::now();
+
+    let today = engine::housekeeping::prune(&engine, now).await.unwrap();
+    let still_live = server.post("/auth/refresh", None, json!({"refresh_token": live_refresh})).await;
+    let in_a_month = engine::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
+    let again = engine::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
+
+    assert_eq!(today, engine::housekeeping::Pruned::default(), "nothing has expired yet");
+    assert_eq!(still_live.status, StatusCode::OK);
+    assert_eq!(in_a_month.sign_ins, 1, "the signed-out sign-in");
+    assert!(in_a_month.refresh_tokens >= 2, "{in_a_month:?}");
+    assert_eq!(in_a_month.login_attempts, 2, "ada's counters: her address, and all addresses");
+    assert_eq!(again, engine::housekeeping::Pruned::default());
+}

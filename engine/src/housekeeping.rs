@@ -1,0 +1,51 @@
+//! Housekeeping: what expires is deleted, so the tables stay the size of what is live — refresh
+//! tokens past their expiry, sign-ins ended more than a day ago, and login-attempt counters idle
+//! for a day. Runs at start-up and then hourly on every instance (the deletes are idempotent).
+//! Ceremonies expire in their store by themselves, and so do sessions (`server/src/sessions.rs`).
+
+use std::time::Duration;
+
+use crate::clock;
+use crate::db::{login_attempts, sign_ins};
+use crate::error::Error;
+use crate::state::Engine;
+
+/// How often the tables are swept.
+const EVERY: Duration = Duration::from_secs(3600);
+/// Ended sign-ins and idle counters are kept this long (seconds), for whoever looks into an incident.
+const KEEP: i64 = 24 * 3600;
+
+/// What one sweep deleted.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Expired refresh tokens.
+    pub refresh_tokens: u64,
+    /// Sign-ins ended more than a day ago.
+    pub sign_ins: u64,
+    /// Login-attempt counters idle for a day and not locked.
+    pub login_attempts: u64,
+}
+
+/// Deletes what expired as of `now`.
+pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
+    Ok(Pruned {
+        refresh_tokens: sign_ins::prune_expired_refresh_tokens(&engine.db, now).await?,
+        sign_ins: sign_ins::prune_ended(&engine.db, now - KEEP).await?,
+        login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
+    })
+}
+
+/// Sweeps now and then every hour, in the background.
+pub fn start(engine: Engine) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(EVERY);
+        loop {
+            every.tick().await;
+            match prune(&engine, clock::now()).await {
+                Ok(pruned) if pruned != Pruned::default() => tracing::info!(?pruned, "housekeeping"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "housekeeping failed; retrying in an hour"),
+            }
+        }
+    });
+}
