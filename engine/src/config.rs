@@ -222,7 +222,7 @@ impl Config {
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
-            max_ceremonies_per_client: count(&var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 32)?,
+            max_ceremonies_per_client: count(&var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 128)?,
             trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
             header_timeout: seconds(&var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
             request_timeout: seconds(&var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,
