@@ -285,6 +285,7 @@ fn is_localhost(origin: &Url) -> bool {
     origin.host_str().is_some_and(|host| host == "localhost" || host.ends_with(".localhost"))
 }
 
+/// A positive whole number.
 fn count(
     var: &impl Fn(&'static str) -> Option<String>,
     key: &'static str,
@@ -299,18 +300,14 @@ fn count(
     }
 }
 
+/// A duration in whole seconds, at least 1.
 fn seconds(
     var: &impl Fn(&'static str) -> Option<String>,
     key: &'static str,
     default: u64,
 ) -> Result<Duration, ConfigError> {
-    match var(key) {
-        None => Ok(Duration::from_secs(default)),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
-            _ => Err(invalid(key, format!("`{v}` is not a positive number of seconds"))),
-        },
-    }
+    let default = usize::try_from(default).unwrap_or(usize::MAX);
+    count(var, key, default).map(|n| Duration::from_secs(u64::try_from(n).unwrap_or(u64::MAX)))
 }
 
 /// sqlx refuses to open a missing SQLite file unless asked to create it.
