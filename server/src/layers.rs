@@ -26,7 +26,7 @@ pub async fn refuse_foreign_server_fn_calls(State(engine): State<Engine>, reques
         let allowed =
             origin.is_some_and(|o| engine.config.origins.iter().any(|u| u.origin().ascii_serialization() == o));
         if !allowed {
-            return Error::ForbiddenOrigin.into_response();
+            return refuse(request, Error::ForbiddenOrigin).await;
         }
     }
     next.run(request).await
@@ -86,6 +86,14 @@ pub async fn refuse_oversize_bodies(request: Request, next: Next) -> Response {
         }
         _ => next.run(request).await,
     }
+}
+
+/// Answers `error` to a request whose body was not read, after reading it (at most 64 KiB, for at
+/// most a second): hyper closes a keep-alive connection whose request body was left unread, and a
+/// client writing its next request on it gets a broken pipe instead of the answer.
+pub async fn refuse(request: Request, error: Error) -> Response {
+    let _ = tokio::time::timeout(Duration::from_secs(1), to_bytes(request.into_body(), MAX_BODY_BYTES)).await;
+    error.into_response()
 }
 
 /// Answers 408 `request_timeout` when receiving a request's body and answering it takes longer than

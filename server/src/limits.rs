@@ -19,7 +19,7 @@ use app::server_fns::{
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use engine::Error;
 use engine::config::{Config, Rate};
 use engine::types::ClientAddr;
@@ -187,7 +187,7 @@ pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Nex
         for limiter in kinds.into_iter().filter_map(|kind| limits.limiter(kind)) {
             if let Err(not_until) = limiter.check_key(&key) {
                 let retry_after = not_until.wait_time_from(DefaultClock::default().now());
-                return Error::RateLimited { retry_after }.into_response();
+                return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
             }
         }
     }

@@ -375,3 +375,40 @@ async fn registrations_in_flight_are_capped_per_account_and_a_finished_one_frees
     assert_eq!(finished.status, StatusCode::CREATED, "{}", finished.body);
     assert_eq!(after.status, StatusCode::OK, "the finished ceremony gave its place back");
 }
+
+#[tokio::test]
+async fn a_refused_request_leaves_its_keep_alive_connection_usable() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "1/min")).await;
+    let mut stream = connect(&server).await;
+    stream.set_nodelay(true).unwrap();
+
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        // The body follows the headers a moment later, as it may on any network: the limiter
+        // answers before it arrives.
+        let head = "POST /auth/passkeys/authenticate/begin HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        if stream.write_all(b"{}").await.is_err() {
+            break;
+        }
+        let mut answer = Vec::new();
+        let mut byte = [0u8; 1];
+        while !answer.ends_with(b"\r\n\r\n") {
+            if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                break;
+            }
+            answer.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&answer).to_ascii_lowercase();
+        let Some(length) = head.split("content-length: ").nth(1).and_then(|v| v.split("\r\n").next()) else { break };
+        let mut body = vec![0u8; length.parse().unwrap()];
+        stream.read_exact(&mut body).await.unwrap();
+        statuses.push(head.split(' ').nth(1).unwrap_or_default().to_owned());
+    }
+
+    assert_eq!(statuses.len(), 20, "the connection was closed after {} answers: {statuses:?}", statuses.len());
+    assert_eq!(statuses[0], "200");
+    assert!(statuses[1..].iter().all(|s| s == "429"), "{statuses:?}");
+}
