@@ -42,7 +42,7 @@ pub enum Error {
     #[error("The email or password is not correct.")]
     InvalidCredentials,
     /// Too many failed sign-ins for this account; try again after the delay.
-    #[error("Too many failed attempts. Try again in {} seconds.", .retry_after.as_secs())]
+    #[error("Too many failed attempts. Try again in {} seconds.", whole_seconds(*.retry_after))]
     TooManyAttempts {
         /// How long until the next attempt is allowed.
         retry_after: Duration,

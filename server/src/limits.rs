@@ -182,13 +182,11 @@ pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Nex
         .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
     let key = bucket(limits.client(peer, request.headers()));
     request.extensions_mut().insert(ClientAddr(key));
-    let kinds = kinds_of(request.method(), request.uri().path());
-    if !kinds.is_empty() {
-        for limiter in kinds.into_iter().filter_map(|kind| limits.limiter(kind)) {
-            if let Err(not_until) = limiter.check_key(&key) {
-                let retry_after = not_until.wait_time_from(DefaultClock::default().now());
-                return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
-            }
+    for limiter in kinds_of(request.method(), request.uri().path()).into_iter().filter_map(|kind| limits.limiter(kind))
+    {
+        if let Err(not_until) = limiter.check_key(&key) {
+            let retry_after = not_until.wait_time_from(DefaultClock::default().now());
+            return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
         }
     }
     next.run(request).await
