@@ -11,6 +11,7 @@
 //! address can never crowd out other people's ceremonies.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -195,10 +196,15 @@ impl ChallengeStore for RedisChallengeStore {
 }
 
 /// Connects a Redis pool that fails commands within two seconds while Redis is down (so requests get
-/// a prompt 503) and reconnects by itself when it returns.
-pub async fn connect_redis(url: &str) -> Result<fred::prelude::Pool, fred::error::Error> {
+/// a prompt 503) and reconnects by itself when it returns. A `rediss://` URL connects over TLS and
+/// checks the server's certificate against the system's roots, or against `ca_file` when given.
+pub async fn connect_redis(url: &str, ca_file: Option<&Path>) -> Result<fred::prelude::Pool, fred::error::Error> {
     use fred::prelude::{Builder, Config, ReconnectPolicy};
-    let pool = Builder::from_config(Config::from_url(url)?)
+    let mut config = Config::from_url(url)?;
+    if let Some(ca_file) = ca_file {
+        config.tls = Some(tls_trusting(ca_file)?.into());
+    }
+    let pool = Builder::from_config(config)
         .with_performance_config(|perf| perf.default_command_timeout = Duration::from_secs(2))
         .with_connection_config(|conn| {
             conn.connection_timeout = Duration::from_secs(2);
@@ -209,6 +215,29 @@ pub async fn connect_redis(url: &str) -> Result<fred::prelude::Pool, fred::error
         .build_pool(4)?;
     pool.init().await?;
     Ok(pool)
+}
+
+/// A TLS client configuration whose only roots are the PEM certificates in `ca_file`.
+fn tls_trusting(ca_file: &Path) -> Result<rustls::ClientConfig, fred::error::Error> {
+    use fred::error::{Error, ErrorKind};
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let refused = |why: String| Error::new(ErrorKind::Tls, format!("CA file {}: {why}", ca_file.display()));
+    let pem = std::fs::read(ca_file).map_err(|e| refused(e.to_string()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.map_err(|e| refused(e.to_string()))?).map_err(|e| refused(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(refused("no PEM certificate in it".into()));
+    }
+    // The provider is named, not taken from the process default, so no other crate's choice of
+    // rustls backend can change (or break) this one.
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map(|builder| builder.with_root_certificates(roots).with_no_client_auth())
+        .map_err(|e| refused(e.to_string()))
 }
 
 #[cfg(test)]

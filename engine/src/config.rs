@@ -40,6 +40,9 @@ pub struct Config {
     pub database_url: String,
     /// `LATCHKEY_REDIS_URL`: when set, ceremonies and browser sessions live in Redis.
     pub redis_url: Option<String>,
+    /// `LATCHKEY_REDIS_CA_FILE`: PEM certificates that a `rediss://` server's certificate must chain
+    /// to, instead of the system's roots (for a private CA or a self-signed Redis).
+    pub redis_ca_file: Option<PathBuf>,
     /// `LATCHKEY_REDIS_PREFIX`: the start of every key Latchkey writes to Redis, so several
     /// deployments (or test runs) can share one Redis.
     pub redis_prefix: String,
@@ -187,6 +190,10 @@ impl Config {
         };
 
         let redis_url = var("LATCHKEY_REDIS_URL");
+        let redis_ca_file = var("LATCHKEY_REDIS_CA_FILE").map(PathBuf::from);
+        if redis_ca_file.is_some() && !redis_url.as_deref().is_some_and(|url| url.starts_with("rediss://")) {
+            return Err(invalid("LATCHKEY_REDIS_CA_FILE", "is only used with a rediss:// LATCHKEY_REDIS_URL"));
+        }
         let session_store = match var("LATCHKEY_SESSION_STORE").as_deref() {
             None if redis_url.is_some() => SessionStoreKind::Redis,
             None | Some("memory") => SessionStoreKind::Memory,
@@ -212,6 +219,7 @@ impl Config {
             origins,
             database_url,
             redis_url,
+            redis_ca_file,
             redis_prefix: var("LATCHKEY_REDIS_PREFIX").unwrap_or_else(|| "latchkey:".into()),
             session_store,
             jwt_secret,
@@ -471,6 +479,15 @@ mod tests {
         assert_eq!(config(&database).unwrap().session_store, SessionStoreKind::Database);
         assert!(config(&[("LATCHKEY_SESSION_STORE", "redis")]).is_err());
         assert!(config(&[("LATCHKEY_SESSION_STORE", "cookies")]).is_err());
+    }
+
+    #[test]
+    fn a_redis_ca_file_needs_a_tls_redis_url() {
+        let ca = ("LATCHKEY_REDIS_CA_FILE", "/etc/latchkey/redis-ca.pem");
+        assert!(config(&[ca]).is_err());
+        assert!(config(&[ca, ("LATCHKEY_REDIS_URL", "redis://127.0.0.1:6379")]).is_err());
+        let tls = config(&[ca, ("LATCHKEY_REDIS_URL", "rediss://redis.internal:6380")]).unwrap();
+        assert_eq!(tls.redis_ca_file.as_deref(), Some(std::path::Path::new(ca.1)));
     }
 
     #[test]

@@ -56,7 +56,11 @@ impl Engine {
             Db::connect(&config.database_url).await.map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
         db.migrate().await.map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
         let redis = match &config.redis_url {
-            Some(url) => Some(connect_redis(url).await.map_err(|e| StartupError::Redis(e.to_string()))?),
+            Some(url) => Some(
+                connect_redis(url, config.redis_ca_file.as_deref())
+                    .await
+                    .map_err(|e| StartupError::Redis(e.to_string()))?,
+            ),
             None => None,
         };
         let per_client = config.max_ceremonies_per_client;

@@ -84,6 +84,10 @@ impl Env {
         self
     }
 
+    pub fn remove(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
     pub fn get(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
     }

@@ -14,3 +14,4 @@ mod malformed;
 mod outage;
 mod passkeys;
 mod portal;
+mod store_tls;
