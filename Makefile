@@ -11,7 +11,7 @@ SITE := target/site
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e screenshots clean bench
+.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e weight screenshots clean bench
 
 ## Serve the portal with an SQLite file (latchkey.db in this directory).
 run: setup site server
@@ -23,15 +23,15 @@ test: setup fmt lint unit integration e2e
 setup:
 	@scripts/setup.sh
 
-## The WASM bundle, JS glue, CSS and AAGUID names under target/site (debug build).
+## The islands' WASM, JS glue, CSS and AAGUID names under target/site (debug build).
 site:
 	cargo build -p frontend --lib --target wasm32-unknown-unknown
-	@scripts/bundle.sh target/wasm32-unknown-unknown/debug/frontend.wasm
+	@scripts/bundle.sh target/wasm32-unknown-unknown/debug/frontend.wasm $(SITE)
 
-## The same, optimised for size (wasm-release profile + wasm-opt from npm binaryen 132).
+## The same, optimised for size, under target/site-release (wasm-release profile + wasm-opt from npm binaryen 132).
 site-release:
 	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
-	@scripts/bundle.sh target/wasm32-unknown-unknown/wasm-release/frontend.wasm --optimize
+	@scripts/bundle.sh target/wasm32-unknown-unknown/wasm-release/frontend.wasm target/site-release --optimize
 
 server:
 	cargo build -p server
@@ -63,6 +63,11 @@ integration-postgres:
 
 e2e: site server
 	cd end2end && npx playwright test
+
+## Each page's JS + WASM (gzip) against its budget, on the release bundle; prints every page's
+## size and the time to a usable passkey button (end2end/weight/).
+weight: site-release server
+	cd end2end && E2E_SUITE=weight npx playwright test
 
 ## The README's screenshots, taken by the end-to-end suite.
 screenshots: site server

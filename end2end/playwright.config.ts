@@ -1,13 +1,17 @@
 // Playwright drives Debian's Chromium (never a downloaded browser) against the debug server, which
-// it starts on its own port with a fresh SQLite database.
+// it starts on its own port with a fresh SQLite database. `E2E_SUITE=weight` runs weight/ instead:
+// the page-weight budgets, against the release bundle in target/site-release.
 import { defineConfig, devices } from "@playwright/test";
 import { PRODUCT_NAME } from "./tests/helpers";
 
-const PORT = Number(process.env.E2E_PORT ?? 3100);
+const WEIGHT = process.env.E2E_SUITE === "weight";
+const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
+const SITE = process.env.E2E_SITE ?? (WEIGHT ? "target/site-release" : "target/site");
+const DB = WEIGHT ? "target/weight.db" : "target/e2e.db";
 const ORIGIN = `http://localhost:${PORT}`;
 
 export default defineConfig({
-  testDir: "./tests",
+  testDir: WEIGHT ? "./weight" : "./tests",
   timeout: 30_000,
   fullyParallel: false,
   workers: 1,
@@ -31,9 +35,9 @@ export default defineConfig({
   webServer: {
     // cwd is end2end/; the server runs from the workspace root, where target/site is.
     command:
-      `cd .. && rm -f target/e2e.db* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
+      `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
       `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
-      `LATCHKEY_DATABASE_URL=sqlite://target/e2e.db LATCHKEY_SITE_ROOT=target/site exec target/debug/server`,
+      `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
     url: `${ORIGIN}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

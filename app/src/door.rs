@@ -59,3 +59,21 @@ pub fn now() -> i64 {
 fn parts() -> Result<Parts, PortalError> {
     use_context::<Parts>().ok_or_else(|| Error::internal("the request is not in the Leptos context").into())
 }
+
+/// Sends this page's Content-Security-Policy: scripts only with this response's nonce (Leptos puts
+/// it on the islands script it writes), WebAssembly compilation, and nothing framed, embedded or
+/// posted elsewhere. Icons of passkey providers are `data:` images.
+pub fn send_content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -13,7 +13,7 @@ pub mod return_path;
 pub mod server_fns;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::Router;
 
 use crate::pages::PortalRoutes;
@@ -22,9 +22,15 @@ use crate::pages::PortalRoutes;
 #[derive(Clone, Debug)]
 pub struct ProductName(pub String);
 
+/// The stylesheet's URL (`/pkg/<bundle>.<hash>.css`), provided by the server to every page.
+#[derive(Clone, Debug)]
+pub struct Stylesheet(pub String);
+
 /// The HTML document around the app, rendered on the server. The product name travels to the
 /// browser in `<meta name="application-name">`, where [`navigator::product_name`] reads it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    door::send_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -34,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <meta name="application-name" content=navigator::product_name()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                <IslandScripts options/>
                 <MetaTags/>
             </head>
             <body>
@@ -44,14 +50,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The JS glue and WASM of the page's islands: preloaded, then loaded by a module script that
+/// carries the response's CSP nonce (`islands.js`).
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    let code = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+    let nonce = leptos::nonce::use_nonce();
+    view! {
+        <link rel="modulepreload" href=format!("{code}.js") nonce=nonce.clone()/>
+        <link rel="preload" href=format!("{code}.wasm") r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+        <script type="module" nonce=nonce>{format!("{}({code:?});", include_str!("islands.js"))}</script>
+    }
+}
+
 /// The portal's root component: metadata, the header and the pages' routes (`pages/mod.rs`).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let name = navigator::product_name();
+    let stylesheet = use_context::<Stylesheet>().map(|s| s.0).unwrap_or_default();
     view! {
-        // The bundle name is set once, in .cargo/config.toml.
-        <Stylesheet id="leptos" href=concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME"), ".css")/>
+        <leptos_meta::Stylesheet id="leptos" href=stylesheet/>
         <Title text=name.clone()/>
         <header class="brand"><a href="/">{name}</a></header>
         <Router>

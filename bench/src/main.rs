@@ -38,7 +38,7 @@ usage: bench [options]
   --rate N                    arrivals per second in the paced sign-in phase (default 1000)
   --paced-workers N           workers sharing the paced arrivals (default 64)
   --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,password
-  --site DIR                  where the bundle's .wasm, .js and .css are (default target/site/pkg)
+  --site DIR                  where the bundle's .wasm, .js and .css are (default target/site-release/pkg)
   --work-dir DIR              SQLite files and server logs (default target/bench)";
 
 const ALL_PHASES: [&str; 7] = ["discoverable", "targeted", "refresh", "list", "register", "paced", "password"];
@@ -77,7 +77,7 @@ impl Options {
             rate: 1000,
             paced_workers: 64,
             phases: ALL_PHASES.iter().map(|&p| p.to_owned()).collect(),
-            site: "target/site/pkg".into(),
+            site: "target/site-release/pkg".into(),
             work_dir: "target/bench".into(),
         };
         let mut args = args.into_iter();

@@ -75,26 +75,25 @@ fn gzip_len(bytes: &[u8]) -> std::io::Result<usize> {
     Ok(encoder.finish()?.len())
 }
 
-/// The bundle name (`.cargo/config.toml`): the site serves `/pkg/<bundle>.{wasm,js,css}`.
-const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
-
-/// Raw and gzip (level 9) sizes of the portal's WASM, JS glue and CSS under `pkg_dir`, if built.
+/// Raw and gzip (level 9) sizes of the portal's WASM, JS glue and CSS under `pkg_dir`, if built; their
+/// names (`<bundle>.<hash>.*`) are in `pkg_dir/assets.json` (scripts/bundle.sh).
 pub fn site_size(pkg_dir: &Path) -> String {
+    let manifest = pkg_dir.join("assets.json");
+    let names =
+        std::fs::read(&manifest).ok().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let Some((code, css)) = names.as_ref().and_then(|n| Some((n["code"].as_str()?, n["css"].as_str()?))) else {
+        return format!("(no {}: run `make site-release` for the size line)\n", manifest.display());
+    };
     let mut rows = String::new();
     let (mut raw_total, mut gzip_total) = (0, 0);
-    for extension in ["wasm", "js", "css"] {
-        let file = format!("{BUNDLE}.{extension}");
-        let path = pkg_dir.join(&file);
-        let Ok(bytes) = std::fs::read(&path) else { continue };
+    for file in [format!("{code}.wasm"), format!("{code}.js"), css.to_owned()] {
+        let Ok(bytes) = std::fs::read(pkg_dir.join(&file)) else { continue };
         let Ok(gzip) = gzip_len(&bytes) else { continue };
-        if extension != "css" {
+        if !file.ends_with(".css") {
             raw_total += bytes.len();
             gzip_total += gzip;
         }
         rows.push_str(&format!("| {file} | {:.1} | {:.1} |\n", kib(bytes.len()), kib(gzip)));
-    }
-    if rows.is_empty() {
-        return format!("(no {}/{BUNDLE}.wasm: run `make site-release` for the size line)\n", pkg_dir.display());
     }
     format!(
         "| sign-in page asset ({}) | raw KiB | gzip -9 KiB |\n|---|---:|---:|\n{rows}| **WASM + JS** | **{:.1}** | **{:.1}** |\n",

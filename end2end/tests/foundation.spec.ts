@@ -1,6 +1,6 @@
 // The foundation: the server-rendered page hydrates, and the hydrated page reaches navigator.credentials
 // with a CDP virtual authenticator attached.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./strict";
 import { PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, uniqueEmail } from "./helpers";
 
 test("the sign-in page hydrates and can use a virtual authenticator", async ({ page }) => {

@@ -1,6 +1,6 @@
 // The example protected page (app/src/pages/notes.rs): a signed-out visitor is sent to sign in and
 // brought back, by password and by passkey; signed-in links appear only once signed in.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./strict";
 import { addAuthenticator, hydrated, setAutofill, signOut, uniqueEmail } from "./helpers";
 
 test("a protected page sends a signed-out visitor to sign in and back", async ({ page }) => {

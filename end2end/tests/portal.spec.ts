@@ -1,5 +1,5 @@
 // The portal through its real pages, with Chromium's virtual authenticators.
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./strict";
 import { addAuthenticator, credentialsOf, hydrated, removeAuthenticator, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
 
 test("password sign-up, add a passkey, passkey sign-in, autofill, rename, delete, deleted passkey refused", async ({ page }) => {

@@ -1,7 +1,7 @@
 // A real client written for the seed: the npm @simplewebauthn/browser package, called exactly as the
 // seed's documentation does, registers and signs in through Latchkey's REST API.
 import { readFileSync } from "node:fs";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./strict";
 import { addAuthenticator, credentialsOf, uniqueEmail } from "./helpers";
 
 const page_html = readFileSync("seed-client/index.html", "utf8");

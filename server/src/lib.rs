@@ -1,6 +1,7 @@
 //! The Latchkey server: builds the axum `Router` — portal pages, server functions, REST API, health
 //! checks — from a [`Config`], so `main` and the integration tests start exactly the same app.
 
+mod assets;
 mod health;
 mod layers;
 mod limits;
@@ -8,7 +9,7 @@ mod listen;
 mod rest;
 mod sessions;
 
-use app::{App, ProductName, shell};
+use app::{App, ProductName, Stylesheet, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, header};
@@ -23,10 +24,8 @@ use tower_http::trace::TraceLayer;
 pub use engine::hooks::EventHooks;
 pub use layers::MAX_BODY_BYTES;
 
+use crate::assets::Assets;
 use crate::sessions::SessionBackend;
-
-/// The bundle name, set once in `.cargo/config.toml`: the pages ask for `/pkg/<bundle>.{js,wasm,css}`.
-const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
 
 /// Why the server could not start; `main` prints it as one line.
 #[derive(Debug, thiserror::Error)]
@@ -82,8 +81,9 @@ impl Latchkey {
     pub fn router(self) -> Router {
         let Self { engine, sessions } = self;
         let config = &engine.config;
+        let assets = Assets::read(&config.site_root);
         let leptos_options = LeptosOptions::builder()
-            .output_name(BUNDLE)
+            .output_name(assets.code.clone())
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
@@ -93,9 +93,11 @@ impl Latchkey {
         let limits = limits::Limits::new(config);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
+        let stylesheet = Stylesheet(assets.css_href());
         let context = move || {
             leptos::context::provide_context(engine.clone());
             leptos::context::provide_context(product_name.clone());
+            leptos::context::provide_context(stylesheet.clone());
         };
 
         let portal = Router::new()
@@ -104,6 +106,7 @@ impl Latchkey {
             })
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(middleware::from_fn(layers::portal_answers))
+            .layer(middleware::from_fn(assets::cache_forever))
             .layer(middleware::from_fn_with_state(state.engine.clone(), layers::refuse_foreign_server_fn_calls));
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions

@@ -10,6 +10,11 @@ pub fn product_name() -> String {
 }
 
 /// Never on the server.
+pub fn valid_input(_id: &str) -> Option<String> {
+    None
+}
+
+/// Never on the server.
 pub fn passkeys_supported() -> bool {
     false
 }

@@ -44,6 +44,13 @@ pub fn product_name() -> String {
         .unwrap_or_default()
 }
 
+/// The value of the page's input `id` once the browser finds it valid (it shows why when not).
+pub fn valid_input(id: &str) -> Option<String> {
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+    let input = element.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    input.report_validity().then(|| input.value())
+}
+
 /// Full navigation, so the next page is rendered with the new session.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {

@@ -1,4 +1,4 @@
-//! The account page: who is signed in, their display name, and sign-out.
+//! The account page: who is signed in, their display name (an island), and sign-out (a plain form).
 
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -36,8 +36,28 @@ fn Account() -> impl IntoView {
 #[component]
 fn AccountDetails(account: AccountView) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let user = account.user.clone();
+    view! {
+        <dl class="facts">
+            <dt>"Email"</dt>
+            <dd data-testid="account-email">{user.email.clone()}</dd>
+            <dt>"Member since"</dt>
+            <dd><time datetime=user.created_at.clone()>{user.created_at.chars().take(10).collect::<String>()}</time></dd>
+        </dl>
+        <DisplayNameForm account/>
+        // A plain form: signing out needs no JavaScript.
+        <ActionForm action=sign_out>
+            <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// The display name, saved in place; the browser's passkey manager is told the new name.
+#[island]
+fn DisplayNameForm(account: AccountView) -> impl IntoView {
     let name = NodeRef::<Input>::new();
     let message = RwSignal::new(String::new());
+    let current = account.user.name.clone().unwrap_or_default();
     let account = StoredValue::new(account);
     let rename = Action::new(move |name: &String| {
         let name = name.clone();
@@ -60,22 +80,12 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
             rename.dispatch(input.value());
         }
     };
-    let user = account.with_value(|a| a.user.clone());
     view! {
-        <dl class="facts">
-            <dt>"Email"</dt>
-            <dd data-testid="account-email">{user.email.clone()}</dd>
-            <dt>"Member since"</dt>
-            <dd><time datetime=user.created_at.clone()>{user.created_at.chars().take(10).collect::<String>()}</time></dd>
-        </dl>
         <form class="inline" on:submit=save>
             <label for="display-name">"Display name"</label>
-            <input id="display-name" node_ref=name value=user.name.clone().unwrap_or_default() maxlength="64" autocomplete="name"/>
+            <input id="display-name" node_ref=name value=current maxlength="64" autocomplete="name"/>
             <button type="submit" class="button small">"Save"</button>
         </form>
         <Notice message=message success=true/>
-        <ActionForm action=sign_out>
-            <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
-        </ActionForm>
     }
 }

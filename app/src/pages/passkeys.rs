@@ -1,4 +1,6 @@
-//! The passkeys page: list, add, rename inline, delete with confirmation.
+//! The passkeys page: list, add, rename inline, delete with confirmation. The server renders the
+//! page with the account's passkeys; the list and its buttons are one island, which fetches the
+//! list again after each change.
 
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -18,28 +20,48 @@ pub fn PasskeysPage() -> impl IntoView {
 
 #[component]
 fn Passkeys() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let account = Resource::new(move || version.get(), |_| my_account());
+    let account = Resource::new(|| (), |_| my_account());
     let offered = use_query_map().with_untracked(|q| q.get("offer").is_some());
+    view! {
+        <section class="card" aria-labelledby="passkeys-title">
+            <h1 id="passkeys-title">"Your passkeys"</h1>
+            <Suspense fallback=|| view! { <p class="status">"Loading your passkeys…"</p> }>
+                {move || Suspend::new(async move {
+                    match account.await {
+                        Ok(account) => view! { <PasskeyManager account offered/> }.into_any(),
+                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The list with its buttons. Every change bumps `version`, which fetches the account again.
+#[island]
+fn PasskeyManager(account: AccountView, offered: bool) -> impl IntoView {
+    let account = RwSignal::new(account);
+    let version = RwSignal::new(0u32);
     // What went well, and what went wrong, in separately styled live regions.
     let status = RwSignal::new(String::new());
     let message = RwSignal::new(String::new());
     let feedback = Feedback { status, error: message };
-
+    Effect::watch(
+        move || version.get(),
+        move |_, _, _| {
+            leptos::task::spawn_local(async move {
+                match my_account().await {
+                    Ok(fresh) => account.set(fresh),
+                    Err(error) => feedback.fail(error.message().to_owned()),
+                }
+            });
+        },
+        false,
+    );
     view! {
-        <section class="card" aria-labelledby="passkeys-title">
-            <h1 id="passkeys-title">"Your passkeys"</h1>
-            <Notice message=status success=true/>
-            <Notice message=message/>
-            <Transition fallback=|| view! { <p class="status">"Loading your passkeys…"</p> }>
-                {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(view) => view! { <PasskeyList account=view version feedback offered/> }.into_any(),
-                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <Notice message=status success=true/>
+        <Notice message=message/>
+        {move || view! { <PasskeyList account=account.get() version feedback offered/> }}
     }
 }
 

@@ -1,6 +1,7 @@
 //! The sign-in page: one button for a passkey, autofill on the email field, password as fallback.
 //! Sent here from a page only signed-in visitors may see (`/?next=/notes`), it says why and goes
-//! back there after the sign-in.
+//! back there after the sign-in. The page is server-rendered; the passkey button (with autofill) is
+//! its one island, and the password form is a plain HTML form.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -10,15 +11,41 @@ use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
 use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
-/// Sign in: passkey first. The password form is a plain HTML form, so it works without JavaScript.
+/// Sign in: passkey first. The password form posts without JavaScript.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
-    let message = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
     let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
     let why = if next.is_some() { "Please sign in to see this page." } else { "" };
-    let destination = StoredValue::new(next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned()));
+    let destination = next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned());
+
+    view! {
+        <section class="card" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
+            {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
+            <PasskeySignIn destination/>
+            <p class="divider"><span>"or use your email"</span></p>
+            <ActionForm action=password>
+                {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" required autocomplete="current-password"/>
+                <Notice message=action_error(password)/>
+                <button type="submit" class="button wide">"Sign in with password"</button>
+            </ActionForm>
+            <p class="aside">"New here? " <a href="/sign-up">"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// The passkey button, and passkey autofill on the page's email field where the browser offers it;
+/// both go on to `destination` once signed in.
+#[island]
+fn PasskeySignIn(destination: String) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let destination = StoredValue::new(destination);
 
     Effect::new(move |_| {
         if navigator::passkeys_supported() {
@@ -32,25 +59,5 @@ pub fn SignInPage() -> impl IntoView {
     });
 
     let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey(destination.get_value()));
-
-    view! {
-        <section class="card" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
-            {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
-            <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/>
-            <p class="divider"><span>"or use your email"</span></p>
-            <ActionForm action=password>
-                {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" required autocomplete="current-password"/>
-                <Notice message=action_error(password)/>
-                <button type="submit" class="button wide" disabled=move || password.pending().get()>
-                    "Sign in with password"
-                </button>
-            </ActionForm>
-            <p class="aside">"New here? " <a href="/sign-up">"Create an account"</a></p>
-        </section>
-    }
+    view! { <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/> }
 }

@@ -39,16 +39,55 @@ async fn server_functions_refuse_other_origins_and_accept_their_own() {
 }
 
 #[tokio::test]
-async fn pages_render_on_the_server_and_forbid_framing() {
+async fn pages_render_on_the_server_under_a_strict_content_security_policy() {
     let server = TestServer::start().await;
 
     let page = reqwest::get(format!("{}/", server.base)).await.unwrap();
 
     assert_eq!(page.status(), StatusCode::OK);
-    assert_eq!(page.headers()["content-security-policy"], "frame-ancestors 'none'");
     assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
     let html = page.text().await.unwrap();
     assert!(html.contains("Sign in with a passkey") && html.contains(r#"autocomplete="username webauthn""#));
+
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("script-src names a nonce")
+        .to_owned();
+    assert!(nonce.len() >= 16, "a nonce of at least 128 bits: {nonce}");
+    let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+    for expected in [
+        "default-src 'self'",
+        &format!("script-src 'nonce-{nonce}' 'wasm-unsafe-eval'"),
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(directives.contains(&expected), "{expected} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline") && !policy.contains("'self' 'nonce"), "{policy}");
+    // Every script on the page carries this response's nonce; none is allowed without it.
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!(r#"<script type="module" nonce="{nonce}""#)).count()
+            + html.matches(&format!(r#"<script nonce="{nonce}""#)).count(),
+        scripts,
+        "{html}"
+    );
+    // And the nonce is new for every response.
+    let again = reqwest::get(format!("{}/", server.base)).await.unwrap();
+    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
+}
+
+#[tokio::test]
+async fn other_responses_forbid_framing() {
+    let server = TestServer::start().await;
+    let health = reqwest::get(format!("{}/healthz", server.base)).await.unwrap();
+    assert_eq!(health.headers()["content-security-policy"], "frame-ancestors 'none'");
 }
 
 #[tokio::test]

@@ -1,0 +1,105 @@
+// What each page weighs in the browser, and how soon the sign-in page's passkey button is usable.
+// Runs against the release bundle (`make weight`, part of `make test`): every JS and WASM response a
+// page makes is counted, gzip -9 of its body, and the test fails when a page exceeds its budget.
+// The timing is measured, printed and written to target/weight.json, never asserted.
+import { expect, test, type Browser, type BrowserContext } from "@playwright/test";
+import { gzipSync } from "node:zlib";
+import { writeFileSync } from "node:fs";
+
+/** Budgets in KB (1,000 bytes) of gzip'd JS + WASM; the sign-in page is the one every visitor loads. */
+const BUDGET_KB: Record<string, number> = { "/": 100 };
+const DEFAULT_BUDGET_KB = 120;
+const PAGES = ["/", "/sign-up", "/passkeys", "/account", "/notes"];
+const RUNS = 5;
+
+type Weight = { page: string; files: { url: string; raw: number; gzip: number }[]; raw: number; gzip: number };
+
+async function weigh(context: BrowserContext, path: string): Promise<Weight> {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  const bodies: Promise<{ url: string; raw: number; gzip: number }>[] = [];
+  page.on("response", (response) => {
+    const url = new URL(response.url());
+    if (/\.(js|wasm)$/.test(url.pathname)) {
+      // Named by their content, so cached for good (server/src/assets.rs).
+      expect(response.headers()["cache-control"], url.pathname).toBe("public, max-age=31536000, immutable");
+      bodies.push(response.body().then((body) => ({ url: url.pathname, raw: body.length, gzip: gzipSync(body, { level: 9 }).length })));
+    }
+  });
+  await page.goto(path);
+  expect(new URL(page.url()).pathname, `${path} redirected: signed out?`).toBe(path);
+  // The islands script loads the JS and WASM when the browser is idle, after the load event.
+  await page.waitForLoadState("networkidle");
+  const files = await Promise.all(bodies);
+  await page.close();
+  return {
+    page: path,
+    files,
+    raw: files.reduce((sum, f) => sum + f.raw, 0),
+    gzip: files.reduce((sum, f) => sum + f.gzip, 0),
+  };
+}
+
+/** Milliseconds from navigation start to the passkey button being enabled, on a cold cache. */
+async function timeToButton(browser: Browser, cpuSlowdown: number): Promise<number> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: cpuSlowdown });
+  await page.addInitScript(() => {
+    const w = window as unknown as { __usableAt?: number };
+    const check = () => {
+      const button = document.querySelector<HTMLButtonElement>("[data-testid=passkey-sign-in]");
+      if (button && !button.disabled && w.__usableAt === undefined) w.__usableAt = performance.now();
+    };
+    new MutationObserver(check).observe(document, { subtree: true, childList: true, attributes: true });
+  });
+  await page.goto("/");
+  await expect(page.getByTestId("passkey-sign-in")).toBeEnabled({ timeout: 30_000 });
+  const at = await page.evaluate(() => (window as unknown as { __usableAt: number }).__usableAt);
+  await context.close();
+  return at;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+test("every page's JS and WASM fit its budget", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const context = await browser.newContext();
+  // Signed-in pages are weighed signed in: an account made through the password form.
+  const page = await context.newPage();
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(`weight-${Date.now()}@example.com`);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys/);
+  await page.close();
+
+  const weights: Weight[] = [];
+  for (const path of PAGES) weights.push(await weigh(context, path));
+  await context.close();
+
+  const timings: Record<string, number[]> = { "1x": [], "4x": [] };
+  for (let run = 0; run < RUNS; run++) {
+    timings["1x"].push(await timeToButton(browser, 1));
+    timings["4x"].push(await timeToButton(browser, 4));
+  }
+
+  console.log("\npage          files  raw B      gzip -9 B  budget B");
+  for (const w of weights) {
+    const budget = (BUDGET_KB[w.page] ?? DEFAULT_BUDGET_KB) * 1000;
+    console.log(`${w.page.padEnd(13)} ${String(w.files.length).padStart(5)}  ${String(w.raw).padStart(9)}  ${String(w.gzip).padStart(9)}  ${budget}`);
+    for (const f of w.files) console.log(`  ${f.url.padEnd(40)} ${String(f.raw).padStart(9)}  ${String(f.gzip).padStart(9)}`);
+  }
+  for (const [rate, ms] of Object.entries(timings)) {
+    console.log(`time to a usable passkey button, CPU ${rate}, cold cache: median ${median(ms).toFixed(0)} ms of ${ms.map((m) => m.toFixed(0)).join(", ")}`);
+  }
+  writeFileSync("../target/weight.json", JSON.stringify({ weights, timings }, null, 2));
+
+  for (const w of weights) {
+    expect(w.files.length, `${w.page} loaded no JS or WASM: the count is wrong`).toBeGreaterThan(0);
+    expect(w.gzip, `${w.page}: ${w.gzip} B gzip`).toBeLessThanOrEqual((BUDGET_KB[w.page] ?? DEFAULT_BUDGET_KB) * 1000);
+  }
+});

@@ -1,0 +1,91 @@
+//! The built site's file names. `scripts/bundle.sh` names the JS, WASM and CSS by their content
+//! (`pkg/<bundle>.<hash>.*`) and writes the names to `pkg/assets.json`; pages ask for exactly those,
+//! and `/pkg/` answers may then be cached for good.
+
+use std::path::Path;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Deserialize;
+
+/// The bundle name, set once in `.cargo/config.toml`.
+const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
+
+/// What the pages load from `/pkg/`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Assets {
+    /// The name shared by the JS glue and its WASM (`<bundle>.<hash>`), without an extension.
+    pub code: String,
+    /// The stylesheet's file name (`<bundle>.<hash>.css`).
+    pub css: String,
+}
+
+impl Assets {
+    /// Reads `<site_root>/pkg/assets.json`. Without a built site (a server built for its API alone,
+    /// or the integration tests) the pages still render, naming the unhashed files, and say so in the log.
+    pub fn read(site_root: &Path) -> Self {
+        let manifest = site_root.join("pkg").join("assets.json");
+        let read = std::fs::read(&manifest)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Self>(&bytes).map_err(|e| e.to_string()));
+        match read {
+            Ok(assets) if assets.is_plain() => assets,
+            Ok(_) => {
+                tracing::warn!(manifest = %manifest.display(), "asset names with a path in them; serving unhashed names");
+                Self::unhashed()
+            }
+            Err(error) => {
+                tracing::warn!(manifest = %manifest.display(), %error, "no built site (make site); pages will not be interactive");
+                Self::unhashed()
+            }
+        }
+    }
+
+    fn unhashed() -> Self {
+        Self { code: BUNDLE.to_owned(), css: format!("{BUNDLE}.css") }
+    }
+
+    /// Names only, no `/` or `..`: the manifest can point nowhere but into `pkg/`.
+    fn is_plain(&self) -> bool {
+        [&self.code, &self.css].iter().all(|name| !name.is_empty() && !name.contains('/') && !name.contains(".."))
+    }
+
+    /// The stylesheet's URL.
+    pub fn css_href(&self) -> String {
+        format!("/pkg/{}", self.css)
+    }
+}
+
+/// `/pkg/` files are named by their content, so a browser may keep them for a year without asking.
+pub async fn cache_forever(request: Request, next: Next) -> Response {
+    let pkg = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if pkg && response.status() == StatusCode::OK {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_names_the_files() {
+        let dir = std::env::temp_dir().join(format!("latchkey-assets-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("pkg")).unwrap();
+        std::fs::write(dir.join("pkg/assets.json"), r#"{"code":"portal.0123abcd","css":"portal.4567.css"}"#).unwrap();
+        let assets = Assets::read(&dir);
+        assert_eq!(assets.code, "portal.0123abcd");
+        assert_eq!(assets.css_href(), "/pkg/portal.4567.css");
+
+        std::fs::write(dir.join("pkg/assets.json"), r#"{"code":"../../etc/passwd","css":"x.css"}"#).unwrap();
+        assert_eq!(Assets::read(&dir), Assets::unhashed());
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(Assets::read(&dir).code, BUNDLE);
+    }
+}
