@@ -17,8 +17,9 @@ REDIS_URL ?= redis://127.0.0.1:6379
 run: setup site server
 	LATCHKEY_SITE_ROOT=$(SITE) target/debug/server
 
-## Every test: format, lints, unit, integration (SQLite, then PostgreSQL + Redis), end to end.
-test: setup fmt lint unit integration e2e
+## Every test: format, lints, unit, integration (SQLite, then PostgreSQL + Redis), end to end, and
+## the page-weight ceilings of the release bundle.
+test: setup fmt lint unit integration e2e weight
 
 setup:
 	@scripts/setup.sh

@@ -12,6 +12,8 @@ use app as _;
 /// `<leptos-island>` on the page.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panics in the console while developing; the release bundle leaves out the formatting.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
 }

@@ -61,17 +61,22 @@ impl CeremonyFailure {
 
 /// The `id` of a `credential.toJSON()` string, for the Signal API.
 pub fn credential_id_of(credential_json: &str) -> Option<String> {
-    string_field(credential_json, "id")
+    #[derive(serde::Deserialize)]
+    struct Credential {
+        id: String,
+    }
+    serde_json::from_str::<Credential>(credential_json).ok().map(|c| c.id)
 }
 
 /// The `rpId` of request options JSON, for the Signal API.
 pub fn rp_id_of(options_json: &str) -> Option<String> {
-    string_field(options_json, "rpId")
-}
-
-fn string_field(json: &str, field: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(json).ok()?;
-    value.get(field)?.as_str().map(str::to_owned)
+    #[derive(serde::Deserialize)]
+    struct Options {
+        #[serde(rename = "rpId")]
+        rp_id: String,
+    }
+    // Typed, not `serde_json::Value`: a map type and its parser would add kilobytes to the WASM.
+    serde_json::from_str::<Options>(options_json).ok().map(|o| o.rp_id)
 }
 
 #[cfg(test)]
