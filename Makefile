@@ -24,15 +24,13 @@ test: setup fmt lint unit integration e2e weight
 setup:
 	@scripts/setup.sh
 
-## The islands' WASM, JS glue, CSS and AAGUID names under target/site (debug build).
+## The islands' two bundles (portal, sign-in), JS glue, CSS and AAGUID names under target/site (debug build).
 site:
-	cargo build -p frontend --lib --target wasm32-unknown-unknown
-	@scripts/bundle.sh target/wasm32-unknown-unknown/debug/frontend.wasm $(SITE)
+	@scripts/site.sh debug
 
 ## The same, optimised for size, under target/site-release (wasm-release profile + wasm-opt from npm binaryen 132).
 site-release:
-	cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
-	@scripts/bundle.sh target/wasm32-unknown-unknown/wasm-release/frontend.wasm target/site-release --optimize
+	@scripts/site.sh release
 
 server:
 	cargo build -p server

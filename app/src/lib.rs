@@ -22,13 +22,22 @@ use crate::pages::PortalRoutes;
 #[derive(Clone, Debug)]
 pub struct ProductName(pub String);
 
-/// The stylesheet's URL (`/pkg/<bundle>.<hash>.css`), provided by the server to every page.
-#[derive(Clone, Debug)]
-pub struct Stylesheet(pub String);
+/// Where the built site's files are (content-hashed names under `/pkg/`), provided by the server to
+/// every page.
+#[derive(Clone, Debug, Default)]
+pub struct SiteAssets {
+    /// The bundle with every island: JS glue and WASM, without the extension.
+    pub portal: String,
+    /// The bundle with only the sign-in pages' islands ([`pages::SIGN_IN_BUNDLE_PAGES`]).
+    pub sign_in: String,
+    /// The stylesheet.
+    pub stylesheet: String,
+}
 
 /// The HTML document around the app, rendered on the server. The product name travels to the
-/// browser in `<meta name="application-name">`, where [`navigator::product_name`] reads it.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// browser in `<meta name="application-name">`, where [`navigator::product_name`] reads it. (The
+/// options are unused: the script names come from [`SiteAssets`], which knows the content hashes.)
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     door::send_content_security_policy();
     view! {
@@ -40,7 +49,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <meta name="application-name" content=navigator::product_name()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <IslandScripts options/>
+                <IslandScripts/>
                 <MetaTags/>
             </head>
             <body>
@@ -51,10 +60,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The JS glue and WASM of the page's islands: preloaded, then loaded by a module script that
-/// carries the response's CSP nonce (`islands.js`).
+/// carries the response's CSP nonce (`islands.js`). The sign-in pages get the small bundle.
 #[component]
-fn IslandScripts(options: LeptosOptions) -> impl IntoView {
-    let code = format!("/{}/{}", options.site_pkg_dir, options.output_name);
+fn IslandScripts() -> impl IntoView {
+    let assets = use_context::<SiteAssets>().unwrap_or_default();
+    let code = if pages::SIGN_IN_BUNDLE_PAGES.contains(&navigator::request_path().as_str()) {
+        assets.sign_in
+    } else {
+        assets.portal
+    };
     let nonce = leptos::nonce::use_nonce();
     view! {
         <link rel="modulepreload" href=format!("{code}.js") nonce=nonce.clone()/>
@@ -68,7 +82,7 @@ fn IslandScripts(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let name = navigator::product_name();
-    let stylesheet = use_context::<Stylesheet>().map(|s| s.0).unwrap_or_default();
+    let stylesheet = use_context::<SiteAssets>().unwrap_or_default().stylesheet;
     view! {
         <leptos_meta::Stylesheet id="leptos" href=stylesheet/>
         <Title text=name.clone()/>

@@ -75,13 +75,14 @@ fn gzip_len(bytes: &[u8]) -> std::io::Result<usize> {
     Ok(encoder.finish()?.len())
 }
 
-/// Raw and gzip (level 9) sizes of the portal's WASM, JS glue and CSS under `pkg_dir`, if built; their
-/// names (`<bundle>.<hash>.*`) are in `pkg_dir/assets.json` (scripts/bundle.sh).
+/// Raw and gzip (level 9) sizes of what the sign-in page loads from `pkg_dir` (the `sign-in` bundle's
+/// WASM and JS glue, and the CSS), if built; their names (`<bundle>-sign-in.<hash>.*`) are in
+/// `pkg_dir/assets.json` (scripts/bundle.sh).
 pub fn site_size(pkg_dir: &Path) -> String {
     let manifest = pkg_dir.join("assets.json");
     let names =
         std::fs::read(&manifest).ok().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-    let Some((code, css)) = names.as_ref().and_then(|n| Some((n["code"].as_str()?, n["css"].as_str()?))) else {
+    let Some((code, css)) = names.as_ref().and_then(|n| Some((n["sign-in"].as_str()?, n["css"].as_str()?))) else {
         return format!("(no {}: run `make site-release` for the size line)\n", manifest.display());
     };
     let mut rows = String::new();

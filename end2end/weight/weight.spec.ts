@@ -12,8 +12,8 @@ import { writeFileSync } from "node:fs";
  * visitor loads, and 120 KB for any page; they are printed beside each page and not met yet
  * (BENCHMARKS.md says where the bytes go).
  */
-const BUDGET_KB: Record<string, number> = {};
-const DEFAULT_BUDGET_KB = 185;
+const BUDGET_KB: Record<string, number> = { "/": 113, "/sign-up": 113 };
+const DEFAULT_BUDGET_KB = 180;
 const GOAL_KB: Record<string, number> = { "/": 100 };
 const DEFAULT_GOAL_KB = 120;
 const PAGES = ["/", "/sign-up", "/passkeys", "/account", "/notes"];
@@ -72,7 +72,7 @@ async function timeToButton(browser: Browser, cpuSlowdown: number): Promise<numb
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-test("every page's JS and WASM fit its budget", async ({ browser }) => {
+test("every page's JS and WASM stay under its ceiling", async ({ browser }) => {
   test.setTimeout(180_000);
   const context = await browser.newContext();
   // Signed-in pages are weighed signed in: an account made through the password form.

@@ -16,8 +16,11 @@ const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
 /// What the pages load from `/pkg/`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 pub struct Assets {
-    /// The name shared by the JS glue and its WASM (`<bundle>.<hash>`), without an extension.
-    pub code: String,
+    /// The bundle with every island (`<bundle>.<hash>`: the JS glue and its WASM, no extension).
+    pub portal: String,
+    /// The bundle with the sign-in pages' islands only (`<bundle>-sign-in.<hash>`).
+    #[serde(rename = "sign-in")]
+    pub sign_in: String,
     /// The stylesheet's file name (`<bundle>.<hash>.css`).
     pub css: String,
 }
@@ -44,17 +47,23 @@ impl Assets {
     }
 
     fn unhashed() -> Self {
-        Self { code: BUNDLE.to_owned(), css: format!("{BUNDLE}.css") }
+        Self { portal: BUNDLE.to_owned(), sign_in: format!("{BUNDLE}-sign-in"), css: format!("{BUNDLE}.css") }
     }
 
     /// Names only, no `/` or `..`: the manifest can point nowhere but into `pkg/`.
     fn is_plain(&self) -> bool {
-        [&self.code, &self.css].iter().all(|name| !name.is_empty() && !name.contains('/') && !name.contains(".."))
+        [&self.portal, &self.sign_in, &self.css]
+            .iter()
+            .all(|name| !name.is_empty() && !name.contains('/') && !name.contains(".."))
     }
 
-    /// The stylesheet's URL.
-    pub fn css_href(&self) -> String {
-        format!("/pkg/{}", self.css)
+    /// What the pages need to know: where the bundles and the stylesheet are.
+    pub fn for_pages(&self) -> app::SiteAssets {
+        app::SiteAssets {
+            portal: format!("/pkg/{}", self.portal),
+            sign_in: format!("/pkg/{}", self.sign_in),
+            stylesheet: format!("/pkg/{}", self.css),
+        }
     }
 }
 
@@ -78,14 +87,17 @@ mod tests {
     fn the_manifest_names_the_files() {
         let dir = std::env::temp_dir().join(format!("latchkey-assets-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("pkg")).unwrap();
-        std::fs::write(dir.join("pkg/assets.json"), r#"{"code":"portal.0123abcd","css":"portal.4567.css"}"#).unwrap();
-        let assets = Assets::read(&dir);
-        assert_eq!(assets.code, "portal.0123abcd");
-        assert_eq!(assets.css_href(), "/pkg/portal.4567.css");
+        let manifest = r#"{"portal":"portal.0123","sign-in":"portal-sign-in.89ab","css":"portal.4567.css"}"#;
+        std::fs::write(dir.join("pkg/assets.json"), manifest).unwrap();
+        let pages = Assets::read(&dir).for_pages();
+        assert_eq!(pages.portal, "/pkg/portal.0123");
+        assert_eq!(pages.sign_in, "/pkg/portal-sign-in.89ab");
+        assert_eq!(pages.stylesheet, "/pkg/portal.4567.css");
 
-        std::fs::write(dir.join("pkg/assets.json"), r#"{"code":"../../etc/passwd","css":"x.css"}"#).unwrap();
+        let escaping = r#"{"portal":"../../etc/passwd","sign-in":"a","css":"x.css"}"#;
+        std::fs::write(dir.join("pkg/assets.json"), escaping).unwrap();
         assert_eq!(Assets::read(&dir), Assets::unhashed());
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(Assets::read(&dir).code, BUNDLE);
+        assert_eq!(Assets::read(&dir).portal, BUNDLE);
     }
 }

@@ -9,7 +9,7 @@ mod listen;
 mod rest;
 mod sessions;
 
-use app::{App, ProductName, Stylesheet, shell};
+use app::{App, ProductName, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{HeaderValue, header};
@@ -83,7 +83,7 @@ impl Latchkey {
         let config = &engine.config;
         let assets = Assets::read(&config.site_root);
         let leptos_options = LeptosOptions::builder()
-            .output_name(assets.code.clone())
+            .output_name(assets.portal.clone())
             .site_root(config.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
@@ -93,11 +93,11 @@ impl Latchkey {
         let limits = limits::Limits::new(config);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
-        let stylesheet = Stylesheet(assets.css_href());
+        let site_assets = assets.for_pages();
         let context = move || {
             leptos::context::provide_context(engine.clone());
             leptos::context::provide_context(product_name.clone());
-            leptos::context::provide_context(stylesheet.clone());
+            leptos::context::provide_context(site_assets.clone());
         };
 
         let portal = Router::new()

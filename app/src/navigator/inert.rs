@@ -9,6 +9,14 @@ pub fn product_name() -> String {
     leptos::prelude::use_context::<ProductName>().map(|ProductName(name)| name).unwrap_or_default()
 }
 
+/// The path of the page being rendered (without its query).
+pub fn request_path() -> String {
+    leptos::prelude::use_context::<leptos_router::location::RequestUrl>()
+        .and_then(|url| url.parse().ok())
+        .map(|url| url.path().to_owned())
+        .unwrap_or_default()
+}
+
 /// Never on the server.
 pub fn valid_input(_id: &str) -> Option<String> {
     None

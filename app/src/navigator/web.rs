@@ -44,6 +44,11 @@ pub fn product_name() -> String {
         .unwrap_or_default()
 }
 
+/// The path of the page shown (without its query).
+pub fn request_path() -> String {
+    web_sys::window().and_then(|window| window.location().pathname().ok()).unwrap_or_default()
+}
+
 /// The value of the page's input `id` once the browser finds it valid (it shows why when not).
 pub fn valid_input(id: &str) -> Option<String> {
     let element = web_sys::window()?.document()?.get_element_by_id(id)?;

@@ -53,7 +53,9 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
 }
 
 /// The display name, saved in place; the browser's passkey manager is told the new name.
-#[island]
+// An island of a signed-in page: not in the sign-in pages' bundle (pages/mod.rs).
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
 fn DisplayNameForm(account: AccountView) -> impl IntoView {
     let name = NodeRef::<Input>::new();
     let message = RwSignal::new(String::new());

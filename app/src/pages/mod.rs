@@ -25,6 +25,12 @@ pub use passkeys::PasskeysPage;
 pub use sign_in::SignInPage;
 pub use sign_up::SignUpPage;
 
+/// The pages that load the small `sign-in` browser bundle; every other page loads the `portal`
+/// bundle. An island used only on signed-in pages stays out of the small bundle with
+/// `#[cfg_attr(not(feature = "sign-in-bundle"), island)]` and
+/// `#[cfg_attr(feature = "sign-in-bundle", component)]` (see `passkeys.rs`); a plain `#[island]` is in both.
+pub const SIGN_IN_BUNDLE_PAGES: &[&str] = &["/", "/sign-up"];
+
 /// The signed-in navigation: (path, label) of each page behind [`RequireSignIn`].
 const SIGNED_IN_PAGES: &[(&str, &str)] = &[("/passkeys", "Passkeys"), ("/account", "Account"), ("/notes", "Notes")];
 

@@ -38,7 +38,9 @@ fn Passkeys() -> impl IntoView {
 }
 
 /// The list with its buttons. Every change bumps `version`, which fetches the account again.
-#[island]
+// An island of a signed-in page: not in the sign-in pages' bundle (pages/mod.rs).
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
 fn PasskeyManager(account: AccountView, offered: bool) -> impl IntoView {
     let account = RwSignal::new(account);
     let version = RwSignal::new(0u32);
