@@ -36,49 +36,65 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Hashes a password (on the blocking pool).
-pub async fn hash_password(password: Password) -> Result<String, Error> {
-    on_hashing_slot(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.expose(), &salt).map(|h| h.to_string()).map_err(Error::internal)
-    })
-    .await
+pub async fn hash_password(queue: &HashingQueue, password: Password) -> Result<String, Error> {
+    queue
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2().hash_password(password.expose(), &salt).map(|h| h.to_string()).map_err(Error::internal)
+        })
+        .await
 }
 
 /// Checks a password against a PHC hash (on the blocking pool); `None` runs against a dummy hash.
-async fn verify_password(password: Password, hash: Option<String>) -> Result<bool, Error> {
-    on_hashing_slot(move || {
-        let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-        Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
-    })
-    .await
+async fn verify_password(queue: &HashingQueue, password: Password, hash: Option<String>) -> Result<bool, Error> {
+    queue
+        .run(move || {
+            let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+            let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
+            Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
+        })
+        .await
 }
 
-/// Runs an Argon2 computation on the blocking pool, at most one per core at a time: each one takes
-/// 19 MiB and a core for tens of milliseconds, so unbounded concurrent logins could exhaust memory.
-/// When [`MAX_QUEUED_HASHES`] already wait, the request is refused (503, retry shortly).
-async fn on_hashing_slot<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    static WAITING: AtomicUsize = AtomicUsize::new(0);
-    let slots = SLOTS.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
-    let slot = match slots.try_acquire() {
-        Ok(slot) => slot,
-        Err(_) => {
-            if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_HASHES {
-                WAITING.fetch_sub(1, Ordering::SeqCst);
-                tracing::warn!("password hashing queue full; refusing");
-                return Err(Error::Unavailable);
+/// The engine's Argon2 computations: at most one per core at a time (each takes 19 MiB and a core
+/// for tens of milliseconds, so unbounded concurrent logins could exhaust memory), and at most
+/// [`MAX_QUEUED_HASHES`] waiting; one more is refused (503, retry shortly). One per [`Engine`], so
+/// two engines in one process (tests, an app embedding two) never take each other's places.
+#[derive(Debug)]
+pub struct HashingQueue {
+    slots: Semaphore,
+    waiting: AtomicUsize,
+}
+
+impl Default for HashingQueue {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self { slots: Semaphore::new(cores), waiting: AtomicUsize::new(0) }
+    }
+}
+
+impl HashingQueue {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let slot = match self.slots.try_acquire() {
+            Ok(slot) => slot,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_HASHES {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    tracing::warn!("password hashing queue full; refusing");
+                    return Err(Error::Unavailable);
+                }
+                let slot = self.slots.acquire().await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                slot.map_err(Error::internal)?
             }
-            let slot = slots.acquire().await;
-            WAITING.fetch_sub(1, Ordering::SeqCst);
-            slot.map_err(Error::internal)?
-        }
-    };
-    let result = tokio::task::spawn_blocking(work).await.map_err(Error::internal)?;
-    drop(slot);
-    result
+        };
+        let result = tokio::task::spawn_blocking(work).await.map_err(Error::internal)?;
+        drop(slot);
+        result
+    }
 }
 
 fn dummy_hash() -> &'static str {
@@ -128,7 +144,7 @@ pub async fn sign_up(
         return Err(Error::EmailTaken);
     }
     let password_hash = match password {
-        Some(password) => Some(hash_password(password).await?),
+        Some(password) => Some(hash_password(&engine.hashing, password).await?),
         None => None,
     };
     let user = new_user_row(email, name, password_hash, now);
@@ -166,7 +182,7 @@ pub async fn verify_login(
     let user = users::by_email(&engine.db, email.as_str()).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let has_password = hash.is_some();
-    let matches = verify_password(password, hash).await? && has_password;
+    let matches = verify_password(&engine.hashing, password, hash).await? && has_password;
     match user {
         Some(user) if matches => {
             lockout::forget_attempts(engine, email.as_str(), address).await?;
@@ -208,9 +224,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_only_its_password() {
-        let hash = hash_password(Password::parse("correct horse").unwrap()).await.unwrap();
+        let queue = HashingQueue::default();
+        let hash = hash_password(&queue, Password::parse("correct horse").unwrap()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password(Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password(Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
+        assert!(verify_password(&queue, Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password(&queue, Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
     }
 }

@@ -6,6 +6,7 @@ use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
+use crate::accounts::HashingQueue;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
 use crate::config::Config;
 use crate::db::Db;
@@ -32,6 +33,8 @@ pub struct Engine {
     pub authenticators: Arc<AuthenticatorNames>,
     /// The application's event hooks.
     pub hooks: Arc<dyn EventHooks>,
+    /// Argon2 work waiting for a core (bounded; `accounts.rs`).
+    pub hashing: Arc<HashingQueue>,
 }
 
 /// Why the engine could not be built; start-up stops with this one line.
@@ -78,6 +81,7 @@ impl Engine {
             redis,
             authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
             hooks: Arc::new(NoHooks),
+            hashing: Arc::new(HashingQueue::default()),
         })
     }
 
