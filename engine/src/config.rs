@@ -36,6 +36,12 @@ pub struct Config {
     pub rp_name: String,
     /// `LATCHKEY_ORIGINS`: exact origins (scheme, host, port) ceremonies may come from.
     pub origins: Vec<Url>,
+    /// `LATCHKEY_CORS_ORIGINS`: exact origins of apps on other sites whose pages may call the REST
+    /// API from the browser (bearer tokens only; credentials are never allowed cross-origin).
+    pub cors_origins: Vec<Url>,
+    /// `LATCHKEY_RELATED_ORIGINS`: origins on other sites that may run passkey ceremonies with this
+    /// RP ID (WebAuthn related origin requests); published at `/.well-known/webauthn`.
+    pub related_origins: Vec<Url>,
     /// `LATCHKEY_DATABASE_URL`: `sqlite://…` or `postgres://…`.
     pub database_url: String,
     /// `LATCHKEY_REDIS_URL`: when set, ceremonies and browser sessions live in Redis.
@@ -163,6 +169,8 @@ impl Config {
         if origins.is_empty() {
             return Err(invalid("LATCHKEY_ORIGINS", "at least one origin is required"));
         }
+        let cors_origins = origin_list("LATCHKEY_CORS_ORIGINS", var("LATCHKEY_CORS_ORIGINS").as_deref())?;
+        let related_origins = origin_list("LATCHKEY_RELATED_ORIGINS", var("LATCHKEY_RELATED_ORIGINS").as_deref())?;
 
         let (jwt_secret, jwt_secret_is_dev_default) = match var("LATCHKEY_JWT_SECRET") {
             Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(secret), false),
@@ -173,7 +181,7 @@ impl Config {
                 return Err(invalid("LATCHKEY_JWT_SECRET", "is required when LATCHKEY_ENV=production"));
             }
             // The development key is public: anywhere but this machine it would let anyone mint tokens.
-            None if !origins.iter().all(is_localhost) => {
+            None if !origins.iter().chain(&cors_origins).chain(&related_origins).all(is_localhost) => {
                 return Err(invalid(
                     "LATCHKEY_JWT_SECRET",
                     "is required when an origin is not localhost (the built-in development key is public)",
@@ -217,6 +225,8 @@ impl Config {
             product_name,
             rp_id,
             origins,
+            cors_origins,
+            related_origins,
             database_url,
             redis_url,
             redis_ca_file,
@@ -360,22 +370,42 @@ fn parse_rp_id(raw: &str) -> Result<String, ConfigError> {
 
 fn parse_origin(raw: &str, rp_id: &str) -> Result<Url, ConfigError> {
     const VAR: &str = "LATCHKEY_ORIGINS";
-    if !raw.contains("://") {
-        return Err(invalid(VAR, format!("`{raw}` has no scheme; write it in full, e.g. https://{rp_id}")));
-    }
-    let url = Url::parse(raw).map_err(|e| invalid(VAR, format!("`{raw}` is not a URL: {e}")))?;
+    let url = origin_only(VAR, raw, rp_id)?;
     let host = url.host_str().unwrap_or_default();
-    if url.scheme() != "https" && url.scheme() != "http" {
-        return Err(invalid(VAR, format!("`{raw}` must use https (or http for localhost)")));
-    }
-    if url.scheme() == "http" && host != "localhost" && !host.ends_with(".localhost") {
-        return Err(invalid(VAR, format!("`{raw}`: browsers allow passkeys over http only on localhost; use https")));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return Err(invalid(VAR, format!("`{raw}` must be an origin only: scheme, host and optional port")));
-    }
     if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
         return Err(invalid(VAR, format!("the host of `{raw}` is not {rp_id} or a subdomain of it (LATCHKEY_RP_ID)")));
+    }
+    Ok(url)
+}
+
+/// A comma-separated list of origins on any site (`LATCHKEY_CORS_ORIGINS`, `LATCHKEY_RELATED_ORIGINS`).
+fn origin_list(var: &'static str, raw: Option<&str>) -> Result<Vec<Url>, ConfigError> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| match o {
+            "*" | "null" => Err(invalid(var, format!("`{o}` is not allowed: list each origin exactly"))),
+            _ => origin_only(var, o, "app.example"),
+        })
+        .collect()
+}
+
+/// An origin exactly: scheme, host and optional port; https, or http on localhost.
+fn origin_only(var: &'static str, raw: &str, example_host: &str) -> Result<Url, ConfigError> {
+    if !raw.contains("://") {
+        return Err(invalid(var, format!("`{raw}` has no scheme; write it in full, e.g. https://{example_host}")));
+    }
+    let url = Url::parse(raw).map_err(|e| invalid(var, format!("`{raw}` is not a URL: {e}")))?;
+    let host = url.host_str().unwrap_or_default();
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(invalid(var, format!("`{raw}` must use https (or http for localhost)")));
+    }
+    if url.scheme() == "http" && host != "localhost" && !host.ends_with(".localhost") {
+        return Err(invalid(var, format!("`{raw}`: browsers allow passkeys over http only on localhost; use https")));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(var, format!("`{raw}` must be an origin only: scheme, host and optional port")));
     }
     Ok(url)
 }
@@ -479,6 +509,24 @@ mod tests {
         assert_eq!(config(&database).unwrap().session_store, SessionStoreKind::Database);
         assert!(config(&[("LATCHKEY_SESSION_STORE", "redis")]).is_err());
         assert!(config(&[("LATCHKEY_SESSION_STORE", "cookies")]).is_err());
+    }
+
+    #[test]
+    fn cors_and_related_origins_are_exact_origins_on_any_site() {
+        let set = |var, value| config(&[(var, value), ("LATCHKEY_JWT_SECRET", "a-secret-of-at-least-32-bytes-long!!")]);
+        for var in ["LATCHKEY_CORS_ORIGINS", "LATCHKEY_RELATED_ORIGINS"] {
+            let two = set(var, "https://app.example, http://app.localhost:4000").unwrap();
+            let listed = if var == "LATCHKEY_CORS_ORIGINS" { two.cors_origins } else { two.related_origins };
+            assert_eq!(listed.len(), 2);
+            for refused in
+                ["*", "null", "app.example", "https://app.example/path", "http://app.example", "ftp://app.example"]
+            {
+                assert!(set(var, refused).is_err(), "{var}={refused}");
+            }
+        }
+        // An origin other than localhost means a real deployment: the public development key is refused.
+        assert!(config(&[("LATCHKEY_CORS_ORIGINS", "https://app.example")]).is_err());
+        assert!(config(&[("LATCHKEY_RELATED_ORIGINS", "http://app.localhost:4000")]).is_ok());
     }
 
     #[test]

@@ -100,5 +100,10 @@ fn build_webauthn(config: &Config) -> Result<Webauthn, StartupError> {
         .map_err(refused)?
         .rp_name(&config.rp_name)
         .timeout(config.challenge_ttl);
-    rest.iter().fold(builder, |b, origin| b.append_allowed_origin(origin)).build().map_err(refused)
+    // Related origins (other sites listed at /.well-known/webauthn) use this RP ID too.
+    rest.iter()
+        .chain(&config.related_origins)
+        .fold(builder, |b, origin| b.append_allowed_origin(origin))
+        .build()
+        .map_err(refused)
 }

@@ -2,6 +2,7 @@
 //! checks — from a [`Config`], so `main` and the integration tests start exactly the same app.
 
 mod assets;
+mod cross_origin;
 mod health;
 mod layers;
 mod limits;
@@ -91,6 +92,7 @@ impl Latchkey {
         let https_only = config.https_only();
         let request_timeout = config.request_timeout;
         let limits = limits::Limits::new(config);
+        let cors = cross_origin::cors(&config.cors_origins);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
         let site_assets = assets.for_pages();
@@ -111,7 +113,8 @@ impl Latchkey {
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)
-            .merge(rest::routes())
+            .merge(rest::routes().layer(tower::util::option_layer(cors)))
+            .merge(cross_origin::routes())
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

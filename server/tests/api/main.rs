@@ -9,6 +9,7 @@ mod abuse;
 mod accounts;
 mod ceremony_rules;
 mod common;
+mod cross_origin;
 mod hooks;
 mod malformed;
 mod outage;
