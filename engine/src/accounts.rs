@@ -1,19 +1,5 @@
 //! Email + password accounts: sign-up, password sign-in (within the budget of `lockout.rs`), and
-//! profile.
-//!
-//! Passwords are hashed with Argon2id at the OWASP-recommended cost (19 MiB, 2 passes), on the
-//! blocking pool so that hashing never stalls the async workers, one per core at a time and at most
-//! [`MAX_QUEUED_HASHES`] waiting (more is a 503: unauthenticated requests cannot queue unbounded
-//! work). An unknown email is checked against a dummy hash so both failures take the same time.
-
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use tokio::sync::Semaphore;
-
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+//! profile. Passwords are hashed by `passwords.rs`.
 
 use proto::{TokenPair, UserInfo};
 
@@ -22,88 +8,10 @@ use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
 use crate::lockout;
+use crate::passwords::{hash_password, verify_password};
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{DisplayName, Email, Password, UserId};
-
-/// Password hashes that may wait for a core; one more is refused with a 503.
-pub const MAX_QUEUED_HASHES: usize = 32;
-
-fn argon2() -> Argon2<'static> {
-    // OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1.
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// Hashes a password (on the blocking pool).
-pub async fn hash_password(queue: &HashingQueue, password: Password) -> Result<String, Error> {
-    queue
-        .run(move || {
-            let salt = SaltString::generate(&mut OsRng);
-            argon2().hash_password(password.expose(), &salt).map(|h| h.to_string()).map_err(Error::internal)
-        })
-        .await
-}
-
-/// Checks a password against a PHC hash (on the blocking pool); `None` runs against a dummy hash.
-async fn verify_password(queue: &HashingQueue, password: Password, hash: Option<String>) -> Result<bool, Error> {
-    queue
-        .run(move || {
-            let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
-            let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-            Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
-        })
-        .await
-}
-
-/// The engine's Argon2 computations: at most one per core at a time (each takes 19 MiB and a core
-/// for tens of milliseconds, so unbounded concurrent logins could exhaust memory), and at most
-/// [`MAX_QUEUED_HASHES`] waiting; one more is refused (503, retry shortly). One per [`Engine`], so
-/// two engines in one process (tests, an app embedding two) never take each other's places.
-#[derive(Debug)]
-pub struct HashingQueue {
-    slots: Semaphore,
-    waiting: AtomicUsize,
-}
-
-impl Default for HashingQueue {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { slots: Semaphore::new(cores), waiting: AtomicUsize::new(0) }
-    }
-}
-
-impl HashingQueue {
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T, Error> + Send + 'static,
-    ) -> Result<T, Error> {
-        let slot = match self.slots.try_acquire() {
-            Ok(slot) => slot,
-            Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_HASHES {
-                    self.waiting.fetch_sub(1, Ordering::SeqCst);
-                    tracing::warn!("password hashing queue full; refusing");
-                    return Err(Error::Unavailable);
-                }
-                let slot = self.slots.acquire().await;
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
-                slot.map_err(Error::internal)?
-            }
-        };
-        let result = tokio::task::spawn_blocking(work).await.map_err(Error::internal)?;
-        drop(slot);
-        result
-    }
-}
-
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(b"timing-equaliser", &salt).map(|h| h.to_string()).unwrap_or_default()
-    })
-}
 
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {
@@ -216,18 +124,4 @@ pub async fn rename_user(engine: &Engine, user_id: &UserId, name: &str) -> Resul
         .await?
         .ok_or(Error::SignInRequired)?;
     Ok(user_info(&user))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_hash_verifies_only_its_password() {
-        let queue = HashingQueue::default();
-        let hash = hash_password(&queue, Password::parse("correct horse").unwrap()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify_password(&queue, Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password(&queue, Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
-    }
 }

@@ -36,6 +36,7 @@ pub mod hooks;
 pub mod housekeeping;
 pub mod lockout;
 pub mod passkeys;
+pub mod passwords;
 pub mod portal;
 pub mod state;
 pub mod tokens;

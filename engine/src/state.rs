@@ -6,11 +6,11 @@ use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
-use crate::accounts::HashingQueue;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
 use crate::config::Config;
 use crate::db::Db;
 use crate::hooks::{EventHooks, NoHooks};
+use crate::passwords::HashingQueue;
 use crate::tokens::TokenKeys;
 
 /// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
