@@ -26,8 +26,9 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Reads `<site_root>/pkg/assets.json`. Without a built site (a server built for its API alone,
-    /// or the integration tests) the pages still render, naming the unhashed files, and say so in the log.
+    /// Reads `<site_root>/pkg/assets.json`. Without it (a site built by `cargo leptos`, a server built
+    /// for its API alone, the integration tests) every page names the one unhashed bundle, and the
+    /// log says so.
     pub fn read(site_root: &Path) -> Self {
         let manifest = site_root.join("pkg").join("assets.json");
         let read = std::fs::read(&manifest)
@@ -40,14 +41,15 @@ impl Assets {
                 Self::unhashed()
             }
             Err(error) => {
-                tracing::warn!(manifest = %manifest.display(), %error, "no built site (make site); pages will not be interactive");
+                tracing::warn!(manifest = %manifest.display(), %error, "no pkg/assets.json (make site builds it); pages load the unhashed /pkg/{BUNDLE}.js");
                 Self::unhashed()
             }
         }
     }
 
+    /// One bundle for every page: what `cargo leptos` builds (`pkg/<bundle>.{js,wasm,css}`, every island).
     fn unhashed() -> Self {
-        Self { portal: BUNDLE.to_owned(), sign_in: format!("{BUNDLE}-sign-in"), css: format!("{BUNDLE}.css") }
+        Self { portal: BUNDLE.to_owned(), sign_in: BUNDLE.to_owned(), css: format!("{BUNDLE}.css") }
     }
 
     /// Names only, no `/` or `..`: the manifest can point nowhere but into `pkg/`.
@@ -98,6 +100,10 @@ mod tests {
         std::fs::write(dir.join("pkg/assets.json"), escaping).unwrap();
         assert_eq!(Assets::read(&dir), Assets::unhashed());
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(Assets::read(&dir).portal, BUNDLE);
+        let unhashed = Assets::read(&dir).for_pages();
+        assert_eq!(
+            (unhashed.portal.as_str(), unhashed.sign_in.as_str()),
+            (concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME")), concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME")))
+        );
     }
 }
