@@ -2,7 +2,7 @@
 // it starts on its own port with a fresh SQLite database. `E2E_SUITE=weight` runs weight/ instead:
 // the page-weight budgets, against the release bundle in target/site-release.
 import { defineConfig, devices } from "@playwright/test";
-import { PRODUCT_NAME } from "./tests/helpers";
+import { APP_ORIGIN, PRODUCT_NAME } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
@@ -37,6 +37,7 @@ export default defineConfig({
     command:
       `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
       `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
+      `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} ` +
       `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
     url: `${ORIGIN}/healthz`,
     reuseExistingServer: false,

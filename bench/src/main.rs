@@ -8,6 +8,7 @@ mod phases;
 mod procfs;
 mod report;
 mod server;
+mod signing;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -37,11 +38,12 @@ usage: bench [options]
   --warmup SECS               unreported discoverable sign-ins before the first phase (default 2)
   --rate N                    arrivals per second in the paced sign-in phase (default 1000)
   --paced-workers N           workers sharing the paced arrivals (default 64)
-  --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,password
+  --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,password,signing
   --site DIR                  where the bundle's .wasm, .js and .css are (default target/site-release/pkg)
   --work-dir DIR              SQLite files and server logs (default target/bench)";
 
-const ALL_PHASES: [&str; 7] = ["discoverable", "targeted", "refresh", "list", "register", "paced", "password"];
+const ALL_PHASES: [&str; 8] =
+    ["discoverable", "targeted", "refresh", "list", "register", "paced", "password", "signing"];
 
 /// The command line.
 struct Options {
@@ -229,6 +231,11 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
         out.push_str(&format!("\nErrors:\n{errors}"));
     }
     out.push('\n');
+    if options.wants("signing") {
+        eprintln!("bench: token signing costs");
+        out.push_str(&signing::costs(&options.work_dir).await?);
+        out.push('\n');
+    }
     out.push_str(&report::site_size(&options.site));
     Ok(out)
 }

@@ -119,7 +119,7 @@ impl Server {
             .env("LATCHKEY_ENV", "development")
             .env("LATCHKEY_DATABASE_URL", &database_url)
             .env("LATCHKEY_REDIS_URL", redis_url)
-            .env("LATCHKEY_JWT_SECRET", "bench-secret-bench-secret-bench-secret-0123456789")
+            .env("LATCHKEY_OPERATOR_SECRET", "bench-secret-bench-secret-bench-secret-0123456789")
             .env("LATCHKEY_ORIGINS", ORIGIN)
             // The load generator is one client address sending thousands of sign-ins per second on
             // purpose: the per-client rate limits (docs/security.md) are switched off for it.

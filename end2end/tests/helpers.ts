@@ -9,6 +9,9 @@ export type Authenticator = { cdp: CDPSession; id: string };
  */
 export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
 
+/** The origin of the "app on another site" the suite plays (another port of localhost). */
+export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}`;
+
 export async function addAuthenticator(page: Page, options: Record<string, unknown> = {}): Promise<Authenticator> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });

@@ -58,7 +58,7 @@ use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
 use crate::passkeys::passkey_item;
 use crate::state::Engine;
-use crate::tokens::NewRefreshToken;
+use crate::tokens::{NewRefreshToken, SignInAt};
 use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
@@ -301,7 +301,8 @@ pub async fn finish_authentication(
 ) -> Result<TokenPair, Error> {
     let refresh = engine.tokens.new_refresh_token(now);
     let signed_in = verify_and_record(engine, credential, Some(&refresh), now).await?;
-    engine.tokens.token_pair(&signed_in.user.id, &signed_in.sign_in_id, refresh, now)
+    let sign_in = SignInAt { id: signed_in.sign_in_id, auth_time: now };
+    engine.tokens.token_pair(&signed_in.user.id, &sign_in, refresh, now)
 }
 
 /// Authentication step 3 for the portal: verifies the assertion and returns the owner with the new

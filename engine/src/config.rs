@@ -1,7 +1,7 @@
 //! Configuration: one [`Config`] read from `LATCHKEY_*` environment variables, validated at start-up.
 //!
 //! Every variable has a default that works for `make run` on a laptop; anything unsafe for production
-//! (the dev JWT secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
+//! (the development operator secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -17,9 +17,10 @@ use crate::types::Secret;
 /// names the site. A fork renames it here (or sets `LATCHKEY_PRODUCT_NAME`).
 pub const PRODUCT_NAME: &str = "Latchkey";
 
-/// Only for development: a fixed key means anyone can mint tokens, so production refuses it.
-const DEV_JWT_SECRET: &str = "latchkey-dev-only-secret-never-use-in-production!";
-const MIN_JWT_SECRET_BYTES: usize = 32;
+/// Only for development: with a public secret anyone who reads the database can open the private
+/// signing keys, so production (and any origin that is not localhost) refuses it.
+const DEV_OPERATOR_SECRET: &str = "latchkey-dev-only-secret-never-use-in-production!";
+const MIN_OPERATOR_SECRET_BYTES: usize = 32;
 
 /// Everything Latchkey reads from its environment.
 #[derive(Clone, Debug)]
@@ -54,10 +55,12 @@ pub struct Config {
     pub redis_prefix: String,
     /// `LATCHKEY_SESSION_STORE`: where the portal's browser sessions live.
     pub session_store: SessionStoreKind,
-    /// `LATCHKEY_JWT_SECRET`: HS256 key for access tokens, at least 32 bytes.
-    pub jwt_secret: Secret,
-    /// True when `jwt_secret` is the built-in development key.
-    pub jwt_secret_is_dev_default: bool,
+    /// `LATCHKEY_OPERATOR_SECRET`: encrypts the private signing keys in the database; at least 32 bytes.
+    pub operator_secret: Secret,
+    /// True when `operator_secret` is the built-in development secret.
+    pub operator_secret_is_dev_default: bool,
+    /// `LATCHKEY_KEY_ROTATION_SECS`: how long a signing key signs before the schedule rotates it.
+    pub key_rotation: Duration,
     /// `LATCHKEY_CHALLENGE_TTL_SECS`: how long a ceremony may take.
     pub challenge_ttl: Duration,
     /// `LATCHKEY_ACCESS_TTL_SECS`: access-token lifetime.
@@ -172,22 +175,26 @@ impl Config {
         let cors_origins = origin_list("LATCHKEY_CORS_ORIGINS", var("LATCHKEY_CORS_ORIGINS").as_deref())?;
         let related_origins = origin_list("LATCHKEY_RELATED_ORIGINS", var("LATCHKEY_RELATED_ORIGINS").as_deref())?;
 
-        let (jwt_secret, jwt_secret_is_dev_default) = match var("LATCHKEY_JWT_SECRET") {
-            Some(secret) if secret.len() >= MIN_JWT_SECRET_BYTES => (Secret::new(secret), false),
-            Some(_) => {
-                return Err(invalid("LATCHKEY_JWT_SECRET", format!("must be at least {MIN_JWT_SECRET_BYTES} bytes")));
-            }
-            None if production => {
-                return Err(invalid("LATCHKEY_JWT_SECRET", "is required when LATCHKEY_ENV=production"));
-            }
-            // The development key is public: anywhere but this machine it would let anyone mint tokens.
+        if var("LATCHKEY_JWT_SECRET").is_some() {
+            return Err(invalid(
+                "LATCHKEY_JWT_SECRET",
+                "is no longer used: tokens are signed with ES256 keys published at /.well-known/jwks.json. \
+                 Remove it and set LATCHKEY_OPERATOR_SECRET, which encrypts those keys (docs/configuration.md)",
+            ));
+        }
+        const SECRET: &str = "LATCHKEY_OPERATOR_SECRET";
+        let (operator_secret, operator_secret_is_dev_default) = match var(SECRET) {
+            Some(secret) if secret.len() >= MIN_OPERATOR_SECRET_BYTES => (Secret::new(secret), false),
+            Some(_) => return Err(invalid(SECRET, format!("must be at least {MIN_OPERATOR_SECRET_BYTES} bytes"))),
+            None if production => return Err(invalid(SECRET, "is required when LATCHKEY_ENV=production")),
+            // The development secret is public: anywhere but this machine it would expose the signing keys.
             None if !origins.iter().chain(&cors_origins).chain(&related_origins).all(is_localhost) => {
                 return Err(invalid(
-                    "LATCHKEY_JWT_SECRET",
-                    "is required when an origin is not localhost (the built-in development key is public)",
+                    SECRET,
+                    "is required when an origin is not localhost (the built-in development secret is public)",
                 ));
             }
-            None => (Secret::new(DEV_JWT_SECRET), true),
+            None => (Secret::new(DEV_OPERATOR_SECRET), true),
         };
 
         let database_url = match var("LATCHKEY_DATABASE_URL") {
@@ -232,8 +239,9 @@ impl Config {
             redis_ca_file,
             redis_prefix: var("LATCHKEY_REDIS_PREFIX").unwrap_or_else(|| "latchkey:".into()),
             session_store,
-            jwt_secret,
-            jwt_secret_is_dev_default,
+            operator_secret,
+            operator_secret_is_dev_default,
+            key_rotation: seconds(&var, "LATCHKEY_KEY_ROTATION_SECS", 30 * 24 * 3600)?,
             challenge_ttl: seconds(&var, "LATCHKEY_CHALLENGE_TTL_SECS", 300)?,
             access_ttl: seconds(&var, "LATCHKEY_ACCESS_TTL_SECS", 900)?,
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
@@ -252,6 +260,22 @@ impl Config {
                 portal: rate(&var, "LATCHKEY_RATE_LIMIT_PORTAL", "300/min")?,
             },
         })
+    }
+
+    /// The issuer of every token (`iss`): the first of `LATCHKEY_ORIGINS`, e.g. `https://login.example.com`.
+    pub fn issuer(&self) -> String {
+        self.origins.first().map(|origin| origin.origin().ascii_serialization()).unwrap_or_default()
+    }
+
+    /// The audience (`aud`) of tokens for Latchkey's own account API: the issuer and `/auth`. Tokens
+    /// issued to other apps name those apps, and this API refuses them.
+    pub fn api_audience(&self) -> String {
+        format!("{}/auth", self.issuer())
+    }
+
+    /// The longest lifetime of any token the signing keys sign (so how long a retired key stays published).
+    pub fn longest_token_ttl(&self) -> Duration {
+        self.access_ttl
     }
 
     /// Whether the portal is served over https only (every configured origin is https): browser
@@ -428,7 +452,7 @@ mod tests {
         assert_eq!(c.rp_id, "localhost");
         assert_eq!(c.origins[0].as_str(), "http://localhost:3000/");
         assert_eq!(c.database_url, "sqlite://latchkey.db?mode=rwc");
-        assert!(c.jwt_secret_is_dev_default && !c.production && !c.https_only());
+        assert!(c.operator_secret_is_dev_default && !c.production && !c.https_only());
         assert_eq!(c.max_passkeys, 100);
         assert_eq!(c.challenge_ttl, Duration::from_secs(300));
     }
@@ -447,19 +471,34 @@ mod tests {
     }
 
     #[test]
-    fn production_requires_a_jwt_secret() {
+    fn production_requires_an_operator_secret() {
         let err = config(&[("LATCHKEY_ENV", "production")]).unwrap_err();
-        assert!(err.to_string().starts_with("LATCHKEY_JWT_SECRET"), "{err}");
-        assert!(config(&[("LATCHKEY_JWT_SECRET", "too-short")]).is_err());
+        assert!(err.to_string().starts_with("LATCHKEY_OPERATOR_SECRET"), "{err}");
+        assert!(config(&[("LATCHKEY_OPERATOR_SECRET", "too-short")]).is_err());
+    }
+
+    #[test]
+    fn the_old_hs256_secret_is_refused_with_what_replaces_it() {
+        let err = config(&[("LATCHKEY_JWT_SECRET", "a-real-secret-of-at-least-32-bytes!!")]).unwrap_err().to_string();
+        assert!(err.contains("no longer used") && err.contains("LATCHKEY_OPERATOR_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn the_issuer_is_the_first_origin_and_the_api_its_auth_path() {
+        let c = config(&[("LATCHKEY_ORIGINS", "http://localhost:3000, http://localhost:4000")]).unwrap();
+        assert_eq!(
+            (c.issuer().as_str(), c.api_audience().as_str()),
+            ("http://localhost:3000", "http://localhost:3000/auth")
+        );
     }
 
     #[test]
     fn the_public_development_key_is_only_for_localhost() {
         let deployed = [("LATCHKEY_RP_ID", "example.com"), ("LATCHKEY_ORIGINS", "https://example.com")];
         let err = config(&deployed).unwrap_err().to_string();
-        assert!(err.starts_with("LATCHKEY_JWT_SECRET") && err.contains("not localhost"), "{err}");
+        assert!(err.starts_with("LATCHKEY_OPERATOR_SECRET") && err.contains("not localhost"), "{err}");
         let local_https = config(&[("LATCHKEY_ORIGINS", "https://localhost:3443")]).unwrap();
-        assert!(local_https.jwt_secret_is_dev_default && local_https.https_only());
+        assert!(local_https.operator_secret_is_dev_default && local_https.https_only());
     }
 
     #[test]
@@ -480,7 +519,7 @@ mod tests {
         let ok = config(&[
             ("LATCHKEY_RP_ID", "example.com"),
             ("LATCHKEY_ORIGINS", "https://example.com, https://id.example.com:8443"),
-            ("LATCHKEY_JWT_SECRET", "a-real-secret-of-at-least-32-bytes!!"),
+            ("LATCHKEY_OPERATOR_SECRET", "a-real-secret-of-at-least-32-bytes!!"),
         ])
         .unwrap();
         assert_eq!(ok.origins.len(), 2);
@@ -513,7 +552,8 @@ mod tests {
 
     #[test]
     fn cors_and_related_origins_are_exact_origins_on_any_site() {
-        let set = |var, value| config(&[(var, value), ("LATCHKEY_JWT_SECRET", "a-secret-of-at-least-32-bytes-long!!")]);
+        let set =
+            |var, value| config(&[(var, value), ("LATCHKEY_OPERATOR_SECRET", "a-secret-of-at-least-32-bytes-long!!")]);
         for var in ["LATCHKEY_CORS_ORIGINS", "LATCHKEY_RELATED_ORIGINS"] {
             let two = set(var, "https://app.example, http://app.localhost:4000").unwrap();
             let listed = if var == "LATCHKEY_CORS_ORIGINS" { two.cors_origins } else { two.related_origins };

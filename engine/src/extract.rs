@@ -49,7 +49,7 @@ where
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(Error::InvalidToken);
         }
-        engine.tokens.verify_access(token.trim()).map(Self)
+        engine.tokens.verify_access(token.trim(), crate::clock::now()).await.map(Self)
     }
 }
 

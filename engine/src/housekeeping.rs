@@ -1,14 +1,16 @@
 //! Housekeeping: what expires is deleted, so the tables stay the size of what is live — refresh
 //! tokens past their expiry, sign-ins ended more than a day ago, and login-attempt counters idle
-//! for a day. Runs at start-up and then hourly on every instance (the deletes are idempotent).
+//! for a day; and the signing keys' schedule: a key that has signed for `LATCHKEY_KEY_ROTATION_SECS`
+//! is rotated and retired keys past their publication are deleted (`keys.rs`). Runs at start-up and
+//! then hourly on every instance (the deletes are idempotent; the database picks one rotator).
 //! Ceremonies expire in their store by themselves, and so do sessions (`server/src/sessions.rs`).
 
 use std::time::Duration;
 
-use crate::clock;
 use crate::db::{login_attempts, sign_ins};
 use crate::error::Error;
 use crate::state::Engine;
+use crate::{clock, keys};
 
 /// How often the tables are swept.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -41,6 +43,9 @@ pub fn start(engine: Engine) {
         let mut every = tokio::time::interval(EVERY);
         loop {
             every.tick().await;
+            if let Err(error) = keys::rotate_due(&engine.keys, engine.config.key_rotation, clock::now()).await {
+                tracing::warn!(%error, "signing key schedule failed; retrying in an hour");
+            }
             match prune(&engine, clock::now()).await {
                 Ok(pruned) if pruned != Pruned::default() => tracing::info!(?pruned, "housekeeping"),
                 Ok(_) => {}

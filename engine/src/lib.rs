@@ -14,6 +14,7 @@
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
+//! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
@@ -34,6 +35,7 @@ pub mod error;
 pub mod extract;
 pub mod hooks;
 pub mod housekeeping;
+pub mod keys;
 pub mod lockout;
 pub mod passkeys;
 pub mod passwords;

@@ -7,9 +7,11 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::hooks::{EventHooks, NoHooks};
+use crate::keys::KeyRing;
 use crate::passwords::HashingQueue;
 use crate::tokens::TokenKeys;
 
@@ -23,7 +25,9 @@ pub struct Engine {
     pub db: Db,
     /// The WebAuthn relying party.
     pub webauthn: Arc<Webauthn>,
-    /// JWT keys and token lifetimes.
+    /// The signing keys (current, next, retired), as this instance last read them.
+    pub keys: Arc<KeyRing>,
+    /// Access and refresh tokens.
     pub tokens: Arc<TokenKeys>,
     /// Ceremony state between begin and complete.
     pub challenges: Arc<dyn ChallengeStore>,
@@ -46,6 +50,9 @@ pub enum StartupError {
     /// Redis is unreachable.
     #[error("redis at LATCHKEY_REDIS_URL: {0}")]
     Redis(String),
+    /// The signing keys could not be made or opened.
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
     /// webauthn-rs refused the RP ID / origins.
     #[error("WebAuthn configuration refused: {0}")]
     Webauthn(String),
@@ -58,6 +65,9 @@ impl Engine {
         let db =
             Db::connect(&config.database_url).await.map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
         db.migrate().await.map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
+        let keys = Arc::new(
+            KeyRing::open(db.clone(), &config.operator_secret, config.longest_token_ttl(), clock::now()).await?,
+        );
         let redis = match &config.redis_url {
             Some(url) => Some(
                 connect_redis(url, config.redis_ca_file.as_deref())
@@ -73,7 +83,8 @@ impl Engine {
         };
         let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
         Ok(Self {
-            tokens: Arc::new(TokenKeys::new(&config)),
+            tokens: Arc::new(TokenKeys::new(&config, keys.clone())),
+            keys,
             config: Arc::new(config),
             db,
             webauthn: Arc::new(webauthn),

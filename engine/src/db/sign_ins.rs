@@ -52,6 +52,8 @@ pub struct UsedToken {
     pub expires_at: i64,
     /// Whether its sign-in is still active (not ended by sign-out or by a reused token).
     pub sign_in_active: bool,
+    /// When its sign-in started (Unix seconds): the tokens' `auth_time`.
+    pub sign_in_started_at: i64,
 }
 
 impl FromRow<'_, AnyRow> for UsedToken {
@@ -61,6 +63,7 @@ impl FromRow<'_, AnyRow> for UsedToken {
             user_id: row.try_get("user_id")?,
             expires_at: row.try_get("expires_at")?,
             sign_in_active: row.try_get::<i64, _>("sign_in_active")? != 0,
+            sign_in_started_at: row.try_get("sign_in_started_at")?,
         })
     }
 }
@@ -73,7 +76,8 @@ pub async fn use_refresh_token(db: &Db, token_hash: &str, now: i64) -> Result<Op
          RETURNING sign_in_id, user_id, expires_at,
              CAST(CASE WHEN EXISTS (SELECT 1 FROM sign_ins s
                                     WHERE s.id = refresh_tokens.sign_in_id AND s.revoked_at IS NULL)
-                  THEN 1 ELSE 0 END AS BIGINT) AS sign_in_active",
+                  THEN 1 ELSE 0 END AS BIGINT) AS sign_in_active,
+             (SELECT s.created_at FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS sign_in_started_at",
     )
     .bind(token_hash)
     .bind(now)

@@ -1,11 +1,9 @@
 //! Email + password accounts and tokens.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{JWT_SECRET, TestServer};
+use crate::common::TestServer;
 
 #[tokio::test]
 async fn register_returns_a_token_pair_and_me_shows_the_user() {
@@ -143,44 +141,6 @@ async fn protected_routes_ask_for_a_bearer_token() {
     }
 }
 
-fn forged(header: serde_json::Value, claims: serde_json::Value) -> String {
-    let head = URL_SAFE_NO_PAD.encode(header.to_string());
-    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
-    let signature =
-        jsonwebtoken::crypto::sign(format!("{head}.{body}").as_bytes(), &key, jsonwebtoken::Algorithm::HS256).unwrap();
-    format!("{head}.{body}.{signature}")
-}
-
-#[tokio::test]
-async fn forged_tokens_with_alg_none_or_wrong_typed_claims_are_refused() {
-    let server = TestServer::start().await;
-    let (access, _) = server.sign_up("ada@example.com").await;
-    let payload = access.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-    let hs256 = json!({"alg": "HS256", "typ": "JWT"});
-    assert_eq!(
-        server.get("/auth/me", Some(&forged(hs256.clone(), claims.clone()))).await.status,
-        StatusCode::OK,
-        "control: a well-formed forgery with the real key passes"
-    );
-
-    let alg_none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#));
-    let mut string_exp = claims.clone();
-    string_exp["exp"] = json!(claims["exp"].to_string());
-    let mut refresh_typed = claims.clone();
-    refresh_typed["typ"] = json!("refresh");
-    let mut no_exp = claims.clone();
-    no_exp.as_object_mut().unwrap().remove("exp");
-
-    for token in
-        [alg_none, forged(hs256.clone(), string_exp), forged(hs256.clone(), refresh_typed), forged(hs256, no_exp)]
-    {
-        let answer = server.get("/auth/me", Some(&token)).await;
-        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "accepted {token}");
-    }
-}
-
 #[tokio::test]
 async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     let env = crate::common::Env::new().await;
@@ -190,12 +150,7 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     server.post("/auth/logout", Some(&ended), json!({})).await;
     let (_, live_refresh) = server.sign_up("bob@example.com").await;
     server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
-    let config = engine::Config::from_lookup(|key| match key {
-        "LATCHKEY_DATABASE_URL" => Some(database.clone()),
-        _ => None,
-    })
-    .unwrap();
-    let engine = engine::Engine::build(config).await.unwrap();
+    let engine = crate::common::engine_for(&database).await;
     let now = engine::clock::now();
 
     let today = engine::housekeeping::prune(&engine, now).await.unwrap();

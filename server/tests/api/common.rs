@@ -14,8 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The origin every test ceremony claims to come from (the configured one).
 pub const ORIGIN: &str = "http://localhost:3000";
-/// The JWT secret the test servers use, so tests can forge tokens with it.
-pub const JWT_SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
+/// The operator secret the test servers seal their signing keys with, so a test can open them
+/// (through [`engine_for`]) and sign tokens of its own.
+pub const OPERATOR_SECRET: &str = "integration-test-secret-of-at-least-32-bytes";
 /// AAGUID the tests' authenticators report, and the name the test AAGUID file gives it.
 pub const TEST_AAGUID: [u8; 16] = [0x11; 16];
 pub const TEST_AUTHENTICATOR: &str = "Test Authenticator";
@@ -69,7 +70,7 @@ impl Env {
         let mut vars = HashMap::from([
             ("LATCHKEY_ADDR", "127.0.0.1:0".to_string()),
             ("LATCHKEY_ORIGINS", ORIGIN.to_string()),
-            ("LATCHKEY_JWT_SECRET", JWT_SECRET.to_string()),
+            ("LATCHKEY_OPERATOR_SECRET", OPERATOR_SECRET.to_string()),
             ("LATCHKEY_DATABASE_URL", fresh_database().await),
             ("LATCHKEY_AAGUID_FILE", aaguid_file()),
         ]);
@@ -91,6 +92,18 @@ impl Env {
     pub fn get(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
     }
+}
+
+/// An engine on a test server's database (and its operator secret): the same keys, users and sign-ins,
+/// for tests that sign tokens, run housekeeping or look at what a server stored.
+pub async fn engine_for(database: &str) -> engine::Engine {
+    let config = engine::Config::from_lookup(|key| match key {
+        "LATCHKEY_DATABASE_URL" => Some(database.to_owned()),
+        "LATCHKEY_OPERATOR_SECRET" => Some(OPERATOR_SECRET.to_owned()),
+        _ => None,
+    })
+    .expect("valid test config");
+    engine::Engine::build(config).await.expect("engine builds")
 }
 
 /// A running server and an HTTP client for it.

@@ -49,6 +49,13 @@ async fn the_rest_api_answers_a_configured_origin_and_no_other() {
     assert!(from_app.headers()["access-control-expose-headers"].to_str().unwrap().contains("retry-after"));
     let from_stranger = call(STRANGER).await.unwrap();
     assert!(!from_stranger.headers().contains_key("access-control-allow-origin"));
+
+    // The public keys too: an app's page may fetch them to verify a token in the browser.
+    let keys = |origin: &'static str| {
+        reqwest::Client::new().get(format!("{}/.well-known/jwks.json", server.base)).header("origin", origin).send()
+    };
+    assert_eq!(keys(APP).await.unwrap().headers()["access-control-allow-origin"], APP);
+    assert!(!keys(STRANGER).await.unwrap().headers().contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]

@@ -16,3 +16,4 @@ mod outage;
 mod passkeys;
 mod portal;
 mod store_tls;
+mod tokens;
