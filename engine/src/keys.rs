@@ -416,8 +416,15 @@ fn alg_name(alg: Algorithm) -> &'static str {
 /// decides which instance rotates.
 pub async fn rotate_due(ring: &KeyRing, every: Duration, now: i64) -> Result<(), KeyError> {
     let due = now.saturating_sub(i64::try_from(every.as_secs()).unwrap_or(i64::MAX));
+    let rows = signing_keys::published(&ring.db, now).await?;
     for alg in ALGORITHMS {
-        ring.rotate(alg, due, now).await?;
+        // Only then make a new key (RSA generation costs tens of milliseconds of CPU).
+        let is_due = rows.iter().any(|row| {
+            row.alg == alg_name(alg) && row.state == CURRENT && row.activated_at.is_some_and(|at| at <= due)
+        });
+        if is_due {
+            ring.rotate(alg, due, now).await?;
+        }
     }
     signing_keys::prune(&ring.db, now).await?;
     ring.reload(now).await

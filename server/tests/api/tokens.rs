@@ -260,3 +260,32 @@ async fn forged_and_misdirected_tokens_are_refused() {
         assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "accepted: {what}");
     }
 }
+
+#[tokio::test]
+async fn the_schedule_rotates_a_key_once_it_has_signed_long_enough_and_only_once() {
+    let env = Env::new().await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let _server = TestServer::start_with(env).await;
+    let engine = engine_for(&database).await;
+    let other_instance = engine_for(&database).await;
+    let every = Duration::from_secs(3600);
+    let now = engine::clock::now();
+    let current = || engine.keys.current_kid(Algorithm::ES256).unwrap();
+    let first = current();
+    let next = kids(&engine.keys.jwks())
+        .into_iter()
+        .find(|kid| *kid != first && engine.keys.verifying_key(kid).unwrap().alg == Algorithm::ES256)
+        .unwrap();
+
+    engine::keys::rotate_due(&engine.keys, every, now + 60).await.unwrap();
+    assert_eq!(current(), first, "not due yet");
+    engine::keys::rotate_due(&engine.keys, every, now + 3700).await.unwrap();
+    assert_eq!(current(), next, "due: the next key signs now");
+    engine::keys::rotate_due(&other_instance.keys, every, now + 3700).await.unwrap();
+    assert_eq!(
+        other_instance.keys.current_kid(Algorithm::ES256).unwrap(),
+        next,
+        "the other instance does not rotate again"
+    );
+    assert_eq!(kids(&other_instance.keys.jwks()).len(), 6);
+}
