@@ -69,6 +69,8 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
     pub site_root: PathBuf,
+    /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
+    pub oidc_clients: Option<PathBuf>,
     /// `LATCHKEY_AAGUID_FILE`: JSON map of AAGUID → authenticator name/icons; optional.
     pub aaguid_file: Option<PathBuf>,
     /// `LATCHKEY_MAX_PASSKEYS`: how many passkeys one account may hold.
@@ -247,6 +249,7 @@ impl Config {
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
+            oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
             max_ceremonies_per_client: count(&var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 128)?,
             trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,

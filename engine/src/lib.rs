@@ -14,6 +14,7 @@
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
+//! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
@@ -28,6 +29,7 @@ pub mod aaguid;
 pub mod accounts;
 pub mod ceremony;
 pub mod challenge;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;

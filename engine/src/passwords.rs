@@ -33,6 +33,13 @@ pub async fn hash_password(queue: &HashingQueue, password: Password) -> Result<S
         .await
 }
 
+/// Hashes a secret at once, on the calling thread: for the operator's `server hash-secret` (client
+/// secrets of `LATCHKEY_OIDC_CLIENTS`), never for a request.
+pub fn hash_secret(secret: &str) -> Result<String, Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2().hash_password(secret.as_bytes(), &salt).map(|h| h.to_string()).map_err(Error::internal)
+}
+
 /// Checks a password against a PHC hash (on the blocking pool); `None` runs against a dummy hash.
 pub(crate) async fn verify_password(
     queue: &HashingQueue,

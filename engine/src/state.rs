@@ -7,6 +7,7 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::clients::{Clients, ClientsError};
 use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
@@ -35,6 +36,8 @@ pub struct Engine {
     pub redis: Option<fred::prelude::Pool>,
     /// AAGUID → authenticator names.
     pub authenticators: Arc<AuthenticatorNames>,
+    /// The apps registered as OpenID Connect clients (none without `LATCHKEY_OIDC_CLIENTS`).
+    pub clients: Arc<Clients>,
     /// The application's event hooks.
     pub hooks: Arc<dyn EventHooks>,
     /// Argon2 work waiting for a core (bounded; `accounts.rs`).
@@ -53,6 +56,9 @@ pub enum StartupError {
     /// The signing keys could not be made or opened.
     #[error("signing keys: {0}")]
     Keys(#[from] crate::keys::KeyError),
+    /// The OpenID Connect clients file was refused.
+    #[error(transparent)]
+    Clients(#[from] ClientsError),
     /// webauthn-rs refused the RP ID / origins.
     #[error("WebAuthn configuration refused: {0}")]
     Webauthn(String),
@@ -62,6 +68,10 @@ impl Engine {
     /// Connects the stores, applies migrations and sets up WebAuthn.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let webauthn = build_webauthn(&config)?;
+        let clients = match &config.oidc_clients {
+            Some(path) => Clients::load(path)?,
+            None => Clients::default(),
+        };
         let db =
             Db::connect(&config.database_url).await.map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
         db.migrate().await.map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
@@ -91,6 +101,7 @@ impl Engine {
             challenges,
             redis,
             authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
+            clients: Arc::new(clients),
             hooks: Arc::new(NoHooks),
             hashing: Arc::new(HashingQueue::default()),
         })

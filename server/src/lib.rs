@@ -63,6 +63,11 @@ impl Latchkey {
         Ok(Self { engine, sessions })
     }
 
+    /// The engine the server was built on (for start-up's reports).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// Replaces the event hooks (the default does nothing).
     pub fn with_hooks(mut self, hooks: impl EventHooks + 'static) -> Self {
         self.engine = self.engine.with_hooks(hooks);

@@ -14,12 +14,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage: server                 serve (configured by LATCHKEY_* variables)
        server keys rotate     retire the current signing keys, promote the next ones, make new next ones
-       server keys list       print the published signing keys (kid, algorithm, state, dates)";
+       server keys list       print the published signing keys (kid, algorithm, state, dates)
+       server hash-secret     read a client secret (32+ characters) on stdin, print its Argon2id hash
+                              for LATCHKEY_OIDC_CLIENTS";
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if args == ["hash-secret"] {
+        return hash_secret();
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => return fail(format_args!("configuration error: {e}")),
@@ -43,6 +48,13 @@ async fn serve(config: Config) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
+    let plain = app.engine().clients.with_plain_secrets();
+    if !plain.is_empty() {
+        tracing::warn!(
+            clients = %plain.join(", "),
+            "LATCHKEY_OIDC_CLIENTS: client secrets written in plain text; store Argon2id hashes instead (docs/configuration.md)"
+        );
+    }
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => return fail(format_args!("cannot listen on {addr} (LATCHKEY_ADDR): {e}")),
@@ -82,6 +94,26 @@ async fn keys(config: Config, rotate: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("cannot read the keys: {e}")),
+    }
+}
+
+/// `hash-secret`: one line on stdin, its Argon2id PHC string on stdout (so the secret never appears in
+/// the process list or the shell history).
+fn hash_secret() -> ExitCode {
+    let mut secret = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut secret) {
+        return fail(format_args!("cannot read the secret from stdin: {e}"));
+    }
+    let secret = secret.trim_end_matches(['\r', '\n']);
+    if secret.chars().count() < 32 {
+        return fail(format_args!("use a secret of at least 32 characters, e.g. `openssl rand -base64 32`"));
+    }
+    match engine::passwords::hash_secret(secret) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("hashing failed: {e}")),
     }
 }
 

@@ -12,6 +12,7 @@ mod common;
 mod cross_origin;
 mod hooks;
 mod malformed;
+mod oidc;
 mod outage;
 mod passkeys;
 mod portal;

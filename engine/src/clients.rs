@@ -1,0 +1,400 @@
+//! The apps that may sign their users in with Latchkey through OpenID Connect: a TOML file named by
+//! `LATCHKEY_OIDC_CLIENTS`, read and checked once at start-up (docs/configuration.md, "OpenID Connect
+//! clients"). Every refusal is one line naming the client and the field, so a typo never starts a
+//! provider that would redirect somewhere unexpected.
+//!
+//! ```toml
+//! [[clients]]
+//! client_id = "grafana"
+//! name = "Grafana"
+//! client_secret = "$argon2id$v=19$m=19456,t=2,p=1$…"   # or a plain secret of 32+ characters
+//! redirect_uris = ["https://grafana.example.com/login/generic_oauth"]
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+use url::Url;
+
+use crate::types::Secret;
+
+/// A plain client secret shorter than this is refused: it must resist guessing like a key.
+const MIN_PLAIN_SECRET_CHARS: usize = 32;
+
+/// How a confidential client proves who it is.
+pub enum ClientSecret {
+    /// An Argon2id PHC string; the secret itself is not stored anywhere.
+    Hashed(String),
+    /// The secret as written in the file (start-up warns about each).
+    Plain(Secret),
+}
+
+impl fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Hashed(_) => "Hashed(<redacted>)",
+            Self::Plain(_) => "Plain(<redacted>)",
+        })
+    }
+}
+
+/// One registered app.
+#[derive(Debug)]
+pub struct Client {
+    /// `client_id`.
+    pub id: String,
+    /// What the consent page calls it (`name`, or the id).
+    pub name: String,
+    /// `None` for a public client (a browser or native app, which cannot keep a secret).
+    pub secret: Option<ClientSecret>,
+    /// Exact redirect URIs; nothing else is ever redirected to.
+    pub redirect_uris: Vec<Url>,
+    /// Exact URIs the app may ask to return to after signing out.
+    pub post_logout_redirect_uris: Vec<Url>,
+    /// Whether the consent page is skipped (first-party apps).
+    pub skip_consent: bool,
+    /// Whether an authorization request must carry a PKCE S256 challenge (always, for public clients).
+    pub require_pkce: bool,
+    /// How this app's ID tokens are signed: RS256 (the default) or ES256.
+    pub id_token_alg: Algorithm,
+}
+
+impl Client {
+    /// Whether this is a public client (no secret).
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+}
+
+/// Every registered app, by `client_id`.
+#[derive(Debug, Default)]
+pub struct Clients {
+    by_id: HashMap<String, Client>,
+}
+
+/// Why the clients file was refused: one line.
+#[derive(Debug, thiserror::Error)]
+#[error("LATCHKEY_OIDC_CLIENTS: {0}")]
+pub struct ClientsError(String);
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    clients: Vec<toml::Table>,
+}
+
+/// One `[[clients]]` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    client_id: String,
+    name: Option<String>,
+    client_secret: Option<String>,
+    #[serde(default)]
+    public: bool,
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    skip_consent: bool,
+    require_pkce: Option<bool>,
+    id_token_signed_response_alg: Option<String>,
+}
+
+impl Clients {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ClientsError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ClientsError(format!("cannot read {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|ClientsError(reason)| ClientsError(format!("{}: {reason}", path.display())))
+    }
+
+    /// Checks the text of a clients file.
+    pub fn parse(text: &str) -> Result<Self, ClientsError> {
+        let file: File = toml::from_str(text).map_err(|e| ClientsError(one_line(&e.to_string())))?;
+        let mut by_id = HashMap::new();
+        for (index, table) in file.clients.into_iter().enumerate() {
+            let label = match table.get("client_id").and_then(toml::Value::as_str) {
+                Some(id) => format!("client `{id}`"),
+                None => format!("client #{}", index + 1),
+            };
+            let refused = |reason: String| ClientsError(format!("{label}: {reason}"));
+            let entry = Entry::deserialize(toml::Value::Table(table)).map_err(|e| refused(one_line(&e.to_string())))?;
+            let client = check(entry).map_err(refused)?;
+            if by_id.contains_key(&client.id) {
+                return Err(refused("client_id: listed twice".into()));
+            }
+            by_id.insert(client.id.clone(), client);
+        }
+        Ok(Self { by_id })
+    }
+
+    /// The app with this `client_id`.
+    pub fn get(&self, client_id: &str) -> Option<&Client> {
+        self.by_id.get(client_id)
+    }
+
+    /// How many apps are registered.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether no app is registered.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// The ids of clients whose secret is written in plain text, for start-up's warning.
+    pub fn with_plain_secrets(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .by_id
+            .values()
+            .filter(|client| matches!(client.secret, Some(ClientSecret::Plain(_))))
+            .map(|client| client.id.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// Turns an entry into a [`Client`], or says which field is wrong and why.
+fn check(entry: Entry) -> Result<Client, String> {
+    let id = entry.client_id;
+    if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+        return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~`".into());
+    }
+    let name = entry.name.unwrap_or_else(|| id.clone());
+    if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err("name: use 1 to 64 characters, without control characters".into());
+    }
+    let secret = match (entry.public, entry.client_secret) {
+        (true, Some(_)) => {
+            return Err("client_secret: a public client has none (remove it, or `public = false`)".into());
+        }
+        (true, None) => None,
+        (false, None) => {
+            return Err("client_secret: required for a confidential client (or set `public = true`)".into());
+        }
+        (false, Some(secret)) => Some(client_secret(secret)?),
+    };
+    let require_pkce = match (entry.public, entry.require_pkce) {
+        (true, Some(false)) => return Err("require_pkce: public clients must use PKCE".into()),
+        (_, explicit) => explicit.unwrap_or(true),
+    };
+    if entry.redirect_uris.is_empty() {
+        return Err("redirect_uris: list at least one".into());
+    }
+    let redirect_uris = uris("redirect_uris", &entry.redirect_uris)?;
+    let post_logout_redirect_uris = uris("post_logout_redirect_uris", &entry.post_logout_redirect_uris)?;
+    let id_token_alg = match entry.id_token_signed_response_alg.as_deref() {
+        None | Some("RS256") => Algorithm::RS256,
+        Some("ES256") => Algorithm::ES256,
+        Some(other) => return Err(format!("id_token_signed_response_alg: `{other}` is neither RS256 nor ES256")),
+    };
+    Ok(Client {
+        id,
+        name,
+        secret,
+        redirect_uris,
+        post_logout_redirect_uris,
+        skip_consent: entry.skip_consent,
+        require_pkce,
+        id_token_alg,
+    })
+}
+
+fn client_secret(secret: String) -> Result<ClientSecret, String> {
+    if secret.starts_with('$') {
+        let hash =
+            argon2::PasswordHash::new(&secret).map_err(|e| format!("client_secret: not a valid PHC string ({e})"))?;
+        if hash.algorithm.as_str() != "argon2id" {
+            return Err(format!("client_secret: hashed with {}, not argon2id", hash.algorithm));
+        }
+        return Ok(ClientSecret::Hashed(secret));
+    }
+    if secret.chars().count() < MIN_PLAIN_SECRET_CHARS {
+        return Err(format!(
+            "client_secret: use at least {MIN_PLAIN_SECRET_CHARS} characters (or an Argon2id PHC hash of the secret)"
+        ));
+    }
+    Ok(ClientSecret::Plain(Secret::new(secret)))
+}
+
+/// Exact redirect URIs: absolute, no fragment, https, or http on a loopback host (RFC 8252 §7.3).
+fn uris(field: &str, raw: &[String]) -> Result<Vec<Url>, String> {
+    raw.iter()
+        .map(|uri| {
+            let url = Url::parse(uri).map_err(|e| format!("{field}: `{uri}` is not an absolute URL ({e})"))?;
+            if url.fragment().is_some() {
+                return Err(format!("{field}: `{uri}` has a fragment, which OAuth forbids"));
+            }
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            match url.scheme() {
+                "https" => Ok(url),
+                "http" if loopback => Ok(url),
+                _ => Err(format!("{field}: `{uri}` must be https (http only on localhost)")),
+            }
+        })
+        .collect()
+}
+
+/// toml's messages span lines (with a pointer under the error); start-up prints one.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Uq2kNhFf5hf3DpsG+tSCNEjA5PxhsSbd8KDVf4TKWq0";
+
+    fn one(client: &str) -> Result<Clients, String> {
+        Clients::parse(&format!("[[clients]]\n{client}")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_full_file_is_read() {
+        let clients = Clients::parse(&format!(
+            r#"
+            [[clients]]
+            client_id = "grafana"
+            name = "Grafana"
+            client_secret = "{HASH}"
+            redirect_uris = ["https://grafana.example.com/login/generic_oauth"]
+            post_logout_redirect_uris = ["https://grafana.example.com/login"]
+            skip_consent = true
+
+            [[clients]]
+            client_id = "spa"
+            public = true
+            redirect_uris = ["http://localhost:5173/callback"]
+            id_token_signed_response_alg = "ES256"
+
+            [[clients]]
+            client_id = "legacy"
+            client_secret = "a-plain-secret-of-at-least-32-characters"
+            require_pkce = false
+            redirect_uris = ["https://legacy.example.com/cb"]
+            "#
+        ))
+        .unwrap();
+        assert_eq!(clients.len(), 3);
+        let grafana = clients.get("grafana").unwrap();
+        assert!(matches!(grafana.secret, Some(ClientSecret::Hashed(_))));
+        assert!(grafana.skip_consent && grafana.require_pkce && grafana.id_token_alg == Algorithm::RS256);
+        let spa = clients.get("spa").unwrap();
+        assert!(spa.is_public() && spa.require_pkce && spa.id_token_alg == Algorithm::ES256 && spa.name == "spa");
+        assert!(!clients.get("legacy").unwrap().require_pkce);
+        assert_eq!(clients.with_plain_secrets(), ["legacy"]);
+        assert!(!format!("{clients:?}").contains("plain-secret"), "secrets never print");
+    }
+
+    #[test]
+    fn every_refusal_names_the_client_and_the_field() {
+        let cases = [
+            (
+                r#"client_id = "a b"
+                public = true
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `a b`: client_id",
+            ),
+            (
+                r#"client_id = "app"
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `app`: client_secret: required",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                client_secret = "a-plain-secret-of-at-least-32-characters"
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `app`: client_secret: a public client",
+            ),
+            (
+                r#"client_id = "app"
+                client_secret = "short"
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `app`: client_secret: use at least 32",
+            ),
+            (
+                r#"client_id = "app"
+                client_secret = "$argon2i$v=19$m=16,t=2,p=1$c29tZXNhbHQ$YWJjZGVmZ2hpamtsbW5vcA"
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `app`: client_secret: hashed with argon2i",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                require_pkce = false
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `app`: require_pkce",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = []"#,
+                "client `app`: redirect_uris: list at least one",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["http://a.example/cb"]"#,
+                "client `app`: redirect_uris: `http://a.example/cb` must be https",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["https://a.example/cb#x"]"#,
+                "client `app`: redirect_uris: `https://a.example/cb#x` has a fragment",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["/cb"]"#,
+                "client `app`: redirect_uris: `/cb` is not an absolute URL",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["https://a.example/cb"]
+                post_logout_redirect_uris = ["javascript:alert(1)"]"#,
+                "client `app`: post_logout_redirect_uris",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["https://a.example/cb"]
+                id_token_signed_response_alg = "HS256""#,
+                "client `app`: id_token_signed_response_alg",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uri = ["https://a.example/cb"]"#,
+                "client `app`: unknown field `redirect_uri`",
+            ),
+            (
+                r#"public = true
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client #1: missing field `client_id`",
+            ),
+        ];
+        for (entry, expected) in cases {
+            let err = one(entry).unwrap_err();
+            assert!(err.starts_with(&format!("LATCHKEY_OIDC_CLIENTS: {expected}")), "{err}\n  expected: {expected}");
+            assert!(!err.contains('\n'), "one line: {err}");
+        }
+        let twice = "client_id = \"app\"\npublic = true\nredirect_uris = [\"https://a.example/cb\"]\n";
+        let err = Clients::parse(&format!("[[clients]]\n{twice}[[clients]]\n{twice}")).unwrap_err().to_string();
+        assert!(err.contains("client `app`: client_id: listed twice"), "{err}");
+        let err = Clients::parse("[[client]]\nclient_id = \"x\"").unwrap_err().to_string();
+        assert!(err.contains("unknown field `client`") && !err.contains('\n'), "{err}");
+    }
+}
