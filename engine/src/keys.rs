@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use crate::clock;
 use crate::db::Db;
-use crate::db::signing_keys::{self, CURRENT, KeyRow, NEXT, NewKeyRow};
+use crate::db::signing_keys::{self, CURRENT, KeyInfo, KeyRow, NEXT, NewKeyRow};
 use crate::error::Error;
 use crate::types::Secret;
 
@@ -195,23 +195,6 @@ impl Loaded {
     }
 }
 
-/// A key as `keys list` shows it: no private part.
-#[derive(Debug, Serialize)]
-pub struct KeySummary {
-    /// The key id.
-    pub kid: String,
-    /// `ES256` or `RS256`.
-    pub alg: String,
-    /// `current`, `next` or `retired`.
-    pub state: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// When it started signing.
-    pub activated_at: Option<i64>,
-    /// Retired keys: when they leave the JWKS.
-    pub publish_until: Option<i64>,
-}
-
 /// The signing keys as this instance last read them, and the way to read them again.
 pub struct KeyRing {
     db: Db,
@@ -259,7 +242,7 @@ impl KeyRing {
         let rows = signing_keys::published(&self.db, now).await?;
         for alg in ALGORITHMS {
             for state in [CURRENT, NEXT] {
-                if !rows.iter().any(|row| row.alg == alg_name(alg) && row.state == state) {
+                if !rows.iter().any(|row| row.info.alg == alg_name(alg) && row.info.state == state) {
                     let key = self.generate(alg).await?;
                     signing_keys::insert_if_vacant(&self.db, &key.row(), state, now).await?;
                 }
@@ -299,17 +282,17 @@ impl KeyRing {
     fn load(&self, rows: &[KeyRow], now: i64) -> Result<Loaded, KeyError> {
         let mut loaded = Loaded::empty(now);
         for row in rows {
-            let Some(alg) = ALGORITHMS.into_iter().find(|alg| alg_name(*alg) == row.alg) else {
+            let Some(alg) = ALGORITHMS.into_iter().find(|alg| alg_name(*alg) == row.info.alg) else {
                 continue;
             };
             let jwk: Jwk = serde_json::from_str(&row.public_jwk)
-                .map_err(|e| KeyError::Crypto(format!("stored public key {}: {e}", row.kid)))?;
-            let key = DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(format!("{}: {e}", row.kid)))?;
-            loaded.verifying.insert(row.kid.clone(), Arc::new(VerifyingKey { alg, key }));
+                .map_err(|e| KeyError::Crypto(format!("stored public key {}: {e}", row.info.kid)))?;
+            let key = DecodingKey::from_jwk(&jwk).map_err(|e| KeyError::Crypto(format!("{}: {e}", row.info.kid)))?;
+            loaded.verifying.insert(row.info.kid.clone(), Arc::new(VerifyingKey { alg, key }));
             loaded.jwks.keys.push(jwk);
-            if row.state == CURRENT {
-                let der = self.sealer.open(&row.kid, &row.sealed_private_key)?;
-                loaded.signing.insert(alg, SigningKey { kid: row.kid.clone(), key: encoding_key(alg, &der) });
+            if row.info.state == CURRENT {
+                let der = self.sealer.open(&row.info.kid, &row.sealed_private_key)?;
+                loaded.signing.insert(alg, SigningKey { kid: row.info.kid.clone(), key: encoding_key(alg, &der) });
             }
         }
         if let Some(alg) = ALGORITHMS.into_iter().find(|alg| !loaded.signing.contains_key(alg)) {
@@ -369,19 +352,8 @@ impl KeyRing {
     }
 
     /// Every key in the database that is still published, for `keys list`.
-    pub async fn summaries(&self, now: i64) -> Result<Vec<KeySummary>, KeyError> {
-        Ok(signing_keys::published(&self.db, now)
-            .await?
-            .into_iter()
-            .map(|row| KeySummary {
-                kid: row.kid,
-                alg: row.alg,
-                state: row.state,
-                created_at: row.created_at,
-                activated_at: row.activated_at,
-                publish_until: row.publish_until,
-            })
-            .collect())
+    pub async fn summaries(&self, now: i64) -> Result<Vec<KeyInfo>, KeyError> {
+        Ok(signing_keys::published(&self.db, now).await?.into_iter().map(|row| row.info).collect())
     }
 }
 
@@ -420,7 +392,9 @@ pub async fn rotate_due(ring: &KeyRing, every: Duration, now: i64) -> Result<(),
     for alg in ALGORITHMS {
         // Only then make a new key (RSA generation costs tens of milliseconds of CPU).
         let is_due = rows.iter().any(|row| {
-            row.alg == alg_name(alg) && row.state == CURRENT && row.activated_at.is_some_and(|at| at <= due)
+            row.info.alg == alg_name(alg)
+                && row.info.state == CURRENT
+                && row.info.activated_at.is_some_and(|at| at <= due)
         });
         if is_due {
             ring.rotate(alg, due, now).await?;

@@ -13,25 +13,33 @@ pub const NEXT: &str = "next";
 /// No longer signs; published until every token it signed has expired.
 pub const RETIRED: &str = "retired";
 
-/// One row of `signing_keys`.
-#[derive(FromRow)]
-pub struct KeyRow {
+/// What a key is and where it stands, without its key material (what `server keys list` prints).
+#[derive(Debug, FromRow)]
+pub struct KeyInfo {
     /// RFC 7638 thumbprint of the public key.
     pub kid: String,
     /// `ES256` or `RS256`.
     pub alg: String,
     /// [`CURRENT`], [`NEXT`] or [`RETIRED`].
     pub state: String,
-    /// The public key as published (a JWK, JSON).
-    pub public_jwk: String,
-    /// The private key, encrypted (`keys::Sealer`).
-    pub sealed_private_key: String,
     /// Unix seconds.
     pub created_at: i64,
     /// When it became current (Unix seconds).
     pub activated_at: Option<i64>,
     /// Retired keys: published until then (Unix seconds).
     pub publish_until: Option<i64>,
+}
+
+/// One row of `signing_keys`.
+#[derive(FromRow)]
+pub struct KeyRow {
+    /// The key's id, algorithm and place in its rotation.
+    #[sqlx(flatten)]
+    pub info: KeyInfo,
+    /// The public key as published (a JWK, JSON).
+    pub public_jwk: String,
+    /// The private key, encrypted (`keys::Sealer`).
+    pub sealed_private_key: String,
 }
 
 /// A key about to be stored.
