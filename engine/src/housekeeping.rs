@@ -1,13 +1,13 @@
 //! Housekeeping: what expires is deleted, so the tables stay the size of what is live — refresh
-//! tokens past their expiry, sign-ins ended more than a day ago, and login-attempt counters idle
-//! for a day; and the signing keys' schedule: a key that has signed for `LATCHKEY_KEY_ROTATION_SECS`
-//! is rotated and retired keys past their publication are deleted (`keys.rs`). Runs at start-up and
-//! then hourly on every instance (the deletes are idempotent; the database picks one rotator).
-//! Ceremonies expire in their store by themselves, and so do sessions (`server/src/sessions.rs`).
+//! tokens past their expiry, sign-ins ended more than a day ago, login-attempt counters idle for a
+//! day and authorization codes expired for a day; and the signing keys' schedule: a key that has
+//! signed for `LATCHKEY_KEY_ROTATION_SECS` is rotated and retired keys past their publication are
+//! deleted (`keys.rs`). Runs at start-up and then hourly on every instance (the deletes are
+//! idempotent; the database picks one rotator).
 
 use std::time::Duration;
 
-use crate::db::{login_attempts, sign_ins};
+use crate::db::{authorization_codes, login_attempts, sign_ins};
 use crate::error::Error;
 use crate::state::Engine;
 use crate::{clock, keys};
@@ -26,6 +26,8 @@ pub struct Pruned {
     pub sign_ins: u64,
     /// Login-attempt counters idle for a day and not locked.
     pub login_attempts: u64,
+    /// Authorization codes expired for a day (kept that long so a late replay is still recognised).
+    pub authorization_codes: u64,
 }
 
 /// Deletes what expired as of `now`.
@@ -34,6 +36,7 @@ pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
         refresh_tokens: sign_ins::prune_expired_refresh_tokens(&engine.db, now).await?,
         sign_ins: sign_ins::prune_ended(&engine.db, now - KEEP).await?,
         login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
+        authorization_codes: authorization_codes::prune(&engine.db, now - KEEP).await?,
     })
 }
 

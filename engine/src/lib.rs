@@ -17,6 +17,7 @@
 //! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
+//! | [`codes`] | the OpenID Connect provider's authorization codes: single use, bound, PKCE |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
@@ -31,6 +32,7 @@ pub mod ceremony;
 pub mod challenge;
 pub mod clients;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod error;

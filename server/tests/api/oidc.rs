@@ -1,5 +1,6 @@
 //! The OpenID Connect provider (issue 14, being built): its clients file is read at start-up, and a
-//! wrong entry stops the server with one line naming the client and the field.
+//! wrong entry stops the server with one line naming the client and the field; its authorization
+//! codes are single use and bound to client, redirect URI and PKCE verifier, across instances.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -87,4 +88,92 @@ async fn hash_secret_prints_an_argon2id_hash_the_clients_file_takes() {
     let short = run("too-short");
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 32 characters"));
+}
+
+fn claims(access_token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = access_token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+const CLIENT: &str = "app";
+const REDIRECT_URI: &str = "https://app.example/cb";
+/// RFC 7636 Appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A token request for `code` as the right client would send it, with one thing changed by the caller.
+async fn redeem(
+    db: &engine::db::Db,
+    code: &str,
+    (client_id, redirect_uri, code_verifier): (&str, &str, Option<&str>),
+    at: i64,
+) -> Result<engine::codes::Grant, engine::codes::Refusal> {
+    let exchange = engine::codes::Exchange { code, client_id, redirect_uri, code_verifier };
+    engine::codes::redeem(db, &exchange, at).await.expect("the database answers")
+}
+
+const RIGHT: (&str, &str, Option<&str>) = (CLIENT, REDIRECT_URI, Some(VERIFIER));
+
+#[tokio::test]
+async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_uri_and_verifier() {
+    use engine::codes::{self, Grant, Refusal};
+    use engine::types::{SignInId, UserId};
+
+    let env = Env::new().await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = crate::common::TestServer::start_with(env).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let portal = claims(&access);
+    let user = UserId::new(portal["sub"].as_str().unwrap());
+    // Two instances on one database: one issues, the other redeems.
+    let issuer = crate::common::engine_for(&database).await;
+    let redeemer = crate::common::engine_for(&database).await;
+    let grant = Grant {
+        client_id: CLIENT.into(),
+        redirect_uri: REDIRECT_URI.into(),
+        user_id: user.clone(),
+        sign_in_id: SignInId::new(portal["sid"].as_str().unwrap()),
+        scope: "openid email".into(),
+        nonce: Some("n-0S6_WzA2Mj".into()),
+        code_challenge: Some(CHALLENGE.into()),
+        auth_time: portal["auth_time"].as_i64().unwrap(),
+    };
+    let now = engine::clock::now();
+
+    let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
+    assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 1).await, Ok(grant.clone()));
+    // The token endpoint starts a sign-in for the app; a replay of the code ends it.
+    let pair = engine::tokens::start_sign_in(&redeemer.db, &redeemer.tokens, &user, now).await.unwrap();
+    let app_sign_in = SignInId::new(claims(&pair.access_token)["sid"].as_str().unwrap());
+    codes::record_issued_sign_in(&redeemer.db, &code, &app_sign_in).await.unwrap();
+    assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 2).await, Err(Refusal::Replayed));
+    let refresh = server.post("/auth/refresh", None, serde_json::json!({"refresh_token": pair.refresh_token})).await;
+    assert_eq!(refresh.status, reqwest::StatusCode::UNAUTHORIZED, "the replay ended what the code had started");
+
+    let other_verifier = "eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let cases = [
+        (("other-app", REDIRECT_URI, Some(VERIFIER)), 1, Refusal::WrongClient),
+        ((CLIENT, "https://app.example/cb/", Some(VERIFIER)), 1, Refusal::WrongRedirectUri),
+        ((CLIENT, REDIRECT_URI, None), 1, Refusal::MissingVerifier),
+        ((CLIENT, REDIRECT_URI, Some(other_verifier)), 1, Refusal::WrongVerifier),
+        (RIGHT, codes::CODE_TTL, Refusal::Expired),
+    ];
+    for (request, after, expected) in cases {
+        let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
+        assert_eq!(redeem(&redeemer.db, &code, request, now + after).await, Err(expected));
+        // A refused attempt uses the code up: the right request cannot follow it.
+        assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 1).await, Err(Refusal::Replayed), "{expected:?}");
+    }
+    assert_eq!(redeem(&redeemer.db, "never-issued", RIGHT, now).await, Err(Refusal::Unknown));
+
+    let without_pkce = Grant { code_challenge: None, ..grant.clone() };
+    let code = codes::issue(&issuer.db, &without_pkce, now).await.unwrap();
+    assert_eq!(
+        redeem(&redeemer.db, &code, RIGHT, now + 1).await,
+        Err(Refusal::UnexpectedVerifier),
+        "no PKCE downgrade"
+    );
+    let code = codes::issue(&issuer.db, &without_pkce, now).await.unwrap();
+    assert_eq!(redeem(&redeemer.db, &code, (CLIENT, REDIRECT_URI, None), now + 1).await, Ok(without_pkce));
 }
