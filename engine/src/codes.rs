@@ -15,6 +15,7 @@ use crate::db::Db;
 use crate::db::authorization_codes;
 use crate::db::sign_ins;
 use crate::error::Error;
+use crate::tokens::stored_hash;
 use crate::types::SignInId;
 
 /// How long a code may wait for its exchange (RFC 6749 §4.1.2 recommends at most ten minutes; an
@@ -70,13 +71,13 @@ pub async fn issue(db: &Db, grant: &Grant, now: i64) -> Result<String, Error> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let code = URL_SAFE_NO_PAD.encode(bytes);
-    authorization_codes::insert(db, &hash(&code), grant, now.saturating_add(CODE_TTL), now).await?;
+    authorization_codes::insert(db, &stored_hash(&code), grant, now.saturating_add(CODE_TTL), now).await?;
     Ok(code)
 }
 
 /// Redeems a code: uses it up, then checks its expiry, client, redirect URI and PKCE verifier.
 pub async fn redeem(db: &Db, exchange: &Exchange<'_>, now: i64) -> Result<Result<Grant, Refusal>, Error> {
-    let code_hash = hash(exchange.code);
+    let code_hash = stored_hash(exchange.code);
     let Some(taken) = authorization_codes::take(db, &code_hash, now).await? else {
         return match authorization_codes::issued_sign_in(db, &code_hash).await? {
             None => Ok(Err(Refusal::Unknown)),
@@ -107,7 +108,7 @@ pub async fn redeem(db: &Db, exchange: &Exchange<'_>, now: i64) -> Result<Result
 
 /// Records the sign-in that redeeming `code` started, so that a replay of the code ends it.
 pub async fn record_issued_sign_in(db: &Db, code: &str, sign_in_id: &SignInId) -> Result<(), Error> {
-    Ok(authorization_codes::set_issued_sign_in(db, &hash(code), sign_in_id).await?)
+    Ok(authorization_codes::set_issued_sign_in(db, &stored_hash(code), sign_in_id).await?)
 }
 
 /// RFC 7636 §4.6 with S256, the only method offered: `BASE64URL(SHA256(verifier)) == challenge`.
@@ -133,10 +134,6 @@ fn pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), Refusal> 
 /// Compares without stopping at the first difference.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
-}
-
-fn hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ impl TokenKeys {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let token = URL_SAFE_NO_PAD.encode(bytes);
-        NewRefreshToken { hash: hash_refresh_token(&token), token, expires_at: now.saturating_add(self.refresh_ttl) }
+        NewRefreshToken { hash: stored_hash(&token), token, expires_at: now.saturating_add(self.refresh_ttl) }
     }
 
     /// The pair a client receives: a new access token and `refresh`, which the caller has stored.
@@ -189,7 +189,7 @@ pub async fn start_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64
 
 /// Consumes a refresh token and returns the next pair of its sign-in. A token used twice ends the sign-in.
 pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i64) -> Result<TokenPair, Error> {
-    let hash = hash_refresh_token(token);
+    let hash = stored_hash(token);
     let Some(used) = sign_ins::use_refresh_token(db, &hash, now).await? else {
         if let Some(sign_in_id) = sign_ins::of_refresh_token(db, &hash).await? {
             tracing::warn!(%sign_in_id, "refresh token reused; ending its sign-in");
@@ -221,7 +221,9 @@ async fn issue_pair(
     keys.token_pair(user_id, sign_in, refresh, now)
 }
 
-fn hash_refresh_token(token: &str) -> String {
+/// How a bearer secret is stored (refresh tokens here, authorization codes in `codes.rs`): its
+/// SHA-256, hex. The secrets are 32 random bytes, so no salt or slow hash is needed.
+pub(crate) fn stored_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -231,7 +233,7 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_stored_as_hashes() {
-        let hash = hash_refresh_token("token");
+        let hash = stored_hash("token");
         assert_eq!(hash.len(), 64);
         assert_ne!(hash, "token");
     }
