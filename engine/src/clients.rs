@@ -19,7 +19,9 @@ use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 use url::Url;
 
-use crate::types::Secret;
+use crate::error::Error;
+use crate::passwords::{HashingQueue, verify_secret};
+use crate::types::{Secret, constant_time_eq};
 
 /// A plain client secret shorter than this is refused: it must resist guessing like a key.
 const MIN_PLAIN_SECRET_CHARS: usize = 32;
@@ -147,6 +149,32 @@ impl Clients {
     /// Whether no app is registered.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
+    }
+
+    /// Authenticates a client at the token endpoint (RFC 6749 §2.3.1): a confidential client by its
+    /// secret (an Argon2id hash is checked on the engine's hashing queue, a plain secret compared in
+    /// constant time), a public client by its id alone. `None` for an unknown client, a wrong or
+    /// missing secret, and a secret sent by a public client: all of them `invalid_client`.
+    pub async fn authenticate(
+        &self,
+        queue: &HashingQueue,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Result<Option<&Client>, Error> {
+        let Some(client) = self.get(client_id) else {
+            return Ok(None);
+        };
+        let authenticated = match (&client.secret, secret) {
+            (None, None) => true,
+            (None, Some(_)) | (Some(_), None) => false,
+            (Some(ClientSecret::Plain(expected)), Some(given)) => {
+                constant_time_eq(expected.expose().as_bytes(), given.as_bytes())
+            }
+            (Some(ClientSecret::Hashed(hash)), Some(given)) => {
+                verify_secret(queue, given.to_owned(), hash.clone()).await?
+            }
+        };
+        Ok(authenticated.then_some(client))
     }
 
     /// The ids of clients whose secret is written in plain text, for start-up's warning.
@@ -294,6 +322,53 @@ mod tests {
         assert!(!clients.get("legacy").unwrap().require_pkce);
         assert_eq!(clients.with_plain_secrets(), ["legacy"]);
         assert!(!format!("{clients:?}").contains("plain-secret"), "secrets never print");
+    }
+
+    #[tokio::test]
+    async fn clients_authenticate_by_secret_or_not_at_all_when_public() {
+        let queue = HashingQueue::default();
+        let hash = crate::passwords::hash_secret("the-hashed-secret-of-at-least-32-chars").unwrap();
+        let clients = Clients::parse(&format!(
+            r#"
+            [[clients]]
+            client_id = "hashed"
+            client_secret = "{hash}"
+            redirect_uris = ["https://a.example/cb"]
+            [[clients]]
+            client_id = "plain"
+            client_secret = "the-plain-secret-of-at-least-32-chars"
+            redirect_uris = ["https://b.example/cb"]
+            [[clients]]
+            client_id = "spa"
+            public = true
+            redirect_uris = ["https://c.example/cb"]
+            "#
+        ))
+        .unwrap();
+        let id = |id: &str, secret: Option<&str>| {
+            let (clients, queue) = (&clients, &queue);
+            let id = id.to_owned();
+            let secret = secret.map(str::to_owned);
+            async move {
+                let client = clients.authenticate(queue, &id, secret.as_deref()).await.unwrap();
+                client.map(|c| c.id.clone())
+            }
+        };
+        assert_eq!(id("hashed", Some("the-hashed-secret-of-at-least-32-chars")).await.as_deref(), Some("hashed"));
+        assert_eq!(id("plain", Some("the-plain-secret-of-at-least-32-chars")).await.as_deref(), Some("plain"));
+        assert_eq!(id("spa", None).await.as_deref(), Some("spa"));
+        for (client, secret) in [
+            ("hashed", Some("the-hashed-secret-of-at-least-32-chaRS")),
+            ("hashed", None),
+            ("plain", Some("the-plain-secret-of-at-least-32-char")),
+            ("plain", Some("the-hashed-secret-of-at-least-32-chars")),
+            ("plain", None),
+            ("spa", Some("anything")),
+            ("nobody", None),
+            ("nobody", Some("the-plain-secret-of-at-least-32-chars")),
+        ] {
+            assert_eq!(id(client, secret).await, None, "{client} with {secret:?}");
+        }
     }
 
     #[test]

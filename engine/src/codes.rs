@@ -16,7 +16,7 @@ use crate::db::authorization_codes;
 use crate::db::sign_ins;
 use crate::error::Error;
 use crate::tokens::stored_hash;
-use crate::types::SignInId;
+use crate::types::{SignInId, constant_time_eq};
 
 /// How long a code may wait for its exchange (RFC 6749 §4.1.2 recommends at most ten minutes; an
 /// app's server exchanges it within a second).
@@ -122,18 +122,13 @@ fn pkce(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), Refusal> 
             let well_formed = (43..=128).contains(&verifier.len())
                 && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
             let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-            if well_formed && same(computed.as_bytes(), challenge.as_bytes()) {
+            if well_formed && constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
                 Ok(())
             } else {
                 Err(Refusal::WrongVerifier)
             }
         }
     }
-}
-
-/// Compares without stopping at the first difference.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]

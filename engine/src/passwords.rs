@@ -49,10 +49,21 @@ pub(crate) async fn verify_password(
     queue
         .run(move || {
             let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
-            let parsed = PasswordHash::new(&hash).map_err(Error::internal)?;
-            Ok(argon2().verify_password(password.expose(), &parsed).is_ok())
+            matches(password.expose(), &hash)
         })
         .await
+}
+
+/// Checks an app's client secret against its Argon2id PHC hash (on the blocking pool, in the same
+/// queue as passwords: a token request costs what a password sign-in costs).
+pub(crate) async fn verify_secret(queue: &HashingQueue, secret: String, hash: String) -> Result<bool, Error> {
+    queue.run(move || matches(secret.as_bytes(), &hash)).await
+}
+
+/// Whether `secret` is the one `hash` (a PHC string, with its own parameters) was made from.
+fn matches(secret: &[u8], hash: &str) -> Result<bool, Error> {
+    let parsed = PasswordHash::new(hash).map_err(Error::internal)?;
+    Ok(argon2().verify_password(secret, &parsed).is_ok())
 }
 
 /// The engine's Argon2 computations: at most one per core at a time (each takes 19 MiB and a core
