@@ -185,7 +185,7 @@ struct Loaded {
     signing: HashMap<Algorithm, SigningKey>,
     verifying: HashMap<String, Arc<VerifyingKey>>,
     jwks: JwkSet,
-    /// The newest key's creation, to tell whether a read changed anything.
+    /// When this read was made (Unix seconds): an unknown `kid` re-reads only if it is a few seconds old.
     read_at: i64,
 }
 
