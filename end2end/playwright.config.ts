@@ -1,14 +1,28 @@
 // Playwright drives Debian's Chromium (never a downloaded browser) against the debug server, which
 // it starts on its own port with a fresh SQLite database. `E2E_SUITE=weight` runs weight/ instead:
 // the page-weight budgets, against the release bundle in target/site-release.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { APP_ORIGIN, PRODUCT_NAME } from "./tests/helpers";
+import { APP_ORIGIN, OIDC_APP, PRODUCT_NAME } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
 const SITE = process.env.E2E_SITE ?? (WEIGHT ? "target/site-release" : "target/site");
 const DB = WEIGHT ? "target/weight.db" : "target/e2e.db";
 const ORIGIN = `http://localhost:${PORT}`;
+// The OpenID Connect clients file: the suite's app (sign-in-with-latchkey.spec.ts) on APP_ORIGIN.
+const CLIENTS = "target/e2e-oidc-clients.toml";
+mkdirSync("../target", { recursive: true });
+writeFileSync(
+  `../${CLIENTS}`,
+  `[[clients]]
+client_id = "${OIDC_APP.clientId}"
+name = "${OIDC_APP.name}"
+client_secret = "${OIDC_APP.secret}"
+redirect_uris = ["${OIDC_APP.redirectUri}"]
+post_logout_redirect_uris = ["${OIDC_APP.signedOutUri}"]
+`,
+);
 
 export default defineConfig({
   testDir: WEIGHT ? "./weight" : "./tests",
@@ -37,7 +51,7 @@ export default defineConfig({
     command:
       `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
       `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
-      `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} ` +
+      `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
       `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
     url: `${ORIGIN}/healthz`,
     reuseExistingServer: false,

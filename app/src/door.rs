@@ -60,18 +60,35 @@ fn parts() -> Result<Parts, PortalError> {
     use_context::<Parts>().ok_or_else(|| Error::internal("the request is not in the Leptos context").into())
 }
 
+/// Which app sent the visitor to the sign-in page, when `next` continues its authorization request.
+pub fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
+    engine::oidc::authorize::sign_in_for(&engine().ok()?, next, now())
+}
+
 /// Sends this page's Content-Security-Policy: scripts only with this response's nonce (Leptos puts
 /// it on the islands script it writes), WebAssembly compilation, and nothing framed, embedded or
-/// posted elsewhere. Icons of passkey providers are `data:` images.
+/// posted elsewhere — except, on the sign-in and consent pages of an app's authorization request,
+/// to that app's origin, where the form's answer redirects. Icons of passkey providers are `data:`
+/// images.
 pub fn send_content_security_policy() {
     let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
     else {
         return;
     };
+    let app = match (engine(), parts()) {
+        (Ok(engine), Ok(parts)) => {
+            engine::oidc::authorize::form_target_origin(&engine, parts.uri.path(), parts.uri.query(), now())
+        }
+        _ => None,
+    };
+    let form_action = match app {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
     let policy = format!(
         "default-src 'self'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; form-action 'self'"
+         frame-ancestors 'none'; form-action {form_action}"
     );
     if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);

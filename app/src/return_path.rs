@@ -2,6 +2,10 @@
 //! the server redirects to. Only a path on this site is accepted, so the parameter can never send
 //! someone who just signed in to another site (an open redirect).
 
+/// The longest return path: an app's sealed authorization request (`/oidc/authorize/resume?request=…`)
+/// carries its `state` and `nonce`, up to 1,024 characters each.
+const MAX_RETURN_PATH: usize = 4096;
+
 /// Where a sign-in lands when it was not sent from a protected page.
 pub const AFTER_SIGN_IN: &str = "/passkeys";
 
@@ -12,7 +16,7 @@ pub fn safe_return_path(raw: &str) -> Option<&str> {
     let path = raw.trim();
     let local = path.starts_with('/') && !path.starts_with("//");
     let plain = path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
-    (local && plain && path.len() <= 512).then_some(path)
+    (local && plain && path.len() <= MAX_RETURN_PATH).then_some(path)
 }
 
 /// The sign-in page's address that comes back to `path` afterwards.
@@ -54,7 +58,7 @@ mod tests {
         ] {
             assert_eq!(safe_return_path(raw), None, "{raw:?}");
         }
-        assert_eq!(safe_return_path(&format!("/{}", "a".repeat(600))), None);
+        assert_eq!(safe_return_path(&format!("/{}", "a".repeat(MAX_RETURN_PATH))), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, PasskeyItem, UserInfo};
+use proto::{AccountView, ConsentView, PasskeyItem, UserInfo};
 
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
@@ -11,13 +11,15 @@ use {
     crate::door,
     crate::return_path::safe_return_path,
     engine::types::CredentialId,
-    engine::{accounts, ceremony, passkeys, portal},
+    engine::{accounts, ceremony, oidc, passkeys, portal},
 };
 
-/// Request options for a discoverable passkey sign-in (button or autofill), as JSON.
+/// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
+/// is empty, else for the passkeys of that account (one the visitor typed, or an app's `login_hint`).
 #[server]
-pub async fn passkey_sign_in_options() -> Result<String, PortalError> {
-    Ok(ceremony::start_authentication(&door::engine()?, None, door::client().await?).await?.to_string())
+pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result<String, PortalError> {
+    let (engine, client) = (door::engine()?, door::client().await?);
+    Ok(ceremony::start_authentication(&engine, Some(email.as_str()), client).await?.to_string())
 }
 
 /// Verifies a passkey assertion (`credential.toJSON()` as JSON) and signs its owner in.
@@ -108,6 +110,30 @@ pub async fn delete_my_passkey(id: String) -> Result<(), PortalError> {
 pub async fn rename_me(name: String) -> Result<UserInfo, PortalError> {
     let user = door::user().await?;
     Ok(accounts::rename_user(&door::engine()?, user.id(), &name).await?)
+}
+
+/// What the consent page shows for an app's sealed authorization request.
+#[server]
+pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
+    let (engine, session) = (door::engine()?, door::session().await?);
+    let user = portal::current_user(&session).await?;
+    Ok(oidc::authorize::consent_view(&engine, &request, Some(&user), door::now()).await?)
+}
+
+/// The consent page's answer (`decision` = `allow` or `deny`); goes on to the app. Works without
+/// JavaScript (it is a plain form).
+#[server]
+pub async fn answer_consent(request: String, decision: String) -> Result<(), PortalError> {
+    let (engine, session) = (door::engine()?, door::session().await?);
+    let user = portal::current_user(&session).await.ok();
+    let allow = match decision.as_str() {
+        "allow" => true,
+        "deny" => false,
+        _ => return Err(engine::Error::InvalidRequest("Choose Allow or Deny.".into()).into()),
+    };
+    let answer = oidc::authorize::answer_consent(&engine, &request, user.as_ref(), allow, door::now()).await?;
+    leptos_axum::redirect(&answer.location());
+    Ok(())
 }
 
 /// Signs out: ends the session's sign-in. Works without JavaScript.

@@ -12,6 +12,18 @@ export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
 /** The origin of the "app on another site" the suite plays (another port of localhost). */
 export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}`;
 
+/**
+ * The app that signs its users in with Latchkey through OpenID Connect in the suite: registered in
+ * the clients file playwright.config.ts writes, served on APP_ORIGIN by the test itself.
+ */
+export const OIDC_APP = {
+  clientId: "e2e-app",
+  name: "Example App",
+  secret: "an-e2e-client-secret-of-at-least-32-characters",
+  redirectUri: `${APP_ORIGIN}/callback`,
+  signedOutUri: `${APP_ORIGIN}/signed-out`,
+};
+
 export async function addAuthenticator(page: Page, options: Record<string, unknown> = {}): Promise<Authenticator> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });

@@ -70,7 +70,7 @@ pub async fn register(
     now: i64,
 ) -> Result<TokenPair, Error> {
     let user = sign_up(engine, email, Some(password), name, now).await?;
-    tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
+    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, now).await
 }
 
 /// Checks email and password for a client at `address`, within the lockout budget (taken before
@@ -104,7 +104,7 @@ pub async fn verify_login(
 /// `POST /auth/login` from a client at `address`.
 pub async fn login(engine: &Engine, email: &str, password: &str, address: &str, now: i64) -> Result<TokenPair, Error> {
     let user = verify_login(engine, email, password, address, now).await?;
-    tokens::start_sign_in(&engine.db, &engine.tokens, &user.id, now).await
+    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, now).await
 }
 
 /// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").

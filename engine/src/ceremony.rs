@@ -178,17 +178,17 @@ pub async fn finish_registration(
 }
 
 /// Registration step 3 of a passkey-only sign-up: verifies the new passkey and creates the account
-/// with it; returns the new account.
+/// with it; returns the new account and its passkey.
 pub async fn finish_sign_up(
     engine: &Engine,
     credential: &RegisterPublicKeyCredential,
     now: i64,
-) -> Result<UserRow, Error> {
+) -> Result<(UserRow, CredentialId), Error> {
     let challenge = registration_challenge(credential)?;
     let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
     let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
-    complete_registration(engine, ceremony, credential, None, now).await?;
-    Ok(account)
+    let passkey = complete_registration(engine, ceremony, credential, None, now).await?;
+    Ok((account, CredentialId::new(passkey.id)))
 }
 
 /// The challenge a registration response answers, once its credential ID is of an allowed length.
@@ -321,6 +321,8 @@ pub struct SignedIn {
     pub user: UserRow,
     /// The sign-in it started (sign-out ends it).
     pub sign_in_id: SignInId,
+    /// The passkey it was made with.
+    pub passkey_id: CredentialId,
 }
 
 async fn verify_and_record(
@@ -376,7 +378,7 @@ async fn verify_and_record(
         return Err(Error::PossibleClonedAuthenticator);
     }
     run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
-    Ok(SignedIn { user: owner, sign_in_id })
+    Ok(SignedIn { user: owner, sign_in_id, passkey_id: credential_id })
 }
 
 fn sign_up_key(challenge: &str) -> String {

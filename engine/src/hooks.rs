@@ -10,14 +10,7 @@ use proto::{PasskeyItem, UserInfo};
 /// The error a hook may return; it is only logged.
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
-/// How a user signed in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignInMethod {
-    /// Email and password.
-    Password,
-    /// A passkey.
-    Passkey,
-}
+pub use crate::types::SignInMethod;
 
 /// Callbacks for account events; set with `Engine::with_hooks` (or `server::Latchkey::with_hooks`).
 #[async_trait]

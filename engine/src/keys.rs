@@ -10,7 +10,7 @@
 //! once when it meets a `kid` it does not know ([`KeyRing::reload_if_stale`]).
 //!
 //! A key's `kid` is its RFC 7638 thumbprint. Private keys are sealed with AES-256-GCM under a key
-//! derived from `LATCHKEY_OPERATOR_SECRET` ([`Sealer`]), the `kid` bound as associated data so a
+//! derived from `LATCHKEY_OPERATOR_SECRET` (`sealed.rs`), the `kid` bound as associated data so a
 //! sealed key cannot be passed off as another; they are opened only into this process's memory and
 //! no type holding them prints them (`Debug` shows the `kid`).
 
@@ -19,12 +19,9 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize};
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::Serialize;
@@ -33,6 +30,7 @@ use crate::clock;
 use crate::db::Db;
 use crate::db::signing_keys::{self, CURRENT, KeyInfo, KeyRow, NEXT, NewKeyRow};
 use crate::error::Error;
+use crate::sealed::{Purpose, Sealer};
 use crate::types::Secret;
 
 /// The algorithms Latchkey signs with, each with its own keys.
@@ -66,55 +64,6 @@ impl From<KeyError> for Error {
             KeyError::Database(db) => Self::from(db),
             other => Self::internal(other),
         }
-    }
-}
-
-/// Encrypts private keys at rest with AES-256-GCM under a key derived (HKDF-SHA256) from the operator
-/// secret.
-pub struct Sealer {
-    key: LessSafeKey,
-}
-
-impl fmt::Debug for Sealer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Sealer(<redacted>)")
-    }
-}
-
-impl Sealer {
-    /// Derives the sealing key from the operator secret.
-    pub fn new(operator_secret: &Secret) -> Self {
-        let mut okm = [0u8; 32];
-        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"latchkey"), operator_secret.expose().as_bytes())
-            .expand(b"signing keys at rest v1", &mut okm)
-            .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 output length"));
-        let key = UnboundKey::new(&AES_256_GCM, &okm).unwrap_or_else(|_| unreachable!("a 32-byte AES-256 key"));
-        Self { key: LessSafeKey::new(key) }
-    }
-
-    /// `base64url(nonce || ciphertext || tag)`, with `kid` as associated data.
-    fn seal(&self, kid: &str, plaintext: &[u8]) -> Result<String, KeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| KeyError::Crypto("no randomness".into()))?;
-        let mut sealed = plaintext.to_vec();
-        self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(kid.as_bytes()), &mut sealed)
-            .map_err(|_| KeyError::Crypto("sealing failed".into()))?;
-        Ok(URL_SAFE_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
-    }
-
-    /// Opens what [`Sealer::seal`] made for `kid`.
-    fn open(&self, kid: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
-        let refused = || KeyError::Sealed(kid.to_owned());
-        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| refused())?;
-        if bytes.len() < NONCE_LEN {
-            return Err(refused());
-        }
-        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| refused())?;
-        let mut buffer = ciphertext.to_vec();
-        let plaintext = self.key.open_in_place(nonce, Aad::from(kid.as_bytes()), &mut buffer).map_err(|_| refused())?;
-        Ok(plaintext.to_vec())
     }
 }
 
@@ -227,7 +176,7 @@ impl KeyRing {
         let reload = i64::try_from(RELOAD_EVERY.as_secs()).unwrap_or(0);
         let ring = Self {
             db,
-            sealer: Sealer::new(operator_secret),
+            sealer: Sealer::new(operator_secret, Purpose::SigningKeysAtRest),
             keep_retired: ttl.saturating_add(reload).saturating_add(SKEW),
             loaded: RwLock::new(Arc::new(Loaded::empty(0))),
             rereading: tokio::sync::Mutex::new(()),
@@ -257,7 +206,10 @@ impl KeyRing {
             .await
             .map_err(|e| KeyError::Crypto(e.to_string()))??;
         let public_jwk = serde_json::to_string(&generated.jwk).map_err(|e| KeyError::Crypto(e.to_string()))?;
-        let sealed_private_key = self.sealer.seal(&generated.kid, &generated.private_der)?;
+        let sealed_private_key = self
+            .sealer
+            .seal(&generated.kid, &generated.private_der)
+            .ok_or_else(|| KeyError::Crypto("sealing failed".into()))?;
         Ok(SealedKey { kid: generated.kid, alg: alg_name(alg), public_jwk, sealed_private_key })
     }
 
@@ -291,7 +243,10 @@ impl KeyRing {
             loaded.verifying.insert(row.info.kid.clone(), Arc::new(VerifyingKey { alg, key }));
             loaded.jwks.keys.push(jwk);
             if row.info.state == CURRENT {
-                let der = self.sealer.open(&row.info.kid, &row.sealed_private_key)?;
+                let der = self
+                    .sealer
+                    .open(&row.info.kid, &row.sealed_private_key)
+                    .map_err(|_| KeyError::Sealed(row.info.kid.clone()))?;
                 loaded.signing.insert(alg, SigningKey { kid: row.info.kid.clone(), key: encoding_key(alg, &der) });
             }
         }
@@ -318,6 +273,16 @@ impl KeyRing {
     /// The published key with this `kid`, if this instance knows it.
     pub fn verifying_key(&self, kid: &str) -> Option<Arc<VerifyingKey>> {
         self.current().verifying.get(kid).cloned()
+    }
+
+    /// The published key named `kid`; an unknown `kid` re-reads the keys once (another instance may
+    /// have rotated, [`KeyRing::reload_if_stale`]) before it is `None`.
+    pub async fn find(&self, kid: &str, now: i64) -> Result<Option<Arc<VerifyingKey>>, Error> {
+        if let Some(key) = self.verifying_key(kid) {
+            return Ok(Some(key));
+        }
+        self.reload_if_stale(now).await?;
+        Ok(self.verifying_key(kid))
     }
 
     /// The public keys to publish: current, next and retired, of every algorithm.
@@ -423,21 +388,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sealed_keys_open_only_with_the_same_secret_and_kid() {
-        let sealer = Sealer::new(&Secret::new("an-operator-secret-of-at-least-32-bytes"));
-        let sealed = sealer.seal("kid-1", b"private key").unwrap();
-        assert_eq!(sealer.open("kid-1", &sealed).unwrap(), b"private key");
-        assert_ne!(sealed, sealer.seal("kid-1", b"private key").unwrap(), "a fresh nonce every time");
-        assert!(sealer.open("kid-2", &sealed).is_err(), "bound to its kid");
-        let other = Sealer::new(&Secret::new("another-operator-secret-of-32-bytes!!"));
-        assert!(other.open("kid-1", &sealed).is_err(), "bound to the secret");
-        let mut tampered = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
-        *tampered.last_mut().unwrap() ^= 1;
-        assert!(sealer.open("kid-1", &URL_SAFE_NO_PAD.encode(tampered)).is_err());
-        assert!(!sealed.contains("private"));
-    }
-
-    #[test]
     fn generated_keys_are_named_by_their_rfc7638_thumbprint() {
         for alg in ALGORITHMS {
             let key = Generated::new(alg).unwrap();
@@ -469,9 +419,11 @@ mod tests {
 
     #[test]
     fn private_keys_never_print() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let key = Generated::new(Algorithm::ES256).unwrap();
         let signing = SigningKey { kid: key.kid.clone(), key: encoding_key(Algorithm::ES256, &key.private_der) };
-        let printed = format!("{signing:?} {:?}", Sealer::new(&Secret::new("x".repeat(32))));
+        let printed = format!("{signing:?}");
         assert!(printed.contains(&key.kid));
         let der_b64 = URL_SAFE_NO_PAD.encode(&key.private_der);
         assert!(!printed.contains(&der_b64[..16]) && !printed.contains("content"), "{printed}");

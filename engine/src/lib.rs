@@ -11,18 +11,18 @@
 //! | [`types`] | parsed values and typed ids (`Email`, `Password`, `UserId`, `CredentialId`, …) |
 //! | [`clock`] | Unix seconds; `now` is passed in, so tests never sleep |
 //! | [`config`] | [`Config`] from `LATCHKEY_*` variables (docs/configuration.md) |
+//! | [`sealed`] | AES-256-GCM under keys derived from the operator secret, one per purpose |
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
-//! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
-//! | [`codes`] | the OpenID Connect provider's authorization codes: single use, bound, PKCE |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
+//! | [`oidc`] | the OpenID Connect provider: clients, codes, authorize, token, userinfo, logout |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
 //! | [`housekeeping`] | the hourly sweep of what expired |
 
@@ -30,9 +30,7 @@ pub mod aaguid;
 pub mod accounts;
 pub mod ceremony;
 pub mod challenge;
-pub mod clients;
 pub mod clock;
-pub mod codes;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -41,9 +39,11 @@ pub mod hooks;
 pub mod housekeeping;
 pub mod keys;
 pub mod lockout;
+pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod portal;
+pub mod sealed;
 pub mod state;
 pub mod tokens;
 pub mod types;

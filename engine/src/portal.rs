@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::passkeys::list_passkeys;
 use crate::state::Engine;
 use crate::tokens;
-use crate::types::{ClientAddr, SignInId, UserId};
+use crate::types::{ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
@@ -47,7 +47,7 @@ pub async fn sign_in_with_password(
     now: i64,
 ) -> Result<(), Error> {
     let user = accounts::verify_login(engine, email, password, address, now).await?;
-    start_sign_in(session, engine, &user, now).await
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, now).await
 }
 
 /// Sign-up with email + password; the new account is signed in.
@@ -59,7 +59,7 @@ pub async fn sign_up_with_password(
     now: i64,
 ) -> Result<(), Error> {
     let user = accounts::sign_up(engine, email, Some(password), None, now).await?;
-    start_sign_in(session, engine, &user, now).await
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, now).await
 }
 
 /// Verifies a passkey assertion and signs its owner in.
@@ -91,8 +91,8 @@ pub async fn finish_passkey_sign_up(
     credential: &RegisterPublicKeyCredential,
     now: i64,
 ) -> Result<(), Error> {
-    let user = ceremony::finish_sign_up(engine, credential, now).await?;
-    start_sign_in(session, engine, &user, now).await
+    let (user, passkey_id) = ceremony::finish_sign_up(engine, credential, now).await?;
+    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), now).await
 }
 
 /// The signed-in user's account.
@@ -121,8 +121,15 @@ pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<()
 }
 
 /// Records a new sign-in for `user` and enters it into the session.
-async fn start_sign_in(session: &Session, engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
-    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, now).await?;
+async fn start_sign_in(
+    session: &Session,
+    engine: &Engine,
+    user: &UserRow,
+    method: SignInMethod,
+    passkey_id: Option<&CredentialId>,
+    now: i64,
+) -> Result<(), Error> {
+    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, now).await?;
     enter(session, &user.id, sign_in_id).await
 }
 

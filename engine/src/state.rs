@@ -7,13 +7,14 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
-use crate::clients::{Clients, ClientsError};
 use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::hooks::{EventHooks, NoHooks};
 use crate::keys::KeyRing;
+use crate::oidc::clients::{Clients, ClientsError};
 use crate::passwords::HashingQueue;
+use crate::sealed::{Purpose, Sealer};
 use crate::tokens::TokenKeys;
 
 /// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
@@ -38,6 +39,8 @@ pub struct Engine {
     pub authenticators: Arc<AuthenticatorNames>,
     /// The apps registered as OpenID Connect clients (none without `LATCHKEY_OIDC_CLIENTS`).
     pub clients: Arc<Clients>,
+    /// Seals the authorization requests a browser carries through sign-in and consent.
+    pub request_sealer: Arc<Sealer>,
     /// The application's event hooks.
     pub hooks: Arc<dyn EventHooks>,
     /// Argon2 work waiting for a core (bounded; `accounts.rs`).
@@ -91,6 +94,7 @@ impl Engine {
             Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone(), &config.redis_prefix, per_client)),
             None => Arc::new(MemoryChallengeStore::new(MemoryChallengeStore::DEFAULT_MAX_ENTRIES, per_client)),
         };
+        let request_sealer = Arc::new(Sealer::new(&config.operator_secret, Purpose::AuthorizationRequests));
         let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&config, keys.clone())),
@@ -102,6 +106,7 @@ impl Engine {
             redis,
             authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
             clients: Arc::new(clients),
+            request_sealer,
             hooks: Arc::new(NoHooks),
             hashing: Arc::new(HashingQueue::default()),
         })

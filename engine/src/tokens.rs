@@ -17,10 +17,11 @@ use sha2::{Digest, Sha256};
 use proto::TokenPair;
 
 use crate::config::Config;
+use crate::db::sign_ins::{NewSignIn, SignInRow};
 use crate::db::{Db, sign_ins};
 use crate::error::Error;
 use crate::keys::KeyRing;
-use crate::types::{SignInId, UserId};
+use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
 
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
 const ACCESS_TYPE: &str = "access";
@@ -51,12 +52,19 @@ pub struct AccessClaims {
     /// When the user proved who they are for this sign-in (Unix seconds): a passkey or a password,
     /// not a refresh.
     pub auth_time: i64,
+    /// For a token issued to an OpenID Connect app: the app (RFC 9068 §2.2), the same as `aud`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// For a token issued to an OpenID Connect app: the granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// Signs and checks access tokens (with the [`KeyRing`]) and makes refresh tokens.
 pub struct TokenKeys {
     keys: Arc<KeyRing>,
     validation: Validation,
+    app_validation: Validation,
     issuer: String,
     audience: String,
     access_ttl: i64,
@@ -77,9 +85,13 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
         validation.validate_nbf = true;
         validation.leeway = 5;
+        // An app's tokens name the app in `aud`, checked against `client_id` in verify_app_access.
+        let mut app_validation = validation.clone();
+        app_validation.validate_aud = false;
         Self {
             keys,
             validation,
+            app_validation,
             issuer,
             audience,
             access_ttl: i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX),
@@ -91,24 +103,32 @@ impl TokenKeys {
     /// signature, expiry, issuer, audience and type. An unknown `kid` re-reads the keys once (another
     /// instance may have rotated) and is then refused.
     pub async fn verify_access(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
+        self.verify(token, &self.validation, now).await
+    }
+
+    /// Checks an access token issued to an OpenID Connect app: as [`TokenKeys::verify_access`], but
+    /// `aud` must name the app the token's `client_id` names (and no token of the account API, which
+    /// has no `client_id`, passes).
+    pub async fn verify_app_access(&self, token: &str, now: i64) -> Result<AccessClaims, Error> {
+        let claims = self.verify(token, &self.app_validation, now).await?;
+        match &claims.client_id {
+            Some(client_id) if *client_id == claims.aud => Ok(claims),
+            _ => Err(Error::InvalidToken),
+        }
+    }
+
+    async fn verify(&self, token: &str, validation: &Validation, now: i64) -> Result<AccessClaims, Error> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| Error::InvalidToken)?;
         if header.typ.as_deref() != Some(ACCESS_HEADER_TYPE) {
             return Err(Error::InvalidToken);
         }
         let kid = header.kid.ok_or(Error::InvalidToken)?;
-        let key = match self.keys.verifying_key(&kid) {
-            Some(key) => key,
-            None => {
-                self.keys.reload_if_stale(now).await?;
-                self.keys.verifying_key(&kid).ok_or(Error::InvalidToken)?
-            }
-        };
+        let key = self.keys.find(&kid, now).await?.ok_or(Error::InvalidToken)?;
         if key.alg != ACCESS_ALGORITHM {
             return Err(Error::InvalidToken);
         }
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, &key.key, &self.validation)
-            .map_err(|_| Error::InvalidToken)?
-            .claims;
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(token, &key.key, validation).map_err(|_| Error::InvalidToken)?.claims;
         if claims.typ != ACCESS_TYPE {
             return Err(Error::InvalidToken);
         }
@@ -116,18 +136,52 @@ impl TokenKeys {
     }
 
     fn sign_access(&self, user_id: &UserId, sign_in: &SignInAt, now: i64) -> Result<String, Error> {
+        let claims = self.access_claims(user_id, sign_in, self.audience.clone(), now);
+        self.keys.sign(ACCESS_ALGORITHM, ACCESS_HEADER_TYPE, &claims)
+    }
+
+    /// Signs an access token for an OpenID Connect app: `aud` and `client_id` name the app, `scope`
+    /// says what it was granted; the account API refuses it.
+    pub fn sign_app_access(
+        &self,
+        user_id: &UserId,
+        sign_in: &SignInAt,
+        client_id: &str,
+        scope: &str,
+        now: i64,
+    ) -> Result<String, Error> {
         let claims = AccessClaims {
+            client_id: Some(client_id.to_owned()),
+            scope: Some(scope.to_owned()),
+            ..self.access_claims(user_id, sign_in, client_id.to_owned(), now)
+        };
+        self.keys.sign(ACCESS_ALGORITHM, ACCESS_HEADER_TYPE, &claims)
+    }
+
+    fn access_claims(&self, user_id: &UserId, sign_in: &SignInAt, aud: String, now: i64) -> AccessClaims {
+        AccessClaims {
             sub: user_id.clone(),
             iat: now,
             exp: now.saturating_add(self.access_ttl),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud,
             jti: uuid::Uuid::new_v4().to_string(),
             typ: ACCESS_TYPE.to_owned(),
             sid: sign_in.id.clone(),
             auth_time: sign_in.auth_time,
-        };
-        self.keys.sign(ACCESS_ALGORITHM, ACCESS_HEADER_TYPE, &claims)
+            client_id: None,
+            scope: None,
+        }
+    }
+
+    /// How long access tokens (and ID tokens) live, in seconds.
+    pub fn access_ttl(&self) -> i64 {
+        self.access_ttl
+    }
+
+    /// The issuer (`iss`) of every token.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     /// A fresh random refresh token (32 bytes from the OS), to be stored before it is handed out.
@@ -167,41 +221,61 @@ pub struct SignInAt {
 
 /// A refresh token that is made but not yet stored: the secret for the client, its hash for the database.
 pub struct NewRefreshToken {
-    token: String,
+    /// The token itself, for the client only.
+    pub token: String,
     /// SHA-256 of the token, hex: what the database keeps.
     pub hash: String,
     /// Unix seconds.
     pub expires_at: i64,
 }
 
-/// Records a new sign-in for `user_id`; a browser session holds it (`portal.rs`), or tokens continue it.
-pub async fn record_sign_in(db: &Db, user_id: &UserId, now: i64) -> Result<SignInId, Error> {
-    let sign_in_id = SignInId::generate();
-    sign_ins::insert(db, &sign_in_id, user_id, now).await?;
-    Ok(sign_in_id)
+/// Records a new sign-in for `user_id`, made just now with `method` (and for a passkey, which one);
+/// a browser session holds it (`portal.rs`), or tokens continue it.
+pub async fn record_sign_in(
+    db: &Db,
+    user_id: &UserId,
+    method: SignInMethod,
+    passkey_id: Option<&CredentialId>,
+    now: i64,
+) -> Result<SignInId, Error> {
+    let id = SignInId::generate();
+    let sign_in = NewSignIn { id: &id, user_id, method: Some(method), passkey_id, auth_time: now, app: None };
+    sign_ins::insert(db, &sign_in, now).await?;
+    Ok(id)
 }
 
-/// Starts a new sign-in for `user_id` and returns its first token pair.
-pub async fn start_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64) -> Result<TokenPair, Error> {
-    let id = record_sign_in(db, user_id, now).await?;
+/// Starts a new password sign-in for `user_id` and returns its first token pair (a passkey sign-in
+/// writes its sign-in with the passkey's use, in `ceremony.rs`).
+pub async fn start_password_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64) -> Result<TokenPair, Error> {
+    let id = record_sign_in(db, user_id, SignInMethod::Password, None, now).await?;
     issue_pair(db, keys, user_id, &SignInAt { id, auth_time: now }, now).await
 }
 
-/// Consumes a refresh token and returns the next pair of its sign-in. A token used twice ends the sign-in.
+/// Consumes a refresh token of the REST API and returns the next pair of its sign-in. A token used
+/// twice ends the sign-in. A token issued to an OpenID Connect app is refused (and used up): it
+/// must never become a token for the account API.
 pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i64) -> Result<TokenPair, Error> {
+    let sign_in = use_refresh_token(db, token, now).await?.ok_or(Error::InvalidRefreshToken)?;
+    if sign_in.client_id.is_some() {
+        tracing::warn!(sign_in_id = %sign_in.id, "an app's refresh token was sent to /auth/refresh; refused");
+        return Err(Error::InvalidRefreshToken);
+    }
+    let at = SignInAt { id: sign_in.id, auth_time: sign_in.auth_time };
+    issue_pair(db, keys, &sign_in.user_id, &at, now).await
+}
+
+/// Uses up a refresh token and returns its sign-in, if the token was unused and unexpired and its
+/// sign-in is active. A token used twice means it was copied: its whole sign-in is ended.
+pub(crate) async fn use_refresh_token(db: &Db, token: &str, now: i64) -> Result<Option<SignInRow>, Error> {
     let hash = stored_hash(token);
     let Some(used) = sign_ins::use_refresh_token(db, &hash, now).await? else {
         if let Some(sign_in_id) = sign_ins::of_refresh_token(db, &hash).await? {
             tracing::warn!(%sign_in_id, "refresh token reused; ending its sign-in");
             sign_ins::revoke(db, &sign_in_id, now).await?;
         }
-        return Err(Error::InvalidRefreshToken);
+        return Ok(None);
     };
-    if used.expires_at <= now || !used.sign_in_active {
-        return Err(Error::InvalidRefreshToken);
-    }
-    let sign_in = SignInAt { id: used.sign_in_id, auth_time: used.sign_in_started_at };
-    issue_pair(db, keys, &used.user_id, &sign_in, now).await
+    Ok((used.expires_at > now && used.sign_in.active).then_some(used.sign_in))
 }
 
 /// Ends a sign-in: none of its refresh tokens works any more.
@@ -209,7 +283,7 @@ pub async fn end_sign_in(db: &Db, sign_in_id: &SignInId, now: i64) -> Result<(),
     Ok(sign_ins::revoke(db, sign_in_id, now).await?)
 }
 
-async fn issue_pair(
+pub(crate) async fn issue_pair(
     db: &Db,
     keys: &TokenKeys,
     user_id: &UserId,

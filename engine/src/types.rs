@@ -66,6 +66,54 @@ impl SignInId {
     }
 }
 
+/// How a user proved who they are for a sign-in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignInMethod {
+    /// Email and password.
+    Password,
+    /// A passkey (WebAuthn, with user verification: webauthn-rs asks every passkey for it).
+    Passkey,
+}
+
+impl SignInMethod {
+    /// The name stored in `sign_ins.method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    /// Reads `sign_ins.method`; `None` for sign-ins recorded before the method was (`unknown`).
+    pub fn parse(stored: &str) -> Option<Self> {
+        match stored {
+            "password" => Some(Self::Password),
+            "passkey" => Some(Self::Passkey),
+            _ => None,
+        }
+    }
+
+    /// The OpenID Connect `amr` values (RFC 8176): a password is `pwd`; a passkey is proof of
+    /// possession of a key (`pop`: synced passkeys live in software, others in hardware, so neither
+    /// `hwk` nor `swk` is claimed) unlocked by the user's PIN or biometric (`mfa`).
+    pub fn amr(self) -> &'static [&'static str] {
+        match self {
+            Self::Password => &["pwd"],
+            Self::Passkey => &["pop", "mfa"],
+        }
+    }
+
+    /// The OpenID Connect `acr` this method meets: a passkey is phishing-resistant (`phr`, OpenID
+    /// EAP ACR Values); a password meets none worth naming.
+    pub fn acr(self) -> Option<&'static str> {
+        match self {
+            Self::Password => None,
+            Self::Passkey => Some("phr"),
+        }
+    }
+}
+
 /// The client a request is from, as the server's rate-limit layer resolved it: the TCP peer, or
 /// behind a trusted proxy the forwarded client; an IPv6 client as its /64. Without that layer
 /// (never in the server) every request is from the unspecified address.

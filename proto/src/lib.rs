@@ -31,6 +31,83 @@ pub struct UserInfo {
     pub created_at: String,
 }
 
+/// What the consent page shows: which app asks, for whom, and what it will receive.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ConsentView {
+    /// The app's name (`name` in the clients file).
+    pub app_name: String,
+    /// The account it will sign in.
+    pub email: String,
+    /// One sentence per thing the app will receive ("Your email address").
+    pub receives: Vec<String>,
+}
+
+/// What the sign-in page says when an app sent the visitor (OpenID Connect).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Default)]
+pub struct SignInFor {
+    /// The app's name.
+    pub app_name: String,
+    /// The app's `login_hint`: the email to fill in and to ask passkeys of.
+    pub login_hint: Option<String>,
+}
+
+/// Why an app's request cannot be answered by sending the browser back to the app (an unknown app,
+/// or a return address it never registered must never be redirected to): the error page's reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthorizeProblem {
+    /// No `client_id`, or one not in the clients file.
+    UnknownClient,
+    /// No `redirect_uri`, or one not registered for the app.
+    RedirectUri,
+    /// The request waited too long for the sign-in (or was altered).
+    Expired,
+    /// A sign-out request without a valid `id_token_hint`.
+    LogoutHint,
+    /// A sign-out request whose `post_logout_redirect_uri` is not registered for the app.
+    LogoutRedirectUri,
+}
+
+impl AuthorizeProblem {
+    /// Every problem.
+    pub const ALL: [Self; 5] =
+        [Self::UnknownClient, Self::RedirectUri, Self::Expired, Self::LogoutHint, Self::LogoutRedirectUri];
+
+    /// The `reason` of the error page's address.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::UnknownClient => "unknown_client",
+            Self::RedirectUri => "redirect_uri",
+            Self::Expired => "expired",
+            Self::LogoutHint => "logout_hint",
+            Self::LogoutRedirectUri => "logout_redirect_uri",
+        }
+    }
+
+    /// The problem a `reason` names.
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+
+    /// What the page says.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnknownClient => {
+                "The app that sent you here is not registered with this sign-in service, so you cannot be signed in to it. Tell the app's administrator."
+            }
+            Self::RedirectUri => {
+                "The app that sent you here asked to return to an address it has not registered, so you were not sent there. Tell the app's administrator."
+            }
+            Self::Expired => "This sign-in request has expired. Go back to the app and sign in again.",
+            Self::LogoutHint => {
+                "This sign-out request did not say which sign-in it ends. Go back to the app, or sign out here from your account page."
+            }
+            Self::LogoutRedirectUri => {
+                "The app asked to return to an address it has not registered after signing out, so you were not sent there. Tell the app's administrator."
+            }
+        }
+    }
+}
+
 /// What is known about an authenticator model from its AAGUID.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct AuthenticatorInfo {

@@ -7,6 +7,7 @@ mod health;
 mod layers;
 mod limits;
 mod listen;
+mod oidc;
 mod rest;
 mod sessions;
 
@@ -112,6 +113,7 @@ impl Latchkey {
             .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || {
                 shell(leptos_options.clone())
             })
+            .merge(oidc::browser_routes())
             .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
             .layer(middleware::from_fn(layers::portal_answers))
             .layer(middleware::from_fn(assets::cache_forever))
@@ -119,7 +121,12 @@ impl Latchkey {
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)
-            .merge(rest::routes().merge(cross_origin::public_key_routes()).layer(tower::util::option_layer(cors)))
+            .merge(
+                rest::routes()
+                    .merge(cross_origin::public_key_routes())
+                    .merge(oidc::app_routes())
+                    .layer(tower::util::option_layer(cors)),
+            )
             .merge(cross_origin::routes())
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -22,6 +22,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use engine::Error;
 use engine::config::{Config, Rate};
+use engine::oidc::paths;
 use engine::types::ClientAddr;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -43,7 +44,10 @@ enum Kind {
 /// Which limits a request counts against (a server function counts as `Portal` too).
 fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
     let mut kinds = Vec::with_capacity(2);
-    if path.starts_with("/api/") {
+    // The portal's server functions, and the OpenID Connect endpoints a browser is sent to. (The
+    // token endpoint is not limited by address: an app's server makes every user's exchanges, and a
+    // code or refresh token is 32 random bytes, so there is nothing to guess.)
+    if path.starts_with("/api/") || path.starts_with(paths::AUTHORIZE) || path == paths::END_SESSION {
         kinds.push(Kind::Portal);
     }
     if method != Method::POST {

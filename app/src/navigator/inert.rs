@@ -23,6 +23,11 @@ pub fn valid_input(_id: &str) -> Option<String> {
 }
 
 /// Never on the server.
+pub fn filled_input(_id: &str) -> Option<String> {
+    None
+}
+
+/// Never on the server.
 pub fn passkeys_supported() -> bool {
     false
 }

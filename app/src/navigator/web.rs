@@ -56,6 +56,13 @@ pub fn valid_input(id: &str) -> Option<String> {
     input.report_validity().then(|| input.value())
 }
 
+/// The value of the page's input `id` when it is filled in and valid; quietly `None` otherwise.
+pub fn filled_input(id: &str) -> Option<String> {
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+    let input = element.dyn_into::<web_sys::HtmlInputElement>().ok()?;
+    (!input.value().trim().is_empty() && input.check_validity()).then(|| input.value())
+}
+
 /// Full navigation, so the next page is rendered with the new session.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {

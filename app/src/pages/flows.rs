@@ -10,8 +10,8 @@ use crate::server_fns::{
     passkey_sign_in_options, sign_up_with_passkey_options,
 };
 
-async fn sign_in(prompt: Prompt, destination: String) -> Result<(), String> {
-    let options = passkey_sign_in_options().await.map_err(|e| e.message().to_owned())?;
+async fn sign_in(prompt: Prompt, destination: String, email: String) -> Result<(), String> {
+    let options = passkey_sign_in_options(email).await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::get(&options, prompt).await.map_err(|f| f.message().to_owned())?;
     match finish_passkey_sign_in(credential.clone()).await {
         Ok(()) => {
@@ -30,10 +30,12 @@ async fn sign_in(prompt: Prompt, destination: String) -> Result<(), String> {
     }
 }
 
-/// The "Sign in with a passkey" button: a modal, discoverable request (no username); then on to
-/// `destination`.
+/// The "Sign in with a passkey" button: a modal request — discoverable (no username), or for the
+/// passkeys of the account whose email is in the page's email field (typed, or filled in from an
+/// app's `login_hint`); then on to `destination`.
 pub async fn sign_in_with_passkey(destination: String) -> Result<(), String> {
-    sign_in(Prompt::Modal, destination).await
+    let email = navigator::filled_input("email").unwrap_or_default();
+    sign_in(Prompt::Modal, destination, email).await
 }
 
 /// Passkey autofill on the email field, where the browser supports conditional mediation; then on
@@ -42,7 +44,7 @@ pub async fn start_autofill(destination: String) -> Result<(), String> {
     if !navigator::conditional_mediation_available().await {
         return Ok(());
     }
-    sign_in(Prompt::Background, destination).await
+    sign_in(Prompt::Background, destination, String::new()).await
 }
 
 /// Passkey-only sign-up: the account is created with its first passkey.

@@ -3,6 +3,7 @@
 //! signed-in visitors may see it) its line in [`SIGNED_IN_PAGES`].
 
 mod account;
+mod consent;
 mod flows;
 mod notes;
 mod passkeys;
@@ -20,6 +21,7 @@ use crate::return_path::sign_in_then;
 use crate::server_fns::signed_in_user;
 
 pub use account::AccountPage;
+pub use consent::{AppErrorPage, ConsentPage};
 pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
 pub use sign_in::SignInPage;
@@ -45,6 +47,8 @@ pub fn PortalRoutes() -> impl IntoView {
             <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
+            <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage/>
         </Routes>
     }
 }

@@ -1,7 +1,9 @@
 //! The sign-in page: one button for a passkey, autofill on the email field, password as fallback.
 //! Sent here from a page only signed-in visitors may see (`/?next=/notes`), it says why and goes
-//! back there after the sign-in. The page is server-rendered; the passkey button (with autofill) is
-//! its one island, and the password form is a plain HTML form.
+//! back there after the sign-in. It is also the OpenID Connect provider's sign-in page: an app's
+//! authorization request waits in `next`, and the page names the app and fills in its `login_hint`.
+//! The page is server-rendered; the passkey button (with autofill) is its one island, and the
+//! password form is a plain HTML form.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,12 +13,29 @@ use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
 use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
+/// Which app is waiting for this sign-in (server only: the request is sealed with a server key).
+fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
+    #[cfg(feature = "ssr")]
+    return crate::door::sign_in_for(next);
+    #[cfg(not(feature = "ssr"))]
+    return {
+        let _ = next;
+        None
+    };
+}
+
 /// Sign in: passkey first. The password form posts without JavaScript.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
     let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
-    let why = if next.is_some() { "Please sign in to see this page." } else { "" };
+    let app = next.as_deref().and_then(sign_in_for);
+    let why = match (&app, &next) {
+        (Some(app), _) => format!("{} wants you to sign in.", app.app_name),
+        (None, Some(_)) => "Please sign in to see this page.".to_owned(),
+        (None, None) => String::new(),
+    };
+    let hint = app.and_then(|app| app.login_hint);
     let destination = next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned());
 
     view! {
@@ -28,7 +47,7 @@ pub fn SignInPage() -> impl IntoView {
             <ActionForm action=password>
                 {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"/>
+                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email" value=hint/>
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" required autocomplete="current-password"/>
                 <Notice message=action_error(password)/>
@@ -40,7 +59,8 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 /// The passkey button, and passkey autofill on the page's email field where the browser offers it;
-/// both go on to `destination` once signed in.
+/// both go on to `destination` once signed in. With the email field filled in (by the visitor, or
+/// from an app's `login_hint`), the button asks for that account's passkeys.
 #[island]
 fn PasskeySignIn(destination: String) -> impl IntoView {
     let message = RwSignal::new(String::new());

@@ -60,34 +60,26 @@ pub async fn insert(db: &Db, code_hash: &str, row: &Grant, expires_at: i64, now:
     .map(|_| ())
 }
 
-/// Marks an unused code as used and returns what it grants; `None` if it is unknown or already used.
-pub async fn take(db: &Db, code_hash: &str, now: i64) -> Result<Option<TakenCode>, sqlx::Error> {
+/// Marks an unused code as used, naming the sign-in its redemption will start (`issued`) in the
+/// same statement, and returns what it grants; `None` if it is unknown or already used.
+pub async fn take(db: &Db, code_hash: &str, issued: &SignInId, now: i64) -> Result<Option<TakenCode>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
+        "UPDATE authorization_codes SET used_at = $2, issued_sign_in_id = $3 WHERE code_hash = $1 AND used_at IS NULL
          RETURNING client_id, redirect_uri, user_id, sign_in_id, scope, nonce, code_challenge, auth_time, expires_at",
     )
     .bind(code_hash)
     .bind(now)
+    .bind(issued)
     .fetch_optional(db.pool())
     .await
 }
 
-/// For a code that exists (used): the sign-in its redemption started, if it got that far.
+/// For a code that exists (used): the sign-in its redemption started.
 pub async fn issued_sign_in(db: &Db, code_hash: &str) -> Result<Option<Option<SignInId>>, sqlx::Error> {
     sqlx::query_scalar("SELECT issued_sign_in_id FROM authorization_codes WHERE code_hash = $1")
         .bind(code_hash)
         .fetch_optional(db.pool())
         .await
-}
-
-/// Records the sign-in a redeemed code started, so that a replay of the code can end it.
-pub async fn set_issued_sign_in(db: &Db, code_hash: &str, sign_in_id: &SignInId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE authorization_codes SET issued_sign_in_id = $2 WHERE code_hash = $1")
-        .bind(code_hash)
-        .bind(sign_in_id)
-        .execute(db.pool())
-        .await
-        .map(|_| ())
 }
 
 /// Deletes codes that expired before `before` (kept a while after, so a late replay is still seen).

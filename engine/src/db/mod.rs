@@ -9,6 +9,7 @@
 //! [`Error`](crate::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
 
 pub mod authorization_codes;
+pub mod consents;
 pub mod login_attempts;
 pub mod passkey_sign_in;
 pub mod passkeys;

@@ -25,14 +25,14 @@ use crate::types::SignInId;
 const SQLITE: &str = "\
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at)
- SELECT $6, $7, NULL, $5 WHERE changes() = 1";
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5 WHERE changes() = 1";
 
 const SQLITE_WITH_REFRESH_TOKEN: &str = "\
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at)
- SELECT $6, $7, NULL, $5 WHERE changes() = 1;
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5 WHERE changes() = 1;
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
  SELECT $8, $6, $7, $9, NULL, $5 WHERE changes() = 1";
 
@@ -41,7 +41,8 @@ WITH used AS (
   UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id)
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at) SELECT $6, $7, NULL, $5 FROM used";
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5 FROM used";
 
 const POSTGRES_WITH_REFRESH_TOKEN: &str = "\
 WITH used AS (
@@ -49,7 +50,8 @@ WITH used AS (
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id),
 sign_in AS (
-  INSERT INTO sign_ins (id, user_id, revoked_at, created_at) SELECT $6, $7, NULL, $5 FROM used RETURNING id)
+  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5 FROM used RETURNING id)
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
  SELECT $8, id, $7, $9, NULL, $5 FROM sign_in";
 

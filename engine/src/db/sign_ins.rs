@@ -5,17 +5,109 @@ use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row as _};
 
 use super::Db;
-use crate::types::{SignInId, UserId};
+use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
+
+/// A sign-in to record.
+#[derive(Debug)]
+pub struct NewSignIn<'a> {
+    /// Its id.
+    pub id: &'a SignInId,
+    /// Whose it is.
+    pub user_id: &'a UserId,
+    /// How the user proved who they are (`None`: not known, for an app's sign-in that came from a
+    /// portal sign-in recorded before methods were).
+    pub method: Option<SignInMethod>,
+    /// The passkey, for a passkey sign-in.
+    pub passkey_id: Option<&'a CredentialId>,
+    /// When the user proved it (Unix seconds): now, except for an app's sign-in.
+    pub auth_time: i64,
+    /// For the sign-in of an OpenID Connect app: which app, from which portal sign-in, with what scope.
+    pub app: Option<AppSignIn<'a>>,
+}
+
+/// What makes a sign-in an app's: its tokens were issued to `client_id` through OpenID Connect.
+#[derive(Debug)]
+pub struct AppSignIn<'a> {
+    /// The app.
+    pub client_id: &'a str,
+    /// The portal sign-in the app's authorization request was answered with.
+    pub parent_id: &'a SignInId,
+    /// The granted scopes, space-separated.
+    pub scope: &'a str,
+}
 
 /// Records a sign-in.
-pub async fn insert(db: &Db, id: &SignInId, user_id: &UserId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO sign_ins (id, user_id, revoked_at, created_at) VALUES ($1, $2, NULL, $3)")
+pub async fn insert(db: &Db, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sqlx::Error> {
+    let app = sign_in.app.as_ref();
+    sqlx::query(
+        "INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, client_id,
+             parent_id, scope)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(sign_in.id)
+    .bind(sign_in.user_id)
+    .bind(now)
+    .bind(sign_in.method.map_or("unknown", SignInMethod::as_str))
+    .bind(sign_in.passkey_id)
+    .bind(sign_in.auth_time)
+    .bind(app.map(|a| a.client_id))
+    .bind(app.map(|a| a.parent_id))
+    .bind(app.map(|a| a.scope))
+    .execute(db.pool())
+    .await
+    .map(|_| ())
+}
+
+/// A recorded sign-in, as [`by_id`] reads it.
+#[derive(Debug, Clone)]
+pub struct SignInRow {
+    /// Its id.
+    pub id: SignInId,
+    /// Whose it is.
+    pub user_id: UserId,
+    /// How it was made; `None` for sign-ins recorded before this was.
+    pub method: Option<SignInMethod>,
+    /// The passkey it was made with.
+    pub passkey_id: Option<CredentialId>,
+    /// When the user proved who they are (Unix seconds).
+    pub auth_time: i64,
+    /// The OpenID Connect app whose tokens continue it, if any.
+    pub client_id: Option<String>,
+    /// For an app's sign-in, the portal sign-in it came from.
+    pub parent_id: Option<SignInId>,
+    /// For an app's sign-in, the granted scopes.
+    pub scope: Option<String>,
+    /// Not ended.
+    pub active: bool,
+}
+
+/// The columns [`SignInRow`] reads, for `s` = `sign_ins`.
+const SIGN_IN_COLUMNS: &str =
+    "s.id, s.user_id, s.method, s.passkey_id, COALESCE(s.auth_time, s.created_at) AS auth_time,
+    s.client_id, s.parent_id, s.scope, CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT) AS active";
+
+impl FromRow<'_, AnyRow> for SignInRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            method: SignInMethod::parse(&row.try_get::<String, _>("method")?),
+            passkey_id: row.try_get("passkey_id")?,
+            auth_time: row.try_get("auth_time")?,
+            client_id: row.try_get("client_id")?,
+            parent_id: row.try_get("parent_id")?,
+            scope: row.try_get("scope")?,
+            active: row.try_get::<i64, _>("active")? != 0,
+        })
+    }
+}
+
+/// A sign-in by id, ended or not.
+pub async fn by_id(db: &Db, id: &SignInId) -> Result<Option<SignInRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins s WHERE s.id = $1"))
         .bind(id)
-        .bind(user_id)
-        .bind(now)
-        .execute(db.pool())
+        .fetch_optional(db.pool())
         .await
-        .map(|_| ())
 }
 
 /// Stores the hash of a new refresh token of a sign-in.
@@ -41,44 +133,50 @@ pub async fn insert_refresh_token(
     .map(|_| ())
 }
 
-/// A refresh token consumed by [`use_refresh_token`].
+/// A refresh token consumed by [`use_refresh_token`], with its sign-in.
 #[derive(Debug)]
 pub struct UsedToken {
-    /// Its sign-in.
-    pub sign_in_id: SignInId,
     /// Its owner.
     pub user_id: UserId,
     /// Unix seconds.
     pub expires_at: i64,
-    /// Whether its sign-in is still active (not ended by sign-out or by a reused token).
-    pub sign_in_active: bool,
-    /// When its sign-in started (Unix seconds): the tokens' `auth_time`.
-    pub sign_in_started_at: i64,
+    /// Its sign-in (which may have ended).
+    pub sign_in: SignInRow,
 }
 
 impl FromRow<'_, AnyRow> for UsedToken {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            sign_in_id: row.try_get("sign_in_id")?,
-            user_id: row.try_get("user_id")?,
-            expires_at: row.try_get("expires_at")?,
-            sign_in_active: row.try_get::<i64, _>("sign_in_active")? != 0,
-            sign_in_started_at: row.try_get("sign_in_started_at")?,
+            user_id: row.try_get("token_user_id")?,
+            expires_at: row.try_get("token_expires_at")?,
+            sign_in: SignInRow::from_row(row)?,
         })
     }
 }
 
 /// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins,
-/// and reports in the same round trip whether its sign-in is still active.
+/// and reads its sign-in in the same round trip (SQLite's `RETURNING` cannot name another table,
+/// so each of the sign-in's columns is a subquery by primary key).
 pub async fn use_refresh_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<UsedToken>, sqlx::Error> {
-    sqlx::query_as(
+    let column = |expr: &str, name: &str| {
+        format!("(SELECT {expr} FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS {name}")
+    };
+    let sign_in_columns = [
+        column("s.id", "id"),
+        column("s.user_id", "user_id"),
+        column("s.method", "method"),
+        column("s.passkey_id", "passkey_id"),
+        column("COALESCE(s.auth_time, s.created_at)", "auth_time"),
+        column("s.client_id", "client_id"),
+        column("s.parent_id", "parent_id"),
+        column("s.scope", "scope"),
+        column("CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT)", "active"),
+    ]
+    .join(", ");
+    sqlx::query_as(&format!(
         "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
-         RETURNING sign_in_id, user_id, expires_at,
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM sign_ins s
-                                    WHERE s.id = refresh_tokens.sign_in_id AND s.revoked_at IS NULL)
-                  THEN 1 ELSE 0 END AS BIGINT) AS sign_in_active,
-             (SELECT s.created_at FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS sign_in_started_at",
-    )
+         RETURNING user_id AS token_user_id, expires_at AS token_expires_at, {sign_in_columns}"
+    ))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(db.pool())
@@ -101,6 +199,28 @@ pub async fn revoke(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error>
         .execute(db.pool())
         .await
         .map(|_| ())
+}
+
+/// Ends the sign-ins of `client_id` that came from the portal sign-in `parent_id` of `user_id`
+/// (RP-initiated logout); returns how many were active.
+pub async fn revoke_app_sign_ins(
+    db: &Db,
+    user_id: &UserId,
+    client_id: &str,
+    parent_id: &SignInId,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sign_ins SET revoked_at = $4
+         WHERE parent_id = $3 AND client_id = $2 AND user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .bind(parent_id)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map(|done| done.rows_affected())
 }
 
 /// Deletes refresh tokens that expired before `now` (a used or unused one past its expiry can

@@ -109,6 +109,9 @@ pub async fn engine_for(database: &str) -> engine::Engine {
 /// A running server and an HTTP client for it.
 pub struct TestServer {
     pub base: String,
+    /// The configured origin the ceremonies of the helpers below claim ([`ORIGIN`] unless started
+    /// with [`TestServer::start_at_own_origin`]).
+    pub origin: String,
     client: reqwest::Client,
 }
 
@@ -137,6 +140,25 @@ impl TestServer {
 
     /// Starts a server that the test adjusts first (e.g. with event hooks).
     pub async fn start_with_state(env: Env, adjust: impl FnOnce(server::Latchkey) -> server::Latchkey) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        Self::serve(env, listener, adjust).await
+    }
+
+    /// Starts a server whose configured origin is its real address, `http://localhost:<port>` (unless
+    /// `env` names one already, as a second instance of the same deployment does), for clients
+    /// that follow the addresses it publishes (OpenID Connect discovery). Returns it with its origin.
+    pub async fn start_at_own_origin(env: Env) -> (Self, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let own = format!("http://localhost:{}", listener.local_addr().expect("addr").port());
+        let origin = match env.get("LATCHKEY_ORIGINS") {
+            Some(configured) if configured != ORIGIN => configured,
+            _ => own,
+        };
+        let server = Self::serve(env.set("LATCHKEY_ORIGINS", origin.clone()), listener, |app| app).await;
+        (server, origin)
+    }
+
+    async fn serve(env: Env, listener: TcpListener, adjust: impl FnOnce(server::Latchkey) -> server::Latchkey) -> Self {
         // Servers of one test share Redis keys exactly when they share a database (a test of two
         // instances); tests running side by side never see each other's ceremonies in flight.
         let database = env.get("LATCHKEY_DATABASE_URL").unwrap_or_default();
@@ -146,11 +168,11 @@ impl TestServer {
         };
         let config = engine::Config::from_lookup(|k| env.get(k)).expect("valid test config");
         let app = adjust(server::Latchkey::build(config).await.expect("server builds"));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         // Exactly what `main` runs: the same connection limits and timeouts.
         tokio::spawn(app.serve(listener));
-        Self { base: format!("http://{addr}"), client: reqwest::Client::new() }
+        let origin = env.get("LATCHKEY_ORIGINS").unwrap_or_else(|| ORIGIN.to_owned());
+        Self { base: format!("http://{addr}"), origin, client: reqwest::Client::new() }
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
@@ -209,7 +231,7 @@ impl TestServer {
     ) -> Answer {
         let options = self.post("/auth/passkeys/register/begin", Some(token), json!({})).await;
         assert_eq!(options.status, StatusCode::OK, "{}", options.body);
-        let credential = authenticator.create_with(&options.body, ORIGIN, tweaks).expect("authenticator creates");
+        let credential = authenticator.create_with(&options.body, &self.origin, tweaks).expect("authenticator creates");
         let mut body = json!({ "credential": credential });
         if let Some(name) = name {
             body["name"] = json!(name);
@@ -240,7 +262,7 @@ impl TestServer {
         tweaks: &Tweaks,
     ) -> Answer {
         let options = self.begin_sign_in(email).await;
-        let credential = authenticator.get_with(&options, ORIGIN, tweaks).expect("authenticator signs");
+        let credential = authenticator.get_with(&options, &self.origin, tweaks).expect("authenticator signs");
         self.post("/auth/passkeys/authenticate/complete", None, json!({ "credential": credential })).await
     }
 

@@ -16,5 +16,6 @@ mod oidc;
 mod outage;
 mod passkeys;
 mod portal;
+mod provider;
 mod store_tls;
 mod tokens;

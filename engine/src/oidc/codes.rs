@@ -76,9 +76,16 @@ pub async fn issue(db: &Db, grant: &Grant, now: i64) -> Result<String, Error> {
 }
 
 /// Redeems a code: uses it up, then checks its expiry, client, redirect URI and PKCE verifier.
-pub async fn redeem(db: &Db, exchange: &Exchange<'_>, now: i64) -> Result<Result<Grant, Refusal>, Error> {
+/// `starts` is the id of the sign-in the caller will record if the code is good; it is written with
+/// the code in the same statement, so a replay at any moment after finds the sign-in to end.
+pub async fn redeem(
+    db: &Db,
+    exchange: &Exchange<'_>,
+    starts: &SignInId,
+    now: i64,
+) -> Result<Result<Grant, Refusal>, Error> {
     let code_hash = stored_hash(exchange.code);
-    let Some(taken) = authorization_codes::take(db, &code_hash, now).await? else {
+    let Some(taken) = authorization_codes::take(db, &code_hash, starts, now).await? else {
         return match authorization_codes::issued_sign_in(db, &code_hash).await? {
             None => Ok(Err(Refusal::Unknown)),
             Some(issued) => {
@@ -104,11 +111,6 @@ pub async fn redeem(db: &Db, exchange: &Exchange<'_>, now: i64) -> Result<Result
         Some(refusal) => Err(refusal),
         None => Ok(grant),
     })
-}
-
-/// Records the sign-in that redeeming `code` started, so that a replay of the code ends it.
-pub async fn record_issued_sign_in(db: &Db, code: &str, sign_in_id: &SignInId) -> Result<(), Error> {
-    Ok(authorization_codes::set_issued_sign_in(db, &stored_hash(code), sign_in_id).await?)
 }
 
 /// RFC 7636 §4.6 with S256, the only method offered: `BASE64URL(SHA256(verifier)) == challenge`.

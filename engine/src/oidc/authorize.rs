@@ -1,0 +1,292 @@
+//! What answers an authorization request: the portal's sign-in page when nobody (or nobody recently
+//! enough) is signed in, the consent page when the user has not yet allowed the app what it asks,
+//! and otherwise a code, back at the app's redirect URI. `prompt=none` never shows a page: it
+//! answers `login_required` or `consent_required` instead.
+//!
+//! The browser carries the sealed request (`request.rs`) through sign-in and consent and comes back
+//! to [`resume`], which decides again, so every path through the pages meets the same checks.
+
+use proto::{AuthorizeProblem, ConsentView, SignInFor};
+
+use super::clients::Client;
+use super::codes::{self, Grant};
+use super::error::OAuthCode;
+use super::paths;
+use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_query};
+use crate::db::sign_ins::{self, SignInRow};
+use crate::db::{consents, users};
+use crate::error::Error;
+use crate::portal::SessionUser;
+use crate::state::Engine;
+
+/// Where the browser goes next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// A page of the portal (sign-in or consent): a path on this site.
+    Portal(String),
+    /// Back to the app: its registered redirect URI with a code or an error.
+    App(String),
+    /// Nowhere safe to send it: the error page says why.
+    Problem(AuthorizeProblem),
+}
+
+impl Answer {
+    /// The `Location` to send the browser to.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Portal(path) | Self::App(path) => path.clone(),
+            Self::Problem(problem) => problem_path(*problem),
+        }
+    }
+}
+
+/// The error page's address for `problem`.
+pub fn problem_path(problem: AuthorizeProblem) -> String {
+    format!("{}?reason={}", paths::ERROR, problem.slug())
+}
+
+/// `GET /oidc/authorize`: reads the request and answers it for the browser's signed-in user, if any.
+pub async fn authorize(
+    engine: &Engine,
+    params: &[(String, String)],
+    signed_in: Option<&SessionUser>,
+    now: i64,
+) -> Result<Answer, Error> {
+    match request::read(&engine.clients, params, now) {
+        Ok(request) => decide(engine, &request, signed_in, now).await,
+        Err(Refusal::Page(problem)) => Ok(Answer::Problem(problem)),
+        Err(Refusal::ToApp(error)) => Ok(Answer::App(error.location(&engine.config.issuer()))),
+    }
+}
+
+/// `GET /oidc/authorize/resume?request=…`: the same request again, after a sign-in.
+pub async fn resume(engine: &Engine, sealed: &str, signed_in: Option<&SessionUser>, now: i64) -> Result<Answer, Error> {
+    match open(engine, sealed, now) {
+        Ok(request) => decide(engine, &request, signed_in, now).await,
+        Err(problem) => Ok(Answer::Problem(problem)),
+    }
+}
+
+/// The consent page's answer: allowed (remembered, then a code) or declined (`access_denied`).
+pub async fn answer_consent(
+    engine: &Engine,
+    sealed: &str,
+    signed_in: Option<&SessionUser>,
+    allow: bool,
+    now: i64,
+) -> Result<Answer, Error> {
+    let request = match open(engine, sealed, now) {
+        Ok(request) => request,
+        Err(problem) => return Ok(Answer::Problem(problem)),
+    };
+    let Some(sign_in) = portal_sign_in(engine, signed_in).await? else {
+        return sign_in_first(engine, &request);
+    };
+    if !allow {
+        let declined = request.error(OAuthCode::AccessDenied, "the user did not allow the app to sign them in");
+        return Ok(Answer::App(declined.location(&engine.config.issuer())));
+    }
+    let before = consents::granted(&engine.db, &sign_in.user_id, &request.client_id).await?;
+    let allowed = merge_scopes(before.as_deref().unwrap_or_default(), &request.scope);
+    consents::grant(&engine.db, &sign_in.user_id, &request.client_id, &allowed, now).await?;
+    issue_code(engine, &request, &sign_in, now).await
+}
+
+/// What the consent page shows for a sealed request and the signed-in user.
+pub async fn consent_view(
+    engine: &Engine,
+    sealed: &str,
+    signed_in: Option<&SessionUser>,
+    now: i64,
+) -> Result<ConsentView, Error> {
+    let request = open(engine, sealed, now).map_err(|problem| Error::InvalidRequest(problem.message().into()))?;
+    let sign_in = portal_sign_in(engine, signed_in).await?.ok_or(Error::SignInRequired)?;
+    let user = users::by_id(&engine.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
+    let receives = request.scope.split(' ').filter_map(what_it_gives).map(str::to_owned).collect();
+    Ok(ConsentView { app_name: client(engine, &request)?.name.clone(), email: user.email, receives })
+}
+
+/// For the sign-in page sent `next` = a resume address: which app is waiting, and its `login_hint`.
+pub fn sign_in_for(engine: &Engine, next: &str, now: i64) -> Option<SignInFor> {
+    let request = open(engine, request::sealed_in(next)?, now).ok()?;
+    let app_name = client(engine, &request).ok()?.name.clone();
+    Some(SignInFor { app_name, login_hint: request.login_hint })
+}
+
+/// The origin of the app a portal page may send its form's answer on to (the page's CSP
+/// `form-action` must allow it, since a form's redirects are checked too): for the sign-in page with
+/// a resume address in `next`, and for the consent page.
+pub fn form_target_origin(engine: &Engine, path: &str, query: Option<&str>, now: i64) -> Option<String> {
+    let param = match path {
+        "/" => "next",
+        paths::CONSENT => "request",
+        _ => return None,
+    };
+    let value = url::form_urlencoded::parse(query?.as_bytes()).find(|(name, _)| name == param)?.1;
+    let sealed = if param == "next" { request::sealed_in(&value)?.to_owned() } else { value.into_owned() };
+    let request = open(engine, &sealed, now).ok()?;
+    Some(url::Url::parse(&request.redirect_uri).ok()?.origin().ascii_serialization())
+}
+
+fn open(engine: &Engine, sealed: &str, now: i64) -> Result<AuthorizationRequest, AuthorizeProblem> {
+    AuthorizationRequest::open(sealed, &engine.request_sealer, &engine.clients, now)
+}
+
+fn client<'a>(engine: &'a Engine, request: &AuthorizationRequest) -> Result<&'a Client, Error> {
+    engine
+        .clients
+        .get(&request.client_id)
+        .ok_or_else(|| Error::InvalidRequest(AuthorizeProblem::UnknownClient.message().into()))
+}
+
+async fn decide(
+    engine: &Engine,
+    request: &AuthorizationRequest,
+    signed_in: Option<&SessionUser>,
+    now: i64,
+) -> Result<Answer, Error> {
+    let issuer = engine.config.issuer();
+    let sign_in = portal_sign_in(engine, signed_in).await?.filter(|s| fresh_enough(request, s.auth_time, now));
+    let Some(sign_in) = sign_in else {
+        if request.prompt.none {
+            let error = request.error(OAuthCode::LoginRequired, "nobody is signed in, or not recently enough");
+            return Ok(Answer::App(error.location(&issuer)));
+        }
+        return sign_in_first(engine, request);
+    };
+    let client = client(engine, request)?;
+    let allowed = consents::granted(&engine.db, &sign_in.user_id, &client.id).await?;
+    let consented = allowed.is_some_and(|allowed| covers(&allowed, &request.scope));
+    if !client.skip_consent && (request.prompt.consent || !consented) {
+        if request.prompt.none {
+            let error = request.error(OAuthCode::ConsentRequired, "the user has not allowed this app yet");
+            return Ok(Answer::App(error.location(&issuer)));
+        }
+        let sealed = seal(engine, request)?;
+        return Ok(Answer::Portal(format!("{}?request={sealed}", paths::CONSENT)));
+    }
+    issue_code(engine, request, &sign_in, now).await
+}
+
+/// The sign-in page, coming back to this request afterwards.
+fn sign_in_first(engine: &Engine, request: &AuthorizationRequest) -> Result<Answer, Error> {
+    let resume = resume_path(&seal(engine, request)?);
+    let next: String = url::form_urlencoded::byte_serialize(resume.as_bytes()).collect();
+    Ok(Answer::Portal(format!("/?next={next}")))
+}
+
+fn seal(engine: &Engine, request: &AuthorizationRequest) -> Result<String, Error> {
+    request.seal(&engine.request_sealer).ok_or_else(|| Error::internal("an authorization request could not be sealed"))
+}
+
+/// The browser's portal sign-in, if it is still active.
+async fn portal_sign_in(engine: &Engine, signed_in: Option<&SessionUser>) -> Result<Option<SignInRow>, Error> {
+    let Some(user) = signed_in else {
+        return Ok(None);
+    };
+    let row = sign_ins::by_id(&engine.db, &user.sign_in_id).await?;
+    Ok(row.filter(|s| s.active && s.user_id == user.user_id && s.client_id.is_none()))
+}
+
+/// `prompt=login` and `max_age` want the user to have proved who they are after the request came,
+/// or (`max_age`) at most that many seconds ago. (Only the first is possible for `max_age=0`, which
+/// OIDC Core §3.1.2.1 makes the same as `prompt=login`.)
+fn fresh_enough(request: &AuthorizationRequest, auth_time: i64, now: i64) -> bool {
+    let since_request = auth_time >= request.received_at;
+    let login = !request.prompt.login || since_request;
+    let max_age = request.max_age.is_none_or(|max| since_request || now.saturating_sub(auth_time) <= max);
+    login && max_age
+}
+
+/// A code for the signed-in user, back at the app.
+async fn issue_code(
+    engine: &Engine,
+    request: &AuthorizationRequest,
+    sign_in: &SignInRow,
+    now: i64,
+) -> Result<Answer, Error> {
+    let grant = Grant {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        user_id: sign_in.user_id.clone(),
+        sign_in_id: sign_in.id.clone(),
+        scope: request.scope.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+        auth_time: sign_in.auth_time,
+    };
+    let code = codes::issue(&engine.db, &grant, now).await?;
+    let issuer = engine.config.issuer();
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = &request.state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &issuer));
+    Ok(Answer::App(with_query(&request.redirect_uri, &pairs)))
+}
+
+/// Whether the allowed scopes include every asked one.
+fn covers(allowed: &str, asked: &str) -> bool {
+    asked.split(' ').all(|scope| allowed.split(' ').any(|a| a == scope))
+}
+
+/// The union of two scope strings, in [`super::SCOPES`] order.
+fn merge_scopes(a: &str, b: &str) -> String {
+    let has = |scope: &str| a.split(' ').chain(b.split(' ')).any(|s| s == scope);
+    super::SCOPES.iter().copied().filter(|scope| has(scope)).collect::<Vec<_>>().join(" ")
+}
+
+/// What a scope gives the app, as the consent page lists it.
+fn what_it_gives(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("An identifier for your account, and when you signed in"),
+        "email" => Some("Your email address"),
+        "profile" => Some("Your name"),
+        "offline_access" => Some("Access while you are away, until you sign out of the app"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oidc::request::Prompt;
+
+    fn request(prompt: Prompt, max_age: Option<i64>) -> AuthorizationRequest {
+        AuthorizationRequest {
+            client_id: "app".into(),
+            redirect_uri: "https://app.example/cb".into(),
+            scope: "openid".into(),
+            state: None,
+            nonce: None,
+            code_challenge: None,
+            prompt,
+            max_age,
+            login_hint: None,
+            received_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn prompt_login_and_max_age_want_a_recent_enough_sign_in() {
+        let any = request(Prompt::default(), None);
+        assert!(fresh_enough(&any, 1, 2_000));
+        let login = request(Prompt { login: true, ..Prompt::default() }, None);
+        assert!(!fresh_enough(&login, 999, 1_001), "signed in before the request");
+        assert!(fresh_enough(&login, 1_000, 1_001), "signed in for it");
+        let max_age = request(Prompt::default(), Some(60));
+        assert!(fresh_enough(&max_age, 950, 1_010));
+        assert!(!fresh_enough(&max_age, 940, 1_010 + 60));
+        assert!(fresh_enough(&max_age, 1_005, 1_500), "signed in after the request: not asked again");
+        let zero = request(Prompt::default(), Some(0));
+        assert!(!fresh_enough(&zero, 999, 1_000));
+        assert!(fresh_enough(&zero, 1_003, 1_004));
+    }
+
+    #[test]
+    fn consent_covers_what_was_allowed_and_grows_with_what_is_asked() {
+        assert!(covers("openid email", "openid"));
+        assert!(!covers("openid", "openid email"));
+        assert_eq!(merge_scopes("openid email", "openid offline_access"), "openid email offline_access");
+    }
+}

@@ -1,0 +1,83 @@
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an app sends the browser to
+//! `end_session_endpoint` with the ID token it holds (`id_token_hint`). Latchkey ends the sign-ins
+//! that portal sign-in gave the app, ends the browser's portal sign-in when it is the same user's,
+//! and returns to the app's registered `post_logout_redirect_uri` (with `state`), or to the sign-in
+//! page.
+//!
+//! The hint is required: it proves which app and sign-in are meant, so a link on another site cannot
+//! sign anyone out. An expired ID token is accepted as a hint (the spec allows it; the app's last
+//! ID token is usually old), as long as its key is still published.
+
+use jsonwebtoken::Validation;
+use proto::AuthorizeProblem;
+use tower_sessions::Session;
+
+use super::authorize::Answer;
+use super::request::with_query;
+use super::token::{ID_TOKEN_TYPE, IdTokenClaims};
+use crate::db::sign_ins;
+use crate::error::Error;
+use crate::portal;
+use crate::state::Engine;
+
+/// `GET`/`POST /oidc/end_session`.
+pub async fn end_session(
+    engine: &Engine,
+    params: &[(String, String)],
+    session: &Session,
+    now: i64,
+) -> Result<Answer, Error> {
+    let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
+    let Some(hint) = param("id_token_hint") else {
+        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+    };
+    let Some(claims) = verify_hint(engine, hint, now).await? else {
+        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+    };
+    if param("client_id").is_some_and(|id| id != claims.aud) {
+        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+    }
+    let Some(client) = engine.clients.get(&claims.aud) else {
+        return Ok(Answer::Problem(AuthorizeProblem::UnknownClient));
+    };
+    let back = match param("post_logout_redirect_uri") {
+        Some(uri) if client.post_logout_redirect_uris.iter().any(|registered| registered.as_str() == uri) => Some(uri),
+        Some(_) => return Ok(Answer::Problem(AuthorizeProblem::LogoutRedirectUri)),
+        None => None,
+    };
+
+    let ended = sign_ins::revoke_app_sign_ins(&engine.db, &claims.sub, &client.id, &claims.sid, now).await?;
+    let browser = portal::current_user(session).await.ok();
+    if browser.is_some_and(|user| user.user_id == claims.sub) {
+        portal::sign_out(session, engine, now).await?;
+    }
+    tracing::info!(client_id = %client.id, ended, "signed out at the app's request");
+    Ok(match back {
+        Some(uri) => Answer::App(match param("state") {
+            Some(state) => with_query(uri, &[("state", state)]),
+            None => uri.to_owned(),
+        }),
+        None => Answer::Portal("/".into()),
+    })
+}
+
+/// The claims of an ID token this server signed for a registered app, expired or not; `None` for
+/// anything else.
+async fn verify_hint(engine: &Engine, token: &str, now: i64) -> Result<Option<IdTokenClaims>, Error> {
+    let Ok(header) = jsonwebtoken::decode_header(token) else {
+        return Ok(None);
+    };
+    let Some(kid) = header.kid.filter(|_| header.typ.as_deref() == Some(ID_TOKEN_TYPE)) else {
+        return Ok(None);
+    };
+    let Some(key) = engine.keys.find(&kid, now).await? else {
+        return Ok(None);
+    };
+    let mut validation = Validation::new(key.alg);
+    validation.set_issuer(&[engine.tokens.issuer()]);
+    validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    let claims = jsonwebtoken::decode::<IdTokenClaims>(token, &key.key, &validation).ok().map(|data| data.claims);
+    Ok(claims.filter(|claims| engine.clients.get(&claims.aud).is_some()))
+}

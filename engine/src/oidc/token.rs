@@ -1,0 +1,371 @@
+//! The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3) and token revocation (RFC 7009).
+//!
+//! An app's server authenticates (`client_secret_basic`, `client_secret_post`, or `none` for a
+//! public client) and exchanges a code (`authorization_code`) or a refresh token (`refresh_token`).
+//! Redeeming a code starts the app's own sign-in, continued by its refresh tokens (rotating, single
+//! use; a reused one ends the sign-in, as for the REST API). Every response carries an ID token
+//! signed with the app's algorithm (RS256 or ES256) and an access token that names the app in `aud`,
+//! which the account API refuses.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::SCOPES;
+use super::clients::Client;
+use super::codes::{self, Exchange};
+use super::error::{OAuthCode, OAuthError};
+use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
+use crate::db::users::{self, UserRow};
+use crate::state::Engine;
+use crate::tokens::{self, SignInAt, stored_hash};
+use crate::types::{SignInId, UserId};
+
+/// The `typ` header of ID tokens (access tokens carry `at+jwt`, so neither passes for the other).
+pub const ID_TOKEN_TYPE: &str = "JWT";
+
+/// A request to the token or revocation endpoint: its form parameters and `Authorization` header.
+#[derive(Debug)]
+pub struct ClientRequest<'a> {
+    /// The `application/x-www-form-urlencoded` body.
+    pub params: &'a [(String, String)],
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a str>,
+}
+
+/// The token endpoint's answer (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// For the userinfo endpoint (and the app's own APIs, `aud` = the app).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// The access token's lifetime in seconds.
+    pub expires_in: i64,
+    /// Who signed in, for the app.
+    pub id_token: String,
+    /// With `offline_access` only: single use, rotating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The granted scopes.
+    pub scope: String,
+}
+
+/// The claims of an ID token (OIDC Core §2, §5.1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    /// The issuer.
+    pub iss: String,
+    /// The user: stable and opaque (the account's random id).
+    pub sub: UserId,
+    /// The app (`client_id`).
+    pub aud: String,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// When the user proved who they are.
+    pub auth_time: i64,
+    /// The authorization request's `nonce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// How (RFC 8176): `pwd`, or `pop` + `mfa` for a passkey.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// `phr` (phishing-resistant) for a passkey sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// The portal sign-in the app's sign-in came from (what RP-initiated logout ends).
+    pub sid: SignInId,
+    /// The left half of the access token's SHA-256, base64url (OIDC Core §3.1.3.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    /// With the `email` scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// With the `email` scope: whether the address was verified (not yet offered: always `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// With the `profile` scope, when the user gave a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A request's parameters, each at most once (RFC 6749 §3.2).
+struct Params<'a>(HashMap<&'a str, &'a str>);
+
+impl<'a> Params<'a> {
+    fn new(pairs: &'a [(String, String)]) -> Result<Self, OAuthError> {
+        let mut map = HashMap::new();
+        for (name, value) in pairs {
+            if map.insert(name.as_str(), value.as_str()).is_some() {
+                return Err(invalid_request(format!("`{name}` was given more than once")));
+            }
+        }
+        Ok(Self(map))
+    }
+
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.get(name).copied().filter(|value| !value.is_empty())
+    }
+
+    fn require(&self, name: &str) -> Result<&'a str, OAuthError> {
+        self.get(name).ok_or_else(|| invalid_request(format!("`{name}` is missing")))
+    }
+}
+
+/// `POST /oidc/token`.
+pub async fn token(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
+    let params = Params::new(request.params)?;
+    let client = authenticate(engine, &params, request.authorization).await?;
+    match params.require("grant_type")? {
+        "authorization_code" => redeem_code(engine, client, &params, now).await,
+        "refresh_token" => refresh(engine, client, &params, now).await,
+        other => {
+            Err(OAuthError::new(OAuthCode::UnsupportedGrantType, format!("grant_type `{other}` is not supported")))
+        }
+    }
+}
+
+/// `POST /oidc/revoke` (RFC 7009): ends the sign-in of a refresh token or access token issued to
+/// the calling app. An unknown token, or one issued to another app, changes nothing and gets the
+/// same empty 200 (§2.2), so a client learns nothing about tokens that are not its own.
+pub async fn revoke(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Result<(), OAuthError> {
+    let params = Params::new(request.params)?;
+    let client = authenticate(engine, &params, request.authorization).await?;
+    let token = params.require("token")?;
+    let sign_in_id = match sign_ins::of_refresh_token(&engine.db, &stored_hash(token)).await? {
+        Some(id) => Some(id),
+        None => engine.tokens.verify_app_access(token, now).await.ok().map(|claims| claims.sid),
+    };
+    if let Some(id) = sign_in_id {
+        let sign_in = sign_ins::by_id(&engine.db, &id).await?;
+        if sign_in.is_some_and(|s| s.client_id.as_deref() == Some(&client.id)) {
+            tokens::end_sign_in(&engine.db, &id, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// RFC 6749 §2.3.1: HTTP Basic (id and secret form-urlencoded, then base64) or the body's
+/// `client_id` + `client_secret`, never both; a public client sends its `client_id` alone.
+async fn authenticate<'e>(
+    engine: &'e Engine,
+    params: &Params<'_>,
+    authorization: Option<&str>,
+) -> Result<&'e Client, OAuthError> {
+    let basic = authorization.map(basic_credentials).transpose()?;
+    let (client_id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
+        (Some(_), _, Some(_)) => return Err(invalid_request("use one client authentication method, not two")),
+        (Some((id, _)), Some(body_id), None) if id != body_id => {
+            return Err(invalid_request("client_id differs from the Authorization header's"));
+        }
+        (Some((id, secret)), _, None) => (id, Some(secret)),
+        (None, Some(id), secret) => (id.to_owned(), secret.map(str::to_owned)),
+        (None, None, _) => return Err(invalid_client("the client did not say who it is")),
+    };
+    engine
+        .clients
+        .authenticate(&engine.hashing, &client_id, secret.as_deref())
+        .await?
+        .ok_or_else(|| invalid_client("unknown client, or wrong or missing client secret"))
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`.
+fn basic_credentials(header: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || invalid_client("the Authorization header is not Basic client credentials");
+    let (scheme, encoded) = header.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(malformed());
+    }
+    let decoded =
+        String::from_utf8(STANDARD.decode(encoded.trim()).map_err(|_| malformed())?).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok((form_decode(id).ok_or_else(malformed)?, form_decode(secret).ok_or_else(malformed)?))
+}
+
+/// One `application/x-www-form-urlencoded` component (`+` is a space, `%XX` a byte); a raw `&`
+/// cannot be part of one.
+fn form_decode(component: &str) -> Option<String> {
+    if component.contains('&') {
+        return None;
+    }
+    let pair = format!("v={component}");
+    url::form_urlencoded::parse(pair.as_bytes()).next().map(|(_, value)| value.into_owned())
+}
+
+async fn redeem_code(
+    engine: &Engine,
+    client: &Client,
+    params: &Params<'_>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let exchange = Exchange {
+        code: params.require("code")?,
+        client_id: &client.id,
+        redirect_uri: params.require("redirect_uri")?,
+        code_verifier: params.get("code_verifier"),
+    };
+    let app_sign_in = SignInId::generate();
+    let grant = codes::redeem(&engine.db, &exchange, &app_sign_in, now).await?.map_err(|refusal| {
+        tracing::info!(client_id = %client.id, %refusal, "authorization code refused");
+        invalid_grant(refusal.to_string())
+    })?;
+    let portal = sign_ins::by_id(&engine.db, &grant.sign_in_id)
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(|| invalid_grant("the sign-in this code came from has ended"))?;
+    let user = account(engine, &grant.user_id).await?;
+    let sign_in = SignInRow {
+        id: app_sign_in,
+        user_id: user.id.clone(),
+        method: portal.method,
+        passkey_id: portal.passkey_id.clone(),
+        auth_time: grant.auth_time,
+        client_id: Some(client.id.clone()),
+        parent_id: Some(portal.id.clone()),
+        scope: Some(grant.scope.clone()),
+        active: true,
+    };
+    let record = NewSignIn {
+        id: &sign_in.id,
+        user_id: &user.id,
+        method: sign_in.method,
+        passkey_id: sign_in.passkey_id.as_ref(),
+        auth_time: sign_in.auth_time,
+        app: Some(AppSignIn { client_id: &client.id, parent_id: &portal.id, scope: &grant.scope }),
+    };
+    sign_ins::insert(&engine.db, &record, now).await?;
+    respond(engine, client, &user, &sign_in, &grant.scope, grant.nonce, now).await
+}
+
+async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
+    let token = params.require("refresh_token")?;
+    let sign_in = tokens::use_refresh_token(&engine.db, token, now)
+        .await?
+        .ok_or_else(|| invalid_grant("the refresh token is invalid, expired or already used"))?;
+    if sign_in.client_id.as_deref() != Some(&client.id) {
+        // Whoever holds another's refresh token has a leaked one: end what it continues.
+        tracing::warn!(client_id = %client.id, sign_in_id = %sign_in.id, "refresh token of another client; ending its sign-in");
+        tokens::end_sign_in(&engine.db, &sign_in.id, now).await?;
+        return Err(invalid_grant("the refresh token was not issued to this client"));
+    }
+    let granted = sign_in.scope.clone().unwrap_or_default();
+    let scope = match params.get("scope") {
+        None => granted.clone(),
+        Some(asked) => {
+            let asked: Vec<&str> = asked.split_ascii_whitespace().collect();
+            if asked.iter().any(|scope| !granted.split(' ').any(|g| g == *scope)) {
+                return Err(OAuthError::new(
+                    OAuthCode::InvalidScope,
+                    "a refresh cannot add scopes to what was granted",
+                ));
+            }
+            SCOPES.iter().filter(|known| asked.contains(known)).copied().collect::<Vec<_>>().join(" ")
+        }
+    };
+    let user = account(engine, &sign_in.user_id).await?;
+    respond(engine, client, &user, &sign_in, &scope, None, now).await
+}
+
+async fn account(engine: &Engine, user_id: &UserId) -> Result<UserRow, OAuthError> {
+    users::by_id(&engine.db, user_id).await?.ok_or_else(|| invalid_grant("the account no longer exists"))
+}
+
+/// The tokens of an app's sign-in: an access token and an ID token with `scope`, and a new refresh
+/// token when the sign-in was granted `offline_access`.
+async fn respond(
+    engine: &Engine,
+    client: &Client,
+    user: &UserRow,
+    sign_in: &SignInRow,
+    scope: &str,
+    nonce: Option<String>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
+    let access_token = engine.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
+    let offline = sign_in.scope.as_deref().is_some_and(|granted| granted.split(' ').any(|s| s == "offline_access"));
+    let refresh_token = if offline {
+        let refresh = engine.tokens.new_refresh_token(now);
+        sign_ins::insert_refresh_token(&engine.db, &refresh.hash, &sign_in.id, &user.id, refresh.expires_at, now)
+            .await?;
+        Some(refresh.token)
+    } else {
+        None
+    };
+    let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
+    let claims = IdTokenClaims {
+        iss: engine.tokens.issuer().to_owned(),
+        sub: user.id.clone(),
+        aud: client.id.clone(),
+        exp: now.saturating_add(engine.tokens.access_ttl()),
+        iat: now,
+        auth_time: sign_in.auth_time,
+        nonce,
+        amr: sign_in.method.map(|m| m.amr().iter().map(|&v| v.to_owned()).collect()).unwrap_or_default(),
+        acr: sign_in.method.and_then(|m| m.acr()).map(str::to_owned),
+        sid: sign_in.parent_id.clone().unwrap_or_else(|| sign_in.id.clone()),
+        at_hash: Some(token_hash(&access_token)),
+        email: has("email").then(|| user.email.clone()),
+        email_verified: has("email").then_some(false),
+        name: if has("profile") { user.name.clone() } else { None },
+    };
+    let id_token = engine.keys.sign(client.id_token_alg, ID_TOKEN_TYPE, &claims)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: engine.tokens.access_ttl(),
+        id_token,
+        refresh_token,
+        scope: scope.to_owned(),
+    })
+}
+
+/// `at_hash`: base64url of the left half of the SHA-256 of the token (RS256 and ES256 both hash
+/// with SHA-256).
+fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+fn invalid_request(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidRequest, description)
+}
+
+fn invalid_client(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidClient, description)
+}
+
+fn invalid_grant(description: impl Into<String>) -> OAuthError {
+    OAuthError::new(OAuthCode::InvalidGrant, description)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret+x"));
+        assert_eq!(basic_credentials(&header).unwrap(), ("my app".to_owned(), "s:cret x".to_owned()));
+        for bad in ["Bearer abc", "Basic !!!", &format!("Basic {}", STANDARD.encode("no-colon"))] {
+            assert_eq!(basic_credentials(bad).unwrap_err().code, OAuthCode::InvalidClient, "{bad}");
+        }
+    }
+
+    #[test]
+    fn at_hash_matches_the_oidc_example() {
+        // OpenID Connect Core 1.0, Appendix A.3: the access token of the example and its at_hash.
+        assert_eq!(token_hash("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+    }
+
+    #[test]
+    fn a_parameter_may_come_once() {
+        let pairs = vec![("code".to_owned(), "a".to_owned()), ("code".to_owned(), "b".to_owned())];
+        assert_eq!(Params::new(&pairs).err().map(|e| e.code), Some(OAuthCode::InvalidRequest));
+    }
+}

@@ -1,0 +1,51 @@
+//! The userinfo endpoint (OIDC Core §5.3): the signed-in user's claims for an app's access token,
+//! limited to the scopes it was granted. Unlike an app verifying the token itself, this endpoint
+//! also refuses a token whose sign-in has ended (signed out, revoked, or a replayed code).
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{OAuthCode, OAuthError};
+use crate::db::{sign_ins, users};
+use crate::state::Engine;
+use crate::types::UserId;
+
+/// The claims userinfo answers with.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserInfoClaims {
+    /// The same `sub` as the ID token's.
+    pub sub: UserId,
+    /// With `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// With `email`: not yet verified by Latchkey (always `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    /// With `profile`, when the user gave a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// `GET`/`POST /oidc/userinfo` with an app's access token.
+pub async fn userinfo(engine: &Engine, token: Option<&str>, now: i64) -> Result<UserInfoClaims, OAuthError> {
+    let refused = |why: &str| OAuthError::new(OAuthCode::InvalidToken, why);
+    let token = token.ok_or_else(|| refused("send the access token as `Authorization: Bearer`"))?;
+    let claims = engine
+        .tokens
+        .verify_app_access(token, now)
+        .await
+        .map_err(|_| refused("the access token is invalid or expired"))?;
+    let sign_in = sign_ins::by_id(&engine.db, &claims.sid).await?;
+    let live = sign_in.is_some_and(|s| s.active && s.client_id == claims.client_id && s.user_id == claims.sub);
+    if !live || claims.client_id.as_deref().and_then(|id| engine.clients.get(id)).is_none() {
+        return Err(refused("the sign-in this token belongs to has ended"));
+    }
+    let user = users::by_id(&engine.db, &claims.sub).await?.ok_or_else(|| refused("the account no longer exists"))?;
+    let scope = claims.scope.unwrap_or_default();
+    let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
+    Ok(UserInfoClaims {
+        sub: user.id,
+        email: has("email").then_some(user.email),
+        email_verified: has("email").then_some(false),
+        name: if has("profile") { user.name } else { None },
+    })
+}

@@ -1,0 +1,807 @@
+//! The OpenID Connect provider end to end, with the `openidconnect` crate as the app (the relying
+//! party): discovery, the authorization code flow with PKCE through the portal's sign-in and consent,
+//! ID tokens checked against the published keys, userinfo, refresh, revocation, logout, `prompt` and
+//! `max_age`, and every refusal — on SQLite, and on PostgreSQL + Redis with a second instance.
+
+use openidconnect::core::{
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdTokenVerifier,
+    CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreTokenResponse, CoreUserInfoClaims,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LoginHint, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use testkit::SoftAuthenticator;
+use url::Url;
+
+use crate::common::{Env, TestServer, authenticator};
+
+const APP: &str = "app";
+const APP_SECRET: &str = "a-plain-secret-of-at-least-32-characters";
+const APP_CALLBACK: &str = "https://app.example/cb";
+const APP_SIGNED_OUT: &str = "https://app.example/bye";
+const SPA: &str = "spa";
+const SPA_CALLBACK: &str = "http://127.0.0.1:9/cb";
+const FIRST_PARTY: &str = "wiki";
+const FIRST_PARTY_CALLBACK: &str = "https://wiki.example/cb";
+const EMAIL: &str = "ada@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+fn clients_file() -> String {
+    let text = format!(
+        r#"
+        [[clients]]
+        client_id = "{APP}"
+        name = "Example App"
+        client_secret = "{APP_SECRET}"
+        redirect_uris = ["{APP_CALLBACK}"]
+        post_logout_redirect_uris = ["{APP_SIGNED_OUT}"]
+
+        [[clients]]
+        client_id = "{SPA}"
+        public = true
+        redirect_uris = ["{SPA_CALLBACK}"]
+
+        [[clients]]
+        client_id = "{FIRST_PARTY}"
+        client_secret = "{APP_SECRET}"
+        redirect_uris = ["{FIRST_PARTY_CALLBACK}"]
+        skip_consent = true
+        id_token_signed_response_alg = "ES256"
+        "#
+    );
+    let path = std::env::temp_dir().join(format!("latchkey-provider-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, text).expect("clients file");
+    path.display().to_string()
+}
+
+/// The provider, and (on PostgreSQL + Redis) a second instance of it on the same stores, where the
+/// app redeems its codes.
+struct Provider {
+    first: TestServer,
+    second: Option<TestServer>,
+    issuer: String,
+    database: String,
+}
+
+impl Provider {
+    async fn start() -> Self {
+        let env = Env::new().await.set("LATCHKEY_OIDC_CLIENTS", clients_file());
+        let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+        let clients = env.get("LATCHKEY_OIDC_CLIENTS").unwrap();
+        let (first, issuer) = TestServer::start_at_own_origin(env).await;
+        let second = if crate::common::backend_is_postgres() {
+            let env = Env::new()
+                .await
+                .set("LATCHKEY_DATABASE_URL", database.clone())
+                .set("LATCHKEY_OIDC_CLIENTS", clients)
+                .set("LATCHKEY_ORIGINS", issuer.clone());
+            Some(TestServer::start_at_own_origin(env).await.0)
+        } else {
+            None
+        };
+        Self { first, second, issuer, database }
+    }
+
+    /// Where the app's server talks to the provider: the second instance when there is one.
+    fn token_url(&self) -> String {
+        format!("{}/oidc/token", self.second.as_ref().unwrap_or(&self.first).base)
+    }
+
+    /// An account with a password and a passkey.
+    async fn account(&self) -> SoftAuthenticator {
+        let (token, _) = self.first.sign_up(EMAIL).await;
+        let mut key = authenticator();
+        self.first.add_passkey(&token, &mut key).await;
+        key
+    }
+}
+
+/// The app: an `openidconnect` client configured by discovery.
+struct App {
+    client: openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+    http: reqwest::Client,
+}
+
+/// One authorization request as the app made it.
+struct Started {
+    url: Url,
+    state: CsrfToken,
+    nonce: Nonce,
+    verifier: Option<PkceCodeVerifier>,
+}
+
+impl App {
+    async fn discover(provider: &Provider, client_id: &str, secret: Option<&str>, redirect: &str) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(provider.issuer.clone()).unwrap(), &http)
+            .await
+            .expect("discovery and the key set parse");
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(client_id.into()),
+            secret.map(|s| ClientSecret::new(s.into())),
+        )
+        .set_redirect_uri(RedirectUrl::new(redirect.into()).unwrap())
+        .set_token_uri(TokenUrl::new(provider.token_url()).unwrap());
+        Self { client, http }
+    }
+
+    fn start(&self, scopes: &[&str], adjust: impl FnOnce(AuthRequest<'_>) -> AuthRequest<'_>) -> Started {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = self
+            .client
+            .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+            .set_pkce_challenge(challenge);
+        for scope in scopes {
+            request = request.add_scope(Scope::new((*scope).into()));
+        }
+        let (url, state, nonce) = adjust(request).url();
+        Started { url, state, nonce, verifier: Some(verifier) }
+    }
+
+    async fn exchange(&self, code: &str, verifier: Option<PkceCodeVerifier>) -> Result<CoreTokenResponse, String> {
+        let mut request = self.client.exchange_code(AuthorizationCode::new(code.into()));
+        if let Some(verifier) = verifier {
+            request = request.set_pkce_verifier(verifier);
+        }
+        request.request_async(&self.http).await.map_err(describe)
+    }
+
+    fn verifier(&self) -> CoreIdTokenVerifier<'_> {
+        self.client.id_token_verifier().set_allowed_algs(vec![
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        ])
+    }
+}
+
+type AuthRequest<'a> = openidconnect::AuthorizationRequest<
+    'a,
+    openidconnect::core::CoreAuthDisplay,
+    CoreAuthPrompt,
+    openidconnect::core::CoreResponseType,
+>;
+
+/// The OAuth error code of a failed token request, or the failure's text.
+fn describe<E: std::error::Error + 'static>(
+    error: RequestTokenError<E, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+) -> String {
+    match error {
+        RequestTokenError::ServerResponse(response) => response.error().as_ref().to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// A browser: keeps the portal's session cookie, visits addresses without following redirects,
+/// and calls the portal's server functions as its pages do.
+struct Browser<'a> {
+    server: &'a TestServer,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a TestServer) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Self { server, http, cookie: None }
+    }
+
+    fn keep_cookie(&mut self, response: &reqwest::Response) {
+        if let Some(set_cookie) = response.headers().get("set-cookie") {
+            self.cookie = Some(set_cookie.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+    }
+
+    /// GET `url` (absolute, or a path on the provider): status, `Location`, headers, body.
+    async fn visit(&mut self, url: &str) -> (StatusCode, Option<String>, reqwest::header::HeaderMap, String) {
+        let url = if url.starts_with('/') { format!("{}{url}", self.server.base) } else { url.to_owned() };
+        let url = url.replace(&self.server.origin, &self.server.base);
+        let mut request = self.http.get(url);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        self.keep_cookie(&response);
+        let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, location, headers, response.text().await.unwrap())
+    }
+
+    /// Follows the provider's redirects from `url` until the browser leaves for the app (`Ok`) or
+    /// stops on a page of the portal (`Err(path)`).
+    async fn follow(&mut self, url: &str) -> Result<Url, String> {
+        let mut next = url.to_owned();
+        for _ in 0..5 {
+            let (status, location, _, _) = self.visit(&next).await;
+            let Some(location) = location else {
+                return Err(
+                    Url::parse(&next).map_or(next.clone(), |u| format!("{}?{}", u.path(), u.query().unwrap_or("")))
+                );
+            };
+            assert!(status.is_redirection(), "{status}");
+            if location.starts_with('/') {
+                next = location;
+                continue;
+            }
+            return Ok(Url::parse(&location).unwrap());
+        }
+        panic!("too many redirects from {url}");
+    }
+
+    async fn server_fn(&mut self, path: &str, fields: &[(&str, &str)], html_form: bool) -> reqwest::Response {
+        let form: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let accept = if html_form { "text/html" } else { "application/json" };
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.server.base))
+            .header("origin", &self.server.origin)
+            .header("referer", format!("{}/", self.server.origin))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", accept)
+            .body(form);
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// A passkey sign-in through the sign-in page's server functions (discoverable, or for `email`).
+    async fn sign_in_with_passkey(&mut self, key: &mut SoftAuthenticator, email: Option<&str>) {
+        use app::server_fns::{FinishPasskeySignIn, PasskeySignInOptions};
+        use leptos::server_fn::ServerFn as _;
+        let fields: Vec<(&str, &str)> = email.map(|e| vec![("email", e)]).unwrap_or_default();
+        let options = self.server_fn(PasskeySignInOptions::PATH, &fields, false).await;
+        assert_eq!(options.status(), StatusCode::OK);
+        let options: Value = serde_json::from_str(&options.json::<String>().await.unwrap()).unwrap();
+        if email.is_some() {
+            assert_eq!(options["allowCredentials"].as_array().map(Vec::len), Some(1), "the hint targets the passkey");
+        }
+        let credential = key.get(&options, &self.server.origin).unwrap().to_string();
+        let finished = self.server_fn(FinishPasskeySignIn::PATH, &[("credential", &credential)], false).await;
+        assert_eq!(finished.status(), StatusCode::OK);
+    }
+
+    /// The password form, posted as a browser without JavaScript does; returns where it redirects.
+    async fn sign_in_with_password(&mut self, next: &str) -> String {
+        use app::server_fns::PasswordSignIn;
+        use leptos::server_fn::ServerFn as _;
+        let fields = [("email", EMAIL), ("password", PASSWORD), ("next", next)];
+        let response = self.server_fn(PasswordSignIn::PATH, &fields, true).await;
+        assert!(response.status().is_redirection(), "{}", response.status());
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// The consent page's form, answered as a browser without JavaScript does.
+    async fn answer_consent(&mut self, consent_path: &str, decision: &str) -> Url {
+        use app::server_fns::AnswerConsent;
+        use leptos::server_fn::ServerFn as _;
+        let request = Url::parse(&format!("http://x{consent_path}")).unwrap();
+        let sealed = request.query_pairs().find(|(k, _)| k == "request").unwrap().1.into_owned();
+        let response = self.server_fn(AnswerConsent::PATH, &[("request", &sealed), ("decision", decision)], true).await;
+        assert!(response.status().is_redirection(), "{}", response.status());
+        Url::parse(response.headers()["location"].to_str().unwrap()).expect("back to the app")
+    }
+
+    async fn signed_in(&mut self) -> bool {
+        use app::server_fns::MyAccount;
+        use leptos::server_fn::ServerFn as _;
+        self.server_fn(MyAccount::PATH, &[], false).await.status() == StatusCode::OK
+    }
+}
+
+/// The query parameter `name` of `url`.
+fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// The sealed-request path a sign-in page address carries in `next`.
+fn next_of(path: &str) -> String {
+    param(&Url::parse(&format!("http://x{path}")).unwrap(), "next").expect("the sign-in page carries the request")
+}
+
+#[tokio::test]
+async fn an_app_signs_a_user_in_with_a_passkey_through_the_portal() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+
+    // Not signed in: the authorize request lands on the sign-in page, which names the app.
+    let started = app.start(&["email", "profile", "offline_access"], |r| r);
+    let sign_in_page = browser.follow(started.url.as_str()).await.expect_err("a page of the portal");
+    assert!(sign_in_page.starts_with("/?next=%2Foidc%2Fauthorize%2Fresume"), "{sign_in_page}");
+    let (status, _, _, html) = browser.visit(&sign_in_page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Example App wants you to sign in."), "the page names the app");
+
+    // A passkey sign-in, then on to the request, which asks for consent first.
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let consent = browser.follow(&next_of(&sign_in_page)).await.expect_err("the consent page");
+    assert!(consent.starts_with("/consent?request="), "{consent}");
+    let (status, _, headers, html) = browser.visit(&consent).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Example App") && html.contains(EMAIL) && html.contains("Your email address"), "{html}");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    let form_action = policy.split(';').map(str::trim).find(|d| d.starts_with("form-action")).unwrap();
+    assert_eq!(form_action, "form-action 'self' https://app.example", "the form may go on to the app, nowhere else");
+
+    let back = browser.answer_consent(&consent, "allow").await;
+    assert_eq!(back.origin().ascii_serialization(), "https://app.example");
+    assert_eq!(param(&back, "state").as_deref(), Some(started.state.secret().as_str()));
+    assert_eq!(param(&back, "iss").as_deref(), Some(provider.issuer.as_str()), "RFC 9207");
+
+    // The app's server redeems the code (at the second instance, when there is one).
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.expect("the code is good");
+    let id_token = tokens.id_token().expect("an ID token");
+    let claims = id_token.claims(&app.verifier(), &started.nonce).expect("the ID token verifies through the JWKS");
+    assert_eq!(claims.email().map(|e| e.as_str()), Some(EMAIL));
+    assert_eq!(claims.email_verified(), Some(false), "not verified yet: never claimed otherwise");
+    let amr: Vec<&str> = claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect();
+    assert_eq!(amr, ["pop", "mfa"], "a passkey");
+    assert_eq!(claims.auth_context_ref().map(|acr| acr.as_str()), Some("phr"));
+    assert!(claims.auth_time().is_some());
+    let expected_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&app.verifier()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected_hash));
+    assert_eq!(tokens.scopes().map(|s| s.len()), Some(4));
+
+    // Userinfo, for the access token.
+    let info: CoreUserInfoClaims = app
+        .client
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&app.http)
+        .await
+        .expect("userinfo answers");
+    assert_eq!(info.subject(), claims.subject());
+    assert_eq!(info.email().map(|e| e.as_str()), Some(EMAIL));
+
+    // The app's tokens are not the account API's, and the other way round.
+    let me = provider.first.get("/auth/me", Some(tokens.access_token().secret())).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "an app's access token is refused by the account API");
+    let refresh = tokens.refresh_token().expect("offline_access gives a refresh token").clone();
+    let api = provider.first.post("/auth/refresh", None, serde_json::json!({"refresh_token": refresh.secret()})).await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED, "an app's refresh token is refused by the account API");
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_ends_the_sign_in() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let tokens = sign_in_and_consent(&provider, &app, &mut key, &["offline_access"]).await;
+    let first = tokens.refresh_token().unwrap().clone();
+    let first_claims = tokens.id_token().unwrap().claims(&app.verifier(), |_: Option<&Nonce>| Ok(())).unwrap().clone();
+
+    let refreshed = refresh(&app, &first).await.expect("a refresh");
+    let claims = refreshed.id_token().unwrap().claims(&app.verifier(), |_: Option<&Nonce>| Ok(())).unwrap();
+    assert_eq!(claims.subject(), first_claims.subject());
+    assert_eq!(claims.auth_time(), first_claims.auth_time(), "a refresh is not a sign-in");
+    let second = refreshed.refresh_token().unwrap().clone();
+    assert_ne!(second.secret(), first.secret(), "rotated");
+
+    assert_eq!(refresh(&app, &first).await.unwrap_err(), "invalid_grant", "used once");
+    assert_eq!(refresh(&app, &second).await.unwrap_err(), "invalid_grant", "the reuse ended the whole sign-in");
+    let other = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    let fresh = sign_in_and_consent(&provider, &app, &mut key, &["offline_access"]).await;
+    let stolen = fresh.refresh_token().unwrap().clone();
+    assert_eq!(refresh(&other, &stolen).await.unwrap_err(), "invalid_grant", "another app's token");
+    assert_eq!(refresh(&app, &stolen).await.unwrap_err(), "invalid_grant", "which leaked, so it is ended");
+}
+
+async fn refresh(app: &App, token: &RefreshToken) -> Result<CoreTokenResponse, String> {
+    app.client.exchange_refresh_token(token).request_async(&app.http).await.map_err(describe)
+}
+
+/// Signs in with a passkey (in a new browser) and allows the app; returns the app's tokens.
+async fn sign_in_and_consent(
+    provider: &Provider,
+    app: &App,
+    key: &mut SoftAuthenticator,
+    scopes: &[&str],
+) -> CoreTokenResponse {
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(key, None).await;
+    let started = app.start(scopes, |r| r);
+    let back = match browser.follow(started.url.as_str()).await {
+        Ok(back) => back,
+        Err(consent) => browser.answer_consent(&consent, "allow").await,
+    };
+    app.exchange(&param(&back, "code").expect("a code"), started.verifier).await.expect("the code is good")
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_ends_what_it_issued() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let started = app.start(&["offline_access"], |r| r);
+    let consent = browser.follow(started.url.as_str()).await.unwrap_err();
+    let back = browser.answer_consent(&consent, "allow").await;
+    let code = param(&back, "code").unwrap();
+    let verifier = started.verifier.as_ref().map(|v| PkceCodeVerifier::new(v.secret().clone()));
+
+    let tokens = app.exchange(&code, started.verifier).await.expect("first use");
+    assert_eq!(app.exchange(&code, verifier).await.unwrap_err(), "invalid_grant");
+    let refreshed = refresh(&app, tokens.refresh_token().unwrap()).await;
+    assert_eq!(refreshed.unwrap_err(), "invalid_grant", "the replay ended the sign-in the code had started");
+    let info: Result<CoreUserInfoClaims, _> =
+        app.client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&app.http).await;
+    assert!(info.is_err(), "userinfo refuses the ended sign-in's access token");
+    assert!(browser.signed_in().await, "the user's own portal sign-in is untouched");
+}
+
+#[tokio::test]
+async fn codes_are_bound_to_their_client_redirect_uri_and_verifier_and_expire() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let (wrong_verifier, _) = new_code(&mut browser, &app).await;
+    let (_, other_verifier) = new_code(&mut browser, &app).await;
+    assert_eq!(app.exchange(&wrong_verifier, Some(other_verifier)).await.unwrap_err(), "invalid_grant");
+    let (no_verifier, _) = new_code(&mut browser, &app).await;
+    assert_eq!(app.exchange(&no_verifier, None).await.unwrap_err(), "invalid_grant");
+
+    let (others, verifier) = new_code(&mut browser, &app).await;
+    let other = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    assert_eq!(other.exchange(&others, Some(verifier)).await.unwrap_err(), "invalid_grant", "another client's code");
+
+    let (moved, verifier) = new_code(&mut browser, &app).await;
+    let elsewhere = app.client.clone().set_redirect_uri(RedirectUrl::new("https://app.example/other".into()).unwrap());
+    let refused = elsewhere
+        .exchange_code(AuthorizationCode::new(moved))
+        .set_pkce_verifier(verifier)
+        .request_async(&app.http)
+        .await
+        .map_err(describe);
+    assert_eq!(refused.unwrap_err(), "invalid_grant", "a different redirect_uri");
+
+    let (right, verifier) = new_code(&mut browser, &app).await;
+    let wrong_secret = App::discover(&provider, APP, Some("not-the-secret-of-this-app-at-all!!"), APP_CALLBACK).await;
+    assert_eq!(wrong_secret.exchange(&right, Some(verifier)).await.unwrap_err(), "invalid_client");
+
+    // A code older than its minute: issued by the engine the server runs, as if 61 s ago.
+    let signed_in = provider.first.sign_in(&mut key, None).await;
+    let user = crate::oidc::claims(signed_in.body["access_token"].as_str().unwrap());
+    let grant = engine::oidc::codes::Grant {
+        client_id: APP.into(),
+        redirect_uri: APP_CALLBACK.into(),
+        user_id: engine::types::UserId::new(user["sub"].as_str().unwrap()),
+        sign_in_id: engine::types::SignInId::new(user["sid"].as_str().unwrap()),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: None,
+        auth_time: user["auth_time"].as_i64().unwrap(),
+    };
+    let engine = crate::common::engine_for(&provider.database).await;
+    let now = engine::clock::now();
+    let expired =
+        engine::oidc::codes::issue(&engine.db, &grant, now - engine::oidc::codes::CODE_TTL - 1).await.unwrap();
+    assert_eq!(app.exchange(&expired, None).await.unwrap_err(), "invalid_grant", "an expired code");
+    let fresh = engine::oidc::codes::issue(&engine.db, &grant, now).await.unwrap();
+    assert!(app.exchange(&fresh, None).await.is_ok(), "the same grant, in time, is good: the refusal was the expiry");
+}
+
+#[tokio::test]
+async fn requests_from_unknown_apps_or_to_unregistered_addresses_stop_on_a_page() {
+    let provider = Provider::start().await;
+    let mut browser = Browser::new(&provider.first);
+    let authorize = |query: &str| format!("/oidc/authorize?response_type=code&scope=openid&{query}");
+    let challenge = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+
+    for (query, reason) in [
+        (format!("client_id=nobody&redirect_uri={APP_CALLBACK}&{challenge}"), "unknown_client"),
+        (format!("redirect_uri={APP_CALLBACK}&{challenge}"), "unknown_client"),
+        (format!("client_id={APP}&redirect_uri=https://evil.example/cb&{challenge}"), "redirect_uri"),
+        (format!("client_id={APP}&redirect_uri={APP_CALLBACK}/&{challenge}"), "redirect_uri"),
+        (format!("client_id={APP}&{challenge}"), "redirect_uri"),
+    ] {
+        let (status, location, _, _) = browser.visit(&authorize(&query)).await;
+        assert_eq!(status, StatusCode::FOUND, "{query}");
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("/oidc/error?reason={reason}").as_str()),
+            "never to the app: {query}"
+        );
+    }
+    let (status, _, _, page) = browser.visit("/oidc/error?reason=redirect_uri").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("has not registered"), "the page says why");
+
+    // Once the app and address are known, errors go back to the app, with state and iss.
+    let (_, location, _, _) =
+        browser.visit(&authorize(&format!("client_id={APP}&redirect_uri={APP_CALLBACK}&state=s1"))).await;
+    let back = Url::parse(&location.unwrap()).unwrap();
+    assert_eq!(
+        (param(&back, "error").as_deref(), param(&back, "state").as_deref()),
+        (Some("invalid_request"), Some("s1"))
+    );
+    assert!(param(&back, "error_description").unwrap().contains("PKCE"), "PKCE is required of every client by default");
+    assert_eq!(param(&back, "iss").as_deref(), Some(provider.issuer.as_str()));
+
+    let spa = App::discover(&provider, SPA, None, SPA_CALLBACK).await;
+    let bad_scope = spa.start(&[], |r| r).url.as_str().replace("scope=openid", "scope=email");
+    let back = browser.follow(&bad_scope).await.unwrap();
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_scope"));
+}
+
+#[tokio::test]
+async fn prompt_none_answers_without_a_page_and_a_declined_consent_is_access_denied() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    let silent = |app: &App| app.start(&[], |r| r.add_prompt(CoreAuthPrompt::None));
+
+    let back = browser.follow(silent(&app).url.as_str()).await.expect("no page without a session");
+    assert_eq!(param(&back, "error").as_deref(), Some("login_required"));
+
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let back = browser.follow(silent(&app).url.as_str()).await.expect("no consent page either");
+    assert_eq!(param(&back, "error").as_deref(), Some("consent_required"));
+
+    let started = app.start(&[], |r| r);
+    let consent = browser.follow(started.url.as_str()).await.unwrap_err();
+    let declined = browser.answer_consent(&consent, "deny").await;
+    assert_eq!(param(&declined, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&declined, "state").as_deref(), Some(started.state.secret().as_str()));
+
+    let consent = browser.follow(app.start(&[], |r| r).url.as_str()).await.unwrap_err();
+    browser.answer_consent(&consent, "allow").await;
+    let back = browser.follow(silent(&app).url.as_str()).await.unwrap();
+    assert!(param(&back, "code").is_some(), "consent is remembered: {back}");
+    let more = app.start(&["email"], |r| r);
+    assert!(browser.follow(more.url.as_str()).await.is_err(), "asking for more asks again");
+
+    let wiki = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    let started = wiki.start(&["email"], |r| r);
+    let back = browser.follow(started.url.as_str()).await.expect("skip_consent: straight back");
+    let tokens = wiki.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let id_token = tokens.id_token().unwrap();
+    assert_eq!(*id_token.signing_alg().unwrap(), CoreJwsSigningAlgorithm::EcdsaP256Sha256, "the client's algorithm");
+    id_token.claims(&wiki.verifier(), &started.nonce).expect("an ES256 ID token verifies");
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_ask_for_a_new_sign_in_and_login_hint_fills_it_in() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let consent = browser.follow(app.start(&[], |r| r).url.as_str()).await.unwrap_err();
+    browser.answer_consent(&consent, "allow").await;
+
+    fn login(r: AuthRequest<'_>) -> AuthRequest<'_> {
+        r.add_prompt(CoreAuthPrompt::Login)
+    }
+    fn max_age_zero(r: AuthRequest<'_>) -> AuthRequest<'_> {
+        r.set_max_age(std::time::Duration::ZERO)
+    }
+    for ask in [login as fn(AuthRequest<'_>) -> AuthRequest<'_>, max_age_zero] {
+        // Times are whole seconds: let the last sign-in be older than the request.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let started = app.start(&[], |r| ask(r).set_login_hint(LoginHint::new(EMAIL.into())));
+        let sign_in_page = browser.follow(started.url.as_str()).await.expect_err("signed in, but not for this request");
+        let (_, _, _, html) = browser.visit(&sign_in_page).await;
+        assert!(html.contains(&format!(r#"value="{EMAIL}""#)), "the login_hint fills in the email");
+        // The password form (a plain form post): it goes on to the request, which now has its fresh sign-in.
+        let next = browser.sign_in_with_password(&next_of(&sign_in_page)).await;
+        let back = browser.follow(&next).await.expect("back to the app");
+        let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+        let claims = tokens.id_token().unwrap().claims(&app.verifier(), &started.nonce).unwrap();
+        let amr: Vec<&str> = claims.auth_method_refs().unwrap().iter().map(|a| a.as_str()).collect();
+        assert_eq!(amr, ["pwd"], "this time with the password");
+        assert!(claims.auth_context_ref().is_none());
+    }
+    // And the passkey button asks that account's passkeys when the app names it.
+    browser.sign_in_with_passkey(&mut key, Some(EMAIL)).await;
+}
+
+#[tokio::test]
+async fn logout_ends_the_portal_sign_in_and_the_apps_tokens() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let started = app.start(&["offline_access"], |r| r);
+    let consent = browser.follow(started.url.as_str()).await.unwrap_err();
+    let back = browser.answer_consent(&consent, "allow").await;
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let hint = tokens.id_token().unwrap().to_string();
+
+    let logout = |query: String| format!("/oidc/end_session?{query}");
+    let (_, location, _, _) = browser.visit(&logout(format!("post_logout_redirect_uri={APP_SIGNED_OUT}"))).await;
+    assert_eq!(location.as_deref(), Some("/oidc/error?reason=logout_hint"), "no hint, no sign-out");
+    let (_, location, _, _) =
+        browser.visit(&logout(format!("id_token_hint={hint}&post_logout_redirect_uri=https://evil.example/"))).await;
+    assert_eq!(location.as_deref(), Some("/oidc/error?reason=logout_redirect_uri"));
+    assert!(browser.signed_in().await, "refused requests sign nobody out");
+
+    let (status, location, _, _) = browser
+        .visit(&logout(format!("id_token_hint={hint}&post_logout_redirect_uri={APP_SIGNED_OUT}&state=bye1")))
+        .await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(location.as_deref(), Some(format!("{APP_SIGNED_OUT}?state=bye1").as_str()));
+    assert!(!browser.signed_in().await, "the portal sign-in ended");
+    assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
+    let info: Result<CoreUserInfoClaims, _> =
+        app.client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&app.http).await;
+    assert!(info.is_err(), "the app's access token no longer gets userinfo");
+}
+
+#[tokio::test]
+async fn revocation_ends_the_apps_sign_in_and_leaves_other_apps_tokens_alone() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let wiki = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    let tokens = sign_in_and_consent(&provider, &app, &mut key, &["offline_access"]).await;
+    let wiki_tokens = sign_in_and_consent(&provider, &wiki, &mut key, &["offline_access"]).await;
+
+    let as_app = (APP, APP_SECRET);
+    let other = revoke(&provider, as_app, wiki_tokens.refresh_token().unwrap().secret()).await;
+    assert_eq!(other, StatusCode::OK, "200, whatever the token");
+    assert!(refresh(&wiki, wiki_tokens.refresh_token().unwrap()).await.is_ok(), "another app's token is left alone");
+
+    assert_eq!(revoke(&provider, as_app, tokens.refresh_token().unwrap().secret()).await, StatusCode::OK);
+    assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
+    assert_eq!(revoke(&provider, as_app, "never-issued").await, StatusCode::OK, "200 for unknown tokens");
+    assert_eq!(revoke(&provider, (APP, "a-wrong-secret-of-at-least-32-chars!!"), "x").await, StatusCode::UNAUTHORIZED);
+
+    // An access token revokes its sign-in too: userinfo then refuses it.
+    let more = sign_in_and_consent(&provider, &app, &mut key, &[]).await;
+    assert_eq!(revoke(&provider, as_app, more.access_token().secret()).await, StatusCode::OK);
+    let info: Result<CoreUserInfoClaims, _> =
+        app.client.user_info(more.access_token().clone(), None).unwrap().request_async(&app.http).await;
+    assert!(info.is_err());
+}
+
+/// RFC 7009 revocation as the app's server sends it (the `openidconnect` crate refuses an http
+/// revocation endpoint, which the test server has): `client_secret_basic` and the token.
+async fn revoke(provider: &Provider, client: (&str, &str), token: &str) -> StatusCode {
+    let response = reqwest::Client::new()
+        .post(format!("{}/oidc/revoke", provider.first.base))
+        .basic_auth(client.0, Some(client.1))
+        .form(&[("token", token), ("token_type_hint", "refresh_token")])
+        .send()
+        .await
+        .unwrap();
+    response.status()
+}
+
+#[tokio::test]
+async fn an_id_token_signed_before_a_key_rotation_still_verifies_after_it() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let tokens = sign_in_and_consent(&provider, &app, &mut key, &[]).await;
+    let old = tokens.id_token().unwrap().to_string();
+
+    let engine = crate::common::engine_for(&provider.database).await;
+    engine.keys.rotate_now(engine::clock::now()).await.expect("rotated");
+    let after = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await; // refetches the keys
+    let id_token: openidconnect::core::CoreIdToken = old.parse().unwrap();
+    id_token.claims(&after.verifier(), |_: Option<&Nonce>| Ok(())).expect("the retired key is still published");
+    let kid = jsonwebtoken::decode_header(&old).unwrap().kid.unwrap();
+    let current = engine.keys.current_kid(jsonwebtoken::Algorithm::RS256).unwrap();
+    assert_ne!(current, kid, "the key that signed it is retired");
+    let published = provider.first.get("/.well-known/jwks.json", None).await.body["keys"].clone();
+    let kids: Vec<&str> = published.as_array().unwrap().iter().filter_map(|k| k["kid"].as_str()).collect();
+    assert!(kids.contains(&kid.as_str()) && kids.contains(&current.as_str()), "both published: {kids:?}");
+}
+
+#[tokio::test]
+async fn discovery_describes_the_provider_and_browser_endpoints_accept_posts() {
+    let provider = Provider::start().await;
+    let discovery = provider.first.get("/.well-known/openid-configuration", None).await;
+    assert_eq!(discovery.status, StatusCode::OK);
+    let doc = &discovery.body;
+    assert_eq!(doc["issuer"], provider.issuer);
+    assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(doc["end_session_endpoint"], format!("{}/oidc/end_session", provider.issuer));
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+
+    // An authorization request sent as a form POST comes back as a GET, so the session cookie goes along.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let posted = http
+        .post(format!("{}/oidc/authorize", provider.first.base))
+        .form(&[("client_id", APP), ("redirect_uri", APP_CALLBACK), ("scope", "openid")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+    let location = posted.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("/oidc/authorize?client_id=app&redirect_uri=https%3A%2F%2Fapp.example%2Fcb"),
+        "{location}"
+    );
+
+    // The token endpoint speaks OAuth errors.
+    let json =
+        http.post(format!("{}/oidc/token", provider.first.base)).json(&serde_json::json!({})).send().await.unwrap();
+    assert_eq!(json.status(), StatusCode::BAD_REQUEST);
+    let body: Value = json.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    let anonymous = http
+        .post(format!("{}/oidc/token", provider.first.base))
+        .form(&[("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", APP_CALLBACK)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    let grant = http
+        .post(format!("{}/oidc/token", provider.first.base))
+        .basic_auth(APP, Some(APP_SECRET))
+        .form(&[("grant_type", "password"), ("username", EMAIL)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grant.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+
+    // Userinfo wants an app's access token: the account API's is refused.
+    let (api_token, _) = provider.first.sign_up(EMAIL).await;
+    let userinfo = provider.first.get("/oidc/userinfo", Some(&api_token)).await;
+    assert_eq!(userinfo.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(userinfo.code(), "invalid_token");
+}
+
+#[tokio::test]
+async fn a_public_client_redeems_with_pkce_and_no_secret() {
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let spa = App::discover(&provider, SPA, None, SPA_CALLBACK).await;
+    let tokens = sign_in_and_consent(&provider, &spa, &mut key, &["email"]).await;
+    assert!(tokens.refresh_token().is_none(), "no offline_access, no refresh token");
+
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let without_pkce =
+        spa.start(&[], |r| r).url.as_str().replace("code_challenge_method=S256", "").replace("code_challenge=", "x=");
+    let back = browser.follow(&without_pkce).await.unwrap();
+    assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"), "a public client must use PKCE");
+    let started = spa.start(&[], |r| r);
+    let back = browser.follow(started.url.as_str()).await.unwrap();
+    let with_secret = App::discover(&provider, SPA, Some("a-secret-a-public-client-cannot-keep!"), SPA_CALLBACK).await;
+    assert_eq!(
+        with_secret.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap_err(),
+        "invalid_client"
+    );
+}
+
+/// A new code for the browser's signed-in user (allowing the app when asked), with its verifier.
+async fn new_code(browser: &mut Browser<'_>, app: &App) -> (String, PkceCodeVerifier) {
+    let started = app.start(&[], |r| r);
+    let back = match browser.follow(started.url.as_str()).await {
+        Ok(back) => back,
+        Err(consent) => browser.answer_consent(&consent, "allow").await,
+    };
+    (param(&back, "code").expect("a code"), started.verifier.expect("PKCE"))
+}
