@@ -21,7 +21,12 @@ pub fn safe_return_path(raw: &str) -> Option<&str> {
 
 /// The sign-in page's address that comes back to `path` afterwards.
 pub fn sign_in_then(path: &str) -> String {
-    let mut encoded = String::from("/?next=");
+    page_then("/", path)
+}
+
+/// `page`'s address carrying `next` = `path` (the sign-in and sign-up pages go there afterwards).
+pub fn page_then(page: &str, path: &str) -> String {
+    let mut encoded = format!("{page}?next=");
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
             encoded.push(char::from(byte));
@@ -65,5 +70,9 @@ mod tests {
     fn the_sign_in_address_encodes_the_path() {
         assert_eq!(sign_in_then("/notes"), "/?next=/notes");
         assert_eq!(sign_in_then("/a b&c"), "/?next=/a%20b%26c");
+        assert_eq!(
+            page_then("/sign-up", "/oidc/authorize/resume?request=x"),
+            "/sign-up?next=/oidc/authorize/resume%3Frequest%3Dx"
+        );
     }
 }

@@ -39,12 +39,13 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
     Ok(())
 }
 
-/// Sign-up with email + password; works without JavaScript.
+/// Sign-up with email + password; works without JavaScript. Lands on `next` (a path on this site:
+/// the page or app authorization that sent the visitor), else on the passkey offer.
 #[server]
-pub async fn sign_up_with_password(email: String, password: String) -> Result<(), PortalError> {
+pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
     portal::sign_up_with_password(&session, &engine, &email, &password, door::now()).await?;
-    leptos_axum::redirect("/passkeys?offer=1");
+    leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
 

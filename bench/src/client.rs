@@ -78,12 +78,16 @@ pub struct VirtualUser {
     pub authenticator: SoftAuthenticator,
     /// How many passkeys the server holds for it.
     pub passkeys: usize,
+    /// The portal's session cookie, once the OpenID Connect phases signed it in to the portal.
+    pub portal_session: Option<String>,
 }
 
 impl Api {
     /// A client for the server at `base` (`http://127.0.0.1:<port>`) keeping up to `connections` idle.
     pub fn new(base: String, connections: usize) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
+            // Redirects are read, not followed (the OpenID Connect phases read the code from one).
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(connections)
             .tcp_nodelay(true)
             .timeout(std::time::Duration::from_secs(30))
@@ -113,6 +117,7 @@ impl Api {
             refresh_token: Some(pair.refresh_token),
             authenticator: SoftAuthenticator::new(),
             passkeys: 0,
+            portal_session: None,
         })
     }
 
@@ -170,6 +175,21 @@ impl Api {
         } else {
             Err(OpError::Body(format!("listed {} passkeys, expected {}", list.len(), user.passkeys)))
         }
+    }
+
+    /// An app's sign-in of this (returning) user through OpenID Connect (`oidc.rs`).
+    pub async fn app_sign_in(&self, user: &mut VirtualUser, app: crate::oidc::App) -> Result<(), OpError> {
+        crate::oidc::sign_in(&self.http, &self.base, user, app).await
+    }
+
+    /// Signs the user in to the portal, for the OpenID Connect phases.
+    pub async fn enter_portal(&self, user: &mut VirtualUser) -> Result<(), OpError> {
+        crate::oidc::enter_portal(&self.http, &self.base, user).await
+    }
+
+    /// `GET /.well-known/jwks.json`.
+    pub async fn fetch_keys(&self) -> Result<(), OpError> {
+        crate::oidc::fetch_keys(&self.http, &self.base).await
     }
 
     /// `POST /auth/login` with the right password.

@@ -4,6 +4,7 @@
 //! errors, server CPU per operation and server peak RSS.
 
 mod client;
+mod oidc;
 mod phases;
 mod procfs;
 mod report;
@@ -38,12 +39,25 @@ usage: bench [options]
   --warmup SECS               unreported discoverable sign-ins before the first phase (default 2)
   --rate N                    arrivals per second in the paced sign-in phase (default 1000)
   --paced-workers N           workers sharing the paced arrivals (default 64)
-  --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,password,signing
+  --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,
+                              oidc,oidc-es256,jwks,password,oidc-hashed,signing
   --site DIR                  where the bundle's .wasm, .js and .css are (default target/site-release/pkg)
   --work-dir DIR              SQLite files and server logs (default target/bench)";
 
-const ALL_PHASES: [&str; 8] =
-    ["discoverable", "targeted", "refresh", "list", "register", "paced", "password", "signing"];
+const ALL_PHASES: [&str; 12] = [
+    "discoverable",
+    "targeted",
+    "refresh",
+    "list",
+    "register",
+    "paced",
+    "oidc",
+    "oidc-es256",
+    "jwks",
+    "password",
+    "oidc-hashed",
+    "signing",
+];
 
 /// The command line.
 struct Options {
@@ -177,6 +191,15 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
             .await?;
     }
 
+    if ["oidc", "oidc-es256", "oidc-hashed"].iter().any(|phase| options.wants(phase)) {
+        // Unmeasured: the OIDC phases time a returning user, already signed in to the portal.
+        eprintln!("bench: signing {} users in to the portal (password, Argon2id)", users.len());
+        let half = users.len() / 2;
+        let (first, second) = users.split_at_mut(half);
+        let (a, b) = tokio::join!(enter_portal(&api, first), enter_portal(&api, second));
+        a.and(b).map_err(|e| format!("portal sign-in failed: {e}"))?;
+    }
+
     let mut results: Vec<PhaseResult> = Vec::new();
     let closed = [
         ("discoverable", Op::SignInDiscoverable, options.concurrency),
@@ -185,6 +208,9 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
         ("list", Op::ListPasskeys, options.concurrency),
         // After the list phase, so that the lists stay one passkey long.
         ("register", Op::RegisterPasskey, options.concurrency),
+        ("oidc", Op::AppSignIn(oidc::App::Rs256), options.concurrency),
+        ("oidc-es256", Op::AppSignIn(oidc::App::Es256), options.concurrency),
+        ("jwks", Op::FetchKeys, options.concurrency),
     ];
     for (phase, op, concurrency) in closed {
         if options.wants(phase) {
@@ -203,6 +229,12 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
         let concurrency = options.password_concurrency;
         eprintln!("bench: password login ({concurrency} clients, {} s)", options.duration.as_secs());
         let op = Op::PasswordLogin;
+        results.push(phases::closed_loop(&api, &mut users, op, concurrency, options.duration, watched).await?);
+    }
+    if options.wants("oidc-hashed") {
+        let concurrency = options.password_concurrency;
+        let op = Op::AppSignIn(oidc::App::Hashed);
+        eprintln!("bench: {} ({concurrency} clients, {} s)", op.label(), options.duration.as_secs());
         results.push(phases::closed_loop(&api, &mut users, op, concurrency, options.duration, watched).await?);
     }
     let passkeys: usize = users.iter().map(|u| u.passkeys).sum();
@@ -238,6 +270,13 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
     }
     out.push_str(&report::site_size(&options.site));
     Ok(out)
+}
+
+async fn enter_portal(api: &Api, users: &mut [VirtualUser]) -> Result<(), client::OpError> {
+    for user in users {
+        api.enter_portal(user).await?;
+    }
+    Ok(())
 }
 
 /// Signs up `count` users with a password, then registers one passkey each with its own authenticator.

@@ -26,6 +26,10 @@ pub enum Op {
     ListPasskeys,
     /// `POST /auth/login` (Argon2id).
     PasswordLogin,
+    /// An app's OpenID Connect sign-in of a returning user: authorize + code exchange.
+    AppSignIn(crate::oidc::App),
+    /// `GET /.well-known/jwks.json`.
+    FetchKeys,
 }
 
 impl Op {
@@ -38,6 +42,10 @@ impl Op {
             Self::Refresh => "refresh-token rotation",
             Self::ListPasskeys => "list passkeys",
             Self::PasswordLogin => "password login (Argon2id)",
+            Self::AppSignIn(crate::oidc::App::Rs256) => "OIDC app sign-in: authorize + code exchange (RS256 ID token)",
+            Self::AppSignIn(crate::oidc::App::Es256) => "OIDC app sign-in: authorize + code exchange (ES256 ID token)",
+            Self::AppSignIn(crate::oidc::App::Hashed) => "OIDC app sign-in, Argon2id-hashed client secret (RS256)",
+            Self::FetchKeys => "JWKS fetch",
         }
     }
 
@@ -49,6 +57,8 @@ impl Op {
             Self::Refresh => api.refresh(user).await,
             Self::ListPasskeys => api.list_passkeys(user).await,
             Self::PasswordLogin => api.password_login(user).await,
+            Self::AppSignIn(app) => api.app_sign_in(user, app).await,
+            Self::FetchKeys => api.fetch_keys().await,
         }
     }
 }

@@ -121,6 +121,7 @@ impl Server {
             .env("LATCHKEY_REDIS_URL", redis_url)
             .env("LATCHKEY_OPERATOR_SECRET", "bench-secret-bench-secret-bench-secret-0123456789")
             .env("LATCHKEY_ORIGINS", ORIGIN)
+            .env("LATCHKEY_OIDC_CLIENTS", crate::oidc::clients_file(work_dir)?)
             // The load generator is one client address sending thousands of sign-ins per second on
             // purpose: the per-client rate limits (docs/security.md) are switched off for it.
             .env("LATCHKEY_RATE_LIMIT_PASSWORD", "off")

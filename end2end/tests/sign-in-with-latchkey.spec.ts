@@ -122,3 +122,27 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
     app.close();
   }
 });
+
+test("someone new, sent by the app, creates an account with a passkey and goes on to the app", async ({ page, baseURL }) => {
+  await addAuthenticator(page);
+  await setAutofill(page, false);
+  const app = await serveApp(baseURL!);
+  try {
+    await page.goto(`${APP_ORIGIN}/`);
+    await page.getByTestId("app-sign-in").click();
+    await expect(page.getByTestId("sign-in-reason")).toHaveText(`${OIDC_APP.name} wants you to sign in.`);
+    await page.getByRole("link", { name: "Create an account" }).click();
+
+    const email = uniqueEmail("oidc-new");
+    await expect(page).toHaveURL(/\/sign-up\?next=/);
+    await hydrated(page);
+    await page.getByLabel("Email").fill(email);
+    await page.getByTestId("passkey-sign-up").click();
+
+    await expect(page.getByTestId("consent-email")).toHaveText(email);
+    await page.getByTestId("consent-allow").click();
+    await expect(page.getByTestId("app-user")).toHaveText(email);
+  } finally {
+    app.close();
+  }
+});

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
-use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
+use crate::return_path::{AFTER_SIGN_IN, page_then, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
 /// Which app is waiting for this sign-in (server only: the request is sealed with a server key).
@@ -37,6 +37,8 @@ pub fn SignInPage() -> impl IntoView {
     };
     let hint = app.and_then(|app| app.login_hint);
     let destination = next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned());
+    // A visitor sent by a page or an app signs up and goes back there too.
+    let sign_up = next.as_deref().map_or_else(|| "/sign-up".to_owned(), |next| page_then("/sign-up", next));
 
     view! {
         <section class="card" aria-labelledby="sign-in-title">
@@ -53,7 +55,7 @@ pub fn SignInPage() -> impl IntoView {
                 <Notice message=action_error(password)/>
                 <button type="submit" class="button wide">"Sign in with password"</button>
             </ActionForm>
-            <p class="aside">"New here? " <a href="/sign-up">"Create an account"</a></p>
+            <p class="aside">"New here? " <a href=sign_up>"Create an account"</a></p>
         </section>
     }
 }

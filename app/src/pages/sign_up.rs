@@ -1,20 +1,28 @@
 //! The sign-up page: an account with a passkey (no password at all), or with a password. The page
 //! is server-rendered; the passkey button is its island, and the password form is a plain HTML form.
+//! Sent from the sign-in page with a `next` (a page, or an app's authorization request), the new
+//! account goes on there.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
+use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::SignUpWithPassword;
 
 /// Create an account: passkey first, password as the alternative (which works without JavaScript).
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let with_password = ServerAction::<SignUpWithPassword>::new();
+    let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
+    let sign_in = next.as_deref().map_or_else(|| "/".to_owned(), |next| page_then("/", next));
     view! {
         <section class="card" aria-labelledby="sign-up-title">
             <h1 id="sign-up-title">"Create your account"</h1>
             <ActionForm action=with_password>
+                // Read by the password form and by the passkey button (flows.rs) alike.
+                {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username"/>
                 <PasskeySignUp email_field="email".to_owned()/>
@@ -24,13 +32,13 @@ pub fn SignUpPage() -> impl IntoView {
                 <Notice message=action_error(with_password)/>
                 <button type="submit" class="button wide">"Create account with password"</button>
             </ActionForm>
-            <p class="aside">"Already have an account? " <a href="/">"Sign in"</a></p>
+            <p class="aside">"Already have an account? " <a href=sign_in>"Sign in"</a></p>
         </section>
     }
 }
 
 /// The passkey sign-up button, for the address in the page's `email_field` (checked by the browser
-/// first, as the form would).
+/// first, as the form would); the new account goes on to the form's `next`, if it has one.
 #[island]
 fn PasskeySignUp(email_field: String) -> impl IntoView {
     let message = RwSignal::new(String::new());

@@ -114,11 +114,11 @@ pub fn sign_in_for(engine: &Engine, next: &str, now: i64) -> Option<SignInFor> {
 }
 
 /// The origin of the app a portal page may send its form's answer on to (the page's CSP
-/// `form-action` must allow it, since a form's redirects are checked too): for the sign-in page with
-/// a resume address in `next`, and for the consent page.
+/// `form-action` must allow it, since a form's redirects are checked too): for the sign-in and
+/// sign-up pages with a resume address in `next`, and for the consent page.
 pub fn form_target_origin(engine: &Engine, path: &str, query: Option<&str>, now: i64) -> Option<String> {
     let param = match path {
-        "/" => "next",
+        "/" | "/sign-up" => "next",
         paths::CONSENT => "request",
         _ => return None,
     };

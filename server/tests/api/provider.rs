@@ -805,3 +805,34 @@ async fn new_code(browser: &mut Browser<'_>, app: &App) -> (String, PkceCodeVeri
     };
     (param(&back, "code").expect("a code"), started.verifier.expect("PKCE"))
 }
+
+#[tokio::test]
+async fn a_new_user_signs_up_from_the_sign_in_page_and_goes_on_to_the_app() {
+    use app::server_fns::SignUpWithPassword;
+    use leptos::server_fn::ServerFn as _;
+    let provider = Provider::start().await;
+    let wiki = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+
+    let started = wiki.start(&["email"], |r| r);
+    let sign_in_page = browser.follow(started.url.as_str()).await.unwrap_err();
+    let next = next_of(&sign_in_page);
+    let (_, _, _, html) = browser.visit(&sign_in_page).await;
+    let sign_up = format!("/sign-up?next={}", next.replace('?', "%3F").replace('=', "%3D"));
+    assert!(html.contains(&format!(r#"href="{sign_up}""#)), "the sign-up link carries the request: {sign_up}");
+    let (status, _, headers, html) = browser.visit(&sign_up).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"name="next""#), "the password form carries it too");
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.ends_with("form-action 'self' https://wiki.example"), "{policy}");
+
+    let fields = [("email", "grace@example.com"), ("password", PASSWORD), ("next", next.as_str())];
+    let response = browser.server_fn(SignUpWithPassword::PATH, &fields, true).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, next, "on to the request");
+    let back = browser.follow(&location).await.expect("skip_consent: straight to the app");
+    let tokens = wiki.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let claims = tokens.id_token().unwrap().claims(&wiki.verifier(), &started.nonce).unwrap();
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("grace@example.com"));
+}

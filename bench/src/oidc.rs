@@ -1,0 +1,142 @@
+//! The OpenID Connect provider under load: an app signing in a user who is already signed in to the
+//! portal (a returning user: the browser's `GET /oidc/authorize` with the portal's session cookie,
+//! answered with a code, then the app's server's `POST /oidc/token`), and the key set apps fetch.
+//! The clients file registers one app per case: RS256 (the default) or ES256 ID tokens, and a
+//! secret written in plain text or as an Argon2id hash (checked with Argon2id on every exchange).
+
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::BoxError;
+use crate::client::{OpError, VirtualUser};
+
+/// Where the bench's apps say they live; never contacted (the bench reads the redirect's `Location`).
+const CALLBACK: &str = "https://app.bench.example/callback";
+/// The plain secret of every bench app; the hashed app's file holds its Argon2id hash.
+pub const SECRET: &str = "bench-app-secret-of-at-least-32-characters";
+/// RFC 7636 Appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// One registered bench app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum App {
+    /// RS256 ID tokens, plain secret.
+    Rs256,
+    /// ES256 ID tokens, plain secret.
+    Es256,
+    /// RS256 ID tokens, Argon2id-hashed secret.
+    Hashed,
+}
+
+impl App {
+    /// Its `client_id`.
+    pub fn client_id(self) -> &'static str {
+        match self {
+            Self::Rs256 => "bench-rs256",
+            Self::Es256 => "bench-es256",
+            Self::Hashed => "bench-hashed",
+        }
+    }
+}
+
+/// Writes the clients file for the bench's apps into `dir`.
+pub fn clients_file(dir: &Path) -> Result<PathBuf, BoxError> {
+    let hash = engine::passwords::hash_secret(SECRET).map_err(|e| e.to_string())?;
+    let entry = |app: App, secret: &str, alg: &str| {
+        format!(
+            "[[clients]]\nclient_id = \"{}\"\nclient_secret = \"{secret}\"\nredirect_uris = [\"{CALLBACK}\"]\n\
+             skip_consent = true\nid_token_signed_response_alg = \"{alg}\"\n\n",
+            app.client_id()
+        )
+    };
+    let text =
+        [entry(App::Rs256, SECRET, "RS256"), entry(App::Es256, SECRET, "ES256"), entry(App::Hashed, &hash, "RS256")]
+            .concat();
+    let path = dir.join("bench-clients.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Signs `user` in to the portal (once, before the measured phases: an Argon2id hash each), keeping
+/// the session cookie its browser carries to `/oidc/authorize`.
+pub async fn enter_portal(http: &reqwest::Client, base: &str, user: &mut VirtualUser) -> Result<(), OpError> {
+    user.portal_session = Some(portal_session(http, base, user).await?);
+    Ok(())
+}
+
+/// The portal's password sign-in (the server function the sign-in page's form posts to).
+async fn portal_session(http: &reqwest::Client, base: &str, user: &VirtualUser) -> Result<String, OpError> {
+    use leptos::server_fn::ServerFn as _;
+    let response = http
+        .post(format!("{base}{}", app::server_fns::PasswordSignIn::PATH))
+        .header("origin", crate::client::ORIGIN)
+        .header("accept", "application/json")
+        .form(&[("email", user.email.as_str()), ("password", user.password.as_str())])
+        .send()
+        .await?;
+    let cookie = response.headers().get("set-cookie").and_then(|c| c.to_str().ok()).and_then(|c| c.split(';').next());
+    match cookie {
+        Some(cookie) if response.status().is_success() || response.status().is_redirection() => Ok(cookie.to_owned()),
+        _ => Err(OpError::Status(response.status().as_u16(), "portal sign-in".into())),
+    }
+}
+
+/// One app sign-in of a returning user: authorize (with the session cookie; consent is skipped for
+/// the bench apps) → code → token exchange, whose answer must carry an ID token.
+pub async fn sign_in(http: &reqwest::Client, base: &str, user: &mut VirtualUser, app: App) -> Result<(), OpError> {
+    if user.portal_session.is_none() {
+        enter_portal(http, base, user).await?;
+    }
+    let session = user.portal_session.clone().unwrap_or_default();
+    let authorize = http
+        .get(format!("{base}/oidc/authorize"))
+        .query(&[
+            ("client_id", app.client_id()),
+            ("redirect_uri", CALLBACK),
+            ("response_type", "code"),
+            ("scope", "openid email profile"),
+            ("state", "bench-state"),
+            ("nonce", "bench-nonce"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .header("cookie", session)
+        .send()
+        .await?;
+    let location = authorize.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default();
+    let code = url::Url::parse(location)
+        .ok()
+        .and_then(|url| url.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()))
+        .ok_or_else(|| OpError::Status(authorize.status().as_u16(), format!("authorize answered {location:.40}")))?;
+    let exchange = http
+        .post(format!("{base}/oidc/token"))
+        .basic_auth(app.client_id(), Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await?;
+    let status = exchange.status();
+    let body: Value = exchange.json().await.map_err(|e| OpError::Body(e.without_url().to_string()))?;
+    if status != StatusCode::OK || !body["id_token"].is_string() {
+        return Err(OpError::Status(status.as_u16(), body["error"].as_str().unwrap_or_default().to_owned()));
+    }
+    Ok(())
+}
+
+/// `GET /.well-known/jwks.json`, as an app refreshing its key cache does.
+pub async fn fetch_keys(http: &reqwest::Client, base: &str) -> Result<(), OpError> {
+    let response = http.get(format!("{base}/.well-known/jwks.json")).send().await?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| OpError::Body(e.without_url().to_string()))?;
+    match body["keys"].as_array() {
+        Some(keys) if status == StatusCode::OK && keys.len() >= 4 => Ok(()),
+        _ => Err(OpError::Status(status.as_u16(), "jwks".into())),
+    }
+}
