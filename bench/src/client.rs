@@ -177,19 +177,14 @@ impl Api {
         }
     }
 
-    /// An app's sign-in of this (returning) user through OpenID Connect (`oidc.rs`).
-    pub async fn app_sign_in(&self, user: &mut VirtualUser, app: crate::oidc::App) -> Result<(), OpError> {
-        crate::oidc::sign_in(&self.http, &self.base, user, app).await
+    /// The HTTP client, for the phases that make their own requests (`oidc.rs`).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
-    /// Signs the user in to the portal, for the OpenID Connect phases.
-    pub async fn enter_portal(&self, user: &mut VirtualUser) -> Result<(), OpError> {
-        crate::oidc::enter_portal(&self.http, &self.base, user).await
-    }
-
-    /// `GET /.well-known/jwks.json`.
-    pub async fn fetch_keys(&self) -> Result<(), OpError> {
-        crate::oidc::fetch_keys(&self.http, &self.base).await
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// `POST /auth/login` with the right password.

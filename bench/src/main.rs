@@ -274,7 +274,7 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
 
 async fn enter_portal(api: &Api, users: &mut [VirtualUser]) -> Result<(), client::OpError> {
     for user in users {
-        api.enter_portal(user).await?;
+        oidc::enter_portal(api, user).await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::BoxError;
-use crate::client::{OpError, VirtualUser};
+use crate::client::{Api, OpError, VirtualUser};
 
 /// Where the bench's apps say they live; never contacted (the bench reads the redirect's `Location`).
 const CALLBACK: &str = "https://app.bench.example/callback";
@@ -62,8 +62,8 @@ pub fn clients_file(dir: &Path) -> Result<PathBuf, BoxError> {
 
 /// Signs `user` in to the portal (once, before the measured phases: an Argon2id hash each), keeping
 /// the session cookie its browser carries to `/oidc/authorize`.
-pub async fn enter_portal(http: &reqwest::Client, base: &str, user: &mut VirtualUser) -> Result<(), OpError> {
-    user.portal_session = Some(portal_session(http, base, user).await?);
+pub async fn enter_portal(api: &Api, user: &mut VirtualUser) -> Result<(), OpError> {
+    user.portal_session = Some(portal_session(api.http(), api.base(), user).await?);
     Ok(())
 }
 
@@ -86,10 +86,11 @@ async fn portal_session(http: &reqwest::Client, base: &str, user: &VirtualUser) 
 
 /// One app sign-in of a returning user: authorize (with the session cookie; consent is skipped for
 /// the bench apps) → code → token exchange, whose answer must carry an ID token.
-pub async fn sign_in(http: &reqwest::Client, base: &str, user: &mut VirtualUser, app: App) -> Result<(), OpError> {
+pub async fn sign_in(api: &Api, user: &mut VirtualUser, app: App) -> Result<(), OpError> {
     if user.portal_session.is_none() {
-        enter_portal(http, base, user).await?;
+        enter_portal(api, user).await?;
     }
+    let (http, base) = (api.http(), api.base());
     let session = user.portal_session.clone().unwrap_or_default();
     let authorize = http
         .get(format!("{base}/oidc/authorize"))
@@ -131,8 +132,8 @@ pub async fn sign_in(http: &reqwest::Client, base: &str, user: &mut VirtualUser,
 }
 
 /// `GET /.well-known/jwks.json`, as an app refreshing its key cache does.
-pub async fn fetch_keys(http: &reqwest::Client, base: &str) -> Result<(), OpError> {
-    let response = http.get(format!("{base}/.well-known/jwks.json")).send().await?;
+pub async fn fetch_keys(api: &Api) -> Result<(), OpError> {
+    let response = api.http().get(format!("{}/.well-known/jwks.json", api.base())).send().await?;
     let status = response.status();
     let body: Value = response.json().await.map_err(|e| OpError::Body(e.without_url().to_string()))?;
     match body["keys"].as_array() {

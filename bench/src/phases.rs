@@ -57,8 +57,8 @@ impl Op {
             Self::Refresh => api.refresh(user).await,
             Self::ListPasskeys => api.list_passkeys(user).await,
             Self::PasswordLogin => api.password_login(user).await,
-            Self::AppSignIn(app) => api.app_sign_in(user, app).await,
-            Self::FetchKeys => api.fetch_keys().await,
+            Self::AppSignIn(app) => crate::oidc::sign_in(api, user, app).await,
+            Self::FetchKeys => crate::oidc::fetch_keys(api).await,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
+//! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
@@ -22,7 +23,7 @@
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
-//! | [`oidc`] | the OpenID Connect provider: clients, codes, authorize, token, userinfo, logout |
+//! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
 //! | [`housekeeping`] | the hourly sweep of what expired |
 
@@ -30,6 +31,7 @@ pub mod aaguid;
 pub mod accounts;
 pub mod ceremony;
 pub mod challenge;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;

@@ -7,12 +7,12 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::clients::{Clients, ClientsError};
 use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::hooks::{EventHooks, NoHooks};
 use crate::keys::KeyRing;
-use crate::oidc::clients::{Clients, ClientsError};
 use crate::passwords::HashingQueue;
 use crate::sealed::{Purpose, Sealer};
 use crate::tokens::TokenKeys;

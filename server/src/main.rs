@@ -106,7 +106,7 @@ fn hash_secret() -> ExitCode {
     }
     let secret = secret.trim_end_matches(['\r', '\n']);
     if secret.chars().count() < 32 {
-        return fail(format_args!("use a secret of at least 32 characters, e.g. `openssl rand -base64 32`"));
+        return fail(format_args!("use a secret of at least 32 characters, e.g. `openssl rand -hex 32`"));
     }
     match engine::passwords::hash_secret(secret) {
         Ok(hash) => {

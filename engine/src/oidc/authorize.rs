@@ -8,11 +8,11 @@
 
 use proto::{AuthorizeProblem, ConsentView, SignInFor};
 
-use super::clients::Client;
 use super::codes::{self, Grant};
 use super::error::OAuthCode;
 use super::paths;
 use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_query};
+use crate::clients::Client;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::{consents, users};
 use crate::error::Error;

@@ -1,6 +1,7 @@
 //! The OpenID Connect provider: "Sign in with Latchkey" for other apps (docs/oidc.md).
 //!
-//! An app sends its user's browser to [`authorize`]; the portal signs the user in (passkey first) and
+//! The registered apps are [`crate::clients`] (read at start-up, below the engine's state, so it
+//! sits outside this module). An app sends its user's browser to [`authorize`]; the portal signs the user in (passkey first) and
 //! asks for consent, then the browser returns to the app with a code; the app's server exchanges the
 //! code at the [`token`] endpoint for an ID token, an access token and (with `offline_access`) a
 //! refresh token, and may call [`userinfo`]. Tokens of an app belong to a sign-in of their own,
@@ -8,7 +9,6 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`clients`] | the registered apps, from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`codes`] | authorization codes: single use, bound to client, redirect URI and PKCE |
 //! | [`error`] | OAuth's error vocabulary (RFC 6749 §4.1.2.1, §5.2), which apps' libraries parse |
 //! | [`request`] | an authorization request: read, checked, sealed while the user signs in |
@@ -17,7 +17,6 @@
 //! | [`userinfo`], [`logout`] | the userinfo endpoint; RP-initiated logout |
 
 pub mod authorize;
-pub mod clients;
 pub mod codes;
 pub mod error;
 pub mod logout;

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::SCOPES;
-use super::clients::{Client, Clients};
 use super::error::OAuthCode;
+use crate::clients::{Client, Clients};
 use crate::sealed::Sealer;
 
 /// How long an authorization request may wait for the user to sign in (or sign up) and consent.

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::SCOPES;
-use super::clients::Client;
 use super::codes::{self, Exchange};
 use super::error::{OAuthCode, OAuthError};
+use crate::clients::Client;
 use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
 use crate::db::users::{self, UserRow};
 use crate::state::Engine;

@@ -83,7 +83,7 @@ async fn hash_secret_prints_an_argon2id_hash_the_clients_file_takes() {
     let file = format!(
         "[[clients]]\nclient_id = \"app\"\nclient_secret = \"{hash}\"\nredirect_uris = [\"https://app.example/cb\"]\n"
     );
-    assert!(engine::oidc::clients::Clients::parse(&file).is_ok());
+    assert!(engine::clients::Clients::parse(&file).is_ok());
 
     let short = run("too-short");
     assert!(!short.status.success());
