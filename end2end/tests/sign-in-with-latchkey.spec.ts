@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import * as client from "openid-client";
 import { expect, test } from "./strict";
-import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, signOut, uniqueEmail } from "./helpers";
+import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
 
 /**
  * The app: `/` has a sign-in link, `/login` starts the authorization code flow with PKCE, state and
@@ -96,11 +96,13 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
     await expect(page.getByTestId("sign-in-reason")).toHaveText(`${OIDC_APP.name} wants you to sign in.`);
     expect(new URL(page.url()).origin).toBe(baseURL);
     await hydrated(page);
+    await shot(page, "sign-in-for-app");
     await page.getByTestId("passkey-sign-in").click();
 
     // The consent page, once per app.
     await expect(page.getByTestId("consent-app")).toHaveText(OIDC_APP.name);
     await expect(page.getByTestId("consent-email")).toHaveText(email);
+    await shot(page, "consent");
     await page.getByTestId("consent-allow").click();
 
     // Back at the app, signed in.

@@ -56,7 +56,7 @@ fn Consent(consent: proto::ConsentView, request: String) -> impl IntoView {
             <strong data-testid="consent-email">{consent.email}</strong>
             " and receive:"
         </p>
-        <ul class="facts" data-testid="consent-receives">
+        <ul class="receives" data-testid="consent-receives">
             {consent.receives.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
         </ul>
         <p class="aside">{format!("{} remembers your answer for this app.", navigator::product_name())}</p>
