@@ -3,7 +3,8 @@
 //! someone who just signed in to another site (an open redirect).
 
 /// The longest return path: an app's sealed authorization request (`/oidc/authorize/resume?request=…`)
-/// carries its `state` and `nonce`, up to 1,024 characters each.
+/// carries its `state`, `nonce` and `login_hint`; the provider keeps it under this
+/// (`MAX_RESUME_PATH` in `engine/src/oidc/request.rs`).
 const MAX_RETURN_PATH: usize = 4096;
 
 /// Where a sign-in lands when it was not sent from a protected page.

@@ -9,7 +9,7 @@ test("an app verifies an access token from the published keys, for its audience 
   const issuer = baseURL!;
   const keys = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
   const verify = async (token: string, audience: string) =>
-    (await jwtVerify(token, keys, { issuer, audience, algorithms: ["ES256"] })).payload;
+    (await jwtVerify(token, keys, { issuer, audience, algorithms: ["ES256"], typ: "at+jwt" })).payload;
 
   const email = uniqueEmail("app");
   const registered = await request.post("/auth/register", { data: { email, password: "correct horse battery" } });

@@ -84,6 +84,11 @@ impl Default for HashingQueue {
 }
 
 impl HashingQueue {
+    /// A queue of `slots` computations at a time (the default is one per core).
+    pub fn with_slots(slots: usize) -> Self {
+        Self { slots: Semaphore::new(slots.max(1)), waiting: AtomicUsize::new(0) }
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,

@@ -45,6 +45,9 @@ pub struct Engine {
     pub hooks: Arc<dyn EventHooks>,
     /// Argon2 work waiting for a core (bounded; `accounts.rs`).
     pub hashing: Arc<HashingQueue>,
+    /// Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
+    /// secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
+    pub client_hashing: Arc<HashingQueue>,
 }
 
 /// Why the engine could not be built; start-up stops with this one line.
@@ -109,6 +112,7 @@ impl Engine {
             request_sealer,
             hooks: Arc::new(NoHooks),
             hashing: Arc::new(HashingQueue::default()),
+            client_hashing: Arc::new(HashingQueue::with_slots(1)),
         })
     }
 

@@ -82,6 +82,26 @@ pub async fn issued_sign_in(db: &Db, code_hash: &str) -> Result<Option<Option<Si
         .await
 }
 
+/// Notes that a used code came back (see [`replayed`]).
+pub async fn mark_replayed(db: &Db, code_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE authorization_codes SET replayed_at = $2 WHERE code_hash = $1 AND replayed_at IS NULL")
+        .bind(code_hash)
+        .bind(now)
+        .execute(db.pool())
+        .await
+        .map(|_| ())
+}
+
+/// Whether a code came back after it was used.
+pub async fn replayed(db: &Db, code_hash: &str) -> Result<bool, sqlx::Error> {
+    let at: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT replayed_at FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(at.flatten().is_some())
+}
+
 /// Deletes codes that expired before `before` (kept a while after, so a late replay is still seen).
 pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")

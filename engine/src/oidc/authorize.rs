@@ -79,7 +79,10 @@ pub async fn answer_consent(
         Ok(request) => request,
         Err(problem) => return Ok(Answer::Problem(problem)),
     };
-    let Some(sign_in) = portal_sign_in(engine, signed_in).await? else {
+    // The same freshness as `decide`: a sealed request brought to this page by hand must not skip
+    // the new sign-in that `prompt=login` or `max_age` asks for.
+    let sign_in = portal_sign_in(engine, signed_in).await?.filter(|s| fresh_enough(&request, s.auth_time, now));
+    let Some(sign_in) = sign_in else {
         return sign_in_first(engine, &request);
     };
     if !allow {
@@ -157,7 +160,7 @@ async fn decide(
     let client = client(engine, request)?;
     let allowed = consents::granted(&engine.db, &sign_in.user_id, &client.id).await?;
     let consented = allowed.is_some_and(|allowed| covers(&allowed, &request.scope));
-    if !client.skip_consent && (request.prompt.consent || !consented) {
+    if request.prompt.consent || (!client.skip_consent && !consented) {
         if request.prompt.none {
             let error = request.error(OAuthCode::ConsentRequired, "the user has not allowed this app yet");
             return Ok(Answer::App(error.location(&issuer)));
@@ -171,6 +174,10 @@ async fn decide(
 /// The sign-in page, coming back to this request afterwards.
 fn sign_in_first(engine: &Engine, request: &AuthorizationRequest) -> Result<Answer, Error> {
     let resume = resume_path(&seal(engine, request)?);
+    if resume.len() > request::MAX_RESUME_PATH {
+        let error = request.error(OAuthCode::InvalidRequest, "the request is too large to carry through sign-in");
+        return Ok(Answer::App(error.location(&engine.config.issuer())));
+    }
     let next: String = url::form_urlencoded::byte_serialize(resume.as_bytes()).collect();
     Ok(Answer::Portal(format!("/?next={next}")))
 }

@@ -37,7 +37,8 @@ pub struct Exchange<'a> {
     pub code_verifier: Option<&'a str>,
 }
 
-/// Why a code was not exchanged: every case is `invalid_grant` to the app, told apart in the logs.
+/// Why a code was not exchanged: every case is `invalid_grant` to the app, with this sentence as
+/// its `error_description`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// Never issued.
@@ -77,7 +78,9 @@ pub async fn issue(db: &Db, grant: &Grant, now: i64) -> Result<String, Error> {
 
 /// Redeems a code: uses it up, then checks its expiry, client, redirect URI and PKCE verifier.
 /// `starts` is the id of the sign-in the caller will record if the code is good; it is written with
-/// the code in the same statement, so a replay at any moment after finds the sign-in to end.
+/// the code in the same statement, so a later replay finds the sign-in to end. A replay that comes
+/// before that sign-in is recorded is noted on the code, and the caller checks [`replayed`] after
+/// recording it.
 pub async fn redeem(
     db: &Db,
     exchange: &Exchange<'_>,
@@ -89,6 +92,7 @@ pub async fn redeem(
         return match authorization_codes::issued_sign_in(db, &code_hash).await? {
             None => Ok(Err(Refusal::Unknown)),
             Some(issued) => {
+                authorization_codes::mark_replayed(db, &code_hash, now).await?;
                 if let Some(sign_in_id) = issued {
                     tracing::warn!(%sign_in_id, client_id = exchange.client_id, "authorization code replayed; ending its sign-in");
                     sign_ins::revoke(db, &sign_in_id, now).await?;
@@ -111,6 +115,12 @@ pub async fn redeem(
         Some(refusal) => Err(refusal),
         None => Ok(grant),
     })
+}
+
+/// Whether `code` was presented again after its redemption took it: the caller that redeemed it
+/// asks once its sign-in is recorded, so a replay that came in between ends that sign-in too.
+pub async fn replayed(db: &Db, code: &str) -> Result<bool, Error> {
+    Ok(authorization_codes::replayed(db, &stored_hash(code)).await?)
 }
 
 /// RFC 7636 §4.6 with S256, the only method offered: `BASE64URL(SHA256(verifier)) == challenge`.

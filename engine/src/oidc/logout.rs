@@ -1,12 +1,13 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an app sends the browser to
 //! `end_session_endpoint` with the ID token it holds (`id_token_hint`). Latchkey ends the sign-ins
-//! that portal sign-in gave the app, ends the browser's portal sign-in when it is the same user's,
-//! and returns to the app's registered `post_logout_redirect_uri` (with `state`), or to the sign-in
+//! that portal sign-in gave the app, ends the browser's portal sign-in when it is the very sign-in
+//! the hint names (`sid`), and returns to the app's registered `post_logout_redirect_uri` (with `state`), or to the sign-in
 //! page.
 //!
 //! The hint is required: it proves which app and sign-in are meant, so a link on another site cannot
-//! sign anyone out. An expired ID token is accepted as a hint (the spec allows it; the app's last
-//! ID token is usually old), as long as its key is still published.
+//! sign anyone out, and an old logout address replayed later cannot end a newer sign-in. An expired
+//! ID token is accepted as a hint (the spec allows it; the app's last ID token is usually old), as
+//! long as its key is still published.
 
 use jsonwebtoken::Validation;
 use proto::AuthorizeProblem;
@@ -48,7 +49,7 @@ pub async fn end_session(
 
     let ended = sign_ins::revoke_app_sign_ins(&engine.db, &claims.sub, &client.id, &claims.sid, now).await?;
     let browser = portal::current_user(session).await.ok();
-    if browser.is_some_and(|user| user.user_id == claims.sub) {
+    if browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid) {
         portal::sign_out(session, engine, now).await?;
     }
     tracing::info!(client_id = %client.id, ended, "signed out at the app's request");

@@ -22,10 +22,14 @@ use crate::sealed::Sealer;
 
 /// How long an authorization request may wait for the user to sign in (or sign up) and consent.
 pub const REQUEST_TTL: i64 = 30 * 60;
-/// The longest `state` or `nonce` accepted: the request travels in URLs.
-const MAX_VALUE_CHARS: usize = 1024;
-/// The longest `login_hint` (an email address is at most 254 characters).
-const MAX_LOGIN_HINT_CHARS: usize = 320;
+/// The longest `state` or `nonce` accepted, in bytes: the sealed request travels in the sign-in
+/// page's `next`, which the portal keeps to 4,096 bytes (`app/src/return_path.rs`).
+const MAX_VALUE_BYTES: usize = 512;
+/// The longest `login_hint`, in bytes (an email address is at most 254).
+const MAX_LOGIN_HINT_BYTES: usize = 320;
+/// The longest resume address ([`resume_path`]) sent to the sign-in page: under the portal's
+/// 4,096-byte limit on `next`, whatever the registered redirect URI's length.
+pub const MAX_RESUME_PATH: usize = 4000;
 /// The associated data of a sealed request: it can be opened as nothing else.
 const SEALED_AS: &str = "oidc authorization request";
 
@@ -194,16 +198,13 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
     };
     let nonce = single("nonce").filter(|n| !n.is_empty()).map(str::to_owned);
     for (name, value) in [("state", &state), ("nonce", &nonce)] {
-        if value.as_ref().is_some_and(|v| v.chars().count() > MAX_VALUE_CHARS) {
-            return Err(refuse(
-                OAuthCode::InvalidRequest,
-                format!("{name} is longer than {MAX_VALUE_CHARS} characters"),
-            ));
+        if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
+            return Err(refuse(OAuthCode::InvalidRequest, format!("{name} is longer than {MAX_VALUE_BYTES} bytes")));
         }
     }
     let login_hint = single("login_hint")
         .map(str::trim)
-        .filter(|hint| !hint.is_empty() && hint.chars().count() <= MAX_LOGIN_HINT_CHARS)
+        .filter(|hint| !hint.is_empty() && hint.len() <= MAX_LOGIN_HINT_BYTES)
         .map(str::to_owned);
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),
@@ -386,6 +387,18 @@ mod tests {
                 }
                 other => panic!("{change:?}: {other:?}"),
             }
+        }
+        for (name, value) in [("state", "s".repeat(513)), ("nonce", "é".repeat(257))] {
+            let mut long = params(&good());
+            long.retain(|(n, _)| n != name);
+            long.push((name.into(), value));
+            assert!(
+                matches!(
+                    read(&clients, &long, 0),
+                    Err(Refusal::ToApp(ErrorRedirect { code: OAuthCode::InvalidRequest, .. }))
+                ),
+                "{name} over 512 bytes"
+            );
         }
         let mut twice = params(&good());
         twice.push(("nonce".into(), "n2".into()));

@@ -169,7 +169,7 @@ async fn authenticate<'e>(
     };
     engine
         .clients
-        .authenticate(&engine.hashing, &client_id, secret.as_deref())
+        .authenticate(&engine.client_hashing, &client_id, secret.as_deref())
         .await?
         .ok_or_else(|| invalid_client("unknown client, or wrong or missing client secret"))
 }
@@ -239,23 +239,36 @@ async fn redeem_code(
         app: Some(AppSignIn { client_id: &client.id, parent_id: &portal.id, scope: &grant.scope }),
     };
     sign_ins::insert(&engine.db, &record, now).await?;
+    // A replay that came while the sign-in was being recorded could not end it yet: end it now.
+    if codes::replayed(&engine.db, exchange.code).await? {
+        tokens::end_sign_in(&engine.db, &sign_in.id, now).await?;
+        return Err(invalid_grant(codes::Refusal::Replayed.to_string()));
+    }
     respond(engine, client, &user, &sign_in, &grant.scope, grant.nonce, now).await
 }
 
+/// The refresh grant. The token's sign-in is read first, so a request the app got wrong (another
+/// client's token, more scope than was granted) is refused without using the token up; then the
+/// token is used up in one statement (a concurrent use, or a reuse, ends the sign-in).
 async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
-    let sign_in = tokens::use_refresh_token(&engine.db, token, now)
-        .await?
-        .ok_or_else(|| invalid_grant("the refresh token is invalid, expired or already used"))?;
-    if sign_in.client_id.as_deref() != Some(&client.id) {
+    let unusable = || invalid_grant("the refresh token is invalid, expired or already used");
+    let issued_for = match sign_ins::of_refresh_token(&engine.db, &stored_hash(token)).await? {
+        Some(id) => sign_ins::by_id(&engine.db, &id).await?,
+        None => None,
+    };
+    let Some(issued_for) = issued_for else {
+        return Err(unusable());
+    };
+    if issued_for.client_id.as_deref() != Some(&client.id) {
         // Whoever holds another's refresh token has a leaked one: end what it continues.
-        tracing::warn!(client_id = %client.id, sign_in_id = %sign_in.id, "refresh token of another client; ending its sign-in");
-        tokens::end_sign_in(&engine.db, &sign_in.id, now).await?;
+        tracing::warn!(client_id = %client.id, sign_in_id = %issued_for.id, "refresh token of another client; ending its sign-in");
+        tokens::end_sign_in(&engine.db, &issued_for.id, now).await?;
         return Err(invalid_grant("the refresh token was not issued to this client"));
     }
-    let granted = sign_in.scope.clone().unwrap_or_default();
+    let granted = issued_for.scope.unwrap_or_default();
     let scope = match params.get("scope") {
-        None => granted.clone(),
+        None => granted,
         Some(asked) => {
             let asked: Vec<&str> = asked.split_ascii_whitespace().collect();
             if asked.iter().any(|scope| !granted.split(' ').any(|g| g == *scope)) {
@@ -267,6 +280,7 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
             SCOPES.iter().filter(|known| asked.contains(known)).copied().collect::<Vec<_>>().join(" ")
         }
     };
+    let sign_in = tokens::use_refresh_token(&engine.db, token, now).await?.ok_or_else(unusable)?;
     let user = account(engine, &sign_in.user_id).await?;
     respond(engine, client, &user, &sign_in, &scope, None, now).await
 }

@@ -146,7 +146,9 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
     assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 1).await, Ok(grant.clone()));
     // (That a replay also ends the sign-in the first redemption started is tested through the
     // token endpoint, in `a_replayed_code_is_refused_and_ends_what_it_issued`.)
+    assert!(!codes::replayed(&redeemer.db, &code).await.unwrap(), "used once, not replayed");
     assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 2).await, Err(Refusal::Replayed));
+    assert!(codes::replayed(&redeemer.db, &code).await.unwrap(), "the replay is noted for the redemption to see");
 
     let other_verifier = "eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let cases = [

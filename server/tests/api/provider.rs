@@ -390,7 +390,15 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_sign_in() {
     let first = tokens.refresh_token().unwrap().clone();
     let first_claims = tokens.id_token().unwrap().claims(&app.verifier(), |_: Option<&Nonce>| Ok(())).unwrap().clone();
 
-    let refreshed = refresh(&app, &first).await.expect("a refresh");
+    let wider = app
+        .client
+        .exchange_refresh_token(&first)
+        .add_scope(Scope::new("email".into()))
+        .request_async(&app.http)
+        .await
+        .map_err(describe);
+    assert_eq!(wider.unwrap_err(), "invalid_scope", "only what was granted");
+    let refreshed = refresh(&app, &first).await.expect("the refused request did not use the token up");
     let claims = refreshed.id_token().unwrap().claims(&app.verifier(), |_: Option<&Nonce>| Ok(())).unwrap();
     assert_eq!(claims.subject(), first_claims.subject());
     assert_eq!(claims.auth_time(), first_claims.auth_time(), "a refresh is not a sign-in");
@@ -575,12 +583,22 @@ async fn prompt_none_answers_without_a_page_and_a_declined_consent_is_access_den
     assert!(browser.follow(more.url.as_str()).await.is_err(), "asking for more asks again");
 
     let wiki = App::discover(&provider, FIRST_PARTY, Some(APP_SECRET), FIRST_PARTY_CALLBACK).await;
+    let asked = wiki.start(&[], |r| r.add_prompt(CoreAuthPrompt::Consent));
+    assert!(browser.follow(asked.url.as_str()).await.is_err(), "prompt=consent asks even a skip_consent app's user");
     let started = wiki.start(&["email"], |r| r);
     let back = browser.follow(started.url.as_str()).await.expect("skip_consent: straight back");
     let tokens = wiki.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
     let id_token = tokens.id_token().unwrap();
     assert_eq!(*id_token.signing_alg().unwrap(), CoreJwsSigningAlgorithm::EcdsaP256Sha256, "the client's algorithm");
     id_token.claims(&wiki.verifier(), &started.nonce).expect("an ES256 ID token verifies");
+    // Signed by the access tokens' key, for the app's audience: only its header type tells an ES256
+    // ID token from an access token, and the check docs/api.md gives apps looks at it.
+    let (base, issuer, id_token) = (&provider.first.base, &provider.issuer, id_token.to_string());
+    let as_access = crate::tokens::verify_access_token_like_an_app(base, issuer, &id_token, FIRST_PARTY).await;
+    assert_eq!(as_access.unwrap_err(), "not an access token");
+    let access = tokens.access_token().secret();
+    let checked = crate::tokens::verify_access_token_like_an_app(base, issuer, access, FIRST_PARTY).await.unwrap();
+    assert_eq!(checked["client_id"], FIRST_PARTY, "the app's access token passes the same check");
 }
 
 #[tokio::test]
@@ -615,6 +633,20 @@ async fn prompt_login_and_max_age_ask_for_a_new_sign_in_and_login_hint_fills_it_
         assert_eq!(amr, ["pwd"], "this time with the password");
         assert!(claims.auth_context_ref().is_none());
     }
+    // A request that asks for a new sign-in cannot be answered on the consent page with the old one:
+    // its sealed form, taken from the sign-in page's address, is sent back to sign in.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let started = app.start(&[], |r| r.add_prompt(CoreAuthPrompt::Login));
+    let sign_in_page = browser.follow(started.url.as_str()).await.unwrap_err();
+    let sealed = next_of(&sign_in_page).split_once("request=").unwrap().1.to_owned();
+    let answer = {
+        use app::server_fns::AnswerConsent;
+        use leptos::server_fn::ServerFn as _;
+        browser.server_fn(AnswerConsent::PATH, &[("request", &sealed), ("decision", "allow")], true).await
+    };
+    let location = answer.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/?next="), "sent to sign in, not to the app: {location}");
+
     // And the passkey button asks that account's passkeys when the app names it.
     browser.sign_in_with_passkey(&mut key, Some(EMAIL)).await;
 }
@@ -646,6 +678,11 @@ async fn logout_ends_the_portal_sign_in_and_the_apps_tokens() {
     assert_eq!(status, StatusCode::FOUND);
     assert_eq!(location.as_deref(), Some(format!("{APP_SIGNED_OUT}?state=bye1").as_str()));
     assert!(!browser.signed_in().await, "the portal sign-in ended");
+    // The same logout address, replayed after the user signed in again, ends nothing new.
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let replayed = logout(format!("id_token_hint={hint}&post_logout_redirect_uri={APP_SIGNED_OUT}"));
+    assert_eq!(browser.visit(&replayed).await.0, StatusCode::FOUND);
+    assert!(browser.signed_in().await, "a hint for an earlier sign-in does not end this one");
     assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
     let info: Result<CoreUserInfoClaims, _> =
         app.client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&app.http).await;
@@ -722,6 +759,7 @@ async fn discovery_describes_the_provider_and_browser_endpoints_accept_posts() {
     assert_eq!(doc["issuer"], provider.issuer);
     assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert!(doc.get("acr_values_supported").is_none(), "acr_values is not honoured, so not advertised");
     assert_eq!(doc["end_session_endpoint"], format!("{}/oidc/end_session", provider.issuer));
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],

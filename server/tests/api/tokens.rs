@@ -33,8 +33,19 @@ fn kids(set: &JwkSet) -> Vec<String> {
 }
 
 /// What docs/api.md tells an app to do: fetch the key set, take the key named by the token's `kid`,
-/// pin ES256, and check `iss`, `aud`, `exp` and `nbf`.
+/// check the header type (`at+jwt`: an ID token is not an access token), pin ES256, and check `iss`,
+/// `aud`, `exp` and `nbf`.
 async fn verify_like_an_app(base: &str, token: &str, audience: &str) -> Result<Value, String> {
+    verify_access_token_like_an_app(base, ISSUER, token, audience).await
+}
+
+/// [`verify_like_an_app`] for a server whose issuer is `issuer`.
+pub async fn verify_access_token_like_an_app(
+    base: &str,
+    issuer: &str,
+    token: &str,
+    audience: &str,
+) -> Result<Value, String> {
     let keys: JwkSet = reqwest::get(format!("{base}/.well-known/jwks.json"))
         .await
         .map_err(|e| e.to_string())?
@@ -42,10 +53,13 @@ async fn verify_like_an_app(base: &str, token: &str, audience: &str) -> Result<V
         .await
         .map_err(|e| e.to_string())?;
     let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+    if header.typ.as_deref() != Some("at+jwt") {
+        return Err("not an access token".into());
+    }
     let jwk = header.kid.as_deref().and_then(|kid| keys.find(kid)).ok_or("unknown kid")?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
     let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[ISSUER]);
+    validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
