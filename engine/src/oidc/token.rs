@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::SCOPES;
 use super::codes::{self, Exchange};
 use super::error::{OAuthCode, OAuthError};
+use super::userinfo::ProfileClaims;
 use crate::clients::Client;
 use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
 use crate::db::users::{self, UserRow};
@@ -83,15 +84,9 @@ pub struct IdTokenClaims {
     /// The left half of the access token's SHA-256, base64url (OIDC Core §3.1.3.6).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_hash: Option<String>,
-    /// With the `email` scope.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// With the `email` scope: whether the address was verified (not yet offered: always `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
-    /// With the `profile` scope, when the user gave a name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    /// What the `email` and `profile` scopes give.
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
 }
 
 /// A request's parameters, each at most once (RFC 6749 §3.2).
@@ -311,7 +306,6 @@ async fn respond(
     } else {
         None
     };
-    let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
     let claims = IdTokenClaims {
         iss: engine.tokens.issuer().to_owned(),
         sub: user.id.clone(),
@@ -324,9 +318,7 @@ async fn respond(
         acr: sign_in.method.and_then(|m| m.acr()).map(str::to_owned),
         sid: sign_in.parent_id.clone().unwrap_or_else(|| sign_in.id.clone()),
         at_hash: Some(token_hash(&access_token)),
-        email: has("email").then(|| user.email.clone()),
-        email_verified: has("email").then_some(false),
-        name: if has("profile") { user.name.clone() } else { None },
+        profile: ProfileClaims::of(user, scope),
     };
     let id_token = engine.keys.sign(client.id_token_alg, ID_TOKEN_TYPE, &claims)?;
     Ok(TokenResponse {

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{OAuthCode, OAuthError};
-use crate::db::{sign_ins, users};
+use crate::db::sign_ins;
+use crate::db::users::{self, UserRow};
 use crate::state::Engine;
 use crate::types::UserId;
 
@@ -14,15 +15,36 @@ use crate::types::UserId;
 pub struct UserInfoClaims {
     /// The same `sub` as the ID token's.
     pub sub: UserId,
+    /// What the granted scopes give.
+    #[serde(flatten)]
+    pub profile: ProfileClaims,
+}
+
+/// What the `email` and `profile` scopes give an app about its user: the same in the ID token and
+/// from userinfo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProfileClaims {
     /// With `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// With `email`: not yet verified by Latchkey (always `false`).
+    /// With `email`: whether Latchkey verified the address (it does not yet: always `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     /// With `profile`, when the user gave a name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+impl ProfileClaims {
+    /// `user`'s claims for the space-separated `scope`.
+    pub fn of(user: &UserRow, scope: &str) -> Self {
+        let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
+        Self {
+            email: has("email").then(|| user.email.clone()),
+            email_verified: has("email").then_some(false),
+            name: if has("profile") { user.name.clone() } else { None },
+        }
+    }
 }
 
 /// `GET`/`POST /oidc/userinfo` with an app's access token.
@@ -40,12 +62,6 @@ pub async fn userinfo(engine: &Engine, token: Option<&str>, now: i64) -> Result<
         return Err(refused("the sign-in this token belongs to has ended"));
     }
     let user = users::by_id(&engine.db, &claims.sub).await?.ok_or_else(|| refused("the account no longer exists"))?;
-    let scope = claims.scope.unwrap_or_default();
-    let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
-    Ok(UserInfoClaims {
-        sub: user.id,
-        email: has("email").then_some(user.email),
-        email_verified: has("email").then_some(false),
-        name: if has("profile") { user.name } else { None },
-    })
+    let profile = ProfileClaims::of(&user, claims.scope.as_deref().unwrap_or_default());
+    Ok(UserInfoClaims { sub: user.id, profile })
 }

@@ -427,12 +427,19 @@ async fn sign_in_and_consent(
 ) -> CoreTokenResponse {
     let mut browser = Browser::new(&provider.first);
     browser.sign_in_with_passkey(key, None).await;
+    let (back, started) = allowed(&mut browser, app, scopes).await;
+    app.exchange(&param(&back, "code").expect("a code"), started.verifier).await.expect("the code is good")
+}
+
+/// An authorization request for `scopes`, followed by the signed-in browser and allowed on the
+/// consent page when asked: where the browser came back to the app, and the request.
+async fn allowed(browser: &mut Browser<'_>, app: &App, scopes: &[&str]) -> (Url, Started) {
     let started = app.start(scopes, |r| r);
     let back = match browser.follow(started.url.as_str()).await {
         Ok(back) => back,
         Err(consent) => browser.answer_consent(&consent, "allow").await,
     };
-    app.exchange(&param(&back, "code").expect("a code"), started.verifier).await.expect("the code is good")
+    (back, started)
 }
 
 #[tokio::test]
@@ -442,9 +449,7 @@ async fn a_replayed_code_is_refused_and_ends_what_it_issued() {
     let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
     let mut browser = Browser::new(&provider.first);
     browser.sign_in_with_passkey(&mut key, None).await;
-    let started = app.start(&["offline_access"], |r| r);
-    let consent = browser.follow(started.url.as_str()).await.unwrap_err();
-    let back = browser.answer_consent(&consent, "allow").await;
+    let (back, started) = allowed(&mut browser, &app, &["offline_access"]).await;
     let code = param(&back, "code").unwrap();
     let verifier = started.verifier.as_ref().map(|v| PkceCodeVerifier::new(v.secret().clone()));
 
@@ -658,9 +663,7 @@ async fn logout_ends_the_portal_sign_in_and_the_apps_tokens() {
     let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
     let mut browser = Browser::new(&provider.first);
     browser.sign_in_with_passkey(&mut key, None).await;
-    let started = app.start(&["offline_access"], |r| r);
-    let consent = browser.follow(started.url.as_str()).await.unwrap_err();
-    let back = browser.answer_consent(&consent, "allow").await;
+    let (back, started) = allowed(&mut browser, &app, &["offline_access"]).await;
     let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
     let hint = tokens.id_token().unwrap().to_string();
 
@@ -836,11 +839,7 @@ async fn a_public_client_redeems_with_pkce_and_no_secret() {
 
 /// A new code for the browser's signed-in user (allowing the app when asked), with its verifier.
 async fn new_code(browser: &mut Browser<'_>, app: &App) -> (String, PkceCodeVerifier) {
-    let started = app.start(&[], |r| r);
-    let back = match browser.follow(started.url.as_str()).await {
-        Ok(back) => back,
-        Err(consent) => browser.answer_consent(&consent, "allow").await,
-    };
+    let (back, started) = allowed(browser, app, &[]).await;
     (param(&back, "code").expect("a code"), started.verifier.expect("PKCE"))
 }
 
