@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
@@ -43,14 +43,16 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let engine = Engine::from_ref(state);
-        let value =
-            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(Error::InvalidToken)?;
-        let (scheme, token) = value.split_once(' ').ok_or(Error::InvalidToken)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(Error::InvalidToken);
-        }
-        engine.tokens.verify_access(token.trim(), crate::clock::now()).await.map(Self)
+        let token = bearer_token(&parts.headers).ok_or(Error::InvalidToken)?;
+        engine.tokens.verify_access(token, crate::clock::now()).await.map(Self)
     }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme in any case), if the request has one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {

@@ -118,10 +118,7 @@ async fn revoke(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) -
 
 /// The access token from `Authorization: Bearer`, or (POST, RFC 6750 §2.2) the form's `access_token`.
 async fn userinfo(State(engine): State<Engine>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
-    let bearer = authorization(&headers)
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
+    let bearer = engine::extract::bearer_token(&headers).map(str::to_owned);
     let in_form = (method == Method::POST && is_form(&headers))
         .then(|| pairs(&body).into_iter().find(|(name, _)| name == "access_token").map(|(_, token)| token))
         .flatten();

@@ -1,6 +1,8 @@
 //! Queries on `sign_ins` (one per passkey or password sign-in) and `refresh_tokens` (hashes only,
 //! single use, each belonging to one sign-in).
 
+use std::sync::LazyLock;
+
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row as _};
 
@@ -81,10 +83,39 @@ pub struct SignInRow {
     pub active: bool,
 }
 
-/// The columns [`SignInRow`] reads, for `s` = `sign_ins`.
-const SIGN_IN_COLUMNS: &str =
-    "s.id, s.user_id, s.method, s.passkey_id, COALESCE(s.auth_time, s.created_at) AS auth_time,
-    s.client_id, s.parent_id, s.scope, CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT) AS active";
+/// What [`SignInRow`] reads, as (expression over `s` = `sign_ins`, column name): the one list both
+/// queries that read a sign-in are written from.
+const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
+    ("s.id", "id"),
+    ("s.user_id", "user_id"),
+    ("s.method", "method"),
+    ("s.passkey_id", "passkey_id"),
+    ("COALESCE(s.auth_time, s.created_at)", "auth_time"),
+    ("s.client_id", "client_id"),
+    ("s.parent_id", "parent_id"),
+    ("s.scope", "scope"),
+    ("CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT)", "active"),
+];
+
+/// [`by_id`]'s query, written once.
+static BY_ID: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = SIGN_IN_COLUMNS.iter().map(|(expr, name)| format!("{expr} AS {name}")).collect();
+    format!("SELECT {} FROM sign_ins s WHERE s.id = $1", columns.join(", "))
+});
+
+/// [`use_refresh_token`]'s statement, written once (it runs on every refresh). SQLite's `RETURNING`
+/// cannot name another table, so each of the sign-in's columns is a subquery by primary key.
+static USE_REFRESH_TOKEN: LazyLock<String> = LazyLock::new(|| {
+    let columns: Vec<String> = SIGN_IN_COLUMNS
+        .iter()
+        .map(|(expr, name)| format!("(SELECT {expr} FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS {name}"))
+        .collect();
+    format!(
+        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
+         RETURNING user_id AS token_user_id, expires_at AS token_expires_at, {}",
+        columns.join(", ")
+    )
+});
 
 impl FromRow<'_, AnyRow> for SignInRow {
     fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
@@ -104,10 +135,7 @@ impl FromRow<'_, AnyRow> for SignInRow {
 
 /// A sign-in by id, ended or not.
 pub async fn by_id(db: &Db, id: &SignInId) -> Result<Option<SignInRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins s WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await
+    sqlx::query_as(&BY_ID).bind(id).fetch_optional(db.pool()).await
 }
 
 /// Stores the hash of a new refresh token of a sign-in.
@@ -155,32 +183,9 @@ impl FromRow<'_, AnyRow> for UsedToken {
 }
 
 /// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins,
-/// and reads its sign-in in the same round trip (SQLite's `RETURNING` cannot name another table,
-/// so each of the sign-in's columns is a subquery by primary key).
+/// and reads its sign-in in the same round trip.
 pub async fn use_refresh_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<UsedToken>, sqlx::Error> {
-    let column = |expr: &str, name: &str| {
-        format!("(SELECT {expr} FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS {name}")
-    };
-    let sign_in_columns = [
-        column("s.id", "id"),
-        column("s.user_id", "user_id"),
-        column("s.method", "method"),
-        column("s.passkey_id", "passkey_id"),
-        column("COALESCE(s.auth_time, s.created_at)", "auth_time"),
-        column("s.client_id", "client_id"),
-        column("s.parent_id", "parent_id"),
-        column("s.scope", "scope"),
-        column("CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT)", "active"),
-    ]
-    .join(", ");
-    sqlx::query_as(&format!(
-        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
-         RETURNING user_id AS token_user_id, expires_at AS token_expires_at, {sign_in_columns}"
-    ))
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(db.pool())
-    .await
+    sqlx::query_as(&USE_REFRESH_TOKEN).bind(token_hash).bind(now).fetch_optional(db.pool()).await
 }
 
 /// The sign-in of a token, used or not; `None` for a token that was never issued.

@@ -10,8 +10,8 @@ use proto::{AuthorizeProblem, ConsentView, SignInFor};
 
 use super::codes::{self, Grant};
 use super::error::OAuthCode;
-use super::paths;
 use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_query};
+use super::{has_scope, known_scopes, paths};
 use crate::clients::Client;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::{consents, users};
@@ -234,13 +234,12 @@ async fn issue_code(
 
 /// Whether the allowed scopes include every asked one.
 fn covers(allowed: &str, asked: &str) -> bool {
-    asked.split(' ').all(|scope| allowed.split(' ').any(|a| a == scope))
+    asked.split(' ').all(|scope| has_scope(allowed, scope))
 }
 
 /// The union of two scope strings, in [`super::SCOPES`] order.
 fn merge_scopes(a: &str, b: &str) -> String {
-    let has = |scope: &str| a.split(' ').chain(b.split(' ')).any(|s| s == scope);
-    super::SCOPES.iter().copied().filter(|scope| has(scope)).collect::<Vec<_>>().join(" ")
+    known_scopes(|scope| has_scope(a, scope) || has_scope(b, scope))
 }
 
 /// What a scope gives the app, as the consent page lists it.

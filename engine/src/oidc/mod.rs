@@ -53,6 +53,17 @@ pub mod paths {
 /// The scopes Latchkey grants; others in a request are ignored (OIDC Core §3.1.2.1).
 pub const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
 
+/// Whether the space-separated `scopes` include `scope`.
+pub fn has_scope(scopes: &str, scope: &str) -> bool {
+    scopes.split(' ').any(|s| s == scope)
+}
+
+/// The known scopes for which `wanted` holds, in [`SCOPES`] order, space-separated: how every
+/// scope string Latchkey stores or sends is written.
+pub fn known_scopes(wanted: impl Fn(&str) -> bool) -> String {
+    SCOPES.iter().copied().filter(|scope| wanted(scope)).collect::<Vec<_>>().join(" ")
+}
+
 /// `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3, RFC 8414, RFC 9207).
 #[derive(Debug, Serialize)]
 pub struct Discovery {

@@ -15,8 +15,8 @@ use proto::AuthorizeProblem;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::SCOPES;
 use super::error::OAuthCode;
+use super::known_scopes;
 use crate::clients::{Client, Clients};
 use crate::sealed::Sealer;
 
@@ -158,7 +158,7 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
     if !asked.contains(&"openid") {
         return Err(refuse(OAuthCode::InvalidScope, "the scope must include openid".into()));
     }
-    let scope = SCOPES.iter().filter(|known| asked.contains(known)).copied().collect::<Vec<_>>().join(" ");
+    let scope = known_scopes(|known| asked.contains(&known));
     let code_challenge = match (single("code_challenge"), single("code_challenge_method")) {
         (None, None) if client.require_pkce => {
             return Err(refuse(OAuthCode::InvalidRequest, "PKCE is required: send code_challenge with S256".into()));
@@ -260,11 +260,6 @@ impl AuthorizationRequest {
             code,
             description: description.into(),
         }
-    }
-
-    /// Whether the request asks for `scope`.
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scope.split(' ').any(|s| s == scope)
     }
 }
 

@@ -14,10 +14,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::SCOPES;
 use super::codes::{self, Exchange};
 use super::error::{OAuthCode, OAuthError};
 use super::userinfo::ProfileClaims;
+use super::{has_scope, known_scopes};
 use crate::clients::Client;
 use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
 use crate::db::users::{self, UserRow};
@@ -266,13 +266,13 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
         None => granted,
         Some(asked) => {
             let asked: Vec<&str> = asked.split_ascii_whitespace().collect();
-            if asked.iter().any(|scope| !granted.split(' ').any(|g| g == *scope)) {
+            if asked.iter().any(|scope| !has_scope(&granted, scope)) {
                 return Err(OAuthError::new(
                     OAuthCode::InvalidScope,
                     "a refresh cannot add scopes to what was granted",
                 ));
             }
-            SCOPES.iter().filter(|known| asked.contains(known)).copied().collect::<Vec<_>>().join(" ")
+            known_scopes(|known| asked.contains(&known))
         }
     };
     let sign_in = tokens::use_refresh_token(&engine.db, token, now).await?.ok_or_else(unusable)?;
@@ -297,7 +297,7 @@ async fn respond(
 ) -> Result<TokenResponse, OAuthError> {
     let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
     let access_token = engine.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
-    let offline = sign_in.scope.as_deref().is_some_and(|granted| granted.split(' ').any(|s| s == "offline_access"));
+    let offline = sign_in.scope.as_deref().is_some_and(|granted| has_scope(granted, "offline_access"));
     let refresh_token = if offline {
         let refresh = engine.tokens.new_refresh_token(now);
         sign_ins::insert_refresh_token(&engine.db, &refresh.hash, &sign_in.id, &user.id, refresh.expires_at, now)

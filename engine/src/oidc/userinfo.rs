@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{OAuthCode, OAuthError};
+use super::has_scope;
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
 use crate::state::Engine;
@@ -38,11 +39,11 @@ pub struct ProfileClaims {
 impl ProfileClaims {
     /// `user`'s claims for the space-separated `scope`.
     pub fn of(user: &UserRow, scope: &str) -> Self {
-        let has = |wanted: &str| scope.split(' ').any(|s| s == wanted);
+        let email = has_scope(scope, "email");
         Self {
-            email: has("email").then(|| user.email.clone()),
-            email_verified: has("email").then_some(false),
-            name: if has("profile") { user.name.clone() } else { None },
+            email: email.then(|| user.email.clone()),
+            email_verified: email.then_some(false),
+            name: if has_scope(scope, "profile") { user.name.clone() } else { None },
         }
     }
 }
