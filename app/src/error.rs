@@ -3,9 +3,10 @@
 //! Its HTTP status and headers are set in one place on the server, from the code (the server's
 //! `server_fn_errors` layer calls the engine's `error_head`); converting never sets response state.
 
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use proto::ApiError;
+
+use crate::codec::{BrowserJsonEncoding, FromJson};
 pub use proto::ErrorCode;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +33,8 @@ impl PortalError {
 }
 
 impl FromServerFnError for PortalError {
-    type Encoder = JsonEncoding;
+    // JSON on the wire; read in the browser without serde_json (codec.rs).
+    type Encoder = BrowserJsonEncoding;
 
     fn from_server_fn_error(error: ServerFnErrorErr) -> Self {
         match error {
@@ -46,6 +48,12 @@ impl FromServerFnError for PortalError {
                 "The server could not be reached. Check your connection and try again.",
             ),
         }
+    }
+}
+
+impl FromJson for PortalError {
+    fn from_json(text: &str) -> Option<Self> {
+        ApiError::from_json(text).map(Self)
     }
 }
 

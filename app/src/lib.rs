@@ -4,6 +4,7 @@
 // Leptos view types nest deeply; the default limit of 128 is too low for the passkey list.
 #![recursion_limit = "256"]
 
+pub mod codec;
 #[cfg(feature = "ssr")]
 pub mod door;
 pub mod error;

@@ -3,8 +3,9 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, ConsentView, PasskeyItem, UserInfo};
+use proto::{AccountView, ConsentView, UserInfo};
 
+use crate::codec::BrowserJson;
 use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use {
@@ -16,14 +17,14 @@ use {
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
 /// is empty, else for the passkeys of that account (one the visitor typed, or an app's `login_hint`).
-#[server]
+#[server(output = BrowserJson)]
 pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result<String, PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
     Ok(ceremony::start_authentication(&engine, Some(email.as_str()), client).await?.to_string())
 }
 
 /// Verifies a passkey assertion (`credential.toJSON()` as JSON) and signs its owner in.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
     Ok(portal::finish_passkey_sign_in(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
@@ -31,7 +32,7 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalErro
 
 /// Email + password sign-in; works as a plain HTML form without JavaScript. Lands on `next` (a
 /// path on this site; the page that sent the visitor to sign in), else on the passkey offer.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn password_sign_in(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine, client) = (door::session().await?, door::engine()?, door::client().await?);
     portal::sign_in_with_password(&session, &engine, &email, &password, &client.to_string(), door::now()).await?;
@@ -41,7 +42,7 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
 
 /// Sign-up with email + password; works without JavaScript. Lands on `next` (a path on this site:
 /// the page or app authorization that sent the visitor), else on the passkey offer.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
     portal::sign_up_with_password(&session, &engine, &email, &password, door::now()).await?;
@@ -50,14 +51,14 @@ pub async fn sign_up_with_password(email: String, password: String, next: Option
 }
 
 /// Creation options for a passkey-only sign-up; the account is created when the passkey is.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn sign_up_with_passkey_options(email: String) -> Result<String, PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
     Ok(portal::start_passkey_sign_up(&engine, &email, client, door::now()).await?.to_string())
 }
 
 /// Verifies the new passkey, creates the account and signs it in.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn finish_sign_up_with_passkey(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
     Ok(portal::finish_passkey_sign_up(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
@@ -77,40 +78,48 @@ pub async fn my_account() -> Result<AccountView, PortalError> {
 }
 
 /// Creation options for adding a passkey to the signed-in account.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn add_passkey_options() -> Result<String, PortalError> {
     let user = door::user().await?;
     Ok(ceremony::start_registration(&door::engine()?, user.id(), engine::Error::SignInRequired).await?.to_string())
 }
 
 /// Verifies and stores a new passkey for the signed-in account.
-#[server]
-pub async fn finish_add_passkey(credential: String, name: String) -> Result<PasskeyItem, PortalError> {
+#[server(output = BrowserJson)]
+pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), PortalError> {
     let (user, credential) = (door::user().await?, door::credential(&credential)?);
     let name = Some(name.as_str()).filter(|n| !n.trim().is_empty());
-    Ok(ceremony::finish_registration(&door::engine()?, user.id(), &credential, name, door::now()).await?)
-}
-
-/// Renames one of the signed-in account's passkeys.
-#[server]
-pub async fn rename_my_passkey(id: String, name: String) -> Result<PasskeyItem, PortalError> {
-    let user = door::user().await?;
-    Ok(passkeys::rename_passkey(&door::engine()?, user.id(), &CredentialId::new(id), &name).await?)
-}
-
-/// Deletes one of the signed-in account's passkeys.
-#[server]
-pub async fn delete_my_passkey(id: String) -> Result<(), PortalError> {
-    let user = door::user().await?;
-    passkeys::delete_passkey(&door::engine()?, user.id(), &CredentialId::new(id)).await?;
+    ceremony::finish_registration(&door::engine()?, user.id(), &credential, name, door::now()).await?;
     Ok(())
 }
 
-/// Sets the signed-in account's display name (empty clears it).
-#[server]
-pub async fn rename_me(name: String) -> Result<UserInfo, PortalError> {
+/// Renames one of the signed-in account's passkeys; a plain form, back on the passkeys page.
+#[server(output = BrowserJson)]
+pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalError> {
     let user = door::user().await?;
-    Ok(accounts::rename_user(&door::engine()?, user.id(), &name).await?)
+    passkeys::rename_passkey(&door::engine()?, user.id(), &CredentialId::new(id), &name).await?;
+    leptos_axum::redirect("/passkeys?done=renamed");
+    Ok(())
+}
+
+/// Deletes one of the signed-in account's passkeys; a plain form, back on the passkeys page (which
+/// tells the browser's passkey provider).
+#[server(output = BrowserJson)]
+pub async fn delete_my_passkey(id: String) -> Result<(), PortalError> {
+    let user = door::user().await?;
+    passkeys::delete_passkey(&door::engine()?, user.id(), &CredentialId::new(id)).await?;
+    leptos_axum::redirect("/passkeys?done=deleted");
+    Ok(())
+}
+
+/// Sets the signed-in account's display name (empty clears it); a plain form, back on the account
+/// page (which tells the browser's passkey provider).
+#[server(output = BrowserJson)]
+pub async fn rename_me(name: String) -> Result<(), PortalError> {
+    let user = door::user().await?;
+    accounts::rename_user(&door::engine()?, user.id(), &name).await?;
+    leptos_axum::redirect("/account?done=name");
+    Ok(())
 }
 
 /// What the consent page shows for an app's sealed authorization request.
@@ -123,7 +132,7 @@ pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
 
 /// The consent page's answer (`decision` = `allow` or `deny`); goes on to the app. Works without
 /// JavaScript (it is a plain form).
-#[server]
+#[server(output = BrowserJson)]
 pub async fn answer_consent(request: String, decision: String) -> Result<(), PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
     let user = portal::current_user(&session).await.ok();
@@ -138,7 +147,7 @@ pub async fn answer_consent(request: String, decision: String) -> Result<(), Por
 }
 
 /// Signs out: ends the session's sign-in. Works without JavaScript.
-#[server]
+#[server(output = BrowserJson)]
 pub async fn sign_out() -> Result<(), PortalError> {
     portal::sign_out(&door::session().await?, &door::engine()?, door::now()).await?;
     leptos_axum::redirect("/");

@@ -18,6 +18,16 @@ pub fn request_path() -> String {
 }
 
 /// Never on the server.
+pub fn attribute(_id: &str, _name: &str) -> Option<String> {
+    None
+}
+
+/// Never on the server.
+pub fn attributes(_selector: &str, _name: &str) -> Vec<String> {
+    Vec::new()
+}
+
+/// Never on the server.
 pub fn valid_input(_id: &str) -> Option<String> {
     None
 }
@@ -63,3 +73,13 @@ pub fn signal_current_user_details(_rp_id: &str, _user_id: &str, _name: &str, _d
 
 /// No page to leave on the server.
 pub fn go(_path: &str) {}
+
+/// The `id` of a `credential.toJSON()` string (read in the browser only).
+pub fn credential_id_of(_credential_json: &str) -> Option<String> {
+    None
+}
+
+/// The `rpId` of request options JSON (read in the browser only).
+pub fn rp_id_of(_options_json: &str) -> Option<String> {
+    None
+}

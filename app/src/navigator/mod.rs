@@ -58,35 +58,3 @@ impl CeremonyFailure {
         }
     }
 }
-
-/// The `id` of a `credential.toJSON()` string, for the Signal API.
-pub fn credential_id_of(credential_json: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Credential {
-        id: String,
-    }
-    serde_json::from_str::<Credential>(credential_json).ok().map(|c| c.id)
-}
-
-/// The `rpId` of request options JSON, for the Signal API.
-pub fn rp_id_of(options_json: &str) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Options {
-        #[serde(rename = "rpId")]
-        rp_id: String,
-    }
-    // Typed, not `serde_json::Value`: a map type and its parser would add kilobytes to the WASM.
-    serde_json::from_str::<Options>(options_json).ok().map(|o| o.rp_id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_for_the_signal_api_are_read_from_the_json() {
-        assert_eq!(credential_id_of(r#"{"id":"abc","type":"public-key"}"#).as_deref(), Some("abc"));
-        assert_eq!(rp_id_of(r#"{"challenge":"x","rpId":"localhost"}"#).as_deref(), Some("localhost"));
-        assert_eq!(rp_id_of("not json"), None);
-    }
-}

@@ -63,6 +63,22 @@ pub fn filled_input(id: &str) -> Option<String> {
     (!input.value().trim().is_empty() && input.check_validity()).then(|| input.value())
 }
 
+/// The attribute `name` of the page's element `id`.
+pub fn attribute(id: &str, name: &str) -> Option<String> {
+    web_sys::window()?.document()?.get_element_by_id(id)?.get_attribute(name)
+}
+
+/// The attribute `name` of every element `selector` matches, in page order.
+pub fn attributes(selector: &str, name: &str) -> Vec<String> {
+    let Some(found) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector_all(selector).ok())
+    else {
+        return Vec::new();
+    };
+    (0..found.length())
+        .filter_map(|i| found.item(i)?.dyn_into::<web_sys::Element>().ok()?.get_attribute(name))
+        .collect()
+}
+
 /// Full navigation, so the next page is rendered with the new session.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {
@@ -224,4 +240,21 @@ pub fn signal_current_user_details(rp_id: &str, user_id: &str, name: &str, displ
         ("displayName", display_name.into()),
     ]);
     signal("signalCurrentUserDetails", details);
+}
+
+/// The string `field` of a JSON object (read by the browser's `JSON.parse`: no JSON parser in the
+/// WASM).
+fn json_field(json: &str, field: &str) -> Option<String> {
+    let value = JSON::parse(json).ok()?;
+    Reflect::get(&value, &field.into()).ok()?.as_string()
+}
+
+/// The `id` of a `credential.toJSON()` string, for the Signal API.
+pub fn credential_id_of(credential_json: &str) -> Option<String> {
+    json_field(credential_json, "id")
+}
+
+/// The `rpId` of request options JSON, for the Signal API.
+pub fn rp_id_of(options_json: &str) -> Option<String> {
+    json_field(options_json, "rpId")
 }

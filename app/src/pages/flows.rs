@@ -5,17 +5,25 @@
 use proto::ErrorCode;
 
 use crate::navigator::{self, Prompt};
+use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::{
     add_passkey_options, finish_add_passkey, finish_passkey_sign_in, finish_sign_up_with_passkey,
     passkey_sign_in_options, sign_up_with_passkey_options,
 };
 
-async fn sign_in(prompt: Prompt, destination: String, email: String) -> Result<(), String> {
+/// Where the page goes once signed in: its form's `next` (a page, or an app's authorization request
+/// that sent the visitor), else `otherwise`.
+fn next_or(otherwise: &str) -> String {
+    let next = navigator::filled_input("next");
+    next.as_deref().and_then(safe_return_path).unwrap_or(otherwise).to_owned()
+}
+
+async fn sign_in(prompt: Prompt, email: String) -> Result<(), String> {
     let options = passkey_sign_in_options(email).await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::get(&options, prompt).await.map_err(|f| f.message().to_owned())?;
     match finish_passkey_sign_in(credential.clone()).await {
         Ok(()) => {
-            navigator::go(&destination);
+            navigator::go(&next_or(AFTER_SIGN_IN));
             Ok(())
         }
         Err(error) => {
@@ -32,19 +40,19 @@ async fn sign_in(prompt: Prompt, destination: String, email: String) -> Result<(
 
 /// The "Sign in with a passkey" button: a modal request — discoverable (no username), or for the
 /// passkeys of the account whose email is in the page's email field (typed, or filled in from an
-/// app's `login_hint`); then on to `destination`.
-pub async fn sign_in_with_passkey(destination: String) -> Result<(), String> {
+/// app's `login_hint`); then on to the form's `next`.
+pub async fn sign_in_with_passkey() -> Result<(), String> {
     let email = navigator::filled_input("email").unwrap_or_default();
-    sign_in(Prompt::Modal, destination, email).await
+    sign_in(Prompt::Modal, email).await
 }
 
 /// Passkey autofill on the email field, where the browser supports conditional mediation; then on
-/// to `destination`.
-pub async fn start_autofill(destination: String) -> Result<(), String> {
+/// to the form's `next`.
+pub async fn start_autofill() -> Result<(), String> {
     if !navigator::conditional_mediation_available().await {
         return Ok(());
     }
-    sign_in(Prompt::Background, destination, String::new()).await
+    sign_in(Prompt::Background, String::new()).await
 }
 
 /// Passkey-only sign-up: the account is created with its first passkey; then on to the page's `next`
@@ -53,7 +61,7 @@ pub async fn sign_up_with_passkey(email: String) -> Result<(), String> {
     let options = sign_up_with_passkey_options(email).await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::create(&options, Prompt::Modal).await.map_err(|f| f.message().to_owned())?;
     finish_sign_up_with_passkey(credential).await.map_err(|e| e.message().to_owned())?;
-    navigator::go(&navigator::filled_input("next").unwrap_or_else(|| "/passkeys".to_owned()));
+    navigator::go(&next_or(AFTER_SIGN_IN));
     Ok(())
 }
 

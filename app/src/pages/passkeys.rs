@@ -1,6 +1,9 @@
-//! The passkeys page: list, add, rename inline, delete with confirmation. The server renders the
-//! page with the account's passkeys; the list and its buttons are one island, which fetches the
-//! list again after each change.
+//! The passkeys page: list, add, rename, delete with confirmation. The server renders the list;
+//! renaming and deleting are plain forms (they work without JavaScript: "Rename" and "Delete…" open
+//! the row's form or confirmation through the address, `?rename=<id>` / `?delete=<id>`, and each
+//! change comes back to the page with `?done=<what>`). Adding a passkey needs the browser's
+//! `navigator.credentials`: that, and telling the browser's passkey provider which passkeys the
+//! account still has (the Signal API), are the page's islands.
 
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -9,8 +12,8 @@ use leptos_router::hooks::use_query_map;
 use proto::{AccountView, PasskeyItem};
 
 use crate::navigator::{self, Prompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, flows};
-use crate::server_fns::{delete_my_passkey, my_account, rename_my_passkey};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, flows};
+use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 
 /// The signed-in account's passkeys.
 #[component]
@@ -18,126 +21,130 @@ pub fn PasskeysPage() -> impl IntoView {
     view! { <RequireSignIn><Passkeys/></RequireSignIn> }
 }
 
+/// What the address asks the page to show.
+#[derive(Clone, Default)]
+struct Shown {
+    /// `?rename=<id>`: that passkey's name form.
+    renaming: Option<String>,
+    /// `?delete=<id>`: that passkey's confirmation.
+    deleting: Option<String>,
+    /// `?done=<what>`: what just happened.
+    done: Option<&'static str>,
+    /// `?offer=1`: the visitor just signed in with a password.
+    offered: bool,
+}
+
+impl Shown {
+    fn from_query() -> Self {
+        use_query_map().with_untracked(|q| Self {
+            renaming: q.get("rename"),
+            deleting: q.get("delete"),
+            done: q.get("done").as_deref().and_then(done_message),
+            offered: q.get("offer").is_some(),
+        })
+    }
+}
+
+/// The sentence for `?done=<what>` (only these: the address cannot make the page say anything else).
+fn done_message(what: &str) -> Option<&'static str> {
+    match what {
+        "added" => Some("Passkey added."),
+        "created" => Some("A passkey was created for this account. Next time, sign in with it."),
+        "renamed" => Some("The passkey was renamed."),
+        "deleted" => Some("The passkey was deleted."),
+        _ => None,
+    }
+}
+
 #[component]
 fn Passkeys() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
-    let offered = use_query_map().with_untracked(|q| q.get("offer").is_some());
+    let shown = Shown::from_query();
     view! {
         <section class="card" aria-labelledby="passkeys-title">
             <h1 id="passkeys-title">"Your passkeys"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading your passkeys…"</p> }>
-                {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(account) => view! { <PasskeyManager account offered/> }.into_any(),
-                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let shown = shown.clone();
+                    Suspend::new(async move {
+                        match account.await {
+                            Ok(account) => view! { <PasskeyList account shown/> }.into_any(),
+                            Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
     }
 }
 
-/// The list with its buttons. Every change bumps `version`, which fetches the account again.
-// An island of a signed-in page: not in the sign-in pages' bundle (pages/mod.rs).
-#[cfg_attr(not(feature = "sign-in-bundle"), island)]
-#[cfg_attr(feature = "sign-in-bundle", component)]
-fn PasskeyManager(account: AccountView, offered: bool) -> impl IntoView {
-    let account = RwSignal::new(account);
-    let version = RwSignal::new(0u32);
-    // What went well, and what went wrong, in separately styled live regions.
-    let status = RwSignal::new(String::new());
-    let message = RwSignal::new(String::new());
-    let feedback = Feedback { status, error: message };
-    Effect::watch(
-        move || version.get(),
-        move |_, _, _| {
-            leptos::task::spawn_local(async move {
-                match my_account().await {
-                    Ok(fresh) => account.set(fresh),
-                    Err(error) => feedback.fail(error.message().to_owned()),
-                }
-            });
-        },
-        false,
-    );
-    view! {
-        <Notice message=status success=true/>
-        <Notice message=message/>
-        {move || view! { <PasskeyList account=account.get() version feedback offered/> }}
-    }
-}
-
-/// The page's two live regions.
-#[derive(Clone, Copy)]
-struct Feedback {
-    status: RwSignal<String>,
-    error: RwSignal<String>,
-}
-
-impl Feedback {
-    fn ok(&self, text: &str) {
-        self.error.set(String::new());
-        self.status.set(text.to_owned());
-    }
-
-    fn fail(&self, text: String) {
-        self.status.set(String::new());
-        self.error.set(text);
-    }
-}
-
 #[component]
-fn PasskeyList(account: AccountView, version: RwSignal<u32>, feedback: Feedback, offered: bool) -> impl IntoView {
+fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
+    let rename = ServerAction::<RenameMyPasskey>::new();
+    let delete = ServerAction::<DeleteMyPasskey>::new();
     let count = account.passkeys.len();
     let only_device_bound = count == 1 && account.passkeys.iter().all(|p| !p.backup_eligible);
-    let account = StoredValue::new(account);
-    let offer = offered && count == 0;
-
-    if offer {
-        // After a password sign-in, browsers with conditional create make the passkey silently.
-        Effect::new(move |_| {
-            leptos::task::spawn_local(async move {
-                if flows::add_passkey(String::new(), Prompt::Background).await.is_ok() {
-                    feedback.ok("A passkey was created for this account. Next time, sign in with it.");
-                    version.update(|v| *v += 1);
-                }
-            });
-        });
-    }
+    let offer = shown.offered && count == 0;
+    let done = shown.done.unwrap_or_default().to_owned();
+    let rows = account
+        .passkeys
+        .into_iter()
+        .map(|item| {
+            let action = match (&shown.renaming, &shown.deleting) {
+                (Some(id), _) if *id == item.id => RowAction::Renaming,
+                (_, Some(id)) if *id == item.id => RowAction::Deleting,
+                _ => RowAction::None,
+            };
+            view! { <PasskeyRow item action rename delete/> }
+        })
+        .collect_view();
 
     view! {
-        <Show when=move || offer>
+        <Notice message=done success=true/>
+        <Notice message=action_error(rename)/>
+        <Notice message=action_error(delete)/>
+        {offer.then(|| view! {
             <div class="offer" data-testid="passkey-offer">
                 <h2>"Sign in faster next time"</h2>
                 <p>"You signed in with a password. Add a passkey and sign in with your fingerprint, face or screen lock instead."</p>
             </div>
-        </Show>
-        <Show when=move || count == 0 && !offer>
+            <QuietPasskeyOffer/>
+        })}
+        {(count == 0 && !offer).then(|| view! {
             <p class="status">"No passkeys yet. Add one to sign in without a password."</p>
-        </Show>
-        <ul class="passkeys" aria-label="Passkeys">
-            {account.with_value(|a| a.passkeys.clone()).into_iter().map(|item| view! { <PasskeyRow item account version feedback/> }).collect_view()}
+        })}
+        // The account's passkeys as the browser's passkey provider should know them (SyncPasskeyProvider).
+        <ul class="passkeys" id="passkey-list" aria-label="Passkeys" data-rp-id=account.rp_id data-user-id=account.user_handle>
+            {rows}
         </ul>
-        <Show when=move || only_device_bound>
+        <SyncPasskeyProvider/>
+        {only_device_bound.then(|| view! {
             <p class="hint-box" data-testid="second-passkey-hint">
                 "Your only passkey lives on one device. Add a second passkey on another device, so that you can still sign in if you lose this one."
             </p>
-        </Show>
-        <AddPasskey version feedback/>
+        })}
+        <AddPasskey/>
     }
+}
+
+/// What a row shows besides the passkey.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RowAction {
+    /// The "Rename" and "Delete…" buttons.
+    None,
+    /// The name form.
+    Renaming,
+    /// "Delete this passkey?"
+    Deleting,
 }
 
 #[component]
 fn PasskeyRow(
     item: PasskeyItem,
-    account: StoredValue<AccountView>,
-    version: RwSignal<u32>,
-    feedback: Feedback,
+    action: RowAction,
+    rename: ServerAction<RenameMyPasskey>,
+    delete: ServerAction<DeleteMyPasskey>,
 ) -> impl IntoView {
-    let editing = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let name_input = NodeRef::<Input>::new();
-    let id = StoredValue::new(item.id.clone());
     let synced = item.backed_up;
     let badge = if synced {
         "Synced"
@@ -146,97 +153,115 @@ fn PasskeyRow(
     } else {
         "This device only"
     };
-    let icon = item.authenticator.icon_light.clone();
-    let name = item.name.clone();
+    let id = item.id.clone();
+    let name_field = format!("name-{id}");
+    let added = item.created_at.chars().take(10).collect::<String>();
+    let used = item.last_used_at.clone().map(|at| (at.chars().take(10).collect::<String>(), at));
 
-    let rename = Action::new(move |name: &String| {
-        let (id, name) = (id.get_value(), name.clone());
-        async move { rename_my_passkey(id, name).await }
-    });
-    let delete = Action::new(move |_: &()| {
-        let id = id.get_value();
-        async move { delete_my_passkey(id).await }
-    });
-    Effect::new(move |_| match rename.value().get() {
-        Some(Ok(_)) => {
-            editing.set(false);
-            feedback.ok("The passkey was renamed.");
-            version.update(|v| *v += 1);
+    let name = match action {
+        RowAction::Renaming => {
+            let id = id.clone();
+            view! {
+            <ActionForm action=rename attr:class="inline">
+                <input type="hidden" name="id" value=id.clone()/>
+                <label class="visually-hidden" for=name_field.clone()>"Passkey name"</label>
+                <input id=name_field name="name" value=item.name.clone() maxlength="64" required autofocus/>
+                <button type="submit" class="button small">"Save"</button>
+                <a class="button small" href="/passkeys">"Cancel"</a>
+            </ActionForm>
+            }
+            .into_any()
         }
-        Some(Err(error)) => feedback.fail(error.message().to_owned()),
-        None => {}
-    });
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => {
-            account.with_value(|a| {
-                let remaining: Vec<String> =
-                    a.passkeys.iter().map(|p| p.id.clone()).filter(|p| *p != id.get_value()).collect();
-                navigator::signal_all_accepted_credentials(&a.rp_id, &a.user_handle, &remaining);
-            });
-            feedback.ok("The passkey was deleted.");
-            version.update(|v| *v += 1);
+        _ => view! { <strong class="passkey-name">{item.name.clone()}</strong> }.into_any(),
+    };
+    let actions = match action {
+        RowAction::Deleting => {
+            let id = id.clone();
+            view! {
+            <div class="confirm" role="group" aria-label="Confirm deletion">
+                "Delete this passkey? "
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="id" value=id.clone()/>
+                    <button type="submit" class="button small danger">"Delete"</button>
+                </ActionForm>
+                <a class="button small" href="/passkeys" autofocus>"Keep"</a>
+            </div>
+            }
+            .into_any()
         }
-        Some(Err(error)) => feedback.fail(error.message().to_owned()),
-        None => {}
-    });
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Some(input) = name_input.get() {
-            rename.dispatch(input.value());
+        // Each opens the row's form: a link's job, but a button is what a person looks for.
+        _ => view! {
+            <form method="get" action="/passkeys" class="inline">
+                <button type="submit" class="button small" name="rename" value=id.clone()>"Rename"</button>
+            </form>
+            <form method="get" action="/passkeys" class="inline">
+                <button type="submit" class="button small" name="delete" value=id.clone()>"Delete…"</button>
+            </form>
         }
+        .into_any(),
     };
 
     view! {
-        <li class="passkey" data-testid="passkey">
+        <li class="passkey" data-testid="passkey" data-credential-id=id>
             <div class="passkey-main">
-                {icon.map(|src| view! { <img class="icon" src=src alt="" width="24" height="24"/> })}
+                {item.authenticator.icon_light.clone().map(|src| view! { <img class="icon" src=src alt="" width="24" height="24"/> })}
                 <div>
-                    <Show
-                        when=move || editing.get()
-                        fallback={
-                            let name = name.clone();
-                            move || view! { <strong class="passkey-name">{name.clone()}</strong> }
-                        }
-                    >
-                        <form class="inline" on:submit=save>
-                            <label class="visually-hidden" for=format!("name-{}", id.get_value())>"Passkey name"</label>
-                            <input id=format!("name-{}", id.get_value()) node_ref=name_input value=item.name.clone() maxlength="64" required/>
-                            <button type="submit" class="button small">"Save"</button>
-                            <button type="button" class="button small" on:click=move |_| editing.set(false)>"Cancel"</button>
-                        </form>
-                    </Show>
+                    {name}
                     <p class="meta">
                         {item.authenticator.name.clone()} " · "
                         <span class=if synced { "badge synced" } else { "badge" }>{badge}</span>
                     </p>
                     <p class="meta">
-                        "Added " <time datetime=item.created_at.clone()>{item.created_at.chars().take(10).collect::<String>()}</time>
+                        "Added " <time datetime=item.created_at.clone()>{added}</time>
                         " · "
-                        {match item.last_used_at.clone() {
-                            Some(at) => view! { "Last used " <time datetime=at.clone()>{at.chars().take(10).collect::<String>()}</time> }.into_any(),
+                        {match used {
+                            Some((day, at)) => view! { "Last used " <time datetime=at>{day}</time> }.into_any(),
                             None => view! { "Never used" }.into_any(),
                         }}
                     </p>
                 </div>
             </div>
-            <div class="passkey-actions">
-                <Show when=move || !confirming.get() fallback=move || view! {
-                    <span role="group" aria-label="Confirm deletion">
-                        "Delete this passkey? "
-                        <button type="button" class="button small danger" on:click=move |_| { delete.dispatch(()); }>"Delete"</button>
-                        <button type="button" class="button small" on:click=move |_| confirming.set(false)>"Keep"</button>
-                    </span>
-                }>
-                    <button type="button" class="button small" on:click=move |_| editing.set(true)>"Rename"</button>
-                    <button type="button" class="button small" on:click=move |_| confirming.set(true)>"Delete…"</button>
-                </Show>
-            </div>
+            <div class="passkey-actions">{actions}</div>
         </li>
     }
 }
 
-#[component]
-fn AddPasskey(version: RwSignal<u32>, feedback: Feedback) -> impl IntoView {
+/// Tells the browser's passkey provider which passkeys the account has, as listed on the page
+/// (`PublicKeyCredential.signalAllAcceptedCredentials`), each time the page is shown: after a
+/// deletion here, and after one made elsewhere (another browser, the REST API). No props: it reads
+/// the list the server rendered, as an island's props would bring a JSON parser into the bundle.
+// Islands of signed-in pages are not in the sign-in pages' bundle (pages/mod.rs).
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
+fn SyncPasskeyProvider() -> impl IntoView {
+    Effect::new(move |_| {
+        let list =
+            (navigator::attribute("passkey-list", "data-rp-id"), navigator::attribute("passkey-list", "data-user-id"));
+        if let (Some(rp_id), Some(user_id)) = list {
+            let ids = navigator::attributes("#passkey-list [data-credential-id]", "data-credential-id");
+            navigator::signal_all_accepted_credentials(&rp_id, &user_id, &ids);
+        }
+    });
+}
+
+/// After a password sign-in, browsers with conditional create make a passkey silently; the page
+/// then shows it.
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
+fn QuietPasskeyOffer() -> impl IntoView {
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if flows::add_passkey(String::new(), Prompt::Background).await.is_ok() {
+                navigator::go("/passkeys?done=created");
+            }
+        });
+    });
+}
+
+/// "Add a passkey", with an optional name; the page is shown again with the new passkey.
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
+fn AddPasskey() -> impl IntoView {
     let busy = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
     let name = NodeRef::<Input>::new();
@@ -249,16 +274,12 @@ fn AddPasskey(version: RwSignal<u32>, feedback: Feedback) -> impl IntoView {
         error.set(String::new());
         leptos::task::spawn_local(async move {
             match flows::add_passkey(label, Prompt::Modal).await {
-                Ok(()) => {
-                    if let Some(input) = name.get_untracked() {
-                        input.set_value("");
-                    }
-                    feedback.ok("Passkey added.");
-                    version.update(|v| *v += 1);
+                Ok(()) => navigator::go("/passkeys?done=added"),
+                Err(text) => {
+                    error.set(text);
+                    busy.set(false);
                 }
-                Err(text) => error.set(text),
             }
-            busy.set(false);
         });
     };
     view! {
@@ -270,5 +291,17 @@ fn AddPasskey(version: RwSignal<u32>, feedback: Feedback) -> impl IntoView {
             </button>
             <Notice message=error/>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_can_only_pick_one_of_the_pages_own_sentences() {
+        assert_eq!(done_message("renamed"), Some("The passkey was renamed."));
+        assert_eq!(done_message("<script>"), None);
+        assert_eq!(done_message(""), None);
     }
 }

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
-use crate::return_path::{AFTER_SIGN_IN, page_then, safe_return_path};
+use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
 /// Which app is waiting for this sign-in (server only: the request is sealed with a server key).
@@ -36,7 +36,6 @@ pub fn SignInPage() -> impl IntoView {
         (None, None) => String::new(),
     };
     let hint = app.and_then(|app| app.login_hint);
-    let destination = next.clone().unwrap_or_else(|| AFTER_SIGN_IN.to_owned());
     // A visitor sent by a page or an app signs up and goes back there too.
     let sign_up = next.as_deref().map_or_else(|| "/sign-up".to_owned(), |next| page_then("/sign-up", next));
 
@@ -44,10 +43,11 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
             {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
-            <PasskeySignIn destination/>
+            <PasskeySignIn/>
             <p class="divider"><span>"or use your email"</span></p>
             <ActionForm action=password>
-                {next.map(|next| view! { <input type="hidden" name="next" value=next/> })}
+                // Read by the password form and by the passkey button (flows.rs) alike.
+                {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email" value=hint/>
                 <label for="password">"Password"</label>
@@ -61,25 +61,25 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 /// The passkey button, and passkey autofill on the page's email field where the browser offers it;
-/// both go on to `destination` once signed in. With the email field filled in (by the visitor, or
-/// from an app's `login_hint`), the button asks for that account's passkeys.
+/// both go on to the form's `next` once signed in. With the email field filled in (by the visitor,
+/// or from an app's `login_hint`), the button asks for that account's passkeys. (No props: an
+/// island's props travel as JSON, and reading them would bring a JSON parser into the bundle.)
 #[island]
-fn PasskeySignIn(destination: String) -> impl IntoView {
+fn PasskeySignIn() -> impl IntoView {
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let destination = StoredValue::new(destination);
 
     Effect::new(move |_| {
         if navigator::passkeys_supported() {
             // Autofill runs quietly in the background; it only speaks up if it was used and failed.
             leptos::task::spawn_local(async move {
-                if let Err(error) = flows::start_autofill(destination.get_value()).await {
+                if let Err(error) = flows::start_autofill().await {
                     message.set(error);
                 }
             });
         }
     });
 
-    let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey(destination.get_value()));
+    let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey());
     view! { <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/> }
 }

@@ -25,7 +25,7 @@ pub fn SignUpPage() -> impl IntoView {
                 {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username"/>
-                <PasskeySignUp email_field="email".to_owned()/>
+                <PasskeySignUp/>
                 <p class="divider"><span>"or choose a password"</span></p>
                 <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>
                 <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"/>
@@ -37,14 +37,15 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// The passkey sign-up button, for the address in the page's `email_field` (checked by the browser
-/// first, as the form would); the new account goes on to the form's `next`, if it has one.
+/// The passkey sign-up button, for the address in the form's `email` field (checked by the browser
+/// first, as the form would); the new account goes on to the form's `next`, if it has one. (No
+/// props, as on the sign-in page: reading them would bring a JSON parser into the bundle.)
 #[island]
-fn PasskeySignUp(email_field: String) -> impl IntoView {
+fn PasskeySignUp() -> impl IntoView {
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let on_passkey = move || {
-        if let Some(email) = navigator::valid_input(&email_field) {
+        if let Some(email) = navigator::valid_input("email") {
             run_flow(busy, message, flows::sign_up_with_passkey(email));
         }
     };

@@ -3,8 +3,8 @@
 
 use app::pages::NotesOwner;
 use app::server_fns::{
-    FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn, RenameMe,
-    SignUpWithPasskeyOptions,
+    DeleteMyPasskey, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn,
+    RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -317,12 +317,80 @@ async fn the_portal_renames_the_signed_in_account() {
         .await;
     assert!(signed_in.is_success() || signed_in.is_redirection(), "{signed_in}");
 
-    let (status, _, user) = browser.call(RenameMe::PATH, &[("name", "  Ada Lovelace ")]).await;
+    let (status, saved, _) = browser.call(RenameMe::PATH, &[("name", "  Ada Lovelace ")]).await;
     let (bad, _, refused) = browser.call(RenameMe::PATH, &[("name", "bell\u{7}")]).await;
 
-    assert_eq!((status, user["name"].as_str()), (StatusCode::OK, Some("Ada Lovelace")));
+    // A form on the account page: it goes back there, saying so (a 302 for a plain form; for a
+    // script's call, a 200 whose Location the server-function client follows).
+    assert_eq!((status, saved["location"].to_str().unwrap()), (StatusCode::OK, "/account?done=name"));
     assert_eq!((bad, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_name")));
     assert_eq!(browser.account().await.1["user"]["name"], "Ada Lovelace");
+}
+
+/// A plain HTML form posted from `page` (no JavaScript): (status, Location).
+async fn submit(
+    server: &TestServer,
+    page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: &str,
+) -> (StatusCode, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{}{path}", server.base))
+        .header("origin", ORIGIN)
+        .header("referer", format!("{ORIGIN}{page}"))
+        .header("accept", "text/html")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie)
+        .body(form_body(fields))
+        .send()
+        .await
+        .unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status(), location)
+}
+
+#[tokio::test]
+async fn passkeys_are_renamed_and_deleted_with_plain_forms_that_need_no_javascript() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let id = server.add_passkey(&token, &mut authenticator()).await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let cookie = browser.cookie.clone().unwrap();
+    let renaming = format!("/passkeys?rename={id}");
+
+    // "Rename" opens the row's form through the address; it posts to the server function.
+    let (_, _, form) = page(&server, &renaming, Some(&cookie)).await;
+    assert!(form.contains(&format!(r#"action="{}""#, RenameMyPasskey::PATH)), "{form}");
+    assert!(form.contains(&format!(r#"name="id" value="{id}""#)) && form.contains(r#"value="Test key""#), "{form}");
+    // A refused name comes back to the open form, saying why.
+    let (refused, back) =
+        submit(&server, &renaming, RenameMyPasskey::PATH, &[("id", &id), ("name", "bell\u{7}")], &cookie).await;
+    let back = back.strip_prefix(ORIGIN).unwrap_or_default();
+    assert!(refused.is_redirection() && back.starts_with(&format!("{renaming}&__path=")), "{refused} {back}");
+    let (_, _, explained) = page(&server, back, Some(&cookie)).await;
+    assert!(explained.contains("control characters") && explained.contains(r#"name="name""#), "{explained}");
+    // A good one comes back to the list, saying it was done.
+    let (renamed, done) =
+        submit(&server, &renaming, RenameMyPasskey::PATH, &[("id", &id), ("name", "Work laptop")], &cookie).await;
+    assert!(renamed.is_redirection(), "{renamed}");
+    assert_eq!(done, "/passkeys?done=renamed");
+    let (_, _, list) = page(&server, &done, Some(&cookie)).await;
+    assert!(list.contains("Work laptop") && list.contains("The passkey was renamed."), "{list}");
+    assert!(list.contains(&format!(r#"data-credential-id="{id}""#)), "the list the Signal API island reads: {list}");
+
+    let deleting = format!("/passkeys?delete={id}");
+    let (_, _, confirm) = page(&server, &deleting, Some(&cookie)).await;
+    assert!(confirm.contains("Delete this passkey?") && confirm.contains(DeleteMyPasskey::PATH), "{confirm}");
+    let (deleted, done) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
+    assert!(deleted.is_redirection(), "{deleted}");
+    assert_eq!(done, "/passkeys?done=deleted");
+    assert_eq!(browser.account().await.1["passkeys"], json!([]));
+    // The address picks one of the page's sentences, never its own text.
+    let (_, _, list) = page(&server, "/passkeys?done=Your+account+is+locked", Some(&cookie)).await;
+    assert!(!list.contains("Your account is locked"), "{list}");
 }
 
 #[tokio::test]
