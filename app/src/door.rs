@@ -6,7 +6,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use engine::extract::CurrentUser;
-use engine::types::ClientAddr;
+use engine::types::{ClientAddr, UserAgent};
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
 use proto::UserInfo;
@@ -28,8 +28,13 @@ pub async fn session() -> Result<Session, PortalError> {
 /// The signed-in user, or [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired)
 /// ("Please sign in to see this page.").
 pub async fn user() -> Result<CurrentUser, PortalError> {
+    Ok(CurrentUser::of(session().await?, &engine()?, now()).await?)
+}
+
+/// The `User-Agent` of the request, recorded with a sign-in it starts.
+pub async fn user_agent() -> Result<UserAgent, PortalError> {
     let mut parts = parts()?;
-    Ok(CurrentUser::from_request_parts(&mut parts, &()).await?)
+    Ok(UserAgent::from_request_parts(&mut parts, &()).await.unwrap_or_else(|never| match never {}))
 }
 
 /// The signed-in user's account (`id`, `email`, `name`, `created_at`), or

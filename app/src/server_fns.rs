@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, ConsentView, UserInfo};
+use proto::{AccountView, ConsentView, SignInItem, UserInfo};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -11,8 +11,8 @@ use crate::error::PortalError;
 use {
     crate::door,
     crate::return_path::safe_return_path,
-    engine::types::CredentialId,
-    engine::{accounts, ceremony, oidc, passkeys, portal},
+    engine::types::{CredentialId, SignInId},
+    engine::{accounts, ceremony, oidc, passkeys, portal, sign_ins},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
@@ -27,7 +27,8 @@ pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result
 #[server(output = BrowserJson)]
 pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
-    Ok(portal::finish_passkey_sign_in(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
+    let (session, engine, agent) = (door::session().await?, door::engine()?, door::user_agent().await?);
+    Ok(portal::finish_passkey_sign_in(&session, &engine, &credential, &agent, door::now()).await?)
 }
 
 /// Email + password sign-in; works as a plain HTML form without JavaScript. Lands on `next` (a
@@ -35,7 +36,9 @@ pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalErro
 #[server(output = BrowserJson)]
 pub async fn password_sign_in(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine, client) = (door::session().await?, door::engine()?, door::client().await?);
-    portal::sign_in_with_password(&session, &engine, &email, &password, &client.to_string(), door::now()).await?;
+    let agent = door::user_agent().await?;
+    portal::sign_in_with_password(&session, &engine, &email, &password, &client.to_string(), &agent, door::now())
+        .await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
@@ -45,7 +48,8 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
 #[server(output = BrowserJson)]
 pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
-    portal::sign_up_with_password(&session, &engine, &email, &password, door::now()).await?;
+    portal::sign_up_with_password(&session, &engine, &email, &password, &door::user_agent().await?, door::now())
+        .await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
@@ -61,7 +65,8 @@ pub async fn sign_up_with_passkey_options(email: String) -> Result<String, Porta
 #[server(output = BrowserJson)]
 pub async fn finish_sign_up_with_passkey(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
-    Ok(portal::finish_passkey_sign_up(&door::session().await?, &door::engine()?, &credential, door::now()).await?)
+    let (session, engine, agent) = (door::session().await?, door::engine()?, door::user_agent().await?);
+    Ok(portal::finish_passkey_sign_up(&session, &engine, &credential, &agent, door::now()).await?)
 }
 
 /// The signed-in user, for pages that only signed-in visitors may see ([`RequireSignIn`](crate::pages::RequireSignIn)).
@@ -102,12 +107,14 @@ pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalErr
     Ok(())
 }
 
-/// Deletes one of the signed-in account's passkeys; a plain form, back on the passkeys page (which
-/// tells the browser's passkey provider).
+/// Deletes one of the signed-in account's passkeys, and with `end_sign_ins` (the form's checkbox,
+/// ticked by default) the other sign-ins made with it; a plain form, back on the passkeys page
+/// (which tells the browser's passkey provider).
 #[server(output = BrowserJson)]
-pub async fn delete_my_passkey(id: String) -> Result<(), PortalError> {
+pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Result<(), PortalError> {
     let user = door::user().await?;
-    passkeys::delete_passkey(&door::engine()?, user.id(), &CredentialId::new(id)).await?;
+    let (id, end) = (CredentialId::new(id), end_sign_ins.is_some());
+    passkeys::delete_passkey(&door::engine()?, user.id(), &id, end, &user.user.sign_in_id, door::now()).await?;
     leptos_axum::redirect("/passkeys?done=deleted");
     Ok(())
 }
@@ -122,11 +129,36 @@ pub async fn rename_me(name: String) -> Result<(), PortalError> {
     Ok(())
 }
 
+/// The signed-in account's sign-ins that are still going, this browser's marked.
+#[server]
+pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
+    let user = door::user().await?;
+    Ok(sign_ins::list(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?)
+}
+
+/// Ends one of the account's other sign-ins; a plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
+    let user = door::user().await?;
+    sign_ins::end(&door::engine()?, user.id(), &SignInId::new(id), door::now()).await?;
+    leptos_axum::redirect("/account?done=ended");
+    Ok(())
+}
+
+/// Ends every sign-in of the account but this browser's; a plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn end_my_other_sign_ins() -> Result<(), PortalError> {
+    let user = door::user().await?;
+    sign_ins::end_others(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?;
+    leptos_axum::redirect("/account?done=others");
+    Ok(())
+}
+
 /// What the consent page shows for an app's sealed authorization request.
 #[server]
 pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
-    let user = portal::current_user(&session).await?;
+    let user = portal::current_user(&session, &engine, door::now()).await?;
     Ok(oidc::authorize::consent_view(&engine, &request, Some(&user), door::now()).await?)
 }
 
@@ -135,7 +167,7 @@ pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
 #[server(output = BrowserJson)]
 pub async fn answer_consent(request: String, decision: String) -> Result<(), PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
-    let user = portal::current_user(&session).await.ok();
+    let user = portal::current_user(&session, &engine, door::now()).await.ok();
     let allow = match decision.as_str() {
         "allow" => true,
         "deny" => false,

@@ -11,7 +11,7 @@ use crate::lockout;
 use crate::passwords::{hash_password, verify_password};
 use crate::state::Engine;
 use crate::tokens;
-use crate::types::{DisplayName, Email, Password, UserId};
+use crate::types::{DisplayName, Email, Password, UserAgent, UserId};
 
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {
@@ -67,10 +67,11 @@ pub async fn register(
     email: &str,
     password: &str,
     name: Option<&str>,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<TokenPair, Error> {
     let user = sign_up(engine, email, Some(password), name, now).await?;
-    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, now).await
+    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, user_agent, now).await
 }
 
 /// Checks email and password for a client at `address`, within the lockout budget (taken before
@@ -102,9 +103,16 @@ pub async fn verify_login(
 }
 
 /// `POST /auth/login` from a client at `address`.
-pub async fn login(engine: &Engine, email: &str, password: &str, address: &str, now: i64) -> Result<TokenPair, Error> {
+pub async fn login(
+    engine: &Engine,
+    email: &str,
+    password: &str,
+    address: &str,
+    user_agent: &UserAgent,
+    now: i64,
+) -> Result<TokenPair, Error> {
     let user = verify_login(engine, email, password, address, now).await?;
-    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, now).await
+    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, user_agent, now).await
 }
 
 /// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").

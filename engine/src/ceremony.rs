@@ -59,7 +59,7 @@ use crate::hooks::{SignInMethod, run_hook};
 use crate::passkeys::passkey_item;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
-use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
+use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserAgent, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -297,10 +297,11 @@ pub async fn start_authentication(
 pub async fn finish_authentication(
     engine: &Engine,
     credential: &PublicKeyCredential,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<TokenPair, Error> {
     let refresh = engine.tokens.new_refresh_token(now);
-    let signed_in = verify_and_record(engine, credential, Some(&refresh), now).await?;
+    let signed_in = verify_and_record(engine, credential, Some(&refresh), user_agent, now).await?;
     let sign_in = SignInAt { id: signed_in.sign_in_id, auth_time: now };
     engine.tokens.token_pair(&signed_in.user.id, &sign_in, refresh, now)
 }
@@ -310,9 +311,10 @@ pub async fn finish_authentication(
 pub async fn finish_browser_authentication(
     engine: &Engine,
     credential: &PublicKeyCredential,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<SignedIn, Error> {
-    verify_and_record(engine, credential, None, now).await
+    verify_and_record(engine, credential, None, user_agent, now).await
 }
 
 /// A verified passkey sign-in.
@@ -329,6 +331,7 @@ async fn verify_and_record(
     engine: &Engine,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<SignedIn, Error> {
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
@@ -372,6 +375,7 @@ async fn verify_and_record(
     let sign_in = PasskeySignIn {
         updated: &updated,
         sign_in_id: &sign_in_id,
+        user_agent: user_agent.get(),
         refresh_token: refresh.map(|r| (r.hash.as_str(), r.expires_at)),
     };
     if !passkey_sign_in::record(&engine.db, &sign_in, now).await? {

@@ -93,6 +93,12 @@ pub enum Error {
     /// The passkey does not exist or belongs to someone else.
     #[error("No passkey with this id belongs to your account.")]
     PasskeyNotFound,
+    /// Deleting the account's only way in: its last passkey, without a password.
+    #[error("This passkey is the only way into your account. Add another passkey first; then this one can be deleted.")]
+    LastPasskey,
+    /// The sign-in does not exist, is not the caller's, or has already ended.
+    #[error("No sign-in with this id of your account is still going.")]
+    SignInNotFound,
     /// A portal (server function) request that did not come from one of the configured origins.
     #[error("This request did not come from this site's own pages. Open the site at its usual address and try again.")]
     ForbiddenOrigin,
@@ -132,6 +138,8 @@ impl Error {
             Self::AuthenticationFailed(_) => ErrorCode::AuthenticationFailed,
             Self::PossibleClonedAuthenticator => ErrorCode::PossibleClonedAuthenticator,
             Self::PasskeyNotFound => ErrorCode::PasskeyNotFound,
+            Self::LastPasskey => ErrorCode::LastPasskey,
+            Self::SignInNotFound => ErrorCode::SignInNotFound,
             Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,
             Self::ForbiddenOrigin => ErrorCode::ForbiddenOrigin,
             Self::Unavailable => ErrorCode::ServiceUnavailable,

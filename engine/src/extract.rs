@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::portal::{self, SessionUser};
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
-use crate::types::{ClientAddr, SignInId, UserId};
+use crate::types::{ClientAddr, SignInId, UserAgent, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
@@ -63,8 +63,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        Ok(Self::new(value))
+    }
+}
+
 /// The signed-in user of a portal request, from the browser's cookie session; a signed-out
-/// browser is [`Error::SignInRequired`]. The portal's server functions get it through `door::user()`.
+/// browser, or one whose sign-in was ended, is [`Error::SignInRequired`]. The portal's server
+/// functions get it through `door::user()`.
 pub struct CurrentUser {
     /// Who is signed in.
     pub user: SessionUser,
@@ -79,12 +89,10 @@ impl CurrentUser {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let session = browser_session(parts, state).await?;
-        let user = portal::current_user(&session).await?;
+impl CurrentUser {
+    /// The signed-in user of `session`, if its sign-in still stands ([`portal::current_user`]).
+    pub async fn of(session: Session, engine: &Engine, now: i64) -> Result<Self, Error> {
+        let user = portal::current_user(&session, engine, now).await?;
         Ok(Self { user, session })
     }
 }
@@ -133,6 +141,24 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Self(value)),
+            Err(rejection) => Err(Error::InvalidRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// The query string, read into `T`; one that does not fit is 400 `invalid_request` with the reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
             Err(rejection) => Err(Error::InvalidRequest(rejection.body_text())),
         }
     }

@@ -23,6 +23,7 @@
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
+//! | [`sign_ins`] | a user's sign-ins (browsers, programs, apps), listed and ended |
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
 //! | [`housekeeping`] | the hourly sweep of what expired |
@@ -46,6 +47,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod portal;
 pub mod sealed;
+pub mod sign_ins;
 pub mod state;
 pub mod tokens;
 pub mod types;

@@ -5,12 +5,13 @@ use proto::PasskeyItem;
 use crate::aaguid::AuthenticatorNames;
 use crate::accounts::user_info;
 use crate::clock::rfc3339;
-use crate::db::passkeys::{self, PasskeyRow};
+use crate::db::passkeys::{self, Deleted, PasskeyRow};
+use crate::db::sign_ins;
 use crate::db::users;
 use crate::error::Error;
 use crate::hooks::run_hook;
 use crate::state::Engine;
-use crate::types::{CredentialId, DisplayName, UserId};
+use crate::types::{CredentialId, DisplayName, SignInId, UserId};
 
 /// The list item the API shows for a stored passkey.
 pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> PasskeyItem {
@@ -45,9 +46,26 @@ pub async fn rename_passkey(
     Ok(passkey_item(&row, &engine.authenticators))
 }
 
-/// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found").
-pub async fn delete_passkey(engine: &Engine, user_id: &UserId, id: &CredentialId) -> Result<PasskeyItem, Error> {
-    let row = passkeys::delete(&engine.db, user_id, id).await?.ok_or(Error::PasskeyNotFound)?;
+/// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found"),
+/// never the only way into an account (no password, no other passkey). With `end_sign_ins`, the
+/// sign-ins made with it end too — all but `keep`, the caller's own.
+pub async fn delete_passkey(
+    engine: &Engine,
+    user_id: &UserId,
+    id: &CredentialId,
+    end_sign_ins: bool,
+    keep: &SignInId,
+    now: i64,
+) -> Result<PasskeyItem, Error> {
+    let row = match passkeys::delete(&engine.db, user_id, id).await? {
+        Deleted::Deleted(row) => row,
+        Deleted::LastWayIn => return Err(Error::LastPasskey),
+        Deleted::NotFound => return Err(Error::PasskeyNotFound),
+    };
+    if end_sign_ins {
+        let ended = sign_ins::revoke_made_with_passkey(&engine.db, user_id, id, keep, now).await?;
+        tracing::info!(%user_id, ended, "sign-ins made with a deleted passkey ended");
+    }
     let item = passkey_item(&row, &engine.authenticators);
     if let Some(owner) = users::by_id(&engine.db, user_id).await? {
         run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;

@@ -12,15 +12,22 @@ use tower_sessions::Session;
 
 use crate::accounts::{self, find_user, user_info};
 use crate::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
+use crate::db::sign_ins;
 use crate::db::users::UserRow;
 use crate::error::Error;
 use crate::passkeys::list_passkeys;
 use crate::state::Engine;
 use crate::tokens;
-use crate::types::{ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
+use crate::types::{ClientAddr, CredentialId, SignInId, SignInMethod, UserAgent, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
+
+/// A browser session ends after a week without requests; so does its place in the list of sign-ins.
+pub const SESSION_IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+/// How stale a session's "last used" may get before a request writes it again.
+const LAST_USED_PRECISION_SECS: i64 = 60;
 
 /// The signed-in user of a browser session.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -32,9 +39,29 @@ pub struct SessionUser {
     pub sign_in_id: SignInId,
 }
 
-/// The session's signed-in user, or [`Error::SignInRequired`].
-pub async fn current_user(session: &Session) -> Result<SessionUser, Error> {
-    session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?.ok_or(Error::SignInRequired)
+/// The session's signed-in user, or [`Error::SignInRequired`] — also when its sign-in was ended
+/// elsewhere (from another device's list of sign-ins, or a password change), which ends the session
+/// here too. Notes the sign-in's use, at most once a minute.
+pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Result<SessionUser, Error> {
+    let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
+    match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
+        Some((true, last_used)) => {
+            if last_used.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
+                sign_ins::note_use(&engine.db, &user.sign_in_id, now).await?;
+            }
+            Ok(user)
+        }
+        _ => {
+            session.flush().await.map_err(session_store_error)?;
+            Err(Error::SignInRequired)
+        }
+    }
+}
+
+/// The user the session holds, without asking whether the sign-in still stands (the OpenID Connect
+/// provider's checks that compare sign-ins do their own).
+pub async fn signed_in(session: &Session) -> Result<Option<SessionUser>, Error> {
+    session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)
 }
 
 /// Email + password sign-in from a client at `address`.
@@ -44,10 +71,11 @@ pub async fn sign_in_with_password(
     email: &str,
     password: &str,
     address: &str,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<(), Error> {
     let user = accounts::verify_login(engine, email, password, address, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, now).await
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, user_agent, now).await
 }
 
 /// Sign-up with email + password; the new account is signed in.
@@ -56,10 +84,11 @@ pub async fn sign_up_with_password(
     engine: &Engine,
     email: &str,
     password: &str,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<(), Error> {
     let user = accounts::sign_up(engine, email, Some(password), None, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, now).await
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, user_agent, now).await
 }
 
 /// Verifies a passkey assertion and signs its owner in.
@@ -67,9 +96,10 @@ pub async fn finish_passkey_sign_in(
     session: &Session,
     engine: &Engine,
     credential: &PublicKeyCredential,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<(), Error> {
-    let signed_in = ceremony::finish_browser_authentication(engine, credential, now).await?;
+    let signed_in = ceremony::finish_browser_authentication(engine, credential, user_agent, now).await?;
     enter(session, &signed_in.user.id, signed_in.sign_in_id).await
 }
 
@@ -89,10 +119,11 @@ pub async fn finish_passkey_sign_up(
     session: &Session,
     engine: &Engine,
     credential: &RegisterPublicKeyCredential,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<(), Error> {
     let (user, passkey_id) = ceremony::finish_sign_up(engine, credential, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), now).await
+    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), user_agent, now).await
 }
 
 /// The signed-in user's account.
@@ -114,7 +145,7 @@ pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountVi
 
 /// Signs out: ends the session's sign-in and the session itself.
 pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<(), Error> {
-    if let Some(user) = session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)? {
+    if let Some(user) = signed_in(session).await? {
         tokens::end_sign_in(&engine.db, &user.sign_in_id, now).await?;
     }
     session.flush().await.map_err(session_store_error)
@@ -127,9 +158,10 @@ async fn start_sign_in(
     user: &UserRow,
     method: SignInMethod,
     passkey_id: Option<&CredentialId>,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<(), Error> {
-    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, now).await?;
+    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, user_agent, now).await?;
     enter(session, &user.id, sign_in_id).await
 }
 

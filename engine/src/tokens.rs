@@ -21,7 +21,7 @@ use crate::db::sign_ins::{NewSignIn, SignInRow};
 use crate::db::{Db, sign_ins};
 use crate::error::Error;
 use crate::keys::KeyRing;
-use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
+use crate::types::{CredentialId, SignInId, SignInMethod, UserAgent, UserId};
 
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
 const ACCESS_TYPE: &str = "access";
@@ -236,18 +236,33 @@ pub async fn record_sign_in(
     user_id: &UserId,
     method: SignInMethod,
     passkey_id: Option<&CredentialId>,
+    user_agent: &UserAgent,
     now: i64,
 ) -> Result<SignInId, Error> {
     let id = SignInId::generate();
-    let sign_in = NewSignIn { id: &id, user_id, method: Some(method), passkey_id, auth_time: now, app: None };
+    let sign_in = NewSignIn {
+        id: &id,
+        user_id,
+        method: Some(method),
+        passkey_id,
+        auth_time: now,
+        app: None,
+        user_agent: user_agent.get(),
+    };
     sign_ins::insert(db, &sign_in, now).await?;
     Ok(id)
 }
 
 /// Starts a new password sign-in for `user_id` and returns its first token pair (a passkey sign-in
 /// writes its sign-in with the passkey's use, in `ceremony.rs`).
-pub async fn start_password_sign_in(db: &Db, keys: &TokenKeys, user_id: &UserId, now: i64) -> Result<TokenPair, Error> {
-    let id = record_sign_in(db, user_id, SignInMethod::Password, None, now).await?;
+pub async fn start_password_sign_in(
+    db: &Db,
+    keys: &TokenKeys,
+    user_id: &UserId,
+    user_agent: &UserAgent,
+    now: i64,
+) -> Result<TokenPair, Error> {
+    let id = record_sign_in(db, user_id, SignInMethod::Password, None, user_agent, now).await?;
     issue_pair(db, keys, user_id, &SignInAt { id, auth_time: now }, now).await
 }
 

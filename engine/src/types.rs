@@ -126,6 +126,25 @@ impl fmt::Display for ClientAddr {
     }
 }
 
+/// The `User-Agent` a sign-in was made with, to tell a user's sign-ins apart: at most 256 characters,
+/// without control characters; empty when the client sent none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserAgent(String);
+
+impl UserAgent {
+    const MAX_CHARS: usize = 256;
+
+    /// From a header's value, cut to 256 characters.
+    pub fn new(raw: &str) -> Self {
+        Self(raw.trim().chars().filter(|c| !c.is_control()).take(Self::MAX_CHARS).collect())
+    }
+
+    /// The value, `None` when there was none.
+    pub fn get(&self) -> Option<&str> {
+        (!self.0.is_empty()).then_some(self.0.as_str())
+    }
+}
+
 /// An email address, trimmed and lower-cased so that comparisons are case-insensitive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);

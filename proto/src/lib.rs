@@ -168,6 +168,33 @@ pub struct AccountView {
     pub passkeys: Vec<PasskeyItem>,
 }
 
+/// One of the user's sign-ins that has not ended (`GET /auth/sessions`, the account page): a
+/// browser's portal session, a program's token sign-in, or an app's sign-in through OpenID Connect.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SignInItem {
+    /// Its id (`DELETE /auth/sessions/{id}` ends it).
+    pub id: String,
+    /// How the user proved who they are: `passkey`, `password` (`unknown` for sign-ins older than
+    /// the record of it).
+    pub method: String,
+    /// The passkey's name, for a passkey sign-in whose passkey still exists.
+    pub passkey_name: Option<String>,
+    /// The browser or program, as its `User-Agent` names it ("Firefox on Linux"); for an app's
+    /// sign-in, the app.
+    pub device: String,
+    /// The whole `User-Agent` it was made with, if any.
+    pub user_agent: Option<String>,
+    /// The OpenID Connect app (client id) whose tokens continue it, if any.
+    pub client_id: Option<String>,
+    /// When it started (RFC 3339).
+    pub created_at: String,
+    /// When it was last used (RFC 3339): the browser session's last request (to the minute), or
+    /// the last refresh of its tokens.
+    pub last_used_at: String,
+    /// Whether it is the sign-in of this request.
+    pub current: bool,
+}
+
 /// Every error either door (REST or the portal's server functions) can answer with: a stable
 /// snake_case code that clients match on, never a sentence.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
@@ -215,6 +242,10 @@ pub enum ErrorCode {
     PossibleClonedAuthenticator,
     /// No passkey with this id belongs to the caller.
     PasskeyNotFound,
+    /// No sign-in with this id of the caller's is still going.
+    SignInNotFound,
+    /// The passkey is the account's only way in (no password, no other passkey): not deleted.
+    LastPasskey,
     /// The account already holds as many passkeys as allowed.
     TooManyPasskeys,
     /// A server-function call from a page that is not one of the configured origins.
@@ -246,8 +277,8 @@ impl ErrorCode {
             | Self::PossibleClonedAuthenticator => 401,
             Self::ForbiddenOrigin => 403,
             Self::RequestTimeout => 408,
-            Self::PasskeyNotFound => 404,
-            Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys => 409,
+            Self::PasskeyNotFound | Self::SignInNotFound => 404,
+            Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys | Self::LastPasskey => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts | Self::RateLimited => 429,

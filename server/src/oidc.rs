@@ -55,7 +55,7 @@ async fn discovery(State(engine): State<Engine>) -> Response {
 
 async fn authorize(State(engine): State<Engine>, session: Session, RawQuery(query): RawQuery) -> Response {
     let params = pairs(query.as_deref().unwrap_or_default().as_bytes());
-    match signed_in(&session).await {
+    match signed_in(&session, &engine).await {
         Ok(user) => go(authorize::authorize(&engine, &params, user.as_ref(), now()).await),
         Err(error) => error.into_response(),
     }
@@ -66,7 +66,7 @@ async fn resume(State(engine): State<Engine>, session: Session, RawQuery(query):
     let Some((_, sealed)) = params.iter().find(|(name, _)| name == "request") else {
         return go(Ok(Answer::Problem(proto::AuthorizeProblem::Expired)));
     };
-    match signed_in(&session).await {
+    match signed_in(&session, &engine).await {
         Ok(user) => go(authorize::resume(&engine, sealed, user.as_ref(), now()).await),
         Err(error) => error.into_response(),
     }
@@ -134,9 +134,10 @@ async fn userinfo(State(engine): State<Engine>, method: Method, headers: HeaderM
     }
 }
 
-/// The browser's signed-in user; an unreachable session store is an error, not "signed out".
-async fn signed_in(session: &Session) -> Result<Option<SessionUser>, Error> {
-    match portal::current_user(session).await {
+/// The browser's signed-in user, if its sign-in still stands; an unreachable store is an error,
+/// not "signed out".
+async fn signed_in(session: &Session, engine: &Engine) -> Result<Option<SessionUser>, Error> {
+    match portal::current_user(session, engine, now()).await {
         Ok(user) => Ok(Some(user)),
         Err(Error::SignInRequired) => Ok(None),
         Err(error) => Err(error),

@@ -4,13 +4,13 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
-use engine::extract::{ApiJson, ApiPath, BearerUser, OptionalJson};
-use engine::types::{ClientAddr, CredentialId};
-use engine::{Engine, Error, accounts, ceremony, passkeys, tokens};
-use proto::{PasskeyItem, RegisteredPasskey, TokenPair, UserInfo};
+use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
+use engine::types::{ClientAddr, CredentialId, SignInId, UserAgent};
+use engine::{Engine, Error, accounts, ceremony, passkeys, sign_ins, tokens};
+use proto::{PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -28,6 +28,9 @@ where
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me))
+        .route("/auth/sessions", get(list_sign_ins))
+        .route("/auth/sessions/others", delete(end_other_sign_ins))
+        .route("/auth/sessions/{id}", delete(end_sign_in))
         // GET too: the seed's own client example calls it with a plain `fetch(url, { headers })`.
         .route("/auth/passkeys/register/begin", post(register_begin).get(register_begin))
         .route("/auth/passkeys/register/complete", post(register_complete))
@@ -83,18 +86,20 @@ struct AuthenticateCompleteRequest {
 
 async fn register(
     State(engine): State<Engine>,
+    agent: UserAgent,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenPair>), Error> {
-    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), now()).await?;
+    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), &agent, now()).await?;
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
 async fn login(
     State(engine): State<Engine>,
     client: ClientAddr,
+    agent: UserAgent,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    accounts::login(&engine, &body.email, &body.password, &client.to_string(), now()).await.map(Json)
+    accounts::login(&engine, &body.email, &body.password, &client.to_string(), &agent, now()).await.map(Json)
 }
 
 async fn refresh(
@@ -143,12 +148,42 @@ async fn rename_passkey(
     passkeys::rename_passkey(&engine, user.id(), &id, &body.name).await.map(Json)
 }
 
+async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
+    sign_ins::list(&engine, user.id(), user.sign_in(), now()).await.map(Json)
+}
+
+async fn end_sign_in(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    ApiPath(id): ApiPath<SignInId>,
+) -> Result<StatusCode, Error> {
+    sign_ins::end(&engine, user.id(), &id, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn end_other_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
+    sign_ins::end_others(&engine, user.id(), user.sign_in(), now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?end_sign_ins=false` keeps the sign-ins made with the passkey; by default they end.
+#[derive(Deserialize)]
+struct DeletePasskeyQuery {
+    #[serde(default = "yes")]
+    end_sign_ins: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 async fn delete_passkey(
     State(engine): State<Engine>,
     user: BearerUser,
     ApiPath(id): ApiPath<CredentialId>,
+    ApiQuery(query): ApiQuery<DeletePasskeyQuery>,
 ) -> Result<StatusCode, Error> {
-    passkeys::delete_passkey(&engine, user.id(), &id).await?;
+    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, user.sign_in(), now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,7 +197,8 @@ async fn authenticate_begin(
 
 async fn authenticate_complete(
     State(engine): State<Engine>,
+    agent: UserAgent,
     ApiJson(body): ApiJson<AuthenticateCompleteRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    ceremony::finish_authentication(&engine, &body.credential, now()).await.map(Json)
+    ceremony::finish_authentication(&engine, &body.credential, &agent, now()).await.map(Json)
 }

@@ -21,8 +21,6 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 const EXPIRED_SWEEP: Duration = Duration::from_secs(3600);
 /// The most sessions the memory store holds; past it, the least recently used are dropped first.
 const MEMORY_CAPACITY: u64 = 100_000;
-/// A session ends after a week without requests.
-const IDLE_LIFETIME_DAYS: i64 = 7;
 
 /// The store behind the portal's session cookie.
 #[derive(Clone, Debug)]
@@ -81,7 +79,9 @@ fn cookie<S: SessionStore>(store: S, secure: bool) -> SessionManagerLayer<S> {
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(IDLE_LIFETIME_DAYS)))
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
+            engine::portal::SESSION_IDLE_LIFETIME_SECS,
+        )))
 }
 
 fn sweep_expired(store: impl ExpiredDeletion + 'static) {

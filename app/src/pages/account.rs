@@ -1,15 +1,15 @@
-//! The account page: who is signed in, their display name and sign-out — plain forms, which work
-//! without JavaScript. Its one island tells the browser's passkey provider the account's current
-//! name (the Signal API).
+//! The account page: who is signed in, their display name, where they are signed in (each sign-in
+//! can be ended, or all but this one) and sign-out — plain forms, which work without JavaScript.
+//! Its one island tells the browser's passkey provider the account's current name (the Signal API).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use proto::AccountView;
+use proto::{AccountView, SignInItem};
 
 use crate::navigator;
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
-use crate::server_fns::{RenameMe, SignOut, my_account};
+use crate::server_fns::{EndMyOtherSignIns, EndMySignIn, RenameMe, SignOut, my_account, my_sign_ins};
 
 /// The signed-in account.
 #[component]
@@ -20,16 +20,25 @@ pub fn AccountPage() -> impl IntoView {
 #[component]
 fn Account() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
-    // `?done=name`: the display name form came back here.
-    let saved = use_query_map().with_untracked(|q| q.get("done").as_deref() == Some("name"));
+    let sign_ins = Resource::new(|| (), |_| my_sign_ins());
+    // `?done=<what>`: a form came back here.
+    let done = use_query_map().with_untracked(|q| q.get("done")).as_deref().and_then(done_message).unwrap_or_default();
     view! {
         <section class="card" aria-labelledby="account-title">
             <h1 id="account-title">"Your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match account.await {
-                        Ok(view) => view! { <AccountDetails account=view saved/> }.into_any(),
-                        Err(error) => view! { <SignInPrompt message=error.message().to_owned()/> }.into_any(),
+                    match (account.await, sign_ins.await) {
+                        (Ok(view), Ok(sign_ins)) => view! {
+                            <Notice message=done.to_owned() success=true/>
+                            <AccountDetails account=view/>
+                            <SignIns sign_ins/>
+                            <SignOutForm/>
+                        }
+                        .into_any(),
+                        (Err(error), _) | (_, Err(error)) => {
+                            view! { <SignInPrompt message=error.message().to_owned()/> }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -37,13 +46,21 @@ fn Account() -> impl IntoView {
     }
 }
 
+/// The sentence for `?done=<what>` (only these: the address cannot make the page say anything else).
+fn done_message(what: &str) -> Option<&'static str> {
+    match what {
+        "name" => Some("Your name was saved."),
+        "ended" => Some("That sign-in was ended. The device it was on is signed out."),
+        "others" => Some("You were signed out everywhere else."),
+        _ => None,
+    }
+}
+
 #[component]
-fn AccountDetails(account: AccountView, saved: bool) -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
+fn AccountDetails(account: AccountView) -> impl IntoView {
     let rename = ServerAction::<RenameMe>::new();
     let user = account.user;
     let display = user.name.clone().unwrap_or_else(|| user.email.clone());
-    let saved = if saved { "Your name was saved." } else { "" };
     view! {
         // The account as the browser's passkey provider should name it (SyncAccountName).
         <dl class="facts" id="account-facts" data-rp-id=account.rp_id data-user-id=account.user_handle
@@ -59,8 +76,67 @@ fn AccountDetails(account: AccountView, saved: bool) -> impl IntoView {
             <input id="display-name" name="name" value=user.name.unwrap_or_default() maxlength="64" autocomplete="name"/>
             <button type="submit" class="button small">"Save"</button>
         </ActionForm>
-        <Notice message=saved.to_owned() success=true/>
         <Notice message=action_error(rename)/>
+    }
+}
+
+/// Where the account is signed in: each browser, program or app, this one marked; the others can be
+/// ended one by one or all at once.
+#[component]
+fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
+    let end = ServerAction::<EndMySignIn>::new();
+    let end_others = ServerAction::<EndMyOtherSignIns>::new();
+    let others = sign_ins.iter().filter(|s| !s.current).count();
+    let rows = sign_ins
+        .into_iter()
+        .map(|item| {
+            let how = match (item.method.as_str(), &item.passkey_name) {
+                ("passkey", Some(name)) => format!("Passkey “{name}”"),
+                ("passkey", None) => "A passkey since deleted".to_owned(),
+                ("password", _) => "Password".to_owned(),
+                _ => "Signed in".to_owned(),
+            };
+            let (id, current) = (item.id.clone(), item.current);
+            view! {
+                <li class="sign-in" data-testid="sign-in">
+                    <div>
+                        <strong title=item.user_agent.clone().unwrap_or_default()>{item.device.clone()}</strong>
+                        {current.then(|| view! { " " <span class="badge synced" data-testid="this-device">"This device"</span> })}
+                        <p class="meta">{how} " · since " <time datetime=item.created_at.clone()>{day(&item.created_at)}</time></p>
+                        <p class="meta">"Last used " <time datetime=item.last_used_at.clone()>{day(&item.last_used_at)}</time></p>
+                    </div>
+                    {(!current).then(|| view! {
+                        <ActionForm action=end attr:class="inline">
+                            <input type="hidden" name="id" value=id.clone()/>
+                            <button type="submit" class="button small danger">"End"</button>
+                        </ActionForm>
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="section-title">"Where you're signed in"</h2>
+        <Notice message=action_error(end)/>
+        <ul class="sign-ins" aria-label="Sign-ins">{rows}</ul>
+        {(others > 0).then(|| view! {
+            <ActionForm action=end_others>
+                <button type="submit" class="button small" data-testid="end-other-sign-ins">"Sign out everywhere else"</button>
+            </ActionForm>
+        })}
+    }
+}
+
+/// `2026-11-30` of an RFC 3339 time.
+fn day(at: &str) -> String {
+    at.chars().take(10).collect()
+}
+
+/// Signing out needs no JavaScript.
+#[component]
+fn SignOutForm() -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
         <ActionForm action=sign_out attr:class="sign-out">
             <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
         </ActionForm>

@@ -182,6 +182,10 @@ fn PasskeyRow(
                 "Delete this passkey? "
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="id" value=id.clone()/>
+                    <label class="check">
+                        <input type="checkbox" name="end_sign_ins" value="yes" checked/>
+                        " Also sign out where it was used to sign in"
+                    </label>
                     <button type="submit" class="button small danger">"Delete"</button>
                 </ActionForm>
                 <a class="button small" href="/passkeys" autofocus>"Keep"</a>

@@ -15,8 +15,8 @@
 //! BEGIN and COMMIT are two more round trips, and cost more than the commits they save.)
 //!
 //! Parameters of every form: `$1` credential id, `$2` the serialised `Passkey`, `$3` its new
-//! counter, `$4` backed up (0/1), `$5` now, `$6` sign-in id, `$7` user id, and with a refresh
-//! token `$8` its hash and `$9` its expiry.
+//! counter, `$4` backed up (0/1), `$5` now, `$6` sign-in id, `$7` user id, `$8` the client's
+//! `User-Agent` (or NULL), and with a refresh token `$9` its hash and `$10` its expiry.
 
 use super::passkeys::PasskeyRow;
 use super::{Db, Dialect, flag};
@@ -25,24 +25,24 @@ use crate::types::SignInId;
 const SQLITE: &str = "\
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5 WHERE changes() = 1";
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1";
 
 const SQLITE_WITH_REFRESH_TOKEN: &str = "\
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5 WHERE changes() = 1;
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
- SELECT $8, $6, $7, $9, NULL, $5 WHERE changes() = 1";
+ SELECT $9, $6, $7, $10, NULL, $5 WHERE changes() = 1";
 
 const POSTGRES: &str = "\
 WITH used AS (
   UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id)
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5 FROM used";
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used";
 
 const POSTGRES_WITH_REFRESH_TOKEN: &str = "\
 WITH used AS (
@@ -50,10 +50,10 @@ WITH used AS (
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id),
 sign_in AS (
-  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5 FROM used RETURNING id)
+  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id)
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
- SELECT $8, id, $7, $9, NULL, $5 FROM sign_in";
+ SELECT $9, id, $7, $10, NULL, $5 FROM sign_in";
 
 /// A passkey sign-in to record: the passkey's state after the assertion, and what the sign-in starts.
 pub struct PasskeySignIn<'a> {
@@ -61,6 +61,8 @@ pub struct PasskeySignIn<'a> {
     pub updated: &'a PasskeyRow,
     /// The new sign-in.
     pub sign_in_id: &'a SignInId,
+    /// The client's `User-Agent`, if it sent one.
+    pub user_agent: Option<&'a str>,
     /// The sign-in's first refresh token (hash, expiry), for API clients; the portal stores none.
     pub refresh_token: Option<(&'a str, i64)>,
 }
@@ -82,7 +84,8 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
         .bind(flag(updated.backed_up))
         .bind(now)
         .bind(sign_in.sign_in_id)
-        .bind(&updated.user_id);
+        .bind(&updated.user_id)
+        .bind(sign_in.user_agent);
     if let Some((hash, expires_at)) = sign_in.refresh_token {
         query = query.bind(hash).bind(expires_at);
     }

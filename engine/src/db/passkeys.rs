@@ -146,14 +146,44 @@ pub async fn set_name(
 }
 
 /// Deletes one of the user's passkeys and returns it; `None` when it is not theirs.
-pub async fn delete(
-    db: &Db,
-    user_id: &UserId,
-    credential_id: &CredentialId,
-) -> Result<Option<PasskeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2 RETURNING {COLUMNS}"))
-        .bind(user_id)
-        .bind(credential_id)
-        .fetch_optional(db.pool())
-        .await
+pub async fn delete(db: &Db, user_id: &UserId, credential_id: &CredentialId) -> Result<Deleted, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    // Takes the user's row lock first (PostgreSQL; SQLite's one writer is already alone), so two
+    // deletions of an account's last two passkeys run one after the other, and the second sees one.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+    let deleted: Option<PasskeyRow> = sqlx::query_as(&format!(
+        "DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2
+           AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL)
+                OR (SELECT COUNT(*) FROM passkeys WHERE user_id = $1) > 1)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(user_id)
+    .bind(credential_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match deleted {
+        Some(row) => Deleted::Deleted(row),
+        None => {
+            let exists: Option<(String,)> =
+                sqlx::query_as("SELECT credential_id FROM passkeys WHERE user_id = $1 AND credential_id = $2")
+                    .bind(user_id)
+                    .bind(credential_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_some() { Deleted::LastWayIn } else { Deleted::NotFound }
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// What [`delete`] did.
+#[derive(Debug)]
+pub enum Deleted {
+    /// The passkey, as it was.
+    Deleted(PasskeyRow),
+    /// Kept: it is the account's only way in (no password, no other passkey).
+    LastWayIn,
+    /// The user has no such passkey.
+    NotFound,
 }

@@ -25,6 +25,8 @@ pub struct NewSignIn<'a> {
     pub auth_time: i64,
     /// For the sign-in of an OpenID Connect app: which app, from which portal sign-in, with what scope.
     pub app: Option<AppSignIn<'a>>,
+    /// The client's `User-Agent`, if it sent one.
+    pub user_agent: Option<&'a str>,
 }
 
 /// What makes a sign-in an app's: its tokens were issued to `client_id` through OpenID Connect.
@@ -43,8 +45,8 @@ pub async fn insert(db: &Db, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sq
     let app = sign_in.app.as_ref();
     sqlx::query(
         "INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, client_id,
-             parent_id, scope)
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9)",
+             parent_id, scope, user_agent)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(sign_in.id)
     .bind(sign_in.user_id)
@@ -55,6 +57,7 @@ pub async fn insert(db: &Db, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sq
     .bind(app.map(|a| a.client_id))
     .bind(app.map(|a| a.parent_id))
     .bind(app.map(|a| a.scope))
+    .bind(sign_in.user_agent)
     .execute(db.pool())
     .await
     .map(|_| ())
@@ -204,6 +207,121 @@ pub async fn revoke(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error>
         .execute(db.pool())
         .await
         .map(|_| ())
+}
+
+/// A user's sign-in that has not been ended, as the list of sign-ins shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct ListedSignIn {
+    /// Its id.
+    pub id: SignInId,
+    /// How it was made (`passkey`, `password`, `unknown`).
+    pub method: String,
+    /// The passkey's name, for a passkey sign-in whose passkey still exists.
+    pub passkey_name: Option<String>,
+    /// The OpenID Connect app whose tokens continue it, if any.
+    pub client_id: Option<String>,
+    /// The `User-Agent` it was made with.
+    pub user_agent: Option<String>,
+    /// When it started (Unix seconds).
+    pub created_at: i64,
+    /// The portal session's last request (written at most once a minute).
+    pub last_used_at: Option<i64>,
+    /// When its newest refresh token was issued (each refresh issues one).
+    pub last_refresh_at: Option<i64>,
+    /// How many of its refresh tokens can still be exchanged at `now`.
+    pub live_tokens: i64,
+}
+
+/// `user_id`'s sign-ins that have not been ended, newest first.
+pub async fn not_ended_of_user(db: &Db, user_id: &UserId, now: i64) -> Result<Vec<ListedSignIn>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id, s.method, p.name AS passkey_name, s.client_id, s.user_agent, s.created_at, s.last_used_at,
+                (SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.sign_in_id = s.id) AS last_refresh_at,
+                CAST((SELECT COUNT(*) FROM refresh_tokens r
+                      WHERE r.sign_in_id = s.id AND r.used_at IS NULL AND r.expires_at > $2) AS BIGINT) AS live_tokens
+         FROM sign_ins s LEFT JOIN passkeys p ON p.credential_id = s.passkey_id
+         WHERE s.user_id = $1 AND s.revoked_at IS NULL
+         ORDER BY s.created_at DESC, s.id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db.pool())
+    .await
+}
+
+/// Whether sign-in `id` has not been ended, and when its portal session was last noted as used.
+pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<(bool, Option<i64>)>, sqlx::Error> {
+    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at FROM sign_ins WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(|(active, last_used)| (active != 0, last_used)))
+}
+
+/// Notes that sign-in `id` was used at `now`.
+pub async fn note_use(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sign_ins SET last_used_at = $2 WHERE id = $1").bind(id).bind(now).execute(db.pool()).await?;
+    Ok(())
+}
+
+/// Ends `user_id`'s sign-in `id` and the app sign-ins that came from it; `false` when `id` is not
+/// a sign-in of that user that was still going.
+pub async fn revoke_of_user(db: &Db, user_id: &UserId, id: &SignInId, now: i64) -> Result<bool, sqlx::Error> {
+    let ended =
+        sqlx::query("UPDATE sign_ins SET revoked_at = $3 WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .bind(id)
+            .bind(now)
+            .execute(db.pool())
+            .await?
+            .rows_affected();
+    sqlx::query("UPDATE sign_ins SET revoked_at = $3 WHERE parent_id = $2 AND user_id = $1 AND revoked_at IS NULL")
+        .bind(user_id)
+        .bind(id)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(ended > 0)
+}
+
+/// Ends `user_id`'s sign-ins made with passkey `passkey_id` (the app sign-ins that came from them
+/// too: they carry it), except `keep`; returns how many ended.
+pub async fn revoke_made_with_passkey(
+    db: &Db,
+    user_id: &UserId,
+    passkey_id: &CredentialId,
+    keep: &SignInId,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sign_ins SET revoked_at = $4
+         WHERE user_id = $1 AND passkey_id = $2 AND revoked_at IS NULL AND id <> $3
+           AND (parent_id IS NULL OR parent_id <> $3)",
+    )
+    .bind(user_id)
+    .bind(passkey_id)
+    .bind(keep)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map(|done| done.rows_affected())
+}
+
+/// Ends every sign-in of `user_id` except `keep` and the app sign-ins that came from it; returns
+/// how many were ended.
+pub async fn revoke_others(db: &Db, user_id: &UserId, keep: &SignInId, now: i64) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sign_ins SET revoked_at = $3
+         WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2 AND (parent_id IS NULL OR parent_id <> $2)",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .bind(now)
+    .execute(db.pool())
+    .await
+    .map(|done| done.rows_affected())
 }
 
 /// Ends the sign-ins of `client_id` that came from the portal sign-in `parent_id` of `user_id`

@@ -48,7 +48,7 @@ pub async fn end_session(
     };
 
     let ended = sign_ins::revoke_app_sign_ins(&engine.db, &claims.sub, &client.id, &claims.sid, now).await?;
-    let browser = portal::current_user(session).await.ok();
+    let browser = portal::signed_in(session).await.ok().flatten();
     if browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid) {
         portal::sign_out(session, engine, now).await?;
     }

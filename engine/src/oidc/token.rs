@@ -232,6 +232,8 @@ async fn redeem_code(
         passkey_id: sign_in.passkey_id.as_ref(),
         auth_time: sign_in.auth_time,
         app: Some(AppSignIn { client_id: &client.id, parent_id: &portal.id, scope: &grant.scope }),
+        // The app's server redeems the code; the list of sign-ins names the app instead.
+        user_agent: None,
     };
     sign_ins::insert(&engine.db, &record, now).await?;
     // A replay that came while the sign-in was being recorded could not end it yet: end it now.

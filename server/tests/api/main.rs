@@ -17,5 +17,6 @@ mod outage;
 mod passkeys;
 mod portal;
 mod provider;
+mod sign_ins;
 mod store_tls;
 mod tokens;

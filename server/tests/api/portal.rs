@@ -3,8 +3,8 @@
 
 use app::pages::NotesOwner;
 use app::server_fns::{
-    DeleteMyPasskey, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn,
-    RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
+    DeleteMyPasskey, EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions,
+    PasswordSignIn, RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -391,6 +391,99 @@ async fn passkeys_are_renamed_and_deleted_with_plain_forms_that_need_no_javascri
     // The address picks one of the page's sentences, never its own text.
     let (_, _, list) = page(&server, "/passkeys?done=Your+account+is+locked", Some(&cookie)).await;
     assert!(!list.contains("Your account is locked"), "{list}");
+}
+
+#[tokio::test]
+async fn the_only_way_into_an_account_is_never_deleted_not_even_by_two_deletions_at_once() {
+    let server = TestServer::start().await;
+    let mut browser = Browser::new(&server);
+    let mut first = authenticator();
+    let options = browser.options(SignUpWithPasskeyOptions::PATH, &[("email", "ada@example.com")]).await;
+    let credential = first.create(&options, ORIGIN).unwrap().to_string();
+    assert_eq!(browser.call(FinishSignUpWithPasskey::PATH, &[("credential", &credential)]).await.0, StatusCode::OK);
+    let token =
+        server.sign_in(&mut first, Some("ada@example.com")).await.body["access_token"].as_str().unwrap().to_owned();
+    let mut second = authenticator();
+    let second_id = server.add_passkey(&token, &mut second).await;
+    let first_id = first.credential_id_b64(0).unwrap();
+
+    // A passkey-only account with two passkeys, both deleted at once: one goes, one stays. (The
+    // browser's sign-in, made with the first, is kept, so that the page can be asked below.)
+    let delete = |id: String| {
+        let (server, token) = (&server, token.clone());
+        let path = format!("/auth/passkeys/{id}?end_sign_ins=false");
+        async move { server.request(reqwest::Method::DELETE, &path, Some(&token), None).await }
+    };
+    let (a, b) = tokio::join!(delete(first_id), delete(second_id));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::NO_CONTENT, StatusCode::CONFLICT], "{} {}", a.body, b.body);
+    let refused = if a.status == StatusCode::CONFLICT { a } else { b };
+    assert_eq!(refused.body["error"], "last_passkey");
+    assert!(refused.body["message"].as_str().unwrap().contains("only way into your account"), "{}", refused.body);
+    assert_eq!(browser.account().await.1["passkeys"].as_array().unwrap().len(), 1);
+
+    // The page says why, and keeps it.
+    let last = browser.account().await.1["passkeys"][0]["id"].as_str().unwrap().to_owned();
+    let cookie = browser.cookie.clone().unwrap();
+    let deleting = format!("/passkeys?delete={last}");
+    let (_, back) =
+        submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &last), ("end_sign_ins", "yes")], &cookie).await;
+    let (_, _, explained) = page(&server, back.strip_prefix(ORIGIN).unwrap(), Some(&cookie)).await;
+    assert!(explained.contains("only way into your account"), "{explained}");
+    assert_eq!(browser.account().await.1["passkeys"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_browser_whose_sign_in_was_ended_elsewhere_is_signed_out_on_its_next_request() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let cookie = browser.cookie.clone().unwrap();
+    let (_, _, account_page) = page(&server, "/account", Some(&cookie)).await;
+    assert!(
+        account_page.contains("This device") && account_page.contains("Sign out everywhere else"),
+        "{account_page}"
+    );
+
+    let listed = server.get("/auth/sessions", Some(&token)).await.body;
+    let in_browser = listed.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap();
+    let path = format!("/auth/sessions/{}", in_browser["id"].as_str().unwrap());
+    let ended = server.request(reqwest::Method::DELETE, &path, Some(&token), None).await;
+
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    let (status, answer) = browser.account().await;
+    assert_eq!((status, answer["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")));
+    let (status, location, _) = page(&server, "/account", Some(&cookie)).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/?next=/account")));
+}
+
+#[tokio::test]
+async fn the_account_page_signs_out_everywhere_else() {
+    let server = TestServer::start().await;
+    let (token, refresh) = server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let cookie = browser.cookie.clone().unwrap();
+
+    let (status, done) = submit(&server, "/account", EndMyOtherSignIns::PATH, &[], &cookie).await;
+
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(done, "/account?done=others");
+    let refreshed = server.post("/auth/refresh", None, json!({ "refresh_token": refresh })).await;
+    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED, "the API's sign-in was ended");
+    assert_eq!(
+        server.get("/auth/sessions", Some(&token)).await.status,
+        StatusCode::OK,
+        "its access token lives to expiry"
+    );
+    assert_eq!(browser.account().await.0, StatusCode::OK, "this browser stays signed in");
+    let (_, _, page) = page(&server, &done, Some(&cookie)).await;
+    assert!(
+        page.contains("You were signed out everywhere else.") && !page.contains("Sign out everywhere else"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

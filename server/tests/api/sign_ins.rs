@@ -1,0 +1,127 @@
+//! A user's sign-ins, listed and ended (`/auth/sessions`): ending one stops its refresh tokens at
+//! once; "everywhere else" keeps only the caller's.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, authenticator};
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
+
+/// A password sign-in from a client that names itself `user_agent`: (access, refresh).
+async fn login_as(server: &TestServer, email: &str, user_agent: &str) -> (String, String) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/auth/login", server.base))
+        .header("user-agent", user_agent)
+        .json(&json!({"email": email, "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    (body["access_token"].as_str().unwrap().to_owned(), body["refresh_token"].as_str().unwrap().to_owned())
+}
+
+async fn refresh(server: &TestServer, token: &str) -> StatusCode {
+    server.post("/auth/refresh", None, json!({ "refresh_token": token })).await.status
+}
+
+async fn sign_ins(server: &TestServer, access: &str) -> Vec<Value> {
+    let answer = server.get("/auth/sessions", Some(access)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body.as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_user_sees_their_sign_ins_and_ends_one_whose_refresh_token_then_fails() {
+    let server = TestServer::start().await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let (_, laptop_refresh) = login_as(&server, "ada@example.com", FIREFOX).await;
+    let (bob, _) = server.sign_up("bob@example.com").await;
+
+    let listed = sign_ins(&server, &access).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let laptop = listed.iter().find(|s| s["current"] == false).unwrap().clone();
+    assert_eq!(laptop["device"], "Firefox on Linux");
+    assert_eq!((laptop["user_agent"].as_str(), laptop["method"].as_str()), (Some(FIREFOX), Some("password")));
+    assert!(laptop["last_used_at"].as_str().unwrap().ends_with('Z'), "{laptop}");
+    let laptop_id = laptop["id"].as_str().unwrap();
+    assert_eq!(sign_ins(&server, &bob).await.len(), 1, "only bob's own");
+
+    // Someone else's sign-in is not found, and stays.
+    let by_bob = server.request(Method::DELETE, &format!("/auth/sessions/{laptop_id}"), Some(&bob), None).await;
+    assert_eq!((by_bob.status, by_bob.body["error"].as_str()), (StatusCode::NOT_FOUND, Some("sign_in_not_found")));
+
+    let ended = server.request(Method::DELETE, &format!("/auth/sessions/{laptop_id}"), Some(&access), None).await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.body);
+    assert_eq!(refresh(&server, &laptop_refresh).await, StatusCode::UNAUTHORIZED, "its refresh token died with it");
+    let left = sign_ins(&server, &access).await;
+    assert_eq!((left.len(), &left[0]["current"]), (1, &json!(true)));
+    let again = server.request(Method::DELETE, &format!("/auth/sessions/{laptop_id}"), Some(&access), None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "an ended sign-in is not found");
+    let unknown = server.request(Method::DELETE, "/auth/sessions/no-such-sign-in", Some(&access), None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(server.get("/auth/sessions", None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_else_keeps_only_the_callers_sign_in() {
+    let server = TestServer::start().await;
+    let (access, own_refresh) = server.sign_up("ada@example.com").await;
+    let (_, phone) =
+        login_as(&server, "ada@example.com", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Safari/604.1")
+            .await;
+    let (_, script) = login_as(&server, "ada@example.com", "curl/8.5.0").await;
+    let (_, bobs) = server.sign_up("bob@example.com").await;
+
+    let ended = server.request(Method::DELETE, "/auth/sessions/others", Some(&access), None).await;
+
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.body);
+    assert_eq!(refresh(&server, &phone).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(&server, &script).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(&server, &own_refresh).await, StatusCode::OK, "the caller's own goes on");
+    assert_eq!(refresh(&server, &bobs).await, StatusCode::OK, "another user's are not touched");
+    let left = sign_ins(&server, &access).await;
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+/// (access, refresh) of a new passkey sign-in.
+async fn passkey_sign_in(server: &TestServer, key: &mut testkit::SoftAuthenticator) -> (String, String) {
+    let answer = server.sign_in(key, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    (
+        answer.body["access_token"].as_str().unwrap().to_owned(),
+        answer.body["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn deleting_a_passkey_ends_the_other_sign_ins_made_with_it_unless_asked_not_to() {
+    let server = TestServer::start().await;
+    let (password_access, password_refresh) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    let id = server.add_passkey(&password_access, &mut key).await;
+    let (_, elsewhere) = passkey_sign_in(&server, &mut key).await;
+    let (here, here_refresh) = passkey_sign_in(&server, &mut key).await;
+
+    let refused =
+        server.request(Method::DELETE, &format!("/auth/passkeys/{id}?end_sign_ins=maybe"), Some(&here), None).await;
+    assert_eq!((refused.status, refused.body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    let deleted = server.request(Method::DELETE, &format!("/auth/passkeys/{id}"), Some(&here), None).await;
+
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    assert_eq!(refresh(&server, &elsewhere).await, StatusCode::UNAUTHORIZED, "made with it: ended");
+    assert_eq!(refresh(&server, &here_refresh).await, StatusCode::OK, "the caller's own is kept");
+    assert_eq!(refresh(&server, &password_refresh).await, StatusCode::OK, "a password sign-in is not touched");
+
+    // Asked to keep them, they are kept.
+    let mut other = authenticator();
+    let other_id = server.add_passkey(&password_access, &mut other).await;
+    let (_, kept) = passkey_sign_in(&server, &mut other).await;
+    let path = format!("/auth/passkeys/{other_id}?end_sign_ins=false");
+    assert_eq!(
+        server.request(Method::DELETE, &path, Some(&password_access), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(refresh(&server, &kept).await, StatusCode::OK);
+}
