@@ -16,10 +16,14 @@ use crate::portal::SESSION_IDLE_LIFETIME_SECS;
 use crate::state::Engine;
 use crate::types::{SignInId, UserId};
 
-/// `user_id`'s sign-ins that are still going, newest first; `current` is marked.
+/// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
 pub async fn list(engine: &Engine, user_id: &UserId, current: &SignInId, now: i64) -> Result<Vec<SignInItem>, Error> {
     let rows = sign_ins::not_ended_of_user(&engine.db, user_id, now).await?;
-    Ok(rows.into_iter().filter(|row| still_going(row, now)).map(|row| item(engine, row, current)).collect())
+    let mut items: Vec<SignInItem> =
+        rows.into_iter().filter(|row| still_going(row, now)).map(|row| item(engine, row, current)).collect();
+    // Stable: the others stay newest first.
+    items.sort_by_key(|item| !item.current);
+    Ok(items)
 }
 
 /// Ends `user_id`'s sign-in `id` (and the app sign-ins that came from it).

@@ -102,8 +102,8 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
                     <div>
                         <strong title=item.user_agent.clone().unwrap_or_default()>{item.device.clone()}</strong>
                         {current.then(|| view! { " " <span class="badge synced" data-testid="this-device">"This device"</span> })}
-                        <p class="meta">{how} " · since " <time datetime=item.created_at.clone()>{day(&item.created_at)}</time></p>
-                        <p class="meta">"Last used " <time datetime=item.last_used_at.clone()>{day(&item.last_used_at)}</time></p>
+                        <p class="meta">{how} " · since " <time datetime=item.created_at.clone()>{minute(&item.created_at)}</time></p>
+                        <p class="meta">"Last used " <time datetime=item.last_used_at.clone()>{minute(&item.last_used_at)}</time></p>
                     </div>
                     {(!current).then(|| view! {
                         <ActionForm action=end attr:class="inline">
@@ -127,9 +127,9 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
     }
 }
 
-/// `2026-11-30` of an RFC 3339 time.
-fn day(at: &str) -> String {
-    at.chars().take(10).collect()
+/// `2026-11-30 23:58 UTC` of an RFC 3339 time in UTC.
+fn minute(at: &str) -> String {
+    format!("{} UTC", at.chars().take(16).collect::<String>().replace('T', " "))
 }
 
 /// Signing out needs no JavaScript.
