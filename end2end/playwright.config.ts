@@ -3,7 +3,7 @@
 // the page-weight budgets, against the release bundle in target/site-release.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { APP_ORIGIN, OIDC_APP, PRODUCT_NAME } from "./tests/helpers";
+import { APP_ORIGIN, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
@@ -46,15 +46,32 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    // cwd is end2end/; the server runs from the workspace root, where target/site is.
-    command:
-      `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
-      `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
-      `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
-      `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
-    url: `${ORIGIN}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-  },
+  webServer: [
+    {
+      // cwd is end2end/; the server runs from the workspace root, where target/site is.
+      command:
+        `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
+        `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
+        `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
+        `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+      url: `${ORIGIN}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+    // The portal whose re-authentication window a test can outlive (QUICK_REAUTH in helpers.ts).
+    ...(WEIGHT
+      ? []
+      : [
+          {
+            command:
+              `cd .. && rm -f target/e2e-reauth.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(QUICK_REAUTH.origin).port} ` +
+              `LATCHKEY_ORIGINS=${QUICK_REAUTH.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
+              `LATCHKEY_REAUTH_WINDOW_SECS=${QUICK_REAUTH.windowSecs} ` +
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+            url: `${QUICK_REAUTH.origin}/healthz`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+          },
+        ]),
+  ],
 });

@@ -25,6 +25,12 @@ pub fn sign_in_then(path: &str) -> String {
     page_then("/", path)
 }
 
+/// The sign-in page's address that asks a signed-in visitor to sign in again (to confirm it's them
+/// before a dangerous change) and comes back to `path`.
+pub fn confirm_then(path: &str) -> String {
+    format!("{}&again=1", sign_in_then(path))
+}
+
 /// `page`'s address carrying `next` = `path` (the sign-in and sign-up pages go there afterwards).
 pub fn page_then(page: &str, path: &str) -> String {
     let mut encoded = format!("{page}?next=");

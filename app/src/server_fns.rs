@@ -86,7 +86,9 @@ pub async fn my_account() -> Result<AccountView, PortalError> {
 #[server(output = BrowserJson)]
 pub async fn add_passkey_options() -> Result<String, PortalError> {
     let user = door::user().await?;
-    Ok(ceremony::start_registration(&door::engine()?, user.id(), engine::Error::SignInRequired).await?.to_string())
+    let (engine, now) = (door::engine()?, door::now());
+    let recent = portal::recent(&engine, &user.user, now).await?;
+    Ok(ceremony::start_registration(&engine, user.id(), engine::Error::SignInRequired, &recent).await?.to_string())
 }
 
 /// Verifies and stores a new passkey for the signed-in account.
@@ -94,7 +96,9 @@ pub async fn add_passkey_options() -> Result<String, PortalError> {
 pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), PortalError> {
     let (user, credential) = (door::user().await?, door::credential(&credential)?);
     let name = Some(name.as_str()).filter(|n| !n.trim().is_empty());
-    ceremony::finish_registration(&door::engine()?, user.id(), &credential, name, door::now()).await?;
+    let (engine, now) = (door::engine()?, door::now());
+    let recent = portal::recent(&engine, &user.user, now).await?;
+    ceremony::finish_registration(&engine, user.id(), &credential, name, &recent, now).await?;
     Ok(())
 }
 
@@ -114,7 +118,9 @@ pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalErr
 pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Result<(), PortalError> {
     let user = door::user().await?;
     let (id, end) = (CredentialId::new(id), end_sign_ins.is_some());
-    passkeys::delete_passkey(&door::engine()?, user.id(), &id, end, &user.user.sign_in_id, door::now()).await?;
+    let (engine, now) = (door::engine()?, door::now());
+    let recent = portal::recent(&engine, &user.user, now).await?;
+    passkeys::delete_passkey(&engine, user.id(), &id, end, &user.user.sign_in_id, &recent, now).await?;
     leptos_axum::redirect("/passkeys?done=deleted");
     Ok(())
 }

@@ -1,6 +1,7 @@
-// The account's lifecycle through the real pages: sign-ins seen and ended from another browser.
+// The account's lifecycle through the real pages: sign-ins seen and ended from another browser, and
+// signing in again before a dangerous change once the sign-in is old.
 import { expect, test } from "./strict";
-import { shot, uniqueEmail } from "./helpers";
+import { QUICK_REAUTH, addAuthenticator, credentialsOf, hydrated, shot, uniqueEmail } from "./helpers";
 
 test("a sign-in in a second browser is listed and ended from the first, which signs the second out", async ({ page, browser }) => {
   const email = uniqueEmail("two-browsers");
@@ -35,4 +36,33 @@ test("a sign-in in a second browser is listed and ended from the first, which si
   await page.reload();
   await expect(page.getByTestId("account-email")).toHaveText(email);
   await elsewhere.close();
+});
+
+test("after the re-authentication window, adding a passkey asks to sign in again, then goes through", async ({ page }) => {
+  const portal = QUICK_REAUTH.origin;
+  const authenticator = await addAuthenticator(page);
+  const email = uniqueEmail("confirm");
+  await page.goto(`${portal}/sign-up`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys/);
+
+  // Outlive the window: the sign-in is now too old to add a passkey.
+  await page.waitForTimeout((QUICK_REAUTH.windowSecs + 1.5) * 1000);
+  await hydrated(page);
+  await page.getByTestId("add-passkey").click();
+  await expect(page).toHaveURL(/\/\?next=\/passkeys&again=1$/);
+  await expect(page.getByTestId("sign-in-reason")).toHaveText("To make this change, confirm it's you: sign in again.");
+  expect(await credentialsOf(authenticator)).toHaveLength(0);
+
+  // Signed in again, back on the passkeys page, the same click goes through.
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys$/);
+  await hydrated(page);
+  await page.getByTestId("add-passkey").click();
+  await expect(page.getByTestId("passkey")).toHaveCount(1);
+  expect(await credentialsOf(authenticator)).toHaveLength(1);
 });

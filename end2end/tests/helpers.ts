@@ -13,6 +13,12 @@ export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
 export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}`;
 
 /**
+ * A second portal (another port, its own database) whose re-authentication window is a few seconds,
+ * so that a test can outlive it (account.spec.ts); started by playwright.config.ts.
+ */
+export const QUICK_REAUTH = { origin: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 5}`, windowSecs: 3 };
+
+/**
  * The app that signs its users in with Latchkey through OpenID Connect in the suite: registered in
  * the clients file playwright.config.ts writes, served on APP_ORIGIN by the test itself.
  */

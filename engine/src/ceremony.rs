@@ -57,6 +57,7 @@ use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
 use crate::passkeys::passkey_item;
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
 use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserAgent, UserId};
@@ -99,9 +100,14 @@ enum AuthenticationCeremony {
     Discoverable { state: DiscoverableAuthentication },
 }
 
-/// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped).
-/// `gone` is the caller's answer when the account no longer exists.
-pub async fn start_registration(engine: &Engine, user_id: &UserId, gone: Error) -> Result<serde_json::Value, Error> {
+/// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped),
+/// whose sign-in is [`Recent`]. `gone` is the caller's answer when the account no longer exists.
+pub async fn start_registration(
+    engine: &Engine,
+    user_id: &UserId,
+    gone: Error,
+    _recent: &Recent,
+) -> Result<serde_json::Value, Error> {
     let user = find_user(engine, user_id, gone).await?;
     let existing = passkeys::of_user(&engine.db, user_id).await?;
     if existing.len() >= engine.config.max_passkeys {
@@ -159,13 +165,14 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
-/// Registration step 3: verifies the authenticator's response and stores the passkey (and, for a
-/// passkey-only sign-up, the account).
+/// Registration step 3: verifies the authenticator's response and stores the passkey; the sign-in
+/// must still be [`Recent`].
 pub async fn finish_registration(
     engine: &Engine,
     user_id: &UserId,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
+    _recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = name.map(DisplayName::parse).transpose()?;

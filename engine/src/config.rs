@@ -67,6 +67,9 @@ pub struct Config {
     pub access_ttl: Duration,
     /// `LATCHKEY_REFRESH_TTL_SECS`: refresh-token lifetime.
     pub refresh_ttl: Duration,
+    /// `LATCHKEY_REAUTH_WINDOW_SECS`: how recent a sign-in must be for a dangerous change (adding or
+    /// deleting a passkey).
+    pub reauth_window: Duration,
     /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
     pub site_root: PathBuf,
     /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
@@ -247,6 +250,7 @@ impl Config {
             challenge_ttl: seconds(&var, "LATCHKEY_CHALLENGE_TTL_SECS", 300)?,
             access_ttl: seconds(&var, "LATCHKEY_ACCESS_TTL_SECS", 900)?,
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
+            reauth_window: seconds(&var, "LATCHKEY_REAUTH_WINDOW_SECS", 300)?,
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),

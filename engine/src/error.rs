@@ -96,6 +96,10 @@ pub enum Error {
     /// Deleting the account's only way in: its last passkey, without a password.
     #[error("This passkey is the only way into your account. Add another passkey first; then this one can be deleted.")]
     LastPasskey,
+    /// A dangerous change (adding or deleting a passkey) by a sign-in older than the
+    /// re-authentication window.
+    #[error("For this change, confirm it's you: sign in again with your passkey or password, then try once more.")]
+    ReauthenticationRequired,
     /// The sign-in does not exist, is not the caller's, or has already ended.
     #[error("No sign-in with this id of your account is still going.")]
     SignInNotFound,
@@ -140,6 +144,7 @@ impl Error {
             Self::PasskeyNotFound => ErrorCode::PasskeyNotFound,
             Self::LastPasskey => ErrorCode::LastPasskey,
             Self::SignInNotFound => ErrorCode::SignInNotFound,
+            Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,
             Self::ForbiddenOrigin => ErrorCode::ForbiddenOrigin,
             Self::Unavailable => ErrorCode::ServiceUnavailable,
@@ -256,15 +261,22 @@ pub fn error_response(body: &ApiError) -> Response {
 /// Gives an error answer its status and headers, from its body — the one place both doors take
 /// them from (the server applies it to the portal's server-function errors): the code's status,
 /// `Retry-After` when the body says how long to wait, `WWW-Authenticate: Bearer` for a refused
-/// access token.
+/// access token, and RFC 9470's step-up challenge when a more recent sign-in is needed.
 pub fn error_head(body: &ApiError, response: &mut Response) {
     *response.status_mut() = status_of(body.error);
     let headers = response.headers_mut();
     if let Some(seconds) = body.retry_after {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if body.error == ErrorCode::InvalidToken {
-        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    match body.error {
+        ErrorCode::InvalidToken => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ErrorCode::ReauthenticationRequired => {
+            let step_up = r#"Bearer error="insufficient_user_authentication", error_description="sign in again""#;
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(step_up));
+        }
+        _ => {}
     }
 }
 

@@ -32,6 +32,11 @@ impl BearerUser {
     pub fn sign_in(&self) -> &SignInId {
         &self.0.sid
     }
+
+    /// When the user proved who they are for this sign-in (Unix seconds).
+    pub fn auth_time(&self) -> i64 {
+        self.0.auth_time
+    }
 }
 
 impl<S> FromRequestParts<S> for BearerUser

@@ -20,6 +20,7 @@
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
+//! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
@@ -46,6 +47,7 @@ pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod portal;
+pub mod reauth;
 pub mod sealed;
 pub mod sign_ins;
 pub mod state;

@@ -10,6 +10,7 @@ use crate::db::sign_ins;
 use crate::db::users;
 use crate::error::Error;
 use crate::hooks::run_hook;
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::types::{CredentialId, DisplayName, SignInId, UserId};
 
@@ -48,13 +49,14 @@ pub async fn rename_passkey(
 
 /// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found"),
 /// never the only way into an account (no password, no other passkey). With `end_sign_ins`, the
-/// sign-ins made with it end too — all but `keep`, the caller's own.
+/// sign-ins made with it end too — all but `keep`, the caller's own, whose sign-in is [`Recent`].
 pub async fn delete_passkey(
     engine: &Engine,
     user_id: &UserId,
     id: &CredentialId,
     end_sign_ins: bool,
     keep: &SignInId,
+    _recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let row = match passkeys::delete(&engine.db, user_id, id).await? {

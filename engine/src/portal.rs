@@ -16,6 +16,7 @@ use crate::db::sign_ins;
 use crate::db::users::UserRow;
 use crate::error::Error;
 use crate::passkeys::list_passkeys;
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{ClientAddr, CredentialId, SignInId, SignInMethod, UserAgent, UserId};
@@ -56,6 +57,13 @@ pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Resul
             Err(Error::SignInRequired)
         }
     }
+}
+
+/// The proof that the session's sign-in is recent enough for a dangerous change, or
+/// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
+pub async fn recent(engine: &Engine, user: &SessionUser, now: i64) -> Result<Recent, Error> {
+    let sign_in = sign_ins::by_id(&engine.db, &user.sign_in_id).await?.ok_or(Error::SignInRequired)?;
+    Recent::check(engine, sign_in.auth_time, now)
 }
 
 /// The user the session holds, without asking whether the sign-in still stands (the OpenID Connect
@@ -100,7 +108,7 @@ pub async fn finish_passkey_sign_in(
     now: i64,
 ) -> Result<(), Error> {
     let signed_in = ceremony::finish_browser_authentication(engine, credential, user_agent, now).await?;
-    enter(session, &signed_in.user.id, signed_in.sign_in_id).await
+    enter(session, engine, &signed_in.user.id, signed_in.sign_in_id, now).await
 }
 
 /// Begins a passkey-only sign-up: creation options. Nothing is stored in the session (an anonymous
@@ -162,11 +170,22 @@ async fn start_sign_in(
     now: i64,
 ) -> Result<(), Error> {
     let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, user_agent, now).await?;
-    enter(session, &user.id, sign_in_id).await
+    enter(session, engine, &user.id, sign_in_id, now).await
 }
 
-/// Puts a started sign-in into the session under a new session id, so a planted id is useless.
-async fn enter(session: &Session, user_id: &UserId, sign_in_id: SignInId) -> Result<(), Error> {
+/// Puts a started sign-in into the session under a new session id, so a planted id is useless. A
+/// sign-in the session held before (signing in again, to confirm it's you) ends: the new one
+/// replaces it.
+async fn enter(
+    session: &Session,
+    engine: &Engine,
+    user_id: &UserId,
+    sign_in_id: SignInId,
+    now: i64,
+) -> Result<(), Error> {
+    if let Some(before) = signed_in(session).await? {
+        tokens::end_sign_in(&engine.db, &before.sign_in_id, now).await?;
+    }
     session.cycle_id().await.map_err(session_store_error)?;
     session.insert(SIGNED_IN, SessionUser { user_id: user_id.clone(), sign_in_id }).await.map_err(session_store_error)
 }

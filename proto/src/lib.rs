@@ -244,6 +244,8 @@ pub enum ErrorCode {
     PasskeyNotFound,
     /// No sign-in with this id of the caller's is still going.
     SignInNotFound,
+    /// A dangerous change needs a more recent sign-in (passkey or password); sign in again.
+    ReauthenticationRequired,
     /// The passkey is the account's only way in (no password, no other passkey): not deleted.
     LastPasskey,
     /// The account already holds as many passkeys as allowed.
@@ -274,7 +276,8 @@ impl ErrorCode {
             | Self::InvalidRefreshToken
             | Self::UnknownCredential
             | Self::AuthenticationFailed
-            | Self::PossibleClonedAuthenticator => 401,
+            | Self::PossibleClonedAuthenticator
+            | Self::ReauthenticationRequired => 401,
             Self::ForbiddenOrigin => 403,
             Self::RequestTimeout => 408,
             Self::PasskeyNotFound | Self::SignInNotFound => 404,

@@ -8,6 +8,7 @@ use axum::routing::{delete, get, patch, post};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
 use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
+use engine::reauth::Recent;
 use engine::types::{ClientAddr, CredentialId, SignInId, UserAgent};
 use engine::{Engine, Error, accounts, ceremony, passkeys, sign_ins, tokens};
 use proto::{PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
@@ -123,7 +124,8 @@ async fn register_begin(
     user: BearerUser,
     _: OptionalJson<Empty>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    ceremony::start_registration(&engine, user.id(), Error::InvalidToken).await.map(Json)
+    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    ceremony::start_registration(&engine, user.id(), Error::InvalidToken, &recent).await.map(Json)
 }
 
 async fn register_complete(
@@ -131,7 +133,9 @@ async fn register_complete(
     user: BearerUser,
     ApiJson(body): ApiJson<RegisterCompleteRequest>,
 ) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
-    let item = ceremony::finish_registration(&engine, user.id(), &body.credential, body.name.as_deref(), now()).await?;
+    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    let (credential, name) = (&body.credential, body.name.as_deref());
+    let item = ceremony::finish_registration(&engine, user.id(), credential, name, &recent, now()).await?;
     Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
 }
 
@@ -183,7 +187,8 @@ async fn delete_passkey(
     ApiPath(id): ApiPath<CredentialId>,
     ApiQuery(query): ApiQuery<DeletePasskeyQuery>,
 ) -> Result<StatusCode, Error> {
-    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, user.sign_in(), now()).await?;
+    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, user.sign_in(), &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

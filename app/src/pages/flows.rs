@@ -5,7 +5,7 @@
 use proto::ErrorCode;
 
 use crate::navigator::{self, Prompt};
-use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
+use crate::return_path::{AFTER_SIGN_IN, confirm_then, safe_return_path};
 use crate::server_fns::{
     add_passkey_options, finish_add_passkey, finish_passkey_sign_in, finish_sign_up_with_passkey,
     passkey_sign_in_options, sign_up_with_passkey_options,
@@ -72,7 +72,17 @@ pub async fn add_passkey(name: String, prompt: Prompt) -> Result<(), String> {
     if background && !navigator::conditional_create_available().await {
         return Err(String::new());
     }
-    let options = add_passkey_options().await.map_err(|e| e.message().to_owned())?;
+    let options = match add_passkey_options().await {
+        Ok(options) => options,
+        // An old sign-in: confirm it's you on the sign-in page, which comes back here.
+        Err(error) if error.code() == ErrorCode::ReauthenticationRequired => {
+            if !background {
+                navigator::go(&confirm_then(&navigator::request_path()));
+            }
+            return Err(String::new());
+        }
+        Err(error) => return Err(error.message().to_owned()),
+    };
     let credential = match navigator::create(&options, prompt).await {
         Ok(credential) => credential,
         Err(_) if background => return Err(String::new()),

@@ -11,8 +11,10 @@ use leptos_router::hooks::use_query_map;
 
 use proto::{AccountView, PasskeyItem};
 
+use crate::error::ErrorCode;
 use crate::navigator::{self, Prompt};
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, flows};
+use crate::return_path::confirm_then;
 use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 
 /// The signed-in account's passkeys.
@@ -103,6 +105,11 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
         <Notice message=done success=true/>
         <Notice message=action_error(rename)/>
         <Notice message=action_error(delete)/>
+        // Deleting needs a recent sign-in: the way to make one, and back here.
+        {move || {
+            let old = matches!(delete.value().get(), Some(Err(e)) if e.code() == ErrorCode::ReauthenticationRequired);
+            old.then(|| view! { <p><a class="button small" href=confirm_then("/passkeys") data-testid="confirm-its-you">"Sign in again"</a></p> })
+        }}
         {offer.then(|| view! {
             <div class="offer" data-testid="passkey-offer">
                 <h2>"Sign in faster next time"</h2>

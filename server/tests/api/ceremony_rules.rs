@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use testkit::{Tweaks, from_b64url};
 
-use crate::common::{Env, ORIGIN, TestServer, authenticator, backend_is_postgres, redis_url};
+use crate::common::{Env, ORIGIN, TestServer, authenticator, backend_is_postgres, redis_url, stores};
 
 // Rule 1: one challenge finishes at most one ceremony.
 
@@ -261,35 +261,6 @@ async fn a_count_raised_after_it_was_read_is_refused_and_starts_no_session() {
     assert_eq!((second.status, second.code()), (StatusCode::UNAUTHORIZED, "possible_cloned_authenticator"));
     assert_eq!(stores::count(&db, "sign_ins").await, sign_ins, "no sign-in was started");
     assert_eq!(stores::count(&db, "refresh_tokens").await, tokens, "no refresh token was stored");
-}
-
-/// Direct access to the test server's database, for states HTTP alone cannot produce.
-mod stores {
-    use sqlx::{AnyPool, Row as _};
-
-    pub async fn connect(url: &str) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        AnyPool::connect(url).await.unwrap()
-    }
-
-    /// Sets the counter inside every stored webauthn-rs `Passkey` to 0, leaving `sign_count` as it is.
-    pub async fn roll_back_stored_counter(db: &AnyPool) {
-        for row in sqlx::query("SELECT credential_id, passkey FROM passkeys").fetch_all(db).await.unwrap() {
-            let (id, json): (String, String) = (row.get(0), row.get(1));
-            let mut passkey: serde_json::Value = serde_json::from_str(&json).unwrap();
-            *passkey.pointer_mut("/cred/counter").expect("webauthn-rs keeps the counter here") = 0.into();
-            sqlx::query("UPDATE passkeys SET passkey = $1 WHERE credential_id = $2")
-                .bind(passkey.to_string())
-                .bind(id)
-                .execute(db)
-                .await
-                .unwrap();
-        }
-    }
-
-    pub async fn count(db: &AnyPool, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db).await.unwrap()
-    }
 }
 
 // Rule 7: body limit and unknown credentials (see also malformed.rs).

@@ -330,3 +330,42 @@ impl FlakyProxy {
         self.up.store(true, Ordering::SeqCst);
     }
 }
+
+/// Direct access to the test server's database, for states HTTP alone cannot produce.
+pub mod stores {
+    use sqlx::{AnyPool, Row as _};
+
+    pub async fn connect(url: &str) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPool::connect(url).await.unwrap()
+    }
+
+    /// Sets the counter inside every stored webauthn-rs `Passkey` to 0, leaving `sign_count` as it is.
+    pub async fn roll_back_stored_counter(db: &AnyPool) {
+        for row in sqlx::query("SELECT credential_id, passkey FROM passkeys").fetch_all(db).await.unwrap() {
+            let (id, json): (String, String) = (row.get(0), row.get(1));
+            let mut passkey: serde_json::Value = serde_json::from_str(&json).unwrap();
+            *passkey.pointer_mut("/cred/counter").expect("webauthn-rs keeps the counter here") = 0.into();
+            sqlx::query("UPDATE passkeys SET passkey = $1 WHERE credential_id = $2")
+                .bind(passkey.to_string())
+                .bind(id)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Moves every sign-in's `auth_time` `seconds` into the past, as if the user had proved who they
+    /// are that long ago (tokens refreshed afterwards carry it).
+    pub async fn age_sign_ins(db: &AnyPool, seconds: i64) {
+        sqlx::query("UPDATE sign_ins SET auth_time = COALESCE(auth_time, created_at) - $1")
+            .bind(seconds)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
+    pub async fn count(db: &AnyPool, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db).await.unwrap()
+    }
+}

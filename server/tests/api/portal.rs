@@ -3,15 +3,15 @@
 
 use app::pages::NotesOwner;
 use app::server_fns::{
-    DeleteMyPasskey, EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions,
-    PasswordSignIn, RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
+    AddPasskeyOptions, DeleteMyPasskey, EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount,
+    PasskeySignInOptions, PasswordSignIn, RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Tweaks, from_b64url};
 
-use crate::common::{ORIGIN, TestServer, authenticator};
+use crate::common::{Env, ORIGIN, TestServer, authenticator, stores};
 
 #[tokio::test]
 async fn server_functions_refuse_other_origins_and_accept_their_own() {
@@ -432,6 +432,42 @@ async fn the_only_way_into_an_account_is_never_deleted_not_even_by_two_deletions
     let (_, _, explained) = page(&server, back.strip_prefix(ORIGIN).unwrap(), Some(&cookie)).await;
     assert!(explained.contains("only way into your account"), "{explained}");
     assert_eq!(browser.account().await.1["passkeys"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_old_portal_sign_in_is_sent_to_sign_in_again_before_adding_or_deleting_a_passkey() {
+    let env = Env::new().await;
+    let database_url = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database_url).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let id = server.add_passkey(&token, &mut authenticator()).await;
+    let mut browser = Browser::new(&server);
+    let sign_in = [("email", "ada@example.com"), ("password", "correct horse battery")];
+    browser.call(PasswordSignIn::PATH, &sign_in).await;
+    stores::age_sign_ins(&db, 360).await;
+
+    let (status, _, refused) = browser.call(AddPasskeyOptions::PATH, &[]).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthentication_required")));
+    let cookie = browser.cookie.clone().unwrap();
+    let deleting = format!("/passkeys?delete={id}");
+    let (_, back) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
+    let (_, _, page_after) = page(&server, back.strip_prefix(ORIGIN).unwrap(), Some(&cookie)).await;
+    assert!(page_after.contains("For this change, confirm it's you"), "{page_after}");
+    assert!(page_after.contains(r#"href="/?next=/passkeys&amp;again=1""#), "the way to sign in again: {page_after}");
+    let (_, _, sign_in_page) = page(&server, "/?next=/passkeys&again=1", Some(&cookie)).await;
+    assert!(
+        sign_in_page.contains("confirm it&#x27;s you: sign in again")
+            || sign_in_page.contains("confirm it's you: sign in again"),
+        "{sign_in_page}"
+    );
+
+    // Signing in again in the same browser replaces its old sign-in, and the change goes through.
+    browser.call(PasswordSignIn::PATH, &sign_in).await;
+    let (status, _, options) = browser.call(AddPasskeyOptions::PATH, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let listed = server.get("/auth/sessions", Some(&token)).await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "the API's and the browser's new one, not its old one: {listed}");
 }
 
 #[tokio::test]

@@ -1,10 +1,11 @@
 //! A user's sign-ins, listed and ended (`/auth/sessions`): ending one stops its refresh tokens at
-//! once; "everywhere else" keeps only the caller's.
+//! once; "everywhere else" keeps only the caller's. And re-authentication: a dangerous change needs
+//! a recent sign-in.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, authenticator};
+use crate::common::{TestServer, authenticator, stores};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
 
@@ -124,4 +125,62 @@ async fn deleting_a_passkey_ends_the_other_sign_ins_made_with_it_unless_asked_no
         StatusCode::NO_CONTENT
     );
     assert_eq!(refresh(&server, &kept).await, StatusCode::OK);
+}
+
+/// A server whose database the test can reach: (server, database).
+async fn server_with_database() -> (TestServer, sqlx::AnyPool) {
+    let env = crate::common::Env::new().await;
+    let url = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    (TestServer::start_with(env).await, stores::connect(&url).await)
+}
+
+#[tokio::test]
+async fn an_old_sign_in_must_sign_in_again_to_add_or_delete_a_passkey() {
+    let (server, db) = server_with_database().await;
+    let (fresh, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    let id = server.add_passkey(&fresh, &mut key).await;
+    // Six minutes later (the window is five), a refreshed token still says when the user signed in.
+    let (_, refresh_token) = login_as(&server, "ada@example.com", "curl/8.5.0").await;
+    stores::age_sign_ins(&db, 360).await;
+    let refreshed = server.post("/auth/refresh", None, json!({ "refresh_token": refresh_token })).await;
+    let old = refreshed.body["access_token"].as_str().unwrap().to_owned();
+
+    let begin = server.post("/auth/passkeys/register/begin", Some(&old), json!({})).await;
+    let delete = server.request(Method::DELETE, &format!("/auth/passkeys/{id}"), Some(&old), None).await;
+
+    for refused in [&begin, &delete] {
+        assert_eq!(
+            (refused.status, refused.body["error"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
+            "{}",
+            refused.body
+        );
+        let challenge = refused.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains(r#"error="insufficient_user_authentication""#), "RFC 9470: {challenge}");
+    }
+    assert_eq!(server.get("/auth/passkeys", Some(&old)).await.body.as_array().unwrap().len(), 1, "nothing deleted");
+    assert_eq!(server.get("/auth/me", Some(&old)).await.status, StatusCode::OK, "other calls still work");
+
+    // A fresh passkey sign-in carries a new auth_time, and may.
+    let (again, _) = passkey_sign_in(&server, &mut key).await;
+    let begin = server.post("/auth/passkeys/register/begin", Some(&again), json!({})).await;
+    assert_eq!(begin.status, StatusCode::OK, "{}", begin.body);
+}
+
+#[tokio::test]
+async fn a_registration_begun_in_time_cannot_be_completed_after_the_window() {
+    let (server, db) = server_with_database().await;
+    let (_, refresh_token) = server.sign_up("ada@example.com").await;
+    let access = server.post("/auth/refresh", None, json!({ "refresh_token": refresh_token })).await.body;
+    let options = server.post("/auth/passkeys/register/begin", access["access_token"].as_str(), json!({})).await;
+    let credential = authenticator().create(&options.body, &server.origin).unwrap();
+
+    stores::age_sign_ins(&db, 360).await;
+    let later = server.post("/auth/refresh", None, json!({ "refresh_token": access["refresh_token"] })).await.body;
+    let complete = server
+        .post("/auth/passkeys/register/complete", later["access_token"].as_str(), json!({ "credential": credential }))
+        .await;
+
+    assert_eq!((complete.status, complete.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"));
 }

@@ -1,0 +1,25 @@
+//! Re-authentication for dangerous changes: adding or deleting a passkey needs a sign-in (passkey
+//! or password) made within `LATCHKEY_REAUTH_WINDOW_SECS` (5 minutes by default), so a stolen
+//! older token or browser session cannot enrol the thief's passkey or remove the owner's.
+//!
+//! The functions that make those changes take a [`Recent`], and only [`Recent::check`] makes one:
+//! a door that forgets the check does not compile. REST clients get 401
+//! `reauthentication_required` (with RFC 9470's `insufficient_user_authentication` challenge) and
+//! sign in again with a passkey or password, which starts a sign-in whose `auth_time` is now; the
+//! portal sends the browser to sign in again and back.
+
+use crate::error::Error;
+use crate::state::Engine;
+
+/// Proof that the caller's sign-in was made within the re-authentication window.
+#[derive(Debug)]
+pub struct Recent(());
+
+impl Recent {
+    /// The proof for a sign-in made at `auth_time` (Unix seconds), or
+    /// [`Error::ReauthenticationRequired`] when that is longer ago than the window.
+    pub fn check(engine: &Engine, auth_time: i64, now: i64) -> Result<Self, Error> {
+        let window = i64::try_from(engine.config.reauth_window.as_secs()).unwrap_or(i64::MAX);
+        if now.saturating_sub(auth_time) <= window { Ok(Self(())) } else { Err(Error::ReauthenticationRequired) }
+    }
+}
