@@ -184,6 +184,18 @@ pub async fn answer_consent(request: String, decision: String) -> Result<(), Por
     Ok(())
 }
 
+/// Deletes the signed-in account, confirmed by its email typed again; the browser is signed out.
+/// Needs a recent sign-in. A plain form without JavaScript; with it, the account page's island
+/// calls it and then tells the browser's passkey provider.
+#[server(output = BrowserJson)]
+pub async fn delete_my_account(email: String) -> Result<(), PortalError> {
+    let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
+    let recent = portal::recent(&engine, &user.user, now).await?;
+    portal::delete_account(&user.session, &engine, &user.user, &email, &recent).await?;
+    leptos_axum::redirect("/?deleted=1");
+    Ok(())
+}
+
 /// Signs out: ends the session's sign-in. Works without JavaScript.
 #[server(output = BrowserJson)]
 pub async fn sign_out() -> Result<(), PortalError> {

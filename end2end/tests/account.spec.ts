@@ -66,3 +66,25 @@ test("after the re-authentication window, adding a passkey asks to sign in again
   await expect(page.getByTestId("passkey")).toHaveCount(1);
   expect(await credentialsOf(authenticator)).toHaveLength(1);
 });
+
+test("an account is deleted from its page, and the browser's passkey provider is told to forget its passkey", async ({ page }) => {
+  const authenticator = await addAuthenticator(page);
+  const email = uniqueEmail("leaving");
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByTestId("passkey-sign-up").click();
+  await expect(page.getByTestId("passkey")).toHaveCount(1);
+  expect(await credentialsOf(authenticator)).toHaveLength(1);
+
+  await page.goto("/account");
+  // The island calls the Signal API once the account is gone; without it the form deletes silently.
+  await expect(page.locator("form[data-hydrated=true]")).toHaveCount(1);
+  await page.getByLabel("Type your email to confirm").fill(email);
+  await page.getByTestId("delete-account").click();
+  await expect(page.getByTestId("sign-in-reason")).toHaveText("Your account was deleted, with its passkeys and sign-ins.");
+  // signalAllAcceptedCredentials with no passkeys: the authenticator drops this account's.
+  await expect.poll(async () => (await credentialsOf(authenticator)).length).toBe(0);
+  await page.goto("/account");
+  await expect(page).toHaveURL(/\/\?next=\/account$/);
+});

@@ -9,6 +9,7 @@ use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
 use crate::lockout;
 use crate::passwords::{hash_password, verify_password};
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{DisplayName, Email, Password, UserAgent, UserId};
@@ -113,6 +114,26 @@ pub async fn login(
 ) -> Result<TokenPair, Error> {
     let user = verify_login(engine, email, password, address, now).await?;
     tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, user_agent, now).await
+}
+
+/// `DELETE /auth/me` and the account page: deletes the account of a [`Recent`] sign-in, confirmed by
+/// its email typed in again (compared as emails are: trimmed, case-insensitive). Everything of it
+/// goes in one statement: passkeys, sign-ins, tokens, codes, consents.
+pub async fn delete_account(
+    engine: &Engine,
+    user_id: &UserId,
+    typed_email: &str,
+    _recent: &Recent,
+) -> Result<(), Error> {
+    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    if Email::parse(typed_email).ok().is_none_or(|typed| typed.as_str() != user.email) {
+        return Err(Error::InvalidRequest("Type your account's email address to confirm the deletion.".into()));
+    }
+    if users::delete(&engine.db, user_id).await? {
+        tracing::info!(%user_id, "account deleted by its user");
+        run_hook("on_account_deleted", engine.hooks.on_account_deleted(&user_info(&user))).await;
+    }
+    Ok(())
 }
 
 /// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").

@@ -31,6 +31,10 @@ pub trait EventHooks: Send + Sync {
     async fn on_passkey_deleted(&self, _user: &UserInfo, _passkey: &PasskeyItem) -> Result<(), HookError> {
         Ok(())
     }
+    /// An account was deleted by its user, with its passkeys, sign-ins and tokens.
+    async fn on_account_deleted(&self, _user: &UserInfo) -> Result<(), HookError> {
+        Ok(())
+    }
 }
 
 /// The default: no hooks.

@@ -151,6 +151,18 @@ pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountVi
     })
 }
 
+/// Deletes the signed-in account (see [`accounts::delete_account`]) and empties the session.
+pub async fn delete_account(
+    session: &Session,
+    engine: &Engine,
+    user: &SessionUser,
+    typed_email: &str,
+    recent: &Recent,
+) -> Result<(), Error> {
+    accounts::delete_account(engine, &user.user_id, typed_email, recent).await?;
+    session.flush().await.map_err(session_store_error)
+}
+
 /// Signs out: ends the session's sign-in and the session itself.
 pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<(), Error> {
     if let Some(user) = signed_in(session).await? {

@@ -28,7 +28,7 @@ where
         .route("/auth/login", post(login))
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me))
+        .route("/auth/me", get(me).delete(delete_me))
         .route("/auth/sessions", get(list_sign_ins))
         .route("/auth/sessions/others", delete(end_other_sign_ins))
         .route("/auth/sessions/{id}", delete(end_sign_in))
@@ -47,6 +47,12 @@ struct RegisterRequest {
     email: String,
     password: String,
     name: Option<String>,
+}
+
+/// `DELETE /auth/me`: the account's email, typed again to confirm.
+#[derive(Deserialize)]
+struct DeleteAccountRequest {
+    email: String,
 }
 
 #[derive(Deserialize)]
@@ -150,6 +156,16 @@ async fn rename_passkey(
     ApiJson(body): ApiJson<RenameRequest>,
 ) -> Result<Json<PasskeyItem>, Error> {
     passkeys::rename_passkey(&engine, user.id(), &id, &body.name).await.map(Json)
+}
+
+async fn delete_me(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    ApiJson(body): ApiJson<DeleteAccountRequest>,
+) -> Result<StatusCode, Error> {
+    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    accounts::delete_account(&engine, user.id(), &body.email, &recent).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {

@@ -3,13 +3,18 @@
 //! Its one island tells the browser's passkey provider the account's current name (the Signal API).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 
 use proto::{AccountView, SignInItem};
 
+use crate::error::ErrorCode;
 use crate::navigator;
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
-use crate::server_fns::{EndMyOtherSignIns, EndMySignIn, RenameMe, SignOut, my_account, my_sign_ins};
+use crate::return_path::confirm_then;
+use crate::server_fns::{
+    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RenameMe, SignOut, delete_my_account, my_account, my_sign_ins,
+};
 
 /// The signed-in account.
 #[component]
@@ -34,6 +39,7 @@ fn Account() -> impl IntoView {
                             <AccountDetails account=view/>
                             <SignIns sign_ins/>
                             <SignOutForm/>
+                            <DeleteAccount/>
                         }
                         .into_any(),
                         (Err(error), _) | (_, Err(error)) => {
@@ -140,6 +146,59 @@ fn SignOutForm() -> impl IntoView {
         <ActionForm action=sign_out attr:class="sign-out">
             <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
         </ActionForm>
+    }
+}
+
+/// "Delete your account": the email typed again, and a recent sign-in. With JavaScript the island
+/// calls the server function itself, so that once the account is gone it can tell the browser's
+/// passkey provider to drop its passkeys (`signalAllAcceptedCredentials` with none); without, the
+/// form posts as it is.
+// Islands of signed-in pages are not in the sign-in pages' bundle (pages/mod.rs).
+#[cfg_attr(not(feature = "sign-in-bundle"), island)]
+#[cfg_attr(feature = "sign-in-bundle", component)]
+fn DeleteAccount() -> impl IntoView {
+    let email = NodeRef::<leptos::html::Input>::new();
+    let message = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    // Before the WASM arrives the form still posts (and deletes); it says when the island has taken over.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let delete = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(typed) = email.get().map(|input| input.value()) else { return };
+        // Read before the account is gone: which passkeys the provider should forget.
+        let read = |name| navigator::attribute("account-facts", name);
+        let (rp_id, user_id) = (read("data-rp-id"), read("data-user-id"));
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match delete_my_account(typed).await {
+                Ok(()) => {
+                    if let (Some(rp_id), Some(user_id)) = (rp_id, user_id) {
+                        navigator::signal_all_accepted_credentials(&rp_id, &user_id, &[]);
+                    }
+                    navigator::go("/?deleted=1");
+                }
+                Err(error) if error.code() == ErrorCode::ReauthenticationRequired => {
+                    navigator::go(&confirm_then("/account"));
+                }
+                Err(error) => {
+                    message.set(error.message().to_owned());
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <h2 class="section-title">"Delete your account"</h2>
+        <p class="meta">"Your account, its passkeys and every sign-in are deleted at once. This cannot be undone."</p>
+        <form class="inline" method="post" action=DeleteMyAccount::PATH on:submit=delete data-hydrated=move || hydrated.get().to_string()>
+            <label for="delete-email">"Type your email to confirm"</label>
+            <input id="delete-email" node_ref=email name="email" type="email" required autocomplete="off"/>
+            <button type="submit" class="button small danger" disabled=move || busy.get() data-testid="delete-account">
+                "Delete account"
+            </button>
+        </form>
+        <Notice message=message/>
     }
 }
 

@@ -53,6 +53,12 @@ pub async fn by_id(db: &Db, id: &UserId) -> Result<Option<UserRow>, sqlx::Error>
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db.pool()).await
 }
 
+/// Deletes a user; their passkeys, sign-ins, refresh tokens, authorization codes and consents go
+/// with them in the same statement (`ON DELETE CASCADE`). `false` when there was no such user.
+pub async fn delete(db: &Db, id: &UserId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db.pool()).await?.rows_affected() > 0)
+}
+
 /// Sets (or clears) the display name; returns the updated user.
 pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("UPDATE users SET name = $2 WHERE id = $1 RETURNING {COLUMNS}"))
@@ -60,9 +66,4 @@ pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option
         .bind(name)
         .fetch_optional(db.pool())
         .await
-}
-
-/// Deletes a user (their passkeys and sign-ins go with them).
-pub async fn delete(db: &Db, id: &UserId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db.pool()).await.map(|_| ())
 }

@@ -184,3 +184,48 @@ async fn a_registration_begun_in_time_cannot_be_completed_after_the_window() {
 
     assert_eq!((complete.status, complete.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"));
 }
+
+#[tokio::test]
+async fn an_account_is_deleted_by_its_user_with_its_passkeys_sign_ins_and_tokens() {
+    let (server, db) = server_with_database().await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    server.add_passkey(&access, &mut key).await;
+    let (_, elsewhere) = login_as(&server, "ada@example.com", FIREFOX).await;
+    let delete = |body: Value| server.request(Method::DELETE, "/auth/me", Some(&access), Some(body));
+
+    let mistyped = delete(json!({ "email": "ada@example.org" })).await;
+    let unconfirmed = delete(json!({})).await;
+    assert_eq!((mistyped.status, mistyped.code()), (StatusCode::BAD_REQUEST, "invalid_request"));
+    assert!(mistyped.body["message"].as_str().unwrap().contains("Type your account's email"), "{}", mistyped.body);
+    assert_eq!(unconfirmed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.get("/auth/me", Some(&access)).await.status, StatusCode::OK, "nothing was deleted");
+
+    let deleted = delete(json!({ "email": " ADA@example.com" })).await;
+
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    assert_eq!(server.get("/auth/me", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refresh(&server, &elsewhere).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.sign_in(&mut key, None).await.code(), "unknown_credential");
+    for table in ["users", "passkeys", "sign_ins", "refresh_tokens"] {
+        assert_eq!(stores::count(&db, table).await, 0, "{table} still holds the account's rows");
+    }
+    let again =
+        server.post("/auth/register", None, json!({"email": "ada@example.com", "password": "long enough"})).await;
+    assert_eq!(again.status, StatusCode::CREATED, "the address is free again");
+}
+
+#[tokio::test]
+async fn an_old_sign_in_cannot_delete_the_account() {
+    let (server, db) = server_with_database().await;
+    let (_, refresh_token) = server.sign_up("ada@example.com").await;
+    stores::age_sign_ins(&db, 360).await;
+    let old = server.post("/auth/refresh", None, json!({ "refresh_token": refresh_token })).await.body;
+
+    let refused = server
+        .request(Method::DELETE, "/auth/me", old["access_token"].as_str(), Some(json!({ "email": "ada@example.com" })))
+        .await;
+
+    assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"));
+    assert_eq!(server.get("/auth/me", old["access_token"].as_str()).await.status, StatusCode::OK);
+}
