@@ -87,7 +87,7 @@ pub async fn my_account() -> Result<AccountView, PortalError> {
 pub async fn add_passkey_options() -> Result<String, PortalError> {
     let user = door::user().await?;
     let (engine, now) = (door::engine()?, door::now());
-    let recent = portal::recent(&engine, &user.user, now).await?;
+    let recent = user.recent(&engine, now)?;
     Ok(ceremony::start_registration(&engine, user.id(), engine::Error::SignInRequired, &recent).await?.to_string())
 }
 
@@ -97,7 +97,7 @@ pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), 
     let (user, credential) = (door::user().await?, door::credential(&credential)?);
     let name = Some(name.as_str()).filter(|n| !n.trim().is_empty());
     let (engine, now) = (door::engine()?, door::now());
-    let recent = portal::recent(&engine, &user.user, now).await?;
+    let recent = user.recent(&engine, now)?;
     ceremony::finish_registration(&engine, user.id(), &credential, name, &recent, now).await?;
     Ok(())
 }
@@ -119,7 +119,7 @@ pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Resu
     let user = door::user().await?;
     let (id, end) = (CredentialId::new(id), end_sign_ins.is_some());
     let (engine, now) = (door::engine()?, door::now());
-    let recent = portal::recent(&engine, &user.user, now).await?;
+    let recent = user.recent(&engine, now)?;
     passkeys::delete_passkey(&engine, user.id(), &id, end, &user.user.sign_in_id, &recent, now).await?;
     leptos_axum::redirect("/passkeys?done=deleted");
     Ok(())
@@ -190,7 +190,7 @@ pub async fn answer_consent(request: String, decision: String) -> Result<(), Por
 #[server(output = BrowserJson)]
 pub async fn delete_my_account(email: String) -> Result<(), PortalError> {
     let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
-    let recent = portal::recent(&engine, &user.user, now).await?;
+    let recent = user.recent(&engine, now)?;
     portal::delete_account(&user.session, &engine, &user.user, &email, &recent).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())

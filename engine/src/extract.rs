@@ -15,6 +15,7 @@ use tower_sessions::Session;
 
 use crate::error::Error;
 use crate::portal::{self, SessionUser};
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
 use crate::types::{ClientAddr, SignInId, UserAgent, UserId};
@@ -85,6 +86,8 @@ pub struct CurrentUser {
     pub user: SessionUser,
     /// The session that holds the sign-in.
     pub session: Session,
+    /// When the user proved who they are for this sign-in (Unix seconds).
+    pub auth_time: i64,
 }
 
 impl CurrentUser {
@@ -97,8 +100,14 @@ impl CurrentUser {
 impl CurrentUser {
     /// The signed-in user of `session`, if its sign-in still stands ([`portal::current_user`]).
     pub async fn of(session: Session, engine: &Engine, now: i64) -> Result<Self, Error> {
-        let user = portal::current_user(&session, engine, now).await?;
-        Ok(Self { user, session })
+        let (user, auth_time) = portal::current_sign_in(&session, engine, now).await?;
+        Ok(Self { user, session, auth_time })
+    }
+
+    /// The proof that this sign-in is recent enough for a dangerous change, or
+    /// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
+    pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
+        Recent::check(engine, self.auth_time, now)
     }
 }
 

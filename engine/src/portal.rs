@@ -44,26 +44,25 @@ pub struct SessionUser {
 /// elsewhere (from another device's list of sign-ins, or a password change), which ends the session
 /// here too. Notes the sign-in's use, at most once a minute.
 pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Result<SessionUser, Error> {
+    current_sign_in(session, engine, now).await.map(|(user, _)| user)
+}
+
+/// [`current_user`], with when the user proved who they are for the session's sign-in (for
+/// [`Recent::check`] before a dangerous change), read in the same query.
+pub async fn current_sign_in(session: &Session, engine: &Engine, now: i64) -> Result<(SessionUser, i64), Error> {
     let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
     match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
-        Some((true, last_used)) => {
-            if last_used.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
+        Some(activity) if activity.active => {
+            if activity.last_used_at.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
                 sign_ins::note_use(&engine.db, &user.sign_in_id, now).await?;
             }
-            Ok(user)
+            Ok((user, activity.auth_time))
         }
         _ => {
             session.flush().await.map_err(session_store_error)?;
             Err(Error::SignInRequired)
         }
     }
-}
-
-/// The proof that the session's sign-in is recent enough for a dangerous change, or
-/// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
-pub async fn recent(engine: &Engine, user: &SessionUser, now: i64) -> Result<Recent, Error> {
-    let sign_in = sign_ins::by_id(&engine.db, &user.sign_in_id).await?.ok_or(Error::SignInRequired)?;
-    Recent::check(engine, sign_in.auth_time, now)
 }
 
 /// The user the session holds, without asking whether the sign-in still stands (the OpenID Connect

@@ -249,15 +249,28 @@ pub async fn not_ended_of_user(db: &Db, user_id: &UserId, now: i64) -> Result<Ve
     .await
 }
 
-/// Whether sign-in `id` has not been ended, and when its portal session was last noted as used.
-pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<(bool, Option<i64>)>, sqlx::Error> {
-    let row: Option<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at FROM sign_ins WHERE id = $1",
+/// What a portal request needs to know of its sign-in, as [`activity`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Activity {
+    /// Not ended.
+    pub active: bool,
+    /// When its portal session was last noted as used.
+    pub last_used_at: Option<i64>,
+    /// When the user proved who they are (Unix seconds).
+    pub auth_time: i64,
+}
+
+/// Sign-in `id`'s [`Activity`], ended or not.
+pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
+    let row: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at,
+                COALESCE(auth_time, created_at)
+         FROM sign_ins WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.map(|(active, last_used)| (active != 0, last_used)))
+    Ok(row.map(|(active, last_used_at, auth_time)| Activity { active: active != 0, last_used_at, auth_time }))
 }
 
 /// Notes that sign-in `id` was used at `now`.
