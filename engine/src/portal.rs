@@ -41,8 +41,8 @@ pub struct SessionUser {
 }
 
 /// The session's signed-in user, or [`Error::SignInRequired`] — also when its sign-in was ended
-/// elsewhere (from another device's list of sign-ins, or a password change), which ends the session
-/// here too. Notes the sign-in's use, at most once a minute.
+/// elsewhere (from another device's list of sign-ins, or by deleting the passkey it was made
+/// with), which ends the session here too. Notes the sign-in's use, at most once a minute.
 pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Result<SessionUser, Error> {
     current_sign_in(session, engine, now).await.map(|(user, _)| user)
 }
