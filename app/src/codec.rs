@@ -63,6 +63,16 @@ impl FromJson for () {
     }
 }
 
+impl FromJson for bool {
+    fn from_json(text: &str) -> Option<Self> {
+        match text.trim() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+}
+
 impl FromJson for String {
     fn from_json(text: &str) -> Option<Self> {
         #[cfg(feature = "hydrate")]

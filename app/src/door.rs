@@ -6,7 +6,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use engine::extract::CurrentUser;
-use engine::types::{ClientAddr, UserAgent};
+use engine::types::{Caller, ClientAddr};
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
 use proto::UserInfo;
@@ -31,10 +31,11 @@ pub async fn user() -> Result<CurrentUser, PortalError> {
     Ok(CurrentUser::of(session().await?, &engine()?, now()).await?)
 }
 
-/// The `User-Agent` of the request, recorded with a sign-in it starts.
-pub async fn user_agent() -> Result<UserAgent, PortalError> {
+/// Who made the request (address and `User-Agent`), recorded with a sign-in it starts and in the
+/// account's activity.
+pub async fn caller() -> Result<Caller, PortalError> {
     let mut parts = parts()?;
-    Ok(UserAgent::from_request_parts(&mut parts, &()).await.unwrap_or_else(|never| match never {}))
+    Ok(Caller::from_request_parts(&mut parts, &()).await.unwrap_or_else(|never| match never {}))
 }
 
 /// The signed-in user's account (`id`, `email`, `name`, `created_at`), or

@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, ConsentView, SignInItem, UserInfo};
+use proto::{AccountView, ActivityItem, ConsentView, SignInItem, UserInfo};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -12,7 +12,7 @@ use {
     crate::door,
     crate::return_path::safe_return_path,
     engine::types::{CredentialId, SignInId},
-    engine::{accounts, ceremony, oidc, passkeys, portal, sign_ins},
+    engine::{accounts, activity, ceremony, oidc, passkeys, portal, sign_ins},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
@@ -27,18 +27,16 @@ pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result
 #[server(output = BrowserJson)]
 pub async fn finish_passkey_sign_in(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
-    let (session, engine, agent) = (door::session().await?, door::engine()?, door::user_agent().await?);
-    Ok(portal::finish_passkey_sign_in(&session, &engine, &credential, &agent, door::now()).await?)
+    let (session, engine, caller) = (door::session().await?, door::engine()?, door::caller().await?);
+    Ok(portal::finish_passkey_sign_in(&session, &engine, &credential, &caller, door::now()).await?)
 }
 
 /// Email + password sign-in; works as a plain HTML form without JavaScript. Lands on `next` (a
 /// path on this site; the page that sent the visitor to sign in), else on the passkey offer.
 #[server(output = BrowserJson)]
 pub async fn password_sign_in(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
-    let (session, engine, client) = (door::session().await?, door::engine()?, door::client().await?);
-    let agent = door::user_agent().await?;
-    portal::sign_in_with_password(&session, &engine, &email, &password, &client.to_string(), &agent, door::now())
-        .await?;
+    let (session, engine, caller) = (door::session().await?, door::engine()?, door::caller().await?);
+    portal::sign_in_with_password(&session, &engine, &email, &password, &caller, door::now()).await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
@@ -48,8 +46,7 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
 #[server(output = BrowserJson)]
 pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
-    portal::sign_up_with_password(&session, &engine, &email, &password, &door::user_agent().await?, door::now())
-        .await?;
+    portal::sign_up_with_password(&session, &engine, &email, &password, &door::caller().await?, door::now()).await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
     Ok(())
 }
@@ -65,8 +62,8 @@ pub async fn sign_up_with_passkey_options(email: String) -> Result<String, Porta
 #[server(output = BrowserJson)]
 pub async fn finish_sign_up_with_passkey(credential: String) -> Result<(), PortalError> {
     let credential = door::credential(&credential)?;
-    let (session, engine, agent) = (door::session().await?, door::engine()?, door::user_agent().await?);
-    Ok(portal::finish_passkey_sign_up(&session, &engine, &credential, &agent, door::now()).await?)
+    let (session, engine, caller) = (door::session().await?, door::engine()?, door::caller().await?);
+    Ok(portal::finish_passkey_sign_up(&session, &engine, &credential, &caller, door::now()).await?)
 }
 
 /// The signed-in user, for pages that only signed-in visitors may see ([`RequireSignIn`](crate::pages::RequireSignIn)).
@@ -98,7 +95,7 @@ pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), 
     let name = Some(name.as_str()).filter(|n| !n.trim().is_empty());
     let (engine, now) = (door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
-    ceremony::finish_registration(&engine, user.id(), &credential, name, &recent, now).await?;
+    ceremony::finish_registration(&engine, user.id(), &credential, name, &door::caller().await?, &recent, now).await?;
     Ok(())
 }
 
@@ -106,7 +103,8 @@ pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), 
 #[server(output = BrowserJson)]
 pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalError> {
     let user = door::user().await?;
-    passkeys::rename_passkey(&door::engine()?, user.id(), &CredentialId::new(id), &name).await?;
+    let (engine, caller) = (door::engine()?, door::caller().await?);
+    passkeys::rename_passkey(&engine, user.id(), &CredentialId::new(id), &name, &caller, door::now()).await?;
     leptos_axum::redirect("/passkeys?done=renamed");
     Ok(())
 }
@@ -118,9 +116,9 @@ pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalErr
 pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Result<(), PortalError> {
     let user = door::user().await?;
     let (id, end) = (CredentialId::new(id), end_sign_ins.is_some());
-    let (engine, now) = (door::engine()?, door::now());
+    let (engine, caller, now) = (door::engine()?, door::caller().await?, door::now());
     let recent = user.recent(&engine, now)?;
-    passkeys::delete_passkey(&engine, user.id(), &id, end, &user.user.sign_in_id, &recent, now).await?;
+    passkeys::delete_passkey(&engine, user.id(), &id, end, &caller, &recent, now).await?;
     leptos_axum::redirect("/passkeys?done=deleted");
     Ok(())
 }
@@ -146,7 +144,8 @@ pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
 #[server(output = BrowserJson)]
 pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
     let user = door::user().await?;
-    sign_ins::end(&door::engine()?, user.id(), &SignInId::new(id), door::now()).await?;
+    let (engine, caller) = (door::engine()?, door::caller().await?);
+    sign_ins::end(&engine, user.id(), &SignInId::new(id), &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=ended");
     Ok(())
 }
@@ -155,9 +154,69 @@ pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
 #[server(output = BrowserJson)]
 pub async fn end_my_other_sign_ins() -> Result<(), PortalError> {
     let user = door::user().await?;
-    sign_ins::end_others(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?;
+    let (engine, caller) = (door::engine()?, door::caller().await?);
+    sign_ins::end_others(&engine, user.id(), &user.user.sign_in_id, &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=others");
     Ok(())
+}
+
+/// Whether a dangerous change would be refused for an old sign-in right now: the page then asks
+/// "confirm it's you" before it sends the change.
+#[server(output = BrowserJson)]
+pub async fn confirmation_needed() -> Result<bool, PortalError> {
+    let (user, engine) = (door::user().await?, door::engine()?);
+    Ok(user.recent(&engine, door::now()).is_err())
+}
+
+/// Request options for confirming it's you with one of the signed-in account's passkeys.
+#[server(output = BrowserJson)]
+pub async fn confirm_options() -> Result<String, PortalError> {
+    let (user, engine, client) = (door::user().await?, door::engine()?, door::client().await?);
+    Ok(portal::confirm_options(&engine, &user.user, client).await?.to_string())
+}
+
+/// Confirms it's you with a passkey (`credential.toJSON()` as JSON): the sign-in is renewed.
+#[server(output = BrowserJson)]
+pub async fn confirm_with_passkey(credential: String) -> Result<(), PortalError> {
+    let credential = door::credential(&credential)?;
+    let (user, engine, caller) = (door::user().await?, door::engine()?, door::caller().await?);
+    Ok(portal::confirm_with_passkey(&user.session, &engine, &user.user, &credential, &caller, door::now()).await?)
+}
+
+/// Confirms it's you with the account's password: the sign-in is renewed.
+#[server(output = BrowserJson)]
+pub async fn confirm_with_password(password: String) -> Result<(), PortalError> {
+    let (user, engine, caller) = (door::user().await?, door::engine()?, door::caller().await?);
+    Ok(portal::confirm_with_password(&user.session, &engine, &user.user, &password, &caller, door::now()).await?)
+}
+
+/// Adds a password to the signed-in (passkey-only) account, or changes it; every other sign-in
+/// ends. Needs a recent sign-in. A plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn set_my_password(password: String) -> Result<(), PortalError> {
+    let (user, engine, caller, now) = (door::user().await?, door::engine()?, door::caller().await?, door::now());
+    let recent = user.recent(&engine, now)?;
+    accounts::set_password(&engine, user.id(), &password, &caller, &recent, now).await?;
+    leptos_axum::redirect("/account?done=password");
+    Ok(())
+}
+
+/// Removes the signed-in account's password (it keeps a passkey); every other sign-in ends. Needs
+/// a recent sign-in. A plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn remove_my_password() -> Result<(), PortalError> {
+    let (user, engine, caller, now) = (door::user().await?, door::engine()?, door::caller().await?, door::now());
+    let recent = user.recent(&engine, now)?;
+    accounts::remove_password(&engine, user.id(), &caller, &recent, now).await?;
+    leptos_axum::redirect("/account?done=password_removed");
+    Ok(())
+}
+
+/// The signed-in account's recent security events, newest first.
+#[server]
+pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
+    let user = door::user().await?;
+    Ok(activity::recent(&door::engine()?, user.id()).await?)
 }
 
 /// What the consent page shows for an app's sealed authorization request.

@@ -1,7 +1,8 @@
-// The account's lifecycle through the real pages: sign-ins seen and ended from another browser, and
-// signing in again before a dangerous change once the sign-in is old.
+// The account's lifecycle through the real pages: sign-ins seen and ended from another browser,
+// confirming it's you in place before a dangerous change once the sign-in is old, changing the
+// password, and deleting the account.
 import { expect, test } from "./strict";
-import { QUICK_REAUTH, addAuthenticator, credentialsOf, hydrated, shot, uniqueEmail } from "./helpers";
+import { QUICK_REAUTH, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, shot, uniqueEmail } from "./helpers";
 
 test("a sign-in in a second browser is listed and ended from the first, which signs the second out", async ({ page, browser }) => {
   const email = uniqueEmail("two-browsers");
@@ -38,7 +39,7 @@ test("a sign-in in a second browser is listed and ended from the first, which si
   await elsewhere.close();
 });
 
-test("after the re-authentication window, adding a passkey asks to sign in again, then goes through", async ({ page }) => {
+test("after the re-authentication window, adding a passkey asks to confirm it's you in place, then goes through", async ({ page }) => {
   const portal = QUICK_REAUTH.origin;
   const authenticator = await addAuthenticator(page);
   const email = uniqueEmail("confirm");
@@ -52,19 +53,61 @@ test("after the re-authentication window, adding a passkey asks to sign in again
   await page.waitForTimeout((QUICK_REAUTH.windowSecs + 1.5) * 1000);
   await hydrated(page);
   await page.getByTestId("add-passkey").click();
-  await expect(page).toHaveURL(/\/\?next=\/passkeys&again=1$/);
-  await expect(page.getByTestId("sign-in-reason")).toHaveText("To make this change, confirm it's you: sign in again.");
+  const prompt = page.getByTestId("confirm-prompt").filter({ visible: true });
+  await expect(prompt).toContainText("Confirm it's you");
+  await expect(page).toHaveURL(/\/passkeys/);
+  await expect(page).not.toHaveURL(/again=1/);
   expect(await credentialsOf(authenticator)).toHaveLength(0);
 
-  // Signed in again, back on the passkeys page, the same click goes through.
+  // A wrong password is refused in place; the right one confirms, and the passkey is made.
+  await prompt.getByTestId("confirm-password").fill("wrong password");
+  await prompt.getByTestId("confirm-with-password").click();
+  await expect(prompt.getByTestId("notice")).toHaveText("The email or password is not correct.");
+  await prompt.getByTestId("confirm-password").fill("correct horse battery");
+  await prompt.getByTestId("confirm-with-password").click();
+  await expect(page.getByTestId("passkey")).toHaveCount(1);
+  expect(await credentialsOf(authenticator)).toHaveLength(1);
+});
+
+test("change password: an old sign-in confirms with its passkey in place, the new password works and the old does not", async ({ page }) => {
+  const portal = QUICK_REAUTH.origin;
+  const authenticator = await addAuthenticator(page);
+  const email = uniqueEmail("new-password");
+  await page.goto(`${portal}/sign-up`);
   await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Sign in with password" }).click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys/);
   await hydrated(page);
   await page.getByTestId("add-passkey").click();
   await expect(page.getByTestId("passkey")).toHaveCount(1);
-  expect(await credentialsOf(authenticator)).toHaveLength(1);
+
+  await page.goto(`${portal}/account`);
+  await expect(page.getByTestId("password-state")).toContainText("as well as your passkeys");
+  await page.waitForTimeout((QUICK_REAUTH.windowSecs + 1.5) * 1000);
+  await expect(page.locator(".confirm-first[data-hydrated=true]")).toHaveCount(1);
+  await page.getByLabel(/^New password/).fill("a much better passphrase");
+  await page.getByTestId("set-password").click();
+  const prompt = page.getByTestId("confirm-prompt").filter({ visible: true });
+  await prompt.getByTestId("confirm-with-passkey").click();
+  await expect(page.getByText("Your password was saved.")).toBeVisible();
+  const activity = page.getByTestId("activity");
+  await expect(activity.first()).toHaveText(/Password changed/);
+  await expect(activity.nth(1)).toHaveText(/Signed in with the passkey/);
+  await shot(page, "account-activity");
+
+  // Signed out and without the passkey (the sign-in page's autofill would use it), by password.
+  await removeAuthenticator(authenticator);
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(new RegExp(`^${portal}/$`));
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Sign in with password" }).click();
+  await expect(page.getByTestId("notice").filter({ visible: true })).toHaveText("The email or password is not correct.");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("a much better passphrase");
+  await page.getByRole("button", { name: "Sign in with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys/);
 });
 
 test("an account is deleted from its page, and the browser's passkey provider is told to forget its passkey", async ({ page }) => {

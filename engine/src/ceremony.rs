@@ -50,6 +50,7 @@ use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 use proto::{PasskeyItem, TokenPair};
 
 use crate::accounts::{find_user, new_user_row, user_info};
+use crate::activity::{self, Event};
 use crate::challenge::StoreError;
 use crate::db::passkey_sign_in::{self, PasskeySignIn};
 use crate::db::passkeys::{self, PasskeyRow};
@@ -60,7 +61,7 @@ use crate::passkeys::passkey_item;
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
-use crate::types::{ClientAddr, CredentialId, DisplayName, Email, SignInId, UserAgent, UserId};
+use crate::types::{Caller, ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -172,6 +173,7 @@ pub async fn finish_registration(
     user_id: &UserId,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
+    caller: &Caller,
     _recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
@@ -181,7 +183,7 @@ pub async fn finish_registration(
     if ceremony.user_id != *user_id || ceremony.new_account.is_some() {
         return Err(Error::CeremonyExpired);
     }
-    complete_registration(engine, ceremony, credential, name, now).await
+    complete_registration(engine, ceremony, credential, name, caller, now).await
 }
 
 /// Registration step 3 of a passkey-only sign-up: verifies the new passkey and creates the account
@@ -189,12 +191,13 @@ pub async fn finish_registration(
 pub async fn finish_sign_up(
     engine: &Engine,
     credential: &RegisterPublicKeyCredential,
+    caller: &Caller,
     now: i64,
 ) -> Result<(UserRow, CredentialId), Error> {
     let challenge = registration_challenge(credential)?;
     let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
     let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
-    let passkey = complete_registration(engine, ceremony, credential, None, now).await?;
+    let passkey = complete_registration(engine, ceremony, credential, None, caller, now).await?;
     Ok((account, CredentialId::new(passkey.id)))
 }
 
@@ -216,6 +219,7 @@ async fn complete_registration(
     ceremony: RegistrationCeremony,
     credential: &RegisterPublicKeyCredential,
     name: Option<DisplayName>,
+    caller: &Caller,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let user_id = &ceremony.user_id;
@@ -260,8 +264,10 @@ async fn complete_registration(
         return Err(e);
     }
     if let Some(account) = &ceremony.new_account {
+        activity::record(engine, user_id, Event::AccountCreated, Some(caller), now).await?;
         run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(account))).await;
     }
+    activity::record(engine, user_id, Event::PasskeyAdded(&row.name), Some(caller), now).await?;
 
     let item = passkey_item(&row, &engine.authenticators);
     if let Some(owner) = users::by_id(&engine.db, user_id).await? {
@@ -304,11 +310,11 @@ pub async fn start_authentication(
 pub async fn finish_authentication(
     engine: &Engine,
     credential: &PublicKeyCredential,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
     let refresh = engine.tokens.new_refresh_token(now);
-    let signed_in = verify_and_record(engine, credential, Some(&refresh), user_agent, now).await?;
+    let signed_in = verify_and_record(engine, credential, Some(&refresh), caller, now).await?;
     let sign_in = SignInAt { id: signed_in.sign_in_id, auth_time: now };
     engine.tokens.token_pair(&signed_in.user.id, &sign_in, refresh, now)
 }
@@ -318,10 +324,10 @@ pub async fn finish_authentication(
 pub async fn finish_browser_authentication(
     engine: &Engine,
     credential: &PublicKeyCredential,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<SignedIn, Error> {
-    verify_and_record(engine, credential, None, user_agent, now).await
+    verify_and_record(engine, credential, None, caller, now).await
 }
 
 /// A verified passkey sign-in.
@@ -334,11 +340,13 @@ pub struct SignedIn {
     pub passkey_id: CredentialId,
 }
 
+/// Verifies an assertion against its ceremony and records the sign-in; a known passkey whose
+/// answer does not verify is a failed sign-in in its owner's activity.
 async fn verify_and_record(
     engine: &Engine,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<SignedIn, Error> {
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
@@ -346,6 +354,37 @@ async fn verify_and_record(
 
     let credential_id = CredentialId::new(URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref()));
     let (row, owner) = passkeys::with_owner(&engine.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
+    let sign_in_id = SignInId::generate();
+    let name = row.name.clone();
+    match verify_and_write(engine, credential, ceremony, row, &owner, &sign_in_id, refresh, caller, now).await {
+        Ok(()) => {}
+        Err(error @ (Error::AuthenticationFailed(_) | Error::PossibleClonedAuthenticator)) => {
+            let failed = Event::SignInFailed { method: SignInMethod::Passkey };
+            activity::record(engine, &owner.id, failed, Some(caller), now).await?;
+            return Err(error);
+        }
+        Err(error) => return Err(error),
+    }
+    let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&name) };
+    activity::record(engine, &owner.id, signed_in, Some(caller), now).await?;
+    run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
+    Ok(SignedIn { user: owner, sign_in_id, passkey_id: credential_id })
+}
+
+/// The checks of [`verify_and_record`] once the passkey and its owner are known, and the write of
+/// the passkey's use with the new sign-in.
+#[allow(clippy::too_many_arguments)] // one private step of one function
+async fn verify_and_write(
+    engine: &Engine,
+    credential: &PublicKeyCredential,
+    ceremony: AuthenticationCeremony,
+    row: PasskeyRow,
+    owner: &UserRow,
+    sign_in_id: &SignInId,
+    refresh: Option<&NewRefreshToken>,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
     let owner_handle = Uuid::parse_str(&owner.webauthn_handle).map_err(Error::internal)?;
     let user_handle = credential.response.user_handle.as_ref().map(|h| h.as_ref());
     if user_handle.is_some_and(|h| h != owner_handle.as_bytes()) {
@@ -378,18 +417,16 @@ async fn verify_and_record(
         backed_up: result.backup_state(),
         ..row
     };
-    let sign_in_id = SignInId::generate();
     let sign_in = PasskeySignIn {
         updated: &updated,
-        sign_in_id: &sign_in_id,
-        user_agent: user_agent.get(),
+        sign_in_id,
+        user_agent: caller.user_agent.get(),
         refresh_token: refresh.map(|r| (r.hash.as_str(), r.expires_at)),
     };
     if !passkey_sign_in::record(&engine.db, &sign_in, now).await? {
         return Err(Error::PossibleClonedAuthenticator);
     }
-    run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
-    Ok(SignedIn { user: owner, sign_in_id, passkey_id: credential_id })
+    Ok(())
 }
 
 fn sign_up_key(challenge: &str) -> String {

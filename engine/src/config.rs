@@ -67,9 +67,11 @@ pub struct Config {
     pub access_ttl: Duration,
     /// `LATCHKEY_REFRESH_TTL_SECS`: refresh-token lifetime.
     pub refresh_ttl: Duration,
-    /// `LATCHKEY_REAUTH_WINDOW_SECS`: how recent a sign-in must be for a dangerous change (adding or
-    /// deleting a passkey).
+    /// `LATCHKEY_REAUTH_WINDOW_SECS`: how recent a sign-in must be for a dangerous change (a passkey
+    /// or the password added, changed or removed; the account deleted).
     pub reauth_window: Duration,
+    /// `LATCHKEY_ACTIVITY_RETENTION_DAYS`: how long each user's record of security events is kept.
+    pub activity_retention: Duration,
     /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
     pub site_root: PathBuf,
     /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
@@ -251,6 +253,7 @@ impl Config {
             access_ttl: seconds(&var, "LATCHKEY_ACCESS_TTL_SECS", 900)?,
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
             reauth_window: seconds(&var, "LATCHKEY_REAUTH_WINDOW_SECS", 300)?,
+            activity_retention: days(&var, "LATCHKEY_ACTIVITY_RETENTION_DAYS", 90)?,
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),
@@ -357,6 +360,15 @@ fn seconds(
 ) -> Result<Duration, ConfigError> {
     let default = usize::try_from(default).unwrap_or(usize::MAX);
     count(var, key, default).map(|n| Duration::from_secs(u64::try_from(n).unwrap_or(u64::MAX)))
+}
+
+/// A duration in whole days, at least 1.
+fn days(
+    var: &impl Fn(&'static str) -> Option<String>,
+    key: &'static str,
+    default: usize,
+) -> Result<Duration, ConfigError> {
+    count(var, key, default).map(|n| Duration::from_secs(u64::try_from(n).unwrap_or(u64::MAX).saturating_mul(86_400)))
 }
 
 /// sqlx refuses to open a missing SQLite file unless asked to create it.

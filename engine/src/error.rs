@@ -96,8 +96,17 @@ pub enum Error {
     /// Deleting the account's only way in: its last passkey, without a password.
     #[error("This passkey is the only way into your account. Add another passkey first; then this one can be deleted.")]
     LastPasskey,
-    /// A dangerous change (adding or deleting a passkey) by a sign-in older than the
-    /// re-authentication window.
+    /// Removing the account's only way in: its password, without a passkey.
+    #[error("Your password is the only way into your account. Add a passkey first; then the password can be removed.")]
+    PasswordOnlyWayIn,
+    /// Removing a password from an account that has none.
+    #[error("Your account has no password to remove.")]
+    PasswordNotSet,
+    /// A password on the shipped list of the most common breached passwords.
+    #[error("This password is one of the most common in known data breaches, so it is guessed first. Choose another.")]
+    CommonPassword,
+    /// A dangerous change (a passkey or the password added, changed or removed; the account deleted)
+    /// by a sign-in older than the re-authentication window.
     #[error("For this change, confirm it's you: sign in again with your passkey or password, then try once more.")]
     ReauthenticationRequired,
     /// The sign-in does not exist, is not the caller's, or has already ended.
@@ -143,6 +152,9 @@ impl Error {
             Self::PossibleClonedAuthenticator => ErrorCode::PossibleClonedAuthenticator,
             Self::PasskeyNotFound => ErrorCode::PasskeyNotFound,
             Self::LastPasskey => ErrorCode::LastPasskey,
+            Self::PasswordOnlyWayIn => ErrorCode::PasswordOnlyWayIn,
+            Self::PasswordNotSet => ErrorCode::PasswordNotSet,
+            Self::CommonPassword => ErrorCode::CommonPassword,
             Self::SignInNotFound => ErrorCode::SignInNotFound,
             Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,

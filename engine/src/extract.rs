@@ -18,7 +18,7 @@ use crate::portal::{self, SessionUser};
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
-use crate::types::{ClientAddr, SignInId, UserAgent, UserId};
+use crate::types::{Caller, ClientAddr, SignInId, UserAgent, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
@@ -37,6 +37,12 @@ impl BearerUser {
     /// When the user proved who they are for this sign-in (Unix seconds).
     pub fn auth_time(&self) -> i64 {
         self.0.auth_time
+    }
+
+    /// The proof that this token's sign-in is recent enough for a dangerous change, or
+    /// [`Error::ReauthenticationRequired`] (401 with RFC 9470's step-up challenge).
+    pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
+        Recent::check(engine, self.sign_in(), self.auth_time(), now)
     }
 }
 
@@ -78,6 +84,16 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     }
 }
 
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let address = ClientAddr::from_request_parts(parts, state).await?;
+        let user_agent = UserAgent::from_request_parts(parts, state).await?;
+        Ok(Self { address, user_agent })
+    }
+}
+
 /// The signed-in user of a portal request, from the browser's cookie session; a signed-out
 /// browser, or one whose sign-in was ended, is [`Error::SignInRequired`]. The portal's server
 /// functions get it through `door::user()`.
@@ -107,7 +123,7 @@ impl CurrentUser {
     /// The proof that this sign-in is recent enough for a dangerous change, or
     /// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
     pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check(engine, self.auth_time, now)
+        Recent::check(engine, &self.user.sign_in_id, self.auth_time, now)
     }
 }
 

@@ -5,12 +5,13 @@
 
 use async_trait::async_trait;
 
-use proto::{PasskeyItem, UserInfo};
+use proto::{ActivityItem, PasskeyItem, UserInfo};
 
 /// The error a hook may return; it is only logged.
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
 pub use crate::types::SignInMethod;
+use crate::types::UserId;
 
 /// Callbacks for account events; set with `Engine::with_hooks` (or `server::Latchkey::with_hooks`).
 #[async_trait]
@@ -33,6 +34,11 @@ pub trait EventHooks: Send + Sync {
     }
     /// An account was deleted by its user, with its passkeys, sign-ins and tokens.
     async fn on_account_deleted(&self, _user: &UserInfo) -> Result<(), HookError> {
+        Ok(())
+    }
+    /// A security event was recorded in an account's activity (each sign-in, failed sign-in,
+    /// passkey or password change, ended sign-in; `activity.rs`), as "Recent activity" shows it.
+    async fn on_activity(&self, _user_id: &UserId, _activity: &ActivityItem) -> Result<(), HookError> {
         Ok(())
     }
 }

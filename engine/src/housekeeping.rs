@@ -1,13 +1,14 @@
 //! Housekeeping: what expires is deleted, so the tables stay the size of what is live — refresh
 //! tokens past their expiry, sign-ins ended more than a day ago, login-attempt counters idle for a
-//! day and authorization codes expired for a day; and the signing keys' schedule: a key that has
+//! day, authorization codes expired for a day and activity older than
+//! `LATCHKEY_ACTIVITY_RETENTION_DAYS`; and the signing keys' schedule: a key that has
 //! signed for `LATCHKEY_KEY_ROTATION_SECS` is rotated and retired keys past their publication are
 //! deleted (`keys.rs`). Runs at start-up and then hourly on every instance (the deletes are
 //! idempotent; the database picks one rotator).
 
 use std::time::Duration;
 
-use crate::db::{authorization_codes, login_attempts, sign_ins};
+use crate::db::{activity, authorization_codes, login_attempts, sign_ins};
 use crate::error::Error;
 use crate::state::Engine;
 use crate::{clock, keys};
@@ -28,6 +29,8 @@ pub struct Pruned {
     pub login_attempts: u64,
     /// Authorization codes expired for a day (kept that long so a late replay is still recognised).
     pub authorization_codes: u64,
+    /// Activity older than the retention time.
+    pub activity: u64,
 }
 
 /// Deletes what expired as of `now`.
@@ -37,7 +40,12 @@ pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
         sign_ins: sign_ins::prune_ended(&engine.db, now - KEEP).await?,
         login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
         authorization_codes: authorization_codes::prune(&engine.db, now - KEEP).await?,
+        activity: activity::prune(&engine.db, now.saturating_sub(retention(engine))).await?,
     })
+}
+
+fn retention(engine: &Engine) -> i64 {
+    i64::try_from(engine.config.activity_retention.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Sweeps now and then every hour, in the background.

@@ -20,6 +20,7 @@
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
+//! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
 //! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
@@ -31,6 +32,7 @@
 
 pub mod aaguid;
 pub mod accounts;
+pub mod activity;
 pub mod ceremony;
 pub mod challenge;
 pub mod clients;

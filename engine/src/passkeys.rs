@@ -4,6 +4,7 @@ use proto::PasskeyItem;
 
 use crate::aaguid::AuthenticatorNames;
 use crate::accounts::user_info;
+use crate::activity::{self, Event};
 use crate::clock::rfc3339;
 use crate::db::passkeys::{self, Deleted, PasskeyRow};
 use crate::db::sign_ins;
@@ -12,7 +13,7 @@ use crate::error::Error;
 use crate::hooks::run_hook;
 use crate::reauth::Recent;
 use crate::state::Engine;
-use crate::types::{CredentialId, DisplayName, SignInId, UserId};
+use crate::types::{Caller, CredentialId, DisplayName, UserId};
 
 /// The list item the API shows for a stored passkey.
 pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> PasskeyItem {
@@ -41,22 +42,25 @@ pub async fn rename_passkey(
     user_id: &UserId,
     id: &CredentialId,
     name: &str,
+    caller: &Caller,
+    now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = DisplayName::parse(name)?;
     let row = passkeys::set_name(&engine.db, user_id, id, name.as_str()).await?.ok_or(Error::PasskeyNotFound)?;
+    activity::record(engine, user_id, Event::PasskeyRenamed(&row.name), Some(caller), now).await?;
     Ok(passkey_item(&row, &engine.authenticators))
 }
 
 /// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found"),
 /// never the only way into an account (no password, no other passkey). With `end_sign_ins`, the
-/// sign-ins made with it end too — all but `keep`, the caller's own, whose sign-in is [`Recent`].
+/// sign-ins made with it end too — all but the [`Recent`] one deleting it.
 pub async fn delete_passkey(
     engine: &Engine,
     user_id: &UserId,
     id: &CredentialId,
     end_sign_ins: bool,
-    keep: &SignInId,
-    _recent: &Recent,
+    caller: &Caller,
+    recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let row = match passkeys::delete(&engine.db, user_id, id).await? {
@@ -65,9 +69,10 @@ pub async fn delete_passkey(
         Deleted::NotFound => return Err(Error::PasskeyNotFound),
     };
     if end_sign_ins {
-        let ended = sign_ins::revoke_made_with_passkey(&engine.db, user_id, id, keep, now).await?;
+        let ended = sign_ins::revoke_made_with_passkey(&engine.db, user_id, id, recent.sign_in(), now).await?;
         tracing::info!(%user_id, ended, "sign-ins made with a deleted passkey ended");
     }
+    activity::record(engine, user_id, Event::PasskeyRemoved(&row.name), Some(caller), now).await?;
     let item = passkey_item(&row, &engine.authenticators);
     if let Some(owner) = users::by_id(&engine.db, user_id).await? {
         run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;

@@ -19,7 +19,7 @@ use crate::passkeys::list_passkeys;
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens;
-use crate::types::{ClientAddr, CredentialId, SignInId, SignInMethod, UserAgent, UserId};
+use crate::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
@@ -71,18 +71,17 @@ pub async fn signed_in(session: &Session) -> Result<Option<SessionUser>, Error> 
     session.get::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)
 }
 
-/// Email + password sign-in from a client at `address`.
+/// Email + password sign-in.
 pub async fn sign_in_with_password(
     session: &Session,
     engine: &Engine,
     email: &str,
     password: &str,
-    address: &str,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let user = accounts::verify_login(engine, email, password, address, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, user_agent, now).await
+    let user = accounts::verify_login(engine, email, password, caller, now).await?;
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, caller, now).await
 }
 
 /// Sign-up with email + password; the new account is signed in.
@@ -91,11 +90,11 @@ pub async fn sign_up_with_password(
     engine: &Engine,
     email: &str,
     password: &str,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let user = accounts::sign_up(engine, email, Some(password), None, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, user_agent, now).await
+    let user = accounts::sign_up(engine, email, password, None, caller, now).await?;
+    start_sign_in(session, engine, &user, SignInMethod::Password, None, caller, now).await
 }
 
 /// Verifies a passkey assertion and signs its owner in.
@@ -103,10 +102,10 @@ pub async fn finish_passkey_sign_in(
     session: &Session,
     engine: &Engine,
     credential: &PublicKeyCredential,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let signed_in = ceremony::finish_browser_authentication(engine, credential, user_agent, now).await?;
+    let signed_in = ceremony::finish_browser_authentication(engine, credential, caller, now).await?;
     enter(session, engine, &signed_in.user.id, signed_in.sign_in_id, now).await
 }
 
@@ -126,11 +125,11 @@ pub async fn finish_passkey_sign_up(
     session: &Session,
     engine: &Engine,
     credential: &RegisterPublicKeyCredential,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, passkey_id) = ceremony::finish_sign_up(engine, credential, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), user_agent, now).await
+    let (user, passkey_id) = ceremony::finish_sign_up(engine, credential, caller, now).await?;
+    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), caller, now).await
 }
 
 /// The signed-in user's account.
@@ -147,6 +146,7 @@ pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountVi
         user_handle: URL_SAFE_NO_PAD.encode(handle.as_bytes()),
         rp_id: engine.config.rp_id.clone(),
         passkeys: list_passkeys(engine, user_id).await?,
+        has_password: user.password_hash.is_some(),
     })
 }
 
@@ -160,6 +160,51 @@ pub async fn delete_account(
 ) -> Result<(), Error> {
     accounts::delete_account(engine, &user.user_id, typed_email, recent).await?;
     session.flush().await.map_err(session_store_error)
+}
+
+/// Request options for confirming it's still `user` before a dangerous change: for their passkeys
+/// (found by the account's email on the server, never one the page sends).
+pub async fn confirm_options(
+    engine: &Engine,
+    user: &SessionUser,
+    client: ClientAddr,
+) -> Result<serde_json::Value, Error> {
+    let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
+    ceremony::start_authentication(engine, Some(&account.email), client).await
+}
+
+/// Confirms it's still `user` with one of their passkeys: a new sign-in, made now, replaces the
+/// session's (so the change that asked for it can go on). Another account's passkey is refused and
+/// the sign-in it made ended at once.
+pub async fn confirm_with_passkey(
+    session: &Session,
+    engine: &Engine,
+    user: &SessionUser,
+    credential: &PublicKeyCredential,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
+    let signed_in = ceremony::finish_browser_authentication(engine, credential, caller, now).await?;
+    if signed_in.user.id != user.user_id {
+        tokens::end_sign_in(&engine.db, &signed_in.sign_in_id, now).await?;
+        return Err(Error::AuthenticationFailed("this passkey belongs to another account"));
+    }
+    enter(session, engine, &user.user_id, signed_in.sign_in_id, now).await
+}
+
+/// Confirms it's still `user` with the account's password (within the same lockout budget as a
+/// sign-in): a new sign-in, made now, replaces the session's.
+pub async fn confirm_with_password(
+    session: &Session,
+    engine: &Engine,
+    user: &SessionUser,
+    password: &str,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
+    let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
+    let verified = accounts::verify_login(engine, &account.email, password, caller, now).await?;
+    start_sign_in(session, engine, &verified, SignInMethod::Password, None, caller, now).await
 }
 
 /// Signs out: ends the session's sign-in and the session itself.
@@ -177,10 +222,10 @@ async fn start_sign_in(
     user: &UserRow,
     method: SignInMethod,
     passkey_id: Option<&CredentialId>,
-    user_agent: &UserAgent,
+    caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, user_agent, now).await?;
+    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, &caller.user_agent, now).await?;
     enter(session, engine, &user.id, sign_in_id, now).await
 }
 

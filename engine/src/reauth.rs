@@ -1,5 +1,5 @@
-//! Re-authentication for dangerous changes: adding or deleting a passkey needs a sign-in (passkey
-//! or password) made within `LATCHKEY_REAUTH_WINDOW_SECS` (5 minutes by default), so a stolen
+//! Re-authentication for dangerous changes: adding or deleting a passkey, adding, changing or
+//! removing the password and deleting the account need a sign-in (passkey or password) made within `LATCHKEY_REAUTH_WINDOW_SECS` (5 minutes by default), so a stolen
 //! older token or browser session cannot enrol the thief's passkey or remove the owner's.
 //!
 //! The functions that make those changes take a [`Recent`], and only [`Recent::check`] makes one:
@@ -10,16 +10,27 @@
 
 use crate::error::Error;
 use crate::state::Engine;
+use crate::types::SignInId;
 
-/// Proof that the caller's sign-in was made within the re-authentication window.
+/// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
+/// that is (a change that ends the account's other sign-ins keeps this one).
 #[derive(Debug)]
-pub struct Recent(());
+pub struct Recent(SignInId);
 
 impl Recent {
-    /// The proof for a sign-in made at `auth_time` (Unix seconds), or
+    /// The proof for `sign_in`, made at `auth_time` (Unix seconds), or
     /// [`Error::ReauthenticationRequired`] when that is longer ago than the window.
-    pub fn check(engine: &Engine, auth_time: i64, now: i64) -> Result<Self, Error> {
+    pub fn check(engine: &Engine, sign_in: &SignInId, auth_time: i64, now: i64) -> Result<Self, Error> {
         let window = i64::try_from(engine.config.reauth_window.as_secs()).unwrap_or(i64::MAX);
-        if now.saturating_sub(auth_time) <= window { Ok(Self(())) } else { Err(Error::ReauthenticationRequired) }
+        if now.saturating_sub(auth_time) <= window {
+            Ok(Self(sign_in.clone()))
+        } else {
+            Err(Error::ReauthenticationRequired)
+        }
+    }
+
+    /// The recent sign-in.
+    pub fn sign_in(&self) -> &SignInId {
+        &self.0
     }
 }

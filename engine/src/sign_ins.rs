@@ -9,12 +9,13 @@
 
 use proto::SignInItem;
 
+use crate::activity::{self, Event};
 use crate::clock::rfc3339;
 use crate::db::sign_ins::{self, ListedSignIn};
 use crate::error::Error;
 use crate::portal::SESSION_IDLE_LIFETIME_SECS;
 use crate::state::Engine;
-use crate::types::{SignInId, UserId};
+use crate::types::{Caller, SignInId, UserId, device_of};
 
 /// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
 pub async fn list(engine: &Engine, user_id: &UserId, current: &SignInId, now: i64) -> Result<Vec<SignInItem>, Error> {
@@ -27,19 +28,26 @@ pub async fn list(engine: &Engine, user_id: &UserId, current: &SignInId, now: i6
 }
 
 /// Ends `user_id`'s sign-in `id` (and the app sign-ins that came from it).
-pub async fn end(engine: &Engine, user_id: &UserId, id: &SignInId, now: i64) -> Result<(), Error> {
+pub async fn end(engine: &Engine, user_id: &UserId, id: &SignInId, caller: &Caller, now: i64) -> Result<(), Error> {
     if !sign_ins::revoke_of_user(&engine.db, user_id, id, now).await? {
         return Err(Error::SignInNotFound);
     }
     tracing::info!(%user_id, sign_in_id = %id, "sign-in ended by its user");
-    Ok(())
+    activity::record(engine, user_id, Event::SignInEnded, Some(caller), now).await
 }
 
 /// Ends every sign-in of `user_id` but `current` (and the apps signed in through it); returns how
 /// many ended.
-pub async fn end_others(engine: &Engine, user_id: &UserId, current: &SignInId, now: i64) -> Result<u64, Error> {
+pub async fn end_others(
+    engine: &Engine,
+    user_id: &UserId,
+    current: &SignInId,
+    caller: &Caller,
+    now: i64,
+) -> Result<u64, Error> {
     let ended = sign_ins::revoke_others(&engine.db, user_id, current, now).await?;
     tracing::info!(%user_id, ended, "other sign-ins ended by their user");
+    activity::record(engine, user_id, Event::OtherSignInsEnded(ended), Some(caller), now).await?;
     Ok(ended)
 }
 
@@ -72,62 +80,5 @@ fn item(engine: &Engine, row: ListedSignIn, current: &SignInId) -> SignInItem {
         last_used_at: rfc3339(last_used(&row)),
         user_agent: row.user_agent,
         client_id: row.client_id,
-    }
-}
-
-/// "Browser on system" from a `User-Agent`, for people to recognise their devices by; the whole
-/// value is in the answer too. The few browsers and systems people use, tested in the order that
-/// tells them apart (Edge and Chrome also say "Safari"; Android also says "Linux").
-pub fn device_of(user_agent: Option<&str>) -> String {
-    let Some(agent) = user_agent.filter(|a| !a.is_empty()) else {
-        return "Unknown device".to_owned();
-    };
-    const BROWSERS: [(&str, &str); 8] = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-        ("python", "Python"),
-        ("node", "Node.js"),
-    ];
-    const SYSTEMS: [(&str, &str); 7] = [
-        ("Android", "Android"),
-        ("iPhone", "iPhone"),
-        ("iPad", "iPad"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ];
-    let browser = BROWSERS.iter().find(|(mark, _)| agent.contains(mark)).map(|(_, name)| *name);
-    let system = SYSTEMS.iter().find(|(mark, _)| agent.contains(mark)).map(|(_, name)| *name);
-    match (browser, system) {
-        (Some(browser), Some(system)) => format!("{browser} on {system}"),
-        (Some(name), None) | (None, Some(name)) => name.to_owned(),
-        (None, None) => agent.split(['/', ' ']).next().unwrap_or(agent).to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn devices_are_named_as_people_know_them() {
-        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
-        let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0";
-        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
-        let android = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36";
-        assert_eq!(device_of(Some(firefox)), "Firefox on Linux");
-        assert_eq!(device_of(Some(chrome)), "Chrome on Windows");
-        assert_eq!(device_of(Some(edge)), "Edge on Windows");
-        assert_eq!(device_of(Some(safari)), "Safari on iPhone");
-        assert_eq!(device_of(Some(android)), "Chrome on Android");
-        assert_eq!(device_of(Some("curl/8.5.0")), "curl");
-        assert_eq!(device_of(Some("my-sync-tool/2.1")), "my-sync-tool");
-        assert_eq!(device_of(None), "Unknown device");
     }
 }

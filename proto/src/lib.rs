@@ -166,6 +166,26 @@ pub struct AccountView {
     pub rp_id: String,
     /// The user's passkeys, oldest first.
     pub passkeys: Vec<PasskeyItem>,
+    /// Whether the account has a password (it may be passkey-only).
+    pub has_password: bool,
+}
+
+/// One entry of a user's record of security events (`GET /auth/activity`, "Recent activity" on
+/// the account page), newest first.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ActivityItem {
+    /// What happened, for programs: `account_created`, `signed_in`, `sign_in_failed`,
+    /// `passkey_added`, `passkey_renamed`, `passkey_removed`, `password_set`, `password_changed`,
+    /// `password_removed`, `sign_in_ended`, `other_sign_ins_ended`.
+    pub kind: String,
+    /// What happened, for people ("Signed in with the passkey “Laptop”").
+    pub summary: String,
+    /// The client address it came from, when a request made it.
+    pub address: Option<String>,
+    /// The browser or program, as its `User-Agent` names it ("Firefox on Linux"), when known.
+    pub device: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
 }
 
 /// One of the user's sign-ins that has not ended (`GET /auth/sessions`, the account page): a
@@ -248,6 +268,12 @@ pub enum ErrorCode {
     ReauthenticationRequired,
     /// The passkey is the account's only way in (no password, no other passkey): not deleted.
     LastPasskey,
+    /// The password is the account's only way in (it has no passkey): not removed.
+    PasswordOnlyWayIn,
+    /// The account has no password to remove.
+    PasswordNotSet,
+    /// The password is on the list of the most common passwords found in breaches.
+    CommonPassword,
     /// The account already holds as many passkeys as allowed.
     TooManyPasskeys,
     /// A server-function call from a page that is not one of the configured origins.
@@ -268,6 +294,7 @@ impl ErrorCode {
             | Self::InvalidEmail
             | Self::InvalidPassword
             | Self::InvalidName
+            | Self::CommonPassword
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -280,8 +307,12 @@ impl ErrorCode {
             | Self::ReauthenticationRequired => 401,
             Self::ForbiddenOrigin => 403,
             Self::RequestTimeout => 408,
-            Self::PasskeyNotFound | Self::SignInNotFound => 404,
-            Self::EmailTaken | Self::CredentialExists | Self::TooManyPasskeys | Self::LastPasskey => 409,
+            Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet => 404,
+            Self::EmailTaken
+            | Self::CredentialExists
+            | Self::TooManyPasskeys
+            | Self::LastPasskey
+            | Self::PasswordOnlyWayIn => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts | Self::RateLimited => 429,

@@ -4,14 +4,13 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
 use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
-use engine::reauth::Recent;
-use engine::types::{ClientAddr, CredentialId, SignInId, UserAgent};
-use engine::{Engine, Error, accounts, ceremony, passkeys, sign_ins, tokens};
-use proto::{PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
+use engine::types::{Caller, ClientAddr, CredentialId, SignInId};
+use engine::{Engine, Error, accounts, activity, ceremony, passkeys, sign_ins, tokens};
+use proto::{ActivityItem, PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,6 +28,8 @@ where
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .route("/auth/me", get(me).delete(delete_me))
+        .route("/auth/password", put(set_password).delete(remove_password))
+        .route("/auth/activity", get(list_activity))
         .route("/auth/sessions", get(list_sign_ins))
         .route("/auth/sessions/others", delete(end_other_sign_ins))
         .route("/auth/sessions/{id}", delete(end_sign_in))
@@ -53,6 +54,12 @@ struct RegisterRequest {
 #[derive(Deserialize)]
 struct DeleteAccountRequest {
     email: String,
+}
+
+/// `PUT /auth/password`: the new password.
+#[derive(Deserialize)]
+struct PasswordRequest {
+    password: String,
 }
 
 #[derive(Deserialize)]
@@ -93,20 +100,19 @@ struct AuthenticateCompleteRequest {
 
 async fn register(
     State(engine): State<Engine>,
-    agent: UserAgent,
+    caller: Caller,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenPair>), Error> {
-    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), &agent, now()).await?;
+    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), &caller, now()).await?;
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
 async fn login(
     State(engine): State<Engine>,
-    client: ClientAddr,
-    agent: UserAgent,
+    caller: Caller,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    accounts::login(&engine, &body.email, &body.password, &client.to_string(), &agent, now()).await.map(Json)
+    accounts::login(&engine, &body.email, &body.password, &caller, now()).await.map(Json)
 }
 
 async fn refresh(
@@ -130,18 +136,19 @@ async fn register_begin(
     user: BearerUser,
     _: OptionalJson<Empty>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    let recent = user.recent(&engine, now())?;
     ceremony::start_registration(&engine, user.id(), Error::InvalidToken, &recent).await.map(Json)
 }
 
 async fn register_complete(
     State(engine): State<Engine>,
     user: BearerUser,
+    caller: Caller,
     ApiJson(body): ApiJson<RegisterCompleteRequest>,
 ) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
-    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    let recent = user.recent(&engine, now())?;
     let (credential, name) = (&body.credential, body.name.as_deref());
-    let item = ceremony::finish_registration(&engine, user.id(), credential, name, &recent, now()).await?;
+    let item = ceremony::finish_registration(&engine, user.id(), credential, name, &caller, &recent, now()).await?;
     Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
 }
 
@@ -152,10 +159,11 @@ async fn list_passkeys(State(engine): State<Engine>, user: BearerUser) -> Result
 async fn rename_passkey(
     State(engine): State<Engine>,
     user: BearerUser,
+    caller: Caller,
     ApiPath(id): ApiPath<CredentialId>,
     ApiJson(body): ApiJson<RenameRequest>,
 ) -> Result<Json<PasskeyItem>, Error> {
-    passkeys::rename_passkey(&engine, user.id(), &id, &body.name).await.map(Json)
+    passkeys::rename_passkey(&engine, user.id(), &id, &body.name, &caller, now()).await.map(Json)
 }
 
 async fn delete_me(
@@ -163,9 +171,30 @@ async fn delete_me(
     user: BearerUser,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, Error> {
-    let recent = Recent::check(&engine, user.auth_time(), now())?;
+    let recent = user.recent(&engine, now())?;
     accounts::delete_account(&engine, user.id(), &body.email, &recent).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_password(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordRequest>,
+) -> Result<StatusCode, Error> {
+    let recent = user.recent(&engine, now())?;
+    accounts::set_password(&engine, user.id(), &body.password, &caller, &recent, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
+    let recent = user.recent(&engine, now())?;
+    accounts::remove_password(&engine, user.id(), &caller, &recent, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<ActivityItem>>, Error> {
+    activity::recent(&engine, user.id()).await.map(Json)
 }
 
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
@@ -175,14 +204,19 @@ async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result
 async fn end_sign_in(
     State(engine): State<Engine>,
     user: BearerUser,
+    caller: Caller,
     ApiPath(id): ApiPath<SignInId>,
 ) -> Result<StatusCode, Error> {
-    sign_ins::end(&engine, user.id(), &id, now()).await?;
+    sign_ins::end(&engine, user.id(), &id, &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn end_other_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
-    sign_ins::end_others(&engine, user.id(), user.sign_in(), now()).await?;
+async fn end_other_sign_ins(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    caller: Caller,
+) -> Result<StatusCode, Error> {
+    sign_ins::end_others(&engine, user.id(), user.sign_in(), &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -200,11 +234,12 @@ fn yes() -> bool {
 async fn delete_passkey(
     State(engine): State<Engine>,
     user: BearerUser,
+    caller: Caller,
     ApiPath(id): ApiPath<CredentialId>,
     ApiQuery(query): ApiQuery<DeletePasskeyQuery>,
 ) -> Result<StatusCode, Error> {
-    let recent = Recent::check(&engine, user.auth_time(), now())?;
-    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, user.sign_in(), &recent, now()).await?;
+    let recent = user.recent(&engine, now())?;
+    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -218,8 +253,8 @@ async fn authenticate_begin(
 
 async fn authenticate_complete(
     State(engine): State<Engine>,
-    agent: UserAgent,
+    caller: Caller,
     ApiJson(body): ApiJson<AuthenticateCompleteRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    ceremony::finish_authentication(&engine, &body.credential, &agent, now()).await.map(Json)
+    ceremony::finish_authentication(&engine, &body.credential, &caller, now()).await.map(Json)
 }

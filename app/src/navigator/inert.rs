@@ -18,6 +18,14 @@ pub fn request_path() -> String {
 }
 
 /// Never on the server.
+pub fn submitted_form(_event: &leptos::ev::SubmitEvent) -> Option<String> {
+    None
+}
+
+/// Never on the server.
+pub fn submit(_id: &str) {}
+
+/// Never on the server.
 pub fn attribute(_id: &str, _name: &str) -> Option<String> {
     None
 }

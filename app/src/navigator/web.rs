@@ -79,6 +79,23 @@ pub fn attributes(selector: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `id` of the form a `submit` event is for.
+pub fn submitted_form(event: &leptos::ev::SubmitEvent) -> Option<String> {
+    let form = event.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
+    Some(form.id()).filter(|id| !id.is_empty())
+}
+
+/// Sends the page's form `id` as the browser would (without another `submit` event).
+pub fn submit(id: &str) {
+    let form = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlFormElement>().ok());
+    if let Some(form) = form {
+        let _ = form.submit();
+    }
+}
+
 /// Full navigation, so the next page is rendered with the new session.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {

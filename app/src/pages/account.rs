@@ -1,19 +1,23 @@
-//! The account page: who is signed in, their display name, where they are signed in (each sign-in
-//! can be ended, or all but this one) and sign-out — plain forms, which work without JavaScript.
-//! Its one island tells the browser's passkey provider the account's current name (the Signal API).
+//! The account page: who is signed in, their display name, their password (added, changed,
+//! removed), where they are signed in (each sign-in can be ended, or all but this one), recent
+//! activity, sign-out and deletion — plain forms, which work without JavaScript. Its islands tell
+//! the browser's passkey provider the account's current name, and that a deleted account's
+//! passkeys are gone (the Signal API).
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 
-use proto::{AccountView, SignInItem};
+use proto::{AccountView, ActivityItem, SignInItem};
 
 use crate::error::ErrorCode;
 use crate::navigator;
+use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
-    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RenameMe, SignOut, delete_my_account, my_account, my_sign_ins,
+    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SetMyPassword, SignOut,
+    delete_my_account, my_account, my_activity, my_sign_ins,
 };
 
 /// The signed-in account.
@@ -26,6 +30,7 @@ pub fn AccountPage() -> impl IntoView {
 fn Account() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
     let sign_ins = Resource::new(|| (), |_| my_sign_ins());
+    let activity = Resource::new(|| (), |_| my_activity());
     // `?done=<what>`: a form came back here.
     let done = use_query_map().with_untracked(|q| q.get("done")).as_deref().and_then(done_message).unwrap_or_default();
     view! {
@@ -33,16 +38,18 @@ fn Account() -> impl IntoView {
             <h1 id="account-title">"Your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match (account.await, sign_ins.await) {
-                        (Ok(view), Ok(sign_ins)) => view! {
+                    match (account.await, sign_ins.await, activity.await) {
+                        (Ok(view), Ok(sign_ins), Ok(activity)) => view! {
                             <Notice message=done.to_owned() success=true/>
-                            <AccountDetails account=view/>
+                            <AccountDetails account=view.clone()/>
+                            <PasswordSection email=view.user.email.clone() has_password=view.has_password has_passkey=!view.passkeys.is_empty()/>
                             <SignIns sign_ins/>
+                            <RecentActivity activity/>
                             <SignOutForm/>
                             <DeleteAccount/>
                         }
                         .into_any(),
-                        (Err(error), _) | (_, Err(error)) => {
+                        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
                             view! { <SignInPrompt message=error.message().to_owned()/> }.into_any()
                         }
                     }
@@ -58,6 +65,10 @@ fn done_message(what: &str) -> Option<&'static str> {
         "name" => Some("Your name was saved."),
         "ended" => Some("That sign-in was ended. The device it was on is signed out."),
         "others" => Some("You were signed out everywhere else."),
+        "password" => Some("Your password was saved. You were signed out everywhere else."),
+        "password_removed" => {
+            Some("Your password was removed. You sign in with your passkeys now; you were signed out everywhere else.")
+        }
         _ => None,
     }
 }
@@ -70,7 +81,7 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
     view! {
         // The account as the browser's passkey provider should name it (SyncAccountName).
         <dl class="facts" id="account-facts" data-rp-id=account.rp_id data-user-id=account.user_handle
-            data-name=user.email.clone() data-display-name=display>
+            data-name=user.email.clone() data-display-name=display data-has-password=account.has_password.to_string()>
             <dt>"Email"</dt>
             <dd data-testid="account-email">{user.email.clone()}</dd>
             <dt>"Member since"</dt>
@@ -83,6 +94,81 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
             <button type="submit" class="button small">"Save"</button>
         </ActionForm>
         <Notice message=action_error(rename)/>
+    }
+}
+
+/// The password: added to a passkey-only account, changed, or removed while a passkey remains.
+/// Each needs a recent sign-in; without one the page offers to sign in again and come back.
+#[component]
+fn PasswordSection(email: String, has_password: bool, has_passkey: bool) -> impl IntoView {
+    let set = ServerAction::<SetMyPassword>::new();
+    let remove = ServerAction::<RemoveMyPassword>::new();
+    let stale = move || {
+        [set.value().get(), remove.value().get()]
+            .into_iter()
+            .any(|outcome| matches!(outcome, Some(Err(e)) if e.code() == ErrorCode::ReauthenticationRequired))
+    };
+    let (title, label, button) = if has_password {
+        ("Password", "New password", "Change password")
+    } else {
+        ("Password", "Add a password", "Add password")
+    };
+    view! {
+        <h2 class="section-title">{title}</h2>
+        <p class="meta" data-testid="password-state">
+            {if has_password {
+                "You can sign in with your password as well as your passkeys."
+            } else {
+                "You sign in with passkeys only. A password is a way in if your passkeys are lost."
+            }}
+        </p>
+        <ConfirmFirst>
+        <ActionForm action=set attr:class="inline" attr:id="password-form">
+            // For the browser's password manager: which account this password belongs to (not sent).
+            <input type="email" hidden autocomplete="username" value=email/>
+            <label for="new-password">{label} " " <span class="hint">"(8 to 128 characters)"</span></label>
+            <input id="new-password" name="password" type="password" required minlength="8" maxlength="128" autocomplete="new-password"/>
+            <button type="submit" class="button small" data-testid="set-password">{button}</button>
+        </ActionForm>
+        {(has_password && has_passkey).then(|| view! {
+            <ActionForm action=remove attr:class="inline" attr:id="remove-password-form">
+                <button type="submit" class="button small danger" data-testid="remove-password">"Remove password"</button>
+            </ActionForm>
+        })}
+        </ConfirmFirst>
+        <Notice message=action_error(set)/>
+        {(has_password && !has_passkey).then(|| view! {
+            <p class="meta">"Add a passkey to be able to remove your password: it is your only way in."</p>
+        })}
+        <Notice message=action_error(remove)/>
+        {move || stale().then(|| view! {
+            <p><a class="button small" href=confirm_then("/account") data-testid="confirm-its-you">"Sign in again"</a></p>
+        })}
+    }
+}
+
+/// The account's recent security events, newest first.
+#[component]
+fn RecentActivity(activity: Vec<ActivityItem>) -> impl IntoView {
+    let rows = activity
+        .into_iter()
+        .map(|item| {
+            let whence =
+                [item.device.clone(), item.address.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+            view! {
+                <li class="activity" data-testid="activity" data-kind=item.kind.clone()>
+                    <strong>{item.summary.clone()}</strong>
+                    <p class="meta">
+                        <time datetime=item.at.clone()>{minute(&item.at)}</time>
+                        {(!whence.is_empty()).then(|| format!(" · {whence}"))}
+                    </p>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="section-title">"Recent activity"</h2>
+        <ul class="activity-list" aria-label="Recent activity">{rows}</ul>
     }
 }
 
@@ -163,9 +249,9 @@ fn DeleteAccount() -> impl IntoView {
     // Before the WASM arrives the form still posts (and deletes); it says when the island has taken over.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let delete = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(typed) = email.get().map(|input| input.value()) else { return };
+    let confirm = RwSignal::new(false);
+    let delete = move || {
+        let Some(typed) = email.get_untracked().map(|input| input.value()) else { return };
         // Read before the account is gone: which passkeys the provider should forget.
         let read = |name| navigator::attribute("account-facts", name);
         let (rp_id, user_id) = (read("data-rp-id"), read("data-user-id"));
@@ -178,8 +264,10 @@ fn DeleteAccount() -> impl IntoView {
                     }
                     navigator::go("/?deleted=1");
                 }
+                // An old sign-in: confirm it's you here, and the deletion goes on.
                 Err(error) if error.code() == ErrorCode::ReauthenticationRequired => {
-                    navigator::go(&confirm_then("/account"));
+                    confirm.set(true);
+                    busy.set(false);
                 }
                 Err(error) => {
                     message.set(error.message().to_owned());
@@ -188,10 +276,14 @@ fn DeleteAccount() -> impl IntoView {
             }
         });
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        delete();
+    };
     view! {
         <h2 class="section-title">"Delete your account"</h2>
         <p class="meta">"Your account, its passkeys and every sign-in are deleted at once. This cannot be undone."</p>
-        <form class="inline" method="post" action=DeleteMyAccount::PATH on:submit=delete data-hydrated=move || hydrated.get().to_string()>
+        <form class="inline" method="post" action=DeleteMyAccount::PATH on:submit=submit data-hydrated=move || hydrated.get().to_string()>
             <label for="delete-email">"Type your email to confirm"</label>
             <input id="delete-email" node_ref=email name="email" type="email" required autocomplete="off"/>
             <button type="submit" class="button small danger" disabled=move || busy.get() data-testid="delete-account">
@@ -199,6 +291,7 @@ fn DeleteAccount() -> impl IntoView {
             </button>
         </form>
         <Notice message=message/>
+        <ConfirmPrompt open=confirm then=move |()| delete()/>
     }
 }
 

@@ -5,10 +5,10 @@
 use proto::ErrorCode;
 
 use crate::navigator::{self, Prompt};
-use crate::return_path::{AFTER_SIGN_IN, confirm_then, safe_return_path};
+use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::{
-    add_passkey_options, finish_add_passkey, finish_passkey_sign_in, finish_sign_up_with_passkey,
-    passkey_sign_in_options, sign_up_with_passkey_options,
+    add_passkey_options, confirm_options, confirm_with_passkey as confirmed_with_passkey, finish_add_passkey,
+    finish_passkey_sign_in, finish_sign_up_with_passkey, passkey_sign_in_options, sign_up_with_passkey_options,
 };
 
 /// Where the page goes once signed in: its form's `next` (a page, or an app's authorization request
@@ -65,21 +65,34 @@ pub async fn sign_up_with_passkey(email: String) -> Result<(), String> {
     Ok(())
 }
 
+/// "Confirm it's you" with one of the signed-in account's passkeys (a modal request): the sign-in
+/// is renewed, so a dangerous change can go on.
+pub async fn confirm_with_passkey() -> Result<(), String> {
+    let options = confirm_options().await.map_err(|e| e.message().to_owned())?;
+    let credential = navigator::get(&options, Prompt::Modal).await.map_err(|f| f.message().to_owned())?;
+    confirmed_with_passkey(credential).await.map_err(|e| e.message().to_owned())
+}
+
+/// What adding a passkey came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    /// The passkey is stored.
+    Done,
+    /// The sign-in is too old: confirm it's you first, then try again.
+    ConfirmFirst,
+}
+
 /// Adds a passkey to the signed-in account. In the background, the browser may create it silently
 /// (after a password sign-in); then failures are not shown, since nobody asked.
-pub async fn add_passkey(name: String, prompt: Prompt) -> Result<(), String> {
+pub async fn add_passkey(name: String, prompt: Prompt) -> Result<Added, String> {
     let background = prompt == Prompt::Background;
     if background && !navigator::conditional_create_available().await {
         return Err(String::new());
     }
     let options = match add_passkey_options().await {
         Ok(options) => options,
-        // An old sign-in: confirm it's you on the sign-in page, which comes back here.
         Err(error) if error.code() == ErrorCode::ReauthenticationRequired => {
-            if !background {
-                navigator::go(&confirm_then(&navigator::request_path()));
-            }
-            return Err(String::new());
+            return if background { Err(String::new()) } else { Ok(Added::ConfirmFirst) };
         }
         Err(error) => return Err(error.message().to_owned()),
     };
@@ -88,5 +101,10 @@ pub async fn add_passkey(name: String, prompt: Prompt) -> Result<(), String> {
         Err(_) if background => return Err(String::new()),
         Err(failure) => return Err(failure.message().to_owned()),
     };
-    finish_add_passkey(credential, name).await.map(|_| ()).map_err(|e| e.message().to_owned())
+    match finish_add_passkey(credential, name).await {
+        Ok(()) => Ok(Added::Done),
+        // The window closed while the browser was making it: confirm, then make it again.
+        Err(error) if error.code() == ErrorCode::ReauthenticationRequired && !background => Ok(Added::ConfirmFirst),
+        Err(error) => Err(error.message().to_owned()),
+    }
 }

@@ -3,6 +3,7 @@
 //! signed-in visitors may see it) its line in [`SIGNED_IN_PAGES`].
 
 mod account;
+mod confirm;
 mod consent;
 mod flows;
 mod notes;

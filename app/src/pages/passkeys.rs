@@ -13,6 +13,7 @@ use proto::{AccountView, PasskeyItem};
 
 use crate::error::ErrorCode;
 use crate::navigator::{self, Prompt};
+use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, flows};
 use crate::return_path::confirm_then;
 use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
@@ -121,7 +122,8 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
             <p class="status">"No passkeys yet. Add one to sign in without a password."</p>
         })}
         // The account's passkeys as the browser's passkey provider should know them (SyncPasskeyProvider).
-        <ul class="passkeys" id="passkey-list" aria-label="Passkeys" data-rp-id=account.rp_id data-user-id=account.user_handle>
+        <ul class="passkeys" id="passkey-list" aria-label="Passkeys" data-rp-id=account.rp_id data-user-id=account.user_handle
+            data-has-password=account.has_password.to_string()>
             {rows}
         </ul>
         <SyncPasskeyProvider/>
@@ -187,14 +189,16 @@ fn PasskeyRow(
             view! {
             <div class="confirm" role="group" aria-label="Confirm deletion">
                 "Delete this passkey? "
-                <ActionForm action=delete attr:class="inline">
-                    <input type="hidden" name="id" value=id.clone()/>
-                    <label class="check">
-                        <input type="checkbox" name="end_sign_ins" value="yes" checked/>
-                        " Also sign out where it was used to sign in"
-                    </label>
-                    <button type="submit" class="button small danger">"Delete"</button>
-                </ActionForm>
+                <ConfirmFirst>
+                    <ActionForm action=delete attr:class="inline" attr:id="delete-passkey">
+                        <input type="hidden" name="id" value=id.clone()/>
+                        <label class="check">
+                            <input type="checkbox" name="end_sign_ins" value="yes" checked/>
+                            " Also sign out where it was used to sign in"
+                        </label>
+                        <button type="submit" class="button small danger">"Delete"</button>
+                    </ActionForm>
+                </ConfirmFirst>
                 <a class="button small" href="/passkeys" autofocus>"Keep"</a>
             </div>
             }
@@ -262,30 +266,35 @@ fn SyncPasskeyProvider() -> impl IntoView {
 fn QuietPasskeyOffer() -> impl IntoView {
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
-            if flows::add_passkey(String::new(), Prompt::Background).await.is_ok() {
+            if flows::add_passkey(String::new(), Prompt::Background).await == Ok(flows::Added::Done) {
                 navigator::go("/passkeys?done=created");
             }
         });
     });
 }
 
-/// "Add a passkey", with an optional name; the page is shown again with the new passkey.
+/// "Add a passkey", with an optional name; the page is shown again with the new passkey. An old
+/// sign-in is asked to confirm it's you in place, and then the passkey is made.
 #[cfg_attr(not(feature = "sign-in-bundle"), island)]
 #[cfg_attr(feature = "sign-in-bundle", component)]
 fn AddPasskey() -> impl IntoView {
     let busy = RwSignal::new(false);
     let hydrated = RwSignal::new(false);
+    let confirm = RwSignal::new(false);
     let name = NodeRef::<Input>::new();
     let error = RwSignal::new(String::new());
     Effect::new(move |_| hydrated.set(true));
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let label = name.get().map(|i| i.value()).unwrap_or_default();
+    let add = move || {
+        let label = name.get_untracked().map(|i| i.value()).unwrap_or_default();
         busy.set(true);
         error.set(String::new());
         leptos::task::spawn_local(async move {
             match flows::add_passkey(label, Prompt::Modal).await {
-                Ok(()) => navigator::go("/passkeys?done=added"),
+                Ok(flows::Added::Done) => navigator::go("/passkeys?done=added"),
+                Ok(flows::Added::ConfirmFirst) => {
+                    confirm.set(true);
+                    busy.set(false);
+                }
                 Err(text) => {
                     error.set(text);
                     busy.set(false);
@@ -293,8 +302,13 @@ fn AddPasskey() -> impl IntoView {
             }
         });
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add();
+    };
     view! {
-        <form class="add-passkey" on:submit=add>
+        <ConfirmPrompt open=confirm then=move |()| add()/>
+        <form class="add-passkey" on:submit=submit>
             <label for="new-passkey-name">"Name for the new passkey " <span class="hint">"(optional)"</span></label>
             <input id="new-passkey-name" node_ref=name maxlength="64" placeholder="e.g. Work laptop"/>
             <button type="submit" class="button primary" disabled=move || !hydrated.get() || busy.get() data-testid="add-passkey">

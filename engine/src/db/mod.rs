@@ -8,6 +8,7 @@
 //! `bool` in every row type. Functions return `sqlx::Error`, which `?` turns into the engine's
 //! [`Error`](crate::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
 
+pub mod activity;
 pub mod authorization_codes;
 pub mod consents;
 pub mod login_attempts;

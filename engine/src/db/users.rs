@@ -67,3 +67,50 @@ pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option
         .fetch_optional(db.pool())
         .await
 }
+
+/// Sets the password hash; `false` when there is no such user.
+pub async fn set_password_hash(db: &Db, id: &UserId, hash: &str) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(db.pool()).await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes the password of an account that has a passkey.
+pub async fn remove_password(db: &Db, id: &UserId) -> Result<PasswordRemoval, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    // The user's row lock first, as passkey deletion takes it (`passkeys::delete`): removing the
+    // password and deleting the last passkey at once run one after the other, and the second sees
+    // the first's result.
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    let removed = sqlx::query(
+        "UPDATE users SET password_hash = NULL WHERE id = $1 AND password_hash IS NOT NULL
+           AND EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let outcome = if removed > 0 {
+        PasswordRemoval::Removed
+    } else {
+        let has_password: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+        match has_password {
+            Some((Some(_),)) => PasswordRemoval::OnlyWayIn,
+            _ => PasswordRemoval::NotSet,
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// What [`remove_password`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordRemoval {
+    /// The password is gone.
+    Removed,
+    /// Kept: the account has no passkey, so the password is its only way in.
+    OnlyWayIn,
+    /// There was no password (or no such user).
+    NotSet,
+}

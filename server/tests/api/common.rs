@@ -97,10 +97,15 @@ impl Env {
 /// An engine on a test server's database (and its operator secret): the same keys, users and sign-ins,
 /// for tests that sign tokens, run housekeeping or look at what a server stored.
 pub async fn engine_for(database: &str) -> engine::Engine {
+    engine_with(database, &[]).await
+}
+
+/// [`engine_for`], with more settings (`LATCHKEY_*` name and value).
+pub async fn engine_with(database: &str, settings: &[(&str, &str)]) -> engine::Engine {
     let config = engine::Config::from_lookup(|key| match key {
         "LATCHKEY_DATABASE_URL" => Some(database.to_owned()),
         "LATCHKEY_OPERATOR_SECRET" => Some(OPERATOR_SECRET.to_owned()),
-        _ => None,
+        _ => settings.iter().find(|(name, _)| *name == key).map(|(_, value)| (*value).to_owned()),
     })
     .expect("valid test config");
     engine::Engine::build(config).await.expect("engine builds")

@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use engine::hooks::{EventHooks, HookError, SignInMethod};
-use proto::{PasskeyItem, UserInfo};
+use engine::types::UserId;
+use proto::{ActivityItem, PasskeyItem, UserInfo};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -34,6 +35,9 @@ impl EventHooks for FailingRecorder {
     async fn on_passkey_deleted(&self, user: &UserInfo, passkey: &PasskeyItem) -> Result<(), HookError> {
         self.record(format!("passkey_deleted {} {}", user.email, passkey.name))
     }
+    async fn on_activity(&self, _user_id: &UserId, activity: &ActivityItem) -> Result<(), HookError> {
+        self.record(format!("activity {}", activity.summary))
+    }
 }
 
 #[tokio::test]
@@ -61,10 +65,15 @@ async fn hooks_hear_every_event_and_their_failures_change_nothing() {
     assert_eq!(
         *hooks.0.lock().unwrap(),
         [
+            "activity Account created",
             "signed_up ada@example.com",
+            "activity Signed in with the password",
             "signed_in ada@example.com Password",
+            "activity Passkey “Test key” added",
             "passkey_registered ada@example.com Test key",
+            "activity Signed in with the passkey “Test key”",
             "signed_in ada@example.com Passkey",
+            "activity Passkey “Test key” removed",
             "passkey_deleted ada@example.com Test key",
         ]
     );

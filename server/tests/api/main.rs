@@ -7,6 +7,7 @@
 
 mod abuse;
 mod accounts;
+mod activity;
 mod ceremony_rules;
 mod common;
 mod cross_origin;
@@ -15,6 +16,7 @@ mod malformed;
 mod oidc;
 mod outage;
 mod passkeys;
+mod passwords;
 mod portal;
 mod provider;
 mod sign_ins;

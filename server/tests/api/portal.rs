@@ -3,8 +3,9 @@
 
 use app::pages::NotesOwner;
 use app::server_fns::{
-    AddPasskeyOptions, DeleteMyPasskey, EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount,
-    PasskeySignInOptions, PasswordSignIn, RenameMe, RenameMyPasskey, SignUpWithPasskeyOptions,
+    AddPasskeyOptions, ConfirmOptions, ConfirmWithPasskey, ConfirmWithPassword, ConfirmationNeeded, DeleteMyPasskey,
+    EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn,
+    RemoveMyPassword, RenameMe, RenameMyPasskey, SetMyPassword, SignUpWithPasskeyOptions,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -468,6 +469,86 @@ async fn an_old_portal_sign_in_is_sent_to_sign_in_again_before_adding_or_deletin
     assert_eq!(status, StatusCode::OK, "{options}");
     let listed = server.get("/auth/sessions", Some(&token)).await.body;
     assert_eq!(listed.as_array().unwrap().len(), 2, "the API's and the browser's new one, not its old one: {listed}");
+}
+
+#[tokio::test]
+async fn an_old_portal_sign_in_confirms_in_place_with_its_password_or_its_own_passkey_only() {
+    let env = Env::new().await;
+    let database_url = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database_url).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut own = authenticator();
+    server.add_passkey(&token, &mut own).await;
+    let (bobs_token, _) = server.sign_up("bob@example.com").await;
+    let mut bobs = authenticator();
+    server.add_passkey(&bobs_token, &mut bobs).await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let (_, _, fresh) = browser.call(ConfirmationNeeded::PATH, &[]).await;
+    assert_eq!(fresh, json!(false), "a new sign-in needs no confirmation");
+    stores::age_sign_ins(&db, 360).await;
+    assert_eq!(browser.call(ConfirmationNeeded::PATH, &[]).await.2, json!(true));
+
+    // The wrong password is refused and changes nothing; the right one renews the sign-in.
+    let (status, _, wrong) = browser.call(ConfirmWithPassword::PATH, &[("password", "wrong password")]).await;
+    assert_eq!((status, wrong["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    assert_eq!(browser.call(ConfirmationNeeded::PATH, &[]).await.2, json!(true));
+    let (status, _, body) = browser.call(ConfirmWithPassword::PATH, &[("password", "correct horse battery")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(browser.call(ConfirmationNeeded::PATH, &[]).await.2, json!(false));
+
+    // Old again: the options ask for Ada's passkeys only, and Bob's passkey cannot confirm for her.
+    stores::age_sign_ins(&db, 360).await;
+    let options = browser.options(ConfirmOptions::PATH, &[]).await;
+    assert_eq!(options["allowCredentials"][0]["id"], own.credential_id_b64(0).unwrap(), "{options}");
+    let discoverable = Browser::new(&server).options(PasskeySignInOptions::PATH, &[]).await;
+    let foreign = bobs.get(&discoverable, ORIGIN).unwrap().to_string();
+    let (status, _, refused) = browser.call(ConfirmWithPasskey::PATH, &[("credential", &foreign)]).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("authentication_failed")));
+    assert_eq!(browser.account().await.1["user"]["email"], "ada@example.com", "still Ada, still old");
+    assert_eq!(browser.call(ConfirmationNeeded::PATH, &[]).await.2, json!(true));
+    let bobs_sign_ins = server.get("/auth/sessions", Some(&bobs_token)).await.body;
+    assert_eq!(bobs_sign_ins.as_array().unwrap().len(), 1, "the sign-in Bob's passkey made ended: {bobs_sign_ins}");
+
+    let credential = own.get(&options, ORIGIN).unwrap().to_string();
+    let (status, _, body) = browser.call(ConfirmWithPasskey::PATH, &[("credential", &credential)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(browser.call(ConfirmationNeeded::PATH, &[]).await.2, json!(false));
+    let (status, _, options) = browser.call(AddPasskeyOptions::PATH, &[]).await;
+    assert_eq!(status, StatusCode::OK, "the change goes on: {options}");
+}
+
+#[tokio::test]
+async fn the_account_page_adds_changes_and_removes_the_password_with_plain_forms() {
+    let server = TestServer::start().await;
+    let mut browser = Browser::new(&server);
+    let mut key = authenticator();
+    let options = browser.options(SignUpWithPasskeyOptions::PATH, &[("email", "ada@example.com")]).await;
+    let credential = key.create(&options, ORIGIN).unwrap().to_string();
+    browser.call(FinishSignUpWithPasskey::PATH, &[("credential", &credential)]).await;
+    assert_eq!(browser.account().await.1["has_password"], false, "passkey-only");
+    let cookie = browser.cookie.clone().unwrap();
+    let login = |password: &'static str| {
+        server.post("/auth/login", None, json!({"email": "ada@example.com", "password": password}))
+    };
+
+    let (status, location) =
+        submit(&server, "/account", SetMyPassword::PATH, &[("password", "a new passphrase")], &cookie).await;
+    assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/account?done=password"));
+    assert_eq!(browser.account().await.1["has_password"], true);
+    assert_eq!(login("a new passphrase").await.status, StatusCode::OK);
+
+    let (_, back) = submit(&server, "/account", SetMyPassword::PATH, &[("password", "password123")], &cookie).await;
+    let (_, _, refused) = page(&server, back.strip_prefix(ORIGIN).unwrap_or(&back), Some(&cookie)).await;
+    assert!(refused.contains("most common in known data breaches"), "the sentence comes back to the form: {back}");
+
+    let (status, location) = submit(&server, "/account", RemoveMyPassword::PATH, &[], &cookie).await;
+    assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/account?done=password_removed"));
+    assert_eq!(login("a new passphrase").await.code(), "invalid_credentials");
+    let (_, _, page_after) = page(&server, "/account?done=password_removed", Some(&cookie)).await;
+    assert!(page_after.contains("Your password was removed."), "{page_after}");
+    assert!(page_after.contains("Recent activity") && page_after.contains("Password removed"), "{page_after}");
 }
 
 #[tokio::test]

@@ -1,0 +1,195 @@
+//! Each user's record of security events — sign-ins (and failed ones) with how and from where,
+//! passkeys and the password added, changed or removed, sign-ins ended, the account created —
+//! shown as "Recent activity" on the account page and at `GET /auth/activity`, and told to the
+//! application's [`EventHooks::on_activity`](crate::hooks::EventHooks::on_activity).
+//!
+//! An event is recorded after the change it tells of; a store that fails then fails the request
+//! (503), so no change goes unrecorded without its client hearing of a failure. Events are kept
+//! for `LATCHKEY_ACTIVITY_RETENTION_DAYS` (90 by default): the hourly housekeeping deletes older
+//! ones, and deleting the account deletes all of them.
+
+use proto::ActivityItem;
+
+use crate::clock::rfc3339;
+use crate::db::activity::{self, ActivityRow, NewActivity};
+use crate::error::Error;
+use crate::hooks::run_hook;
+use crate::state::Engine;
+use crate::types::{Caller, SignInMethod, UserId, device_of};
+
+/// How many events "Recent activity" shows.
+pub const RECENT: i64 = 30;
+
+/// A security event of one account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// The account was created.
+    AccountCreated,
+    /// A sign-in, and how; with a passkey, its name.
+    SignedIn {
+        /// Passkey or password.
+        method: SignInMethod,
+        /// The passkey's name.
+        passkey: Option<&'a str>,
+    },
+    /// A wrong password, or a passkey whose signature did not verify.
+    SignInFailed {
+        /// Passkey or password.
+        method: SignInMethod,
+    },
+    /// A passkey was added, under this name.
+    PasskeyAdded(&'a str),
+    /// A passkey was renamed, to this name.
+    PasskeyRenamed(&'a str),
+    /// A passkey was removed; it had this name.
+    PasskeyRemoved(&'a str),
+    /// A password was added to an account that had none.
+    PasswordSet,
+    /// The password was changed.
+    PasswordChanged,
+    /// The password was removed.
+    PasswordRemoved,
+    /// One sign-in was ended from the list of sign-ins.
+    SignInEnded,
+    /// Every other sign-in was ended; this many.
+    OtherSignInsEnded(u64),
+}
+
+impl Event<'_> {
+    /// The stable name programs match on (the `kind` of [`ActivityItem`]).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::AccountCreated => "account_created",
+            Self::SignedIn { .. } => "signed_in",
+            Self::SignInFailed { .. } => "sign_in_failed",
+            Self::PasskeyAdded(_) => "passkey_added",
+            Self::PasskeyRenamed(_) => "passkey_renamed",
+            Self::PasskeyRemoved(_) => "passkey_removed",
+            Self::PasswordSet => "password_set",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordRemoved => "password_removed",
+            Self::SignInEnded => "sign_in_ended",
+            Self::OtherSignInsEnded(_) => "other_sign_ins_ended",
+        }
+    }
+
+    /// What the row keeps besides the kind.
+    fn detail(self) -> Option<String> {
+        match self {
+            Self::SignedIn { method, passkey: Some(name) } => Some(format!("{}:{name}", method.as_str())),
+            Self::SignedIn { method, passkey: None } | Self::SignInFailed { method } => {
+                Some(method.as_str().to_owned())
+            }
+            Self::PasskeyAdded(name) | Self::PasskeyRenamed(name) | Self::PasskeyRemoved(name) => Some(name.to_owned()),
+            Self::OtherSignInsEnded(count) => Some(count.to_string()),
+            Self::AccountCreated
+            | Self::PasswordSet
+            | Self::PasswordChanged
+            | Self::PasswordRemoved
+            | Self::SignInEnded => None,
+        }
+    }
+}
+
+/// Records `event` of `user_id`'s account, made by `caller` (`None` when no request made it), and
+/// tells the application's hook.
+pub async fn record(
+    engine: &Engine,
+    user_id: &UserId,
+    event: Event<'_>,
+    caller: Option<&Caller>,
+    now: i64,
+) -> Result<(), Error> {
+    let (detail, address) = (event.detail(), caller.map(|c| c.address.to_string()));
+    let row = NewActivity {
+        user_id,
+        kind: event.kind(),
+        detail: detail.as_deref(),
+        address: address.as_deref(),
+        user_agent: caller.and_then(|c| c.user_agent.get()),
+    };
+    activity::insert(&engine.db, &row, now).await?;
+    let item = item(ActivityRow {
+        at: now,
+        kind: row.kind.to_owned(),
+        detail: detail.clone(),
+        address: address.clone(),
+        user_agent: row.user_agent.map(str::to_owned),
+    });
+    run_hook("on_activity", engine.hooks.on_activity(user_id, &item)).await;
+    Ok(())
+}
+
+/// `GET /auth/activity` and "Recent activity": the newest events of `user_id`'s account.
+pub async fn recent(engine: &Engine, user_id: &UserId) -> Result<Vec<ActivityItem>, Error> {
+    Ok(activity::of_user(&engine.db, user_id, RECENT).await?.into_iter().map(item).collect())
+}
+
+fn item(row: ActivityRow) -> ActivityItem {
+    ActivityItem {
+        summary: summary(&row.kind, row.detail.as_deref()),
+        device: row.user_agent.as_deref().map(|agent| device_of(Some(agent))),
+        kind: row.kind,
+        address: row.address,
+        at: rfc3339(row.at),
+    }
+}
+
+/// The sentence people read for a recorded event.
+fn summary(kind: &str, detail: Option<&str>) -> String {
+    let detail = detail.unwrap_or_default();
+    let how = |method: &str| match method {
+        "passkey" => "a passkey",
+        "password" => "the password",
+        _ => "an unknown method",
+    };
+    match kind {
+        "account_created" => "Account created".to_owned(),
+        "signed_in" => match detail.split_once(':') {
+            Some((_, name)) => format!("Signed in with the passkey “{name}”"),
+            None => format!("Signed in with {}", how(detail)),
+        },
+        "sign_in_failed" => format!("Failed sign-in with {}", how(detail)),
+        "passkey_added" => format!("Passkey “{detail}” added"),
+        "passkey_renamed" => format!("A passkey renamed to “{detail}”"),
+        "passkey_removed" => format!("Passkey “{detail}” removed"),
+        "password_set" => "Password added".to_owned(),
+        "password_changed" => "Password changed".to_owned(),
+        "password_removed" => "Password removed".to_owned(),
+        "sign_in_ended" => "A sign-in was ended".to_owned(),
+        "other_sign_ins_ended" => match detail {
+            "1" => "Signed out everywhere else (1 sign-in ended)".to_owned(),
+            count => format!("Signed out everywhere else ({count} sign-ins ended)"),
+        },
+        other => other.replace('_', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_reads_as_a_sentence() {
+        let events = [
+            (Event::AccountCreated, "Account created"),
+            (
+                Event::SignedIn { method: SignInMethod::Passkey, passkey: Some("Laptop") },
+                "Signed in with the passkey “Laptop”",
+            ),
+            (Event::SignedIn { method: SignInMethod::Password, passkey: None }, "Signed in with the password"),
+            (Event::SignInFailed { method: SignInMethod::Password }, "Failed sign-in with the password"),
+            (Event::PasskeyAdded("Phone"), "Passkey “Phone” added"),
+            (Event::PasskeyRenamed("Work"), "A passkey renamed to “Work”"),
+            (Event::PasskeyRemoved("Phone"), "Passkey “Phone” removed"),
+            (Event::PasswordSet, "Password added"),
+            (Event::PasswordChanged, "Password changed"),
+            (Event::PasswordRemoved, "Password removed"),
+            (Event::SignInEnded, "A sign-in was ended"),
+            (Event::OtherSignInsEnded(2), "Signed out everywhere else (2 sign-ins ended)"),
+        ];
+        for (event, sentence) in events {
+            assert_eq!(summary(event.kind(), event.detail().as_deref()), sentence);
+        }
+    }
+}
