@@ -12,7 +12,7 @@ use {
     crate::door,
     crate::return_path::safe_return_path,
     engine::types::{CredentialId, SignInId},
-    engine::{accounts, activity, ceremony, oidc, passkeys, portal, sign_ins},
+    engine::{accounts, activity, ceremony, oidc, passkeys, portal, sign_ins, verification},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
@@ -217,6 +217,38 @@ pub async fn remove_my_password() -> Result<(), PortalError> {
 pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
     let user = door::user().await?;
     Ok(activity::recent(&door::engine()?, user.id()).await?)
+}
+
+/// Mails a new confirmation link and code to the signed-in account's address; a plain form, back
+/// on the account page.
+#[server(output = BrowserJson)]
+pub async fn send_verification() -> Result<(), PortalError> {
+    let (user, engine) = (door::user().await?, door::engine()?);
+    let account = accounts::find_user(&engine, user.id(), engine::Error::SignInRequired).await?;
+    verification::resend(&engine, &account, door::now()).await?;
+    leptos_axum::redirect("/account?done=verification_sent");
+    Ok(())
+}
+
+/// The mailed link's page: its button confirms the address (a click, so that a mail scanner that
+/// follows the link confirms nothing). Lands on the account page, or the sign-in page.
+#[server(output = BrowserJson)]
+pub async fn verify_email(token: String) -> Result<(), PortalError> {
+    let (engine, session) = (door::engine()?, door::session().await?);
+    let user_id = verification::confirm_link(&engine, &token, door::now()).await?;
+    let signed_in = portal::current_user(&session, &engine, door::now()).await.ok();
+    let here = signed_in.is_some_and(|user| user.user_id == user_id);
+    leptos_axum::redirect(if here { "/account?done=verified" } else { "/?verified=1" });
+    Ok(())
+}
+
+/// The mailed code, typed on the account page; a plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn verify_email_code(code: String) -> Result<(), PortalError> {
+    let user = door::user().await?;
+    verification::confirm_code(&door::engine()?, user.id(), &code, door::now()).await?;
+    leptos_axum::redirect("/account?done=verified");
+    Ok(())
 }
 
 /// What the consent page shows for an app's sealed authorization request.

@@ -8,7 +8,7 @@ use crate::activity::{self, Event};
 use crate::clock::rfc3339;
 use crate::db::sign_ins;
 use crate::db::users::{self, PasswordRemoval, UserRow};
-use crate::error::{Error, OrConflict};
+use crate::error::Error;
 use crate::hooks::{SignInMethod, run_hook};
 use crate::lockout;
 use crate::passwords::{hash_password, refuse_common, verify_password};
@@ -16,6 +16,7 @@ use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{Caller, DisplayName, Email, Password, UserId};
+use crate::verification;
 
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {
@@ -24,6 +25,7 @@ pub fn user_info(user: &UserRow) -> UserInfo {
         email: user.email.clone(),
         name: user.name.clone(),
         created_at: rfc3339(user.created_at),
+        email_verified: user.email_verified_at.is_some(),
     }
 }
 
@@ -36,6 +38,7 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
         password_hash,
         webauthn_handle: uuid::Uuid::new_v4().to_string(),
         created_at: now,
+        email_verified_at: None,
     }
 }
 
@@ -58,7 +61,7 @@ pub async fn sign_up(
     }
     let password_hash = hash_password(&engine.hashing, password).await?;
     let user = new_user_row(email, name, Some(password_hash), now);
-    users::insert(&engine.db, &user).await.or_conflict(Error::EmailTaken)?;
+    verification::insert_account(engine, &user, now).await?;
     activity::record(engine, &user.id, Event::AccountCreated, Some(caller), now).await?;
     run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(&user))).await;
     Ok(user)

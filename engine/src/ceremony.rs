@@ -62,6 +62,7 @@ use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
 use crate::types::{Caller, ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
+use crate::verification;
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -249,7 +250,7 @@ async fn complete_registration(
         last_used_at: None,
     };
     if let Some(account) = &ceremony.new_account {
-        users::insert(&engine.db, account).await.or_conflict(Error::EmailTaken)?;
+        verification::insert_account(engine, account, now).await?;
     } else if passkeys::count_of_user(&engine.db, user_id).await?
         >= i64::try_from(engine.config.max_passkeys).unwrap_or(i64::MAX)
     {

@@ -72,6 +72,15 @@ pub struct Config {
     pub reauth_window: Duration,
     /// `LATCHKEY_ACTIVITY_RETENTION_DAYS`: how long each user's record of security events is kept.
     pub activity_retention: Duration,
+    /// `LATCHKEY_SMTP_URL`: the SMTP server mail is handed to (`smtp://`, `smtps://`; lettre's URL
+    /// form, credentials included); without it mail is logged (development) or off (production).
+    pub smtp_url: Option<Secret>,
+    /// `LATCHKEY_MAIL_FROM`: the sender (`Name <address>`); the product's name at `no-reply@` the
+    /// first origin's host by default.
+    pub mail_from: Option<String>,
+    /// `LATCHKEY_MAIL_RETRY_SECS`: the wait after a failed delivery, doubling with each failure up to
+    /// an hour.
+    pub mail_retry: Duration,
     /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
     pub site_root: PathBuf,
     /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
@@ -254,6 +263,9 @@ impl Config {
             refresh_ttl: seconds(&var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
             reauth_window: seconds(&var, "LATCHKEY_REAUTH_WINDOW_SECS", 300)?,
             activity_retention: days(&var, "LATCHKEY_ACTIVITY_RETENTION_DAYS", 90)?,
+            smtp_url: var("LATCHKEY_SMTP_URL").map(Secret::new),
+            mail_from: var("LATCHKEY_MAIL_FROM"),
+            mail_retry: seconds(&var, "LATCHKEY_MAIL_RETRY_SECS", 30)?,
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),

@@ -105,6 +105,12 @@ pub enum Error {
     /// A password on the shipped list of the most common breached passwords.
     #[error("This password is one of the most common in known data breaches, so it is guessed first. Choose another.")]
     CommonPassword,
+    /// An email verification link or code that is wrong, used or expired.
+    #[error("This link or code is wrong, already used or expired. Send a new one from your account page.")]
+    InvalidVerification,
+    /// Mail is not set up (production without `LATCHKEY_SMTP_URL`).
+    #[error("Email is not set up on this server, so no mail can be sent. Tell its administrator.")]
+    EmailDisabled,
     /// A dangerous change (a passkey or the password added, changed or removed; the account deleted)
     /// by a sign-in older than the re-authentication window.
     #[error("For this change, confirm it's you: sign in again with your passkey or password, then try once more.")]
@@ -155,6 +161,8 @@ impl Error {
             Self::PasswordOnlyWayIn => ErrorCode::PasswordOnlyWayIn,
             Self::PasswordNotSet => ErrorCode::PasswordNotSet,
             Self::CommonPassword => ErrorCode::CommonPassword,
+            Self::InvalidVerification => ErrorCode::InvalidVerification,
+            Self::EmailDisabled => ErrorCode::EmailDisabled,
             Self::SignInNotFound => ErrorCode::SignInNotFound,
             Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,

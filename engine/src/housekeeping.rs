@@ -1,14 +1,15 @@
 //! Housekeeping: what expires is deleted, so the tables stay the size of what is live — refresh
 //! tokens past their expiry, sign-ins ended more than a day ago, login-attempt counters idle for a
 //! day, authorization codes expired for a day and activity older than
-//! `LATCHKEY_ACTIVITY_RETENTION_DAYS`; and the signing keys' schedule: a key that has
+//! `LATCHKEY_ACTIVITY_RETENTION_DAYS`, mail sent a day ago and email verifications expired for a day;
+//! and the signing keys' schedule: a key that has
 //! signed for `LATCHKEY_KEY_ROTATION_SECS` is rotated and retired keys past their publication are
 //! deleted (`keys.rs`). Runs at start-up and then hourly on every instance (the deletes are
 //! idempotent; the database picks one rotator).
 
 use std::time::Duration;
 
-use crate::db::{activity, authorization_codes, login_attempts, sign_ins};
+use crate::db::{activity, authorization_codes, email_verifications, login_attempts, outbox, sign_ins};
 use crate::error::Error;
 use crate::state::Engine;
 use crate::{clock, keys};
@@ -31,6 +32,10 @@ pub struct Pruned {
     pub authorization_codes: u64,
     /// Activity older than the retention time.
     pub activity: u64,
+    /// Mail sent (or refused for good) more than a day ago.
+    pub mail: u64,
+    /// Email verifications expired for a day.
+    pub email_verifications: u64,
 }
 
 /// Deletes what expired as of `now`.
@@ -41,6 +46,8 @@ pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
         login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
         authorization_codes: authorization_codes::prune(&engine.db, now - KEEP).await?,
         activity: activity::prune(&engine.db, now.saturating_sub(retention(engine))).await?,
+        mail: outbox::prune(&engine.db, now - KEEP).await?,
+        email_verifications: email_verifications::prune(&engine.db, now - KEEP).await?,
     })
 }
 

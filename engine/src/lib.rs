@@ -15,12 +15,14 @@
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
 //! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
+//! | [`mail`] | mail from templates, through the outbox table, to the SMTP server |
 //! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
+//! | [`verification`] | proof that an account's email address is its owner's: a mailed link or code |
 //! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
@@ -45,6 +47,7 @@ pub mod hooks;
 pub mod housekeeping;
 pub mod keys;
 pub mod lockout;
+pub mod mail;
 pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
@@ -55,6 +58,7 @@ pub mod sign_ins;
 pub mod state;
 pub mod tokens;
 pub mod types;
+pub mod verification;
 
 pub use config::Config;
 pub use error::Error;

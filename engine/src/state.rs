@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::hooks::{EventHooks, NoHooks};
 use crate::keys::KeyRing;
+use crate::mail::Mailer;
 use crate::passwords::HashingQueue;
 use crate::sealed::{Purpose, Sealer};
 use crate::tokens::TokenKeys;
@@ -43,6 +44,8 @@ pub struct Engine {
     pub request_sealer: Arc<Sealer>,
     /// The application's event hooks.
     pub hooks: Arc<dyn EventHooks>,
+    /// Mail: how it is sent, and the outbox worker's wake-up call.
+    pub mail: Arc<Mailer>,
     /// Argon2 work waiting for a core (bounded; `accounts.rs`).
     pub hashing: Arc<HashingQueue>,
     /// Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
@@ -65,6 +68,9 @@ pub enum StartupError {
     /// The OpenID Connect clients file was refused.
     #[error(transparent)]
     Clients(#[from] ClientsError),
+    /// `LATCHKEY_SMTP_URL` or `LATCHKEY_MAIL_FROM` was refused.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailConfigError),
     /// webauthn-rs refused the RP ID / origins.
     #[error("WebAuthn configuration refused: {0}")]
     Webauthn(String),
@@ -73,7 +79,11 @@ pub enum StartupError {
 impl Engine {
     /// Connects the stores, applies migrations and sets up WebAuthn.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        // Every TLS client here (PostgreSQL, Redis, SMTP) uses ring: the one provider chosen for the
+        // process, whichever other providers the dependency graph also compiles in.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let webauthn = build_webauthn(&config)?;
+        let mail = Arc::new(Mailer::from_config(&config)?);
         let clients = match &config.oidc_clients {
             Some(path) => Clients::load(path)?,
             None => Clients::default(),
@@ -111,6 +121,7 @@ impl Engine {
             clients: Arc::new(clients),
             request_sealer,
             hooks: Arc::new(NoHooks),
+            mail,
             hashing: Arc::new(HashingQueue::default()),
             client_hashing: Arc::new(HashingQueue::with_slots(1)),
         })

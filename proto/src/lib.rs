@@ -29,6 +29,9 @@ pub struct UserInfo {
     pub name: Option<String>,
     /// RFC 3339 UTC.
     pub created_at: String,
+    /// Whether the user has proved the email address is theirs (the link or code mailed to it).
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// What the consent page shows: which app asks, for whom, and what it will receive.
@@ -274,6 +277,10 @@ pub enum ErrorCode {
     PasswordNotSet,
     /// The password is on the list of the most common passwords found in breaches.
     CommonPassword,
+    /// An email verification link or code that is wrong, used or expired.
+    InvalidVerification,
+    /// Mail is not set up on this server (production without `LATCHKEY_SMTP_URL`).
+    EmailDisabled,
     /// The account already holds as many passkeys as allowed.
     TooManyPasskeys,
     /// A server-function call from a page that is not one of the configured origins.
@@ -295,6 +302,7 @@ impl ErrorCode {
             | Self::InvalidPassword
             | Self::InvalidName
             | Self::CommonPassword
+            | Self::InvalidVerification
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -312,7 +320,8 @@ impl ErrorCode {
             | Self::CredentialExists
             | Self::TooManyPasskeys
             | Self::LastPasskey
-            | Self::PasswordOnlyWayIn => 409,
+            | Self::PasswordOnlyWayIn
+            | Self::EmailDisabled => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::TooManyAttempts | Self::RateLimited => 429,

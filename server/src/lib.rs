@@ -58,6 +58,7 @@ impl Latchkey {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let engine = Engine::build(config).await?;
         engine::housekeeping::start(engine.clone());
+        engine::mail::start(engine.db.clone(), engine.mail.clone());
         engine::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;

@@ -48,6 +48,12 @@ async fn serve(config: Config) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
+    let mail = &app.engine().mail;
+    if mail.enabled() {
+        tracing::info!("{}", mail.describe());
+    } else {
+        tracing::warn!("{}", mail.describe());
+    }
     let plain = app.engine().clients.with_plain_secrets();
     if !plain.is_empty() {
         tracing::warn!(

@@ -9,7 +9,7 @@ use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
 use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
 use engine::types::{Caller, ClientAddr, CredentialId, SignInId};
-use engine::{Engine, Error, accounts, activity, ceremony, passkeys, sign_ins, tokens};
+use engine::{Engine, Error, accounts, activity, ceremony, passkeys, sign_ins, tokens, verification};
 use proto::{ActivityItem, PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -30,6 +30,9 @@ where
         .route("/auth/me", get(me).delete(delete_me))
         .route("/auth/password", put(set_password).delete(remove_password))
         .route("/auth/activity", get(list_activity))
+        .route("/auth/email/verification", post(send_verification))
+        .route("/auth/email/verify", post(verify_email))
+        .route("/auth/email/verify-code", post(verify_email_code))
         .route("/auth/sessions", get(list_sign_ins))
         .route("/auth/sessions/others", delete(end_other_sign_ins))
         .route("/auth/sessions/{id}", delete(end_sign_in))
@@ -60,6 +63,18 @@ struct DeleteAccountRequest {
 #[derive(Deserialize)]
 struct PasswordRequest {
     password: String,
+}
+
+/// `POST /auth/email/verify`: the token of the mailed link.
+#[derive(Deserialize)]
+struct VerifyEmailRequest {
+    token: String,
+}
+
+/// `POST /auth/email/verify-code`: the mailed code.
+#[derive(Deserialize)]
+struct VerifyCodeRequest {
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -190,6 +205,29 @@ async fn set_password(
 async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
     accounts::remove_password(&engine, user.id(), &caller, &recent, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn send_verification(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
+    let account = accounts::find_user(&engine, user.id(), Error::InvalidToken).await?;
+    verification::resend(&engine, &account, now()).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn verify_email(
+    State(engine): State<Engine>,
+    ApiJson(body): ApiJson<VerifyEmailRequest>,
+) -> Result<StatusCode, Error> {
+    verification::confirm_link(&engine, &body.token, now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn verify_email_code(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    ApiJson(body): ApiJson<VerifyCodeRequest>,
+) -> Result<StatusCode, Error> {
+    verification::confirm_code(&engine, user.id(), &body.code, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

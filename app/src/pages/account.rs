@@ -16,8 +16,8 @@ use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
-    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SetMyPassword, SignOut,
-    delete_my_account, my_account, my_activity, my_sign_ins,
+    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification, SetMyPassword,
+    SignOut, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
 };
 
 /// The signed-in account.
@@ -66,6 +66,8 @@ fn done_message(what: &str) -> Option<&'static str> {
         "ended" => Some("That sign-in was ended. The device it was on is signed out."),
         "others" => Some("You were signed out everywhere else."),
         "password" => Some("Your password was saved. You were signed out everywhere else."),
+        "verified" => Some("Your email address is confirmed."),
+        "verification_sent" => Some("A new link and code are on their way to your inbox."),
         "password_removed" => {
             Some("Your password was removed. You sign in with your passkeys now; you were signed out everywhere else.")
         }
@@ -83,17 +85,47 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
         <dl class="facts" id="account-facts" data-rp-id=account.rp_id data-user-id=account.user_handle
             data-name=user.email.clone() data-display-name=display data-has-password=account.has_password.to_string()>
             <dt>"Email"</dt>
-            <dd data-testid="account-email">{user.email.clone()}</dd>
+            <dd>
+                <span data-testid="account-email">{user.email.clone()}</span> " "
+                {if user.email_verified {
+                    view! { <span class="badge synced" data-testid="email-state">"Confirmed"</span> }.into_any()
+                } else {
+                    view! { <span class="badge" data-testid="email-state">"Not confirmed"</span> }.into_any()
+                }}
+            </dd>
             <dt>"Member since"</dt>
             <dd><time datetime=user.created_at.clone()>{user.created_at.chars().take(10).collect::<String>()}</time></dd>
         </dl>
         <SyncAccountName/>
+        {(!user.email_verified).then(|| view! { <ConfirmEmail/> })}
         <ActionForm action=rename attr:class="inline">
             <label for="display-name">"Display name"</label>
             <input id="display-name" name="name" value=user.name.unwrap_or_default() maxlength="64" autocomplete="name"/>
             <button type="submit" class="button small">"Save"</button>
         </ActionForm>
         <Notice message=action_error(rename)/>
+    }
+}
+
+/// An address not yet confirmed: the mailed code, or a new mail.
+#[component]
+fn ConfirmEmail() -> impl IntoView {
+    let code = ServerAction::<VerifyEmailCode>::new();
+    let resend = ServerAction::<SendVerification>::new();
+    view! {
+        <div class="hint-box" data-testid="confirm-email">
+            <p>"Confirm your email address with the link or the code we mailed to it."</p>
+            <ActionForm action=code attr:class="inline">
+                <label for="email-code">"Code from the email"</label>
+                <input id="email-code" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required/>
+                <button type="submit" class="button small">"Confirm"</button>
+            </ActionForm>
+            <Notice message=action_error(code)/>
+            <ActionForm action=resend attr:class="inline">
+                <button type="submit" class="button small" data-testid="send-verification">"Send a new link"</button>
+            </ActionForm>
+            <Notice message=action_error(resend)/>
+        </div>
     }
 }
 

@@ -10,6 +10,7 @@ mod notes;
 mod passkeys;
 mod sign_in;
 mod sign_up;
+mod verify_email;
 
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, Route, Routes};
@@ -27,12 +28,13 @@ pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
 pub use sign_in::SignInPage;
 pub use sign_up::SignUpPage;
+pub use verify_email::VerifyEmailPage;
 
 /// The pages that load the small `sign-in` browser bundle; every other page loads the `portal`
 /// bundle. An island used only on signed-in pages stays out of the small bundle with
 /// `#[cfg_attr(not(feature = "sign-in-bundle"), island)]` and
 /// `#[cfg_attr(feature = "sign-in-bundle", component)]` (see `passkeys.rs`); a plain `#[island]` is in both.
-pub const SIGN_IN_BUNDLE_PAGES: &[&str] = &["/", "/sign-up"];
+pub const SIGN_IN_BUNDLE_PAGES: &[&str] = &["/", "/sign-up", "/verify-email"];
 
 /// The signed-in navigation: (path, label) of each page behind [`RequireSignIn`].
 const SIGNED_IN_PAGES: &[(&str, &str)] = &[("/passkeys", "Passkeys"), ("/account", "Account"), ("/notes", "Notes")];
@@ -45,6 +47,7 @@ pub fn PortalRoutes() -> impl IntoView {
         <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
             <Route path=StaticSegment("") view=SignInPage/>
             <Route path=StaticSegment("sign-up") view=SignUpPage/>
+            <Route path=StaticSegment("verify-email") view=VerifyEmailPage/>
             <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>

@@ -28,8 +28,9 @@ fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
-    let (next, again, deleted) =
-        use_query_map().with_untracked(|q| (q.get("next"), q.get("again").is_some(), q.get("deleted").is_some()));
+    let (next, again, deleted, verified) = use_query_map().with_untracked(|q| {
+        (q.get("next"), q.get("again").is_some(), q.get("deleted").is_some(), q.get("verified").is_some())
+    });
     let next = next.and_then(|n| safe_return_path(&n).map(str::to_owned));
     let app = next.as_deref().and_then(sign_in_for);
     let why = match (&app, &next) {
@@ -37,6 +38,7 @@ pub fn SignInPage() -> impl IntoView {
         (None, Some(_)) if again => "To make this change, confirm it's you: sign in again.".to_owned(),
         (None, Some(_)) => "Please sign in to see this page.".to_owned(),
         (None, None) if deleted => "Your account was deleted, with its passkeys and sign-ins.".to_owned(),
+        (None, None) if verified => "Your email address is confirmed. Sign in to continue.".to_owned(),
         (None, None) => String::new(),
     };
     let hint = app.and_then(|app| app.login_hint);

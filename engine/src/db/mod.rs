@@ -11,7 +11,9 @@
 pub mod activity;
 pub mod authorization_codes;
 pub mod consents;
+pub mod email_verifications;
 pub mod login_attempts;
+pub mod outbox;
 pub mod passkey_sign_in;
 pub mod passkeys;
 pub mod sign_ins;

@@ -103,10 +103,12 @@ pub async fn of_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Err
 pub async fn with_owner(db: &Db, credential_id: &CredentialId) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
     // The owner's columns are renamed inside the derived table, so `COLUMNS` stays unambiguous.
     let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle, owner_created_at
+        "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle, owner_created_at,
+                owner_email_verified_at
          FROM passkeys JOIN (
              SELECT id AS owner_id, email AS owner_email, name AS owner_name, password_hash AS owner_password_hash,
-                    webauthn_handle AS owner_webauthn_handle, created_at AS owner_created_at
+                    webauthn_handle AS owner_webauthn_handle, created_at AS owner_created_at,
+                    email_verified_at AS owner_email_verified_at
              FROM users
          ) AS owners ON owners.owner_id = passkeys.user_id
          WHERE credential_id = $1"
@@ -125,6 +127,7 @@ fn owner_of(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
         password_hash: row.try_get("owner_password_hash")?,
         webauthn_handle: row.try_get("owner_webauthn_handle")?,
         created_at: row.try_get("owner_created_at")?,
+        email_verified_at: row.try_get("owner_email_verified_at")?,
     })
 }
 

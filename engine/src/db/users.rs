@@ -21,13 +21,23 @@ pub struct UserRow {
     pub webauthn_handle: String,
     /// Unix seconds.
     pub created_at: i64,
+    /// When the email address was last proved to be the user's (Unix seconds); `None`: never.
+    pub email_verified_at: Option<i64>,
 }
 
 /// Every column of `users`, in [`UserRow`]'s order.
-pub(super) const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, created_at";
+pub(super) const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, created_at, email_verified_at";
 
 /// Inserts a new user; a taken email is a unique violation.
 pub async fn insert(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
+    insert_on(db.pool(), user).await
+}
+
+/// [`insert`], on `executor` (a transaction that writes more).
+pub async fn insert_on<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    user: &UserRow,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, webauthn_handle, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -38,7 +48,7 @@ pub async fn insert(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
     .bind(&user.password_hash)
     .bind(&user.webauthn_handle)
     .bind(user.created_at)
-    .execute(db.pool())
+    .execute(executor)
     .await
     .map(|_| ())
 }

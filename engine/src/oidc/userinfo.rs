@@ -28,7 +28,7 @@ pub struct ProfileClaims {
     /// With `email`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// With `email`: whether Latchkey verified the address (it does not yet: always `false`).
+    /// With `email`: whether the user proved the address is theirs (the link or code mailed to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
     /// With `profile`, when the user gave a name.
@@ -42,7 +42,7 @@ impl ProfileClaims {
         let email = has_scope(scope, "email");
         Self {
             email: email.then(|| user.email.clone()),
-            email_verified: email.then_some(false),
+            email_verified: email.then_some(user.email_verified_at.is_some()),
             name: if has_scope(scope, "profile") { user.name.clone() } else { None },
         }
     }

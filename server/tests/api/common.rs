@@ -63,6 +63,7 @@ fn aaguid_file() -> String {
 }
 
 /// The environment a test server starts with; tests override single variables.
+#[derive(Clone)]
 pub struct Env(HashMap<&'static str, String>);
 
 impl Env {
@@ -372,5 +373,106 @@ pub mod stores {
 
     pub async fn count(db: &AnyPool, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db).await.unwrap()
+    }
+}
+
+/// A real SMTP server on 127.0.0.1 (the `mailin-embedded` crate, no TLS) that keeps every mail it
+/// accepts, for tests of what Latchkey mails.
+pub struct SmtpServer {
+    pub addr: SocketAddr,
+    received: Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+}
+
+/// A mail the test SMTP server accepted: its recipients and its raw text (headers and body).
+#[derive(Clone, Debug)]
+pub struct ReceivedMail {
+    pub to: Vec<String>,
+    pub raw: String,
+}
+
+impl ReceivedMail {
+    /// The raw text with quoted-printable soft line breaks and `=3D` undone (enough to read links).
+    pub fn text(&self) -> String {
+        self.raw.replace("=\r\n", "").replace("=3D", "=")
+    }
+
+    /// The first `https?://…/<path>?token=…` link in the mail's text.
+    pub fn link(&self, path: &str) -> String {
+        let text = self.text();
+        let start = text.find(&format!("{path}?token=")).expect("the mail has the link");
+        let begin = text[..start].rfind("http").expect("an absolute link");
+        text[begin..].split(|c: char| c.is_whitespace() || c == '"' || c == '<').next().unwrap().to_owned()
+    }
+
+    /// The six-digit code after `code: ` in the mail's text.
+    pub fn code(&self) -> String {
+        let text = self.text();
+        let at = text.find("account page: ").expect("the mail has the code") + "account page: ".len();
+        text[at..at + 6].to_owned()
+    }
+}
+
+#[derive(Clone)]
+struct Keeper {
+    received: Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Keeper {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let mail =
+            ReceivedMail { to: std::mem::take(&mut self.to), raw: String::from_utf8_lossy(&self.data).into_owned() };
+        self.received.lock().unwrap().push(mail);
+        mailin_embedded::response::OK
+    }
+}
+
+impl SmtpServer {
+    /// Starts the server on its own threads (it runs until the test process ends).
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keeper = Keeper { received: received.clone(), to: Vec::new(), data: Vec::new() };
+        std::thread::spawn(move || {
+            let mut server = mailin_embedded::Server::new(keeper);
+            // One thread per connection, and senders keep theirs open (lettre's pool): enough for all.
+            server.with_name("smtp.test").with_num_threads(64).with_tcp_listener(listener);
+            let _ = server.serve();
+        });
+        Self { addr, received }
+    }
+
+    /// `LATCHKEY_SMTP_URL` for a server at `addr` (this one, or a proxy in front of it).
+    pub fn url_at(addr: SocketAddr) -> String {
+        format!("smtp://{addr}")
+    }
+
+    /// Every mail so far.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 20 s) until a mail to `to` has arrived, and returns the newest.
+    pub async fn mail_to(&self, to: &str) -> ReceivedMail {
+        for _ in 0..200 {
+            if let Some(mail) = self.received().into_iter().rev().find(|m| m.to.iter().any(|t| t == to)) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail to {to} arrived; got {:?}", self.received().iter().map(|m| &m.to).collect::<Vec<_>>());
     }
 }

@@ -12,6 +12,7 @@ mod ceremony_rules;
 mod common;
 mod cross_origin;
 mod hooks;
+mod mail;
 mod malformed;
 mod oidc;
 mod outage;

@@ -5,14 +5,14 @@ use app::pages::NotesOwner;
 use app::server_fns::{
     AddPasskeyOptions, ConfirmOptions, ConfirmWithPasskey, ConfirmWithPassword, ConfirmationNeeded, DeleteMyPasskey,
     EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn,
-    RemoveMyPassword, RenameMe, RenameMyPasskey, SetMyPassword, SignUpWithPasskeyOptions,
+    RemoveMyPassword, RenameMe, RenameMyPasskey, SetMyPassword, SignUpWithPasskeyOptions, VerifyEmail,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{Tweaks, from_b64url};
 
-use crate::common::{Env, ORIGIN, TestServer, authenticator, stores};
+use crate::common::{Env, ORIGIN, SmtpServer, TestServer, authenticator, stores};
 
 #[tokio::test]
 async fn server_functions_refuse_other_origins_and_accept_their_own() {
@@ -549,6 +549,32 @@ async fn the_account_page_adds_changes_and_removes_the_password_with_plain_forms
     let (_, _, page_after) = page(&server, "/account?done=password_removed", Some(&cookie)).await;
     assert!(page_after.contains("Your password was removed."), "{page_after}");
     assert!(page_after.contains("Recent activity") && page_after.contains("Password removed"), "{page_after}");
+}
+
+#[tokio::test]
+async fn the_mailed_link_opens_a_page_whose_button_confirms_the_address() {
+    let smtp = SmtpServer::start();
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr))).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let link = smtp.mail_to("ada@example.com").await.link("/verify-email");
+    let path = link.strip_prefix(ORIGIN).unwrap();
+    let token = path.split("token=").nth(1).unwrap();
+
+    let (status, _, opened) = page(&server, path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(opened.contains("Confirm email address") && opened.contains(token), "{opened}");
+    assert_eq!(
+        server.get("/auth/me", Some(&access)).await.body["email_verified"],
+        false,
+        "opening it confirms nothing"
+    );
+
+    let (status, location) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
+    assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/?verified=1"), "signed out: on to sign in");
+    assert_eq!(server.get("/auth/me", Some(&access)).await.body["email_verified"], true);
+    let (_, back) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
+    let (_, _, refused) = page(&server, back.strip_prefix(ORIGIN).unwrap_or(&back), None).await;
+    assert!(refused.contains("already used or expired"), "{back}: {refused}");
 }
 
 #[tokio::test]

@@ -362,7 +362,9 @@ async fn an_app_signs_a_user_in_with_a_passkey_through_the_portal() {
     assert_eq!(claims.access_token_hash(), Some(&expected_hash));
     assert_eq!(tokens.scopes().map(|s| s.len()), Some(4));
 
-    // Userinfo, for the access token.
+    // Userinfo, for the access token; the address confirmed meanwhile (as the mailed link would).
+    let db = crate::common::stores::connect(&provider.database).await;
+    sqlx::query("UPDATE users SET email_verified_at = 1").execute(&db).await.unwrap();
     let info: CoreUserInfoClaims = app
         .client
         .user_info(tokens.access_token().clone(), None)
@@ -372,6 +374,7 @@ async fn an_app_signs_a_user_in_with_a_passkey_through_the_portal() {
         .expect("userinfo answers");
     assert_eq!(info.subject(), claims.subject());
     assert_eq!(info.email().map(|e| e.as_str()), Some(EMAIL));
+    assert_eq!(info.email_verified(), Some(true), "the confirmed address is claimed as verified");
 
     // The app's tokens are not the account API's, and the other way round.
     let me = provider.first.get("/auth/me", Some(tokens.access_token().secret())).await;

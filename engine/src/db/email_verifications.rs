@@ -1,0 +1,119 @@
+//! Queries on `email_verifications` (the links and codes that prove an address), and the users'
+//! `email_verified_at`.
+
+use sqlx::Any;
+
+use super::Db;
+use crate::types::UserId;
+
+/// A verification to record.
+#[derive(Debug)]
+pub struct NewVerification<'a> {
+    /// SHA-256 of the link's token.
+    pub token_hash: &'a str,
+    /// Whose address it proves.
+    pub user_id: &'a UserId,
+    /// The address.
+    pub email: &'a str,
+    /// SHA-256 of the code (salted with the token's hash).
+    pub code_hash: &'a str,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Records a verification, on `executor` (the transaction that also writes its mail).
+pub async fn insert<'c>(
+    executor: impl sqlx::Executor<'c, Database = Any>,
+    verification: &NewVerification<'_>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO email_verifications (token_hash, user_id, email, code_hash, attempts, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, 0, $5, $6)",
+    )
+    .bind(verification.token_hash)
+    .bind(verification.user_id)
+    .bind(verification.email)
+    .bind(verification.code_hash)
+    .bind(now)
+    .bind(verification.expires_at)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Uses the unused, unexpired verification whose token hashes to `token_hash`, in one statement
+/// (of two uses at once, one wins); returns whose address it proves, and the address.
+pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE email_verifications SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+         RETURNING user_id, email",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// A user's newest unused, unexpired verification whose code may still be tried (fewer than
+/// `max_attempts` wrong codes), counting this try: (token hash, code hash, address).
+pub async fn try_code(
+    db: &Db,
+    user_id: &UserId,
+    max_attempts: i64,
+    now: i64,
+) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE email_verifications SET attempts = attempts + 1
+         WHERE token_hash = (SELECT token_hash FROM email_verifications
+                             WHERE user_id = $1 AND used_at IS NULL AND expires_at > $3
+                             ORDER BY created_at DESC, token_hash LIMIT 1)
+           AND attempts < $2 AND used_at IS NULL
+         RETURNING token_hash, code_hash, email",
+    )
+    .bind(user_id)
+    .bind(max_attempts)
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await
+}
+
+/// Uses the verification `token_hash` (after its code matched).
+pub async fn mark_used(db: &Db, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE email_verifications SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+        .bind(token_hash)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// How many verifications were sent to `user_id` since `since`, and when the newest was.
+pub async fn sent_since(db: &Db, user_id: &UserId, since: i64) -> Result<(i64, Option<i64>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT), MAX(created_at) FROM email_verifications WHERE user_id = $1 AND created_at >= $2",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// Marks `user_id`'s address verified, if it is still `email`; `false` when it changed meanwhile.
+pub async fn mark_verified(db: &Db, user_id: &UserId, email: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2")
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Deletes verifications that expired before `before`; returns how many.
+pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1").bind(before).execute(db.pool()).await?;
+    Ok(done.rows_affected())
+}

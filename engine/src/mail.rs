@@ -1,0 +1,317 @@
+//! Email: composed from the templates in `engine/templates/mail/` (plain text and HTML, with the
+//! portal's name), put in the `outbox` table in the same transaction as the change that causes it,
+//! and handed to the SMTP server (`LATCHKEY_SMTP_URL`, through `lettre`) by a background worker on
+//! every instance.
+//!
+//! Nothing is lost: a mail waits in the database until the SMTP server has accepted it, through
+//! crashes and SMTP outages, and a failed delivery is tried again later, each wait twice the last
+//! (`LATCHKEY_MAIL_RETRY_SECS`, up to an hour); only a permanent refusal (an SMTP 5xx answer) ends
+//! it. Nothing is sent twice by two instances: a worker claims a mail for a minute before it sends
+//! it (`db::outbox::claim`). (SMTP has no way to make "accepted" and "marked as sent" one step: a
+//! worker that dies between the two leaves the mail to be sent again once its claim lapses.)
+//!
+//! Without `LATCHKEY_SMTP_URL`, development prints each mail to the log instead (with its link),
+//! and production turns off what needs email, saying so at start-up.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::outbox::{self, NewMail, OutboxRow};
+use crate::error::Error;
+
+/// How long a worker's claim on a mail holds (seconds): longer than any SMTP exchange.
+const CLAIM_SECS: i64 = 60;
+/// The longest wait between two attempts (seconds).
+const MAX_RETRY_SECS: i64 = 3600;
+/// How often a worker looks for due mail when nothing woke it.
+const POLL: Duration = Duration::from_secs(5);
+
+/// Where mail goes.
+enum Transport {
+    /// An SMTP server.
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// The log (development without `LATCHKEY_SMTP_URL`).
+    Log,
+    /// Nowhere: production without `LATCHKEY_SMTP_URL`; what needs email is off.
+    Off,
+}
+
+/// The engine's mail: how it is sent, from whom, and the worker's wake-up call.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    retry: Duration,
+    worker: String,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let transport = match self.transport {
+            Transport::Smtp(_) => "smtp",
+            Transport::Log => "log",
+            Transport::Off => "off",
+        };
+        f.debug_struct("Mailer").field("transport", &transport).field("from", &self.from.to_string()).finish()
+    }
+}
+
+/// A mail setting that stops start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct MailConfigError(String);
+
+impl Mailer {
+    /// The mailer `config` asks for (within a Tokio runtime: the SMTP pool starts a task).
+    pub fn from_config(config: &Config) -> Result<Self, MailConfigError> {
+        let from = match &config.mail_from {
+            Some(from) => from.parse().map_err(|e| MailConfigError(format!("LATCHKEY_MAIL_FROM: `{from}`: {e}")))?,
+            None => {
+                let host = config.origins.first().and_then(|o| o.host_str()).unwrap_or("localhost");
+                let address = format!("no-reply@{host}").parse().map_err(|e| MailConfigError(format!("{e}")))?;
+                Mailbox::new(Some(config.product_name.clone()), address)
+            }
+        };
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .map_err(|e| MailConfigError(format!("LATCHKEY_SMTP_URL: {e}")))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None if config.production => Transport::Off,
+            None => Transport::Log,
+        };
+        Ok(Self {
+            transport,
+            from,
+            retry: config.mail_retry,
+            worker: uuid::Uuid::new_v4().to_string(),
+            wake: Notify::new(),
+        })
+    }
+
+    /// Whether mail can go anywhere: features that need email (verification, recovery) are on.
+    pub fn enabled(&self) -> bool {
+        !matches!(self.transport, Transport::Off)
+    }
+
+    /// What start-up says about mail.
+    pub fn describe(&self) -> &'static str {
+        match self.transport {
+            Transport::Smtp(_) => "mail is sent through LATCHKEY_SMTP_URL",
+            Transport::Log => {
+                "LATCHKEY_SMTP_URL is not set: mail is printed to this log (with its links) instead of sent"
+            }
+            Transport::Off => {
+                "LATCHKEY_SMTP_URL is not set: email verification and recovery are OFF until it is (docs/configuration.md)"
+            }
+        }
+    }
+
+    /// Tells this instance's worker that a mail is waiting.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    async fn deliver(&self, mail: &OutboxRow) -> Result<(), Failure> {
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                let to: Mailbox = mail.recipient.parse().map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
+                let message = Message::builder()
+                    .from(self.from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .multipart(MultiPart::alternative_plain_html(mail.text_body.clone(), mail.html_body.clone()))
+                    .map_err(|e| Failure::Permanent(e.to_string()))?;
+                smtp.send(message).await.map(|_| ()).map_err(|e| {
+                    if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Later(e.to_string()) }
+                })
+            }
+            Transport::Log => {
+                tracing::info!(to = %mail.recipient, subject = %mail.subject, "mail (not sent: no LATCHKEY_SMTP_URL)\n{}", mail.text_body);
+                Ok(())
+            }
+            Transport::Off => Err(Failure::Later("mail is off".into())),
+        }
+    }
+}
+
+/// Why a delivery did not happen.
+enum Failure {
+    /// Try again later (the SMTP server is down, busy, or answered 4xx).
+    Later(String),
+    /// Never (the SMTP server answered 5xx, or the mail cannot be written).
+    Permanent(String),
+}
+
+/// The mails Latchkey writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Letter<'a> {
+    /// "Confirm your email address": the link and the short code.
+    VerifyEmail {
+        /// The address to confirm (and the recipient).
+        email: &'a str,
+        /// The link that confirms it.
+        link: &'a str,
+        /// The code that confirms it, typed on the account page.
+        code: &'a str,
+    },
+}
+
+impl Letter<'_> {
+    fn template(&self) -> &'static str {
+        match self {
+            Self::VerifyEmail { .. } => "verify-email",
+        }
+    }
+
+    fn recipient(&self) -> &str {
+        match self {
+            Self::VerifyEmail { email, .. } => email,
+        }
+    }
+
+    fn subject(&self, product: &str) -> String {
+        match self {
+            Self::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
+        }
+    }
+
+    fn values(&self) -> minijinja::Value {
+        match self {
+            Self::VerifyEmail { email, link, code } => minijinja::context! { email, link, code },
+        }
+    }
+}
+
+/// The templates, compiled into the binary; `.html` ones escape what they are given.
+fn templates() -> &'static minijinja::Environment<'static> {
+    static TEMPLATES: std::sync::OnceLock<minijinja::Environment<'static>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        let files = [
+            ("layout.html", include_str!("../templates/mail/layout.html")),
+            ("verify-email.html", include_str!("../templates/mail/verify-email.html")),
+            ("verify-email.txt", include_str!("../templates/mail/verify-email.txt")),
+        ];
+        for (name, source) in files {
+            if let Err(error) = env.add_template(name, source) {
+                tracing::error!(%error, name, "mail template refused");
+            }
+        }
+        env
+    })
+}
+
+/// Writes `letter` from the templates, for the product and site `config` names: the mail to put in
+/// the outbox.
+pub fn compose(config: &Config, letter: Letter<'_>) -> Result<NewMail, Error> {
+    let product = config.product_name.as_str();
+    let subject = letter.subject(product);
+    let origin = config.issuer();
+    let values = minijinja::context! { product, origin, subject, ..letter.values() };
+    let render = |extension: &str| {
+        templates()
+            .get_template(&format!("{}.{extension}", letter.template()))
+            .and_then(|template| template.render(&values))
+            .map_err(Error::internal)
+    };
+    Ok(NewMail { to: letter.recipient().to_owned(), subject, text: render("txt")?, html: render("html")? })
+}
+
+/// Hands every due mail to the SMTP server, one at a time; returns how many it handed over.
+pub async fn deliver_due(db: &Db, mailer: &Mailer, now: i64) -> Result<u64, Error> {
+    let mut sent = 0;
+    while let Some(mail) = outbox::claim(db, &mailer.worker, now, CLAIM_SECS).await? {
+        match mailer.deliver(&mail).await {
+            Ok(()) => {
+                outbox::mark_sent(db, &mail.id, clock::now()).await?;
+                sent += 1;
+            }
+            Err(Failure::Permanent(error)) => {
+                tracing::warn!(id = %mail.id, %error, "the SMTP server refused a mail for good");
+                outbox::mark_failed(db, &mail.id, clock::now(), &error).await?;
+            }
+            Err(Failure::Later(error)) => {
+                let attempts = mail.attempts + 1;
+                let wait = retry_after(mailer.retry, attempts);
+                tracing::warn!(id = %mail.id, attempts, wait, %error, "mail not delivered; trying again later");
+                outbox::mark_retry(db, &mail.id, attempts, clock::now() + wait, &error).await?;
+                // The server is likely down for the rest too: wait for the next round.
+                break;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Seconds to wait after the `attempts`-th failure: `first`, doubling, at most an hour.
+fn retry_after(first: Duration, attempts: i64) -> i64 {
+    let first = i64::try_from(first.as_secs()).unwrap_or(MAX_RETRY_SECS).max(1);
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    first.saturating_mul(1 << doublings).min(MAX_RETRY_SECS)
+}
+
+/// Runs this instance's worker in the background: it delivers what is due, then waits until a
+/// mail is written here or a few seconds pass (mail written by other instances, retries).
+pub fn start(db: Db, mailer: std::sync::Arc<Mailer>) {
+    if !mailer.enabled() {
+        return;
+    }
+    let poll = POLL.min(mailer.retry);
+    tokio::spawn(async move {
+        loop {
+            if let Err(error) = deliver_due(&db, &mailer, clock::now()).await {
+                tracing::warn!(%error, "mail worker: the outbox could not be read; trying again shortly");
+            }
+            tokio::select! {
+                () = mailer.wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Config {
+        Config::from_lookup(|key| vars.iter().find(|(k, _)| *k == key).map(|(_, v)| (*v).to_owned())).unwrap()
+    }
+
+    // A runtime: lettre's connection pool starts its task when the transport is built.
+    #[tokio::test]
+    async fn without_an_smtp_server_development_logs_mail_and_production_turns_it_off() {
+        let production = config(&[("LATCHKEY_ENV", "production"), ("LATCHKEY_OPERATOR_SECRET", &"s".repeat(40))]);
+        let off = Mailer::from_config(&production).unwrap();
+        assert!(!off.enabled());
+        assert!(off.describe().contains("OFF"), "start-up says so: {}", off.describe());
+        let development = Mailer::from_config(&config(&[])).unwrap();
+        assert!(development.enabled() && development.describe().contains("printed to this log"));
+        let smtp = config(&[
+            ("LATCHKEY_SMTP_URL", "smtps://user:pass@smtp.example.com"),
+            ("LATCHKEY_MAIL_FROM", "Acme <id@acme.example>"),
+        ]);
+        let mailer = Mailer::from_config(&smtp).unwrap();
+        assert!(mailer.enabled());
+        assert_eq!(mailer.from.to_string(), "Acme <id@acme.example>");
+        let bad = config(&[("LATCHKEY_MAIL_FROM", "not an address")]);
+        assert!(Mailer::from_config(&bad).unwrap_err().to_string().contains("LATCHKEY_MAIL_FROM"));
+    }
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_up_to_an_hour() {
+        let first = Duration::from_secs(30);
+        let waits: Vec<i64> = (1..=9).map(|n| retry_after(first, n)).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(retry_after(first, 10_000), 3600);
+    }
+}

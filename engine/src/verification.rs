@@ -1,0 +1,146 @@
+//! Email verification: proof that an account's address is its owner's. At sign-up (and on request,
+//! from the account page or `POST /auth/email/verification`) a mail carries a link and a six-digit
+//! code; either proves the address once, within 24 hours. The link's token and the code are stored
+//! as hashes; a code may be tried five times; at most one mail a minute and five a day per account.
+//! The link opens a page that asks for a click, so a mail scanner that follows links uses nothing.
+//!
+//! The verification and its mail are written in the same transaction as the account (or as each
+//! other), so a sign-up never ends up without its mail.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::{Rng, RngCore};
+
+use crate::db::email_verifications::{self, NewVerification};
+use crate::db::outbox::{self, NewMail};
+use crate::db::users::{self, UserRow};
+use crate::error::{Error, OrConflict};
+use crate::mail::{Letter, compose};
+use crate::state::Engine;
+use crate::tokens::stored_hash;
+use crate::types::{UserId, constant_time_eq};
+
+/// How long a link and its code work.
+pub const VERIFICATION_TTL_SECS: i64 = 24 * 3600;
+/// Wrong codes one verification takes before it stops working.
+const MAX_CODE_ATTEMPTS: i64 = 5;
+/// The shortest time between two verification mails to one account.
+const RESEND_AFTER_SECS: i64 = 60;
+/// Verification mails one account may get in a day.
+const MAX_PER_DAY: i64 = 5;
+
+/// A verification ready to be written: the row and its mail.
+struct Prepared {
+    token_hash: String,
+    code_hash: String,
+    mail: NewMail,
+}
+
+fn prepare(engine: &Engine, email: &str) -> Result<Prepared, Error> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    let token_hash = stored_hash(&token);
+    let link = format!("{}/verify-email?token={token}", engine.config.issuer());
+    let mail = compose(&engine.config, Letter::VerifyEmail { email, link: &link, code: &code })?;
+    Ok(Prepared { code_hash: code_hash(&token_hash, &code), token_hash, mail })
+}
+
+/// A code is six digits, so its hash is salted with its verification's token hash.
+fn code_hash(token_hash: &str, code: &str) -> String {
+    stored_hash(&format!("{token_hash}:{code}"))
+}
+
+/// Writes `prepared` for `user_id`'s `email` on `tx`.
+async fn write(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &UserId,
+    email: &str,
+    prepared: &Prepared,
+    now: i64,
+) -> Result<(), Error> {
+    let row = NewVerification {
+        token_hash: &prepared.token_hash,
+        user_id,
+        email,
+        code_hash: &prepared.code_hash,
+        expires_at: now + VERIFICATION_TTL_SECS,
+    };
+    email_verifications::insert(&mut **tx, &row, now).await?;
+    outbox::insert(&mut **tx, &prepared.mail, now).await?;
+    Ok(())
+}
+
+/// Inserts a new account and, when mail is on, the verification of its address with the mail that
+/// carries it, in one transaction. A taken email is [`Error::EmailTaken`].
+pub async fn insert_account(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
+    if !engine.mail.enabled() {
+        return users::insert(&engine.db, user).await.or_conflict(Error::EmailTaken);
+    }
+    let prepared = prepare(engine, &user.email)?;
+    let mut tx = engine.db.pool().begin().await?;
+    users::insert_on(&mut *tx, user).await.or_conflict(Error::EmailTaken)?;
+    write(&mut tx, &user.id, &user.email, &prepared, now).await?;
+    tx.commit().await?;
+    engine.mail.wake();
+    Ok(())
+}
+
+/// Mails a new link and code to `user`'s address (the account page's "send again",
+/// `POST /auth/email/verification`), within one a minute and five a day.
+pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
+    if !engine.mail.enabled() {
+        return Err(Error::EmailDisabled);
+    }
+    if user.email_verified_at.is_some() {
+        return Err(Error::InvalidRequest("Your email address is already confirmed.".into()));
+    }
+    let (today, newest) = email_verifications::sent_since(&engine.db, &user.id, now - 24 * 3600).await?;
+    let wait = match newest {
+        Some(at) if at > now - RESEND_AFTER_SECS => at + RESEND_AFTER_SECS - now,
+        _ if today >= MAX_PER_DAY => 3600,
+        _ => 0,
+    };
+    if wait > 0 {
+        let retry_after = std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(1));
+        return Err(Error::RateLimited { retry_after });
+    }
+    let prepared = prepare(engine, &user.email)?;
+    let mut tx = engine.db.pool().begin().await?;
+    write(&mut tx, &user.id, &user.email, &prepared, now).await?;
+    tx.commit().await?;
+    engine.mail.wake();
+    Ok(())
+}
+
+/// The mailed link: proves the address it was sent to, once, for whoever holds it (no sign-in
+/// needed). Returns whose address it was.
+pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<UserId, Error> {
+    let (user_id, email) = email_verifications::use_token(&engine.db, &stored_hash(token.trim()), now)
+        .await?
+        .ok_or(Error::InvalidVerification)?;
+    if !email_verifications::mark_verified(&engine.db, &user_id, &email, now).await? {
+        // The account's address changed since: this link proves an address it no longer has.
+        return Err(Error::InvalidVerification);
+    }
+    tracing::info!(%user_id, "email address verified by link");
+    Ok(user_id)
+}
+
+/// The mailed code, typed by the signed-in `user_id`: proves the address of their newest
+/// verification; five wrong codes end that verification.
+pub async fn confirm_code(engine: &Engine, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let (token_hash, expected, email) = email_verifications::try_code(&engine.db, user_id, MAX_CODE_ATTEMPTS, now)
+        .await?
+        .ok_or(Error::InvalidVerification)?;
+    if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes())
+        || !email_verifications::mark_used(&engine.db, &token_hash, now).await?
+        || !email_verifications::mark_verified(&engine.db, user_id, &email, now).await?
+    {
+        return Err(Error::InvalidVerification);
+    }
+    tracing::info!(%user_id, "email address verified by code");
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! Mail through a real SMTP server (started by the test, `common::SmtpServer`): the verification
+//! mail a sign-up writes arrives with its link and code, each proves the address once; an SMTP
+//! outage delays a mail but never loses it; two instances send each mail once.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::common::{Env, FlakyProxy, SmtpServer, TestServer};
+
+async fn mailing_server(smtp: &str) -> TestServer {
+    TestServer::start_with(
+        Env::new()
+            .await
+            .set("LATCHKEY_SMTP_URL", smtp)
+            .set("LATCHKEY_MAIL_RETRY_SECS", "1")
+            .set("LATCHKEY_PRODUCT_NAME", "Acme <Portal>"),
+    )
+    .await
+}
+
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_sign_up_is_mailed_a_link_that_verifies_its_address_once() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+
+    let mail = smtp.mail_to("ada@example.com").await;
+
+    assert!(mail.raw.contains("Subject: Confirm your email address for Acme <Portal>"), "{}", mail.raw);
+    assert!(mail.raw.contains("multipart/alternative"), "plain text and HTML: {}", mail.raw);
+    assert!(mail.text().contains("Acme &lt;Portal&gt;"), "the HTML escapes what it is given: {}", mail.text());
+    let link = mail.link("/verify-email");
+    assert!(link.starts_with(&format!("{}/verify-email?token=", server.origin)), "{link}");
+    assert_eq!(server.get("/auth/me", Some(&access)).await.body["email_verified"], false);
+
+    let verified = server.post("/auth/email/verify", None, json!({ "token": token_of(&link) })).await;
+    assert_eq!(verified.status, StatusCode::NO_CONTENT, "{}", verified.body);
+    assert_eq!(server.get("/auth/me", Some(&access)).await.body["email_verified"], true);
+    let again = server.post("/auth/email/verify", None, json!({ "token": token_of(&link) })).await;
+    assert_eq!((again.status, again.code()), (StatusCode::BAD_REQUEST, "invalid_verification"), "single use");
+    let forged = server.post("/auth/email/verify", None, json!({ "token": "not-a-token" })).await;
+    assert_eq!(forged.code(), "invalid_verification");
+    let resend = server.post("/auth/email/verification", Some(&access), json!({})).await;
+    assert_eq!(resend.code(), "invalid_request", "already confirmed: {}", resend.body);
+}
+
+#[tokio::test]
+async fn the_mailed_code_verifies_for_its_signed_in_owner_and_five_wrong_codes_end_it() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (ada, _) = server.sign_up("ada@example.com").await;
+    let (bob, _) = server.sign_up("bob@example.com").await;
+    let adas_code = smtp.mail_to("ada@example.com").await.code();
+    let bobs_code = smtp.mail_to("bob@example.com").await.code();
+    assert!(adas_code.chars().all(|c| c.is_ascii_digit()), "{adas_code}");
+
+    // Ada's code is not Bob's; five wrong tries end Bob's verification, right code or not.
+    let wrong = if bobs_code == "000000" { "000001" } else { "000000" };
+    for code in [adas_code.as_str(), wrong, wrong, wrong, wrong] {
+        let refused = server.post("/auth/email/verify-code", Some(&bob), json!({ "code": code })).await;
+        assert_eq!(refused.code(), "invalid_verification", "{code}");
+    }
+    let too_late = server.post("/auth/email/verify-code", Some(&bob), json!({ "code": bobs_code })).await;
+    assert_eq!(too_late.code(), "invalid_verification", "the sixth try, right or not");
+    assert_eq!(server.get("/auth/me", Some(&bob)).await.body["email_verified"], false);
+
+    let verified =
+        server.post("/auth/email/verify-code", Some(&ada), json!({ "code": format!(" {adas_code} ") })).await;
+    assert_eq!(verified.status, StatusCode::NO_CONTENT, "{}", verified.body);
+    assert_eq!(server.get("/auth/me", Some(&ada)).await.body["email_verified"], true);
+
+    // A new mail at most once a minute.
+    let soon = server.post("/auth/email/verification", Some(&bob), json!({})).await;
+    assert_eq!((soon.status, soon.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert!(soon.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn an_smtp_outage_delays_a_mail_but_never_loses_it_nor_sends_it_twice() {
+    let smtp = SmtpServer::start();
+    let proxy = FlakyProxy::start(smtp.addr).await;
+    let server = mailing_server(&SmtpServer::url_at(proxy.addr)).await;
+    proxy.cut();
+
+    server.sign_up("ada@example.com").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(smtp.received().is_empty(), "the SMTP server was down");
+
+    proxy.restore();
+    smtp.mail_to("ada@example.com").await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(smtp.received().len(), 1, "delivered once, after the outage");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_send_each_mail_once() {
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr)).set("LATCHKEY_MAIL_RETRY_SECS", "1");
+    let (first, second) = (TestServer::start_with(env.clone()).await, TestServer::start_with(env).await);
+
+    for n in 0..12 {
+        let server = if n % 2 == 0 { &first } else { &second };
+        server.sign_up(&format!("user{n}@example.com")).await;
+    }
+    smtp.mail_to("user11@example.com").await;
+    smtp.mail_to("user0@example.com").await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+
+    let mut per_recipient: HashMap<String, usize> = HashMap::new();
+    for mail in smtp.received() {
+        *per_recipient.entry(mail.to.join(",")).or_default() += 1;
+    }
+    assert_eq!(per_recipient.len(), 12, "{per_recipient:?}");
+    assert!(per_recipient.values().all(|&count| count == 1), "each mail once: {per_recipient:?}");
+}
