@@ -3,7 +3,7 @@
 // the page-weight budgets, against the release bundle in target/site-release.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { APP_ORIGIN, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
+import { ADMIN_TOKEN, APP_ORIGIN, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
@@ -51,7 +51,7 @@ export default defineConfig({
       // cwd is end2end/; the server runs from the workspace root, where target/site is.
       command:
         `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
-        `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
+        `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' LATCHKEY_ADMIN_TOKEN=${ADMIN_TOKEN} ` +
         `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
         `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
       url: `${ORIGIN}/healthz`,

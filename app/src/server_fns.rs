@@ -251,6 +251,22 @@ pub async fn verify_email_code(code: String) -> Result<(), PortalError> {
     Ok(())
 }
 
+/// Creation options for the passkey a recovery link lets its holder add (`token`: the link's);
+/// the first call uses the link and starts a restricted session that can do only this.
+#[server(output = BrowserJson)]
+pub async fn recovery_passkey_options(token: String) -> Result<String, PortalError> {
+    let (session, engine) = (door::session().await?, door::engine()?);
+    Ok(portal::recovery_passkey_options(&session, &engine, &token, door::now()).await?.to_string())
+}
+
+/// Verifies and stores the recovery's passkey; the browser is then signed in with it.
+#[server(output = BrowserJson)]
+pub async fn finish_recovery(credential: String) -> Result<(), PortalError> {
+    let credential = door::credential(&credential)?;
+    let (session, engine, caller) = (door::session().await?, door::engine()?, door::caller().await?);
+    Ok(portal::finish_recovery(&session, &engine, &credential, &caller, door::now()).await?)
+}
+
 /// What the consent page shows for an app's sealed authorization request.
 #[server]
 pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {

@@ -9,6 +9,9 @@ export type Authenticator = { cdp: CDPSession; id: string };
  */
 export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
 
+/** The operator's token for the admin API of the suite's main portal (recovery links). */
+export const ADMIN_TOKEN = "an-e2e-operator-token-of-at-least-32-characters";
+
 /** The origin of the "app on another site" the suite plays (another port of localhost). */
 export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}`;
 

@@ -11,10 +11,11 @@ import { writeFileSync } from "node:fs";
  * little, under the goals of issue 12 (100 KB for the sign-in page, the one every visitor loads, and
  * 120 KB for any page), which are printed beside each page. They go down as pages shrink, and up
  * only with a feature that needs the bytes (BENCHMARKS.md says which, and where the bytes go): the
- * signed-in pages' 96 → 108 KB is issue 15's in-place "confirm it's you" prompt (+12 KB).
+ * signed-in pages' 96 → 108 KB is issue 15's in-place "confirm it's you" prompt (+12 KB), and
+ * 108 → 110 KB issue 16's recovery island (+1.5 KB; plain islands are in both bundles).
  */
 const BUDGET_KB: Record<string, number> = { "/": 88, "/sign-up": 88 };
-const DEFAULT_BUDGET_KB = 108;
+const DEFAULT_BUDGET_KB = 110;
 const GOAL_KB: Record<string, number> = { "/": 100 };
 const DEFAULT_GOAL_KB = 120;
 const PAGES = ["/", "/sign-up", "/passkeys", "/account", "/notes"];

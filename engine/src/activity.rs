@@ -53,6 +53,10 @@ pub enum Event<'a> {
     SignInEnded,
     /// Every other sign-in was ended; this many.
     OtherSignInsEnded(u64),
+    /// The operator made a recovery link for the account.
+    RecoveryLinkMade,
+    /// A recovery link was used, and a passkey of this name added with it.
+    Recovered(&'a str),
 }
 
 impl Event<'_> {
@@ -70,6 +74,8 @@ impl Event<'_> {
             Self::PasswordRemoved => "password_removed",
             Self::SignInEnded => "sign_in_ended",
             Self::OtherSignInsEnded(_) => "other_sign_ins_ended",
+            Self::RecoveryLinkMade => "recovery_link_made",
+            Self::Recovered(_) => "recovered",
         }
     }
 
@@ -80,13 +86,17 @@ impl Event<'_> {
             Self::SignedIn { method, passkey: None } | Self::SignInFailed { method } => {
                 Some(method.as_str().to_owned())
             }
-            Self::PasskeyAdded(name) | Self::PasskeyRenamed(name) | Self::PasskeyRemoved(name) => Some(name.to_owned()),
+            Self::PasskeyAdded(name)
+            | Self::PasskeyRenamed(name)
+            | Self::PasskeyRemoved(name)
+            | Self::Recovered(name) => Some(name.to_owned()),
             Self::OtherSignInsEnded(count) => Some(count.to_string()),
             Self::AccountCreated
             | Self::PasswordSet
             | Self::PasswordChanged
             | Self::PasswordRemoved
-            | Self::SignInEnded => None,
+            | Self::SignInEnded
+            | Self::RecoveryLinkMade => None,
         }
     }
 }
@@ -157,6 +167,8 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "password_changed" => "Password changed".to_owned(),
         "password_removed" => "Password removed".to_owned(),
         "sign_in_ended" => "A sign-in was ended".to_owned(),
+        "recovery_link_made" => "A recovery link was made by the operator".to_owned(),
+        "recovered" => format!("A recovery link was used; passkey “{detail}” added"),
         "other_sign_ins_ended" => match detail {
             "1" => "Signed out everywhere else (1 sign-in ended)".to_owned(),
             count => format!("Signed out everywhere else ({count} sign-ins ended)"),
@@ -187,6 +199,8 @@ mod tests {
             (Event::PasswordRemoved, "Password removed"),
             (Event::SignInEnded, "A sign-in was ended"),
             (Event::OtherSignInsEnded(2), "Signed out everywhere else (2 sign-ins ended)"),
+            (Event::RecoveryLinkMade, "A recovery link was made by the operator"),
+            (Event::Recovered("Phone"), "A recovery link was used; passkey “Phone” added"),
         ];
         for (event, sentence) in events {
             assert_eq!(summary(event.kind(), event.detail().as_deref()), sentence);

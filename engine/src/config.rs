@@ -78,6 +78,9 @@ pub struct Config {
     /// `LATCHKEY_MAIL_FROM`: the sender (`Name <address>`); the product's name at `no-reply@` the
     /// first origin's host by default.
     pub mail_from: Option<String>,
+    /// `LATCHKEY_ADMIN_TOKEN`: the operator's bearer token for the admin API (`/admin/…`, off
+    /// without it); at least 32 characters.
+    pub admin_token: Option<Secret>,
     /// `LATCHKEY_MAIL_RETRY_SECS`: the wait after a failed delivery, doubling with each failure up to
     /// an hour.
     pub mail_retry: Duration,
@@ -266,6 +269,15 @@ impl Config {
             smtp_url: var("LATCHKEY_SMTP_URL").map(Secret::new),
             mail_from: var("LATCHKEY_MAIL_FROM"),
             mail_retry: seconds(&var, "LATCHKEY_MAIL_RETRY_SECS", 30)?,
+            admin_token: match var("LATCHKEY_ADMIN_TOKEN") {
+                Some(token) if token.chars().count() < 32 => {
+                    return Err(invalid(
+                        "LATCHKEY_ADMIN_TOKEN",
+                        "use at least 32 characters, e.g. `openssl rand -hex 32`",
+                    ));
+                }
+                token => token.map(Secret::new),
+            },
             site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),

@@ -105,6 +105,12 @@ pub enum Error {
     /// A password on the shipped list of the most common breached passwords.
     #[error("This password is one of the most common in known data breaches, so it is guessed first. Choose another.")]
     CommonPassword,
+    /// A recovery link that is wrong, used or expired.
+    #[error("This recovery link is wrong, already used or expired. Ask for a new one.")]
+    InvalidRecoveryLink,
+    /// No account has this email (the operator's commands only: sign-in never says so).
+    #[error("No account has this email address.")]
+    AccountNotFound,
     /// An email verification link or code that is wrong, used or expired.
     #[error("This link or code is wrong, already used or expired. Send a new one from your account page.")]
     InvalidVerification,
@@ -162,6 +168,8 @@ impl Error {
             Self::PasswordNotSet => ErrorCode::PasswordNotSet,
             Self::CommonPassword => ErrorCode::CommonPassword,
             Self::InvalidVerification => ErrorCode::InvalidVerification,
+            Self::InvalidRecoveryLink => ErrorCode::InvalidRecoveryLink,
+            Self::AccountNotFound => ErrorCode::AccountNotFound,
             Self::EmailDisabled => ErrorCode::EmailDisabled,
             Self::SignInNotFound => ErrorCode::SignInNotFound,
             Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::db::{activity, authorization_codes, email_verifications, login_attempts, outbox, sign_ins};
+use crate::db::{activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, sign_ins};
 use crate::error::Error;
 use crate::state::Engine;
 use crate::{clock, keys};
@@ -36,6 +36,8 @@ pub struct Pruned {
     pub mail: u64,
     /// Email verifications expired for a day.
     pub email_verifications: u64,
+    /// Recovery links expired for a day.
+    pub recovery_links: u64,
 }
 
 /// Deletes what expired as of `now`.
@@ -48,6 +50,7 @@ pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
         activity: activity::prune(&engine.db, now.saturating_sub(retention(engine))).await?,
         mail: outbox::prune(&engine.db, now - KEEP).await?,
         email_verifications: email_verifications::prune(&engine.db, now - KEEP).await?,
+        recovery_links: recovery_links::prune(&engine.db, now - KEEP).await?,
     })
 }
 

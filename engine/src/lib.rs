@@ -23,6 +23,7 @@
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
 //! | [`verification`] | proof that an account's email address is its owner's: a mailed link or code |
+//! | [`recovery`] | one-time links the operator makes for someone who lost their passkeys |
 //! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
@@ -53,6 +54,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod portal;
 pub mod reauth;
+pub mod recovery;
 pub mod sealed;
 pub mod sign_ins;
 pub mod state;

@@ -163,30 +163,38 @@ pub enum Letter<'a> {
         /// The code that confirms it, typed on the account page.
         code: &'a str,
     },
+    /// "A recovery link was used for your account", and what to do if it was not them.
+    RecoveryUsed {
+        /// The account's address (and the recipient).
+        email: &'a str,
+    },
 }
 
 impl Letter<'_> {
     fn template(&self) -> &'static str {
         match self {
             Self::VerifyEmail { .. } => "verify-email",
+            Self::RecoveryUsed { .. } => "recovery-used",
         }
     }
 
     fn recipient(&self) -> &str {
         match self {
-            Self::VerifyEmail { email, .. } => email,
+            Self::VerifyEmail { email, .. } | Self::RecoveryUsed { email } => email,
         }
     }
 
     fn subject(&self, product: &str) -> String {
         match self {
             Self::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
+            Self::RecoveryUsed { .. } => format!("A recovery link was used for your {product} account"),
         }
     }
 
     fn values(&self) -> minijinja::Value {
         match self {
             Self::VerifyEmail { email, link, code } => minijinja::context! { email, link, code },
+            Self::RecoveryUsed { email } => minijinja::context! { email },
         }
     }
 }
@@ -200,6 +208,8 @@ fn templates() -> &'static minijinja::Environment<'static> {
             ("layout.html", include_str!("../templates/mail/layout.html")),
             ("verify-email.html", include_str!("../templates/mail/verify-email.html")),
             ("verify-email.txt", include_str!("../templates/mail/verify-email.txt")),
+            ("recovery-used.html", include_str!("../templates/mail/recovery-used.html")),
+            ("recovery-used.txt", include_str!("../templates/mail/recovery-used.txt")),
         ];
         for (name, source) in files {
             if let Err(error) = env.add_template(name, source) {

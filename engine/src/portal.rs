@@ -24,6 +24,19 @@ use crate::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, Use
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
 
+/// Where a used recovery link's restricted session is kept: it can only add a passkey.
+const RECOVERING: &str = "recovering";
+
+/// How long the restricted session of a used recovery link lasts.
+pub const RECOVERY_SESSION_SECS: i64 = 15 * 60;
+
+/// A used recovery link's restricted session: whose account, until when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Recovering {
+    user_id: UserId,
+    until: i64,
+}
+
 /// A browser session ends after a week without requests; so does its place in the list of sign-ins.
 pub const SESSION_IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 
@@ -205,6 +218,60 @@ pub async fn confirm_with_password(
     let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
     let verified = accounts::verify_login(engine, &account.email, password, caller, now).await?;
     start_sign_in(session, engine, &verified, SignInMethod::Password, None, caller, now).await
+}
+
+/// Creation options for the passkey a recovery link lets its holder add. The first call uses the
+/// link (`recovery::redeem`) and starts a restricted session under a new id, which signs out
+/// whoever was signed in here; calls within [`RECOVERY_SESSION_SECS`] after it (the prompt was
+/// dismissed) continue that session. The restricted session is not a sign-in: every other page and
+/// server function still asks to sign in.
+pub async fn recovery_passkey_options(
+    session: &Session,
+    engine: &Engine,
+    token: &str,
+    now: i64,
+) -> Result<serde_json::Value, Error> {
+    let user_id = match recovering(session, now).await? {
+        Some(user_id) => user_id,
+        None => {
+            let user_id = crate::recovery::redeem(engine, token, now).await?;
+            if let Some(before) = signed_in(session).await? {
+                tokens::end_sign_in(&engine.db, &before.sign_in_id, now).await?;
+                session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;
+            }
+            session.cycle_id().await.map_err(session_store_error)?;
+            let restricted = Recovering { user_id: user_id.clone(), until: now + RECOVERY_SESSION_SECS };
+            session.insert(RECOVERING, restricted).await.map_err(session_store_error)?;
+            user_id
+        }
+    };
+    ceremony::start_registration(engine, &user_id, Error::InvalidRecoveryLink, &Recent::of_recovery()).await
+}
+
+/// Verifies and stores the passkey of a recovery, and turns the restricted session into a sign-in
+/// made with that passkey.
+pub async fn finish_recovery(
+    session: &Session,
+    engine: &Engine,
+    credential: &RegisterPublicKeyCredential,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
+    let user_id = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
+    let recent = Recent::of_recovery();
+    let passkey = ceremony::finish_registration(engine, &user_id, credential, None, caller, &recent, now).await?;
+    session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
+    crate::activity::record(engine, &user_id, crate::activity::Event::Recovered(&passkey.name), Some(caller), now)
+        .await?;
+    let user = find_user(engine, &user_id, Error::InvalidRecoveryLink).await?;
+    let passkey_id = CredentialId::new(passkey.id);
+    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), caller, now).await
+}
+
+/// The account of the session's restricted recovery session, while it lasts.
+async fn recovering(session: &Session, now: i64) -> Result<Option<UserId>, Error> {
+    let restricted = session.get::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
+    Ok(restricted.filter(|r| r.until > now).map(|r| r.user_id))
 }
 
 /// Signs out: ends the session's sign-in and the session itself.

@@ -33,4 +33,10 @@ impl Recent {
     pub fn sign_in(&self) -> &SignInId {
         &self.0
     }
+
+    /// A used recovery link stands in for a recent sign-in, for adding the passkey it was made for
+    /// (`portal::finish_recovery`), and for nothing else; it keeps no sign-in.
+    pub(crate) fn of_recovery() -> Self {
+        Self(SignInId::generate())
+    }
 }

@@ -279,6 +279,10 @@ pub enum ErrorCode {
     CommonPassword,
     /// An email verification link or code that is wrong, used or expired.
     InvalidVerification,
+    /// A recovery link that is wrong, used or expired.
+    InvalidRecoveryLink,
+    /// The admin API: no account has this email.
+    AccountNotFound,
     /// Mail is not set up on this server (production without `LATCHKEY_SMTP_URL`).
     EmailDisabled,
     /// The account already holds as many passkeys as allowed.
@@ -303,6 +307,7 @@ impl ErrorCode {
             | Self::InvalidName
             | Self::CommonPassword
             | Self::InvalidVerification
+            | Self::InvalidRecoveryLink
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -315,7 +320,7 @@ impl ErrorCode {
             | Self::ReauthenticationRequired => 401,
             Self::ForbiddenOrigin => 403,
             Self::RequestTimeout => 408,
-            Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet => 404,
+            Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet | Self::AccountNotFound => 404,
             Self::EmailTaken
             | Self::CredentialExists
             | Self::TooManyPasskeys

@@ -1,6 +1,7 @@
 //! The Latchkey server: builds the axum `Router` — portal pages, server functions, REST API, health
 //! checks — from a [`Config`], so `main` and the integration tests start exactly the same app.
 
+mod admin;
 mod assets;
 mod cross_origin;
 mod health;
@@ -129,6 +130,8 @@ impl Latchkey {
                     .layer(tower::util::option_layer(cors)),
             )
             .merge(cross_origin::routes())
+            // The operator's API: never for browsers on other sites (outside the CORS layer).
+            .merge(admin::routes(&state.engine))
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

@@ -1,5 +1,6 @@
 //! Starts Latchkey: load config, init telemetry, build the app, serve. Or, with arguments, one
-//! operator command on the same configuration (`server keys rotate`, `server keys list`).
+//! operator command on the same configuration (`server keys rotate`, `server keys list`,
+//! `server admin recovery-link`).
 
 use std::process::ExitCode;
 
@@ -16,7 +17,10 @@ const USAGE: &str = "usage: server                 serve (configured by LATCHKEY
        server keys rotate     retire the current signing keys, promote the next ones, make new next ones
        server keys list       print the published signing keys (kid, algorithm, state, dates)
        server hash-secret     read a client secret (32+ characters) on stdin, print its Argon2id hash
-                              for LATCHKEY_OIDC_CLIENTS";
+                              for LATCHKEY_OIDC_CLIENTS
+       server admin recovery-link EMAIL [--ttl 1h]
+                              print a one-time link that lets the account's owner add a new passkey
+                              (--ttl: 30m, 1h, 2d, …; at most 7d; 1h by default)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -34,6 +38,8 @@ async fn main() -> ExitCode {
         [] => serve(config).await,
         ["keys", "rotate"] => keys(config, true).await,
         ["keys", "list"] => keys(config, false).await,
+        ["admin", "recovery-link", email] => recovery_link(config, email, "1h").await,
+        ["admin", "recovery-link", email, "--ttl", ttl] => recovery_link(config, email, ttl).await,
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -101,6 +107,39 @@ async fn keys(config: Config, rotate: bool) -> ExitCode {
         }
         Err(e) => fail(format_args!("cannot read the keys: {e}")),
     }
+}
+
+/// `admin recovery-link EMAIL [--ttl 1h]`: a one-time recovery link on stdout, for the operator to
+/// hand to the account's owner once they have checked who is asking.
+async fn recovery_link(config: Config, email: &str, ttl: &str) -> ExitCode {
+    let Some(ttl) = parse_ttl(ttl) else {
+        return fail(format_args!("--ttl `{ttl}`: use a number and a unit, like 30m, 1h or 2d"));
+    };
+    let engine = match engine::Engine::build(config).await {
+        Ok(engine) => engine,
+        Err(e) => return fail(format_args!("start-up failed: {e}")),
+    };
+    match engine::recovery::operator_link(&engine, email, ttl, engine::clock::now()).await {
+        Ok(link) => {
+            println!("{}", link.url);
+            eprintln!("works once, until {}", link.expires_at);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("{e}")),
+    }
+}
+
+/// `30s`, `30m`, `1h`, `2d`.
+fn parse_ttl(raw: &str) -> Option<std::time::Duration> {
+    let unit = match raw.chars().last()? {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return None,
+    };
+    let count: u64 = raw[..raw.len() - 1].parse().ok()?;
+    Some(std::time::Duration::from_secs(count.checked_mul(unit)?))
 }
 
 /// `hash-secret`: one line on stdin, its Argon2id PHC string on stdout (so the secret never appears in

@@ -8,7 +8,8 @@ use crate::navigator::{self, Prompt};
 use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
 use crate::server_fns::{
     add_passkey_options, confirm_options, confirm_with_passkey as confirmed_with_passkey, finish_add_passkey,
-    finish_passkey_sign_in, finish_sign_up_with_passkey, passkey_sign_in_options, sign_up_with_passkey_options,
+    finish_passkey_sign_in, finish_recovery, finish_sign_up_with_passkey, passkey_sign_in_options,
+    recovery_passkey_options, sign_up_with_passkey_options,
 };
 
 /// Where the page goes once signed in: its form's `next` (a page, or an app's authorization request
@@ -107,4 +108,14 @@ pub async fn add_passkey(name: String, prompt: Prompt) -> Result<Added, String> 
         Err(error) if error.code() == ErrorCode::ReauthenticationRequired && !background => Ok(Added::ConfirmFirst),
         Err(error) => Err(error.message().to_owned()),
     }
+}
+
+/// A recovery link's one job: a new passkey for the account (its token is the page's), and then
+/// signed in with it, on the passkeys page.
+pub async fn recover(token: String) -> Result<(), String> {
+    let options = recovery_passkey_options(token).await.map_err(|e| e.message().to_owned())?;
+    let credential = navigator::create(&options, Prompt::Modal).await.map_err(|f| f.message().to_owned())?;
+    finish_recovery(credential).await.map_err(|e| e.message().to_owned())?;
+    navigator::go("/passkeys?done=recovered");
+    Ok(())
 }

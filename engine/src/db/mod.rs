@@ -16,6 +16,7 @@ pub mod login_attempts;
 pub mod outbox;
 pub mod passkey_sign_in;
 pub mod passkeys;
+pub mod recovery_links;
 pub mod sign_ins;
 pub mod signing_keys;
 pub mod users;

@@ -90,6 +90,11 @@ impl Env {
         self.0.remove(key);
     }
 
+    /// Every variable, for a process started with the same settings.
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(key, value)| (*key, value.as_str()))
+    }
+
     pub fn get(&self, key: &str) -> Option<String> {
         self.0.get(key).cloned()
     }

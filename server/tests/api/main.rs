@@ -20,6 +20,7 @@ mod passkeys;
 mod passwords;
 mod portal;
 mod provider;
+mod recovery;
 mod sign_ins;
 mod store_tls;
 mod tokens;

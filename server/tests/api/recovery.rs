@@ -1,0 +1,165 @@
+//! Recovery by the operator: a one-time link (admin API or `server admin recovery-link`) whose page
+//! lets the holder add one passkey through a restricted session, which then becomes a sign-in; the
+//! use is in the activity and mailed to the owner.
+
+use app::server_fns::{FinishRecovery, MyAccount, RecoveryPasskeyOptions};
+use leptos::server_fn::ServerFn as _;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{Answer, Env, ORIGIN, SmtpServer, TestServer, authenticator, stores};
+
+const ADMIN_TOKEN: &str = "an-operator-token-of-at-least-32-characters";
+
+async fn make_link(server: &TestServer, token: Option<&str>, body: Value) -> Answer {
+    let mut request = reqwest::Client::new().post(format!("{}/admin/recovery-links", server.base)).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    Answer { status, headers, body: response.json().await.unwrap_or(Value::Null) }
+}
+
+/// A browser of the portal: its session cookie and the portal's server functions.
+struct Browser {
+    base: String,
+    cookie: std::sync::Mutex<Option<String>>,
+}
+
+impl Browser {
+    fn new(server: &TestServer) -> Self {
+        Self { base: server.base.clone(), cookie: std::sync::Mutex::new(None) }
+    }
+
+    async fn call(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new().post(format!("{}{path}", self.base)).header("origin", ORIGIN);
+        if let Some(cookie) = self.cookie.lock().unwrap().clone() {
+            request = request.header("cookie", cookie);
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let response =
+            request.header("content-type", "application/x-www-form-urlencoded").body(body).send().await.unwrap();
+        if let Some(set) = response.headers().get("set-cookie") {
+            *self.cookie.lock().unwrap() = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn an_operator_link_adds_one_passkey_through_a_restricted_session_that_then_signs_in() {
+    let smtp = SmtpServer::start();
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN)
+        .set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    server.add_passkey(&access, &mut authenticator()).await;
+
+    let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "Ada@Example.com" })).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let url = made.body["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{ORIGIN}/recover?token=")), "{url}");
+    let token = url.split("token=").nth(1).unwrap();
+
+    // The page opens without using the link.
+    let page = reqwest::get(format!("{}/recover?token={token}", server.base)).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Recover your account") && page.contains(token), "{page}");
+
+    // The button: the link is used, and the session may add a passkey — and nothing else.
+    let browser = Browser::new(&server);
+    let (status, options) = browser.call(RecoveryPasskeyOptions::PATH, &[("token", token)]).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let options: Value = serde_json::from_str(options.as_str().unwrap()).unwrap();
+    let (status, refused) = browser.call(MyAccount::PATH, &[]).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")), "restricted");
+    let mut new_key = authenticator();
+    let credential = new_key.create(&options, ORIGIN).unwrap().to_string();
+    let (status, body) = browser.call(FinishRecovery::PATH, &[("credential", &credential)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Now a sign-in made with the new passkey.
+    let (status, account) = browser.call(MyAccount::PATH, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    assert_eq!(account["passkeys"].as_array().unwrap().len(), 2);
+    assert_eq!(server.sign_in(&mut new_key, Some("ada@example.com")).await.status, StatusCode::OK);
+    let activity = server.get("/auth/activity", Some(&access)).await.body;
+    let kinds: Vec<&str> = activity.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.starts_with(&["signed_in", "recovered", "passkey_added"]), "{kinds:?}");
+    assert!(kinds.contains(&"recovery_link_made"), "{kinds:?}");
+    let notice = smtp.mail_to("ada@example.com").await;
+    let notices = smtp.received().iter().filter(|m| m.raw.contains("A recovery link was used")).count();
+    assert_eq!(notices, 1, "the owner is told once: {}", notice.raw);
+
+    // Once only: another browser cannot use it again, nor finish without it.
+    let other = Browser::new(&server);
+    let (status, again) = other.call(RecoveryPasskeyOptions::PATH, &[("token", token)]).await;
+    assert_eq!((status, again["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")));
+    let (status, finished) = other.call(FinishRecovery::PATH, &[("credential", &credential)]).await;
+    assert_eq!((status, finished["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")));
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_the_operator_token_and_links_expire() {
+    let env = Env::new().await.set("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN);
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    server.sign_up("ada@example.com").await;
+    let db = stores::connect(&database).await;
+
+    let ada = json!({ "email": "ada@example.com" });
+    assert_eq!(make_link(&server, None, ada.clone()).await.code(), "invalid_token");
+    assert_eq!(
+        make_link(&server, Some("a-wrong-token-of-at-least-32-characters"), ada.clone()).await.code(),
+        "invalid_token"
+    );
+    let unknown = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "nobody@example.com" })).await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "account_not_found"));
+    let too_long =
+        make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "ada@example.com", "ttl_secs": 9_999_999 })).await;
+    assert_eq!(too_long.code(), "invalid_request");
+
+    let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "ada@example.com", "ttl_secs": 600 })).await;
+    let token = made.body["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+    sqlx::query("UPDATE recovery_links SET expires_at = expires_at - 601").execute(&db).await.unwrap();
+    let (status, expired) = Browser::new(&server).call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    assert_eq!((status, expired["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")));
+
+    let off = TestServer::start().await;
+    assert_eq!(
+        make_link(&off, Some(ADMIN_TOKEN), ada).await.status,
+        StatusCode::NOT_FOUND,
+        "no token set: no admin API"
+    );
+}
+
+#[tokio::test]
+async fn the_operator_command_prints_a_link_that_recovers() {
+    let env = Env::new().await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env.clone()).await;
+    server.sign_up("ada@example.com").await;
+
+    let operator = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command.args(args).env_clear().envs(env.vars()).env("LATCHKEY_DATABASE_URL", &database);
+        command.output().unwrap()
+    };
+    let output = operator(&["admin", "recovery-link", "ada@example.com", "--ttl", "2h"]);
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let url = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let token = url.split("token=").nth(1).expect("a recovery link");
+    let (status, options) = Browser::new(&server).call(RecoveryPasskeyOptions::PATH, &[("token", token)]).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let refused = operator(&["admin", "recovery-link", "nobody@example.com"]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("No account has this email address."), "{said}");
+    let bad_ttl = operator(&["admin", "recovery-link", "ada@example.com", "--ttl", "soon"]);
+    assert!(String::from_utf8_lossy(&bad_ttl.stderr).contains("--ttl `soon`"), "{bad_ttl:?}");
+}
