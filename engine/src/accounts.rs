@@ -11,6 +11,7 @@ use crate::db::users::{self, PasswordRemoval, UserRow};
 use crate::error::Error;
 use crate::hooks::{SignInMethod, run_hook};
 use crate::lockout;
+use crate::mail::{self, Change};
 use crate::passwords::{hash_password, refuse_common, verify_password};
 use crate::reauth::Recent;
 use crate::state::Engine;
@@ -143,11 +144,15 @@ pub async fn set_password(
 ) -> Result<(), Error> {
     let password = Password::parse(password)?;
     refuse_common(&password)?;
-    let had_password = find_user(engine, user_id, Error::SignInRequired).await?.password_hash.is_some();
+    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let had_password = user.password_hash.is_some();
+    let change = if had_password { Change::PasswordChanged } else { Change::PasswordSet };
+    let notice = mail::notice(&engine.config, &engine.mail, &user.email, change)?;
     let hash = hash_password(&engine.hashing, password).await?;
-    if !users::set_password_hash(&engine.db, user_id, &hash).await? {
+    if !users::set_password_hash(&engine.db, user_id, &hash, notice.as_ref(), now).await? {
         return Err(Error::SignInRequired);
     }
+    engine.mail.wake();
     let ended = sign_ins::revoke_others(&engine.db, user_id, recent.sign_in(), now).await?;
     tracing::info!(%user_id, ended, "password set by its user; other sign-ins ended");
     let event = if had_password { Event::PasswordChanged } else { Event::PasswordSet };
@@ -163,8 +168,10 @@ pub async fn remove_password(
     recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
-    match users::remove_password(&engine.db, user_id).await? {
-        PasswordRemoval::Removed => {}
+    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let notice = mail::notice(&engine.config, &engine.mail, &user.email, Change::PasswordRemoved)?;
+    match users::remove_password(&engine.db, user_id, notice.as_ref(), now).await? {
+        PasswordRemoval::Removed => engine.mail.wake(),
         PasswordRemoval::OnlyWayIn => return Err(Error::PasswordOnlyWayIn),
         PasswordRemoval::NotSet => return Err(Error::PasswordNotSet),
     }

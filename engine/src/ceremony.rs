@@ -57,6 +57,7 @@ use crate::db::passkeys::{self, PasskeyRow};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
+use crate::mail::{self, Change};
 use crate::passkeys::passkey_item;
 use crate::reauth::Recent;
 use crate::state::Engine;
@@ -257,7 +258,16 @@ async fn complete_registration(
         // Checked again here: several ceremonies begun under the cap may finish together.
         return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
     }
-    if let Err(e) = passkeys::insert(&engine.db, &row).await.or_conflict(Error::CredentialExists) {
+    // A new account's first passkey needs no notice; a passkey added to an account does.
+    let notice = match &ceremony.new_account {
+        Some(_) => None,
+        None => {
+            let owner = find_user(engine, user_id, Error::CeremonyExpired).await?;
+            mail::notice(&engine.config, &engine.mail, &owner.email, Change::PasskeyAdded(&row.name))?
+        }
+    };
+    let stored = passkeys::insert_with_notice(&engine.db, &row, notice.as_ref(), now).await;
+    if let Err(e) = stored.or_conflict(Error::CredentialExists) {
         if ceremony.new_account.is_some() {
             // Undo the sign-up: an account whose only passkey was refused could never sign in.
             users::delete(&engine.db, user_id).await?;

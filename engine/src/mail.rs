@@ -168,6 +168,58 @@ pub enum Letter<'a> {
         /// The account's address (and the recipient).
         email: &'a str,
     },
+    /// A change to how the account signs in, and what to do if it was not them.
+    Notice {
+        /// The account's address (and the recipient).
+        email: &'a str,
+        /// What changed.
+        change: Change<'a>,
+    },
+}
+
+/// A change to how an account signs in, that its owner is told of.
+#[derive(Debug, Clone, Copy)]
+pub enum Change<'a> {
+    /// A passkey of this name was added.
+    PasskeyAdded(&'a str),
+    /// The passkey of this name was removed.
+    PasskeyRemoved(&'a str),
+    /// A password was added.
+    PasswordSet,
+    /// The password was changed.
+    PasswordChanged,
+    /// The password was removed.
+    PasswordRemoved,
+}
+
+impl Change<'_> {
+    /// The mail's headline (and subject).
+    fn headline(self) -> &'static str {
+        match self {
+            Self::PasskeyAdded(_) => "A passkey was added to your account",
+            Self::PasskeyRemoved(_) => "A passkey was removed from your account",
+            Self::PasswordSet => "A password was added to your account",
+            Self::PasswordChanged => "Your password was changed",
+            Self::PasswordRemoved => "Your password was removed",
+        }
+    }
+
+    /// The sentence under it.
+    fn detail(self, product: &str) -> String {
+        match self {
+            Self::PasskeyAdded(name) => format!("The passkey “{name}” can now sign in to your {product} account."),
+            Self::PasskeyRemoved(name) => {
+                format!("The passkey “{name}” can no longer sign in to your {product} account.")
+            }
+            Self::PasswordSet => format!("Your {product} account can now be signed in to with a password."),
+            Self::PasswordChanged => {
+                format!("Your {product} account has a new password; every other sign-in of it was ended.")
+            }
+            Self::PasswordRemoved => {
+                format!("Your {product} account is signed in to with passkeys only now; every other sign-in was ended.")
+            }
+        }
+    }
 }
 
 impl Letter<'_> {
@@ -175,12 +227,13 @@ impl Letter<'_> {
         match self {
             Self::VerifyEmail { .. } => "verify-email",
             Self::RecoveryUsed { .. } => "recovery-used",
+            Self::Notice { .. } => "notice",
         }
     }
 
     fn recipient(&self) -> &str {
         match self {
-            Self::VerifyEmail { email, .. } | Self::RecoveryUsed { email } => email,
+            Self::VerifyEmail { email, .. } | Self::RecoveryUsed { email } | Self::Notice { email, .. } => email,
         }
     }
 
@@ -188,13 +241,17 @@ impl Letter<'_> {
         match self {
             Self::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
             Self::RecoveryUsed { .. } => format!("A recovery link was used for your {product} account"),
+            Self::Notice { change, .. } => format!("{} ({product})", change.headline()),
         }
     }
 
-    fn values(&self) -> minijinja::Value {
+    fn values(&self, product: &str) -> minijinja::Value {
         match self {
             Self::VerifyEmail { email, link, code } => minijinja::context! { email, link, code },
             Self::RecoveryUsed { email } => minijinja::context! { email },
+            Self::Notice { email, change } => {
+                minijinja::context! { email, headline => change.headline(), detail => change.detail(product) }
+            }
         }
     }
 }
@@ -210,6 +267,8 @@ fn templates() -> &'static minijinja::Environment<'static> {
             ("verify-email.txt", include_str!("../templates/mail/verify-email.txt")),
             ("recovery-used.html", include_str!("../templates/mail/recovery-used.html")),
             ("recovery-used.txt", include_str!("../templates/mail/recovery-used.txt")),
+            ("notice.html", include_str!("../templates/mail/notice.html")),
+            ("notice.txt", include_str!("../templates/mail/notice.txt")),
         ];
         for (name, source) in files {
             if let Err(error) = env.add_template(name, source) {
@@ -226,7 +285,7 @@ pub fn compose(config: &Config, letter: Letter<'_>) -> Result<NewMail, Error> {
     let product = config.product_name.as_str();
     let subject = letter.subject(product);
     let origin = config.issuer();
-    let values = minijinja::context! { product, origin, subject, ..letter.values() };
+    let values = minijinja::context! { product, origin, subject, ..letter.values(product) };
     let render = |extension: &str| {
         templates()
             .get_template(&format!("{}.{extension}", letter.template()))
@@ -234,6 +293,14 @@ pub fn compose(config: &Config, letter: Letter<'_>) -> Result<NewMail, Error> {
             .map_err(Error::internal)
     };
     Ok(NewMail { to: letter.recipient().to_owned(), subject, text: render("txt")?, html: render("html")? })
+}
+
+/// The notice of `change` for the account of `email`, when mail is on (`None` when it is off).
+pub fn notice(config: &Config, mailer: &Mailer, email: &str, change: Change<'_>) -> Result<Option<NewMail>, Error> {
+    if !mailer.enabled() {
+        return Ok(None);
+    }
+    compose(config, Letter::Notice { email, change }).map(Some)
 }
 
 /// Hands every due mail to the SMTP server, one at a time; returns how many it handed over.

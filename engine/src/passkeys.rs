@@ -11,6 +11,7 @@ use crate::db::sign_ins;
 use crate::db::users;
 use crate::error::Error;
 use crate::hooks::run_hook;
+use crate::mail::{self, Change};
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::types::{Caller, CredentialId, DisplayName, UserId};
@@ -63,7 +64,15 @@ pub async fn delete_passkey(
     recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
-    let row = match passkeys::delete(&engine.db, user_id, id).await? {
+    let owner = users::by_id(&engine.db, user_id).await?.ok_or(Error::PasskeyNotFound)?;
+    let notice = |row: &PasskeyRow| {
+        let change = Change::PasskeyRemoved(&row.name);
+        mail::notice(&engine.config, &engine.mail, &owner.email, change).unwrap_or_else(|error| {
+            tracing::error!(%error, "the passkey-removed notice could not be written");
+            None
+        })
+    };
+    let row = match passkeys::delete(&engine.db, user_id, id, notice, now).await? {
         Deleted::Deleted(row) => row,
         Deleted::LastWayIn => return Err(Error::LastPasskey),
         Deleted::NotFound => return Err(Error::PasskeyNotFound),
@@ -73,9 +82,8 @@ pub async fn delete_passkey(
         tracing::info!(%user_id, ended, "sign-ins made with a deleted passkey ended");
     }
     activity::record(engine, user_id, Event::PasskeyRemoved(&row.name), Some(caller), now).await?;
+    engine.mail.wake();
     let item = passkey_item(&row, &engine.authenticators);
-    if let Some(owner) = users::by_id(&engine.db, user_id).await? {
-        run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;
-    }
+    run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;
     Ok(item)
 }

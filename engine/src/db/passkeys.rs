@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row as _};
 
+use super::outbox::{self, NewMail};
 use super::users::UserRow;
 use super::{Db, flag};
 use crate::types::{CredentialId, UserId};
@@ -57,6 +58,28 @@ impl FromRow<'_, AnyRow> for PasskeyRow {
 
 /// Inserts a passkey; an existing credential ID is a unique violation and leaves that row untouched.
 pub async fn insert(db: &Db, row: &PasskeyRow) -> Result<(), sqlx::Error> {
+    insert_on(db.pool(), row).await
+}
+
+/// Stores a new passkey and, in the same transaction, the mail that tells its owner.
+pub async fn insert_with_notice(
+    db: &Db,
+    row: &PasskeyRow,
+    notice: Option<&NewMail>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    insert_on(&mut *tx, row).await?;
+    if let Some(mail) = notice {
+        outbox::insert(&mut *tx, mail, now).await?;
+    }
+    tx.commit().await
+}
+
+async fn insert_on<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    row: &PasskeyRow,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("INSERT INTO passkeys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
         .bind(&row.credential_id)
         .bind(&row.user_id)
@@ -69,7 +92,7 @@ pub async fn insert(db: &Db, row: &PasskeyRow) -> Result<(), sqlx::Error> {
         .bind(&row.transports)
         .bind(row.created_at)
         .bind(row.last_used_at)
-        .execute(db.pool())
+        .execute(executor)
         .await
         .map(|_| ())
 }
@@ -148,8 +171,15 @@ pub async fn set_name(
     .await
 }
 
-/// Deletes one of the user's passkeys and returns it; `None` when it is not theirs.
-pub async fn delete(db: &Db, user_id: &UserId, credential_id: &CredentialId) -> Result<Deleted, sqlx::Error> {
+/// Deletes one of the user's passkeys and returns it; `None` when it is not theirs. The mail that
+/// tells the owner (composed for any passkey's name by `notice`) goes in the same transaction.
+pub async fn delete(
+    db: &Db,
+    user_id: &UserId,
+    credential_id: &CredentialId,
+    notice: impl FnOnce(&PasskeyRow) -> Option<NewMail>,
+    now: i64,
+) -> Result<Deleted, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     // Takes the user's row lock first (PostgreSQL; SQLite's one writer is already alone), so two
     // deletions of an account's last two passkeys run one after the other, and the second sees one.
@@ -165,7 +195,12 @@ pub async fn delete(db: &Db, user_id: &UserId, credential_id: &CredentialId) -> 
     .fetch_optional(&mut *tx)
     .await?;
     let outcome = match deleted {
-        Some(row) => Deleted::Deleted(row),
+        Some(row) => {
+            if let Some(mail) = notice(&row) {
+                outbox::insert(&mut *tx, &mail, now).await?;
+            }
+            Deleted::Deleted(row)
+        }
         None => {
             let exists: Option<(String,)> =
                 sqlx::query_as("SELECT credential_id FROM passkeys WHERE user_id = $1 AND credential_id = $2")

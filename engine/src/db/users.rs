@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::Db;
+use super::outbox::{self, NewMail};
 use crate::types::UserId;
 
 /// A row of `users`.
@@ -78,15 +79,35 @@ pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option
         .await
 }
 
-/// Sets the password hash; `false` when there is no such user.
-pub async fn set_password_hash(db: &Db, id: &UserId, hash: &str) -> Result<bool, sqlx::Error> {
+/// Sets the password hash and writes the mail that tells the owner, in one transaction; `false`
+/// when there is no such user.
+pub async fn set_password_hash(
+    db: &Db,
+    id: &UserId,
+    hash: &str,
+    notice: Option<&NewMail>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
     let done =
-        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(db.pool()).await?;
-    Ok(done.rows_affected() > 0)
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&mut *tx).await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    if let Some(mail) = notice {
+        outbox::insert(&mut *tx, mail, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
-/// Removes the password of an account that has a passkey.
-pub async fn remove_password(db: &Db, id: &UserId) -> Result<PasswordRemoval, sqlx::Error> {
+/// Removes the password of an account that has a passkey, with the mail that tells the owner.
+pub async fn remove_password(
+    db: &Db,
+    id: &UserId,
+    notice: Option<&NewMail>,
+    now: i64,
+) -> Result<PasswordRemoval, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     // The user's row lock first, as passkey deletion takes it (`passkeys::delete`): removing the
     // password and deleting the last passkey at once run one after the other, and the second sees
@@ -101,6 +122,9 @@ pub async fn remove_password(db: &Db, id: &UserId) -> Result<PasswordRemoval, sq
     .await?
     .rows_affected();
     let outcome = if removed > 0 {
+        if let Some(mail) = notice {
+            outbox::insert(&mut *tx, mail, now).await?;
+        }
         PasswordRemoval::Removed
     } else {
         let has_password: Option<(Option<String>,)> =

@@ -396,9 +396,25 @@ pub struct ReceivedMail {
 }
 
 impl ReceivedMail {
-    /// The raw text with quoted-printable soft line breaks and `=3D` undone (enough to read links).
+    /// The raw text with quoted-printable undone (soft line breaks, `=XX` bytes), to read as a person.
     pub fn text(&self) -> String {
-        self.raw.replace("=\r\n", "").replace("=3D", "=")
+        let joined = self.raw.replace("=\r\n", "");
+        let bytes = joined.as_bytes();
+        let (mut decoded, mut i) = (Vec::with_capacity(bytes.len()), 0);
+        while i < bytes.len() {
+            let hex = bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+            match (bytes[i], hex) {
+                (b'=', Some(byte)) => {
+                    decoded.push(byte);
+                    i += 3;
+                }
+                (byte, _) => {
+                    decoded.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&decoded).into_owned()
     }
 
     /// The first `https?://…/<path>?token=…` link in the mail's text.
@@ -472,8 +488,15 @@ impl SmtpServer {
 
     /// Waits (up to 20 s) until a mail to `to` has arrived, and returns the newest.
     pub async fn mail_to(&self, to: &str) -> ReceivedMail {
+        self.mail_with(to, "").await
+    }
+
+    /// Waits (up to 20 s) until a mail to `to` whose text has `needle` has arrived; the newest.
+    pub async fn mail_with(&self, to: &str, needle: &str) -> ReceivedMail {
         for _ in 0..200 {
-            if let Some(mail) = self.received().into_iter().rev().find(|m| m.to.iter().any(|t| t == to)) {
+            let found =
+                self.received().into_iter().rev().find(|m| m.to.iter().any(|t| t == to) && m.text().contains(needle));
+            if let Some(mail) = found {
                 return mail;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

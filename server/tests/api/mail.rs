@@ -121,3 +121,46 @@ async fn two_instances_on_one_database_send_each_mail_once() {
     assert_eq!(per_recipient.len(), 12, "{per_recipient:?}");
     assert!(per_recipient.values().all(|&count| count == 1), "each mail once: {per_recipient:?}");
 }
+
+#[tokio::test]
+async fn changes_to_how_an_account_signs_in_are_mailed_to_its_owner() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let id = server.add_passkey(&access, &mut crate::common::authenticator()).await;
+    let deleted = server.request(reqwest::Method::DELETE, &format!("/auth/passkeys/{id}"), Some(&access), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let changed = server
+        .request(reqwest::Method::PUT, "/auth/password", Some(&access), Some(json!({"password": "a new passphrase"})))
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT);
+
+    let subjects = |smtp: &SmtpServer| -> Vec<String> {
+        smtp.received()
+            .iter()
+            .filter_map(|m| {
+                m.raw.lines().find(|l| l.starts_with("Subject: ")).map(|l| l["Subject: ".len()..].to_owned())
+            })
+            .collect()
+    };
+    for _ in 0..100 {
+        if subjects(&smtp).len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut got = subjects(&smtp);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "A passkey was added to your account (Acme <Portal>)",
+            "A passkey was removed from your account (Acme <Portal>)",
+            "Confirm your email address for Acme <Portal>",
+            "Your password was changed (Acme <Portal>)",
+        ]
+    );
+    let added = smtp.received().into_iter().find(|m| m.raw.contains("was added to your account")).unwrap();
+    assert!(added.text().contains("“Test key” can now sign in"), "{}", added.text());
+    assert!(added.text().contains("If it was not you"), "what to do");
+}
