@@ -3,7 +3,7 @@
 // the page-weight budgets, against the release bundle in target/site-release.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { ADMIN_TOKEN, APP_ORIGIN, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
+import { ADMIN_TOKEN, APP_ORIGIN, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
@@ -69,6 +69,18 @@ export default defineConfig({
               `LATCHKEY_REAUTH_WINDOW_SECS=${QUICK_REAUTH.windowSecs} ` +
               `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
             url: `${QUICK_REAUTH.origin}/healthz`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+          },
+          // The portal that mails (MAILING in helpers.ts): recovery by email, to the test's SMTP server.
+          {
+            command:
+              `cd .. && rm -f target/e2e-mail.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(MAILING.origin).port} ` +
+              `LATCHKEY_ORIGINS=${MAILING.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
+              `LATCHKEY_SMTP_URL=smtp://127.0.0.1:${MAILING.smtpPort} LATCHKEY_MAIL_RETRY_SECS=1 ` +
+              `LATCHKEY_EMAIL_RECOVERY=true ` +
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+            url: `${MAILING.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,
           },

@@ -45,6 +45,30 @@ pub async fn account() -> Result<UserInfo, PortalError> {
     Ok(engine::portal::account(&engine()?, user.id()).await?)
 }
 
+/// The cookie that binds a recovery link asked for by email to the browser that asked.
+pub const RECOVERY_COOKIE: &str = "latchkey_recovery";
+
+/// The value of the request's cookie `name`.
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = parts().ok()?;
+    parts.headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+        header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
+    })
+}
+
+/// Sets the recovery cookie to `secret` on the answer: HttpOnly, for the 15 minutes a link asked
+/// for by email works, `Secure` when the site is served over HTTPS.
+pub fn set_recovery_cookie(engine: &Engine, secret: &str) {
+    let secure = if engine.config.https_only() { "; Secure" } else { "" };
+    let max_age = engine::recovery::EMAIL_LINK_SECS;
+    let cookie = format!("{RECOVERY_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}");
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
+    {
+        response.append_header(axum::http::header::SET_COOKIE, value);
+    }
+}
+
 /// The client the request is from (the peer, or behind a trusted proxy the forwarded client).
 pub async fn client() -> Result<ClientAddr, PortalError> {
     let mut parts = parts()?;

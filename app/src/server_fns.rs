@@ -256,7 +256,22 @@ pub async fn verify_email_code(code: String) -> Result<(), PortalError> {
 #[server(output = BrowserJson)]
 pub async fn recovery_passkey_options(token: String) -> Result<String, PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
-    Ok(portal::recovery_passkey_options(&session, &engine, &token, door::now()).await?.to_string())
+    let browser = door::cookie(door::RECOVERY_COOKIE);
+    let options = portal::recovery_passkey_options(&session, &engine, &token, browser.as_deref(), door::now()).await?;
+    Ok(options.to_string())
+}
+
+/// "Lost your passkey?" (`LATCHKEY_EMAIL_RECOVERY`): mails a recovery link to a confirmed address,
+/// bound to this browser by a cookie; the same answer whether or not the account exists. A plain
+/// form.
+#[server(output = BrowserJson)]
+pub async fn request_recovery(email: String) -> Result<(), PortalError> {
+    let (engine, client) = (door::engine()?, door::client().await?);
+    let secret = engine::recovery::random_secret();
+    engine::recovery::email_link(&engine, &email, &secret, &client.to_string(), door::now()).await?;
+    door::set_recovery_cookie(&engine, &secret);
+    leptos_axum::redirect("/recover/request?sent=1");
+    Ok(())
 }
 
 /// Verifies and stores the recovery's passkey; the browser is then signed in with it.

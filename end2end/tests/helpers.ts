@@ -22,6 +22,15 @@ export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 310
 export const QUICK_REAUTH = { origin: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 5}`, windowSecs: 3 };
 
 /**
+ * A third portal (another port, its own database) that mails: to the SMTP server a test starts on
+ * `smtpPort` (recovery.spec.ts), with recovery by email on; started by playwright.config.ts.
+ */
+export const MAILING = {
+  origin: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 6}`,
+  smtpPort: Number(process.env.E2E_PORT ?? 3100) + 7,
+};
+
+/**
  * The app that signs its users in with Latchkey through OpenID Connect in the suite: registered in
  * the clients file playwright.config.ts writes, served on APP_ORIGIN by the test itself.
  */

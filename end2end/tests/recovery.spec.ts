@@ -1,7 +1,9 @@
-// Recovery for someone who lost their passkey: the operator's one-time link, opened in a browser
-// with a new authenticator, adds a new passkey and signs in with it.
+// Recovery for someone who lost their passkey: the operator's one-time link, or a link the
+// sign-in page mails to the confirmed address (read from an SMTP server the test runs), opened in
+// a browser with a new authenticator, adds a new passkey and signs in with it.
+import { SMTPServer } from "smtp-server";
 import { expect, test } from "./strict";
-import { ADMIN_TOKEN, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, uniqueEmail } from "./helpers";
+import { ADMIN_TOKEN, MAILING, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, uniqueEmail } from "./helpers";
 
 test("the operator's recovery link adds a new passkey on a new authenticator and signs in", async ({ page, request }) => {
   const email = uniqueEmail("lost");
@@ -40,4 +42,76 @@ test("the operator's recovery link adds a new passkey on a new authenticator and
   await expect(page.getByTestId("notice").filter({ visible: true })).toHaveText(
     "This recovery link is wrong, already used or expired. Ask for a new one.",
   );
+});
+
+/** An SMTP server on 127.0.0.1 that keeps every mail (npm `smtp-server`), for the mailing portal. */
+async function startSmtp(port: number) {
+  const mails: { to: string[]; raw: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("end", () => {
+        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  /** The first link to `path` in a mail to `to` whose text has `needle` (waits for it). */
+  async function link(to: string, needle: string, path: string): Promise<string> {
+    let found = "";
+    await expect
+      .poll(() => {
+        const text = mails.filter((m) => m.to.includes(to)).map((m) => m.raw.replace(/=\r\n/g, "").replace(/=3D/g, "="));
+        const mail = text.find((t) => t.includes(needle));
+        found = mail?.match(new RegExp(`https?://[^\\s"<]+${path}\\?token=[A-Za-z0-9_-]+`))?.[0] ?? "";
+        return found;
+      }, { timeout: 20_000 })
+      .not.toBe("");
+    return found;
+  }
+  // Closing waits for the portal's pooled SMTP connection to end, which it never does: stop
+  // accepting, and let the worker's exit end it.
+  return { link, close: () => server.close() };
+}
+
+test("lost passkey: the sign-in page mails a link to the confirmed address, which adds a new passkey in this browser", async ({ page }) => {
+  const smtp = await startSmtp(MAILING.smtpPort);
+  try {
+    const email = uniqueEmail("by-mail");
+    const lost = await addAuthenticator(page);
+    await page.goto(`${MAILING.origin}/sign-up`);
+    await hydrated(page);
+    await page.getByLabel("Email").fill(email);
+    await page.getByTestId("passkey-sign-up").click();
+    await expect(page.getByTestId("passkey")).toHaveCount(1);
+
+    // The address is confirmed with the link mailed at sign-up.
+    await page.goto(await smtp.link(email, "Confirm your email address", "/verify-email"));
+    await page.getByTestId("confirm-email").click();
+    await expect(page).toHaveURL(/\/account\?done=verified$/);
+    await expect(page.getByTestId("email-state")).toHaveText("Confirmed");
+
+    // The device is gone; "Lost your passkey?" on the sign-in page.
+    await page.context().clearCookies();
+    await removeAuthenticator(lost);
+    await page.goto(`${MAILING.origin}/`);
+    await page.getByTestId("lost-passkey").click();
+    await page.getByLabel("Email").fill(email);
+    await page.getByTestId("request-recovery").click();
+    await expect(page.getByTestId("recovery-sent")).toContainText("a link is on its way");
+
+    const fresh = await addAuthenticator(page);
+    await page.goto(await smtp.link(email, "Lost your passkey?", "/recover"));
+    await hydrated(page);
+    await page.getByTestId("recover").click();
+    await expect(page).toHaveURL(/\/passkeys\?done=recovered$/);
+    await expect(page.getByTestId("passkey")).toHaveCount(2);
+    expect(await credentialsOf(fresh)).toHaveLength(1);
+  } finally {
+    smtp.close();
+  }
 });

@@ -78,6 +78,9 @@ pub struct Config {
     /// `LATCHKEY_MAIL_FROM`: the sender (`Name <address>`); the product's name at `no-reply@` the
     /// first origin's host by default.
     pub mail_from: Option<String>,
+    /// `LATCHKEY_EMAIL_RECOVERY`: whether someone who lost their passkeys may ask for a recovery
+    /// link at their confirmed address ("Lost your passkey?"); off by default.
+    pub email_recovery: bool,
     /// `LATCHKEY_ADMIN_TOKEN`: the operator's bearer token for the admin API (`/admin/…`, off
     /// without it); at least 32 characters.
     pub admin_token: Option<Secret>,
@@ -269,6 +272,13 @@ impl Config {
             smtp_url: var("LATCHKEY_SMTP_URL").map(Secret::new),
             mail_from: var("LATCHKEY_MAIL_FROM"),
             mail_retry: seconds(&var, "LATCHKEY_MAIL_RETRY_SECS", 30)?,
+            email_recovery: match var("LATCHKEY_EMAIL_RECOVERY").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(invalid("LATCHKEY_EMAIL_RECOVERY", format!("`{other}` is neither `true` nor `false`")));
+                }
+            },
             admin_token: match var("LATCHKEY_ADMIN_TOKEN") {
                 Some(token) if token.chars().count() < 32 => {
                     return Err(invalid(

@@ -18,7 +18,7 @@ use crate::portal::{self, SessionUser};
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
-use crate::types::{Caller, ClientAddr, SignInId, UserAgent, UserId};
+use crate::types::{Caller, ClientAddr, SignInId, SignInMethod, UserAgent, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
@@ -104,6 +104,8 @@ pub struct CurrentUser {
     pub session: Session,
     /// When the user proved who they are for this sign-in (Unix seconds).
     pub auth_time: i64,
+    /// How (`None` for sign-ins recorded before methods were).
+    pub method: Option<SignInMethod>,
 }
 
 impl CurrentUser {
@@ -116,14 +118,14 @@ impl CurrentUser {
 impl CurrentUser {
     /// The signed-in user of `session`, if its sign-in still stands ([`portal::current_user`]).
     pub async fn of(session: Session, engine: &Engine, now: i64) -> Result<Self, Error> {
-        let (user, auth_time) = portal::current_sign_in(&session, engine, now).await?;
-        Ok(Self { user, session, auth_time })
+        let (user, auth_time, method) = portal::current_sign_in(&session, engine, now).await?;
+        Ok(Self { user, session, auth_time, method })
     }
 
     /// The proof that this sign-in is recent enough for a dangerous change, or
     /// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
     pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check(engine, &self.user.sign_in_id, self.auth_time, now)
+        Recent::check_sign_in(engine, &self.user.sign_in_id, self.auth_time, self.method, now)
     }
 }
 

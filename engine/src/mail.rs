@@ -168,6 +168,13 @@ pub enum Letter<'a> {
         /// The account's address (and the recipient).
         email: &'a str,
     },
+    /// "Lost your passkey?": the recovery link the user asked for.
+    RecoveryLink {
+        /// The account's confirmed address (and the recipient).
+        email: &'a str,
+        /// The link.
+        link: &'a str,
+    },
     /// A change to how the account signs in, and what to do if it was not them.
     Notice {
         /// The account's address (and the recipient).
@@ -228,12 +235,16 @@ impl Letter<'_> {
             Self::VerifyEmail { .. } => "verify-email",
             Self::RecoveryUsed { .. } => "recovery-used",
             Self::Notice { .. } => "notice",
+            Self::RecoveryLink { .. } => "recovery-link",
         }
     }
 
     fn recipient(&self) -> &str {
         match self {
-            Self::VerifyEmail { email, .. } | Self::RecoveryUsed { email } | Self::Notice { email, .. } => email,
+            Self::VerifyEmail { email, .. }
+            | Self::RecoveryUsed { email }
+            | Self::Notice { email, .. }
+            | Self::RecoveryLink { email, .. } => email,
         }
     }
 
@@ -242,6 +253,7 @@ impl Letter<'_> {
             Self::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
             Self::RecoveryUsed { .. } => format!("A recovery link was used for your {product} account"),
             Self::Notice { change, .. } => format!("{} ({product})", change.headline()),
+            Self::RecoveryLink { .. } => format!("A way back into your {product} account"),
         }
     }
 
@@ -249,6 +261,7 @@ impl Letter<'_> {
         match self {
             Self::VerifyEmail { email, link, code } => minijinja::context! { email, link, code },
             Self::RecoveryUsed { email } => minijinja::context! { email },
+            Self::RecoveryLink { email, link } => minijinja::context! { email, link },
             Self::Notice { email, change } => {
                 minijinja::context! { email, headline => change.headline(), detail => change.detail(product) }
             }
@@ -268,6 +281,8 @@ fn templates() -> &'static minijinja::Environment<'static> {
             ("recovery-used.html", include_str!("../templates/mail/recovery-used.html")),
             ("recovery-used.txt", include_str!("../templates/mail/recovery-used.txt")),
             ("notice.html", include_str!("../templates/mail/notice.html")),
+            ("recovery-link.html", include_str!("../templates/mail/recovery-link.html")),
+            ("recovery-link.txt", include_str!("../templates/mail/recovery-link.txt")),
             ("notice.txt", include_str!("../templates/mail/notice.txt")),
         ];
         for (name, source) in files {

@@ -17,6 +17,7 @@ use crate::db::users::UserRow;
 use crate::error::Error;
 use crate::passkeys::list_passkeys;
 use crate::reauth::Recent;
+use crate::recovery::MadeBy;
 use crate::state::Engine;
 use crate::tokens;
 use crate::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
@@ -30,11 +31,17 @@ const RECOVERING: &str = "recovering";
 /// How long the restricted session of a used recovery link lasts.
 pub const RECOVERY_SESSION_SECS: i64 = 15 * 60;
 
-/// A used recovery link's restricted session: whose account, until when.
+/// A used recovery link's restricted session: whose account, until when, and who made the link.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Recovering {
     user_id: UserId,
     until: i64,
+    #[serde(default = "operator")]
+    made_by: MadeBy,
+}
+
+fn operator() -> MadeBy {
+    MadeBy::Operator
 }
 
 /// A browser session ends after a week without requests; so does its place in the list of sign-ins.
@@ -57,19 +64,23 @@ pub struct SessionUser {
 /// elsewhere (from another device's list of sign-ins, or by deleting the passkey it was made
 /// with), which ends the session here too. Notes the sign-in's use, at most once a minute.
 pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Result<SessionUser, Error> {
-    current_sign_in(session, engine, now).await.map(|(user, _)| user)
+    current_sign_in(session, engine, now).await.map(|(user, _, _)| user)
 }
 
-/// [`current_user`], with when the user proved who they are for the session's sign-in (for
-/// [`Recent::check`] before a dangerous change), read in the same query.
-pub async fn current_sign_in(session: &Session, engine: &Engine, now: i64) -> Result<(SessionUser, i64), Error> {
+/// [`current_user`], with when and how the user proved who they are for the session's sign-in (for
+/// [`Recent::check_sign_in`] before a dangerous change), read in the same query.
+pub async fn current_sign_in(
+    session: &Session,
+    engine: &Engine,
+    now: i64,
+) -> Result<(SessionUser, i64, Option<SignInMethod>), Error> {
     let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
     match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
         Some(activity) if activity.active => {
             if activity.last_used_at.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
                 sign_ins::note_use(&engine.db, &user.sign_in_id, now).await?;
             }
-            Ok((user, activity.auth_time))
+            Ok((user, activity.auth_time, activity.method))
         }
         _ => {
             session.flush().await.map_err(session_store_error)?;
@@ -225,22 +236,26 @@ pub async fn confirm_with_password(
 /// whoever was signed in here; calls within [`RECOVERY_SESSION_SECS`] after it (the prompt was
 /// dismissed) continue that session. The restricted session is not a sign-in: every other page and
 /// server function still asks to sign in.
+///
+/// `browser_secret` is the secret of this browser's recovery cookie, which a link the user asked
+/// for by email must match.
 pub async fn recovery_passkey_options(
     session: &Session,
     engine: &Engine,
     token: &str,
+    browser_secret: Option<&str>,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
     let user_id = match recovering(session, now).await? {
-        Some(user_id) => user_id,
+        Some(restricted) => restricted.user_id,
         None => {
-            let user_id = crate::recovery::redeem(engine, token, now).await?;
+            let (user_id, made_by) = crate::recovery::redeem(engine, token, browser_secret, now).await?;
             if let Some(before) = signed_in(session).await? {
                 tokens::end_sign_in(&engine.db, &before.sign_in_id, now).await?;
                 session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;
             }
             session.cycle_id().await.map_err(session_store_error)?;
-            let restricted = Recovering { user_id: user_id.clone(), until: now + RECOVERY_SESSION_SECS };
+            let restricted = Recovering { user_id: user_id.clone(), until: now + RECOVERY_SESSION_SECS, made_by };
             session.insert(RECOVERING, restricted).await.map_err(session_store_error)?;
             user_id
         }
@@ -249,7 +264,8 @@ pub async fn recovery_passkey_options(
 }
 
 /// Verifies and stores the passkey of a recovery, and turns the restricted session into a sign-in
-/// made with that passkey.
+/// made with that passkey — recorded as made by the link for a link asked for by email, so it is
+/// never enough for a dangerous change (`amr`: `otp`).
 pub async fn finish_recovery(
     session: &Session,
     engine: &Engine,
@@ -257,7 +273,7 @@ pub async fn finish_recovery(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let user_id = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
+    let Recovering { user_id, made_by, .. } = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
     let recent = Recent::of_recovery();
     let passkey = ceremony::finish_registration(engine, &user_id, credential, None, caller, &recent, now).await?;
     session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
@@ -265,13 +281,17 @@ pub async fn finish_recovery(
         .await?;
     let user = find_user(engine, &user_id, Error::InvalidRecoveryLink).await?;
     let passkey_id = CredentialId::new(passkey.id);
-    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), caller, now).await
+    let method = match made_by {
+        MadeBy::Operator => SignInMethod::Passkey,
+        MadeBy::Email => SignInMethod::EmailLink,
+    };
+    start_sign_in(session, engine, &user, method, Some(&passkey_id), caller, now).await
 }
 
-/// The account of the session's restricted recovery session, while it lasts.
-async fn recovering(session: &Session, now: i64) -> Result<Option<UserId>, Error> {
+/// The session's restricted recovery session, while it lasts.
+async fn recovering(session: &Session, now: i64) -> Result<Option<Recovering>, Error> {
     let restricted = session.get::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
-    Ok(restricted.filter(|r| r.until > now).map(|r| r.user_id))
+    Ok(restricted.filter(|r| r.until > now))
 }
 
 /// Signs out: ends the session's sign-in and the session itself.

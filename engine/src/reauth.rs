@@ -10,7 +10,7 @@
 
 use crate::error::Error;
 use crate::state::Engine;
-use crate::types::SignInId;
+use crate::types::{SignInId, SignInMethod};
 
 /// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
 /// that is (a change that ends the account's other sign-ins keeps this one).
@@ -27,6 +27,21 @@ impl Recent {
         } else {
             Err(Error::ReauthenticationRequired)
         }
+    }
+
+    /// [`Recent::check`] for a sign-in made by `method`: a mailed recovery link proves only the
+    /// mailbox, so a sign-in made with one is never enough, however recent.
+    pub fn check_sign_in(
+        engine: &Engine,
+        sign_in: &SignInId,
+        auth_time: i64,
+        method: Option<SignInMethod>,
+        now: i64,
+    ) -> Result<Self, Error> {
+        if method == Some(SignInMethod::EmailLink) {
+            return Err(Error::ReauthenticationRequired);
+        }
+        Self::check(engine, sign_in, auth_time, now)
     }
 
     /// The recent sign-in.

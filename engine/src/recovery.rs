@@ -17,7 +17,7 @@ use rand::RngCore;
 
 use crate::activity::{self, Event};
 use crate::db::outbox;
-use crate::db::recovery_links;
+use crate::db::recovery_links::{self, NewLink};
 use crate::db::users;
 use crate::error::Error;
 use crate::mail::{Letter, compose};
@@ -46,11 +46,18 @@ pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64
     }
     let email = Email::parse(email)?;
     let user = users::by_email(&engine.db, email.as_str()).await?.ok_or(Error::AccountNotFound)?;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = random_secret();
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
-    recovery_links::insert(&engine.db, &stored_hash(&token), &user.id, "operator", expires_at, now).await?;
+    let token_hash = stored_hash(&token);
+    let link = NewLink {
+        token_hash: &token_hash,
+        user_id: &user.id,
+        made_by: "operator",
+        expires_at,
+        browser_hash: None,
+        requested_from: None,
+    };
+    recovery_links::insert(engine.db.pool(), &link, now).await?;
     activity::record(engine, &user.id, Event::RecoveryLinkMade, None, now).await?;
     tracing::info!(user_id = %user.id, expires_at, "recovery link made by the operator");
     Ok(RecoveryLink {
@@ -59,12 +66,92 @@ pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64
     })
 }
 
-/// Uses a recovery link: once, before it expires. Mails the account's owner that it was used, in
-/// the same transaction. Returns whose account it recovers.
-pub async fn redeem(engine: &Engine, token: &str, now: i64) -> Result<UserId, Error> {
+/// 32 random bytes, base64url: a link's token, or the secret that binds a link to a browser.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How long a link asked for by email works, and the browser cookie that binds it.
+pub const EMAIL_LINK_SECS: i64 = 15 * 60;
+/// Links one account may be sent in an hour.
+const EMAIL_LINKS_PER_ACCOUNT: i64 = 3;
+/// Links one client address may ask for in an hour.
+const EMAIL_LINKS_PER_ADDRESS: i64 = 5;
+
+/// "Lost your passkey?" (`LATCHKEY_EMAIL_RECOVERY`): mails a recovery link to the account of
+/// `email` that works only in the browser holding `browser_secret`, for 15 minutes, once. The
+/// answer is the same whether or not the account exists; nothing is sent to an address that was
+/// never confirmed, nor beyond three links an hour per account and five per client address.
+pub async fn email_link(
+    engine: &Engine,
+    email: &str,
+    browser_secret: &str,
+    address: &str,
+    now: i64,
+) -> Result<(), Error> {
+    if !engine.config.email_recovery || !engine.mail.enabled() {
+        return Err(Error::InvalidRequest(
+            "Recovery by email is off on this server. Ask its operator for a recovery link.".into(),
+        ));
+    }
+    let email = Email::parse(email)?;
+    let Some(user) = users::by_email(&engine.db, email.as_str()).await? else { return Ok(()) };
+    if user.email_verified_at.is_none() {
+        tracing::info!(user_id = %user.id, "recovery link asked for an unconfirmed address: not sent");
+        return Ok(());
+    }
+    let (for_account, from_address) = recovery_links::asked_since(&engine.db, &user.id, address, now - 3600).await?;
+    if for_account >= EMAIL_LINKS_PER_ACCOUNT || from_address >= EMAIL_LINKS_PER_ADDRESS {
+        tracing::warn!(user_id = %user.id, address, "recovery links asked too often: not sent");
+        return Ok(());
+    }
+    let token = random_secret();
+    let url = format!("{}/recover?token={token}", engine.config.issuer());
+    let mail = compose(&engine.config, Letter::RecoveryLink { email: &user.email, link: &url })?;
+    let (token_hash, browser_hash) = (stored_hash(&token), stored_hash(browser_secret));
+    let link = NewLink {
+        token_hash: &token_hash,
+        user_id: &user.id,
+        made_by: "email",
+        expires_at: now + EMAIL_LINK_SECS,
+        browser_hash: Some(&browser_hash),
+        requested_from: Some(address),
+    };
     let mut tx = engine.db.pool().begin().await?;
-    let user_id =
-        recovery_links::use_link(&mut *tx, &stored_hash(token.trim()), now).await?.ok_or(Error::InvalidRecoveryLink)?;
+    recovery_links::insert(&mut *tx, &link, now).await?;
+    outbox::insert(&mut *tx, &mail, now).await?;
+    tx.commit().await?;
+    engine.mail.wake();
+    Ok(())
+}
+
+/// Who made a link that was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum MadeBy {
+    /// The operator, after checking who asked.
+    Operator,
+    /// The user, by email: proof of the mailbox only.
+    Email,
+}
+
+/// Uses a recovery link: once, before it expires, and — for one the user asked for by email — only
+/// in the browser holding `browser_secret`. Mails the account's owner that it was used, in the
+/// same transaction. Returns whose account it recovers, and who made the link.
+pub async fn redeem(
+    engine: &Engine,
+    token: &str,
+    browser_secret: Option<&str>,
+    now: i64,
+) -> Result<(UserId, MadeBy), Error> {
+    let browser_hash = browser_secret.map(stored_hash);
+    let mut tx = engine.db.pool().begin().await?;
+    let (user_id, made_by) =
+        recovery_links::use_link(&mut *tx, &stored_hash(token.trim()), browser_hash.as_deref(), now)
+            .await?
+            .ok_or(Error::InvalidRecoveryLink)?;
+    let made_by = if made_by == "email" { MadeBy::Email } else { MadeBy::Operator };
     let user = sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE id = $1")
         .bind(&user_id)
         .fetch_one(&mut *tx)
@@ -75,6 +162,6 @@ pub async fn redeem(engine: &Engine, token: &str, now: i64) -> Result<UserId, Er
     }
     tx.commit().await?;
     engine.mail.wake();
-    tracing::info!(%user_id, "recovery link used");
-    Ok(user_id)
+    tracing::info!(%user_id, ?made_by, "recovery link used");
+    Ok((user_id, made_by))
 }

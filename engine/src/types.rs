@@ -74,6 +74,9 @@ pub enum SignInMethod {
     Password,
     /// A passkey (WebAuthn, with user verification: webauthn-rs asks every passkey for it).
     Passkey,
+    /// A recovery link mailed to the account's confirmed address (then a new passkey was added):
+    /// proof of the mailbox only, never enough for a dangerous change.
+    EmailLink,
 }
 
 impl SignInMethod {
@@ -82,6 +85,7 @@ impl SignInMethod {
         match self {
             Self::Password => "password",
             Self::Passkey => "passkey",
+            Self::EmailLink => "email_link",
         }
     }
 
@@ -90,17 +94,20 @@ impl SignInMethod {
         match stored {
             "password" => Some(Self::Password),
             "passkey" => Some(Self::Passkey),
+            "email_link" => Some(Self::EmailLink),
             _ => None,
         }
     }
 
     /// The OpenID Connect `amr` values (RFC 8176): a password is `pwd`; a passkey is proof of
     /// possession of a key (`pop`: synced passkeys live in software, others in hardware, so neither
-    /// `hwk` nor `swk` is claimed) unlocked by the user's PIN or biometric (`mfa`).
+    /// `hwk` nor `swk` is claimed) unlocked by the user's PIN or biometric (`mfa`); a mailed link is
+    /// a one-time secret (`otp`).
     pub fn amr(self) -> &'static [&'static str] {
         match self {
             Self::Password => &["pwd"],
             Self::Passkey => &["pop", "mfa"],
+            Self::EmailLink => &["otp"],
         }
     }
 
@@ -108,7 +115,7 @@ impl SignInMethod {
     /// EAP ACR Values); a password meets none worth naming.
     pub fn acr(self) -> Option<&'static str> {
         match self {
-            Self::Password => None,
+            Self::Password | Self::EmailLink => None,
             Self::Passkey => Some("phr"),
         }
     }

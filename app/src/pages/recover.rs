@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
-use crate::pages::{PasskeyButton, flows};
+use crate::pages::{Notice, PasskeyButton, action_error, flows};
+use crate::server_fns::RequestRecovery;
 
 /// Recover an account whose passkeys are lost.
 #[component]
@@ -41,4 +42,35 @@ fn RecoverWithPasskey() -> impl IntoView {
         });
     };
     view! { <PasskeyButton label="Create a new passkey" test_id="recover" busy message on_click=recover/> }
+}
+
+/// `/recover/request`: "Lost your passkey?" — the email, and a link is mailed if the account has
+/// that confirmed address (`LATCHKEY_EMAIL_RECOVERY`). A plain form; the answer is the same for
+/// every address.
+#[component]
+pub fn RequestRecoveryPage() -> impl IntoView {
+    let request = ServerAction::<RequestRecovery>::new();
+    let sent = use_query_map().with_untracked(|q| q.get("sent").is_some());
+    view! {
+        <section class="card" aria-labelledby="lost-title">
+            <h1 id="lost-title">"Lost your passkey?"</h1>
+            {if sent {
+                view! {
+                    <p class="status" data-testid="recovery-sent">
+                        "If an account has this confirmed email address, a link is on its way. It works once, in this browser, for 15 minutes."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"Enter your account's email address. If it is confirmed, we mail it a link that lets you add a new passkey in this browser."</p>
+                    <ActionForm action=request>
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" required autocomplete="username"/>
+                        <button type="submit" class="button primary wide" data-testid="request-recovery">"Mail me a link"</button>
+                    </ActionForm>
+                    <Notice message=action_error(request)/>
+                }.into_any()
+            }}
+        </section>
+    }
 }

@@ -62,6 +62,9 @@ pub fn SignInPage() -> impl IntoView {
                 <button type="submit" class="button wide">"Sign in with password"</button>
             </ActionForm>
             <p class="aside">"New here? " <a href=sign_up>"Create an account"</a></p>
+            {email_recovery().then(|| view! {
+                <p class="aside"><a href="/recover/request" data-testid="lost-passkey">"Lost your passkey?"</a></p>
+            })}
         </section>
     }
 }
@@ -88,4 +91,13 @@ fn PasskeySignIn() -> impl IntoView {
 
     let on_passkey = move || run_flow(busy, message, flows::sign_in_with_passkey());
     view! { <PasskeyButton label="Sign in with a passkey" test_id="passkey-sign-in" busy message on_click=on_passkey/> }
+}
+
+/// Whether "Lost your passkey?" is offered (`LATCHKEY_EMAIL_RECOVERY`, with mail on). The page is
+/// rendered on the server only, so this is asked there.
+fn email_recovery() -> bool {
+    #[cfg(feature = "ssr")]
+    return crate::door::engine().is_ok_and(|engine| engine.config.email_recovery && engine.mail.enabled());
+    #[cfg(not(feature = "ssr"))]
+    return false;
 }

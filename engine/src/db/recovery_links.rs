@@ -5,41 +5,77 @@ use sqlx::Any;
 use super::Db;
 use crate::types::UserId;
 
-/// Records a link.
-pub async fn insert(
-    db: &Db,
-    token_hash: &str,
-    user_id: &UserId,
-    made_by: &str,
-    expires_at: i64,
+/// A link to record.
+#[derive(Debug)]
+pub struct NewLink<'a> {
+    /// SHA-256 of its token.
+    pub token_hash: &'a str,
+    /// Whose account it recovers.
+    pub user_id: &'a UserId,
+    /// `operator`, or `email` (the user asked).
+    pub made_by: &'a str,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// For a link the user asked for: SHA-256 of the secret in the asking browser's cookie.
+    pub browser_hash: Option<&'a str>,
+    /// For a link the user asked for: the client address that asked.
+    pub requested_from: Option<&'a str>,
+}
+
+/// Records a link, on `executor` (a transaction that also writes its mail).
+pub async fn insert<'c>(
+    executor: impl sqlx::Executor<'c, Database = Any>,
+    link: &NewLink<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO recovery_links (token_hash, user_id, made_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO recovery_links (token_hash, user_id, made_by, created_at, expires_at, browser_hash, requested_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(made_by)
+    .bind(link.token_hash)
+    .bind(link.user_id)
+    .bind(link.made_by)
     .bind(now)
-    .bind(expires_at)
-    .execute(db.pool())
+    .bind(link.expires_at)
+    .bind(link.browser_hash)
+    .bind(link.requested_from)
+    .execute(executor)
     .await
     .map(|_| ())
 }
 
-/// Uses the unused, unexpired link whose token hashes to `token_hash`, on `executor` (the
-/// transaction that also writes the mail telling the user); of two uses at once, one wins.
+/// How many links the user asked for since `since`: (for this account, from this address).
+pub async fn asked_since(db: &Db, user_id: &UserId, address: &str, since: i64) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN requested_from = $2 THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM recovery_links WHERE made_by = 'email' AND created_at >= $3 AND (user_id = $1 OR requested_from = $2)",
+    )
+    .bind(user_id)
+    .bind(address)
+    .bind(since)
+    .fetch_one(db.pool())
+    .await
+}
+
+/// Uses the unused, unexpired link whose token hashes to `token_hash` — one bound to a browser
+/// only when `browser_hash` is that browser's — on `executor` (the transaction that also writes
+/// the mail telling the user); of two uses at once, one wins. Returns whose, and who made it.
 pub async fn use_link<'c>(
     executor: impl sqlx::Executor<'c, Database = Any>,
     token_hash: &str,
+    browser_hash: Option<&str>,
     now: i64,
-) -> Result<Option<UserId>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE recovery_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-         RETURNING user_id",
+) -> Result<Option<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE recovery_links SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+           AND (browser_hash IS NULL OR browser_hash = $3)
+         RETURNING user_id, made_by",
     )
     .bind(token_hash)
     .bind(now)
+    .bind(browser_hash)
     .fetch_optional(executor)
     .await
 }

@@ -258,19 +258,26 @@ pub struct Activity {
     pub last_used_at: Option<i64>,
     /// When the user proved who they are (Unix seconds).
     pub auth_time: i64,
+    /// How.
+    pub method: Option<SignInMethod>,
 }
 
 /// Sign-in `id`'s [`Activity`], ended or not.
 pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
-    let row: Option<(i64, Option<i64>, i64)> = sqlx::query_as(
+    let row: Option<(i64, Option<i64>, i64, String)> = sqlx::query_as(
         "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at,
-                COALESCE(auth_time, created_at)
+                COALESCE(auth_time, created_at), method
          FROM sign_ins WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db.pool())
     .await?;
-    Ok(row.map(|(active, last_used_at, auth_time)| Activity { active: active != 0, last_used_at, auth_time }))
+    Ok(row.map(|(active, last_used_at, auth_time, method)| Activity {
+        active: active != 0,
+        last_used_at,
+        auth_time,
+        method: SignInMethod::parse(&method),
+    }))
 }
 
 /// Notes that sign-in `id` was used at `now`.

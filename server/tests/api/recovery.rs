@@ -2,7 +2,7 @@
 //! lets the holder add one passkey through a restricted session, which then becomes a sign-in; the
 //! use is in the activity and mailed to the owner.
 
-use app::server_fns::{FinishRecovery, MyAccount, RecoveryPasskeyOptions};
+use app::server_fns::{ConfirmationNeeded, FinishRecovery, MyAccount, RecoveryPasskeyOptions, RequestRecovery};
 use leptos::server_fn::ServerFn as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -164,4 +164,105 @@ async fn the_operator_command_prints_a_link_that_recovers() {
     assert!(said.contains("No account has this email address."), "{said}");
     let bad_ttl = operator(&["admin", "recovery-link", "ada@example.com", "--ttl", "soon"]);
     assert!(String::from_utf8_lossy(&bad_ttl.stderr).contains("--ttl `soon`"), "{bad_ttl:?}");
+}
+
+/// "Lost your passkey?": the form's answer (status and where it goes).
+async fn ask(browser: &Browser, email: &str) -> (StatusCode, String) {
+    let mut request = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{}", browser.base, RequestRecovery::PATH))
+        .header("origin", ORIGIN)
+        .header("accept", "text/html")
+        .header("referer", format!("{ORIGIN}/recover/request"))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(cookie) = browser.cookie.lock().unwrap().clone() {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.body(format!("email={}", email.replace('@', "%40"))).send().await.unwrap();
+    let mut cookies: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    if let Some(old) = browser.cookie.lock().unwrap().clone() {
+        cookies.push(old);
+    }
+    *browser.cookie.lock().unwrap() = Some(cookies.join("; "));
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (response.status(), location)
+}
+
+#[tokio::test]
+async fn a_confirmed_address_gets_a_link_that_works_only_in_the_browser_that_asked() {
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database).await;
+    server.sign_up("ada@example.com").await;
+    server.sign_up("bob@example.com").await;
+    sqlx::query("UPDATE users SET email_verified_at = 1 WHERE email = 'ada@example.com'").execute(&db).await.unwrap();
+
+    // The same answer for a confirmed address, an unconfirmed one and no account.
+    let asking = Browser::new(&server);
+    let answers = [
+        ask(&asking, "ada@example.com").await,
+        ask(&Browser::new(&server), "bob@example.com").await,
+        ask(&Browser::new(&server), "nobody@example.com").await,
+    ];
+    for answer in &answers {
+        assert_eq!((answer.0, answer.1.as_str()), (StatusCode::FOUND, "/recover/request?sent=1"));
+    }
+    let mail = smtp.mail_with("ada@example.com", "Lost your passkey?").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let links: Vec<_> = smtp.received().into_iter().filter(|m| m.raw.contains("A way back")).collect();
+    assert_eq!(
+        links.len(),
+        1,
+        "only the confirmed address gets one: {:?}",
+        links.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
+    let token = mail.link("/recover").split("token=").nth(1).unwrap().to_owned();
+
+    // Another browser cannot use it, and does not use it up.
+    let (status, refused) = Browser::new(&server).call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")));
+
+    // The browser that asked adds a passkey and is signed in — by the link: never enough to confirm.
+    let (status, options) = asking.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let options: Value = serde_json::from_str(options.as_str().unwrap()).unwrap();
+    let credential = authenticator().create(&options, ORIGIN).unwrap().to_string();
+    let (status, body) = asking.call(FinishRecovery::PATH, &[("credential", &credential)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(asking.call(MyAccount::PATH, &[]).await.0, StatusCode::OK);
+    let (_, needed) = asking.call(ConfirmationNeeded::PATH, &[]).await;
+    assert_eq!(needed, json!(true), "a sign-in by a mailed link is not enough for a dangerous change");
+    let method: String = sqlx::query_scalar("SELECT method FROM sign_ins ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(method, "email_link");
+
+    // At most three links an hour per account: the fourth and fifth are not sent (same answer).
+    for _ in 0..4 {
+        assert_eq!(ask(&Browser::new(&server), "ada@example.com").await.1, "/recover/request?sent=1");
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let links = smtp.received().into_iter().filter(|m| m.raw.contains("A way back")).count();
+    assert_eq!(links, 3, "1 + 2 more, then no more this hour");
+}
+
+#[tokio::test]
+async fn recovery_by_email_is_off_by_default() {
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let (_, back) = ask(&Browser::new(&server), "ada@example.com").await;
+    assert!(back.contains("__err="), "refused, back to the form with why: {back}");
+    let page = reqwest::get(format!("{}/", server.base)).await.unwrap().text().await.unwrap();
+    assert!(!page.contains("Lost your passkey?"), "the sign-in page does not offer it");
 }
