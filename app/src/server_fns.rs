@@ -230,6 +230,18 @@ pub async fn send_verification() -> Result<(), PortalError> {
     Ok(())
 }
 
+/// Moves the signed-in account to a new email address once that address is confirmed (a link and
+/// code are mailed to it). Needs a recent sign-in. A plain form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn change_my_email(email: String) -> Result<(), PortalError> {
+    let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
+    let recent = user.recent(&engine, now)?;
+    let account = accounts::find_user(&engine, user.id(), engine::Error::SignInRequired).await?;
+    verification::start_change(&engine, &account, &email, &recent, now).await?;
+    leptos_axum::redirect("/account?done=email_change");
+    Ok(())
+}
+
 /// The mailed link's page: its button confirms the address (a click, so that a mail scanner that
 /// follows the link confirms nothing). Lands on the account page, or the sign-in page.
 #[server(output = BrowserJson)]

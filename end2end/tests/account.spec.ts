@@ -85,7 +85,7 @@ test("change password: an old sign-in confirms with its passkey in place, the ne
   await page.goto(`${portal}/account`);
   await expect(page.getByTestId("password-state")).toContainText("as well as your passkeys");
   await page.waitForTimeout((QUICK_REAUTH.windowSecs + 1.5) * 1000);
-  await expect(page.locator(".confirm-first[data-hydrated=true]")).toHaveCount(1);
+  await expect(page.locator(".confirm-first[data-hydrated=true]:has(#password-form)")).toHaveCount(1);
   await page.getByLabel(/^New password/).fill("a much better passphrase");
   await page.getByTestId("set-password").click();
   const prompt = page.getByTestId("confirm-prompt").filter({ visible: true });

@@ -55,6 +55,8 @@ pub enum Event<'a> {
     OtherSignInsEnded(u64),
     /// The operator made a recovery link for the account.
     RecoveryLinkMade,
+    /// The account moved to a new, confirmed email address.
+    EmailChanged,
     /// A recovery link was used, and a passkey of this name added with it.
     Recovered(&'a str),
 }
@@ -75,6 +77,7 @@ impl Event<'_> {
             Self::SignInEnded => "sign_in_ended",
             Self::OtherSignInsEnded(_) => "other_sign_ins_ended",
             Self::RecoveryLinkMade => "recovery_link_made",
+            Self::EmailChanged => "email_changed",
             Self::Recovered(_) => "recovered",
         }
     }
@@ -96,7 +99,8 @@ impl Event<'_> {
             | Self::PasswordChanged
             | Self::PasswordRemoved
             | Self::SignInEnded
-            | Self::RecoveryLinkMade => None,
+            | Self::RecoveryLinkMade
+            | Self::EmailChanged => None,
         }
     }
 }
@@ -168,6 +172,7 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "password_removed" => "Password removed".to_owned(),
         "sign_in_ended" => "A sign-in was ended".to_owned(),
         "recovery_link_made" => "A recovery link was made by the operator".to_owned(),
+        "email_changed" => "Email address changed".to_owned(),
         "recovered" => format!("A recovery link was used; passkey “{detail}” added"),
         "other_sign_ins_ended" => match detail {
             "1" => "Signed out everywhere else (1 sign-in ended)".to_owned(),
@@ -200,6 +205,7 @@ mod tests {
             (Event::SignInEnded, "A sign-in was ended"),
             (Event::OtherSignInsEnded(2), "Signed out everywhere else (2 sign-ins ended)"),
             (Event::RecoveryLinkMade, "A recovery link was made by the operator"),
+            (Event::EmailChanged, "Email address changed"),
             (Event::Recovered("Phone"), "A recovery link was used; passkey “Phone” added"),
         ];
         for (event, sentence) in events {

@@ -127,6 +127,12 @@ pub enum Error {
     /// A portal (server function) request that did not come from one of the configured origins.
     #[error("This request did not come from this site's own pages. Open the site at its usual address and try again.")]
     ForbiddenOrigin,
+    /// Too many mails of one kind to this account for now.
+    #[error("Too many emails to this account. Try again in {} seconds.", whole_seconds(*.retry_after))]
+    TooManyMails {
+        /// How long until the next mail may be sent.
+        retry_after: Duration,
+    },
     /// A store (database, Redis) is unreachable; the client should retry later.
     #[error("The service is temporarily unavailable. Try again shortly.")]
     Unavailable,
@@ -152,7 +158,7 @@ impl Error {
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. } | Self::TooManyMails { .. } => ErrorCode::RateLimited,
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::SignInRequired => ErrorCode::SignInRequired,
             Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
@@ -189,7 +195,9 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Unavailable => Some(Self::RETRY_AFTER_UNAVAILABLE),
-            Self::TooManyAttempts { retry_after } | Self::RateLimited { retry_after } => Some(*retry_after),
+            Self::TooManyAttempts { retry_after }
+            | Self::RateLimited { retry_after }
+            | Self::TooManyMails { retry_after } => Some(*retry_after),
             _ => None,
         }
     }

@@ -162,6 +162,8 @@ pub enum Letter<'a> {
         link: &'a str,
         /// The code that confirms it, typed on the account page.
         code: &'a str,
+        /// Whether it is a new address the account moves to once confirmed.
+        change: bool,
     },
     /// "A recovery link was used for your account", and what to do if it was not them.
     RecoveryUsed {
@@ -197,6 +199,8 @@ pub enum Change<'a> {
     PasswordChanged,
     /// The password was removed.
     PasswordRemoved,
+    /// The account's email address moved to this one (told to the old address).
+    EmailChanged(&'a str),
 }
 
 impl Change<'_> {
@@ -208,6 +212,7 @@ impl Change<'_> {
             Self::PasswordSet => "A password was added to your account",
             Self::PasswordChanged => "Your password was changed",
             Self::PasswordRemoved => "Your password was removed",
+            Self::EmailChanged(_) => "Your account's email address was changed",
         }
     }
 
@@ -224,6 +229,9 @@ impl Change<'_> {
             }
             Self::PasswordRemoved => {
                 format!("Your {product} account is signed in to with passkeys only now; every other sign-in was ended.")
+            }
+            Self::EmailChanged(to) => {
+                format!("Your {product} account's email address is now {to}, no longer this one.")
             }
         }
     }
@@ -259,7 +267,7 @@ impl Letter<'_> {
 
     fn values(&self, product: &str) -> minijinja::Value {
         match self {
-            Self::VerifyEmail { email, link, code } => minijinja::context! { email, link, code },
+            Self::VerifyEmail { email, link, code, change } => minijinja::context! { email, link, code, change },
             Self::RecoveryUsed { email } => minijinja::context! { email },
             Self::RecoveryLink { email, link } => minijinja::context! { email, link },
             Self::Notice { email, change } => {

@@ -11,14 +11,21 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
 
+use crate::activity::{self, Event};
 use crate::db::email_verifications::{self, NewVerification};
 use crate::db::outbox::{self, NewMail};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
-use crate::mail::{Letter, compose};
+use crate::mail::{Change, Letter, compose};
+use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::stored_hash;
-use crate::types::{UserId, constant_time_eq};
+use crate::types::{Email, UserId, constant_time_eq};
+
+/// The account's own address.
+const VERIFY: &str = "verify";
+/// A new address the account moves to once it is confirmed.
+const CHANGE: &str = "change";
 
 /// How long a link and its code work.
 pub const VERIFICATION_TTL_SECS: i64 = 24 * 3600;
@@ -36,14 +43,14 @@ struct Prepared {
     mail: NewMail,
 }
 
-fn prepare(engine: &Engine, email: &str) -> Result<Prepared, Error> {
+fn prepare(engine: &Engine, email: &str, change: bool) -> Result<Prepared, Error> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
     let token_hash = stored_hash(&token);
     let link = format!("{}/verify-email?token={token}", engine.config.issuer());
-    let mail = compose(&engine.config, Letter::VerifyEmail { email, link: &link, code: &code })?;
+    let mail = compose(&engine.config, Letter::VerifyEmail { email, link: &link, code: &code, change })?;
     Ok(Prepared { code_hash: code_hash(&token_hash, &code), token_hash, mail })
 }
 
@@ -58,6 +65,7 @@ async fn write(
     user_id: &UserId,
     email: &str,
     prepared: &Prepared,
+    purpose: &str,
     now: i64,
 ) -> Result<(), Error> {
     let row = NewVerification {
@@ -65,6 +73,7 @@ async fn write(
         user_id,
         email,
         code_hash: &prepared.code_hash,
+        purpose,
         expires_at: now + VERIFICATION_TTL_SECS,
     };
     email_verifications::insert(&mut **tx, &row, now).await?;
@@ -78,10 +87,10 @@ pub async fn insert_account(engine: &Engine, user: &UserRow, now: i64) -> Result
     if !engine.mail.enabled() {
         return users::insert(&engine.db, user).await.or_conflict(Error::EmailTaken);
     }
-    let prepared = prepare(engine, &user.email)?;
+    let prepared = prepare(engine, &user.email, false)?;
     let mut tx = engine.db.pool().begin().await?;
     users::insert_on(&mut *tx, user).await.or_conflict(Error::EmailTaken)?;
-    write(&mut tx, &user.id, &user.email, &prepared, now).await?;
+    write(&mut tx, &user.id, &user.email, &prepared, VERIFY, now).await?;
     tx.commit().await?;
     engine.mail.wake();
     Ok(())
@@ -96,7 +105,46 @@ pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Err
     if user.email_verified_at.is_some() {
         return Err(Error::InvalidRequest("Your email address is already confirmed.".into()));
     }
-    let (today, newest) = email_verifications::sent_since(&engine.db, &user.id, now - 24 * 3600).await?;
+    within_limits(engine, &user.id, VERIFY, now).await?;
+    let prepared = prepare(engine, &user.email, false)?;
+    let mut tx = engine.db.pool().begin().await?;
+    write(&mut tx, &user.id, &user.email, &prepared, VERIFY, now).await?;
+    tx.commit().await?;
+    engine.mail.wake();
+    Ok(())
+}
+
+/// `PUT /auth/email` and the account page: mails a link and code to `new_email`; the account moves
+/// to it once it is confirmed (and the old address is told). Needs a [`Recent`] sign-in.
+pub async fn start_change(
+    engine: &Engine,
+    user: &UserRow,
+    new_email: &str,
+    _recent: &Recent,
+    now: i64,
+) -> Result<(), Error> {
+    if !engine.mail.enabled() {
+        return Err(Error::EmailDisabled);
+    }
+    let new_email = Email::parse(new_email)?;
+    if new_email.as_str() == user.email {
+        return Err(Error::InvalidRequest("That is already your account's email address.".into()));
+    }
+    if users::by_email(&engine.db, new_email.as_str()).await?.is_some() {
+        return Err(Error::EmailTaken);
+    }
+    within_limits(engine, &user.id, CHANGE, now).await?;
+    let prepared = prepare(engine, new_email.as_str(), true)?;
+    let mut tx = engine.db.pool().begin().await?;
+    write(&mut tx, &user.id, new_email.as_str(), &prepared, CHANGE, now).await?;
+    tx.commit().await?;
+    engine.mail.wake();
+    Ok(())
+}
+
+/// One verification mail a minute and five a day per account and purpose.
+async fn within_limits(engine: &Engine, user_id: &UserId, purpose: &str, now: i64) -> Result<(), Error> {
+    let (today, newest) = email_verifications::sent_since(&engine.db, user_id, purpose, now - 24 * 3600).await?;
     let wait = match newest {
         Some(at) if at > now - RESEND_AFTER_SECS => at + RESEND_AFTER_SECS - now,
         _ if today >= MAX_PER_DAY => 3600,
@@ -104,26 +152,40 @@ pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Err
     };
     if wait > 0 {
         let retry_after = std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(1));
-        return Err(Error::RateLimited { retry_after });
+        return Err(Error::TooManyMails { retry_after });
     }
-    let prepared = prepare(engine, &user.email)?;
-    let mut tx = engine.db.pool().begin().await?;
-    write(&mut tx, &user.id, &user.email, &prepared, now).await?;
-    tx.commit().await?;
+    Ok(())
+}
+
+/// Applies a used verification: the account's own address is confirmed, or — for a change — the
+/// account moves to the new, confirmed address, and the old one is told in the same transaction.
+async fn apply(engine: &Engine, user_id: &UserId, email: &str, purpose: &str, now: i64) -> Result<(), Error> {
+    if purpose != CHANGE {
+        return if email_verifications::mark_verified(&engine.db, user_id, email, now).await? {
+            Ok(())
+        } else {
+            // The account's address changed since: this proves an address it no longer has.
+            Err(Error::InvalidVerification)
+        };
+    }
+    let user = users::by_id(&engine.db, user_id).await?.ok_or(Error::InvalidVerification)?;
+    let notice = crate::mail::notice(&engine.config, &engine.mail, &user.email, Change::EmailChanged(email))?;
+    email_verifications::change_to(&engine.db, user_id, email, notice.as_ref(), now)
+        .await
+        .or_conflict(Error::EmailTaken)?;
     engine.mail.wake();
+    activity::record(engine, user_id, Event::EmailChanged, None, now).await?;
+    tracing::info!(%user_id, "email address changed");
     Ok(())
 }
 
 /// The mailed link: proves the address it was sent to, once, for whoever holds it (no sign-in
 /// needed). Returns whose address it was.
 pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<UserId, Error> {
-    let (user_id, email) = email_verifications::use_token(&engine.db, &stored_hash(token.trim()), now)
+    let (user_id, email, purpose) = email_verifications::use_token(&engine.db, &stored_hash(token.trim()), now)
         .await?
         .ok_or(Error::InvalidVerification)?;
-    if !email_verifications::mark_verified(&engine.db, &user_id, &email, now).await? {
-        // The account's address changed since: this link proves an address it no longer has.
-        return Err(Error::InvalidVerification);
-    }
+    apply(engine, &user_id, &email, &purpose, now).await?;
     tracing::info!(%user_id, "email address verified by link");
     Ok(user_id)
 }
@@ -132,15 +194,16 @@ pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<User
 /// verification; five wrong codes end that verification.
 pub async fn confirm_code(engine: &Engine, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let (token_hash, expected, email) = email_verifications::try_code(&engine.db, user_id, MAX_CODE_ATTEMPTS, now)
-        .await?
-        .ok_or(Error::InvalidVerification)?;
+    let (token_hash, expected, email, purpose) =
+        email_verifications::try_code(&engine.db, user_id, MAX_CODE_ATTEMPTS, now)
+            .await?
+            .ok_or(Error::InvalidVerification)?;
     if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes())
         || !email_verifications::mark_used(&engine.db, &token_hash, now).await?
-        || !email_verifications::mark_verified(&engine.db, user_id, &email, now).await?
     {
         return Err(Error::InvalidVerification);
     }
+    apply(engine, user_id, &email, &purpose, now).await?;
     tracing::info!(%user_id, "email address verified by code");
     Ok(())
 }

@@ -30,6 +30,7 @@ where
         .route("/auth/me", get(me).delete(delete_me))
         .route("/auth/password", put(set_password).delete(remove_password))
         .route("/auth/activity", get(list_activity))
+        .route("/auth/email", put(change_email))
         .route("/auth/email/verification", post(send_verification))
         .route("/auth/email/verify", post(verify_email))
         .route("/auth/email/verify-code", post(verify_email_code))
@@ -206,6 +207,23 @@ async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller:
     let recent = user.recent(&engine, now())?;
     accounts::remove_password(&engine, user.id(), &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /auth/email`: the new address; the account moves to it once it is confirmed.
+#[derive(Deserialize)]
+struct ChangeEmailRequest {
+    email: String,
+}
+
+async fn change_email(
+    State(engine): State<Engine>,
+    user: BearerUser,
+    ApiJson(body): ApiJson<ChangeEmailRequest>,
+) -> Result<StatusCode, Error> {
+    let recent = user.recent(&engine, now())?;
+    let account = accounts::find_user(&engine, user.id(), Error::InvalidToken).await?;
+    verification::start_change(&engine, &account, &body.email, &recent, now()).await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 async fn send_verification(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {

@@ -16,8 +16,8 @@ use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
 use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
-    DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification, SetMyPassword,
-    SignOut, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
+    ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
+    SetMyPassword, SignOut, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
 };
 
 /// The signed-in account.
@@ -68,6 +68,9 @@ fn done_message(what: &str) -> Option<&'static str> {
         "password" => Some("Your password was saved. You were signed out everywhere else."),
         "verified" => Some("Your email address is confirmed."),
         "verification_sent" => Some("A new link and code are on their way to your inbox."),
+        "email_change" => {
+            Some("A link and code are on their way to the new address. Your email changes once you confirm it there.")
+        }
         "password_removed" => {
             Some("Your password was removed. You sign in with your passkeys now; you were signed out everywhere else.")
         }
@@ -98,12 +101,30 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
         </dl>
         <SyncAccountName/>
         {(!user.email_verified).then(|| view! { <ConfirmEmail/> })}
+        <ChangeEmail/>
         <ActionForm action=rename attr:class="inline">
             <label for="display-name">"Display name"</label>
             <input id="display-name" name="name" value=user.name.unwrap_or_default() maxlength="64" autocomplete="name"/>
             <button type="submit" class="button small">"Save"</button>
         </ActionForm>
         <Notice message=action_error(rename)/>
+    }
+}
+
+/// A new email address: mailed a link and code; the account moves to it once confirmed. Needs a
+/// recent sign-in (confirmed in place).
+#[component]
+fn ChangeEmail() -> impl IntoView {
+    let change = ServerAction::<ChangeMyEmail>::new();
+    view! {
+        <ConfirmFirst>
+            <ActionForm action=change attr:class="inline" attr:id="change-email-form">
+                <label for="new-email">"New email address"</label>
+                <input id="new-email" name="email" type="email" required autocomplete="email"/>
+                <button type="submit" class="button small" data-testid="change-email">"Change email"</button>
+            </ActionForm>
+        </ConfirmFirst>
+        <Notice message=action_error(change)/>
     }
 }
 

@@ -4,6 +4,7 @@
 use sqlx::Any;
 
 use super::Db;
+use super::outbox::{self, NewMail};
 use crate::types::UserId;
 
 /// A verification to record.
@@ -17,6 +18,8 @@ pub struct NewVerification<'a> {
     pub email: &'a str,
     /// SHA-256 of the code (salted with the token's hash).
     pub code_hash: &'a str,
+    /// `verify` (the account's own address) or `change` (a new address to move to).
+    pub purpose: &'a str,
     /// Unix seconds.
     pub expires_at: i64,
 }
@@ -28,8 +31,8 @@ pub async fn insert<'c>(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO email_verifications (token_hash, user_id, email, code_hash, attempts, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, 0, $5, $6)",
+        "INSERT INTO email_verifications (token_hash, user_id, email, code_hash, attempts, created_at, expires_at, purpose)
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $7)",
     )
     .bind(verification.token_hash)
     .bind(verification.user_id)
@@ -37,18 +40,19 @@ pub async fn insert<'c>(
     .bind(verification.code_hash)
     .bind(now)
     .bind(verification.expires_at)
+    .bind(verification.purpose)
     .execute(executor)
     .await
     .map(|_| ())
 }
 
 /// Uses the unused, unexpired verification whose token hashes to `token_hash`, in one statement
-/// (of two uses at once, one wins); returns whose address it proves, and the address.
-pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(UserId, String)>, sqlx::Error> {
+/// (of two uses at once, one wins); returns whose address it proves, the address and the purpose.
+pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(UserId, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE email_verifications SET used_at = $2
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
-         RETURNING user_id, email",
+         RETURNING user_id, email, purpose",
     )
     .bind(token_hash)
     .bind(now)
@@ -57,20 +61,20 @@ pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(Us
 }
 
 /// A user's newest unused, unexpired verification whose code may still be tried (fewer than
-/// `max_attempts` wrong codes), counting this try: (token hash, code hash, address).
+/// `max_attempts` wrong codes), counting this try: (token hash, code hash, address, purpose).
 pub async fn try_code(
     db: &Db,
     user_id: &UserId,
     max_attempts: i64,
     now: i64,
-) -> Result<Option<(String, String, String)>, sqlx::Error> {
+) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE email_verifications SET attempts = attempts + 1
          WHERE token_hash = (SELECT token_hash FROM email_verifications
                              WHERE user_id = $1 AND used_at IS NULL AND expires_at > $3
                              ORDER BY created_at DESC, token_hash LIMIT 1)
            AND attempts < $2 AND used_at IS NULL
-         RETURNING token_hash, code_hash, email",
+         RETURNING token_hash, code_hash, email, purpose",
     )
     .bind(user_id)
     .bind(max_attempts)
@@ -89,12 +93,19 @@ pub async fn mark_used(db: &Db, token_hash: &str, now: i64) -> Result<bool, sqlx
     Ok(done.rows_affected() > 0)
 }
 
-/// How many verifications were sent to `user_id` since `since`, and when the newest was.
-pub async fn sent_since(db: &Db, user_id: &UserId, since: i64) -> Result<(i64, Option<i64>), sqlx::Error> {
+/// How many verifications for `purpose` were sent to `user_id` since `since`, and when the newest was.
+pub async fn sent_since(
+    db: &Db,
+    user_id: &UserId,
+    purpose: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
     sqlx::query_as(
-        "SELECT CAST(COUNT(*) AS BIGINT), MAX(created_at) FROM email_verifications WHERE user_id = $1 AND created_at >= $2",
+        "SELECT CAST(COUNT(*) AS BIGINT), MAX(created_at) FROM email_verifications
+         WHERE user_id = $1 AND purpose = $2 AND created_at >= $3",
     )
     .bind(user_id)
+    .bind(purpose)
     .bind(since)
     .fetch_one(db.pool())
     .await
@@ -109,6 +120,28 @@ pub async fn mark_verified(db: &Db, user_id: &UserId, email: &str, now: i64) -> 
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// Moves `user_id` to the confirmed address `email`, with the mail that tells the old address, in
+/// one transaction; a unique violation when another account has the address by now.
+pub async fn change_to(
+    db: &Db,
+    user_id: &UserId,
+    email: &str,
+    notice: Option<&NewMail>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query("UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(email)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(mail) = notice {
+        outbox::insert(&mut *tx, mail, now).await?;
+    }
+    tx.commit().await
 }
 
 /// Deletes verifications that expired before `before`; returns how many.

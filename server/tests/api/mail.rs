@@ -164,3 +164,47 @@ async fn changes_to_how_an_account_signs_in_are_mailed_to_its_owner() {
     assert!(added.text().contains("“Test key” can now sign in"), "{}", added.text());
     assert!(added.text().contains("If it was not you"), "what to do");
 }
+
+#[tokio::test]
+async fn a_new_email_address_takes_effect_once_confirmed_and_the_old_one_is_told() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let old_link = smtp.mail_to("ada@example.com").await.link("/verify-email");
+    server.sign_up("taken@example.com").await;
+    let change = |email: &'static str| {
+        server.request(reqwest::Method::PUT, "/auth/email", Some(&access), Some(json!({ "email": email })))
+    };
+
+    let taken = change("taken@example.com").await;
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "email_taken"));
+    let same = change("Ada@Example.com").await;
+    assert_eq!(same.code(), "invalid_request");
+    let started = change("ada@new.example").await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.body);
+    assert_eq!(
+        server.get("/auth/me", Some(&access)).await.body["email"],
+        "ada@example.com",
+        "not before it is confirmed"
+    );
+
+    let mail = smtp.mail_to("ada@new.example").await;
+    assert!(mail.text().contains("as the new email address"), "{}", mail.text());
+    let token = token_of(&mail.link("/verify-email"));
+    let done = server.post("/auth/email/verify", None, json!({ "token": token })).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+
+    let me = server.get("/auth/me", Some(&access)).await.body;
+    assert_eq!((me["email"].as_str(), me["email_verified"].as_bool()), (Some("ada@new.example"), Some(true)));
+    let told = smtp.mail_with("ada@example.com", "email address is now ada@new.example").await;
+    assert!(told.text().contains("If it was not you"), "{}", told.text());
+    let login = |email: &'static str| {
+        server.post("/auth/login", None, json!({ "email": email, "password": "correct horse battery" }))
+    };
+    assert_eq!(login("ada@example.com").await.code(), "invalid_credentials");
+    assert_eq!(login("ada@new.example").await.status, StatusCode::OK);
+    // The sign-up's link for the old address proves nothing now.
+    let stale = server.post("/auth/email/verify", None, json!({ "token": token_of(&old_link) })).await;
+    assert_eq!(stale.code(), "invalid_verification");
+    assert_eq!(server.get("/auth/me", Some(&access)).await.body["email"], "ada@new.example");
+}
