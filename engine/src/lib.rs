@@ -22,9 +22,9 @@
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
-//! | [`verification`] | proof that an account's email address is its owner's: a mailed link or code |
-//! | [`recovery`] | one-time links the operator makes for someone who lost their passkeys |
 //! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
+//! | [`verification`] | proof that an account's email address is its owner's (a mailed link or code), and changing it |
+//! | [`recovery`] | one-time links that let someone who lost their passkeys add one: the operator's, or mailed |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
