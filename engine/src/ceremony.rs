@@ -258,12 +258,15 @@ async fn complete_registration(
         // Checked again here: several ceremonies begun under the cap may finish together.
         return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
     }
-    // A new account's first passkey needs no notice; a passkey added to an account does.
-    let notice = match &ceremony.new_account {
-        Some(_) => None,
+    // The owner, read once for the notice and the hook. A new account's first passkey needs no
+    // notice; a passkey added to an account does.
+    let (owner, notice) = match &ceremony.new_account {
+        Some(account) => (account.clone(), None),
         None => {
             let owner = find_user(engine, user_id, Error::CeremonyExpired).await?;
-            mail::notice(&engine.config, &engine.mail, &owner.email, Change::PasskeyAdded(&row.name))?
+            let added = Change::PasskeyAdded(&row.name);
+            let notice = mail::notice(&engine.config, &engine.mail, &owner.email, added)?;
+            (owner, notice)
         }
     };
     let stored = passkeys::insert_with_notice(&engine.db, &row, notice.as_ref(), now).await;
@@ -281,9 +284,7 @@ async fn complete_registration(
     activity::record(engine, user_id, Event::PasskeyAdded(&row.name), Some(caller), now).await?;
 
     let item = passkey_item(&row, &engine.authenticators);
-    if let Some(owner) = users::by_id(&engine.db, user_id).await? {
-        run_hook("on_passkey_registered", engine.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
-    }
+    run_hook("on_passkey_registered", engine.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
     Ok(item)
 }
 

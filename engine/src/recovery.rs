@@ -147,17 +147,13 @@ pub async fn redeem(
 ) -> Result<(UserId, MadeBy), Error> {
     let browser_hash = browser_secret.map(stored_hash);
     let mut tx = engine.db.pool().begin().await?;
-    let (user_id, made_by) =
+    let (user_id, made_by, email) =
         recovery_links::use_link(&mut *tx, &stored_hash(token.trim()), browser_hash.as_deref(), now)
             .await?
             .ok_or(Error::InvalidRecoveryLink)?;
     let made_by = if made_by == "email" { MadeBy::Email } else { MadeBy::Operator };
-    let user = sqlx::query_scalar::<_, String>("SELECT email FROM users WHERE id = $1")
-        .bind(&user_id)
-        .fetch_one(&mut *tx)
-        .await?;
     if engine.mail.enabled() {
-        let mail = compose(&engine.config, Letter::RecoveryUsed { email: &user })?;
+        let mail = compose(&engine.config, Letter::RecoveryUsed { email: &email })?;
         outbox::insert(&mut *tx, &mail, now).await?;
     }
     tx.commit().await?;

@@ -60,18 +60,19 @@ pub async fn asked_since(db: &Db, user_id: &UserId, address: &str, since: i64) -
 
 /// Uses the unused, unexpired link whose token hashes to `token_hash` — one bound to a browser
 /// only when `browser_hash` is that browser's — on `executor` (the transaction that also writes
-/// the mail telling the user); of two uses at once, one wins. Returns whose, and who made it.
+/// the mail telling the user); of two uses at once, one wins. Returns whose, who made it, and the
+/// account's email address (read in the same statement).
 pub async fn use_link<'c>(
     executor: impl sqlx::Executor<'c, Database = Any>,
     token_hash: &str,
     browser_hash: Option<&str>,
     now: i64,
-) -> Result<Option<(UserId, String)>, sqlx::Error> {
+) -> Result<Option<(UserId, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE recovery_links SET used_at = $2
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
            AND (browser_hash IS NULL OR browser_hash = $3)
-         RETURNING user_id, made_by",
+         RETURNING user_id, made_by, (SELECT email FROM users WHERE users.id = recovery_links.user_id) AS email",
     )
     .bind(token_hash)
     .bind(now)
