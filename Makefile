@@ -11,15 +11,15 @@ SITE := target/site
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test setup site site-release server fmt lint unit integration integration-sqlite integration-postgres e2e weight screenshots clean bench
+.PHONY: run test setup site site-release server release release-check fmt lint unit integration integration-sqlite integration-postgres e2e weight deploy-check screenshots clean bench
 
 ## Serve the portal with an SQLite file (latchkey.db in this directory).
 run: setup site server
-	LATCHKEY_SITE_ROOT=$(SITE) target/debug/server
+	LATCHKEY_SITE_ROOT=$(SITE) target/debug/latchkey
 
-## Every test: format, lints, unit, integration (SQLite, then PostgreSQL + Redis), end to end, and
-## the page-weight ceilings of the release bundle.
-test: setup fmt lint unit integration e2e weight
+## Every test: format, lints, unit, integration (SQLite, then PostgreSQL + Redis), end to end, the
+## page-weight ceilings of the release bundle, and the deployment guides' config files.
+test: setup fmt lint unit integration e2e weight release-check deploy-check
 
 setup:
 	@scripts/setup.sh
@@ -34,6 +34,18 @@ site-release:
 
 server:
 	cargo build -p server
+
+## One binary with the optimised site inside it: target/release/latchkey. Copy it anywhere and run it
+## (docs/deploy.md); LATCHKEY_SITE_ROOT still serves a directory instead.
+release: setup site-release
+	cargo build --release -p server --features embed-site
+	@ls -l target/release/latchkey
+
+## The one-binary build, tested: a (debug) binary with the release site inside it, copied to an
+## empty directory and run there with no site on disk: pages, bundles, the API reference, 404s.
+release-check: site-release
+	cargo build -p server --features embed-site
+	@scripts/check-release.sh target/debug/latchkey
 
 fmt:
 	cargo fmt --all -- --check
@@ -67,6 +79,11 @@ e2e: site server
 ## size and the time to a usable passkey button (end2end/weight/).
 weight: site-release server
 	cd end2end && E2E_SUITE=weight npx playwright test
+
+## docs/deploy.md's nginx, Caddy and systemd files, checked by the tools themselves (installed from
+## Debian's packages when missing).
+deploy-check:
+	@scripts/check-deploy.sh
 
 ## The README's screenshots, taken by the end-to-end suite.
 screenshots: site server

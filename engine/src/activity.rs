@@ -14,6 +14,7 @@ use crate::clock::rfc3339;
 use crate::db::activity::{self, ActivityRow, NewActivity};
 use crate::error::Error;
 use crate::hooks::run_hook;
+use crate::measure;
 use crate::state::Engine;
 use crate::types::{Caller, SignInMethod, UserId, device_of};
 
@@ -114,6 +115,11 @@ pub async fn record(
     caller: Option<&Caller>,
     now: i64,
 ) -> Result<(), Error> {
+    match &event {
+        Event::SignedIn { method, .. } => measure::signed_in(method.as_str()),
+        Event::SignInFailed { method } => measure::sign_in_failed(method.as_str()),
+        _ => {}
+    }
     let (detail, address) = (event.detail(), caller.map(|c| c.address.to_string()));
     let row = NewActivity {
         user_id,

@@ -36,6 +36,8 @@
 //!    clients, its first refresh token) is written in the same database round trip, only when the
 //!    UPDATE matched (`db/passkey_sign_in.rs`).
 
+use std::time::Instant;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,7 @@ use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::{SignInMethod, run_hook};
 use crate::mail::{self, Change};
+use crate::measure;
 use crate::passkeys::passkey_item;
 use crate::reauth::Recent;
 use crate::state::Engine;
@@ -165,6 +168,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     let ceremony =
         RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
     store_ceremony(engine, &key, &owner, &ceremony).await?;
+    measure::ceremony_begun(measure::Ceremony::Registration);
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
@@ -179,13 +183,18 @@ pub async fn finish_registration(
     _recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
-    let name = name.map(DisplayName::parse).transpose()?;
-    let challenge = registration_challenge(credential)?;
-    let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
-    if ceremony.user_id != *user_id || ceremony.new_account.is_some() {
-        return Err(Error::CeremonyExpired);
+    let finished = async {
+        let name = name.map(DisplayName::parse).transpose()?;
+        let challenge = registration_challenge(credential)?;
+        let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
+        if ceremony.user_id != *user_id || ceremony.new_account.is_some() {
+            return Err(Error::CeremonyExpired);
+        }
+        complete_registration(engine, ceremony, credential, name, caller, now).await
     }
-    complete_registration(engine, ceremony, credential, name, caller, now).await
+    .await;
+    measure::ceremony_ended(measure::Ceremony::Registration, &finished);
+    finished
 }
 
 /// Registration step 3 of a passkey-only sign-up: verifies the new passkey and creates the account
@@ -196,11 +205,16 @@ pub async fn finish_sign_up(
     caller: &Caller,
     now: i64,
 ) -> Result<(UserRow, CredentialId), Error> {
-    let challenge = registration_challenge(credential)?;
-    let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
-    let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
-    let passkey = complete_registration(engine, ceremony, credential, None, caller, now).await?;
-    Ok((account, CredentialId::new(passkey.id)))
+    let finished = async {
+        let challenge = registration_challenge(credential)?;
+        let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
+        let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
+        let passkey = complete_registration(engine, ceremony, credential, None, caller, now).await?;
+        Ok((account, CredentialId::new(passkey.id)))
+    }
+    .await;
+    measure::ceremony_ended(measure::Ceremony::Registration, &finished);
+    finished
 }
 
 /// The challenge a registration response answers, once its credential ID is of an allowed length.
@@ -314,6 +328,7 @@ pub async fn start_authentication(
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
     store_ceremony(engine, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
+    measure::ceremony_begun(measure::Ceremony::Authentication);
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
 
@@ -355,6 +370,18 @@ pub struct SignedIn {
 /// Verifies an assertion against its ceremony and records the sign-in; a known passkey whose
 /// answer does not verify is a failed sign-in in its owner's activity.
 async fn verify_and_record(
+    engine: &Engine,
+    credential: &PublicKeyCredential,
+    refresh: Option<&NewRefreshToken>,
+    caller: &Caller,
+    now: i64,
+) -> Result<SignedIn, Error> {
+    let verified = verify_and_record_once(engine, credential, refresh, caller, now).await;
+    measure::ceremony_ended(measure::Ceremony::Authentication, &verified);
+    verified
+}
+
+async fn verify_and_record_once(
     engine: &Engine,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
@@ -455,20 +482,30 @@ fn authentication_key(challenge: &str) -> String {
 
 async fn store_ceremony(engine: &Engine, key: &str, owner: &str, ceremony: &impl Serialize) -> Result<(), Error> {
     let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
-    engine.challenges.put(key, owner, json, engine.config.challenge_ttl).await.map_err(store_unavailable)
+    let started = Instant::now();
+    let stored = engine.challenges.put(key, owner, json, engine.config.challenge_ttl).await;
+    measure::store_time("challenge", "put", started.elapsed());
+    stored.map_err(store_unavailable)
 }
 
 async fn take_ceremony<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &str) -> Result<T, Error> {
-    let json = engine.challenges.take(key).await.map_err(store_unavailable)?;
+    let started = Instant::now();
+    let taken = engine.challenges.take(key).await;
+    measure::store_time("challenge", "take", started.elapsed());
+    let json = taken.map_err(store_unavailable)?;
     serde_json::from_str(&json.ok_or(Error::CeremonyExpired)?).map_err(Error::internal)
 }
 
 fn store_unavailable(error: StoreError) -> Error {
     match error {
         // One client's share is used up; nobody else is affected.
-        StoreError::OwnerFull { retry_after } => Error::RateLimited { retry_after },
+        StoreError::OwnerFull { retry_after } => {
+            measure::rate_limited("ceremonies_in_flight");
+            Error::RateLimited { retry_after }
+        }
         other => {
             tracing::warn!(error = %other, "challenge store unavailable");
+            measure::store_error("challenge");
             Error::Unavailable
         }
     }

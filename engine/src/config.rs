@@ -87,8 +87,9 @@ pub struct Config {
     /// `LATCHKEY_MAIL_RETRY_SECS`: the wait after a failed delivery, doubling with each failure up to
     /// an hour.
     pub mail_retry: Duration,
-    /// `LATCHKEY_SITE_ROOT`: where the built portal (`pkg/portal.{js,wasm,css}`) is served from.
-    pub site_root: PathBuf,
+    /// `LATCHKEY_SITE_ROOT`: the directory the built portal (`pkg/portal.<hash>.{js,wasm,css}`) is
+    /// served from; unset, the site the binary carries (a release build), else `target/site`.
+    pub site_root: Option<PathBuf>,
     /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
     pub oidc_clients: Option<PathBuf>,
     /// `LATCHKEY_AAGUID_FILE`: JSON map of AAGUID → authenticator name/icons; optional.
@@ -109,6 +110,19 @@ pub struct Config {
     pub request_timeout: Duration,
     /// `LATCHKEY_MAX_CONNECTIONS`: open connections at most; more wait to be accepted.
     pub max_connections: usize,
+    /// `LATCHKEY_METRICS_ADDR`: where Prometheus reads `/metrics` (a listener of its own); `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `LATCHKEY_LOG_FORMAT`: how log lines are written to stderr.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people: one line of text per event.
+    Text,
+    /// For log collectors: one JSON object per line, with the request's fields.
+    Json,
 }
 
 /// Requests one client address may make, per kind of endpoint; `None` is no limit.
@@ -152,6 +166,29 @@ pub struct ConfigError {
     reason: String,
 }
 
+/// Adds the variables of a `.env` file in the working directory or one of its parents to the process
+/// environment, never overriding one already set. A missing `.env` is normal; a malformed one is
+/// worth stopping for.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    match dotenvy::dotenv() {
+        Ok(_) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(e) => Err(invalid("LATCHKEY_*", format!(".env could not be read: {e}"))),
+    }
+}
+
+impl ConfigError {
+    /// The variable refused (`LATCHKEY_*`).
+    pub fn var(&self) -> &'static str {
+        self.var
+    }
+
+    /// Why, in one sentence.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
 fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError { var, reason: reason.into() }
 }
@@ -159,13 +196,23 @@ fn invalid(var: &'static str, reason: impl Into<String>) -> ConfigError {
 impl Config {
     /// Reads the process environment (after an optional `.env` file, which never overrides it).
     pub fn from_env() -> Result<Self, ConfigError> {
-        // A missing .env is normal; a malformed one is worth stopping for.
-        match dotenvy::dotenv() {
-            Ok(_) => {}
-            Err(e) if e.not_found() => {}
-            Err(e) => return Err(invalid("LATCHKEY_*", format!(".env could not be read: {e}"))),
-        }
+        load_dotenv()?;
         Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Every variable [`Config::from_lookup`] refuses, not only the first: each refused one is set
+    /// aside (read as unset) and the rest read again, until the rest are accepted. For `check-config`.
+    pub fn refusals(get: impl Fn(&str) -> Option<String>) -> Vec<ConfigError> {
+        let mut refused: Vec<ConfigError> = Vec::new();
+        loop {
+            let aside = |key: &str| refused.iter().any(|e| e.var == key);
+            match Self::from_lookup(|key| if aside(key) { None } else { get(key) }) {
+                Ok(_) => return refused,
+                // Setting it aside changed nothing (a rule over several variables): stop here.
+                Err(e) if aside(e.var) => return refused,
+                Err(e) => refused.push(e),
+            }
+        }
     }
 
     /// Builds a config from any key lookup, so tests need not touch the process environment.
@@ -288,7 +335,7 @@ impl Config {
                 }
                 token => token.map(Secret::new),
             },
-            site_root: var("LATCHKEY_SITE_ROOT").unwrap_or_else(|| "target/site".into()).into(),
+            site_root: var("LATCHKEY_SITE_ROOT").map(PathBuf::from),
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),
             max_passkeys: count(&var, "LATCHKEY_MAX_PASSKEYS", 100)?,
@@ -297,6 +344,20 @@ impl Config {
             header_timeout: seconds(&var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
             request_timeout: seconds(&var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,
             max_connections: count(&var, "LATCHKEY_MAX_CONNECTIONS", 1024)?,
+            metrics_addr: var("LATCHKEY_METRICS_ADDR")
+                .map(|raw| {
+                    raw.parse::<SocketAddr>().map_err(|_| {
+                        invalid("LATCHKEY_METRICS_ADDR", format!("`{raw}` is not an address like 127.0.0.1:9464"))
+                    })
+                })
+                .transpose()?,
+            log_format: match var("LATCHKEY_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(invalid("LATCHKEY_LOG_FORMAT", format!("`{other}` is neither `text` nor `json`")));
+                }
+            },
             rate_limits: RateLimits {
                 password: rate(&var, "LATCHKEY_RATE_LIMIT_PASSWORD", "30/min")?,
                 ceremony: rate(&var, "LATCHKEY_RATE_LIMIT_CEREMONY", "60/min")?,
@@ -496,6 +557,24 @@ mod tests {
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn every_refused_variable_is_named_not_only_the_first() {
+        let vars: HashMap<&str, &str> = [
+            ("LATCHKEY_ADDR", "localhost:3000"),
+            ("LATCHKEY_MAX_PASSKEYS", "0"),
+            ("LATCHKEY_RATE_LIMIT_REFRESH", "lots"),
+            ("LATCHKEY_RP_ID", "example.com"),
+            ("LATCHKEY_ORIGINS", "https://login.example.com"),
+            ("LATCHKEY_OPERATOR_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]
+        .into();
+        let refused: Vec<&str> =
+            Config::refusals(|k| vars.get(k).map(|v| v.to_string())).iter().map(|e| e.var()).collect();
+        assert_eq!(refused, ["LATCHKEY_ADDR", "LATCHKEY_MAX_PASSKEYS", "LATCHKEY_RATE_LIMIT_REFRESH"]);
+        let accepted: HashMap<&str, &str> = [("LATCHKEY_ADDR", "127.0.0.1:4000")].into();
+        assert!(Config::refusals(|k| accepted.get(k).map(|v| v.to_string())).is_empty());
     }
 
     #[test]

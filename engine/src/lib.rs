@@ -10,6 +10,7 @@
 //! | [`error`] | the one [`Error`] enum, its code, status, headers and JSON body |
 //! | [`types`] | parsed values and typed ids (`Email`, `Password`, `UserId`, `CredentialId`, …) |
 //! | [`clock`] | Unix seconds; `now` is passed in, so tests never sleep |
+//! | [`measure`] | the metrics: each counter and histogram named and described once |
 //! | [`config`] | [`Config`] from `LATCHKEY_*` variables (docs/configuration.md) |
 //! | [`sealed`] | AES-256-GCM under keys derived from the operator secret, one per purpose |
 //! | [`db`] | the pool and the queries, one file per table |
@@ -32,12 +33,14 @@
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
 //! | [`housekeeping`] | the hourly sweep of what expired |
+//! | [`check`] | `check-config`: every setting, the advice start-up does not give, each store tried once |
 
 pub mod aaguid;
 pub mod accounts;
 pub mod activity;
 pub mod ceremony;
 pub mod challenge;
+pub mod check;
 pub mod clients;
 pub mod clock;
 pub mod config;
@@ -49,6 +52,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod lockout;
 pub mod mail;
+pub mod measure;
 pub mod oidc;
 pub mod passkeys;
 pub mod passwords;

@@ -57,6 +57,7 @@ pub async fn take_attempt(engine: &Engine, email: &str, address: &str, now: i64)
         if !reservation.allowed() {
             let until = reservation.locked_until.unwrap_or(now);
             tracing::info!(scope, "password sign-in refused while locked");
+            crate::measure::rate_limited("lockout");
             return Err(Error::TooManyAttempts {
                 retry_after: Duration::from_secs(u64::try_from(until - now).unwrap_or(0).max(1)),
             });

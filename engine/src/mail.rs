@@ -97,6 +97,19 @@ impl Mailer {
         })
     }
 
+    /// Whether the SMTP server answers a connection and a NOOP (for `check-config`); `None` when mail
+    /// goes to no SMTP server.
+    pub async fn probe(&self) -> Option<Result<(), String>> {
+        match &self.transport {
+            Transport::Smtp(smtp) => Some(match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("it did not answer NOOP".into()),
+                Err(e) => Err(e.to_string()),
+            }),
+            Transport::Log | Transport::Off => None,
+        }
+    }
+
     /// Whether mail can go anywhere: features that need email (verification, recovery) are on.
     pub fn enabled(&self) -> bool {
         !matches!(self.transport, Transport::Off)

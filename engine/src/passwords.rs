@@ -50,7 +50,7 @@ pub async fn hash_password(queue: &HashingQueue, password: Password) -> Result<S
         .await
 }
 
-/// Hashes a secret at once, on the calling thread: for the operator's `server hash-secret` (client
+/// Hashes a secret at once, on the calling thread: for the operator's `latchkey hash-secret` (client
 /// secrets of `LATCHKEY_OIDC_CLIENTS`), never for a request.
 pub fn hash_secret(secret: &str) -> Result<String, Error> {
     let salt = SaltString::generate(&mut OsRng);

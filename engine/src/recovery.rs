@@ -1,5 +1,5 @@
 //! Recovery for someone who lost their passkeys: a one-time link that lets them add a new passkey,
-//! and nothing else. The operator makes it (`server admin recovery-link EMAIL`, or
+//! and nothing else. The operator makes it (`latchkey admin recovery-link EMAIL`, or
 //! `POST /admin/recovery-links` with `LATCHKEY_ADMIN_TOKEN`) after checking who is asking, and
 //! hands it over. There are no recovery codes: a code kept for years is a password that bypasses
 //! the passkeys, and is lost with them.

@@ -108,7 +108,7 @@ impl Engine {
             None => Arc::new(MemoryChallengeStore::new(MemoryChallengeStore::DEFAULT_MAX_ENTRIES, per_client)),
         };
         let request_sealer = Arc::new(Sealer::new(&config.operator_secret, Purpose::AuthorizationRequests));
-        let aaguid_file = config.aaguid_file.clone().unwrap_or_else(|| "target/aaguids.json".into());
+        let authenticators = Arc::new(AuthenticatorNames::configured(config.aaguid_file.as_deref()));
         Ok(Self {
             tokens: Arc::new(TokenKeys::new(&config, keys.clone())),
             keys,
@@ -117,7 +117,7 @@ impl Engine {
             webauthn: Arc::new(webauthn),
             challenges,
             redis,
-            authenticators: Arc::new(AuthenticatorNames::load(&aaguid_file)),
+            authenticators,
             clients: Arc::new(clients),
             request_sealer,
             hooks: Arc::new(NoHooks),

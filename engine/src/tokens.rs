@@ -21,6 +21,7 @@ use crate::db::sign_ins::{NewSignIn, SignInRow};
 use crate::db::{Db, sign_ins};
 use crate::error::Error;
 use crate::keys::KeyRing;
+use crate::measure;
 use crate::types::{CredentialId, SignInId, SignInMethod, UserAgent, UserId};
 
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
@@ -200,8 +201,10 @@ impl TokenKeys {
         refresh: NewRefreshToken,
         now: i64,
     ) -> Result<TokenPair, Error> {
+        let access_token = self.sign_access(user_id, sign_in, now)?;
+        measure::tokens_issued(measure::Client::Api);
         Ok(TokenPair {
-            access_token: self.sign_access(user_id, sign_in, now)?,
+            access_token,
             refresh_token: refresh.token,
             token_type: "bearer".into(),
             expires_in: self.access_ttl,
@@ -276,7 +279,9 @@ pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i
         return Err(Error::InvalidRefreshToken);
     }
     let at = SignInAt { id: sign_in.id, auth_time: sign_in.auth_time };
-    issue_pair(db, keys, &sign_in.user_id, &at, now).await
+    let pair = issue_pair(db, keys, &sign_in.user_id, &at, now).await?;
+    measure::token_refreshed(measure::Client::Api);
+    Ok(pair)
 }
 
 /// Uses up a refresh token and returns its sign-in, if the token was unused and unexpired and its
@@ -286,6 +291,7 @@ pub(crate) async fn use_refresh_token(db: &Db, token: &str, now: i64) -> Result<
     let Some(used) = sign_ins::use_refresh_token(db, &hash, now).await? else {
         if let Some(sign_in_id) = sign_ins::of_refresh_token(db, &hash).await? {
             tracing::warn!(%sign_in_id, "refresh token reused; ending its sign-in");
+            measure::refresh_token_reused();
             sign_ins::revoke(db, &sign_in_id, now).await?;
         }
         return Ok(None);

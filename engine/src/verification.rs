@@ -152,6 +152,7 @@ async fn within_limits(engine: &Engine, user_id: &UserId, purpose: &str, now: i6
     };
     if wait > 0 {
         let retry_after = std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(1));
+        crate::measure::rate_limited("mail");
         return Err(Error::TooManyMails { retry_after });
     }
     Ok(())

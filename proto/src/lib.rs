@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Returned by register, login, refresh and passkey sign-in.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPair {
     /// A JWT for `Authorization: Bearer`.
     pub access_token: String,
@@ -20,6 +21,7 @@ pub struct TokenPair {
 
 /// `GET /auth/me`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     /// User id.
     pub id: String,
@@ -113,6 +115,7 @@ impl AuthorizeProblem {
 
 /// What is known about an authenticator model from its AAGUID.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuthenticatorInfo {
     /// e.g. "iCloud Keychain"; "Passkey" when the model is unknown.
     pub name: String,
@@ -126,6 +129,7 @@ pub struct AuthenticatorInfo {
 
 /// An item of `GET /auth/passkeys`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasskeyItem {
     /// Credential ID, base64url.
     pub id: String,
@@ -149,6 +153,7 @@ pub struct PasskeyItem {
 
 /// `201` of `POST /auth/passkeys/register/complete`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisteredPasskey {
     /// Credential ID, base64url.
     pub id: String,
@@ -176,6 +181,7 @@ pub struct AccountView {
 /// One entry of a user's record of security events (`GET /auth/activity`, "Recent activity" on
 /// the account page), newest first.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivityItem {
     /// What happened, for programs: `account_created`, `signed_in`, `sign_in_failed`,
     /// `passkey_added`, `passkey_renamed`, `passkey_removed`, `password_set`, `password_changed`,
@@ -194,6 +200,7 @@ pub struct ActivityItem {
 /// One of the user's sign-ins that has not ended (`GET /auth/sessions`, the account page): a
 /// browser's portal session, a program's token sign-in, or an app's sign-in through OpenID Connect.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignInItem {
     /// Its id (`DELETE /auth/sessions/{id}` ends it).
     pub id: String,
@@ -222,6 +229,7 @@ pub struct SignInItem {
 /// snake_case code that clients match on, never a sentence.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     /// The body (or a form field) is not what the endpoint takes.
     InvalidRequest,
@@ -339,6 +347,7 @@ impl ErrorCode {
 /// The body of every error answer: `{"error": "<code>", "message": "<sentence>"}`, plus
 /// `retry_after` (seconds, as in the `Retry-After` header) when the client should wait.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// What went wrong, for programs.
     pub error: ErrorCode,

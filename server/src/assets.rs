@@ -2,13 +2,13 @@
 //! (`pkg/<bundle>.<hash>.*`) and writes the names to `pkg/assets.json`; pages ask for exactly those,
 //! and `/pkg/` answers may then be cached for good.
 
-use std::path::Path;
-
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::Deserialize;
+
+use crate::site::Site;
 
 /// The bundle name, set once in `.cargo/config.toml`.
 const BUNDLE: &str = env!("LEPTOS_OUTPUT_NAME");
@@ -26,22 +26,21 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Reads `<site_root>/pkg/assets.json`. Without it (a site built by `cargo leptos`, a server built
+    /// Reads the site's `pkg/assets.json`. Without it (a site built by `cargo leptos`, a server built
     /// for its API alone, the integration tests) every page names the one unhashed bundle, and the
     /// log says so.
-    pub fn read(site_root: &Path) -> Self {
-        let manifest = site_root.join("pkg").join("assets.json");
-        let read = std::fs::read(&manifest)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice::<Self>(&bytes).map_err(|e| e.to_string()));
+    pub fn read(site: &Site) -> Self {
+        const MANIFEST: &str = "pkg/assets.json";
+        let read =
+            site.read(MANIFEST).and_then(|bytes| serde_json::from_slice::<Self>(&bytes).map_err(|e| e.to_string()));
         match read {
             Ok(assets) if assets.is_plain() => assets,
             Ok(_) => {
-                tracing::warn!(manifest = %manifest.display(), "asset names with a path in them; serving unhashed names");
+                tracing::warn!(manifest = MANIFEST, "asset names with a path in them; serving unhashed names");
                 Self::unhashed()
             }
             Err(error) => {
-                tracing::warn!(manifest = %manifest.display(), %error, "no pkg/assets.json (make site builds it); pages load the unhashed /pkg/{BUNDLE}.js");
+                tracing::warn!(%error, "no pkg/assets.json (make site builds it); pages load the unhashed /pkg/{BUNDLE}.js");
                 Self::unhashed()
             }
         }
@@ -91,16 +90,17 @@ mod tests {
         std::fs::create_dir_all(dir.join("pkg")).unwrap();
         let manifest = r#"{"portal":"portal.0123","sign-in":"portal-sign-in.89ab","css":"portal.4567.css"}"#;
         std::fs::write(dir.join("pkg/assets.json"), manifest).unwrap();
-        let pages = Assets::read(&dir).for_pages();
+        let site = Site::Dir(dir.clone());
+        let pages = Assets::read(&site).for_pages();
         assert_eq!(pages.portal, "/pkg/portal.0123");
         assert_eq!(pages.sign_in, "/pkg/portal-sign-in.89ab");
         assert_eq!(pages.stylesheet, "/pkg/portal.4567.css");
 
         let escaping = r#"{"portal":"../../etc/passwd","sign-in":"a","css":"x.css"}"#;
         std::fs::write(dir.join("pkg/assets.json"), escaping).unwrap();
-        assert_eq!(Assets::read(&dir), Assets::unhashed());
+        assert_eq!(Assets::read(&site), Assets::unhashed());
         std::fs::remove_dir_all(&dir).unwrap();
-        let unhashed = Assets::read(&dir).for_pages();
+        let unhashed = Assets::read(&site).for_pages();
         assert_eq!(
             (unhashed.portal.as_str(), unhashed.sign_in.as_str()),
             (concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME")), concat!("/pkg/", env!("LEPTOS_OUTPUT_NAME")))

@@ -9,18 +9,22 @@ mod layers;
 mod limits;
 mod listen;
 mod oidc;
+mod openapi;
 mod rest;
 mod sessions;
+mod site;
+pub mod telemetry;
 
 use app::{App, ProductName, shell};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use engine::{Config, Engine};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -29,6 +33,7 @@ pub use layers::MAX_BODY_BYTES;
 
 use crate::assets::Assets;
 use crate::sessions::SessionBackend;
+use crate::site::Site;
 
 /// Why the server could not start; `main` prints it as one line.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +62,7 @@ struct AppState {
 impl Latchkey {
     /// Connects the stores, applies migrations and opens the session store.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        site::provide_built_in_names();
         let engine = Engine::build(config).await?;
         engine::housekeeping::start(engine.clone());
         engine::mail::start(engine.db.clone(), engine.mail.clone());
@@ -91,10 +97,12 @@ impl Latchkey {
     pub fn router(self) -> Router {
         let Self { engine, sessions } = self;
         let config = &engine.config;
-        let assets = Assets::read(&config.site_root);
+        let site = Site::configured(config.site_root.as_deref());
+        tracing::info!("{}", site.describe());
+        let assets = Assets::read(&site);
         let leptos_options = LeptosOptions::builder()
             .output_name(assets.portal.clone())
-            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_root(site.dir().map(|dir| dir.to_string_lossy().into_owned()).unwrap_or_default())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
@@ -111,27 +119,54 @@ impl Latchkey {
             leptos::context::provide_context(site_assets.clone());
         };
 
-        let portal = Router::new()
-            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), move || {
-                shell(leptos_options.clone())
+        let pages = Router::new()
+            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+                let leptos_options = leptos_options.clone();
+                move || shell(leptos_options.clone())
             })
-            .merge(oidc::browser_routes())
-            .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+            .merge(oidc::browser_routes());
+        // Any other path: a file of the site, or the portal's "not found" page.
+        let portal = match site.dir() {
+            Some(_) => pages.fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell)),
+            None => {
+                let not_found =
+                    leptos_axum::render_app_to_stream_with_context(context, move || shell(leptos_options.clone()));
+                pages.fallback(move |request: Request| {
+                    let not_found = not_found.clone();
+                    async move {
+                        match site::embedded_file(request.uri().path()) {
+                            Some(file) => file,
+                            None => {
+                                let mut page = not_found(request).await;
+                                *page.status_mut() = StatusCode::NOT_FOUND;
+                                page
+                            }
+                        }
+                    }
+                })
+            }
+        };
+        let portal = portal
             .layer(middleware::from_fn(layers::portal_answers))
             .layer(middleware::from_fn(assets::cache_forever))
             .layer(middleware::from_fn_with_state(state.engine.clone(), layers::refuse_foreign_server_fn_calls));
+        // The REST API and the operator's, with the OpenAPI document their annotations make.
+        let (rest, mut api) = rest::routes().split_for_parts();
+        let (admin, admin_api) = admin::routes().split_for_parts();
+        api.merge(admin_api);
+        let admin = if state.engine.config.admin_token.is_some() { admin } else { Router::new() };
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)
             .merge(
-                rest::routes()
-                    .merge(cross_origin::public_key_routes())
+                rest.merge(cross_origin::public_key_routes())
                     .merge(oidc::app_routes())
+                    .merge(openapi::routes(openapi::document(api)))
                     .layer(tower::util::option_layer(cors)),
             )
             .merge(cross_origin::routes())
             // The operator's API: never for browsers on other sites (outside the CORS layer).
-            .merge(admin::routes(&state.engine))
+            .merge(admin)
             .merge(health::routes())
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -158,9 +193,11 @@ impl Latchkey {
                 header::STRICT_TRANSPORT_SECURITY,
                 https_only.then(|| HeaderValue::from_static("max-age=63072000")),
             ))
-            .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
-            }))
+            .layer(middleware::from_fn(telemetry::observe))
+            .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+            // Every answer names its request (the proxy's id when it sent one), as the log does.
+            .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID.clone()))
+            .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID.clone(), MakeRequestUuid))
             .with_state(state)
     }
 }

@@ -41,6 +41,18 @@ enum Kind {
     Portal,
 }
 
+impl Kind {
+    /// The `limit` label of `latchkey_rate_limited_total`.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Ceremony => "ceremony",
+            Self::Refresh => "refresh",
+            Self::Portal => "portal",
+        }
+    }
+}
+
 /// Which limits a request counts against (a server function counts as `Portal` too).
 fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
     let mut kinds = Vec::with_capacity(2);
@@ -186,9 +198,12 @@ pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Nex
         .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
     let key = bucket(limits.client(peer, request.headers()));
     request.extensions_mut().insert(ClientAddr(key));
-    for limiter in kinds_of(request.method(), request.uri().path()).into_iter().filter_map(|kind| limits.limiter(kind))
+    for (kind, limiter) in kinds_of(request.method(), request.uri().path())
+        .into_iter()
+        .filter_map(|kind| Some((kind, limits.limiter(kind)?)))
     {
         if let Err(not_until) = limiter.check_key(&key) {
+            engine::measure::rate_limited(kind.label());
             let retry_after = not_until.wait_time_from(DefaultClock::default().now());
             return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
         }

@@ -1,55 +1,145 @@
-//! Starts Latchkey: load config, init telemetry, build the app, serve. Or, with arguments, one
-//! operator command on the same configuration (`server keys rotate`, `server keys list`,
-//! `server admin recovery-link`).
+//! The `latchkey` command: `serve` (the default) loads the configuration, starts telemetry, builds
+//! the app and serves it; the other subcommands run one operator task on the same configuration.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
+use clap::{Parser, Subcommand};
 use engine::Config;
 use server::Latchkey;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc returns freed memory to the system; with glibc's malloc, the 19 MiB Argon2 buffers stay
 /// in per-thread arenas, and the benchmark's peak RSS was ~650 MiB instead of ~40 MiB.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: server                 serve (configured by LATCHKEY_* variables)
-       server keys rotate     retire the current signing keys, promote the next ones, make new next ones
-       server keys list       print the published signing keys (kid, algorithm, state, dates)
-       server hash-secret     read a client secret (32+ characters) on stdin, print its Argon2id hash
-                              for LATCHKEY_OIDC_CLIENTS
-       server admin recovery-link EMAIL [--ttl 1h]
-                              print a one-time link that lets the account's owner add a new passkey
-                              (--ttl: 30m, 1h, 2d, …; at most 7d; 1h by default)";
+/// Latchkey: a passkey-first sign-in portal, its REST API and an OpenID Connect provider.
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    after_help = "Configured by LATCHKEY_* environment variables and an optional .env file (docs/configuration.md)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal, the REST API and OpenID Connect (what runs without a subcommand)
+    Serve,
+    /// Check every setting and try the database, Redis and SMTP server they name; exit 1 on errors
+    CheckConfig,
+    /// Apply the database migrations and exit (serve applies them at start too)
+    Migrate,
+    /// The token signing keys, shared by every instance through the database
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Operator tasks on accounts
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Read an app's client secret (32+ characters) on stdin; print its Argon2id hash for LATCHKEY_OIDC_CLIENTS
+    HashSecret,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Retire the current signing keys, promote the next ones, make new next ones
+    Rotate,
+    /// Print the published signing keys (kid, algorithm, state, dates)
+    List,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a one-time link that lets the account's owner add a new passkey
+    RecoveryLink {
+        /// The account's email address
+        email: String,
+        /// How long the link works: 30m, 1h, 2d, … (at most 7d)
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: Duration,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    if args == ["hash-secret"] {
-        return hash_secret();
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    match command {
+        Command::HashSecret => return hash_secret(),
+        Command::CheckConfig => return check_config().await,
+        _ => {}
     }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => return fail(format_args!("configuration error: {e}")),
     };
-    init_telemetry();
-    match args.as_slice() {
-        [] => serve(config).await,
-        ["keys", "rotate"] => keys(config, true).await,
-        ["keys", "list"] => keys(config, false).await,
-        ["admin", "recovery-link", email] => recovery_link(config, email, "1h").await,
-        ["admin", "recovery-link", email, "--ttl", ttl] => recovery_link(config, email, ttl).await,
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
+    server::telemetry::init_logs(config.log_format);
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Keys { command } => keys(config, matches!(command, KeysCommand::Rotate)).await,
+        Command::Admin { command: AdminCommand::RecoveryLink { email, ttl } } => {
+            recovery_link(config, &email, ttl).await
         }
+        Command::HashSecret | Command::CheckConfig => ExitCode::SUCCESS,
     }
+}
+
+/// `check-config`: one line per finding on stdout; exit 1 when any is an error.
+async fn check_config() -> ExitCode {
+    if let Err(e) = engine::config::load_dotenv() {
+        return fail(format_args!("{e}"));
+    }
+    let report = engine::check::run(|key| std::env::var(key).ok()).await;
+    for finding in &report.findings {
+        println!("{finding}");
+    }
+    if report.has_errors() {
+        println!("Fix the errors above, then run `latchkey check-config` again.");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `migrate`: the pending migrations, applied; what was applied, printed.
+async fn migrate(config: Config) -> ExitCode {
+    let db = match engine::db::Db::connect(&config.database_url).await {
+        Ok(db) => db,
+        Err(e) => return fail(format_args!("database unreachable (LATCHKEY_DATABASE_URL): {e}")),
+    };
+    let pending = match db.pending_migrations().await {
+        Ok(pending) => pending,
+        Err(e) => return fail(format_args!("cannot read the applied migrations: {e}")),
+    };
+    if let Err(e) = db.migrate().await {
+        return fail(format_args!("migration failed: {e}"));
+    }
+    match pending.as_slice() {
+        [] => println!("nothing to apply: every migration is applied"),
+        versions => println!(
+            "applied {} migration(s): {}",
+            versions.len(),
+            versions.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    }
+    ExitCode::SUCCESS
 }
 
 async fn serve(config: Config) -> ExitCode {
     warn_about_development_defaults(&config);
-    let addr = config.addr;
+    let (addr, metrics_addr) = (config.addr, config.metrics_addr);
+    if let Some(metrics_addr) = metrics_addr
+        && let Err(e) = serve_metrics(metrics_addr).await
+    {
+        return fail(format_args!("{e}"));
+    }
     let app = match Latchkey::build(config).await {
         Ok(app) => app,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
@@ -76,6 +166,21 @@ async fn serve(config: Config) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format_args!("server error: {e}")),
     }
+}
+
+/// Installs the Prometheus recorder and serves `/metrics` on `addr` (`LATCHKEY_METRICS_ADDR`).
+async fn serve_metrics(addr: std::net::SocketAddr) -> Result<(), String> {
+    let handle = server::telemetry::install_metrics().map_err(|e| format!("metrics: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr} (LATCHKEY_METRICS_ADDR): {e}"))?;
+    tracing::info!("metrics at http://{addr}/metrics");
+    tokio::spawn(async move {
+        if let Err(e) = server::telemetry::serve_metrics(listener, handle).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(())
 }
 
 /// `keys rotate` and `keys list`: the keys in the configured database, as every instance sees them.
@@ -111,10 +216,7 @@ async fn keys(config: Config, rotate: bool) -> ExitCode {
 
 /// `admin recovery-link EMAIL [--ttl 1h]`: a one-time recovery link on stdout, for the operator to
 /// hand to the account's owner once they have checked who is asking.
-async fn recovery_link(config: Config, email: &str, ttl: &str) -> ExitCode {
-    let Some(ttl) = parse_ttl(ttl) else {
-        return fail(format_args!("--ttl `{ttl}`: use a number and a unit, like 30m, 1h or 2d"));
-    };
+async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
     let engine = match engine::Engine::build(config).await {
         Ok(engine) => engine,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
@@ -130,16 +232,17 @@ async fn recovery_link(config: Config, email: &str, ttl: &str) -> ExitCode {
 }
 
 /// `30s`, `30m`, `1h`, `2d`.
-fn parse_ttl(raw: &str) -> Option<std::time::Duration> {
-    let unit = match raw.chars().last()? {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => return None,
+fn parse_ttl(raw: &str) -> Result<Duration, String> {
+    let refused = || format!("`{raw}`: use a number and a unit, like 30m, 1h or 2d");
+    let unit = match raw.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3600,
+        Some('d') => 86_400,
+        _ => return Err(refused()),
     };
-    let count: u64 = raw[..raw.len() - 1].parse().ok()?;
-    Some(std::time::Duration::from_secs(count.checked_mul(unit)?))
+    let count: u64 = raw[..raw.len() - 1].parse().map_err(|_| refused())?;
+    count.checked_mul(unit).map(Duration::from_secs).ok_or_else(refused)
 }
 
 /// `hash-secret`: one line on stdin, its Argon2id PHC string on stdout (so the secret never appears in
@@ -160,13 +263,6 @@ fn hash_secret() -> ExitCode {
         }
         Err(e) => fail(format_args!("hashing failed: {e}")),
     }
-}
-
-/// Logs to stderr, filtered by `RUST_LOG` (default: info for Latchkey, warn for dependencies).
-fn init_telemetry() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,server=info,app=info,engine=info,tower_http=info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
 }
 
 fn warn_about_development_defaults(config: &Config) {

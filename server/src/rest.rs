@@ -1,53 +1,56 @@
 //! The REST API of docs/api.md: each handler extracts, calls one engine function, and answers.
+//! Each handler's `#[utoipa::path]` describes it in the OpenAPI document (`/openapi.json`), and the
+//! router is built from those descriptions (`routes!`), so a route cannot exist undocumented.
 
-use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
-use axum::routing::{delete, get, patch, post, put};
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
 use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
 use engine::types::{Caller, ClientAddr, CredentialId, SignInId};
 use engine::{Engine, Error, accounts, activity, ceremony, passkeys, sign_ins, tokens, verification};
-use proto::{ActivityItem, PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
+use proto::{ActivityItem, ApiError, PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The routes, for any router state the [`Engine`] can be taken from.
-pub fn routes<S>() -> Router<S>
+/// The routes with their OpenAPI descriptions, for any router state the [`Engine`] can be taken from.
+pub fn routes<S>() -> OpenApiRouter<S>
 where
     Engine: FromRef<S>,
     S: Clone + Send + Sync + 'static,
 {
     // Tokens and account data must never be cached (RFC 6749 §5.1).
     let no_store = SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
-        .route("/auth/logout", post(logout))
-        .route("/auth/me", get(me).delete(delete_me))
-        .route("/auth/password", put(set_password).delete(remove_password))
-        .route("/auth/activity", get(list_activity))
-        .route("/auth/email", put(change_email))
-        .route("/auth/email/verification", post(send_verification))
-        .route("/auth/email/verify", post(verify_email))
-        .route("/auth/email/verify-code", post(verify_email_code))
-        .route("/auth/sessions", get(list_sign_ins))
-        .route("/auth/sessions/others", delete(end_other_sign_ins))
-        .route("/auth/sessions/{id}", delete(end_sign_in))
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, delete_me))
+        .routes(routes!(set_password, remove_password))
+        .routes(routes!(list_activity))
+        .routes(routes!(change_email))
+        .routes(routes!(send_verification))
+        .routes(routes!(verify_email))
+        .routes(routes!(verify_email_code))
+        .routes(routes!(list_sign_ins))
+        .routes(routes!(end_other_sign_ins))
+        .routes(routes!(end_sign_in))
         // GET too: the seed's own client example calls it with a plain `fetch(url, { headers })`.
-        .route("/auth/passkeys/register/begin", post(register_begin).get(register_begin))
-        .route("/auth/passkeys/register/complete", post(register_complete))
-        .route("/auth/passkeys", get(list_passkeys))
-        .route("/auth/passkeys/{id}", patch(rename_passkey).delete(delete_passkey))
-        .route("/auth/passkeys/authenticate/begin", post(authenticate_begin))
-        .route("/auth/passkeys/authenticate/complete", post(authenticate_complete))
+        .routes(routes!(register_begin, register_begin_by_get))
+        .routes(routes!(register_complete))
+        .routes(routes!(list_passkeys))
+        .routes(routes!(rename_passkey, delete_passkey))
+        .routes(routes!(authenticate_begin))
+        .routes(routes!(authenticate_complete))
         .layer(no_store)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterRequest {
     email: String,
     password: String,
@@ -55,36 +58,36 @@ struct RegisterRequest {
 }
 
 /// `DELETE /auth/me`: the account's email, typed again to confirm.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct DeleteAccountRequest {
     email: String,
 }
 
 /// `PUT /auth/password`: the new password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordRequest {
     password: String,
 }
 
 /// `POST /auth/email/verify`: the token of the mailed link.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct VerifyEmailRequest {
     token: String,
 }
 
 /// `POST /auth/email/verify-code`: the mailed code.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct VerifyCodeRequest {
     code: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LoginRequest {
     email: String,
     password: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshRequest {
     refresh_token: String,
 }
@@ -93,27 +96,34 @@ struct RefreshRequest {
 #[derive(Deserialize, Default)]
 struct Empty {}
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RegisterCompleteRequest {
+    /// The browser's `PublicKeyCredential` in its JSON form (`toJSON()`, or @simplewebauthn/browser's
+    /// `startRegistration` result).
+    #[schema(value_type = Object)]
     credential: RegisterPublicKeyCredential,
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RenameRequest {
     name: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, ToSchema, Default)]
 struct AuthenticateBeginRequest {
     email: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AuthenticateCompleteRequest {
+    /// The browser's assertion in its JSON form (`toJSON()`, or `startAuthentication`'s result).
+    #[schema(value_type = Object)]
     credential: PublicKeyCredential,
 }
 
+/// Create an account with an email and a password; it is signed in.
+#[utoipa::path(post, path = "/auth/register", tag = "password", request_body = RegisterRequest, responses((status = 201, description = "The new account's first token pair", body = TokenPair), (status = 400, description = "`invalid_email`, `invalid_password`, `common_password`, `invalid_name`", body = ApiError), (status = 409, description = "`email_taken`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
 async fn register(
     State(engine): State<Engine>,
     caller: Caller,
@@ -123,6 +133,8 @@ async fn register(
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
+/// Sign in with the email and password.
+#[utoipa::path(post, path = "/auth/login", tag = "password", request_body = LoginRequest, responses((status = 200, description = "A new sign-in's first token pair", body = TokenPair), (status = 401, description = "`invalid_credentials`", body = ApiError), (status = 429, description = "`too_many_attempts` (the password lockout), `rate_limited`", body = ApiError)))]
 async fn login(
     State(engine): State<Engine>,
     caller: Caller,
@@ -131,6 +143,8 @@ async fn login(
     accounts::login(&engine, &body.email, &body.password, &caller, now()).await.map(Json)
 }
 
+/// Exchange a refresh token (once) for the next token pair of its sign-in.
+#[utoipa::path(post, path = "/auth/refresh", tag = "tokens", request_body = RefreshRequest, responses((status = 200, description = "The next token pair", body = TokenPair), (status = 401, description = "`invalid_refresh_token` (unknown, used, expired or ended; a used one ends its sign-in)", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
 async fn refresh(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -138,15 +152,21 @@ async fn refresh(
     tokens::rotate_refresh_token(&engine.db, &engine.tokens, &body.refresh_token, now()).await.map(Json)
 }
 
+/// End this sign-in: its refresh tokens stop working.
+#[utoipa::path(post, path = "/auth/logout", tag = "tokens", security(("bearer" = [])), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn logout(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
     tokens::end_sign_in(&engine.db, user.sign_in(), now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in account.
+#[utoipa::path(get, path = "/auth/me", tag = "account", security(("bearer" = [])), responses((status = 200, description = "The account", body = UserInfo), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn me(State(engine): State<Engine>, user: BearerUser) -> Result<Json<UserInfo>, Error> {
     accounts::me(&engine, user.id()).await.map(Json)
 }
 
+/// Registration step 1: creation options for a new passkey (needs a recent sign-in).
+#[utoipa::path(post, path = "/auth/passkeys/register/begin", tag = "passkeys", security(("bearer" = [])), responses((status = 200, description = "`PublicKeyCredentialCreationOptionsJSON`, for `navigator.credentials.create` (or @simplewebauthn/browser's `startRegistration`)", body = Object), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 409, description = "`too_many_passkeys`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError), (status = 503, description = "`service_unavailable` (the ceremony store)", body = ApiError)))]
 async fn register_begin(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -156,6 +176,8 @@ async fn register_begin(
     ceremony::start_registration(&engine, user.id(), Error::InvalidToken, &recent).await.map(Json)
 }
 
+/// Registration step 3: verify the authenticator's answer and store the passkey.
+#[utoipa::path(post, path = "/auth/passkeys/register/complete", tag = "passkeys", security(("bearer" = [])), request_body = RegisterCompleteRequest, responses((status = 201, description = "The new passkey", body = RegisteredPasskey), (status = 400, description = "`registration_failed`, `ceremony_expired`, `invalid_name`", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 409, description = "`credential_exists`", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
 async fn register_complete(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -168,10 +190,24 @@ async fn register_complete(
     Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
 }
 
+/// Registration step 1, for clients that fetch it with GET.
+#[utoipa::path(get, path = "/auth/passkeys/register/begin", tag = "passkeys", security(("bearer" = [])), responses((status = 200, description = "As the POST answers", body = Object), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 409, description = "`too_many_passkeys`", body = ApiError)))]
+async fn register_begin_by_get(
+    state: State<Engine>,
+    user: BearerUser,
+    body: OptionalJson<Empty>,
+) -> Result<Json<serde_json::Value>, Error> {
+    register_begin(state, user, body).await
+}
+
+/// The account's passkeys.
+#[utoipa::path(get, path = "/auth/passkeys", tag = "passkeys", security(("bearer" = [])), responses((status = 200, description = "Passkeys, oldest first", body = Vec<PasskeyItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_passkeys(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<PasskeyItem>>, Error> {
     passkeys::list_passkeys(&engine, user.id()).await.map(Json)
 }
 
+/// Rename a passkey.
+#[utoipa::path(patch, path = "/auth/passkeys/{id}", tag = "passkeys", security(("bearer" = [])), params(("id" = String, Path, description = "The credential ID, base64url")), request_body = RenameRequest, responses((status = 200, description = "The passkey", body = PasskeyItem), (status = 400, description = "`invalid_name`", body = ApiError), (status = 401, description = "`invalid_token`", body = ApiError), (status = 404, description = "`passkey_not_found`", body = ApiError)))]
 async fn rename_passkey(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -182,6 +218,8 @@ async fn rename_passkey(
     passkeys::rename_passkey(&engine, user.id(), &id, &body.name, &caller, now()).await.map(Json)
 }
 
+/// Delete the account, with its passkeys, sign-ins, tokens and activity (needs a recent sign-in).
+#[utoipa::path(delete, path = "/auth/me", tag = "account", security(("bearer" = [])), request_body = DeleteAccountRequest, responses((status = 204, description = "Deleted"), (status = 400, description = "`invalid_request` (no email, or another one)", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError)))]
 async fn delete_me(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -192,6 +230,8 @@ async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Set the password (add one, or change it); every other sign-in ends (needs a recent sign-in).
+#[utoipa::path(put, path = "/auth/password", tag = "password", security(("bearer" = [])), request_body = PasswordRequest, responses((status = 204, description = "Set"), (status = 400, description = "`invalid_password`, `common_password`", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError)))]
 async fn set_password(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -203,6 +243,8 @@ async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Remove the password while a passkey remains; every other sign-in ends (needs a recent sign-in).
+#[utoipa::path(delete, path = "/auth/password", tag = "password", security(("bearer" = [])), responses((status = 204, description = "Removed"), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 404, description = "`password_not_set`", body = ApiError), (status = 409, description = "`password_only_way_in`", body = ApiError)))]
 async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
     accounts::remove_password(&engine, user.id(), &caller, &recent, now()).await?;
@@ -210,11 +252,13 @@ async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller:
 }
 
 /// `PUT /auth/email`: the new address; the account moves to it once it is confirmed.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ChangeEmailRequest {
     email: String,
 }
 
+/// Move the account to a new email address once a link mailed to it is followed (needs a recent sign-in).
+#[utoipa::path(put, path = "/auth/email", tag = "email", security(("bearer" = [])), request_body = ChangeEmailRequest, responses((status = 202, description = "The link is on its way; nothing changes until it is followed"), (status = 400, description = "`invalid_email`", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 429, description = "`rate_limited` (one mail a minute, five a day)", body = ApiError), (status = 409, description = "`email_taken`, `email_disabled` (no mail server)", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
 async fn change_email(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -226,12 +270,16 @@ async fn change_email(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Mail the account's address a new verification link and code.
+#[utoipa::path(post, path = "/auth/email/verification", tag = "email", security(("bearer" = [])), responses((status = 202, description = "Mailed"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 429, description = "`rate_limited` (one mail a minute, five a day)", body = ApiError), (status = 409, description = "`email_disabled` (no mail server)", body = ApiError)))]
 async fn send_verification(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
     let account = accounts::find_user(&engine, user.id(), Error::InvalidToken).await?;
     verification::resend(&engine, &account, now()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Confirm an email address with the token of its mailed link.
+#[utoipa::path(post, path = "/auth/email/verify", tag = "email", request_body = VerifyEmailRequest, responses((status = 204, description = "Confirmed"), (status = 400, description = "`invalid_verification` (unknown, used or expired)", body = ApiError)))]
 async fn verify_email(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<VerifyEmailRequest>,
@@ -240,6 +288,8 @@ async fn verify_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Confirm the account's email address with its mailed six-digit code.
+#[utoipa::path(post, path = "/auth/email/verify-code", tag = "email", security(("bearer" = [])), request_body = VerifyCodeRequest, responses((status = 204, description = "Confirmed"), (status = 400, description = "`invalid_verification` (wrong, used or expired; five tries)", body = ApiError), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn verify_email_code(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -249,14 +299,20 @@ async fn verify_email_code(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The account's newest 30 security events, newest first.
+#[utoipa::path(get, path = "/auth/activity", tag = "account", security(("bearer" = [])), responses((status = 200, description = "Events", body = Vec<ActivityItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<ActivityItem>>, Error> {
     activity::recent(&engine, user.id()).await.map(Json)
 }
 
+/// The account's sign-ins that have not ended: browsers, programs and apps.
+#[utoipa::path(get, path = "/auth/sessions", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "Sign-ins, this one marked `current`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
     sign_ins::list(&engine, user.id(), user.sign_in(), now()).await.map(Json)
 }
 
+/// End one of the account's sign-ins.
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "sign-ins", security(("bearer" = [])), params(("id" = String, Path, description = "The sign-in's id, from the list")), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 404, description = "`sign_in_not_found`", body = ApiError)))]
 async fn end_sign_in(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -267,6 +323,8 @@ async fn end_sign_in(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// End every sign-in of the account but this one.
+#[utoipa::path(delete, path = "/auth/sessions/others", tag = "sign-ins", security(("bearer" = [])), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn end_other_sign_ins(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -277,8 +335,10 @@ async fn end_other_sign_ins(
 }
 
 /// `?end_sign_ins=false` keeps the sign-ins made with the passkey; by default they end.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeletePasskeyQuery {
+    /// Whether the sign-ins made with the passkey end too (default `true`).
     #[serde(default = "yes")]
     end_sign_ins: bool,
 }
@@ -287,6 +347,8 @@ fn yes() -> bool {
     true
 }
 
+/// Delete a passkey, and by default end the sign-ins made with it (needs a recent sign-in).
+#[utoipa::path(delete, path = "/auth/passkeys/{id}", tag = "passkeys", security(("bearer" = [])), params(("id" = String, Path, description = "The credential ID, base64url"), DeletePasskeyQuery), responses((status = 204, description = "Deleted"), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 404, description = "`passkey_not_found`", body = ApiError), (status = 409, description = "`last_passkey` (the account has no password)", body = ApiError)))]
 async fn delete_passkey(
     State(engine): State<Engine>,
     user: BearerUser,
@@ -299,6 +361,8 @@ async fn delete_passkey(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sign-in step 1: request options, for the email's passkeys when it has any, else for any passkey.
+#[utoipa::path(post, path = "/auth/passkeys/authenticate/begin", tag = "passkeys", request_body(content = Option<AuthenticateBeginRequest>, description = "Optional; an empty body asks for any passkey (autofill)"), responses((status = 200, description = "`PublicKeyCredentialRequestOptionsJSON`, for `navigator.credentials.get` (or `startAuthentication`)", body = Object), (status = 400, description = "`invalid_email`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
 async fn authenticate_begin(
     State(engine): State<Engine>,
     client: ClientAddr,
@@ -307,6 +371,8 @@ async fn authenticate_begin(
     ceremony::start_authentication(&engine, body.email.as_deref(), client).await.map(Json)
 }
 
+/// Sign-in step 3: verify the assertion; a new sign-in's first token pair.
+#[utoipa::path(post, path = "/auth/passkeys/authenticate/complete", tag = "passkeys", request_body = AuthenticateCompleteRequest, responses((status = 200, description = "A new sign-in's first token pair", body = TokenPair), (status = 400, description = "`ceremony_expired`", body = ApiError), (status = 401, description = "`authentication_failed`, `unknown_credential`, `possible_cloned_authenticator`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
 async fn authenticate_complete(
     State(engine): State<Engine>,
     caller: Caller,

@@ -13,7 +13,7 @@ pub const NEXT: &str = "next";
 /// No longer signs; published until every token it signed has expired.
 pub const RETIRED: &str = "retired";
 
-/// What a key is and where it stands, without its key material (what `server keys list` prints).
+/// What a key is and where it stands, without its key material (what `latchkey keys list` prints).
 #[derive(Debug, FromRow)]
 pub struct KeyInfo {
     /// RFC 7638 thumbprint of the public key.

@@ -21,6 +21,7 @@ use super::{has_scope, known_scopes};
 use crate::clients::Client;
 use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
 use crate::db::users::{self, UserRow};
+use crate::measure;
 use crate::state::Engine;
 use crate::tokens::{self, SignInAt, stored_hash};
 use crate::types::{SignInId, UserId};
@@ -117,8 +118,16 @@ pub async fn token(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Re
     let params = Params::new(request.params)?;
     let client = authenticate(engine, &params, request.authorization).await?;
     match params.require("grant_type")? {
-        "authorization_code" => redeem_code(engine, client, &params, now).await,
-        "refresh_token" => refresh(engine, client, &params, now).await,
+        "authorization_code" => {
+            let issued = redeem_code(engine, client, &params, now).await?;
+            measure::tokens_issued(measure::Client::App);
+            Ok(issued)
+        }
+        "refresh_token" => {
+            let refreshed = refresh(engine, client, &params, now).await?;
+            measure::token_refreshed(measure::Client::App);
+            Ok(refreshed)
+        }
         other => {
             Err(OAuthError::new(OAuthCode::UnsupportedGrantType, format!("grant_type `{other}` is not supported")))
         }

@@ -186,6 +186,11 @@ impl TestServer {
         Self { base: format!("http://{addr}"), origin, client: reqwest::Client::new() }
     }
 
+    /// A client for a server already listening at `base` (a `latchkey` process a test started).
+    pub fn at(base: String) -> Self {
+        Self { base, origin: ORIGIN.to_owned(), client: reqwest::Client::new() }
+    }
+
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {

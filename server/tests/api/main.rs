@@ -15,6 +15,7 @@ mod hooks;
 mod mail;
 mod malformed;
 mod oidc;
+mod operations;
 mod outage;
 mod passkeys;
 mod passwords;

@@ -61,7 +61,7 @@ async fn the_clients_file_is_read_at_start_up_and_a_wrong_entry_stops_it() {
 #[tokio::test]
 async fn hash_secret_prints_an_argon2id_hash_the_clients_file_takes() {
     let run = |secret: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
             .arg("hash-secret")
             .env_clear()
             .stdin(Stdio::piped())

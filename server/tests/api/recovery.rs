@@ -1,4 +1,4 @@
-//! Recovery by the operator: a one-time link (admin API or `server admin recovery-link`) whose page
+//! Recovery by the operator: a one-time link (admin API or `latchkey admin recovery-link`) whose page
 //! lets the holder add one passkey through a restricted session, which then becomes a sign-in; the
 //! use is in the activity and mailed to the owner.
 
@@ -147,7 +147,7 @@ async fn the_operator_command_prints_a_link_that_recovers() {
     server.sign_up("ada@example.com").await;
 
     let operator = |args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
         command.args(args).env_clear().envs(env.vars()).env("LATCHKEY_DATABASE_URL", &database);
         command.output().unwrap()
     };
@@ -163,7 +163,9 @@ async fn the_operator_command_prints_a_link_that_recovers() {
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("No account has this email address."), "{said}");
     let bad_ttl = operator(&["admin", "recovery-link", "ada@example.com", "--ttl", "soon"]);
-    assert!(String::from_utf8_lossy(&bad_ttl.stderr).contains("--ttl `soon`"), "{bad_ttl:?}");
+    let said = String::from_utf8_lossy(&bad_ttl.stderr);
+    assert_eq!(bad_ttl.status.code(), Some(2), "a usage error: {said}");
+    assert!(said.contains("'soon' for '--ttl <TTL>'") && said.contains("like 30m, 1h or 2d"), "{said}");
 }
 
 /// "Lost your passkey?": the form's answer (status and where it goes).

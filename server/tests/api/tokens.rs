@@ -122,9 +122,9 @@ async fn two_instances_on_one_database_publish_the_same_keys_and_accept_each_oth
     assert_eq!(first.get("/auth/me", Some(&from_second)).await.body["email"], "bob@example.com");
 }
 
-/// `server keys rotate|list` on a test database, exactly as an operator runs it.
+/// `latchkey keys rotate|list` on a test database, exactly as an operator runs it.
 fn keys_command(database: &str, command: &str) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+    let output = Command::new(env!("CARGO_BIN_EXE_latchkey"))
         .args(["keys", command])
         .env_clear()
         .env("LATCHKEY_DATABASE_URL", database)
