@@ -1,6 +1,9 @@
 // Playwright drives Debian's Chromium (never a downloaded browser) against the debug server, which
-// it starts on its own port with a fresh SQLite database. `E2E_SUITE=weight` runs weight/ instead:
-// the page-weight budgets, against the release bundle in target/site-release.
+// it starts on its own port with a fresh SQLite database. The `firefox` project runs firefox/ in
+// Debian's Firefox ESR through geckodriver (firefox/fixtures.ts), since Playwright cannot drive stock
+// Firefox. `E2E_SUITE=weight` runs weight/ instead: the page-weight budgets, against the release
+// bundle in target/site-release. `E2E_SERVER` and `E2E_SITE` point the servers at another binary and
+// site (absolute paths, or relative to the workspace root).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
 import { ADMIN_TOKEN, APP_ORIGIN, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
@@ -8,6 +11,7 @@ import { ADMIN_TOKEN, APP_ORIGIN, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
 const SITE = process.env.E2E_SITE ?? (WEIGHT ? "target/site-release" : "target/site");
+const SERVER = process.env.E2E_SERVER ?? "target/debug/latchkey";
 const DB = WEIGHT ? "target/weight.db" : "target/e2e.db";
 const ORIGIN = `http://localhost:${PORT}`;
 // The OpenID Connect clients file: the suite's app (sign-in-with-latchkey.spec.ts) on APP_ORIGIN.
@@ -30,6 +34,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   reporter: [["list"]],
+  // Kills any Firefox or geckodriver a hung worker left behind (firefox/processes.ts).
+  globalTeardown: WEIGHT ? undefined : "./firefox/global-teardown.ts",
   use: { baseURL: ORIGIN, trace: "off" },
   projects: [
     {
@@ -45,6 +51,8 @@ export default defineConfig({
         },
       },
     },
+    // Firefox ESR with WebDriver's virtual authenticator: the passkey flows in a second engine.
+    ...(WEIGHT ? [] : [{ name: "firefox", testDir: "./firefox", timeout: 60_000 }]),
   ],
   webServer: [
     {
@@ -53,7 +61,7 @@ export default defineConfig({
         `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
         `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' LATCHKEY_ADMIN_TOKEN=${ADMIN_TOKEN} ` +
         `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
-        `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
+        `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
       url: `${ORIGIN}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -67,7 +75,7 @@ export default defineConfig({
               `cd .. && rm -f target/e2e-reauth.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(QUICK_REAUTH.origin).port} ` +
               `LATCHKEY_ORIGINS=${QUICK_REAUTH.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_REAUTH_WINDOW_SECS=${QUICK_REAUTH.windowSecs} ` +
-              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
             url: `${QUICK_REAUTH.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,
@@ -79,7 +87,7 @@ export default defineConfig({
               `LATCHKEY_ORIGINS=${MAILING.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_SMTP_URL=smtp://127.0.0.1:${MAILING.smtpPort} LATCHKEY_MAIL_RETRY_SECS=1 ` +
               `LATCHKEY_EMAIL_RECOVERY=true ` +
-              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec target/debug/latchkey`,
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
             url: `${MAILING.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,

@@ -3,77 +3,9 @@
 // pages, allows the app on the consent page, and comes back to the app, which shows the user's
 // email from the verified ID token and userinfo. Signing out of the app goes through Latchkey's
 // end_session, which ends the portal sign-in too.
-import { createServer, type Server } from "node:http";
-import * as client from "openid-client";
 import { expect, test } from "./strict";
 import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
-
-/**
- * The app: `/` has a sign-in link, `/login` starts the authorization code flow with PKCE, state and
- * nonce, `/callback` finishes it (openid-client checks state, `iss`, the code exchange, the ID
- * token's signature through the JWKS, its nonce and claims), `/logout` sends the browser to
- * Latchkey's end_session with the ID token as hint.
- */
-async function serveApp(issuer: string): Promise<Server> {
-  const config = await client.discovery(new URL(issuer), OIDC_APP.clientId, OIDC_APP.secret, undefined, {
-    execute: [client.allowInsecureRequests], // the test server is http://localhost
-  });
-  let pending: { verifier: string; state: string; nonce: string } | undefined;
-  let idToken: string | undefined;
-  const page = (body: string) => `<!doctype html><html><head><title>Example App</title></head><body>${body}</body></html>`;
-
-  const server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? "/", APP_ORIGIN);
-    const html = (body: string) => response.writeHead(200, { "content-type": "text/html" }).end(page(body));
-    try {
-      if (url.pathname === "/") {
-        html(`<a href="/login" data-testid="app-sign-in">Sign in with Latchkey</a>`);
-      } else if (url.pathname === "/login") {
-        pending = { verifier: client.randomPKCECodeVerifier(), state: client.randomState(), nonce: client.randomNonce() };
-        const location = client.buildAuthorizationUrl(config, {
-          redirect_uri: OIDC_APP.redirectUri,
-          scope: "openid email profile",
-          code_challenge: await client.calculatePKCECodeChallenge(pending.verifier),
-          code_challenge_method: "S256",
-          state: pending.state,
-          nonce: pending.nonce,
-        });
-        response.writeHead(302, { location: location.href }).end();
-      } else if (url.pathname === "/callback") {
-        const tokens = await client.authorizationCodeGrant(config, url, {
-          pkceCodeVerifier: pending!.verifier,
-          expectedState: pending!.state,
-          expectedNonce: pending!.nonce,
-          idTokenExpected: true,
-        });
-        const claims = tokens.claims()!;
-        const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
-        idToken = tokens.id_token;
-        html(
-          `<p>Signed in as <span data-testid="app-user">${claims.email}</span>` +
-            ` (userinfo: <span data-testid="app-userinfo">${info.email}</span>,` +
-            ` amr: <span data-testid="app-amr">${(claims.amr as string[]).join(" ")}</span>)</p>` +
-            `<a href="/logout" data-testid="app-sign-out">Sign out</a>`,
-        );
-      } else if (url.pathname === "/logout") {
-        const location = client.buildEndSessionUrl(config, {
-          id_token_hint: idToken!,
-          post_logout_redirect_uri: OIDC_APP.signedOutUri,
-          state: "bye",
-        });
-        response.writeHead(302, { location: location.href }).end();
-      } else if (url.pathname === "/signed-out") {
-        html(`<p data-testid="app-signed-out">Signed out (${url.searchParams.get("state")})</p>`);
-      } else {
-        response.writeHead(404).end();
-      }
-    } catch (error) {
-      response.writeHead(500, { "content-type": "text/plain" }).end(`app error: ${error}`);
-    }
-  });
-  await new Promise<void>((listening) => server.listen(Number(new URL(APP_ORIGIN).port), "127.0.0.1", listening));
-  return server;
-}
+import { serveApp } from "./oidc-app";
 
 test("an app signs a user in with a passkey through Latchkey and signs out through end_session", async ({ page, baseURL }) => {
   // An account with a passkey, signed out again.
