@@ -57,15 +57,9 @@ where
         let engine = Engine::from_ref(state);
         let token = bearer_token(&parts.headers).ok_or(Error::InvalidToken)?;
         let user = engine.tokens.verify_access(token, crate::clock::now()).await.map(Self)?;
-        note_user(user.id());
+        user.id().note_in_log();
         Ok(user)
     }
-}
-
-/// Names the request's user in its log span (the server's `request` span declares `user_id`), so
-/// every later line of the request says whose it was. Only the id: never a token or session.
-pub fn note_user(user_id: &UserId) {
-    tracing::Span::current().record("user_id", tracing::field::display(user_id));
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme in any case), if the request has one.

@@ -77,7 +77,7 @@ pub async fn current_sign_in(
     let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
     match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
         Some(activity) if activity.active => {
-            crate::extract::note_user(&user.user_id);
+            user.user_id.note_in_log();
             if activity.last_used_at.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
                 sign_ins::note_use(&engine.db, &user.sign_in_id, now).await?;
             }

@@ -102,6 +102,7 @@ impl Latchkey {
         let assets = Assets::read(&site);
         let leptos_options = LeptosOptions::builder()
             .output_name(assets.portal.clone())
+            // Only Leptos' file handler reads it, and a site in the binary is served without it (below).
             .site_root(site.dir().map(|dir| dir.to_string_lossy().into_owned()).unwrap_or_default())
             .site_pkg_dir("pkg")
             .site_addr(config.addr)

@@ -87,6 +87,7 @@ async fn main() -> ExitCode {
         Command::Admin { command: AdminCommand::RecoveryLink { email, ttl } } => {
             recovery_link(config, &email, ttl).await
         }
+        // Answered above, before the configuration is read.
         Command::HashSecret | Command::CheckConfig => ExitCode::SUCCESS,
     }
 }

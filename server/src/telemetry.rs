@@ -70,7 +70,7 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, handle: Prometheus
 }
 
 /// The request's span: its id, method and route; `user_id` is filled in once the request is
-/// authenticated ([`engine::extract::note_user`]).
+/// authenticated ([`engine::types::UserId::note_in_log`]).
 pub fn request_span(request: &Request) -> tracing::Span {
     let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
     tracing::info_span!(
