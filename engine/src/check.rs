@@ -254,10 +254,7 @@ async fn database(url: &str) -> Finding {
 
 /// The file of an SQLite URL when it does not exist (connecting would create it).
 fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    use std::str::FromStr as _;
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
-    let path = options.get_filename();
-    (url.starts_with("sqlite:") && !url.contains(":memory:") && !path.exists()).then(|| path.to_path_buf())
+    crate::db::sqlite_file(url).ok().flatten().filter(|path| !path.exists())
 }
 
 async fn redis(url: &str, config: &Config) -> Finding {

@@ -115,13 +115,24 @@ impl Db {
     }
 }
 
+/// The file an SQLite URL names; `None` for another database or an in-memory one.
+pub(crate) fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, sqlx::Error> {
+    use std::str::FromStr as _;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") {
+        return Ok(None);
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let path = options.get_filename();
+    Ok((!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:")).then(|| path.to_path_buf()))
+}
+
 /// Creates a missing SQLite file readable and writable by its owner only (SQLite gives its `-wal`
 /// and `-shm` files the same permissions), so password hashes and passkeys are not world-readable.
 fn create_private_file(url: &str) -> Result<(), sqlx::Error> {
-    use std::str::FromStr as _;
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
-    let path = options.get_filename();
-    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") || path.exists() {
+    let Some(path) = sqlite_file(url)? else {
+        return Ok(());
+    };
+    if path.exists() {
         return Ok(());
     }
     let mut file = std::fs::OpenOptions::new();
