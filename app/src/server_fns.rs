@@ -216,7 +216,7 @@ pub async fn remove_my_password() -> Result<(), PortalError> {
 #[server]
 pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
     let user = door::user().await?;
-    Ok(activity::recent(&door::engine()?, user.id()).await?)
+    Ok(activity::recent(&door::engine()?.db, user.id()).await?)
 }
 
 /// Mails a new confirmation link and code to the signed-in account's address; a plain form, back
@@ -325,7 +325,7 @@ pub async fn answer_consent(request: String, decision: String) -> Result<(), Por
 pub async fn delete_my_account(email: String) -> Result<(), PortalError> {
     let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
-    portal::delete_account(&user.session, &engine, &user.user, &email, &recent).await?;
+    portal::delete_account(&user.session, &engine, &user.user, &email, &recent, door::now()).await?;
     leptos_axum::redirect("/?deleted=1");
     Ok(())
 }

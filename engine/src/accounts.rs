@@ -4,14 +4,15 @@
 
 use proto::{TokenPair, UserInfo};
 
-use crate::activity::{self, Event};
+use crate::activity::Event;
+use crate::change::{Change, Hook};
 use crate::clock::rfc3339;
 use crate::db::sign_ins;
 use crate::db::users::{self, PasswordRemoval, UserRow};
-use crate::error::Error;
-use crate::hooks::{SignInMethod, run_hook};
+use crate::error::{Error, OrConflict};
+use crate::hooks::SignInMethod;
 use crate::lockout;
-use crate::mail::{self, Change};
+use crate::mail::{Letter, Notice};
 use crate::passwords::{hash_password, refuse_common, verify_password};
 use crate::reauth::Recent;
 use crate::state::Engine;
@@ -43,15 +44,17 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
     }
 }
 
-/// Creates an account with a password (one of 8 to 128 characters that is not on the common list).
-pub async fn sign_up(
-    engine: &Engine,
+/// Creates an account with a password (one of 8 to 128 characters that is not on the common list),
+/// in a change the caller goes on with (a sign-in for it) and commits: the account, the mail that
+/// asks to confirm its address, and its record.
+pub async fn sign_up<'e>(
+    engine: &'e Engine,
     email: &str,
     password: &str,
     name: Option<&str>,
     caller: &Caller,
     now: i64,
-) -> Result<UserRow, Error> {
+) -> Result<(UserRow, Change<'e>), Error> {
     let email = Email::parse(email)?;
     let password = Password::parse(password)?;
     refuse_common(&password)?;
@@ -62,13 +65,22 @@ pub async fn sign_up(
     }
     let password_hash = hash_password(&engine.hashing, password).await?;
     let user = new_user_row(email, name, Some(password_hash), now);
-    verification::insert_account(engine, &user, now).await?;
-    activity::record(engine, &user.id, Event::AccountCreated, Some(caller), now).await?;
-    run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(&user))).await;
-    Ok(user)
+    let mut change = engine.change(now).await?;
+    create(&mut change, &user, caller).await?;
+    Ok((user, change))
 }
 
-/// `POST /auth/register`: sign-up with a password, then a first token pair.
+/// Writes a new account in `change`: the row, the mail that asks to confirm its address (when
+/// mail is on), the record, and the application's hook. A taken email is [`Error::EmailTaken`].
+pub async fn create(change: &mut Change<'_>, user: &UserRow, caller: &Caller) -> Result<(), Error> {
+    users::insert(change.db(), user).await.or_conflict(Error::EmailTaken)?;
+    verification::ask(change, &user.id, &user.email).await?;
+    change.record(&user.id, Event::AccountCreated, Some(caller)).await?;
+    change.after(Hook::SignedUp(user_info(user)));
+    Ok(())
+}
+
+/// `POST /auth/register`: sign-up with a password, then a first token pair, all in one change.
 pub async fn register(
     engine: &Engine,
     email: &str,
@@ -77,20 +89,23 @@ pub async fn register(
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let user = sign_up(engine, email, password, name, caller, now).await?;
-    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, &caller.user_agent, now).await
+    let (user, mut change) = sign_up(engine, email, password, name, caller, now).await?;
+    let pair = tokens::start_password_sign_in(change.db(), &engine.tokens, &user.id, &caller.user_agent, now).await?;
+    change.commit().await?;
+    Ok(pair)
 }
 
 /// Checks email and password for `caller`, within the lockout budget of its address (taken before
 /// the check); the same error for an unknown email and a wrong password. Either outcome for an
-/// existing account is in its activity.
-pub async fn verify_login(
-    engine: &Engine,
+/// existing account is in its activity: a failure is recorded at once, a success in the change
+/// returned, which the caller goes on with (the sign-in it starts) and commits.
+pub async fn verify_login<'e>(
+    engine: &'e Engine,
     email: &str,
     password: &str,
     caller: &Caller,
     now: i64,
-) -> Result<UserRow, Error> {
+) -> Result<(UserRow, Change<'e>), Error> {
     // Malformed input gets the same answer as a wrong password: nothing to learn from the difference.
     let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
         return Err(Error::InvalidCredentials);
@@ -104,14 +119,17 @@ pub async fn verify_login(
     match user {
         Some(user) if matches => {
             lockout::forget_attempts(engine, email.as_str(), &address).await?;
+            let mut change = engine.change(now).await?;
             let signed_in = Event::SignedIn { method: SignInMethod::Password, passkey: None };
-            activity::record(engine, &user.id, signed_in, Some(caller), now).await?;
-            run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&user), SignInMethod::Password)).await;
-            Ok(user)
+            change.record(&user.id, signed_in, Some(caller)).await?;
+            change.after(Hook::SignedIn(user_info(&user), SignInMethod::Password));
+            Ok((user, change))
         }
         Some(user) => {
+            let mut change = engine.change(now).await?;
             let failed = Event::SignInFailed { method: SignInMethod::Password };
-            activity::record(engine, &user.id, failed, Some(caller), now).await?;
+            change.record(&user.id, failed, Some(caller)).await?;
+            change.commit().await?;
             Err(Error::InvalidCredentials)
         }
         None => Err(Error::InvalidCredentials),
@@ -126,8 +144,10 @@ pub async fn login(
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let user = verify_login(engine, email, password, caller, now).await?;
-    tokens::start_password_sign_in(&engine.db, &engine.tokens, &user.id, &caller.user_agent, now).await
+    let (user, mut change) = verify_login(engine, email, password, caller, now).await?;
+    let pair = tokens::start_password_sign_in(change.db(), &engine.tokens, &user.id, &caller.user_agent, now).await?;
+    change.commit().await?;
+    Ok(pair)
 }
 
 /// `PUT /auth/password` and the account page: adds a password to a passkey-only account, or
@@ -146,17 +166,21 @@ pub async fn set_password(
     refuse_common(&password)?;
     let user = find_user(engine, user_id, Error::SignInRequired).await?;
     let had_password = user.password_hash.is_some();
-    let change = if had_password { Change::PasswordChanged } else { Change::PasswordSet };
-    let notice = mail::notice(&engine.config, &engine.mail, &user.email, change)?;
     let hash = hash_password(&engine.hashing, password).await?;
-    if !users::set_password_hash(&engine.db, user_id, &hash, notice.as_ref(), now).await? {
+    let mut change = engine.change(now).await?;
+    if !users::set_password_hash(change.db(), user_id, &hash).await? {
         return Err(Error::SignInRequired);
     }
-    engine.mail.wake();
-    let ended = sign_ins::revoke_others(&engine.db, user_id, recent.sign_in(), now).await?;
+    let ended = sign_ins::revoke_others(change.db(), user_id, recent.sign_in(), now).await?;
+    let (notice, event) = match had_password {
+        true => (Notice::PasswordChanged, Event::PasswordChanged),
+        false => (Notice::PasswordSet, Event::PasswordSet),
+    };
+    change.tell(Letter::Notice { email: &user.email, what: notice }).await?;
+    change.record(user_id, event, Some(caller)).await?;
+    change.commit().await?;
     tracing::info!(%user_id, ended, "password set by its user; other sign-ins ended");
-    let event = if had_password { Event::PasswordChanged } else { Event::PasswordSet };
-    activity::record(engine, user_id, event, Some(caller), now).await
+    Ok(())
 }
 
 /// `DELETE /auth/password` and the account page: removes the password of an account that keeps a
@@ -169,33 +193,42 @@ pub async fn remove_password(
     now: i64,
 ) -> Result<(), Error> {
     let user = find_user(engine, user_id, Error::SignInRequired).await?;
-    let notice = mail::notice(&engine.config, &engine.mail, &user.email, Change::PasswordRemoved)?;
-    match users::remove_password(&engine.db, user_id, notice.as_ref(), now).await? {
-        PasswordRemoval::Removed => engine.mail.wake(),
+    let mut change = engine.change(now).await?;
+    match users::remove_password(change.db(), user_id).await? {
+        PasswordRemoval::Removed => {}
         PasswordRemoval::OnlyWayIn => return Err(Error::PasswordOnlyWayIn),
         PasswordRemoval::NotSet => return Err(Error::PasswordNotSet),
     }
-    let ended = sign_ins::revoke_others(&engine.db, user_id, recent.sign_in(), now).await?;
+    let ended = sign_ins::revoke_others(change.db(), user_id, recent.sign_in(), now).await?;
+    change.tell(Letter::Notice { email: &user.email, what: Notice::PasswordRemoved }).await?;
+    change.record(user_id, Event::PasswordRemoved, Some(caller)).await?;
+    change.commit().await?;
     tracing::info!(%user_id, ended, "password removed by its user; other sign-ins ended");
-    activity::record(engine, user_id, Event::PasswordRemoved, Some(caller), now).await
+    Ok(())
 }
 
 /// `DELETE /auth/me` and the account page: deletes the account of a [`Recent`] sign-in, confirmed by
 /// its email typed in again (compared as emails are: trimmed, case-insensitive). Everything of it
-/// goes in one statement: passkeys, sign-ins, tokens, codes, consents.
+/// goes in one statement: passkeys, sign-ins, tokens, codes, consents, activity.
 pub async fn delete_account(
     engine: &Engine,
     user_id: &UserId,
     typed_email: &str,
     _recent: &Recent,
+    now: i64,
 ) -> Result<(), Error> {
     let user = find_user(engine, user_id, Error::SignInRequired).await?;
     if Email::parse(typed_email).ok().is_none_or(|typed| typed.as_str() != user.email) {
         return Err(Error::InvalidRequest("Type your account's email address to confirm the deletion.".into()));
     }
-    if users::delete(&engine.db, user_id).await? {
+    let mut change = engine.change(now).await?;
+    let deleted = users::delete(change.db(), user_id).await?;
+    if deleted {
+        change.after(Hook::AccountDeleted(user_info(&user)));
+    }
+    change.commit().await?;
+    if deleted {
         tracing::info!(%user_id, "account deleted by its user");
-        run_hook("on_account_deleted", engine.hooks.on_account_deleted(&user_info(&user))).await;
     }
     Ok(())
 }

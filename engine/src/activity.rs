@@ -3,19 +3,18 @@
 //! shown as "Recent activity" on the account page and at `GET /auth/activity`, and told to the
 //! application's [`EventHooks::on_activity`](crate::hooks::EventHooks::on_activity).
 //!
-//! An event is recorded after the change it tells of; a store that fails then fails the request
-//! (503), so no change goes unrecorded without its client hearing of a failure. Events are kept
+//! An event is recorded in the same transaction as the change it tells of (`change.rs`): no change
+//! without its record, no record without its change. Events are kept
 //! for `LATCHKEY_ACTIVITY_RETENTION_DAYS` (90 by default): the hourly housekeeping deletes older
 //! ones, and deleting the account deletes all of them.
 
 use proto::ActivityItem;
 
 use crate::clock::rfc3339;
+use crate::db::Db;
 use crate::db::activity::{self, ActivityRow, NewActivity};
 use crate::error::Error;
-use crate::hooks::run_hook;
 use crate::measure;
-use crate::state::Engine;
 use crate::types::{Caller, SignInMethod, UserId, device_of};
 
 /// How many events "Recent activity" shows.
@@ -106,43 +105,67 @@ impl Event<'_> {
     }
 }
 
-/// Records `event` of `user_id`'s account, made by `caller` (`None` when no request made it), and
-/// tells the application's hook.
-pub async fn record(
-    engine: &Engine,
-    user_id: &UserId,
-    event: Event<'_>,
-    caller: Option<&Caller>,
-    now: i64,
-) -> Result<(), Error> {
-    match &event {
-        Event::SignedIn { method, .. } => measure::signed_in(method.as_str()),
-        Event::SignInFailed { method } => measure::sign_in_failed(method.as_str()),
-        _ => {}
+/// An event as it is recorded: the row for the `activity` table and the item the application's
+/// hook is told, made once. A [`Change`](crate::change::Change) writes it in its transaction (the
+/// passkey sign-in writes it in its batch, `db/passkey_sign_in.rs`); either tells the hook, and
+/// counts sign-ins, only once it is committed.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Its id: a UUIDv7, which sorts in the order events were recorded, so events of the same
+    /// second are listed in their order too.
+    pub id: String,
+    /// Whose account.
+    pub user_id: UserId,
+    /// What the application's hook and "Recent activity" show.
+    pub item: ActivityItem,
+    row: ActivityRow,
+    signed_in: Option<(bool, SignInMethod)>,
+}
+
+impl Recorded {
+    /// `event` of `user_id`'s account at `now`, made by `caller` (`None` when no request made it).
+    pub fn new(user_id: &UserId, event: Event<'_>, caller: Option<&Caller>, now: i64) -> Self {
+        let row = ActivityRow {
+            at: now,
+            kind: event.kind().to_owned(),
+            detail: event.detail(),
+            address: caller.map(|c| c.address.to_string()),
+            user_agent: caller.and_then(|c| c.user_agent.get()).map(str::to_owned),
+        };
+        let signed_in = match event {
+            Event::SignedIn { method, .. } => Some((true, method)),
+            Event::SignInFailed { method } => Some((false, method)),
+            _ => None,
+        };
+        Self { id: uuid::Uuid::now_v7().to_string(), user_id: user_id.clone(), item: item(row.clone()), row, signed_in }
     }
-    let (detail, address) = (event.detail(), caller.map(|c| c.address.to_string()));
-    let row = NewActivity {
-        user_id,
-        kind: event.kind(),
-        detail: detail.as_deref(),
-        address: address.as_deref(),
-        user_agent: caller.and_then(|c| c.user_agent.get()),
-    };
-    activity::insert(&engine.db, &row, now).await?;
-    let item = item(ActivityRow {
-        at: now,
-        kind: row.kind.to_owned(),
-        detail: detail.clone(),
-        address: address.clone(),
-        user_agent: row.user_agent.map(str::to_owned),
-    });
-    run_hook("on_activity", engine.hooks.on_activity(user_id, &item)).await;
-    Ok(())
+
+    /// The row to insert.
+    pub fn row(&self) -> NewActivity<'_> {
+        NewActivity {
+            id: &self.id,
+            user_id: &self.user_id,
+            at: self.row.at,
+            kind: &self.row.kind,
+            detail: self.row.detail.as_deref(),
+            address: self.row.address.as_deref(),
+            user_agent: self.row.user_agent.as_deref(),
+        }
+    }
+
+    /// Counts a committed sign-in, or failed sign-in, in the metrics.
+    pub(crate) fn count(&self) {
+        match self.signed_in {
+            Some((true, method)) => measure::signed_in(method.as_str()),
+            Some((false, method)) => measure::sign_in_failed(method.as_str()),
+            None => {}
+        }
+    }
 }
 
 /// `GET /auth/activity` and "Recent activity": the newest events of `user_id`'s account.
-pub async fn recent(engine: &Engine, user_id: &UserId) -> Result<Vec<ActivityItem>, Error> {
-    Ok(activity::of_user(&engine.db, user_id, RECENT).await?.into_iter().map(item).collect())
+pub async fn recent(db: &Db, user_id: &UserId) -> Result<Vec<ActivityItem>, Error> {
+    Ok(activity::of_user(db, user_id, RECENT).await?.into_iter().map(item).collect())
 }
 
 fn item(row: ActivityRow) -> ActivityItem {

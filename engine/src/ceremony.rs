@@ -33,8 +33,9 @@
 //!    and that a non-zero signature counter increased (§7.2 steps 11–21). This file persists the new
 //!    counter, backup state and last use in one conditional UPDATE, so two racing assertions cannot
 //!    both pass the counter check (§7.2 step 22, rule 6); the new sign-in (and, for API
-//!    clients, its first refresh token) is written in the same database round trip, only when the
-//!    UPDATE matched (`db/passkey_sign_in.rs`).
+//!    clients, its first refresh token) and its record in the owner's activity are written in the
+//!    same transaction and database round trip, only when the UPDATE matched
+//!    (`db/passkey_sign_in.rs`).
 
 use std::time::Instant;
 
@@ -51,22 +52,22 @@ use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
 use proto::{PasskeyItem, TokenPair};
 
-use crate::accounts::{find_user, new_user_row, user_info};
-use crate::activity::{self, Event};
+use crate::accounts::{self, find_user, new_user_row, user_info};
+use crate::activity::{Event, Recorded};
 use crate::challenge::StoreError;
+use crate::change::{Change, Hook};
 use crate::db::passkey_sign_in::{self, PasskeySignIn};
 use crate::db::passkeys::{self, PasskeyRow};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
-use crate::hooks::{SignInMethod, run_hook};
-use crate::mail::{self, Change};
+use crate::hooks::SignInMethod;
+use crate::mail::{Letter, Notice};
 use crate::measure;
 use crate::passkeys::passkey_item;
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
 use crate::types::{Caller, ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};
-use crate::verification;
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -180,9 +181,25 @@ pub async fn finish_registration(
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
     caller: &Caller,
-    _recent: &Recent,
+    recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
+    let (item, change) = registration_change(engine, user_id, credential, name, caller, recent, now).await?;
+    change.commit().await?;
+    Ok(item)
+}
+
+/// [`finish_registration`], in a change the caller goes on with and commits (a recovery records its
+/// use and starts the sign-in in it).
+pub(crate) async fn registration_change<'e>(
+    engine: &'e Engine,
+    user_id: &UserId,
+    credential: &RegisterPublicKeyCredential,
+    name: Option<&str>,
+    caller: &Caller,
+    _recent: &Recent,
+    now: i64,
+) -> Result<(PasskeyItem, Change<'e>), Error> {
     let finished = async {
         let name = name.map(DisplayName::parse).transpose()?;
         let challenge = registration_challenge(credential)?;
@@ -198,19 +215,20 @@ pub async fn finish_registration(
 }
 
 /// Registration step 3 of a passkey-only sign-up: verifies the new passkey and creates the account
-/// with it; returns the new account and its passkey.
-pub async fn finish_sign_up(
-    engine: &Engine,
+/// with it, in a change the caller goes on with (the new account's sign-in) and commits. Returns
+/// the new account and its passkey.
+pub async fn finish_sign_up<'e>(
+    engine: &'e Engine,
     credential: &RegisterPublicKeyCredential,
     caller: &Caller,
     now: i64,
-) -> Result<(UserRow, CredentialId), Error> {
+) -> Result<(UserRow, CredentialId, Change<'e>), Error> {
     let finished = async {
         let challenge = registration_challenge(credential)?;
         let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
         let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
-        let passkey = complete_registration(engine, ceremony, credential, None, caller, now).await?;
-        Ok((account, CredentialId::new(passkey.id)))
+        let (passkey, change) = complete_registration(engine, ceremony, credential, None, caller, now).await?;
+        Ok((account, CredentialId::new(passkey.id), change))
     }
     .await;
     measure::ceremony_ended(measure::Ceremony::Registration, &finished);
@@ -228,16 +246,18 @@ fn registration_challenge(credential: &RegisterPublicKeyCredential) -> Result<St
     })
 }
 
-/// Verifies a registration response against its ceremony and stores the passkey (and, for a
-/// sign-up, the account first).
-async fn complete_registration(
-    engine: &Engine,
+/// Verifies a registration response against its ceremony, then stores the passkey in one change:
+/// for a sign-up the account first (with the mail that asks to confirm its address), the passkey,
+/// the notice to its owner, and their records. A credential that exists already refuses the whole
+/// change, so a sign-up whose passkey is refused leaves no account behind.
+async fn complete_registration<'e>(
+    engine: &'e Engine,
     ceremony: RegistrationCeremony,
     credential: &RegisterPublicKeyCredential,
     name: Option<DisplayName>,
     caller: &Caller,
     now: i64,
-) -> Result<PasskeyItem, Error> {
+) -> Result<(PasskeyItem, Change<'e>), Error> {
     let user_id = &ceremony.user_id;
     let passkey =
         engine.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
@@ -264,42 +284,29 @@ async fn complete_registration(
         created_at: now,
         last_used_at: None,
     };
-    if let Some(account) = &ceremony.new_account {
-        verification::insert_account(engine, account, now).await?;
-    } else if passkeys::count_of_user(&engine.db, user_id).await?
-        >= i64::try_from(engine.config.max_passkeys).unwrap_or(i64::MAX)
-    {
-        // Checked again here: several ceremonies begun under the cap may finish together.
-        return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
-    }
-    // The owner, read once for the notice and the hook. A new account's first passkey needs no
-    // notice; a passkey added to an account does.
-    let (owner, notice) = match &ceremony.new_account {
-        Some(account) => (account.clone(), None),
+    let mut change = engine.change(now).await?;
+    let owner = match ceremony.new_account {
+        Some(account) => {
+            accounts::create(&mut change, &account, caller).await?;
+            account
+        }
         None => {
-            let owner = find_user(engine, user_id, Error::CeremonyExpired).await?;
-            let added = Change::PasskeyAdded(&row.name);
-            let notice = mail::notice(&engine.config, &engine.mail, &owner.email, added)?;
-            (owner, notice)
+            // Checked again here: several ceremonies begun under the cap may finish together.
+            let max = i64::try_from(engine.config.max_passkeys).unwrap_or(i64::MAX);
+            if passkeys::count_of_user(change.db(), user_id).await? >= max {
+                return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
+            }
+            let owner = users::by_id(change.db(), user_id).await?.ok_or(Error::CeremonyExpired)?;
+            // A new account's first passkey needs no notice; a passkey added to an account does.
+            change.tell(Letter::Notice { email: &owner.email, what: Notice::PasskeyAdded(&row.name) }).await?;
+            owner
         }
     };
-    let stored = passkeys::insert_with_notice(&engine.db, &row, notice.as_ref(), now).await;
-    if let Err(e) = stored.or_conflict(Error::CredentialExists) {
-        if ceremony.new_account.is_some() {
-            // Undo the sign-up: an account whose only passkey was refused could never sign in.
-            users::delete(&engine.db, user_id).await?;
-        }
-        return Err(e);
-    }
-    if let Some(account) = &ceremony.new_account {
-        activity::record(engine, user_id, Event::AccountCreated, Some(caller), now).await?;
-        run_hook("on_signed_up", engine.hooks.on_signed_up(&user_info(account))).await;
-    }
-    activity::record(engine, user_id, Event::PasskeyAdded(&row.name), Some(caller), now).await?;
-
+    passkeys::insert(change.db(), &row).await.or_conflict(Error::CredentialExists)?;
+    change.record(user_id, Event::PasskeyAdded(&row.name), Some(caller)).await?;
     let item = passkey_item(&row, &engine.authenticators);
-    run_hook("on_passkey_registered", engine.hooks.on_passkey_registered(&user_info(&owner), &item)).await;
-    Ok(item)
+    change.after(Hook::PasskeyRegistered(user_info(&owner), item.clone()));
+    Ok((item, change))
 }
 
 /// Authentication step 1: request options, targeted at `email`'s passkeys when it has any, for a
@@ -394,34 +401,44 @@ async fn verify_and_record_once(
     let credential_id = CredentialId::new(URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref()));
     let (row, owner) = passkeys::with_owner(&engine.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
     let sign_in_id = SignInId::generate();
-    let name = row.name.clone();
-    match verify_and_write(engine, credential, ceremony, row, &owner, &sign_in_id, refresh, caller, now).await {
+    let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&row.name) };
+    let recorded = Recorded::new(&owner.id, signed_in, Some(caller), now);
+    let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded, caller };
+    match verify_and_write(engine, credential, ceremony, row, &owner, write, now).await {
         Ok(()) => {}
         Err(error @ (Error::AuthenticationFailed(_) | Error::PossibleClonedAuthenticator)) => {
-            let failed = Event::SignInFailed { method: SignInMethod::Passkey };
-            activity::record(engine, &owner.id, failed, Some(caller), now).await?;
+            let mut change = engine.change(now).await?;
+            change.record(&owner.id, Event::SignInFailed { method: SignInMethod::Passkey }, Some(caller)).await?;
+            change.commit().await?;
             return Err(error);
         }
         Err(error) => return Err(error),
     }
-    let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&name) };
-    activity::record(engine, &owner.id, signed_in, Some(caller), now).await?;
-    run_hook("on_signed_in", engine.hooks.on_signed_in(&user_info(&owner), SignInMethod::Passkey)).await;
+    // The sign-in and its record were written together; now the hooks hear of them.
+    let mut then = engine.consequences();
+    then.recorded(recorded);
+    then.after(Hook::SignedIn(user_info(&owner), SignInMethod::Passkey));
+    then.follow().await;
     Ok(SignedIn { user: owner, sign_in_id, passkey_id: credential_id })
 }
 
+/// What a verified assertion writes besides the passkey's use.
+struct SignInWrite<'a> {
+    sign_in_id: &'a SignInId,
+    refresh: Option<&'a NewRefreshToken>,
+    recorded: &'a Recorded,
+    caller: &'a Caller,
+}
+
 /// The checks of [`verify_and_record`] once the passkey and its owner are known, and the write of
-/// the passkey's use with the new sign-in.
-#[allow(clippy::too_many_arguments)] // one private step of one function
+/// the passkey's use with the new sign-in and its record, in one batch.
 async fn verify_and_write(
     engine: &Engine,
     credential: &PublicKeyCredential,
     ceremony: AuthenticationCeremony,
     row: PasskeyRow,
     owner: &UserRow,
-    sign_in_id: &SignInId,
-    refresh: Option<&NewRefreshToken>,
-    caller: &Caller,
+    write: SignInWrite<'_>,
     now: i64,
 ) -> Result<(), Error> {
     let owner_handle = Uuid::parse_str(&owner.webauthn_handle).map_err(Error::internal)?;
@@ -458,9 +475,10 @@ async fn verify_and_write(
     };
     let sign_in = PasskeySignIn {
         updated: &updated,
-        sign_in_id,
-        user_agent: caller.user_agent.get(),
-        refresh_token: refresh.map(|r| (r.hash.as_str(), r.expires_at)),
+        sign_in_id: write.sign_in_id,
+        user_agent: write.caller.user_agent.get(),
+        refresh_token: write.refresh.map(|r| (r.hash.as_str(), r.expires_at)),
+        activity: write.recorded.row(),
     };
     if !passkey_sign_in::record(&engine.db, &sign_in, now).await? {
         return Err(Error::PossibleClonedAuthenticator);

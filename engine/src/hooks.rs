@@ -1,7 +1,8 @@
 //! Event hooks: how an application built on Latchkey hears about sign-ups, sign-ins and passkey changes.
 //!
 //! Every method has a no-op default, so an implementation overrides only what it needs. Hooks run
-//! after the change is committed; a failing hook is logged and never undoes or fails the request.
+//! after the change is committed (`change.rs`), never for one that was rolled back; a failing hook
+//! is logged and never undoes or fails the request.
 
 use async_trait::async_trait;
 

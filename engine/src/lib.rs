@@ -23,6 +23,7 @@
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
+//! | [`change`] | [`Change`](change::Change), one unit of work: a change's statements, its mail, its record and its hooks, committed together |
 //! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`verification`] | proof that an account's email address is its owner's (a mailed link or code), and changing it |
 //! | [`recovery`] | one-time links that let someone who lost their passkeys add one: the operator's, or mailed |
@@ -40,6 +41,7 @@ pub mod accounts;
 pub mod activity;
 pub mod ceremony;
 pub mod challenge;
+pub mod change;
 pub mod check;
 pub mod clients;
 pub mod clock;

@@ -195,13 +195,13 @@ pub enum Letter<'a> {
         /// The account's address (and the recipient).
         email: &'a str,
         /// What changed.
-        change: Change<'a>,
+        what: Notice<'a>,
     },
 }
 
 /// A change to how an account signs in, that its owner is told of.
 #[derive(Debug, Clone, Copy)]
-pub enum Change<'a> {
+pub enum Notice<'a> {
     /// A passkey of this name was added.
     PasskeyAdded(&'a str),
     /// The passkey of this name was removed.
@@ -216,7 +216,7 @@ pub enum Change<'a> {
     EmailChanged(&'a str),
 }
 
-impl Change<'_> {
+impl Notice<'_> {
     /// The mail's headline (and subject).
     fn headline(self) -> &'static str {
         match self {
@@ -273,7 +273,7 @@ impl Letter<'_> {
         match self {
             Self::VerifyEmail { .. } => format!("Confirm your email address for {product}"),
             Self::RecoveryUsed { .. } => format!("A recovery link was used for your {product} account"),
-            Self::Notice { change, .. } => format!("{} ({product})", change.headline()),
+            Self::Notice { what, .. } => format!("{} ({product})", what.headline()),
             Self::RecoveryLink { .. } => format!("A way back into your {product} account"),
         }
     }
@@ -283,8 +283,8 @@ impl Letter<'_> {
             Self::VerifyEmail { email, link, code, change } => minijinja::context! { email, link, code, change },
             Self::RecoveryUsed { email } => minijinja::context! { email },
             Self::RecoveryLink { email, link } => minijinja::context! { email, link },
-            Self::Notice { email, change } => {
-                minijinja::context! { email, headline => change.headline(), detail => change.detail(product) }
+            Self::Notice { email, what } => {
+                minijinja::context! { email, headline => what.headline(), detail => what.detail(product) }
             }
         }
     }
@@ -329,14 +329,6 @@ pub fn compose(config: &Config, letter: Letter<'_>) -> Result<NewMail, Error> {
             .map_err(Error::internal)
     };
     Ok(NewMail { to: letter.recipient().to_owned(), subject, text: render("txt")?, html: render("html")? })
-}
-
-/// The notice of `change` for the account of `email`, when mail is on (`None` when it is off).
-pub fn notice(config: &Config, mailer: &Mailer, email: &str, change: Change<'_>) -> Result<Option<NewMail>, Error> {
-    if !mailer.enabled() {
-        return Ok(None);
-    }
-    compose(config, Letter::Notice { email, change }).map(Some)
 }
 
 /// Hands every due mail to the SMTP server, one at a time; returns how many it handed over.

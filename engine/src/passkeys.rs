@@ -4,14 +4,14 @@ use proto::PasskeyItem;
 
 use crate::aaguid::AuthenticatorNames;
 use crate::accounts::user_info;
-use crate::activity::{self, Event};
+use crate::activity::Event;
+use crate::change::Hook;
 use crate::clock::rfc3339;
 use crate::db::passkeys::{self, Deleted, PasskeyRow};
 use crate::db::sign_ins;
 use crate::db::users;
 use crate::error::Error;
-use crate::hooks::run_hook;
-use crate::mail::{self, Change};
+use crate::mail::{Letter, Notice};
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::types::{Caller, CredentialId, DisplayName, UserId};
@@ -47,8 +47,10 @@ pub async fn rename_passkey(
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = DisplayName::parse(name)?;
-    let row = passkeys::set_name(&engine.db, user_id, id, name.as_str()).await?.ok_or(Error::PasskeyNotFound)?;
-    activity::record(engine, user_id, Event::PasskeyRenamed(&row.name), Some(caller), now).await?;
+    let mut change = engine.change(now).await?;
+    let row = passkeys::set_name(change.db(), user_id, id, name.as_str()).await?.ok_or(Error::PasskeyNotFound)?;
+    change.record(user_id, Event::PasskeyRenamed(&row.name), Some(caller)).await?;
+    change.commit().await?;
     Ok(passkey_item(&row, &engine.authenticators))
 }
 
@@ -65,25 +67,23 @@ pub async fn delete_passkey(
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let owner = users::by_id(&engine.db, user_id).await?.ok_or(Error::PasskeyNotFound)?;
-    let notice = |row: &PasskeyRow| {
-        let change = Change::PasskeyRemoved(&row.name);
-        mail::notice(&engine.config, &engine.mail, &owner.email, change).unwrap_or_else(|error| {
-            tracing::error!(%error, "the passkey-removed notice could not be written");
-            None
-        })
-    };
-    let row = match passkeys::delete(&engine.db, user_id, id, notice, now).await? {
+    let mut change = engine.change(now).await?;
+    let row = match passkeys::delete(change.db(), user_id, id).await? {
         Deleted::Deleted(row) => row,
         Deleted::LastWayIn => return Err(Error::LastPasskey),
         Deleted::NotFound => return Err(Error::PasskeyNotFound),
     };
+    let ended = match end_sign_ins {
+        true => sign_ins::revoke_made_with_passkey(change.db(), user_id, id, recent.sign_in(), now).await?,
+        false => 0,
+    };
+    change.tell(Letter::Notice { email: &owner.email, what: Notice::PasskeyRemoved(&row.name) }).await?;
+    change.record(user_id, Event::PasskeyRemoved(&row.name), Some(caller)).await?;
+    let item = passkey_item(&row, &engine.authenticators);
+    change.after(Hook::PasskeyDeleted(user_info(&owner), item.clone()));
+    change.commit().await?;
     if end_sign_ins {
-        let ended = sign_ins::revoke_made_with_passkey(&engine.db, user_id, id, recent.sign_in(), now).await?;
         tracing::info!(%user_id, ended, "sign-ins made with a deleted passkey ended");
     }
-    activity::record(engine, user_id, Event::PasskeyRemoved(&row.name), Some(caller), now).await?;
-    engine.mail.wake();
-    let item = passkey_item(&row, &engine.authenticators);
-    run_hook("on_passkey_deleted", engine.hooks.on_passkey_deleted(&user_info(&owner), &item)).await;
     Ok(item)
 }

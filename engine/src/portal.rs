@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::accounts::{self, find_user, user_info};
+use crate::activity::Event;
 use crate::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
+use crate::change::Change;
 use crate::db::sign_ins;
-use crate::db::users::UserRow;
+use crate::db::users::{self, UserRow};
 use crate::error::Error;
 use crate::passkeys::list_passkeys;
 use crate::reauth::Recent;
@@ -105,8 +107,8 @@ pub async fn sign_in_with_password(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let user = accounts::verify_login(engine, email, password, caller, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, caller, now).await
+    let (user, change) = accounts::verify_login(engine, email, password, caller, now).await?;
+    start_sign_in(session, engine, change, &user, SignInMethod::Password, None, caller).await
 }
 
 /// Sign-up with email + password; the new account is signed in.
@@ -118,8 +120,8 @@ pub async fn sign_up_with_password(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let user = accounts::sign_up(engine, email, password, None, caller, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Password, None, caller, now).await
+    let (user, change) = accounts::sign_up(engine, email, password, None, caller, now).await?;
+    start_sign_in(session, engine, change, &user, SignInMethod::Password, None, caller).await
 }
 
 /// Verifies a passkey assertion and signs its owner in.
@@ -153,8 +155,8 @@ pub async fn finish_passkey_sign_up(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, passkey_id) = ceremony::finish_sign_up(engine, credential, caller, now).await?;
-    start_sign_in(session, engine, &user, SignInMethod::Passkey, Some(&passkey_id), caller, now).await
+    let (user, passkey_id, change) = ceremony::finish_sign_up(engine, credential, caller, now).await?;
+    start_sign_in(session, engine, change, &user, SignInMethod::Passkey, Some(&passkey_id), caller).await
 }
 
 /// The signed-in user's account.
@@ -182,8 +184,9 @@ pub async fn delete_account(
     user: &SessionUser,
     typed_email: &str,
     recent: &Recent,
+    now: i64,
 ) -> Result<(), Error> {
-    accounts::delete_account(engine, &user.user_id, typed_email, recent).await?;
+    accounts::delete_account(engine, &user.user_id, typed_email, recent, now).await?;
     session.flush().await.map_err(session_store_error)
 }
 
@@ -228,8 +231,8 @@ pub async fn confirm_with_password(
     now: i64,
 ) -> Result<(), Error> {
     let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
-    let verified = accounts::verify_login(engine, &account.email, password, caller, now).await?;
-    start_sign_in(session, engine, &verified, SignInMethod::Password, None, caller, now).await
+    let (verified, change) = accounts::verify_login(engine, &account.email, password, caller, now).await?;
+    start_sign_in(session, engine, change, &verified, SignInMethod::Password, None, caller).await
 }
 
 /// Creation options for the passkey a recovery link lets its holder add. The first call uses the
@@ -276,17 +279,17 @@ pub async fn finish_recovery(
 ) -> Result<(), Error> {
     let Recovering { user_id, made_by, .. } = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
     let recent = Recent::of_recovery();
-    let passkey = ceremony::finish_registration(engine, &user_id, credential, None, caller, &recent, now).await?;
-    session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
-    crate::activity::record(engine, &user_id, crate::activity::Event::Recovered(&passkey.name), Some(caller), now)
-        .await?;
-    let user = find_user(engine, &user_id, Error::InvalidRecoveryLink).await?;
+    let (passkey, mut change) =
+        ceremony::registration_change(engine, &user_id, credential, None, caller, &recent, now).await?;
+    change.record(&user_id, Event::Recovered(&passkey.name), Some(caller)).await?;
+    let user = users::by_id(change.db(), &user_id).await?.ok_or(Error::InvalidRecoveryLink)?;
     let passkey_id = CredentialId::new(passkey.id);
     let method = match made_by {
         MadeBy::Operator => SignInMethod::Passkey,
         MadeBy::Email => SignInMethod::EmailLink,
     };
-    start_sign_in(session, engine, &user, method, Some(&passkey_id), caller, now).await
+    session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
+    start_sign_in(session, engine, change, &user, method, Some(&passkey_id), caller).await
 }
 
 /// The session's restricted recovery session, while it lasts.
@@ -303,17 +306,20 @@ pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<()
     session.flush().await.map_err(session_store_error)
 }
 
-/// Records a new sign-in for `user` and enters it into the session.
+/// Records a new sign-in for `user` in `change` (which made the sign-in: a password checked, an
+/// account created), commits it, and enters the sign-in into the session.
 async fn start_sign_in(
     session: &Session,
     engine: &Engine,
+    mut change: Change<'_>,
     user: &UserRow,
     method: SignInMethod,
     passkey_id: Option<&CredentialId>,
     caller: &Caller,
-    now: i64,
 ) -> Result<(), Error> {
-    let sign_in_id = tokens::record_sign_in(&engine.db, &user.id, method, passkey_id, &caller.user_agent, now).await?;
+    let now = change.now();
+    let sign_in_id = tokens::record_sign_in(change.db(), &user.id, method, passkey_id, &caller.user_agent, now).await?;
+    change.commit().await?;
     enter(session, engine, &user.id, sign_in_id, now).await
 }
 

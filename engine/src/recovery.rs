@@ -15,12 +15,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-use crate::activity::{self, Event};
-use crate::db::outbox;
+use crate::activity::Event;
 use crate::db::recovery_links::{self, NewLink};
 use crate::db::users;
 use crate::error::Error;
-use crate::mail::{Letter, compose};
+use crate::mail::Letter;
 use crate::state::Engine;
 use crate::tokens::stored_hash;
 use crate::types::{Email, UserId};
@@ -57,8 +56,10 @@ pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64
         browser_hash: None,
         requested_from: None,
     };
-    recovery_links::insert(engine.db.pool(), &link, now).await?;
-    activity::record(engine, &user.id, Event::RecoveryLinkMade, None, now).await?;
+    let mut change = engine.change(now).await?;
+    recovery_links::insert(change.db(), &link, now).await?;
+    change.record(&user.id, Event::RecoveryLinkMade, None).await?;
+    change.commit().await?;
     tracing::info!(user_id = %user.id, expires_at, "recovery link made by the operator");
     Ok(RecoveryLink {
         url: format!("{}/recover?token={token}", engine.config.issuer()),
@@ -109,7 +110,6 @@ pub async fn email_link(
     }
     let token = random_secret();
     let url = format!("{}/recover?token={token}", engine.config.issuer());
-    let mail = compose(&engine.config, Letter::RecoveryLink { email: &user.email, link: &url })?;
     let (token_hash, browser_hash) = (stored_hash(&token), stored_hash(browser_secret));
     let link = NewLink {
         token_hash: &token_hash,
@@ -119,12 +119,10 @@ pub async fn email_link(
         browser_hash: Some(&browser_hash),
         requested_from: Some(address),
     };
-    let mut tx = engine.db.pool().begin().await?;
-    recovery_links::insert(&mut *tx, &link, now).await?;
-    outbox::insert(&mut *tx, &mail, now).await?;
-    tx.commit().await?;
-    engine.mail.wake();
-    Ok(())
+    let mut change = engine.change(now).await?;
+    recovery_links::insert(change.db(), &link, now).await?;
+    change.tell(Letter::RecoveryLink { email: &user.email, link: &url }).await?;
+    change.commit().await
 }
 
 /// Who made a link that was used.
@@ -146,18 +144,14 @@ pub async fn redeem(
     now: i64,
 ) -> Result<(UserId, MadeBy), Error> {
     let browser_hash = browser_secret.map(stored_hash);
-    let mut tx = engine.db.pool().begin().await?;
+    let mut change = engine.change(now).await?;
     let (user_id, made_by, email) =
-        recovery_links::use_link(&mut *tx, &stored_hash(token.trim()), browser_hash.as_deref(), now)
+        recovery_links::use_link(change.db(), &stored_hash(token.trim()), browser_hash.as_deref(), now)
             .await?
             .ok_or(Error::InvalidRecoveryLink)?;
     let made_by = if made_by == "email" { MadeBy::Email } else { MadeBy::Operator };
-    if engine.mail.enabled() {
-        let mail = compose(&engine.config, Letter::RecoveryUsed { email: &email })?;
-        outbox::insert(&mut *tx, &mail, now).await?;
-    }
-    tx.commit().await?;
-    engine.mail.wake();
+    change.tell(Letter::RecoveryUsed { email: &email }).await?;
+    change.commit().await?;
     tracing::info!(%user_id, ?made_by, "recovery link used");
     Ok((user_id, made_by))
 }

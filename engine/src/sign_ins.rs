@@ -9,7 +9,7 @@
 
 use proto::SignInItem;
 
-use crate::activity::{self, Event};
+use crate::activity::Event;
 use crate::clock::rfc3339;
 use crate::db::sign_ins::{self, ListedSignIn};
 use crate::error::Error;
@@ -29,11 +29,14 @@ pub async fn list(engine: &Engine, user_id: &UserId, current: &SignInId, now: i6
 
 /// Ends `user_id`'s sign-in `id` (and the app sign-ins that came from it).
 pub async fn end(engine: &Engine, user_id: &UserId, id: &SignInId, caller: &Caller, now: i64) -> Result<(), Error> {
-    if !sign_ins::revoke_of_user(&engine.db, user_id, id, now).await? {
+    let mut change = engine.change(now).await?;
+    if !sign_ins::revoke_of_user(change.db(), user_id, id, now).await? {
         return Err(Error::SignInNotFound);
     }
+    change.record(user_id, Event::SignInEnded, Some(caller)).await?;
+    change.commit().await?;
     tracing::info!(%user_id, sign_in_id = %id, "sign-in ended by its user");
-    activity::record(engine, user_id, Event::SignInEnded, Some(caller), now).await
+    Ok(())
 }
 
 /// Ends every sign-in of `user_id` but `current` (and the apps signed in through it); returns how
@@ -45,9 +48,11 @@ pub async fn end_others(
     caller: &Caller,
     now: i64,
 ) -> Result<u64, Error> {
-    let ended = sign_ins::revoke_others(&engine.db, user_id, current, now).await?;
+    let mut change = engine.change(now).await?;
+    let ended = sign_ins::revoke_others(change.db(), user_id, current, now).await?;
+    change.record(user_id, Event::OtherSignInsEnded(ended), Some(caller)).await?;
+    change.commit().await?;
     tracing::info!(%user_id, ended, "other sign-ins ended by their user");
-    activity::record(engine, user_id, Event::OtherSignInsEnded(ended), Some(caller), now).await?;
     Ok(ended)
 }
 

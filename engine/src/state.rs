@@ -7,10 +7,12 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::change::{Change, Consequences};
 use crate::clients::{Clients, ClientsError};
 use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::error::Error;
 use crate::hooks::{EventHooks, NoHooks};
 use crate::keys::KeyRing;
 use crate::mail::Mailer;
@@ -125,6 +127,16 @@ impl Engine {
             hashing: Arc::new(HashingQueue::default()),
             client_hashing: Arc::new(HashingQueue::with_slots(1)),
         })
+    }
+
+    /// BEGIN of one unit of work: a change and its consequences, committed together (`change.rs`).
+    pub async fn change(&self, now: i64) -> Result<Change<'_>, Error> {
+        Change::begin(&self.db, &self.config, &self.mail, &*self.hooks, now).await
+    }
+
+    /// What follows a write that commits on its own (the passkey sign-in's batch).
+    pub fn consequences(&self) -> Consequences<'_> {
+        Consequences::new(&self.mail, &*self.hooks)
     }
 
     /// Replaces the event hooks (the default does nothing).

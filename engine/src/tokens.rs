@@ -17,8 +17,10 @@ use sha2::{Digest, Sha256};
 use proto::TokenPair;
 
 use crate::config::Config;
+use sqlx::AnyConnection;
+
 use crate::db::sign_ins::{NewSignIn, SignInRow};
-use crate::db::{Db, sign_ins};
+use crate::db::{Db, Exec, sign_ins};
 use crate::error::Error;
 use crate::keys::KeyRing;
 use crate::measure;
@@ -235,7 +237,7 @@ pub struct NewRefreshToken {
 /// Records a new sign-in for `user_id`, made just now with `method` (and for a passkey, which one);
 /// a browser session holds it (`portal.rs`), or tokens continue it.
 pub async fn record_sign_in(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     method: SignInMethod,
     passkey_id: Option<&CredentialId>,
@@ -259,14 +261,14 @@ pub async fn record_sign_in(
 /// Starts a new password sign-in for `user_id` and returns its first token pair (a passkey sign-in
 /// writes its sign-in with the passkey's use, in `ceremony.rs`).
 pub async fn start_password_sign_in(
-    db: &Db,
+    conn: &mut AnyConnection,
     keys: &TokenKeys,
     user_id: &UserId,
     user_agent: &UserAgent,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let id = record_sign_in(db, user_id, SignInMethod::Password, None, user_agent, now).await?;
-    issue_pair(db, keys, user_id, &SignInAt { id, auth_time: now }, now).await
+    let id = record_sign_in(&mut *conn, user_id, SignInMethod::Password, None, user_agent, now).await?;
+    issue_pair(&mut *conn, keys, user_id, &SignInAt { id, auth_time: now }, now).await
 }
 
 /// Consumes a refresh token of the REST API and returns the next pair of its sign-in. A token used
@@ -305,7 +307,7 @@ pub async fn end_sign_in(db: &Db, sign_in_id: &SignInId, now: i64) -> Result<(),
 }
 
 pub(crate) async fn issue_pair(
-    db: &Db,
+    db: impl Exec<'_>,
     keys: &TokenKeys,
     user_id: &UserId,
     sign_in: &SignInAt,

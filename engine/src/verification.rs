@@ -4,19 +4,19 @@
 //! as hashes; a code may be tried five times; at most one mail a minute and five a day per account.
 //! The link opens a page that asks for a click, so a mail scanner that follows links uses nothing.
 //!
-//! The verification and its mail are written in the same transaction as the account (or as each
+//! The verification and its mail are written in the same change as the account (or as each
 //! other), so a sign-up never ends up without its mail.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
 
-use crate::activity::{self, Event};
+use crate::activity::Event;
+use crate::change::Change;
 use crate::db::email_verifications::{self, NewVerification};
-use crate::db::outbox::{self, NewMail};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
-use crate::mail::{Change, Letter, compose};
+use crate::mail::{Letter, Notice};
 use crate::reauth::Recent;
 use crate::state::Engine;
 use crate::tokens::stored_hash;
@@ -36,22 +36,27 @@ const RESEND_AFTER_SECS: i64 = 60;
 /// Verification mails one account may get in a day.
 const MAX_PER_DAY: i64 = 5;
 
-/// A verification ready to be written: the row and its mail.
-struct Prepared {
-    token_hash: String,
-    code_hash: String,
-    mail: NewMail,
-}
-
-fn prepare(engine: &Engine, email: &str, change: bool) -> Result<Prepared, Error> {
+/// Writes a verification of `email` for `user_id` in `change` for `purpose`, and the mail that
+/// carries its link and code.
+async fn write(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: &str) -> Result<(), Error> {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
     let token_hash = stored_hash(&token);
-    let link = format!("{}/verify-email?token={token}", engine.config.issuer());
-    let mail = compose(&engine.config, Letter::VerifyEmail { email, link: &link, code: &code, change })?;
-    Ok(Prepared { code_hash: code_hash(&token_hash, &code), token_hash, mail })
+    let code_hash = code_hash(&token_hash, &code);
+    let row = NewVerification {
+        token_hash: &token_hash,
+        user_id,
+        email,
+        code_hash: &code_hash,
+        purpose,
+        expires_at: change.now() + VERIFICATION_TTL_SECS,
+    };
+    let now = change.now();
+    email_verifications::insert(change.db(), &row, now).await?;
+    let link = format!("{}/verify-email?token={token}", change.config().issuer());
+    change.tell(Letter::VerifyEmail { email, link: &link, code: &code, change: purpose == CHANGE }).await
 }
 
 /// A code is six digits, so its hash is salted with its verification's token hash.
@@ -59,41 +64,13 @@ fn code_hash(token_hash: &str, code: &str) -> String {
     stored_hash(&format!("{token_hash}:{code}"))
 }
 
-/// Writes `prepared` for `user_id`'s `email` on `tx`.
-async fn write(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    user_id: &UserId,
-    email: &str,
-    prepared: &Prepared,
-    purpose: &str,
-    now: i64,
-) -> Result<(), Error> {
-    let row = NewVerification {
-        token_hash: &prepared.token_hash,
-        user_id,
-        email,
-        code_hash: &prepared.code_hash,
-        purpose,
-        expires_at: now + VERIFICATION_TTL_SECS,
-    };
-    email_verifications::insert(&mut **tx, &row, now).await?;
-    outbox::insert(&mut **tx, &prepared.mail, now).await?;
-    Ok(())
-}
-
-/// Inserts a new account and, when mail is on, the verification of its address with the mail that
-/// carries it, in one transaction. A taken email is [`Error::EmailTaken`].
-pub async fn insert_account(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
-    if !engine.mail.enabled() {
-        return users::insert(&engine.db, user).await.or_conflict(Error::EmailTaken);
+/// In the change that creates an account: when mail is on, the verification of its address and
+/// the mail that carries it.
+pub async fn ask(change: &mut Change<'_>, user_id: &UserId, email: &str) -> Result<(), Error> {
+    if !change.mail_enabled() {
+        return Ok(());
     }
-    let prepared = prepare(engine, &user.email, false)?;
-    let mut tx = engine.db.pool().begin().await?;
-    users::insert_on(&mut *tx, user).await.or_conflict(Error::EmailTaken)?;
-    write(&mut tx, &user.id, &user.email, &prepared, VERIFY, now).await?;
-    tx.commit().await?;
-    engine.mail.wake();
-    Ok(())
+    write(change, user_id, email, VERIFY).await
 }
 
 /// Mails a new link and code to `user`'s address (the account page's "send again",
@@ -106,12 +83,9 @@ pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Err
         return Err(Error::InvalidRequest("Your email address is already confirmed.".into()));
     }
     within_limits(engine, &user.id, VERIFY, now).await?;
-    let prepared = prepare(engine, &user.email, false)?;
-    let mut tx = engine.db.pool().begin().await?;
-    write(&mut tx, &user.id, &user.email, &prepared, VERIFY, now).await?;
-    tx.commit().await?;
-    engine.mail.wake();
-    Ok(())
+    let mut change = engine.change(now).await?;
+    write(&mut change, &user.id, &user.email, VERIFY).await?;
+    change.commit().await
 }
 
 /// `PUT /auth/email` and the account page: mails a link and code to `new_email`; the account moves
@@ -134,12 +108,9 @@ pub async fn start_change(
         return Err(Error::EmailTaken);
     }
     within_limits(engine, &user.id, CHANGE, now).await?;
-    let prepared = prepare(engine, new_email.as_str(), true)?;
-    let mut tx = engine.db.pool().begin().await?;
-    write(&mut tx, &user.id, new_email.as_str(), &prepared, CHANGE, now).await?;
-    tx.commit().await?;
-    engine.mail.wake();
-    Ok(())
+    let mut change = engine.change(now).await?;
+    write(&mut change, &user.id, new_email.as_str(), CHANGE).await?;
+    change.commit().await
 }
 
 /// One verification mail a minute and five a day per account and purpose.
@@ -158,24 +129,23 @@ async fn within_limits(engine: &Engine, user_id: &UserId, purpose: &str, now: i6
     Ok(())
 }
 
-/// Applies a used verification: the account's own address is confirmed, or — for a change — the
-/// account moves to the new, confirmed address, and the old one is told in the same transaction.
-async fn apply(engine: &Engine, user_id: &UserId, email: &str, purpose: &str, now: i64) -> Result<(), Error> {
+/// Applies a used verification in `change`: the account's own address is confirmed, or — for a
+/// change — the account moves to the new, confirmed address, the old one is told, and the move is
+/// in the account's activity.
+async fn apply(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: &str) -> Result<(), Error> {
+    let now = change.now();
     if purpose != CHANGE {
-        return if email_verifications::mark_verified(&engine.db, user_id, email, now).await? {
+        return if email_verifications::mark_verified(change.db(), user_id, email, now).await? {
             Ok(())
         } else {
             // The account's address changed since: this proves an address it no longer has.
             Err(Error::InvalidVerification)
         };
     }
-    let user = users::by_id(&engine.db, user_id).await?.ok_or(Error::InvalidVerification)?;
-    let notice = crate::mail::notice(&engine.config, &engine.mail, &user.email, Change::EmailChanged(email))?;
-    email_verifications::change_to(&engine.db, user_id, email, notice.as_ref(), now)
-        .await
-        .or_conflict(Error::EmailTaken)?;
-    engine.mail.wake();
-    activity::record(engine, user_id, Event::EmailChanged, None, now).await?;
+    let user = users::by_id(change.db(), user_id).await?.ok_or(Error::InvalidVerification)?;
+    email_verifications::change_to(change.db(), user_id, email, now).await.or_conflict(Error::EmailTaken)?;
+    change.tell(Letter::Notice { email: &user.email, what: Notice::EmailChanged(email) }).await?;
+    change.record(user_id, Event::EmailChanged, None).await?;
     tracing::info!(%user_id, "email address changed");
     Ok(())
 }
@@ -183,28 +153,34 @@ async fn apply(engine: &Engine, user_id: &UserId, email: &str, purpose: &str, no
 /// The mailed link: proves the address it was sent to, once, for whoever holds it (no sign-in
 /// needed). Returns whose address it was.
 pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<UserId, Error> {
-    let (user_id, email, purpose) = email_verifications::use_token(&engine.db, &stored_hash(token.trim()), now)
+    let mut change = engine.change(now).await?;
+    let (user_id, email, purpose) = email_verifications::use_token(change.db(), &stored_hash(token.trim()), now)
         .await?
         .ok_or(Error::InvalidVerification)?;
-    apply(engine, &user_id, &email, &purpose, now).await?;
+    apply(&mut change, &user_id, &email, &purpose).await?;
+    change.commit().await?;
     tracing::info!(%user_id, "email address verified by link");
     Ok(user_id)
 }
 
 /// The mailed code, typed by the signed-in `user_id`: proves the address of their newest
-/// verification; five wrong codes end that verification.
+/// verification; five wrong codes end that verification (each try is counted on its own, whatever
+/// comes of it).
 pub async fn confirm_code(engine: &Engine, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let (token_hash, expected, email, purpose) =
         email_verifications::try_code(&engine.db, user_id, MAX_CODE_ATTEMPTS, now)
             .await?
             .ok_or(Error::InvalidVerification)?;
-    if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes())
-        || !email_verifications::mark_used(&engine.db, &token_hash, now).await?
-    {
+    if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes()) {
         return Err(Error::InvalidVerification);
     }
-    apply(engine, user_id, &email, &purpose, now).await?;
+    let mut change = engine.change(now).await?;
+    if !email_verifications::mark_used(change.db(), &token_hash, now).await? {
+        return Err(Error::InvalidVerification);
+    }
+    apply(&mut change, user_id, &email, &purpose).await?;
+    change.commit().await?;
     tracing::info!(%user_id, "email address verified by code");
     Ok(())
 }

@@ -226,7 +226,7 @@ async fn delete_me(
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    accounts::delete_account(&engine, user.id(), &body.email, &recent).await?;
+    accounts::delete_account(&engine, user.id(), &body.email, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -302,7 +302,7 @@ async fn verify_email_code(
 /// The account's newest 30 security events, newest first.
 #[utoipa::path(get, path = "/auth/activity", tag = "account", security(("bearer" = [])), responses((status = 200, description = "Events", body = Vec<ActivityItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<ActivityItem>>, Error> {
-    activity::recent(&engine, user.id()).await.map(Json)
+    activity::recent(&engine.db, user.id()).await.map(Json)
 }
 
 /// The account's sign-ins that have not ended: browsers, programs and apps.

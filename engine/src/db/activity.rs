@@ -2,14 +2,18 @@
 
 use sqlx::FromRow;
 
-use super::Db;
+use super::Exec;
 use crate::types::UserId;
 
 /// An event to record.
 #[derive(Debug)]
 pub struct NewActivity<'a> {
+    /// Its id (a UUIDv7: ids sort in the order events were recorded).
+    pub id: &'a str,
     /// Whose it is.
     pub user_id: &'a UserId,
+    /// When (Unix seconds).
+    pub at: i64,
     /// What happened.
     pub kind: &'a str,
     /// How, or to what.
@@ -20,21 +24,20 @@ pub struct NewActivity<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// Records an event at `now`. Its id is a UUIDv7, which sorts in the order events were recorded,
-/// so events of the same second are listed in their order too.
-pub async fn insert(db: &Db, event: &NewActivity<'_>, now: i64) -> Result<(), sqlx::Error> {
+/// Records an event, in the transaction of the change it tells of.
+pub async fn insert(db: impl Exec<'_>, event: &NewActivity<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(event.id)
     .bind(event.user_id)
-    .bind(now)
+    .bind(event.at)
     .bind(event.kind)
     .bind(event.detail)
     .bind(event.address)
     .bind(event.user_agent)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -55,18 +58,18 @@ pub struct ActivityRow {
 }
 
 /// `user_id`'s newest `limit` events, newest first.
-pub async fn of_user(db: &Db, user_id: &UserId, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
+pub async fn of_user(db: impl Exec<'_>, user_id: &UserId, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT at, kind, detail, address, user_agent FROM activity WHERE user_id = $1
          ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
-    .fetch_all(db.pool())
+    .fetch_all(db)
     .await
 }
 
 /// Deletes every event older than `before` (Unix seconds); returns how many.
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM activity WHERE at < $1").bind(before).execute(db.pool()).await?.rows_affected())
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM activity WHERE at < $1").bind(before).execute(db).await?.rows_affected())
 }

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::Db;
+use super::Exec;
 use crate::types::{SignInId, UserId};
 
 /// What a code grants.
@@ -38,7 +38,13 @@ pub struct TakenCode {
 }
 
 /// Stores a new code's hash with what it grants.
-pub async fn insert(db: &Db, code_hash: &str, row: &Grant, expires_at: i64, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    db: impl Exec<'_>,
+    code_hash: &str,
+    row: &Grant,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, user_id, sign_in_id, scope, nonce,
              code_challenge, auth_time, expires_at, used_at, issued_sign_in_id, created_at)
@@ -55,14 +61,19 @@ pub async fn insert(db: &Db, code_hash: &str, row: &Grant, expires_at: i64, now:
     .bind(row.auth_time)
     .bind(expires_at)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// Marks an unused code as used, naming the sign-in its redemption will start (`issued`) in the
 /// same statement, and returns what it grants; `None` if it is unknown or already used.
-pub async fn take(db: &Db, code_hash: &str, issued: &SignInId, now: i64) -> Result<Option<TakenCode>, sqlx::Error> {
+pub async fn take(
+    db: impl Exec<'_>,
+    code_hash: &str,
+    issued: &SignInId,
+    now: i64,
+) -> Result<Option<TakenCode>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE authorization_codes SET used_at = $2, issued_sign_in_id = $3 WHERE code_hash = $1 AND used_at IS NULL
          RETURNING client_id, redirect_uri, user_id, sign_in_id, scope, nonce, code_challenge, auth_time, expires_at",
@@ -70,43 +81,23 @@ pub async fn take(db: &Db, code_hash: &str, issued: &SignInId, now: i64) -> Resu
     .bind(code_hash)
     .bind(now)
     .bind(issued)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await
 }
 
 /// For a code that exists (used): the sign-in its redemption started.
-pub async fn issued_sign_in(db: &Db, code_hash: &str) -> Result<Option<Option<SignInId>>, sqlx::Error> {
+pub async fn issued_sign_in(db: impl Exec<'_>, code_hash: &str) -> Result<Option<Option<SignInId>>, sqlx::Error> {
     sqlx::query_scalar("SELECT issued_sign_in_id FROM authorization_codes WHERE code_hash = $1")
         .bind(code_hash)
-        .fetch_optional(db.pool())
+        .fetch_optional(db)
         .await
-}
-
-/// Notes that a used code came back (see [`replayed`]).
-pub async fn mark_replayed(db: &Db, code_hash: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE authorization_codes SET replayed_at = $2 WHERE code_hash = $1 AND replayed_at IS NULL")
-        .bind(code_hash)
-        .bind(now)
-        .execute(db.pool())
-        .await
-        .map(|_| ())
-}
-
-/// Whether a code came back after it was used.
-pub async fn replayed(db: &Db, code_hash: &str) -> Result<bool, sqlx::Error> {
-    let at: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT replayed_at FROM authorization_codes WHERE code_hash = $1")
-            .bind(code_hash)
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(at.flatten().is_some())
 }
 
 /// Deletes codes that expired before `before` (kept a while after, so a late replay is still seen).
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM authorization_codes WHERE expires_at < $1")
         .bind(before)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|done| done.rows_affected())
 }

@@ -1,20 +1,26 @@
 //! Queries on `consents`: the scopes a user allowed an app, one row per user and app.
 
-use super::Db;
+use super::Exec;
 use crate::types::UserId;
 
 /// The scopes `user_id` allowed `client_id` (space-separated), if any.
-pub async fn granted(db: &Db, user_id: &UserId, client_id: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn granted(db: impl Exec<'_>, user_id: &UserId, client_id: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2")
         .bind(user_id)
         .bind(client_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(db)
         .await
 }
 
 /// Records that `user_id` allowed `client_id` `scope` (which the caller has merged with what was
 /// allowed before).
-pub async fn grant(db: &Db, user_id: &UserId, client_id: &str, scope: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn grant(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    client_id: &str,
+    scope: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at",
@@ -23,7 +29,7 @@ pub async fn grant(db: &Db, user_id: &UserId, client_id: &str, scope: &str, now:
     .bind(client_id)
     .bind(scope)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }

@@ -1,10 +1,7 @@
 //! Queries on `email_verifications` (the links and codes that prove an address), and the users'
 //! `email_verified_at`.
 
-use sqlx::Any;
-
-use super::Db;
-use super::outbox::{self, NewMail};
+use super::Exec;
 use crate::types::UserId;
 
 /// A verification to record.
@@ -24,12 +21,8 @@ pub struct NewVerification<'a> {
     pub expires_at: i64,
 }
 
-/// Records a verification, on `executor` (the transaction that also writes its mail).
-pub async fn insert<'c>(
-    executor: impl sqlx::Executor<'c, Database = Any>,
-    verification: &NewVerification<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Records a verification.
+pub async fn insert(db: impl Exec<'_>, verification: &NewVerification<'_>, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO email_verifications (token_hash, user_id, email, code_hash, attempts, created_at, expires_at, purpose)
          VALUES ($1, $2, $3, $4, 0, $5, $6, $7)",
@@ -41,14 +34,18 @@ pub async fn insert<'c>(
     .bind(now)
     .bind(verification.expires_at)
     .bind(verification.purpose)
-    .execute(executor)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// Uses the unused, unexpired verification whose token hashes to `token_hash`, in one statement
 /// (of two uses at once, one wins); returns whose address it proves, the address and the purpose.
-pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(UserId, String, String)>, sqlx::Error> {
+pub async fn use_token(
+    db: impl Exec<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(UserId, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE email_verifications SET used_at = $2
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
@@ -56,14 +53,14 @@ pub async fn use_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<(Us
     )
     .bind(token_hash)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await
 }
 
 /// A user's newest unused, unexpired verification whose code may still be tried (fewer than
 /// `max_attempts` wrong codes), counting this try: (token hash, code hash, address, purpose).
 pub async fn try_code(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     max_attempts: i64,
     now: i64,
@@ -79,23 +76,23 @@ pub async fn try_code(
     .bind(user_id)
     .bind(max_attempts)
     .bind(now)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await
 }
 
 /// Uses the verification `token_hash` (after its code matched).
-pub async fn mark_used(db: &Db, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn mark_used(db: impl Exec<'_>, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE email_verifications SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
         .bind(token_hash)
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// How many verifications for `purpose` were sent to `user_id` since `since`, and when the newest was.
 pub async fn sent_since(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     purpose: &str,
     since: i64,
@@ -107,46 +104,35 @@ pub async fn sent_since(
     .bind(user_id)
     .bind(purpose)
     .bind(since)
-    .fetch_one(db.pool())
+    .fetch_one(db)
     .await
 }
 
 /// Marks `user_id`'s address verified, if it is still `email`; `false` when it changed meanwhile.
-pub async fn mark_verified(db: &Db, user_id: &UserId, email: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn mark_verified(db: impl Exec<'_>, user_id: &UserId, email: &str, now: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("UPDATE users SET email_verified_at = $3 WHERE id = $1 AND email = $2")
         .bind(user_id)
         .bind(email)
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
-/// Moves `user_id` to the confirmed address `email`, with the mail that tells the old address, in
-/// one transaction; a unique violation when another account has the address by now.
-pub async fn change_to(
-    db: &Db,
-    user_id: &UserId,
-    email: &str,
-    notice: Option<&NewMail>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+/// Moves `user_id` to the confirmed address `email`; a unique violation when another account has
+/// the address by now.
+pub async fn change_to(db: impl Exec<'_>, user_id: &UserId, email: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET email = $2, email_verified_at = $3 WHERE id = $1")
         .bind(user_id)
         .bind(email)
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    if let Some(mail) = notice {
-        outbox::insert(&mut *tx, mail, now).await?;
-    }
-    tx.commit().await
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 /// Deletes verifications that expired before `before`; returns how many.
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    let done =
-        sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1").bind(before).execute(db.pool()).await?;
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM email_verifications WHERE expires_at < $1").bind(before).execute(db).await?;
     Ok(done.rows_affected())
 }

@@ -3,7 +3,7 @@
 
 use sqlx::FromRow;
 
-use super::Db;
+use super::Exec;
 
 /// What reserving one attempt found.
 #[derive(Debug, FromRow)]
@@ -31,7 +31,7 @@ impl Reservation {
 /// are refused rather than evaluated. One statement: of a burst, exactly the tries within the
 /// budget are allowed. `free` is at least 2, so a first try never locks.
 pub async fn reserve(
-    db: &Db,
+    db: impl Exec<'_>,
     email: &str,
     address: &str,
     free: i64,
@@ -53,24 +53,24 @@ pub async fn reserve(
              updated_at = $3
          RETURNING attempts, granted, failures, locked_until"
     );
-    sqlx::query_as(&sql).bind(email).bind(address).bind(now).bind(free).fetch_one(db.pool()).await
+    sqlx::query_as(&sql).bind(email).bind(address).bind(now).bind(free).fetch_one(db).await
 }
 
 /// Forgets the tries of (`email`, `address`) after a successful sign-in.
-pub async fn clear(db: &Db, email: &str, address: &str) -> Result<(), sqlx::Error> {
+pub async fn clear(db: impl Exec<'_>, email: &str, address: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_attempts WHERE email = $1 AND address = $2")
         .bind(email)
         .bind(address)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|_| ())
 }
 
 /// Drops the pairs not tried since `before` and no longer locked (housekeeping).
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM login_attempts WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $1)")
         .bind(before)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|done| done.rows_affected())
 }

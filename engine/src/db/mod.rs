@@ -7,6 +7,11 @@
 //! `BIGINT`s in the schema (the one integer type both databases and `sqlx::Any` agree on) and
 //! `bool` in every row type. Functions return `sqlx::Error`, which `?` turns into the engine's
 //! [`Error`](crate::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
+//!
+//! Each function takes where it runs ([`Exec`]): `&Db`, each statement on its own, or the
+//! transaction of a [`Change`](crate::change::Change), so a change's statements, its mail and its
+//! record commit together. The few that run several statements take the change's connection
+//! (`&mut AnyConnection`): they only make sense inside one.
 
 pub mod activity;
 pub mod authorization_codes;
@@ -23,9 +28,17 @@ pub mod users;
 
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo, install_default_drivers};
 use sqlx::migrate::{MigrateError, Migrator};
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Describe, Either, Execute, Executor};
+
+/// Where a query runs: `&Db` (a connection from the pool, each statement on its own) or the
+/// transaction of a [`Change`](crate::change::Change) (`change.db()`), so one function serves both.
+pub trait Exec<'c>: Executor<'c, Database = Any> {}
+
+impl<'c, T: Executor<'c, Database = Any>> Exec<'c> for T {}
 
 /// Migrations are embedded at compile time from `migrations/`; they run at start-up.
 static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -104,6 +117,16 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
+    /// BEGIN: a transaction for a [`Change`](crate::change::Change). SQLite's is IMMEDIATE: it takes
+    /// the write lock at once (waiting up to the busy timeout), so a change that reads before it
+    /// writes never fails to upgrade its lock because another connection wrote in between.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
+        }
+    }
+
     /// The pool, for the query modules.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
@@ -161,6 +184,45 @@ fn checkpoint_periodically(pool: AnyPool) {
             }
         }
     });
+}
+
+/// `&Db` runs statements on the pool, as `&AnyPool` does; the pool itself stays private to `db/`.
+impl<'c> Executor<'c> for &'c Db {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(self, query: E) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        self.pool.fetch_many(query)
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(self, query: E) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        self.pool.fetch_optional(query)
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement<'q>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.pool.prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, Result<Describe<Any>, sqlx::Error>>
+    where
+        'c: 'e,
+    {
+        self.pool.describe(sql)
+    }
 }
 
 /// A boolean as the schema stores it (0/1 `BIGINT`).

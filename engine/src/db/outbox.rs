@@ -1,8 +1,8 @@
 //! Queries on `outbox`: mail waiting to be handed to the SMTP server.
 
-use sqlx::{Any, FromRow};
+use sqlx::FromRow;
 
-use super::Db;
+use super::Exec;
 
 /// A mail to send.
 #[derive(Debug, Clone)]
@@ -17,13 +17,8 @@ pub struct NewMail {
     pub html: String,
 }
 
-/// Puts `mail` in the outbox, due now; on `executor`, so the change that causes it can write it in
-/// its own transaction.
-pub async fn insert<'c>(
-    executor: impl sqlx::Executor<'c, Database = Any>,
-    mail: &NewMail,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Puts `mail` in the outbox, due now, in the transaction of the change that causes it.
+pub async fn insert(db: impl Exec<'_>, mail: &NewMail, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO outbox (id, recipient, subject, text_body, html_body, created_at, attempts, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
@@ -34,7 +29,7 @@ pub async fn insert<'c>(
     .bind(&mail.text)
     .bind(&mail.html)
     .bind(now)
-    .execute(executor)
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -60,7 +55,7 @@ pub struct OutboxRow {
 /// nor refused, is due, and is not claimed by a worker whose claim still holds. The conditions are
 /// checked again on the row itself (PostgreSQL re-reads a row another transaction just changed), so
 /// two workers never hold one mail.
-pub async fn claim(db: &Db, worker: &str, now: i64, lease: i64) -> Result<Option<OutboxRow>, sqlx::Error> {
+pub async fn claim(db: impl Exec<'_>, worker: &str, now: i64, lease: i64) -> Result<Option<OutboxRow>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE outbox SET claimed_by = $1, claimed_until = $3
          WHERE id = (SELECT id FROM outbox
@@ -73,23 +68,23 @@ pub async fn claim(db: &Db, worker: &str, now: i64, lease: i64) -> Result<Option
     .bind(worker)
     .bind(now)
     .bind(now + lease)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await
 }
 
 /// The SMTP server accepted the mail.
-pub async fn mark_sent(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(db: impl Exec<'_>, id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET sent_at = $2, claimed_until = NULL WHERE id = $1")
         .bind(id)
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|_| ())
 }
 
 /// The delivery failed for now; it is due again at `next_attempt_at`.
 pub async fn mark_retry(
-    db: &Db,
+    db: impl Exec<'_>,
     id: &str,
     attempts: i64,
     next_attempt_at: i64,
@@ -102,27 +97,25 @@ pub async fn mark_retry(
     .bind(attempts)
     .bind(next_attempt_at)
     .bind(error)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// The SMTP server refused the mail for good.
-pub async fn mark_failed(db: &Db, id: &str, now: i64, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(db: impl Exec<'_>, id: &str, now: i64, error: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE outbox SET failed_at = $2, last_error = $3, claimed_until = NULL WHERE id = $1")
         .bind(id)
         .bind(now)
         .bind(error)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|_| ())
 }
 
 /// Deletes mail sent or refused before `before`; returns how many.
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < $1")
-        .bind(before)
-        .execute(db.pool())
-        .await?;
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < $1").bind(before).execute(db).await?;
     Ok(done.rows_affected())
 }

@@ -1,48 +1,68 @@
 //! The one write that spans tables: recording a passkey sign-in — the passkey's new counter, backup
-//! state and last use, the new sign-in, and (for API clients) its first refresh token — in one
-//! database round trip, with plain SQL per database.
+//! state and last use, the new sign-in, (for API clients) its first refresh token, and its record
+//! in the owner's activity — in one transaction and one database round trip, with plain SQL per
+//! database.
 //!
 //! The counter condition is part of the UPDATE, so of two racing assertions only one moves the
-//! counter (ceremony rule 6, docs/api.md), and the sign-in and token are written only when it moved.
+//! counter (ceremony rule 6, docs/api.md), and the rest is written only when it moved.
 //!
 //! A sign-in is the hot path, and on SQLite every statement is a hand-off to the connection's
-//! thread and back (BENCHMARKS.md), so the writes go as one batch rather than one call each:
-//! PostgreSQL runs them as one statement of data-modifying CTEs; SQLite has no writable CTEs, so it
-//! gets the statements in one string, each INSERT guarded by `changes() = 1` (the statement before
-//! it wrote its one row). Each of those commits on its own: should a later one fail, the counter has
-//! moved and no sign-in was started, and the caller answers with an error. Nothing is lost by that:
-//! the assertion was genuine and is spent either way. (Wrapping them in a transaction was measured:
-//! BEGIN and COMMIT are two more round trips, and cost more than the commits they save.)
+//! thread and back (BENCHMARKS.md), so the writes go as one batch rather than one call each (sqlx's
+//! own BEGIN and COMMIT would be two more hand-offs):
+//! - PostgreSQL runs them as one statement of data-modifying CTEs, atomic as any statement is.
+//! - SQLite has no writable CTEs, so it gets the statements in one string between `BEGIN
+//!   IMMEDIATE` and `COMMIT`, each INSERT guarded by `changes() = 1` (the statement before it wrote
+//!   its one row). sqlx does not know of a transaction it did not begin, so the batch runs in a task
+//!   of its own that ends it either way — COMMIT, or ROLLBACK after a failed statement — even when
+//!   the request that asked is dropped meanwhile; a connection it cannot bring back to no
+//!   transaction is closed, never returned to the pool.
 //!
 //! Parameters of every form: `$1` credential id, `$2` the serialised `Passkey`, `$3` its new
 //! counter, `$4` backed up (0/1), `$5` now, `$6` sign-in id, `$7` user id, `$8` the client's
-//! `User-Agent` (or NULL), and with a refresh token `$9` its hash and `$10` its expiry.
+//! `User-Agent` (or NULL), `$9` the activity row's id, `$10` its kind, `$11` its detail, `$12` the
+//! client's address, and with a refresh token `$13` its hash and `$14` its expiry.
 
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Executor as _};
+
+use super::activity::NewActivity;
 use super::passkeys::PasskeyRow;
 use super::{Db, Dialect, flag};
 use crate::types::SignInId;
 
 const SQLITE: &str = "\
+BEGIN IMMEDIATE;
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
 INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1";
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
+INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
+ SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1;
+COMMIT";
 
 const SQLITE_WITH_REFRESH_TOKEN: &str = "\
+BEGIN IMMEDIATE;
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
 INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
- SELECT $9, $6, $7, $10, NULL, $5 WHERE changes() = 1";
+ SELECT $13, $6, $7, $14, NULL, $5 WHERE changes() = 1;
+INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
+ SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1;
+COMMIT";
 
 const POSTGRES: &str = "\
 WITH used AS (
   UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
-   RETURNING user_id)
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used";
+   RETURNING user_id),
+sign_in AS (
+  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
+  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id)
+INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
+ SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in";
 
 const POSTGRES_WITH_REFRESH_TOKEN: &str = "\
 WITH used AS (
@@ -51,11 +71,15 @@ WITH used AS (
    RETURNING user_id),
 sign_in AS (
   INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id)
-INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
- SELECT $9, id, $7, $10, NULL, $5 FROM sign_in";
+  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id),
+token AS (
+  INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
+  SELECT $13, id, $7, $14, NULL, $5 FROM sign_in)
+INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
+ SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in";
 
-/// A passkey sign-in to record: the passkey's state after the assertion, and what the sign-in starts.
+/// A passkey sign-in to record: the passkey's state after the assertion, what the sign-in starts,
+/// and its record.
 pub struct PasskeySignIn<'a> {
     /// The passkey with its new counter, backup state and serialised `Passkey`.
     pub updated: &'a PasskeyRow,
@@ -65,10 +89,13 @@ pub struct PasskeySignIn<'a> {
     pub user_agent: Option<&'a str>,
     /// The sign-in's first refresh token (hash, expiry), for API clients; the portal stores none.
     pub refresh_token: Option<(&'a str, i64)>,
+    /// The sign-in's record in the owner's activity (its user, time and `User-Agent` are the
+    /// sign-in's own).
+    pub activity: NewActivity<'a>,
 }
 
-/// Records a passkey sign-in in one round trip. `false` means the counter did not advance (a
-/// possibly cloned authenticator, or a racing assertion) and nothing was written.
+/// Records a passkey sign-in in one transaction and one round trip. `false` means the counter did
+/// not advance (a possibly cloned authenticator, or a racing assertion) and nothing was written.
 pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bool, sqlx::Error> {
     let sql = match (db.dialect(), sign_in.refresh_token.is_some()) {
         (Dialect::Sqlite, false) => SQLITE,
@@ -76,19 +103,54 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
         (Dialect::Postgres, false) => POSTGRES,
         (Dialect::Postgres, true) => POSTGRES_WITH_REFRESH_TOKEN,
     };
-    let updated = sign_in.updated;
+    let (updated, activity) = (sign_in.updated, &sign_in.activity);
+    // Owned values: on SQLite the query moves into a task of its own.
     let mut query = sqlx::query(sql)
-        .bind(&updated.credential_id)
-        .bind(&updated.passkey)
+        .bind(updated.credential_id.to_string())
+        .bind(updated.passkey.clone())
         .bind(updated.sign_count)
         .bind(flag(updated.backed_up))
         .bind(now)
-        .bind(sign_in.sign_in_id)
-        .bind(&updated.user_id)
-        .bind(sign_in.user_agent);
+        .bind(sign_in.sign_in_id.to_string())
+        .bind(updated.user_id.to_string())
+        .bind(sign_in.user_agent.map(str::to_owned))
+        .bind(activity.id.to_owned())
+        .bind(activity.kind.to_owned())
+        .bind(activity.detail.map(str::to_owned))
+        .bind(activity.address.map(str::to_owned));
     if let Some((hash, expires_at)) = sign_in.refresh_token {
-        query = query.bind(hash).bind(expires_at);
+        query = query.bind(hash.to_owned()).bind(expires_at);
     }
     // Both forms report rows only when the UPDATE matched (SQLite sums its statements' counts).
-    Ok(query.execute(db.pool()).await?.rows_affected() > 0)
+    let written = match db.dialect() {
+        Dialect::Postgres => db.pool().execute(query).await?.rows_affected(),
+        Dialect::Sqlite => {
+            let pool = db.pool().clone();
+            tokio::spawn(async move { in_own_transaction(&pool, query).await })
+                .await
+                .map_err(|_| sqlx::Error::WorkerCrashed)??
+        }
+    };
+    Ok(written > 0)
+}
+
+/// Runs a batch that begins and commits its own transaction, on one connection. After a failed
+/// statement it rolls back; a connection that cannot is closed rather than handed to the next
+/// caller inside a transaction.
+async fn in_own_transaction(
+    pool: &AnyPool,
+    batch: Query<'static, Any, AnyArguments<'static>>,
+) -> Result<u64, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    match conn.execute(batch).await {
+        Ok(done) => Ok(done.rows_affected()),
+        Err(error) => {
+            // "No transaction is active" when BEGIN itself failed (the busy timeout ran out).
+            if let Err(rollback) = conn.execute("ROLLBACK").await {
+                tracing::debug!(%rollback, "sign-in batch: no transaction to roll back; closing the connection");
+                conn.close_on_drop();
+            }
+            Err(error)
+        }
+    }
 }

@@ -1,11 +1,10 @@
 //! Queries on `passkeys`.
 
 use sqlx::any::AnyRow;
-use sqlx::{FromRow, Row as _};
+use sqlx::{AnyConnection, FromRow, Row as _};
 
-use super::outbox::{self, NewMail};
 use super::users::UserRow;
-use super::{Db, flag};
+use super::{Exec, flag};
 use crate::types::{CredentialId, UserId};
 
 /// A row of `passkeys`: the whole webauthn-rs `Passkey` as JSON plus the columns the API lists.
@@ -57,29 +56,7 @@ impl FromRow<'_, AnyRow> for PasskeyRow {
 }
 
 /// Inserts a passkey; an existing credential ID is a unique violation and leaves that row untouched.
-pub async fn insert(db: &Db, row: &PasskeyRow) -> Result<(), sqlx::Error> {
-    insert_on(db.pool(), row).await
-}
-
-/// Stores a new passkey and, in the same transaction, the mail that tells its owner.
-pub async fn insert_with_notice(
-    db: &Db,
-    row: &PasskeyRow,
-    notice: Option<&NewMail>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    insert_on(&mut *tx, row).await?;
-    if let Some(mail) = notice {
-        outbox::insert(&mut *tx, mail, now).await?;
-    }
-    tx.commit().await
-}
-
-async fn insert_on<'c>(
-    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    row: &PasskeyRow,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(db: impl Exec<'_>, row: &PasskeyRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("INSERT INTO passkeys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
         .bind(&row.credential_id)
         .bind(&row.user_id)
@@ -92,38 +69,41 @@ async fn insert_on<'c>(
         .bind(&row.transports)
         .bind(row.created_at)
         .bind(row.last_used_at)
-        .execute(executor)
+        .execute(db)
         .await
         .map(|_| ())
 }
 
 /// A user's passkeys, oldest first.
-pub async fn of_user(db: &Db, user_id: &UserId) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+pub async fn of_user(db: impl Exec<'_>, user_id: &UserId) -> Result<Vec<PasskeyRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, credential_id"))
         .bind(user_id)
-        .fetch_all(db.pool())
+        .fetch_all(db)
         .await
 }
 
 /// How many passkeys a user has.
-pub async fn count_of_user(db: &Db, user_id: &UserId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1").bind(user_id).fetch_one(db.pool()).await
+pub async fn count_of_user(db: impl Exec<'_>, user_id: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM passkeys WHERE user_id = $1").bind(user_id).fetch_one(db).await
 }
 
 /// The passkeys of the user with this (normalised) email, oldest first; empty when there is no such
 /// user or they have none. One query: a targeted sign-in's only read.
-pub async fn of_email(db: &Db, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {
+pub async fn of_email(db: impl Exec<'_>, email: &str) -> Result<Vec<PasskeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM passkeys WHERE user_id = (SELECT id FROM users WHERE email = $1)
          ORDER BY created_at, credential_id"
     ))
     .bind(email)
-    .fetch_all(db.pool())
+    .fetch_all(db)
     .await
 }
 
 /// The passkey with this credential ID and its owner, in one query: a sign-in's only read.
-pub async fn with_owner(db: &Db, credential_id: &CredentialId) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
+pub async fn with_owner(
+    db: impl Exec<'_>,
+    credential_id: &CredentialId,
+) -> Result<Option<(PasskeyRow, UserRow)>, sqlx::Error> {
     // The owner's columns are renamed inside the derived table, so `COLUMNS` stays unambiguous.
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle, owner_created_at,
@@ -137,7 +117,7 @@ pub async fn with_owner(db: &Db, credential_id: &CredentialId) -> Result<Option<
          WHERE credential_id = $1"
     ))
     .bind(credential_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await?;
     row.map(|row| Ok((PasskeyRow::from_row(&row)?, owner_of(&row)?))).transpose()
 }
@@ -156,7 +136,7 @@ fn owner_of(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
 
 /// Renames one of the user's passkeys; `None` when it is not theirs.
 pub async fn set_name(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     credential_id: &CredentialId,
     name: &str,
@@ -167,23 +147,20 @@ pub async fn set_name(
     .bind(user_id)
     .bind(credential_id)
     .bind(name)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await
 }
 
-/// Deletes one of the user's passkeys and returns it; `None` when it is not theirs. The mail that
-/// tells the owner (composed for any passkey's name by `notice`) goes in the same transaction.
+/// Deletes one of the user's passkeys and returns it, never the account's only way in; on the
+/// connection of a [`Change`](crate::change::Change), whose transaction holds the user's row lock.
 pub async fn delete(
-    db: &Db,
+    conn: &mut AnyConnection,
     user_id: &UserId,
     credential_id: &CredentialId,
-    notice: impl FnOnce(&PasskeyRow) -> Option<NewMail>,
-    now: i64,
 ) -> Result<Deleted, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
     // Takes the user's row lock first (PostgreSQL; SQLite's one writer is already alone), so two
     // deletions of an account's last two passkeys run one after the other, and the second sees one.
-    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(user_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(user_id).execute(&mut *conn).await?;
     let deleted: Option<PasskeyRow> = sqlx::query_as(&format!(
         "DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2
            AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL)
@@ -192,27 +169,20 @@ pub async fn delete(
     ))
     .bind(user_id)
     .bind(credential_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    let outcome = match deleted {
-        Some(row) => {
-            if let Some(mail) = notice(&row) {
-                outbox::insert(&mut *tx, &mail, now).await?;
-            }
-            Deleted::Deleted(row)
-        }
+    Ok(match deleted {
+        Some(row) => Deleted::Deleted(row),
         None => {
             let exists: Option<(String,)> =
                 sqlx::query_as("SELECT credential_id FROM passkeys WHERE user_id = $1 AND credential_id = $2")
                     .bind(user_id)
                     .bind(credential_id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut *conn)
                     .await?;
             if exists.is_some() { Deleted::LastWayIn } else { Deleted::NotFound }
         }
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    })
 }
 
 /// What [`delete`] did.

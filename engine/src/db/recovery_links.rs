@@ -1,8 +1,6 @@
 //! Queries on `recovery_links`.
 
-use sqlx::Any;
-
-use super::Db;
+use super::Exec;
 use crate::types::UserId;
 
 /// A link to record.
@@ -22,12 +20,8 @@ pub struct NewLink<'a> {
     pub requested_from: Option<&'a str>,
 }
 
-/// Records a link, on `executor` (a transaction that also writes its mail).
-pub async fn insert<'c>(
-    executor: impl sqlx::Executor<'c, Database = Any>,
-    link: &NewLink<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// Records a link.
+pub async fn insert(db: impl Exec<'_>, link: &NewLink<'_>, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO recovery_links (token_hash, user_id, made_by, created_at, expires_at, browser_hash, requested_from)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -39,13 +33,18 @@ pub async fn insert<'c>(
     .bind(link.expires_at)
     .bind(link.browser_hash)
     .bind(link.requested_from)
-    .execute(executor)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// How many links the user asked for since `since`: (for this account, from this address).
-pub async fn asked_since(db: &Db, user_id: &UserId, address: &str, since: i64) -> Result<(i64, i64), sqlx::Error> {
+pub async fn asked_since(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    address: &str,
+    since: i64,
+) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(CASE WHEN user_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(CASE WHEN requested_from = $2 THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -54,16 +53,15 @@ pub async fn asked_since(db: &Db, user_id: &UserId, address: &str, since: i64) -
     .bind(user_id)
     .bind(address)
     .bind(since)
-    .fetch_one(db.pool())
+    .fetch_one(db)
     .await
 }
 
 /// Uses the unused, unexpired link whose token hashes to `token_hash` — one bound to a browser
-/// only when `browser_hash` is that browser's — on `executor` (the transaction that also writes
-/// the mail telling the user); of two uses at once, one wins. Returns whose, who made it, and the
-/// account's email address (read in the same statement).
-pub async fn use_link<'c>(
-    executor: impl sqlx::Executor<'c, Database = Any>,
+/// only when `browser_hash` is that browser's; of two uses at once, one wins. Returns whose, who
+/// made it, and the account's email address (read in the same statement).
+pub async fn use_link(
+    db: impl Exec<'_>,
     token_hash: &str,
     browser_hash: Option<&str>,
     now: i64,
@@ -77,12 +75,12 @@ pub async fn use_link<'c>(
     .bind(token_hash)
     .bind(now)
     .bind(browser_hash)
-    .fetch_optional(executor)
+    .fetch_optional(db)
     .await
 }
 
 /// Deletes links that expired before `before`; returns how many.
-pub async fn prune(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM recovery_links WHERE expires_at < $1").bind(before).execute(db.pool()).await?;
+pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM recovery_links WHERE expires_at < $1").bind(before).execute(db).await?;
     Ok(done.rows_affected())
 }

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row as _};
 
-use super::Db;
+use super::Exec;
 use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
 
 /// A sign-in to record.
@@ -41,7 +41,7 @@ pub struct AppSignIn<'a> {
 }
 
 /// Records a sign-in.
-pub async fn insert(db: &Db, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(db: impl Exec<'_>, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sqlx::Error> {
     let app = sign_in.app.as_ref();
     sqlx::query(
         "INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, client_id,
@@ -58,7 +58,7 @@ pub async fn insert(db: &Db, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sq
     .bind(app.map(|a| a.parent_id))
     .bind(app.map(|a| a.scope))
     .bind(sign_in.user_agent)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -137,13 +137,13 @@ impl FromRow<'_, AnyRow> for SignInRow {
 }
 
 /// A sign-in by id, ended or not.
-pub async fn by_id(db: &Db, id: &SignInId) -> Result<Option<SignInRow>, sqlx::Error> {
-    sqlx::query_as(&BY_ID).bind(id).fetch_optional(db.pool()).await
+pub async fn by_id(db: impl Exec<'_>, id: &SignInId) -> Result<Option<SignInRow>, sqlx::Error> {
+    sqlx::query_as(&BY_ID).bind(id).fetch_optional(db).await
 }
 
 /// Stores the hash of a new refresh token of a sign-in.
 pub async fn insert_refresh_token(
-    db: &Db,
+    db: impl Exec<'_>,
     token_hash: &str,
     sign_in_id: &SignInId,
     user_id: &UserId,
@@ -159,7 +159,7 @@ pub async fn insert_refresh_token(
     .bind(user_id)
     .bind(expires_at)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -187,24 +187,28 @@ impl FromRow<'_, AnyRow> for UsedToken {
 
 /// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins,
 /// and reads its sign-in in the same round trip.
-pub async fn use_refresh_token(db: &Db, token_hash: &str, now: i64) -> Result<Option<UsedToken>, sqlx::Error> {
-    sqlx::query_as(&USE_REFRESH_TOKEN).bind(token_hash).bind(now).fetch_optional(db.pool()).await
+pub async fn use_refresh_token(
+    db: impl Exec<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<UsedToken>, sqlx::Error> {
+    sqlx::query_as(&USE_REFRESH_TOKEN).bind(token_hash).bind(now).fetch_optional(db).await
 }
 
 /// The sign-in of a token, used or not; `None` for a token that was never issued.
-pub async fn of_refresh_token(db: &Db, token_hash: &str) -> Result<Option<SignInId>, sqlx::Error> {
+pub async fn of_refresh_token(db: impl Exec<'_>, token_hash: &str) -> Result<Option<SignInId>, sqlx::Error> {
     sqlx::query_scalar("SELECT sign_in_id FROM refresh_tokens WHERE token_hash = $1")
         .bind(token_hash)
-        .fetch_optional(db.pool())
+        .fetch_optional(db)
         .await
 }
 
 /// Ends a sign-in: none of its refresh tokens works any more (sign-out, or a reused token).
-pub async fn revoke(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke(db: impl Exec<'_>, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sign_ins SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
         .bind(id)
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|_| ())
 }
@@ -233,7 +237,11 @@ pub struct ListedSignIn {
 }
 
 /// `user_id`'s sign-ins that have not been ended, newest first.
-pub async fn not_ended_of_user(db: &Db, user_id: &UserId, now: i64) -> Result<Vec<ListedSignIn>, sqlx::Error> {
+pub async fn not_ended_of_user(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    now: i64,
+) -> Result<Vec<ListedSignIn>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.method, p.name AS passkey_name, s.client_id, s.user_agent, s.created_at, s.last_used_at,
                 (SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.sign_in_id = s.id) AS last_refresh_at,
@@ -245,7 +253,7 @@ pub async fn not_ended_of_user(db: &Db, user_id: &UserId, now: i64) -> Result<Ve
     )
     .bind(user_id)
     .bind(now)
-    .fetch_all(db.pool())
+    .fetch_all(db)
     .await
 }
 
@@ -263,14 +271,14 @@ pub struct Activity {
 }
 
 /// Sign-in `id`'s [`Activity`], ended or not.
-pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
+pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
     let row: Option<(i64, Option<i64>, i64, String)> = sqlx::query_as(
         "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at,
                 COALESCE(auth_time, created_at), method
          FROM sign_ins WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db.pool())
+    .fetch_optional(db)
     .await?;
     Ok(row.map(|(active, last_used_at, auth_time, method)| Activity {
         active: active != 0,
@@ -281,35 +289,31 @@ pub async fn activity(db: &Db, id: &SignInId) -> Result<Option<Activity>, sqlx::
 }
 
 /// Notes that sign-in `id` was used at `now`.
-pub async fn note_use(db: &Db, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sign_ins SET last_used_at = $2 WHERE id = $1").bind(id).bind(now).execute(db.pool()).await?;
+pub async fn note_use(db: impl Exec<'_>, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sign_ins SET last_used_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await?;
     Ok(())
 }
 
-/// Ends `user_id`'s sign-in `id` and the app sign-ins that came from it; `false` when `id` is not
-/// a sign-in of that user that was still going.
-pub async fn revoke_of_user(db: &Db, user_id: &UserId, id: &SignInId, now: i64) -> Result<bool, sqlx::Error> {
-    let ended =
-        sqlx::query("UPDATE sign_ins SET revoked_at = $3 WHERE id = $2 AND user_id = $1 AND revoked_at IS NULL")
-            .bind(user_id)
-            .bind(id)
-            .bind(now)
-            .execute(db.pool())
-            .await?
-            .rows_affected();
-    sqlx::query("UPDATE sign_ins SET revoked_at = $3 WHERE parent_id = $2 AND user_id = $1 AND revoked_at IS NULL")
-        .bind(user_id)
-        .bind(id)
-        .bind(now)
-        .execute(db.pool())
-        .await?;
-    Ok(ended > 0)
+/// Ends `user_id`'s sign-in `id` and the app sign-ins that came from it, in one statement; `false`
+/// when `id` is not a sign-in of that user that was still going.
+pub async fn revoke_of_user(db: impl Exec<'_>, user_id: &UserId, id: &SignInId, now: i64) -> Result<bool, sqlx::Error> {
+    let ended: Vec<SignInId> = sqlx::query_scalar(
+        "UPDATE sign_ins SET revoked_at = $3
+         WHERE user_id = $1 AND revoked_at IS NULL AND (id = $2 OR parent_id = $2)
+         RETURNING id",
+    )
+    .bind(user_id)
+    .bind(id)
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    Ok(ended.contains(id))
 }
 
 /// Ends `user_id`'s sign-ins made with passkey `passkey_id` (the app sign-ins that came from them
 /// too: they carry it), except `keep`; returns how many ended.
 pub async fn revoke_made_with_passkey(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     passkey_id: &CredentialId,
     keep: &SignInId,
@@ -324,14 +328,14 @@ pub async fn revoke_made_with_passkey(
     .bind(passkey_id)
     .bind(keep)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|done| done.rows_affected())
 }
 
 /// Ends every sign-in of `user_id` except `keep` and the app sign-ins that came from it; returns
 /// how many were ended.
-pub async fn revoke_others(db: &Db, user_id: &UserId, keep: &SignInId, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn revoke_others(db: impl Exec<'_>, user_id: &UserId, keep: &SignInId, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "UPDATE sign_ins SET revoked_at = $3
          WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2 AND (parent_id IS NULL OR parent_id <> $2)",
@@ -339,7 +343,7 @@ pub async fn revoke_others(db: &Db, user_id: &UserId, keep: &SignInId, now: i64)
     .bind(user_id)
     .bind(keep)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|done| done.rows_affected())
 }
@@ -347,7 +351,7 @@ pub async fn revoke_others(db: &Db, user_id: &UserId, keep: &SignInId, now: i64)
 /// Ends the sign-ins of `client_id` that came from the portal sign-in `parent_id` of `user_id`
 /// (RP-initiated logout); returns how many were active.
 pub async fn revoke_app_sign_ins(
-    db: &Db,
+    db: impl Exec<'_>,
     user_id: &UserId,
     client_id: &str,
     parent_id: &SignInId,
@@ -361,26 +365,26 @@ pub async fn revoke_app_sign_ins(
     .bind(client_id)
     .bind(parent_id)
     .bind(now)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|done| done.rows_affected())
 }
 
 /// Deletes refresh tokens that expired before `now` (a used or unused one past its expiry can
 /// never be exchanged, nor tell of a reuse that matters).
-pub async fn prune_expired_refresh_tokens(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune_expired_refresh_tokens(db: impl Exec<'_>, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|done| done.rows_affected())
 }
 
 /// Deletes sign-ins that were ended before `before` (their refresh tokens go with them).
-pub async fn prune_ended(db: &Db, before: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune_ended(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sign_ins WHERE revoked_at < $1")
         .bind(before)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|done| done.rows_affected())
 }

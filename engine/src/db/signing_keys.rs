@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::Db;
+use super::Exec;
 
 /// A key's place in its rotation.
 pub const CURRENT: &str = "current";
@@ -55,19 +55,24 @@ pub struct NewKeyRow<'a> {
 }
 
 /// Every key still published at `now`: current, next, and retired ones whose time has not run out.
-pub async fn published(db: &Db, now: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
+pub async fn published(db: impl Exec<'_>, now: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT kid, alg, state, public_jwk, sealed_private_key, created_at, activated_at, publish_until
          FROM signing_keys WHERE publish_until IS NULL OR publish_until > $1 ORDER BY alg, created_at",
     )
     .bind(now)
-    .fetch_all(db.pool())
+    .fetch_all(db)
     .await
 }
 
 /// Stores `key` in `state` ([`CURRENT`] or [`NEXT`]) unless that place is already taken (another
 /// instance got there first); returns whether it was stored.
-pub async fn insert_if_vacant(db: &Db, key: &NewKeyRow<'_>, state: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn insert_if_vacant(
+    db: impl Exec<'_>,
+    key: &NewKeyRow<'_>,
+    state: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let activated_at = (state == CURRENT).then_some(now);
     sqlx::query(
         "INSERT INTO signing_keys (kid, alg, state, public_jwk, sealed_private_key, created_at, activated_at, publish_until)
@@ -80,7 +85,7 @@ pub async fn insert_if_vacant(db: &Db, key: &NewKeyRow<'_>, state: &str, now: i6
     .bind(key.sealed_private_key)
     .bind(now)
     .bind(activated_at)
-    .execute(db.pool())
+    .execute(db)
     .await
     .map(|done| done.rows_affected() == 1)
 }
@@ -89,7 +94,7 @@ pub async fn insert_if_vacant(db: &Db, key: &NewKeyRow<'_>, state: &str, now: i6
 /// (published until `publish_until`), the next key becomes current, and `new_next` is the next one.
 /// Returns false, changing nothing, when the current key is younger (someone else just rotated).
 pub async fn rotate(
-    db: &Db,
+    db: &super::Db,
     alg: &str,
     due: i64,
     new_next: &NewKeyRow<'_>,
@@ -136,10 +141,10 @@ pub async fn rotate(
 }
 
 /// Deletes retired keys whose publication ended before `now` (their private halves go with them).
-pub async fn prune(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+pub async fn prune(db: impl Exec<'_>, now: i64) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM signing_keys WHERE state = 'retired' AND publish_until <= $1")
         .bind(now)
-        .execute(db.pool())
+        .execute(db)
         .await
         .map(|done| done.rows_affected())
 }

@@ -1,10 +1,9 @@
 //! Queries on `users`.
 
 use serde::{Deserialize, Serialize};
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
-use super::Db;
-use super::outbox::{self, NewMail};
+use super::Exec;
 use crate::types::UserId;
 
 /// A row of `users`.
@@ -30,15 +29,7 @@ pub struct UserRow {
 pub(super) const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, created_at, email_verified_at";
 
 /// Inserts a new user; a taken email is a unique violation.
-pub async fn insert(db: &Db, user: &UserRow) -> Result<(), sqlx::Error> {
-    insert_on(db.pool(), user).await
-}
-
-/// [`insert`], on `executor` (a transaction that writes more).
-pub async fn insert_on<'c>(
-    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
-    user: &UserRow,
-) -> Result<(), sqlx::Error> {
+pub async fn insert(db: impl Exec<'_>, user: &UserRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO users (id, email, name, password_hash, webauthn_handle, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -49,93 +40,66 @@ pub async fn insert_on<'c>(
     .bind(&user.password_hash)
     .bind(&user.webauthn_handle)
     .bind(user.created_at)
-    .execute(executor)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// The user with this normalised email.
-pub async fn by_email(db: &Db, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(db.pool()).await
+pub async fn by_email(db: impl Exec<'_>, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(db).await
 }
 
 /// The user with this id.
-pub async fn by_id(db: &Db, id: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db.pool()).await
+pub async fn by_id(db: impl Exec<'_>, id: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
 /// Deletes a user; their passkeys, sign-ins, refresh tokens, authorization codes and consents go
 /// with them in the same statement (`ON DELETE CASCADE`). `false` when there was no such user.
-pub async fn delete(db: &Db, id: &UserId) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db.pool()).await?.rows_affected() > 0)
+pub async fn delete(db: impl Exec<'_>, id: &UserId) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(db).await?.rows_affected() > 0)
 }
 
 /// Sets (or clears) the display name; returns the updated user.
-pub async fn set_name(db: &Db, id: &UserId, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn set_name(db: impl Exec<'_>, id: &UserId, name: Option<&str>) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("UPDATE users SET name = $2 WHERE id = $1 RETURNING {COLUMNS}"))
         .bind(id)
         .bind(name)
-        .fetch_optional(db.pool())
+        .fetch_optional(db)
         .await
 }
 
-/// Sets the password hash and writes the mail that tells the owner, in one transaction; `false`
-/// when there is no such user.
-pub async fn set_password_hash(
-    db: &Db,
-    id: &UserId,
-    hash: &str,
-    notice: Option<&NewMail>,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
-    let done =
-        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Ok(false);
-    }
-    if let Some(mail) = notice {
-        outbox::insert(&mut *tx, mail, now).await?;
-    }
-    tx.commit().await?;
-    Ok(true)
+/// Sets the password hash; `false` when there is no such user.
+pub async fn set_password_hash(db: impl Exec<'_>, id: &UserId, hash: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(db).await?;
+    Ok(done.rows_affected() > 0)
 }
 
-/// Removes the password of an account that has a passkey, with the mail that tells the owner.
-pub async fn remove_password(
-    db: &Db,
-    id: &UserId,
-    notice: Option<&NewMail>,
-    now: i64,
-) -> Result<PasswordRemoval, sqlx::Error> {
-    let mut tx = db.pool().begin().await?;
+/// Removes the password of an account that has a passkey; on the connection of a
+/// [`Change`](crate::change::Change), whose transaction holds the user's row lock.
+pub async fn remove_password(conn: &mut AnyConnection, id: &UserId) -> Result<PasswordRemoval, sqlx::Error> {
     // The user's row lock first, as passkey deletion takes it (`passkeys::delete`): removing the
     // password and deleting the last passkey at once run one after the other, and the second sees
     // the first's result.
-    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE users SET id = id WHERE id = $1").bind(id).execute(&mut *conn).await?;
     let removed = sqlx::query(
         "UPDATE users SET password_hash = NULL WHERE id = $1 AND password_hash IS NOT NULL
            AND EXISTS (SELECT 1 FROM passkeys WHERE user_id = $1)",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    let outcome = if removed > 0 {
-        if let Some(mail) = notice {
-            outbox::insert(&mut *tx, mail, now).await?;
-        }
-        PasswordRemoval::Removed
-    } else {
-        let has_password: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        match has_password {
-            Some((Some(_),)) => PasswordRemoval::OnlyWayIn,
-            _ => PasswordRemoval::NotSet,
-        }
-    };
-    tx.commit().await?;
-    Ok(outcome)
+    if removed > 0 {
+        return Ok(PasswordRemoval::Removed);
+    }
+    let has_password: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    Ok(match has_password {
+        Some((Some(_),)) => PasswordRemoval::OnlyWayIn,
+        _ => PasswordRemoval::NotSet,
+    })
 }
 
 /// What [`remove_password`] did.

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
 
 use crate::db::Db;
 use crate::db::authorization_codes;
@@ -76,26 +77,26 @@ pub async fn issue(db: &Db, grant: &Grant, now: i64) -> Result<String, Error> {
     Ok(code)
 }
 
-/// Redeems a code: uses it up, then checks its expiry, client, redirect URI and PKCE verifier.
-/// `starts` is the id of the sign-in the caller will record if the code is good; it is written with
-/// the code in the same statement, so a later replay finds the sign-in to end. A replay that comes
-/// before that sign-in is recorded is noted on the code, and the caller checks [`replayed`] after
-/// recording it.
+/// Redeems a code, in the transaction of the change that records the sign-in it starts: uses it
+/// up, then checks its expiry, client, redirect URI and PKCE verifier. `starts` is the id of that
+/// sign-in; it is written with the code, so a later replay finds the sign-in to end. A replay that
+/// comes while the redemption's change is open waits for it (the code's row is locked, or on
+/// SQLite the database) and then finds its sign-in committed. A refused code is used up all the
+/// same: the caller commits the change either way.
 pub async fn redeem(
-    db: &Db,
+    conn: &mut AnyConnection,
     exchange: &Exchange<'_>,
     starts: &SignInId,
     now: i64,
 ) -> Result<Result<Grant, Refusal>, Error> {
     let code_hash = stored_hash(exchange.code);
-    let Some(taken) = authorization_codes::take(db, &code_hash, starts, now).await? else {
-        return match authorization_codes::issued_sign_in(db, &code_hash).await? {
+    let Some(taken) = authorization_codes::take(&mut *conn, &code_hash, starts, now).await? else {
+        return match authorization_codes::issued_sign_in(&mut *conn, &code_hash).await? {
             None => Ok(Err(Refusal::Unknown)),
             Some(issued) => {
-                authorization_codes::mark_replayed(db, &code_hash, now).await?;
                 if let Some(sign_in_id) = issued {
                     tracing::warn!(%sign_in_id, client_id = exchange.client_id, "authorization code replayed; ending its sign-in");
-                    sign_ins::revoke(db, &sign_in_id, now).await?;
+                    sign_ins::revoke(&mut *conn, &sign_in_id, now).await?;
                 }
                 Ok(Err(Refusal::Replayed))
             }
@@ -115,12 +116,6 @@ pub async fn redeem(
         Some(refusal) => Err(refusal),
         None => Ok(grant),
     })
-}
-
-/// Whether `code` was presented again after its redemption took it: the caller that redeemed it
-/// asks once its sign-in is recorded, so a replay that came in between ends that sign-in too.
-pub async fn replayed(db: &Db, code: &str) -> Result<bool, Error> {
-    Ok(authorization_codes::replayed(db, &stored_hash(code)).await?)
 }
 
 /// RFC 7636 §4.6 with S256, the only method offered: `BASE64URL(SHA256(verifier)) == challenge`.

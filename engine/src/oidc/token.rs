@@ -14,13 +14,17 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::codes::Grant;
 use super::codes::{self, Exchange};
 use super::error::{OAuthCode, OAuthError};
 use super::userinfo::ProfileClaims;
 use super::{has_scope, known_scopes};
+use crate::change::Change;
 use crate::clients::Client;
+use crate::db::Exec;
 use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
 use crate::db::users::{self, UserRow};
+use crate::error::Error;
 use crate::measure;
 use crate::state::Engine;
 use crate::tokens::{self, SignInAt, stored_hash};
@@ -213,16 +217,46 @@ async fn redeem_code(
         redirect_uri: params.require("redirect_uri")?,
         code_verifier: params.get("code_verifier"),
     };
+    let mut change = engine.change(now).await?;
+    // A refused code is used up (and a replay's sign-in ended) all the same: the change commits
+    // either way. A store that fails rolls it back.
+    let started = start_app_sign_in(&mut change, engine, client, &exchange, now).await?;
+    change.commit().await?;
+    let Started { user, sign_in, grant, refresh_token } = started?;
+    respond(engine, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, now)
+}
+
+/// What a redeemed code started: the app's sign-in and its first refresh token.
+struct Started {
+    user: UserRow,
+    sign_in: SignInRow,
+    grant: Grant,
+    refresh_token: Option<String>,
+}
+
+/// Takes the code and, when it is good, records the app's sign-in (and its first refresh token) in
+/// `change`. The outer error is the store's; the inner one refuses the code.
+async fn start_app_sign_in(
+    change: &mut Change<'_>,
+    engine: &Engine,
+    client: &Client,
+    exchange: &Exchange<'_>,
+    now: i64,
+) -> Result<Result<Started, OAuthError>, Error> {
     let app_sign_in = SignInId::generate();
-    let grant = codes::redeem(&engine.db, &exchange, &app_sign_in, now).await?.map_err(|refusal| {
-        tracing::info!(client_id = %client.id, %refusal, "authorization code refused");
-        invalid_grant(refusal.to_string())
-    })?;
-    let portal = sign_ins::by_id(&engine.db, &grant.sign_in_id)
-        .await?
-        .filter(|s| s.active)
-        .ok_or_else(|| invalid_grant("the sign-in this code came from has ended"))?;
-    let user = account(engine, &grant.user_id).await?;
+    let grant = match codes::redeem(change.db(), exchange, &app_sign_in, now).await? {
+        Ok(grant) => grant,
+        Err(refusal) => {
+            tracing::info!(client_id = %client.id, %refusal, "authorization code refused");
+            return Ok(Err(invalid_grant(refusal.to_string())));
+        }
+    };
+    let Some(portal) = sign_ins::by_id(change.db(), &grant.sign_in_id).await?.filter(|s| s.active) else {
+        return Ok(Err(invalid_grant("the sign-in this code came from has ended")));
+    };
+    let Some(user) = users::by_id(change.db(), &grant.user_id).await? else {
+        return Ok(Err(invalid_grant("the account no longer exists")));
+    };
     let sign_in = SignInRow {
         id: app_sign_in,
         user_id: user.id.clone(),
@@ -244,13 +278,24 @@ async fn redeem_code(
         // The app's server redeems the code; the list of sign-ins names the app instead.
         user_agent: None,
     };
-    sign_ins::insert(&engine.db, &record, now).await?;
-    // A replay that came while the sign-in was being recorded could not end it yet: end it now.
-    if codes::replayed(&engine.db, exchange.code).await? {
-        tokens::end_sign_in(&engine.db, &sign_in.id, now).await?;
-        return Err(invalid_grant(codes::Refusal::Replayed.to_string()));
+    sign_ins::insert(change.db(), &record, now).await?;
+    let refresh_token = issue_refresh_token(change.db(), engine, &sign_in, now).await?;
+    Ok(Ok(Started { user, sign_in, grant, refresh_token }))
+}
+
+/// A sign-in granted `offline_access` is continued by refresh tokens: the next one, stored.
+async fn issue_refresh_token(
+    db: impl Exec<'_>,
+    engine: &Engine,
+    sign_in: &SignInRow,
+    now: i64,
+) -> Result<Option<String>, Error> {
+    if !sign_in.scope.as_deref().is_some_and(|granted| has_scope(granted, "offline_access")) {
+        return Ok(None);
     }
-    respond(engine, client, &user, &sign_in, &grant.scope, grant.nonce, now).await
+    let refresh = engine.tokens.new_refresh_token(now);
+    sign_ins::insert_refresh_token(db, &refresh.hash, &sign_in.id, &sign_in.user_id, refresh.expires_at, now).await?;
+    Ok(Some(refresh.token))
 }
 
 /// The refresh grant. The token's sign-in is read first, so a request the app got wrong (another
@@ -288,35 +333,29 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
     };
     let sign_in = tokens::use_refresh_token(&engine.db, token, now).await?.ok_or_else(unusable)?;
     let user = account(engine, &sign_in.user_id).await?;
-    respond(engine, client, &user, &sign_in, &scope, None, now).await
+    let refresh_token = issue_refresh_token(&engine.db, engine, &sign_in, now).await?;
+    respond(engine, client, &user, &sign_in, &scope, None, refresh_token, now)
 }
 
 async fn account(engine: &Engine, user_id: &UserId) -> Result<UserRow, OAuthError> {
     users::by_id(&engine.db, user_id).await?.ok_or_else(|| invalid_grant("the account no longer exists"))
 }
 
-/// The tokens of an app's sign-in: an access token and an ID token with `scope`, and a new refresh
-/// token when the sign-in was granted `offline_access`.
-async fn respond(
+/// The tokens of an app's sign-in: an access token and an ID token with `scope`, with the
+/// refresh token already stored for it (when it was granted `offline_access`). No SQL: minting only.
+#[allow(clippy::too_many_arguments)] // the parts of one answer
+fn respond(
     engine: &Engine,
     client: &Client,
     user: &UserRow,
     sign_in: &SignInRow,
     scope: &str,
     nonce: Option<String>,
+    refresh_token: Option<String>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
     let access_token = engine.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
-    let offline = sign_in.scope.as_deref().is_some_and(|granted| has_scope(granted, "offline_access"));
-    let refresh_token = if offline {
-        let refresh = engine.tokens.new_refresh_token(now);
-        sign_ins::insert_refresh_token(&engine.db, &refresh.hash, &sign_in.id, &user.id, refresh.expires_at, now)
-            .await?;
-        Some(refresh.token)
-    } else {
-        None
-    };
     let claims = IdTokenClaims {
         iss: engine.tokens.issuer().to_owned(),
         sub: user.id.clone(),

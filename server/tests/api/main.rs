@@ -25,3 +25,4 @@ mod recovery;
 mod sign_ins;
 mod store_tls;
 mod tokens;
+mod unit_of_work;

@@ -102,16 +102,22 @@ const REDIRECT_URI: &str = "https://app.example/cb";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-/// A token request for `code` as the right client would send it, with one thing changed by the caller.
+/// A token request for `code` as the right client would send it, with one thing changed by the
+/// caller, redeemed by `engine` in a change of its own (committed whatever the answer, as the
+/// token endpoint does).
 async fn redeem(
-    db: &engine::db::Db,
+    engine: &engine::Engine,
     code: &str,
     (client_id, redirect_uri, code_verifier): (&str, &str, Option<&str>),
     at: i64,
 ) -> Result<engine::oidc::codes::Grant, engine::oidc::codes::Refusal> {
     let exchange = engine::oidc::codes::Exchange { code, client_id, redirect_uri, code_verifier };
     let starts = engine::types::SignInId::generate();
-    engine::oidc::codes::redeem(db, &exchange, &starts, at).await.expect("the database answers")
+    let mut change = engine.change(at).await.expect("the database answers");
+    let redeemed =
+        engine::oidc::codes::redeem(change.db(), &exchange, &starts, at).await.expect("the database answers");
+    change.commit().await.expect("the database answers");
+    redeemed
 }
 
 const RIGHT: (&str, &str, Option<&str>) = (CLIENT, REDIRECT_URI, Some(VERIFIER));
@@ -143,12 +149,11 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
     let now = engine::clock::now();
 
     let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
-    assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 1).await, Ok(grant.clone()));
+    assert_eq!(redeem(&redeemer, &code, RIGHT, now + 1).await, Ok(grant.clone()));
     // (That a replay also ends the sign-in the first redemption started is tested through the
-    // token endpoint, in `a_replayed_code_is_refused_and_ends_what_it_issued`.)
-    assert!(!codes::replayed(&redeemer.db, &code).await.unwrap(), "used once, not replayed");
-    assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 2).await, Err(Refusal::Replayed));
-    assert!(codes::replayed(&redeemer.db, &code).await.unwrap(), "the replay is noted for the redemption to see");
+    // token endpoint, in `a_replayed_code_is_refused_and_ends_what_it_issued`, and while the
+    // redemption is still being written, below.)
+    assert_eq!(redeem(&redeemer, &code, RIGHT, now + 2).await, Err(Refusal::Replayed));
 
     let other_verifier = "eBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let cases = [
@@ -160,19 +165,73 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
     ];
     for (request, after, expected) in cases {
         let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
-        assert_eq!(redeem(&redeemer.db, &code, request, now + after).await, Err(expected));
+        assert_eq!(redeem(&redeemer, &code, request, now + after).await, Err(expected));
         // A refused attempt uses the code up: the right request cannot follow it.
-        assert_eq!(redeem(&redeemer.db, &code, RIGHT, now + 1).await, Err(Refusal::Replayed), "{expected:?}");
+        assert_eq!(redeem(&redeemer, &code, RIGHT, now + 1).await, Err(Refusal::Replayed), "{expected:?}");
     }
-    assert_eq!(redeem(&redeemer.db, "never-issued", RIGHT, now).await, Err(Refusal::Unknown));
+    assert_eq!(redeem(&redeemer, "never-issued", RIGHT, now).await, Err(Refusal::Unknown));
 
     let without_pkce = Grant { code_challenge: None, ..grant.clone() };
     let code = codes::issue(&issuer.db, &without_pkce, now).await.unwrap();
-    assert_eq!(
-        redeem(&redeemer.db, &code, RIGHT, now + 1).await,
-        Err(Refusal::UnexpectedVerifier),
-        "no PKCE downgrade"
-    );
+    assert_eq!(redeem(&redeemer, &code, RIGHT, now + 1).await, Err(Refusal::UnexpectedVerifier), "no PKCE downgrade");
     let code = codes::issue(&issuer.db, &without_pkce, now).await.unwrap();
-    assert_eq!(redeem(&redeemer.db, &code, (CLIENT, REDIRECT_URI, None), now + 1).await, Ok(without_pkce));
+    assert_eq!(redeem(&redeemer, &code, (CLIENT, REDIRECT_URI, None), now + 1).await, Ok(without_pkce));
+}
+
+#[tokio::test]
+async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_sign_in() {
+    use engine::db::sign_ins::{self, AppSignIn, NewSignIn};
+    use engine::oidc::codes::{self, Exchange, Grant, Refusal};
+    use engine::types::{SignInId, SignInMethod, UserId};
+
+    let env = Env::new().await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = crate::common::TestServer::start_with(env).await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let portal = claims(&access);
+    let user = UserId::new(portal["sub"].as_str().unwrap());
+    // Two instances on one database: one redeems the code, the other gets the replay.
+    let redeemer = crate::common::engine_for(&database).await;
+    let replayer = crate::common::engine_for(&database).await;
+    let grant = Grant {
+        client_id: CLIENT.into(),
+        redirect_uri: REDIRECT_URI.into(),
+        user_id: user.clone(),
+        sign_in_id: SignInId::new(portal["sid"].as_str().unwrap()),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: Some(CHALLENGE.into()),
+        auth_time: portal["auth_time"].as_i64().unwrap(),
+    };
+    let now = engine::clock::now();
+    let code = codes::issue(&redeemer.db, &grant, now).await.unwrap();
+
+    // The token endpoint's redemption, stopped after it took the code and wrote the app's sign-in,
+    // before COMMIT.
+    let starts = SignInId::generate();
+    let mut change = redeemer.change(now + 1).await.unwrap();
+    let exchange =
+        Exchange { code: &code, client_id: CLIENT, redirect_uri: REDIRECT_URI, code_verifier: Some(VERIFIER) };
+    assert_eq!(codes::redeem(change.db(), &exchange, &starts, now + 1).await.unwrap(), Ok(grant.clone()));
+    let app = AppSignIn { client_id: CLIENT, parent_id: &grant.sign_in_id, scope: "openid" };
+    let sign_in = NewSignIn {
+        id: &starts,
+        user_id: &user,
+        method: Some(SignInMethod::Password),
+        passkey_id: None,
+        auth_time: grant.auth_time,
+        app: Some(app),
+        user_agent: None,
+    };
+    sign_ins::insert(change.db(), &sign_in, now + 1).await.unwrap();
+
+    let replayed_code = code.clone();
+    let replay = tokio::spawn(async move { redeem(&replayer, &replayed_code, RIGHT, now + 2).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!replay.is_finished(), "the replay waits for the redemption it races");
+    change.commit().await.unwrap();
+
+    assert_eq!(replay.await.unwrap(), Err(Refusal::Replayed));
+    let started = sign_ins::by_id(&redeemer.db, &starts).await.unwrap().expect("the redemption's sign-in is written");
+    assert!(!started.active, "the replay ended the sign-in the redemption started");
 }
