@@ -38,7 +38,7 @@ UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at 
 INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
- SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1;
+ SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1 RETURNING id;
 COMMIT";
 
 const SQLITE_WITH_REFRESH_TOKEN: &str = "\
@@ -50,7 +50,7 @@ INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, a
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
  SELECT $13, $6, $7, $14, NULL, $5 WHERE changes() = 1;
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
- SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1;
+ SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1 RETURNING id;
 COMMIT";
 
 const POSTGRES: &str = "\
@@ -62,7 +62,7 @@ sign_in AS (
   INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
   SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id)
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
- SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in";
+ SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in RETURNING id";
 
 const POSTGRES_WITH_REFRESH_TOKEN: &str = "\
 WITH used AS (
@@ -76,7 +76,7 @@ token AS (
   INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
   SELECT $13, id, $7, $14, NULL, $5 FROM sign_in)
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
- SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in";
+ SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in RETURNING id";
 
 /// A passkey sign-in to record: the passkey's state after the assertion, what the sign-in starts,
 /// and its record.
@@ -121,9 +121,12 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
     if let Some((hash, expires_at)) = sign_in.refresh_token {
         query = query.bind(hash.to_owned()).bind(expires_at);
     }
-    // Both forms report rows only when the UPDATE matched (SQLite sums its statements' counts).
+    // The last INSERT returns the activity row's id, which it writes only when every statement
+    // before it wrote its row. (Not a sum of changes: sqlx reads SQLite's change count after BEGIN
+    // and COMMIT too, which then still report the connection's previous statement.)
     let written = match db.dialect() {
-        Dialect::Postgres => db.pool().execute(query).await?.rows_affected(),
+        // All of the answer, to its end: a COMMIT refused after the row came (a deferred check) is an error.
+        Dialect::Postgres => !db.pool().fetch_all(query).await?.is_empty(),
         Dialect::Sqlite => {
             let pool = db.pool().clone();
             tokio::spawn(async move { in_own_transaction(&pool, query).await })
@@ -131,19 +134,20 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
                 .map_err(|_| sqlx::Error::WorkerCrashed)??
         }
     };
-    Ok(written > 0)
+    Ok(written)
 }
 
-/// Runs a batch that begins and commits its own transaction, on one connection. After a failed
+/// Runs a batch that begins and commits its own transaction, on one connection; says whether it
+/// returned a row (the sign-in was written). After a failed
 /// statement it rolls back; a connection that cannot is closed rather than handed to the next
 /// caller inside a transaction.
 async fn in_own_transaction(
     pool: &AnyPool,
     batch: Query<'static, Any, AnyArguments<'static>>,
-) -> Result<u64, sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let mut conn = pool.acquire().await?;
-    match conn.execute(batch).await {
-        Ok(done) => Ok(done.rows_affected()),
+    match conn.fetch_all(batch).await {
+        Ok(returned) => Ok(!returned.is_empty()),
         Err(error) => {
             // "No transaction is active" when BEGIN itself failed (the busy timeout ran out).
             if let Err(rollback) = conn.execute("ROLLBACK").await {

@@ -237,6 +237,48 @@ async fn a_sign_count_that_does_not_increase_is_refused() {
     assert_eq!(higher.status, StatusCode::OK, "the stored count is 5, so 6 passes");
 }
 
+/// The conditional write's refusal must be read from what the write itself returned, whichever
+/// pooled connection runs it: once every connection of the pool has written a row, a count the
+/// connection's previous statement left behind (SQLite reports one after BEGIN and COMMIT) once let
+/// a refused assertion through with tokens for a sign-in that was never written.
+#[tokio::test]
+async fn a_count_raised_after_it_was_read_is_refused_whichever_connection_writes() {
+    let env = Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off").set("LATCHKEY_RATE_LIMIT_PASSWORD", "off");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = std::sync::Arc::new(TestServer::start_with(env).await);
+    let db = stores::connect(&database).await;
+    let mut keys = Vec::new();
+    for n in 0..8 {
+        let (token, _) = server.sign_up(&format!("user{n}@example.com")).await;
+        let mut key = authenticator();
+        server.add_passkey(&token, &mut key).await;
+        keys.push(key);
+    }
+    // Sign-ins side by side, so every connection of the pool writes sign-ins.
+    for _ in 0..3 {
+        let signing: Vec<_> = keys
+            .drain(..)
+            .map(|mut key| {
+                let server = server.clone();
+                tokio::spawn(async move { (server.sign_in(&mut key, None).await.status, key) })
+            })
+            .collect();
+        for task in signing {
+            let (status, key) = task.await.unwrap();
+            assert_eq!(status, StatusCode::OK);
+            keys.push(key);
+        }
+    }
+    let sign_ins = stores::count(&db, "sign_ins").await;
+    sqlx::query("UPDATE passkeys SET sign_count = 1000").execute(&db).await.unwrap();
+
+    for key in &mut keys {
+        let refused = server.sign_in(key, None).await;
+        assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "possible_cloned_authenticator"));
+    }
+    assert_eq!(stores::count(&db, "sign_ins").await, sign_ins, "no sign-in was started");
+}
+
 #[tokio::test]
 async fn a_count_raised_after_it_was_read_is_refused_and_starts_no_session() {
     // Two racing assertions with the same count can both pass webauthn-rs's check against the count
