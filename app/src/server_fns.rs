@@ -12,7 +12,7 @@ use {
     crate::door,
     crate::return_path::safe_return_path,
     engine::types::{CredentialId, SignInId},
-    engine::{accounts, activity, ceremony, oidc, passkeys, portal, sign_ins, verification},
+    engine::{accounts, activity, ceremony, oidc, passkeys, portal, sign_in, verification},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
@@ -137,7 +137,7 @@ pub async fn rename_me(name: String) -> Result<(), PortalError> {
 #[server]
 pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
     let user = door::user().await?;
-    Ok(sign_ins::list(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?)
+    Ok(sign_in::list::of_user(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?)
 }
 
 /// Ends one of the account's other sign-ins; a plain form, back on the account page.
@@ -145,7 +145,7 @@ pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
 pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
     let user = door::user().await?;
     let (engine, caller) = (door::engine()?, door::caller().await?);
-    sign_ins::end(&engine, user.id(), &SignInId::new(id), &caller, door::now()).await?;
+    sign_in::list::end_one(&engine, user.id(), &SignInId::new(id), &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=ended");
     Ok(())
 }
@@ -155,7 +155,7 @@ pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
 pub async fn end_my_other_sign_ins() -> Result<(), PortalError> {
     let user = door::user().await?;
     let (engine, caller) = (door::engine()?, door::caller().await?);
-    sign_ins::end_others(&engine, user.id(), &user.user.sign_in_id, &caller, door::now()).await?;
+    sign_in::list::end_others(&engine, user.id(), &user.user.sign_in_id, &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=others");
     Ok(())
 }

@@ -7,16 +7,15 @@ use proto::{TokenPair, UserInfo};
 use crate::activity::Event;
 use crate::change::{Change, Hook};
 use crate::clock::rfc3339;
-use crate::db::sign_ins;
 use crate::db::users::{self, PasswordRemoval, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::hooks::SignInMethod;
 use crate::lockout;
 use crate::mail::{Letter, Notice};
 use crate::passwords::{hash_password, refuse_common, verify_password};
-use crate::reauth::Recent;
+use crate::sign_in::Recent;
+use crate::sign_in::{self, How, Which};
 use crate::state::Engine;
-use crate::tokens;
 use crate::types::{Caller, DisplayName, Email, Password, UserId};
 use crate::verification;
 
@@ -90,7 +89,9 @@ pub async fn register(
     now: i64,
 ) -> Result<TokenPair, Error> {
     let (user, mut change) = sign_up(engine, email, password, name, caller, now).await?;
-    let pair = tokens::start_password_sign_in(change.db(), &engine.tokens, &user.id, &caller.user_agent, now).await?;
+    let pair =
+        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, caller.user_agent.get(), now)
+            .await?;
     change.commit().await?;
     Ok(pair)
 }
@@ -145,7 +146,9 @@ pub async fn login(
     now: i64,
 ) -> Result<TokenPair, Error> {
     let (user, mut change) = verify_login(engine, email, password, caller, now).await?;
-    let pair = tokens::start_password_sign_in(change.db(), &engine.tokens, &user.id, &caller.user_agent, now).await?;
+    let pair =
+        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, caller.user_agent.get(), now)
+            .await?;
     change.commit().await?;
     Ok(pair)
 }
@@ -171,7 +174,8 @@ pub async fn set_password(
     if !users::set_password_hash(change.db(), user_id, &hash).await? {
         return Err(Error::SignInRequired);
     }
-    let ended = sign_ins::revoke_others(change.db(), user_id, recent.sign_in(), now).await?;
+    let ended =
+        sign_in::end(change.db(), Which::OthersOf { user: user_id, keep: recent.sign_in() }, now).await?.count();
     let (notice, event) = match had_password {
         true => (Notice::PasswordChanged, Event::PasswordChanged),
         false => (Notice::PasswordSet, Event::PasswordSet),
@@ -199,7 +203,8 @@ pub async fn remove_password(
         PasswordRemoval::OnlyWayIn => return Err(Error::PasswordOnlyWayIn),
         PasswordRemoval::NotSet => return Err(Error::PasswordNotSet),
     }
-    let ended = sign_ins::revoke_others(change.db(), user_id, recent.sign_in(), now).await?;
+    let ended =
+        sign_in::end(change.db(), Which::OthersOf { user: user_id, keep: recent.sign_in() }, now).await?.count();
     change.tell(Letter::Notice { email: &user.email, what: Notice::PasswordRemoved }).await?;
     change.record(user_id, Event::PasswordRemoved, Some(caller)).await?;
     change.commit().await?;

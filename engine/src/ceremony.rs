@@ -64,7 +64,7 @@ use crate::hooks::SignInMethod;
 use crate::mail::{Letter, Notice};
 use crate::measure;
 use crate::passkeys::passkey_item;
-use crate::reauth::Recent;
+use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::{NewRefreshToken, SignInAt};
 use crate::types::{Caller, ClientAddr, CredentialId, DisplayName, Email, SignInId, UserId};

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 use crate::error::Error;
 use crate::portal::{self, SessionUser};
-use crate::reauth::Recent;
+use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
 use crate::types::{Caller, ClientAddr, SignInId, SignInMethod, UserAgent, UserId};

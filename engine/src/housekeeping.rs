@@ -9,7 +9,10 @@
 
 use std::time::Duration;
 
-use crate::db::{activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, sign_ins};
+use crate::db::{
+    activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, refresh_tokens,
+    sign_ins,
+};
 use crate::error::Error;
 use crate::state::Engine;
 use crate::{clock, keys};
@@ -43,7 +46,7 @@ pub struct Pruned {
 /// Deletes what expired as of `now`.
 pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
     Ok(Pruned {
-        refresh_tokens: sign_ins::prune_expired_refresh_tokens(&engine.db, now).await?,
+        refresh_tokens: refresh_tokens::prune(&engine.db, now).await?,
         sign_ins: sign_ins::prune_ended(&engine.db, now - KEEP).await?,
         login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
         authorization_codes: authorization_codes::prune(&engine.db, now - KEEP).await?,

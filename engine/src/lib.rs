@@ -19,18 +19,17 @@
 //! | [`mail`] | mail from templates, through the outbox table, to the SMTP server |
 //! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
-//! | [`tokens`] | access tokens (JWT) and rotating refresh tokens of a sign-in |
+//! | [`tokens`] | access tokens (JWT) signed and checked, refresh tokens made: no SQL |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
+//! | [`sign_in`] | the sign-in: started (how), refreshed, ended (which), listed, [`Recent`](sign_in::Recent) |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
 //! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
 //! | [`change`] | [`Change`](change::Change), one unit of work: a change's statements, its mail, its record and its hooks, committed together |
-//! | [`reauth`] | [`reauth::Recent`]: the proof of a recent sign-in that dangerous changes take |
 //! | [`verification`] | proof that an account's email address is its owner's (a mailed link or code), and changing it |
 //! | [`recovery`] | one-time links that let someone who lost their passkeys add one: the operator's, or mailed |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
-//! | [`sign_ins`] | a user's sign-ins (browsers, programs, apps), listed and ended |
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
 //! | [`housekeeping`] | the hourly sweep of what expired |
@@ -59,10 +58,9 @@ pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
 pub mod portal;
-pub mod reauth;
 pub mod recovery;
 pub mod sealed;
-pub mod sign_ins;
+pub mod sign_in;
 pub mod state;
 pub mod tokens;
 pub mod types;

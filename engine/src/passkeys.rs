@@ -8,11 +8,10 @@ use crate::activity::Event;
 use crate::change::Hook;
 use crate::clock::rfc3339;
 use crate::db::passkeys::{self, Deleted, PasskeyRow};
-use crate::db::sign_ins;
 use crate::db::users;
 use crate::error::Error;
 use crate::mail::{Letter, Notice};
-use crate::reauth::Recent;
+use crate::sign_in::{self, Recent, Which};
 use crate::state::Engine;
 use crate::types::{Caller, CredentialId, DisplayName, UserId};
 
@@ -74,7 +73,10 @@ pub async fn delete_passkey(
         Deleted::NotFound => return Err(Error::PasskeyNotFound),
     };
     let ended = match end_sign_ins {
-        true => sign_ins::revoke_made_with_passkey(change.db(), user_id, id, recent.sign_in(), now).await?,
+        true => {
+            let made_with = Which::MadeWith { user: user_id, passkey: id, keep: recent.sign_in() };
+            sign_in::end(change.db(), made_with, now).await?.count()
+        }
         false => 0,
     };
     change.tell(Letter::Notice { email: &owner.email, what: Notice::PasskeyRemoved(&row.name) }).await?;

@@ -1,6 +1,6 @@
 //! The portal's sign-ins, held in the browser's cookie session (tower-sessions): what each of the
 //! portal's server functions does, as one function here. REST clients hold tokens instead
-//! (`tokens.rs`); both start the same kind of sign-in, and signing out ends it.
+//! (`sign_in/`); both start the same kind of sign-in, and signing out ends it.
 //!
 //! "Session" in Latchkey means only this: the browser's cookie and what it holds.
 
@@ -18,10 +18,9 @@ use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
 use crate::error::Error;
 use crate::passkeys::list_passkeys;
-use crate::reauth::Recent;
 use crate::recovery::MadeBy;
+use crate::sign_in::{self, How, Recent, Which};
 use crate::state::Engine;
-use crate::tokens;
 use crate::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 
 /// Where the signed-in user is kept in the session.
@@ -46,8 +45,7 @@ fn operator() -> MadeBy {
     MadeBy::Operator
 }
 
-/// A browser session ends after a week without requests; so does its place in the list of sign-ins.
-pub const SESSION_IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+pub use crate::sign_in::SESSION_IDLE_LIFETIME_SECS;
 
 /// How stale a session's "last used" may get before a request writes it again.
 const LAST_USED_PRECISION_SECS: i64 = 60;
@@ -108,7 +106,7 @@ pub async fn sign_in_with_password(
     now: i64,
 ) -> Result<(), Error> {
     let (user, change) = accounts::verify_login(engine, email, password, caller, now).await?;
-    start_sign_in(session, engine, change, &user, SignInMethod::Password, None, caller).await
+    start_sign_in(session, engine, change, &user, How::Password, caller).await
 }
 
 /// Sign-up with email + password; the new account is signed in.
@@ -121,7 +119,7 @@ pub async fn sign_up_with_password(
     now: i64,
 ) -> Result<(), Error> {
     let (user, change) = accounts::sign_up(engine, email, password, None, caller, now).await?;
-    start_sign_in(session, engine, change, &user, SignInMethod::Password, None, caller).await
+    start_sign_in(session, engine, change, &user, How::Password, caller).await
 }
 
 /// Verifies a passkey assertion and signs its owner in.
@@ -156,7 +154,7 @@ pub async fn finish_passkey_sign_up(
     now: i64,
 ) -> Result<(), Error> {
     let (user, passkey_id, change) = ceremony::finish_sign_up(engine, credential, caller, now).await?;
-    start_sign_in(session, engine, change, &user, SignInMethod::Passkey, Some(&passkey_id), caller).await
+    start_sign_in(session, engine, change, &user, How::Passkey(&passkey_id), caller).await
 }
 
 /// The signed-in user's account.
@@ -214,7 +212,7 @@ pub async fn confirm_with_passkey(
 ) -> Result<(), Error> {
     let signed_in = ceremony::finish_browser_authentication(engine, credential, caller, now).await?;
     if signed_in.user.id != user.user_id {
-        tokens::end_sign_in(&engine.db, &signed_in.sign_in_id, now).await?;
+        sign_in::end(&engine.db, Which::One(&signed_in.sign_in_id), now).await?;
         return Err(Error::AuthenticationFailed("this passkey belongs to another account"));
     }
     enter(session, engine, &user.user_id, signed_in.sign_in_id, now).await
@@ -232,7 +230,7 @@ pub async fn confirm_with_password(
 ) -> Result<(), Error> {
     let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
     let (verified, change) = accounts::verify_login(engine, &account.email, password, caller, now).await?;
-    start_sign_in(session, engine, change, &verified, SignInMethod::Password, None, caller).await
+    start_sign_in(session, engine, change, &verified, How::Password, caller).await
 }
 
 /// Creation options for the passkey a recovery link lets its holder add. The first call uses the
@@ -255,7 +253,7 @@ pub async fn recovery_passkey_options(
         None => {
             let (user_id, made_by) = crate::recovery::redeem(engine, token, browser_secret, now).await?;
             if let Some(before) = signed_in(session).await? {
-                tokens::end_sign_in(&engine.db, &before.sign_in_id, now).await?;
+                sign_in::end(&engine.db, Which::One(&before.sign_in_id), now).await?;
                 session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;
             }
             session.cycle_id().await.map_err(session_store_error)?;
@@ -284,12 +282,12 @@ pub async fn finish_recovery(
     change.record(&user_id, Event::Recovered(&passkey.name), Some(caller)).await?;
     let user = users::by_id(change.db(), &user_id).await?.ok_or(Error::InvalidRecoveryLink)?;
     let passkey_id = CredentialId::new(passkey.id);
-    let method = match made_by {
-        MadeBy::Operator => SignInMethod::Passkey,
-        MadeBy::Email => SignInMethod::EmailLink,
+    let how = match made_by {
+        MadeBy::Operator => How::Passkey(&passkey_id),
+        MadeBy::Email => How::EmailLink(&passkey_id),
     };
     session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
-    start_sign_in(session, engine, change, &user, method, Some(&passkey_id), caller).await
+    start_sign_in(session, engine, change, &user, how, caller).await
 }
 
 /// The session's restricted recovery session, while it lasts.
@@ -301,7 +299,7 @@ async fn recovering(session: &Session, now: i64) -> Result<Option<Recovering>, E
 /// Signs out: ends the session's sign-in and the session itself.
 pub async fn sign_out(session: &Session, engine: &Engine, now: i64) -> Result<(), Error> {
     if let Some(user) = signed_in(session).await? {
-        tokens::end_sign_in(&engine.db, &user.sign_in_id, now).await?;
+        sign_in::end(&engine.db, Which::One(&user.sign_in_id), now).await?;
     }
     session.flush().await.map_err(session_store_error)
 }
@@ -313,14 +311,13 @@ async fn start_sign_in(
     engine: &Engine,
     mut change: Change<'_>,
     user: &UserRow,
-    method: SignInMethod,
-    passkey_id: Option<&CredentialId>,
+    how: How<'_>,
     caller: &Caller,
 ) -> Result<(), Error> {
     let now = change.now();
-    let sign_in_id = tokens::record_sign_in(change.db(), &user.id, method, passkey_id, &caller.user_agent, now).await?;
+    let sign_in = sign_in::start(change.db(), &user.id, how, caller.user_agent.get(), now).await?;
     change.commit().await?;
-    enter(session, engine, &user.id, sign_in_id, now).await
+    enter(session, engine, &user.id, sign_in.id, now).await
 }
 
 /// Puts a started sign-in into the session under a new session id, so a planted id is useless. A
@@ -334,7 +331,7 @@ async fn enter(
     now: i64,
 ) -> Result<(), Error> {
     if let Some(before) = signed_in(session).await? {
-        tokens::end_sign_in(&engine.db, &before.sign_in_id, now).await?;
+        sign_in::end(&engine.db, Which::One(&before.sign_in_id), now).await?;
     }
     session.cycle_id().await.map_err(session_store_error)?;
     session.insert(SIGNED_IN, SessionUser { user_id: user_id.clone(), sign_in_id }).await.map_err(session_store_error)

@@ -1,9 +1,7 @@
-//! Tokens: short-lived JWT access tokens and opaque, single-use, rotating refresh tokens.
+//! Tokens, minted and checked without SQL: short-lived JWT access tokens, and the opaque refresh
+//! tokens that `sign_in/refresh.rs` stores (as SHA-256 hashes), uses once and rotates.
 //!
-//! Every token belongs to a *sign-in* (`sign_ins`, the access token's `sid`). Each refresh consumes
-//! its token and issues the next one of the same sign-in; presenting a token that was already
-//! consumed means it was copied, so the whole sign-in is ended (RFC 9700 §4.14.2). Only SHA-256
-//! hashes of refresh tokens are stored.
+//! Every token belongs to a *sign-in* (the access token's `sid`, `sign_in/`).
 
 use std::sync::Arc;
 
@@ -17,14 +15,10 @@ use sha2::{Digest, Sha256};
 use proto::TokenPair;
 
 use crate::config::Config;
-use sqlx::AnyConnection;
-
-use crate::db::sign_ins::{NewSignIn, SignInRow};
-use crate::db::{Db, Exec, sign_ins};
 use crate::error::Error;
 use crate::keys::KeyRing;
 use crate::measure;
-use crate::types::{CredentialId, SignInId, SignInMethod, UserAgent, UserId};
+use crate::types::{SignInId, UserId};
 
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
 const ACCESS_TYPE: &str = "access";
@@ -232,90 +226,6 @@ pub struct NewRefreshToken {
     pub hash: String,
     /// Unix seconds.
     pub expires_at: i64,
-}
-
-/// Records a new sign-in for `user_id`, made just now with `method` (and for a passkey, which one);
-/// a browser session holds it (`portal.rs`), or tokens continue it.
-pub async fn record_sign_in(
-    db: impl Exec<'_>,
-    user_id: &UserId,
-    method: SignInMethod,
-    passkey_id: Option<&CredentialId>,
-    user_agent: &UserAgent,
-    now: i64,
-) -> Result<SignInId, Error> {
-    let id = SignInId::generate();
-    let sign_in = NewSignIn {
-        id: &id,
-        user_id,
-        method: Some(method),
-        passkey_id,
-        auth_time: now,
-        app: None,
-        user_agent: user_agent.get(),
-    };
-    sign_ins::insert(db, &sign_in, now).await?;
-    Ok(id)
-}
-
-/// Starts a new password sign-in for `user_id` and returns its first token pair (a passkey sign-in
-/// writes its sign-in with the passkey's use, in `ceremony.rs`).
-pub async fn start_password_sign_in(
-    conn: &mut AnyConnection,
-    keys: &TokenKeys,
-    user_id: &UserId,
-    user_agent: &UserAgent,
-    now: i64,
-) -> Result<TokenPair, Error> {
-    let id = record_sign_in(&mut *conn, user_id, SignInMethod::Password, None, user_agent, now).await?;
-    issue_pair(&mut *conn, keys, user_id, &SignInAt { id, auth_time: now }, now).await
-}
-
-/// Consumes a refresh token of the REST API and returns the next pair of its sign-in. A token used
-/// twice ends the sign-in. A token issued to an OpenID Connect app is refused (and used up): it
-/// must never become a token for the account API.
-pub async fn rotate_refresh_token(db: &Db, keys: &TokenKeys, token: &str, now: i64) -> Result<TokenPair, Error> {
-    let sign_in = use_refresh_token(db, token, now).await?.ok_or(Error::InvalidRefreshToken)?;
-    if sign_in.client_id.is_some() {
-        tracing::warn!(sign_in_id = %sign_in.id, "an app's refresh token was sent to /auth/refresh; refused");
-        return Err(Error::InvalidRefreshToken);
-    }
-    let at = SignInAt { id: sign_in.id, auth_time: sign_in.auth_time };
-    let pair = issue_pair(db, keys, &sign_in.user_id, &at, now).await?;
-    measure::token_refreshed(measure::Client::Api);
-    Ok(pair)
-}
-
-/// Uses up a refresh token and returns its sign-in, if the token was unused and unexpired and its
-/// sign-in is active. A token used twice means it was copied: its whole sign-in is ended.
-pub(crate) async fn use_refresh_token(db: &Db, token: &str, now: i64) -> Result<Option<SignInRow>, Error> {
-    let hash = stored_hash(token);
-    let Some(used) = sign_ins::use_refresh_token(db, &hash, now).await? else {
-        if let Some(sign_in_id) = sign_ins::of_refresh_token(db, &hash).await? {
-            tracing::warn!(%sign_in_id, "refresh token reused; ending its sign-in");
-            measure::refresh_token_reused();
-            sign_ins::revoke(db, &sign_in_id, now).await?;
-        }
-        return Ok(None);
-    };
-    Ok((used.expires_at > now && used.sign_in.active).then_some(used.sign_in))
-}
-
-/// Ends a sign-in: none of its refresh tokens works any more.
-pub async fn end_sign_in(db: &Db, sign_in_id: &SignInId, now: i64) -> Result<(), Error> {
-    Ok(sign_ins::revoke(db, sign_in_id, now).await?)
-}
-
-pub(crate) async fn issue_pair(
-    db: impl Exec<'_>,
-    keys: &TokenKeys,
-    user_id: &UserId,
-    sign_in: &SignInAt,
-    now: i64,
-) -> Result<TokenPair, Error> {
-    let refresh = keys.new_refresh_token(now);
-    sign_ins::insert_refresh_token(db, &refresh.hash, &sign_in.id, user_id, refresh.expires_at, now).await?;
-    keys.token_pair(user_id, sign_in, refresh, now)
 }
 
 /// How a bearer secret is stored (refresh tokens here, authorization codes in `codes.rs`): its

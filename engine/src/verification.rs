@@ -17,7 +17,7 @@ use crate::db::email_verifications::{self, NewVerification};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
 use crate::mail::{Letter, Notice};
-use crate::reauth::Recent;
+use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::stored_hash;
 use crate::types::{Email, UserId, constant_time_eq};

@@ -4,6 +4,8 @@
 mod admin;
 mod assets;
 mod cross_origin;
+#[cfg(test)]
+mod docs_agree;
 mod health;
 mod layers;
 mod limits;

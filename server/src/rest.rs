@@ -8,8 +8,9 @@ use axum::response::Json;
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
 use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
+use engine::sign_in::{self, Which};
 use engine::types::{Caller, ClientAddr, CredentialId, SignInId};
-use engine::{Engine, Error, accounts, activity, ceremony, passkeys, sign_ins, tokens, verification};
+use engine::{Engine, Error, accounts, activity, ceremony, passkeys, verification};
 use proto::{ActivityItem, ApiError, PasskeyItem, RegisteredPasskey, SignInItem, TokenPair, UserInfo};
 use serde::Deserialize;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -40,6 +41,9 @@ where
         .routes(routes!(list_sign_ins))
         .routes(routes!(end_other_sign_ins))
         .routes(routes!(end_sign_in))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_other_sessions))
+        .routes(routes!(end_session))
         // GET too: the seed's own client example calls it with a plain `fetch(url, { headers })`.
         .routes(routes!(register_begin, register_begin_by_get))
         .routes(routes!(register_complete))
@@ -149,13 +153,13 @@ async fn refresh(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    tokens::rotate_refresh_token(&engine.db, &engine.tokens, &body.refresh_token, now()).await.map(Json)
+    sign_in::refresh::rotate(&engine.db, &engine.tokens, &body.refresh_token, now()).await.map(Json)
 }
 
 /// End this sign-in: its refresh tokens stop working.
 #[utoipa::path(post, path = "/auth/logout", tag = "tokens", security(("bearer" = [])), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn logout(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
-    tokens::end_sign_in(&engine.db, user.sign_in(), now()).await?;
+    sign_in::end(&engine.db, Which::One(user.sign_in()), now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,32 +310,55 @@ async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result
 }
 
 /// The account's sign-ins that have not ended: browsers, programs and apps.
-#[utoipa::path(get, path = "/auth/sessions", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "Sign-ins, this one marked `current`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
+#[utoipa::path(get, path = "/auth/sign-ins", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "Sign-ins, this one marked `current`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
-    sign_ins::list(&engine, user.id(), user.sign_in(), now()).await.map(Json)
+    sign_in::list::of_user(&engine, user.id(), user.sign_in(), now()).await.map(Json)
 }
 
 /// End one of the account's sign-ins.
-#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "sign-ins", security(("bearer" = [])), params(("id" = String, Path, description = "The sign-in's id, from the list")), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 404, description = "`sign_in_not_found`", body = ApiError)))]
+#[utoipa::path(delete, path = "/auth/sign-ins/{id}", tag = "sign-ins", security(("bearer" = [])), params(("id" = String, Path, description = "The sign-in's id, from the list")), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 404, description = "`sign_in_not_found`", body = ApiError)))]
 async fn end_sign_in(
     State(engine): State<Engine>,
     user: BearerUser,
     caller: Caller,
     ApiPath(id): ApiPath<SignInId>,
 ) -> Result<StatusCode, Error> {
-    sign_ins::end(&engine, user.id(), &id, &caller, now()).await?;
+    sign_in::list::end_one(&engine, user.id(), &id, &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// End every sign-in of the account but this one.
-#[utoipa::path(delete, path = "/auth/sessions/others", tag = "sign-ins", security(("bearer" = [])), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError)))]
+#[utoipa::path(delete, path = "/auth/sign-ins/others", tag = "sign-ins", security(("bearer" = [])), responses((status = 204, description = "Ended"), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn end_other_sign_ins(
     State(engine): State<Engine>,
     user: BearerUser,
     caller: Caller,
 ) -> Result<StatusCode, Error> {
-    sign_ins::end_others(&engine, user.id(), user.sign_in(), &caller, now()).await?;
+    sign_in::list::end_others(&engine, user.id(), user.sign_in(), &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /auth/sign-ins` under the path it had first, kept for clients written against it.
+#[utoipa::path(get, path = "/auth/sessions", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "The same as `GET /auth/sign-ins`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
+async fn list_sessions(engine: State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
+    list_sign_ins(engine, user).await
+}
+
+/// `DELETE /auth/sign-ins/{id}` under the path it had first.
+#[utoipa::path(delete, path = "/auth/sessions/{id}", tag = "sign-ins", security(("bearer" = [])), params(("id" = String, Path, description = "The sign-in's id, from the list")), responses((status = 204, description = "The same as `DELETE /auth/sign-ins/{id}`"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 404, description = "`sign_in_not_found`", body = ApiError)))]
+async fn end_session(
+    engine: State<Engine>,
+    user: BearerUser,
+    caller: Caller,
+    id: ApiPath<SignInId>,
+) -> Result<StatusCode, Error> {
+    end_sign_in(engine, user, caller, id).await
+}
+
+/// `DELETE /auth/sign-ins/others` under the path it had first.
+#[utoipa::path(delete, path = "/auth/sessions/others", tag = "sign-ins", security(("bearer" = [])), responses((status = 204, description = "The same as `DELETE /auth/sign-ins/others`"), (status = 401, description = "`invalid_token`", body = ApiError)))]
+async fn end_other_sessions(engine: State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
+    end_other_sign_ins(engine, user, caller).await
 }
 
 /// `?end_sign_ins=false` keeps the sign-ins made with the passkey; by default they end.

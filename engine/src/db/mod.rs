@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod passkey_sign_in;
 pub mod passkeys;
 pub mod recovery_links;
+pub mod refresh_tokens;
 pub mod sign_ins;
 pub mod signing_keys;
 pub mod users;

@@ -1,5 +1,5 @@
-//! Queries on `sign_ins` (one per passkey or password sign-in) and `refresh_tokens` (hashes only,
-//! single use, each belonging to one sign-in).
+//! Queries on `sign_ins`: one row per sign-in (passkey, password, recovery link, or an app's),
+//! ended by [`end`]. Its refresh tokens are in `refresh_tokens.rs`.
 
 use std::sync::LazyLock;
 
@@ -88,7 +88,7 @@ pub struct SignInRow {
 
 /// What [`SignInRow`] reads, as (expression over `s` = `sign_ins`, column name): the one list both
 /// queries that read a sign-in are written from.
-const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
+pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
     ("s.id", "id"),
     ("s.user_id", "user_id"),
     ("s.method", "method"),
@@ -104,20 +104,6 @@ const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
 static BY_ID: LazyLock<String> = LazyLock::new(|| {
     let columns: Vec<String> = SIGN_IN_COLUMNS.iter().map(|(expr, name)| format!("{expr} AS {name}")).collect();
     format!("SELECT {} FROM sign_ins s WHERE s.id = $1", columns.join(", "))
-});
-
-/// [`use_refresh_token`]'s statement, written once (it runs on every refresh). SQLite's `RETURNING`
-/// cannot name another table, so each of the sign-in's columns is a subquery by primary key.
-static USE_REFRESH_TOKEN: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = SIGN_IN_COLUMNS
-        .iter()
-        .map(|(expr, name)| format!("(SELECT {expr} FROM sign_ins s WHERE s.id = refresh_tokens.sign_in_id) AS {name}"))
-        .collect();
-    format!(
-        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL
-         RETURNING user_id AS token_user_id, expires_at AS token_expires_at, {}",
-        columns.join(", ")
-    )
 });
 
 impl FromRow<'_, AnyRow> for SignInRow {
@@ -141,76 +127,93 @@ pub async fn by_id(db: impl Exec<'_>, id: &SignInId) -> Result<Option<SignInRow>
     sqlx::query_as(&BY_ID).bind(id).fetch_optional(db).await
 }
 
-/// Stores the hash of a new refresh token of a sign-in.
-pub async fn insert_refresh_token(
-    db: impl Exec<'_>,
-    token_hash: &str,
-    sign_in_id: &SignInId,
-    user_id: &UserId,
-    expires_at: i64,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
-         VALUES ($1, $2, $3, $4, NULL, $5)",
-    )
-    .bind(token_hash)
-    .bind(sign_in_id)
-    .bind(user_id)
-    .bind(expires_at)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(|_| ())
+/// Which sign-ins [`end`] ends (those of them still going).
+#[derive(Debug, Clone, Copy)]
+pub enum Which<'a> {
+    /// This one only: signing out, a reused refresh token, a replayed code.
+    One(&'a SignInId),
+    /// `user`'s sign-in `sign_in` and the app sign-ins that came from it: the user's list.
+    OneOf {
+        /// Whose it must be.
+        user: &'a UserId,
+        /// The sign-in.
+        sign_in: &'a SignInId,
+    },
+    /// Every sign-in of `user` but `keep` and the app sign-ins that came from it.
+    OthersOf {
+        /// Whose.
+        user: &'a UserId,
+        /// The one that stays (the caller's).
+        keep: &'a SignInId,
+    },
+    /// `user`'s sign-ins made with `passkey` (an app's carries its portal sign-in's), but `keep`
+    /// and the app sign-ins that came from it: a deleted passkey.
+    MadeWith {
+        /// Whose.
+        user: &'a UserId,
+        /// The passkey.
+        passkey: &'a CredentialId,
+        /// The one that stays (the caller's).
+        keep: &'a SignInId,
+    },
+    /// The sign-ins of app `client_id` that came from `user`'s portal sign-in `parent`: the app's
+    /// logout (RP-initiated).
+    AppsOf {
+        /// Whose.
+        user: &'a UserId,
+        /// The app.
+        client_id: &'a str,
+        /// The portal sign-in.
+        parent: &'a SignInId,
+    },
 }
 
-/// A refresh token consumed by [`use_refresh_token`], with its sign-in.
-#[derive(Debug)]
-pub struct UsedToken {
-    /// Its owner.
-    pub user_id: UserId,
-    /// Unix seconds.
-    pub expires_at: i64,
-    /// Its sign-in (which may have ended).
-    pub sign_in: SignInRow,
-}
+/// The sign-ins [`end`] ended.
+#[derive(Debug, Default)]
+pub struct Ended(Vec<SignInId>);
 
-impl FromRow<'_, AnyRow> for UsedToken {
-    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            user_id: row.try_get("token_user_id")?,
-            expires_at: row.try_get("token_expires_at")?,
-            sign_in: SignInRow::from_row(row)?,
-        })
+impl Ended {
+    /// How many.
+    pub fn count(&self) -> u64 {
+        u64::try_from(self.0.len()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether `id` is one of them.
+    pub fn contains(&self, id: &SignInId) -> bool {
+        self.0.contains(id)
     }
 }
 
-/// Marks an unused token as used, in one statement so that of concurrent callers exactly one wins,
-/// and reads its sign-in in the same round trip.
-pub async fn use_refresh_token(
-    db: impl Exec<'_>,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<UsedToken>, sqlx::Error> {
-    sqlx::query_as(&USE_REFRESH_TOKEN).bind(token_hash).bind(now).fetch_optional(db).await
-}
+/// The statements of [`end`], one per [`Which`], written once: `$1` is now, the rest [`Which`]'s.
+static END: LazyLock<[String; 5]> = LazyLock::new(|| {
+    let set = "UPDATE sign_ins SET revoked_at = $1 WHERE revoked_at IS NULL";
+    [
+        format!("{set} AND id = $2 RETURNING id"),
+        format!("{set} AND user_id = $2 AND (id = $3 OR parent_id = $3) RETURNING id"),
+        format!("{set} AND user_id = $2 AND id <> $3 AND (parent_id IS NULL OR parent_id <> $3) RETURNING id"),
+        format!(
+            "{set} AND user_id = $2 AND passkey_id = $3 AND id <> $4 AND (parent_id IS NULL OR parent_id <> $4)
+             RETURNING id"
+        ),
+        format!("{set} AND user_id = $2 AND client_id = $3 AND parent_id = $4 RETURNING id"),
+    ]
+});
 
-/// The sign-in of a token, used or not; `None` for a token that was never issued.
-pub async fn of_refresh_token(db: impl Exec<'_>, token_hash: &str) -> Result<Option<SignInId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT sign_in_id FROM refresh_tokens WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(db)
-        .await
-}
-
-/// Ends a sign-in: none of its refresh tokens works any more (sign-out, or a reused token).
-pub async fn revoke(db: impl Exec<'_>, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sign_ins SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(now)
-        .execute(db)
-        .await
-        .map(|_| ())
+/// Ends the sign-ins `which` names that are still going, in one statement; says which ended.
+pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended, sqlx::Error> {
+    let [one, one_of, others_of, made_with, apps_of] = &*END;
+    let query = match which {
+        Which::One(id) => sqlx::query_scalar(one).bind(now).bind(id),
+        Which::OneOf { user, sign_in } => sqlx::query_scalar(one_of).bind(now).bind(user).bind(sign_in),
+        Which::OthersOf { user, keep } => sqlx::query_scalar(others_of).bind(now).bind(user).bind(keep),
+        Which::MadeWith { user, passkey, keep } => {
+            sqlx::query_scalar(made_with).bind(now).bind(user).bind(passkey).bind(keep)
+        }
+        Which::AppsOf { user, client_id, parent } => {
+            sqlx::query_scalar(apps_of).bind(now).bind(user).bind(client_id).bind(parent)
+        }
+    };
+    Ok(Ended(query.fetch_all(db).await?))
 }
 
 /// A user's sign-in that has not been ended, as the list of sign-ins shows it.
@@ -292,92 +295,6 @@ pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activit
 pub async fn note_use(db: impl Exec<'_>, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sign_ins SET last_used_at = $2 WHERE id = $1").bind(id).bind(now).execute(db).await?;
     Ok(())
-}
-
-/// Ends `user_id`'s sign-in `id` and the app sign-ins that came from it, in one statement; `false`
-/// when `id` is not a sign-in of that user that was still going.
-pub async fn revoke_of_user(db: impl Exec<'_>, user_id: &UserId, id: &SignInId, now: i64) -> Result<bool, sqlx::Error> {
-    let ended: Vec<SignInId> = sqlx::query_scalar(
-        "UPDATE sign_ins SET revoked_at = $3
-         WHERE user_id = $1 AND revoked_at IS NULL AND (id = $2 OR parent_id = $2)
-         RETURNING id",
-    )
-    .bind(user_id)
-    .bind(id)
-    .bind(now)
-    .fetch_all(db)
-    .await?;
-    Ok(ended.contains(id))
-}
-
-/// Ends `user_id`'s sign-ins made with passkey `passkey_id` (the app sign-ins that came from them
-/// too: they carry it), except `keep`; returns how many ended.
-pub async fn revoke_made_with_passkey(
-    db: impl Exec<'_>,
-    user_id: &UserId,
-    passkey_id: &CredentialId,
-    keep: &SignInId,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE sign_ins SET revoked_at = $4
-         WHERE user_id = $1 AND passkey_id = $2 AND revoked_at IS NULL AND id <> $3
-           AND (parent_id IS NULL OR parent_id <> $3)",
-    )
-    .bind(user_id)
-    .bind(passkey_id)
-    .bind(keep)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(|done| done.rows_affected())
-}
-
-/// Ends every sign-in of `user_id` except `keep` and the app sign-ins that came from it; returns
-/// how many were ended.
-pub async fn revoke_others(db: impl Exec<'_>, user_id: &UserId, keep: &SignInId, now: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE sign_ins SET revoked_at = $3
-         WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2 AND (parent_id IS NULL OR parent_id <> $2)",
-    )
-    .bind(user_id)
-    .bind(keep)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(|done| done.rows_affected())
-}
-
-/// Ends the sign-ins of `client_id` that came from the portal sign-in `parent_id` of `user_id`
-/// (RP-initiated logout); returns how many were active.
-pub async fn revoke_app_sign_ins(
-    db: impl Exec<'_>,
-    user_id: &UserId,
-    client_id: &str,
-    parent_id: &SignInId,
-    now: i64,
-) -> Result<u64, sqlx::Error> {
-    sqlx::query(
-        "UPDATE sign_ins SET revoked_at = $4
-         WHERE parent_id = $3 AND client_id = $2 AND user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(client_id)
-    .bind(parent_id)
-    .bind(now)
-    .execute(db)
-    .await
-    .map(|done| done.rows_affected())
-}
-
-/// Deletes refresh tokens that expired before `now` (a used or unused one past its expiry can
-/// never be exchanged, nor tell of a reuse that matters).
-pub async fn prune_expired_refresh_tokens(db: impl Exec<'_>, now: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
-        .bind(now)
-        .execute(db)
-        .await
-        .map(|done| done.rows_affected())
 }
 
 /// Deletes sign-ins that were ended before `before` (their refresh tokens go with them).

@@ -14,8 +14,8 @@ use sqlx::AnyConnection;
 
 use crate::db::Db;
 use crate::db::authorization_codes;
-use crate::db::sign_ins;
 use crate::error::Error;
+use crate::sign_in::{self, Which};
 use crate::tokens::stored_hash;
 use crate::types::{SignInId, constant_time_eq};
 
@@ -96,7 +96,7 @@ pub async fn redeem(
             Some(issued) => {
                 if let Some(sign_in_id) = issued {
                     tracing::warn!(%sign_in_id, client_id = exchange.client_id, "authorization code replayed; ending its sign-in");
-                    sign_ins::revoke(&mut *conn, &sign_in_id, now).await?;
+                    sign_in::end(&mut *conn, Which::One(&sign_in_id), now).await?;
                 }
                 Ok(Err(Refusal::Replayed))
             }

@@ -16,9 +16,9 @@ use tower_sessions::Session;
 use super::authorize::Answer;
 use super::request::with_query;
 use super::token::{ID_TOKEN_TYPE, IdTokenClaims};
-use crate::db::sign_ins;
 use crate::error::Error;
 use crate::portal;
+use crate::sign_in::{self, Which};
 use crate::state::Engine;
 
 /// `GET`/`POST /oidc/end_session`.
@@ -47,7 +47,8 @@ pub async fn end_session(
         None => None,
     };
 
-    let ended = sign_ins::revoke_app_sign_ins(&engine.db, &claims.sub, &client.id, &claims.sid, now).await?;
+    let apps = Which::AppsOf { user: &claims.sub, client_id: &client.id, parent: &claims.sid };
+    let ended = sign_in::end(&engine.db, apps, now).await?.count();
     let browser = portal::signed_in(session).await.ok().flatten();
     if browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid) {
         portal::sign_out(session, engine, now).await?;

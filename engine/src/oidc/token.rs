@@ -22,12 +22,14 @@ use super::{has_scope, known_scopes};
 use crate::change::Change;
 use crate::clients::Client;
 use crate::db::Exec;
-use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
+use crate::db::refresh_tokens;
+use crate::db::sign_ins::{self, SignInRow};
 use crate::db::users::{self, UserRow};
 use crate::error::Error;
 use crate::measure;
+use crate::sign_in::{self, How, Which, refresh};
 use crate::state::Engine;
-use crate::tokens::{self, SignInAt, stored_hash};
+use crate::tokens::{SignInAt, stored_hash};
 use crate::types::{SignInId, UserId};
 
 /// The `typ` header of ID tokens (access tokens carry `at+jwt`, so neither passes for the other).
@@ -145,14 +147,14 @@ pub async fn revoke(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> R
     let params = Params::new(request.params)?;
     let client = authenticate(engine, &params, request.authorization).await?;
     let token = params.require("token")?;
-    let sign_in_id = match sign_ins::of_refresh_token(&engine.db, &stored_hash(token)).await? {
+    let sign_in_id = match refresh_tokens::sign_in_of(&engine.db, &stored_hash(token)).await? {
         Some(id) => Some(id),
         None => engine.tokens.verify_app_access(token, now).await.ok().map(|claims| claims.sid),
     };
     if let Some(id) = sign_in_id {
         let sign_in = sign_ins::by_id(&engine.db, &id).await?;
         if sign_in.is_some_and(|s| s.client_id.as_deref() == Some(&client.id)) {
-            tokens::end_sign_in(&engine.db, &id, now).await?;
+            sign_in::end(&engine.db, Which::One(&id), now).await?;
         }
     }
     Ok(())
@@ -257,28 +259,14 @@ async fn start_app_sign_in(
     let Some(user) = users::by_id(change.db(), &grant.user_id).await? else {
         return Ok(Err(invalid_grant("the account no longer exists")));
     };
-    let sign_in = SignInRow {
-        id: app_sign_in,
-        user_id: user.id.clone(),
-        method: portal.method,
-        passkey_id: portal.passkey_id.clone(),
+    let app = How::App {
+        id: &app_sign_in,
+        client_id: &client.id,
+        parent: &portal,
+        scope: &grant.scope,
         auth_time: grant.auth_time,
-        client_id: Some(client.id.clone()),
-        parent_id: Some(portal.id.clone()),
-        scope: Some(grant.scope.clone()),
-        active: true,
     };
-    let record = NewSignIn {
-        id: &sign_in.id,
-        user_id: &user.id,
-        method: sign_in.method,
-        passkey_id: sign_in.passkey_id.as_ref(),
-        auth_time: sign_in.auth_time,
-        app: Some(AppSignIn { client_id: &client.id, parent_id: &portal.id, scope: &grant.scope }),
-        // The app's server redeems the code; the list of sign-ins names the app instead.
-        user_agent: None,
-    };
-    sign_ins::insert(change.db(), &record, now).await?;
+    let sign_in = sign_in::start(change.db(), &user.id, app, None, now).await?;
     let refresh_token = issue_refresh_token(change.db(), engine, &sign_in, now).await?;
     Ok(Ok(Started { user, sign_in, grant, refresh_token }))
 }
@@ -293,9 +281,7 @@ async fn issue_refresh_token(
     if !sign_in.scope.as_deref().is_some_and(|granted| has_scope(granted, "offline_access")) {
         return Ok(None);
     }
-    let refresh = engine.tokens.new_refresh_token(now);
-    sign_ins::insert_refresh_token(db, &refresh.hash, &sign_in.id, &sign_in.user_id, refresh.expires_at, now).await?;
-    Ok(Some(refresh.token))
+    Ok(Some(refresh::issue(db, &engine.tokens, sign_in, now).await?.token))
 }
 
 /// The refresh grant. The token's sign-in is read first, so a request the app got wrong (another
@@ -304,7 +290,7 @@ async fn issue_refresh_token(
 async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
     let unusable = || invalid_grant("the refresh token is invalid, expired or already used");
-    let issued_for = match sign_ins::of_refresh_token(&engine.db, &stored_hash(token)).await? {
+    let issued_for = match refresh_tokens::sign_in_of(&engine.db, &stored_hash(token)).await? {
         Some(id) => sign_ins::by_id(&engine.db, &id).await?,
         None => None,
     };
@@ -314,7 +300,7 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
     if issued_for.client_id.as_deref() != Some(&client.id) {
         // Whoever holds another's refresh token has a leaked one: end what it continues.
         tracing::warn!(client_id = %client.id, sign_in_id = %issued_for.id, "refresh token of another client; ending its sign-in");
-        tokens::end_sign_in(&engine.db, &issued_for.id, now).await?;
+        sign_in::end(&engine.db, Which::One(&issued_for.id), now).await?;
         return Err(invalid_grant("the refresh token was not issued to this client"));
     }
     let granted = issued_for.scope.unwrap_or_default();
@@ -331,7 +317,7 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
             known_scopes(|known| asked.contains(&known))
         }
     };
-    let sign_in = tokens::use_refresh_token(&engine.db, token, now).await?.ok_or_else(unusable)?;
+    let sign_in = refresh::take(&engine.db, token, now).await?.ok_or_else(unusable)?;
     let user = account(engine, &sign_in.user_id).await?;
     let refresh_token = issue_refresh_token(&engine.db, engine, &sign_in, now).await?;
     respond(engine, client, &user, &sign_in, &scope, None, refresh_token, now)

@@ -1,4 +1,5 @@
-//! A user's sign-ins, listed and ended (`/auth/sessions`): ending one stops its refresh tokens at
+//! A user's sign-ins, listed and ended (`/auth/sign-ins`, also under its first name
+//! `/auth/sessions`): ending one stops its refresh tokens at
 //! once; "everywhere else" keeps only the caller's. And re-authentication: a dangerous change needs
 //! a recent sign-in.
 
@@ -228,4 +229,28 @@ async fn an_old_sign_in_cannot_delete_the_account() {
 
     assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "reauthentication_required"));
     assert_eq!(server.get("/auth/me", old["access_token"].as_str()).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_sign_ins_paths_and_their_first_names_answer_alike() {
+    let server = TestServer::start().await;
+    let (access, _) = server.sign_up("ada@example.com").await;
+    let (_, laptop_refresh) = login_as(&server, "ada@example.com", FIREFOX).await;
+    let listed = server.get("/auth/sign-ins", Some(&access)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body.as_array().unwrap().len(), 2);
+    assert_eq!(listed.body, server.get("/auth/sessions", Some(&access)).await.body);
+
+    let laptop = listed.body.as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].clone();
+    let laptop = laptop.as_str().unwrap();
+    let ended = server.request(Method::DELETE, &format!("/auth/sign-ins/{laptop}"), Some(&access), None).await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    assert_eq!(refresh(&server, &laptop_refresh).await, StatusCode::UNAUTHORIZED);
+    let again = server.request(Method::DELETE, &format!("/auth/sessions/{laptop}"), Some(&access), None).await;
+    assert_eq!((again.status, again.code()), (StatusCode::NOT_FOUND, "sign_in_not_found"));
+
+    login_as(&server, "ada@example.com", FIREFOX).await;
+    let others = server.request(Method::DELETE, "/auth/sign-ins/others", Some(&access), None).await;
+    assert_eq!(others.status, StatusCode::NO_CONTENT);
+    assert_eq!(sign_ins(&server, &access).await.len(), 1, "only the caller's is left");
 }

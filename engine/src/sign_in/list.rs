@@ -1,0 +1,90 @@
+//! A user's sign-ins, seen and ended by the user: `GET /auth/sign-ins`, `DELETE /auth/sign-ins/{id}`,
+//! `DELETE /auth/sign-ins/others` (also under their first name, `/auth/sessions`), and the account
+//! page's list. Ending one ends the app sign-ins that came from it too; each is in the account's
+//! activity.
+
+use proto::SignInItem;
+
+use super::{SESSION_IDLE_LIFETIME_SECS, Which, end};
+use crate::activity::Event;
+use crate::clock::rfc3339;
+use crate::db::sign_ins::{self, ListedSignIn};
+use crate::error::Error;
+use crate::state::Engine;
+use crate::types::{Caller, SignInId, UserId, device_of};
+
+/// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
+pub async fn of_user(
+    engine: &Engine,
+    user_id: &UserId,
+    current: &SignInId,
+    now: i64,
+) -> Result<Vec<SignInItem>, Error> {
+    let rows = sign_ins::not_ended_of_user(&engine.db, user_id, now).await?;
+    let mut items: Vec<SignInItem> =
+        rows.into_iter().filter(|row| still_going(row, now)).map(|row| item(engine, row, current)).collect();
+    // Stable: the others stay newest first.
+    items.sort_by_key(|item| !item.current);
+    Ok(items)
+}
+
+/// Ends `user_id`'s sign-in `id` (and the app sign-ins that came from it).
+pub async fn end_one(engine: &Engine, user_id: &UserId, id: &SignInId, caller: &Caller, now: i64) -> Result<(), Error> {
+    let mut change = engine.change(now).await?;
+    if !end(change.db(), Which::OneOf { user: user_id, sign_in: id }, now).await?.contains(id) {
+        return Err(Error::SignInNotFound);
+    }
+    change.record(user_id, Event::SignInEnded, Some(caller)).await?;
+    change.commit().await?;
+    tracing::info!(%user_id, sign_in_id = %id, "sign-in ended by its user");
+    Ok(())
+}
+
+/// Ends every sign-in of `user_id` but `current` (and the apps signed in through it); returns how
+/// many ended.
+pub async fn end_others(
+    engine: &Engine,
+    user_id: &UserId,
+    current: &SignInId,
+    caller: &Caller,
+    now: i64,
+) -> Result<u64, Error> {
+    let mut change = engine.change(now).await?;
+    let ended = end(change.db(), Which::OthersOf { user: user_id, keep: current }, now).await?.count();
+    change.record(user_id, Event::OtherSignInsEnded(ended), Some(caller)).await?;
+    change.commit().await?;
+    tracing::info!(%user_id, ended, "other sign-ins ended by their user");
+    Ok(ended)
+}
+
+/// A sign-in not ended is still going while something can continue it: a refresh token that can
+/// still be exchanged, or — for a browser session, which has none — a session not idle for longer
+/// than sessions live.
+fn still_going(row: &ListedSignIn, now: i64) -> bool {
+    match row.last_refresh_at {
+        Some(_) => row.live_tokens > 0,
+        None => last_used(row) > now - SESSION_IDLE_LIFETIME_SECS,
+    }
+}
+
+fn last_used(row: &ListedSignIn) -> i64 {
+    [Some(row.created_at), row.last_used_at, row.last_refresh_at].into_iter().flatten().max().unwrap_or_default()
+}
+
+fn item(engine: &Engine, row: ListedSignIn, current: &SignInId) -> SignInItem {
+    let device = match &row.client_id {
+        Some(client_id) => engine.clients.get(client_id).map_or_else(|| client_id.clone(), |c| c.name.clone()),
+        None => device_of(row.user_agent.as_deref()),
+    };
+    SignInItem {
+        current: row.id == *current,
+        id: row.id.to_string(),
+        method: row.method.clone(),
+        passkey_name: row.passkey_name.clone(),
+        device,
+        created_at: rfc3339(row.created_at),
+        last_used_at: rfc3339(last_used(&row)),
+        user_agent: row.user_agent,
+        client_id: row.client_id,
+    }
+}

@@ -1,0 +1,30 @@
+//! A sign-in: one proof of who someone is — a passkey, a password, a recovery link's new passkey, or
+//! an app's authorization code redeemed — and what continues it until it ends. REST clients
+//! continue it with rotating refresh tokens; the portal's browser session holds its id; an app's
+//! sign-in hangs off the portal sign-in that answered the app, and ends with it when the user ends
+//! that one from their list.
+//!
+//! | file | does |
+//! |---|---|
+//! | [`start`] | [`start()`] one, made [`How`]; [`start_with_tokens`] for a REST client |
+//! | [`refresh`] | refresh tokens: issued, used once and rotated; a reused one ends its sign-in |
+//! | [`end`] | [`end()`], the one verb that ends sign-ins; [`Which`] says which |
+//! | [`list`] | a user's sign-ins, listed, and ended by the user (with their record) |
+//! | [`recent`] | [`Recent`]: proof of a sign-in made within the re-authentication window |
+//!
+//! The passkey sign-in, the hot path, starts its sign-in in one batch with the passkey's use and
+//! its record (`db/passkey_sign_in.rs`, written by `ceremony.rs`); every other sign-in starts here.
+//! Access and ID tokens are minted without SQL (`tokens.rs`, `oidc/token.rs`).
+
+pub mod end;
+pub mod list;
+pub mod recent;
+pub mod refresh;
+pub mod start;
+
+pub use end::{Which, end};
+pub use recent::Recent;
+pub use start::{How, start, start_with_tokens};
+
+/// A browser session ends after a week without requests; so does its place in the list of sign-ins.
+pub const SESSION_IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;

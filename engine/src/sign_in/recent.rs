@@ -1,0 +1,58 @@
+//! Re-authentication for dangerous changes: adding or deleting a passkey, adding, changing or
+//! removing the password and deleting the account need a sign-in (passkey or password) made within
+//! `LATCHKEY_REAUTH_WINDOW_SECS` (5 minutes by default), so a stolen older token or browser session
+//! cannot enrol the thief's passkey or remove the owner's.
+//!
+//! The functions that make those changes take a [`Recent`], and only [`Recent::check`] makes one:
+//! a door that forgets the check does not compile. REST clients get 401
+//! `reauthentication_required` (with RFC 9470's `insufficient_user_authentication` challenge) and
+//! sign in again with a passkey or password, which starts a sign-in whose `auth_time` is now; the
+//! portal sends the browser to sign in again and back.
+
+use crate::error::Error;
+use crate::state::Engine;
+use crate::types::{SignInId, SignInMethod};
+
+/// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
+/// that is (a change that ends the account's other sign-ins keeps this one).
+#[derive(Debug)]
+pub struct Recent(SignInId);
+
+impl Recent {
+    /// The proof for `sign_in`, made at `auth_time` (Unix seconds), or
+    /// [`Error::ReauthenticationRequired`] when that is longer ago than the window.
+    pub fn check(engine: &Engine, sign_in: &SignInId, auth_time: i64, now: i64) -> Result<Self, Error> {
+        let window = i64::try_from(engine.config.reauth_window.as_secs()).unwrap_or(i64::MAX);
+        if now.saturating_sub(auth_time) <= window {
+            Ok(Self(sign_in.clone()))
+        } else {
+            Err(Error::ReauthenticationRequired)
+        }
+    }
+
+    /// [`Recent::check`] for a sign-in made by `method`: a mailed recovery link proves only the
+    /// mailbox, so a sign-in made with one is never enough, however recent.
+    pub fn check_sign_in(
+        engine: &Engine,
+        sign_in: &SignInId,
+        auth_time: i64,
+        method: Option<SignInMethod>,
+        now: i64,
+    ) -> Result<Self, Error> {
+        if method == Some(SignInMethod::EmailLink) {
+            return Err(Error::ReauthenticationRequired);
+        }
+        Self::check(engine, sign_in, auth_time, now)
+    }
+
+    /// The recent sign-in.
+    pub fn sign_in(&self) -> &SignInId {
+        &self.0
+    }
+
+    /// A used recovery link stands in for a recent sign-in, for adding the passkey it was made for
+    /// (`portal::finish_recovery`), and for nothing else; it keeps no sign-in.
+    pub(crate) fn of_recovery() -> Self {
+        Self(SignInId::generate())
+    }
+}

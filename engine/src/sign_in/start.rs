@@ -1,0 +1,97 @@
+//! Starting a sign-in: its row, made [`How`], and for a REST client its first tokens.
+
+use proto::TokenPair;
+use sqlx::AnyConnection;
+
+use super::refresh;
+use crate::db::Exec;
+use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
+use crate::error::Error;
+use crate::tokens::{SignInAt, TokenKeys};
+use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
+
+/// How the user proved who they are.
+#[derive(Debug, Clone, Copy)]
+pub enum How<'a> {
+    /// With this passkey: a passkey sign-up's first, or the one an operator's recovery link let
+    /// them add. (A passkey sign-in writes its sign-in in its own batch, `db/passkey_sign_in.rs`.)
+    Passkey(&'a CredentialId),
+    /// With the password.
+    Password,
+    /// With the passkey a recovery link mailed to them let them add: proof of the mailbox only,
+    /// never enough for a dangerous change ([`Recent`](super::Recent)).
+    EmailLink(&'a CredentialId),
+    /// An app redeemed an authorization code: the app's own sign-in, from the portal sign-in that
+    /// answered its request, made when that one was.
+    App {
+        /// Its id, written on the code when the code was taken (a replay of the code ends it).
+        id: &'a SignInId,
+        /// The app.
+        client_id: &'a str,
+        /// The portal sign-in.
+        parent: &'a SignInRow,
+        /// The granted scopes, space-separated.
+        scope: &'a str,
+        /// When the user proved who they are (the authorization code's `auth_time`).
+        auth_time: i64,
+    },
+}
+
+/// Starts a sign-in of `user_id`, made `how`, from a client that sent `user_agent`; returns it as
+/// written.
+pub async fn start(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    how: How<'_>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<SignInRow, Error> {
+    let (id, method, passkey_id, auth_time, app) = match how {
+        How::Passkey(passkey) => (SignInId::generate(), Some(SignInMethod::Passkey), Some(passkey.clone()), now, None),
+        How::Password => (SignInId::generate(), Some(SignInMethod::Password), None, now, None),
+        How::EmailLink(passkey) => {
+            (SignInId::generate(), Some(SignInMethod::EmailLink), Some(passkey.clone()), now, None)
+        }
+        How::App { id, client_id, parent, scope, auth_time } => {
+            (id.clone(), parent.method, parent.passkey_id.clone(), auth_time, Some((client_id, parent, scope)))
+        }
+    };
+    let row = SignInRow {
+        id,
+        user_id: user_id.clone(),
+        method,
+        passkey_id,
+        auth_time,
+        client_id: app.map(|(client_id, ..)| client_id.to_owned()),
+        parent_id: app.map(|(_, parent, _)| parent.id.clone()),
+        scope: app.map(|(.., scope)| scope.to_owned()),
+        active: true,
+    };
+    let new = NewSignIn {
+        id: &row.id,
+        user_id,
+        method,
+        passkey_id: row.passkey_id.as_ref(),
+        auth_time,
+        app: app.map(|(client_id, parent, scope)| AppSignIn { client_id, parent_id: &parent.id, scope }),
+        // An app's server redeems the code: the list of sign-ins names the app instead.
+        user_agent: if app.is_some() { None } else { user_agent },
+    };
+    sign_ins::insert(db, &new, now).await?;
+    Ok(row)
+}
+
+/// Starts a sign-in for a REST client, on the connection of the change that made it: the sign-in,
+/// its first refresh token, and the pair the client receives.
+pub async fn start_with_tokens(
+    conn: &mut AnyConnection,
+    keys: &TokenKeys,
+    user_id: &UserId,
+    how: How<'_>,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<TokenPair, Error> {
+    let sign_in = start(&mut *conn, user_id, how, user_agent, now).await?;
+    let refresh = refresh::issue(&mut *conn, keys, &sign_in, now).await?;
+    keys.token_pair(user_id, &SignInAt { id: sign_in.id, auth_time: sign_in.auth_time }, refresh, now)
+}
