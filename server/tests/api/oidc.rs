@@ -122,30 +122,37 @@ async fn redeem(
 
 const RIGHT: (&str, &str, Option<&str>) = (CLIENT, REDIRECT_URI, Some(VERIFIER));
 
-#[tokio::test]
-async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_uri_and_verifier() {
-    use engine::oidc::codes::{self, Grant, Refusal};
-    use engine::types::{SignInId, UserId};
-
+/// A signed-up user's portal sign-in, what an app's code for it grants (`scope`, `nonce`, with
+/// [`CHALLENGE`]), and two more instances on the server's database.
+async fn a_grant_and_two_instances(
+    scope: &str,
+    nonce: Option<&str>,
+) -> (crate::common::TestServer, engine::oidc::codes::Grant, engine::Engine, engine::Engine) {
     let env = Env::new().await;
     let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
     let server = crate::common::TestServer::start_with(env).await;
     let (access, _) = server.sign_up("ada@example.com").await;
     let portal = claims(&access);
-    let user = UserId::new(portal["sub"].as_str().unwrap());
-    // Two instances on one database: one issues, the other redeems.
-    let issuer = crate::common::engine_for(&database).await;
-    let redeemer = crate::common::engine_for(&database).await;
-    let grant = Grant {
+    let grant = engine::oidc::codes::Grant {
         client_id: CLIENT.into(),
         redirect_uri: REDIRECT_URI.into(),
-        user_id: user.clone(),
-        sign_in_id: SignInId::new(portal["sid"].as_str().unwrap()),
-        scope: "openid email".into(),
-        nonce: Some("n-0S6_WzA2Mj".into()),
+        user_id: engine::types::UserId::new(portal["sub"].as_str().unwrap()),
+        sign_in_id: engine::types::SignInId::new(portal["sid"].as_str().unwrap()),
+        scope: scope.into(),
+        nonce: nonce.map(str::to_owned),
         code_challenge: Some(CHALLENGE.into()),
         auth_time: portal["auth_time"].as_i64().unwrap(),
     };
+    let (first, second) = (crate::common::engine_for(&database).await, crate::common::engine_for(&database).await);
+    (server, grant, first, second)
+}
+
+#[tokio::test]
+async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_uri_and_verifier() {
+    use engine::oidc::codes::{self, Grant, Refusal};
+
+    // Two instances on one database: one issues, the other redeems.
+    let (_server, grant, issuer, redeemer) = a_grant_and_two_instances("openid email", Some("n-0S6_WzA2Mj")).await;
     let now = engine::clock::now();
 
     let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
@@ -181,28 +188,12 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
 #[tokio::test]
 async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_sign_in() {
     use engine::db::sign_ins::{self, AppSignIn, NewSignIn};
-    use engine::oidc::codes::{self, Exchange, Grant, Refusal};
-    use engine::types::{SignInId, SignInMethod, UserId};
+    use engine::oidc::codes::{self, Exchange, Refusal};
+    use engine::types::{SignInId, SignInMethod};
 
-    let env = Env::new().await;
-    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
-    let server = crate::common::TestServer::start_with(env).await;
-    let (access, _) = server.sign_up("ada@example.com").await;
-    let portal = claims(&access);
-    let user = UserId::new(portal["sub"].as_str().unwrap());
     // Two instances on one database: one redeems the code, the other gets the replay.
-    let redeemer = crate::common::engine_for(&database).await;
-    let replayer = crate::common::engine_for(&database).await;
-    let grant = Grant {
-        client_id: CLIENT.into(),
-        redirect_uri: REDIRECT_URI.into(),
-        user_id: user.clone(),
-        sign_in_id: SignInId::new(portal["sid"].as_str().unwrap()),
-        scope: "openid".into(),
-        nonce: None,
-        code_challenge: Some(CHALLENGE.into()),
-        auth_time: portal["auth_time"].as_i64().unwrap(),
-    };
+    let (_server, grant, redeemer, replayer) = a_grant_and_two_instances("openid", None).await;
+    let user = grant.user_id.clone();
     let now = engine::clock::now();
     let code = codes::issue(&redeemer.db, &grant, now).await.unwrap();
 
