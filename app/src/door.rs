@@ -5,7 +5,7 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use engine::extract::CurrentUser;
+use engine::http::extract::CurrentUser;
 use engine::types::{Caller, ClientAddr};
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
@@ -22,7 +22,7 @@ pub fn engine() -> Result<Engine, PortalError> {
 /// The request's browser session (signed in or not).
 pub async fn session() -> Result<Session, PortalError> {
     let mut parts = parts()?;
-    Ok(engine::extract::browser_session(&mut parts, &()).await?)
+    Ok(engine::http::extract::browser_session(&mut parts, &()).await?)
 }
 
 /// The signed-in user, or [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired)
@@ -42,7 +42,7 @@ pub async fn caller() -> Result<Caller, PortalError> {
 /// [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired).
 pub async fn account() -> Result<UserInfo, PortalError> {
     let user = user().await?;
-    Ok(engine::portal::account(&engine()?, user.id()).await?)
+    Ok(engine::http::portal::account(&engine()?, user.id()).await?)
 }
 
 /// The cookie that binds a recovery link asked for by email to the browser that asked.

@@ -1,14 +1,13 @@
-//! The engine's one public error type: what a client can act on, its stable [`ErrorCode`], and the
-//! one place ([`error_response`]) where an error becomes an HTTP answer — status, `Retry-After`,
-//! `WWW-Authenticate` and the `{"error", "message"}` body — for the REST API and the portal alike.
+//! The engine's one public error type: what a client can act on, its stable [`ErrorCode`], its HTTP
+//! status and its `{"error", "message"}` body, the same for the REST API and the portal. Where it
+//! becomes an HTTP answer (with `Retry-After` and `WWW-Authenticate`) is `http/response.rs`.
 //!
 //! Internal causes (sqlx, webauthn-rs, Redis) are logged once here, where they become an [`Error`],
 //! and are never shown to the client.
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 pub use proto::{ApiError, ErrorCode};
 
 /// Everything that can go wrong in a request, phrased as what the client should know.
@@ -273,62 +272,19 @@ impl<T> OrConflict<T> for Result<T, sqlx::Error> {
     }
 }
 
-impl IntoResponse for Error {
-    fn into_response(self) -> Response {
-        error_response(&self.to_body())
-    }
-}
-
 /// A wait in whole seconds, rounded up and at least 1, as `Retry-After` counts it.
 fn whole_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-fn status_of(code: ErrorCode) -> StatusCode {
+/// The HTTP status of an error code.
+pub(crate) fn status_of(code: ErrorCode) -> StatusCode {
     StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// The HTTP answer for an error body: its JSON, with the status and headers of [`error_head`].
-/// REST handlers reach it through [`IntoResponse`].
-pub fn error_response(body: &ApiError) -> Response {
-    let mut response = axum::Json(body).into_response();
-    error_head(body, &mut response);
-    response
-}
-
-/// Gives an error answer its status and headers, from its body — the one place both doors take
-/// them from (the server applies it to the portal's server-function errors): the code's status,
-/// `Retry-After` when the body says how long to wait, `WWW-Authenticate: Bearer` for a refused
-/// access token, and RFC 9470's step-up challenge when a more recent sign-in is needed.
-pub fn error_head(body: &ApiError, response: &mut Response) {
-    *response.status_mut() = status_of(body.error);
-    let headers = response.headers_mut();
-    if let Some(seconds) = body.retry_after {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    }
-    match body.error {
-        ErrorCode::InvalidToken => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        ErrorCode::ReauthenticationRequired => {
-            let step_up = r#"Bearer error="insufficient_user_authentication", error_description="sign in again""#;
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(step_up));
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn client_errors_are_4xx_and_outages_503_with_retry_after() {
-        assert!(Error::InvalidRequest("x".into()).status().is_client_error());
-        let response = Error::Unavailable.into_response();
-        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
-    }
 
     #[test]
     fn connection_failures_are_read_by_the_database_that_reported_them() {
@@ -338,27 +294,5 @@ mod tests {
         assert!(is_unavailable_code(true, Some("5")), "SQLITE_BUSY");
         assert!(is_unavailable_code(true, Some("261")), "SQLITE_BUSY_RECOVERY");
         assert!(!is_unavailable_code(true, Some("2067")), "SQLITE_CONSTRAINT_UNIQUE");
-    }
-
-    #[test]
-    fn unauthorized_asks_for_a_bearer_token() {
-        let response = Error::InvalidToken.into_response();
-        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
-    }
-
-    #[test]
-    fn a_signed_out_browser_is_asked_to_sign_in_not_for_a_token() {
-        let response = Error::SignInRequired.into_response();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_none());
-        assert!(!Error::SignInRequired.to_string().contains("token"));
-    }
-
-    #[test]
-    fn lockout_says_when_to_retry() {
-        let response = Error::TooManyAttempts { retry_after: Duration::from_secs(30) }.into_response();
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "30");
-        assert_eq!(Error::TooManyAttempts { retry_after: Duration::from_secs(30) }.to_body().retry_after, Some(30));
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`error`] | the one [`Error`] enum, its code, status, headers and JSON body |
+//! | [`error`] | the one [`Error`] enum, its code, status and JSON body |
 //! | [`types`] | parsed values and typed ids (`Email`, `Password`, `UserId`, `CredentialId`, …) |
 //! | [`clock`] | Unix seconds; `now` is passed in, so tests never sleep |
 //! | [`measure`] | the metrics: each counter and histogram named and described once |
@@ -20,18 +20,17 @@
 //! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) signed and checked, refresh tokens made: no SQL |
+//! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
+//! | [`change`] | [`Change`](change::Change), one unit of work: a change's statements, its mail, its record and its hooks, committed together |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`sign_in`] | the sign-in: started (how), refreshed, ended (which), listed, [`Recent`](sign_in::Recent) |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
-//! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
-//! | [`change`] | [`Change`](change::Change), one unit of work: a change's statements, its mail, its record and its hooks, committed together |
 //! | [`verification`] | proof that an account's email address is its owner's (a mailed link or code), and changing it |
 //! | [`recovery`] | one-time links that let someone who lost their passkeys add one: the operator's, or mailed |
 //! | [`accounts`], [`passkeys`] | passwords and profiles; listing, renaming, deleting passkeys |
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
-//! | [`portal`] | the portal's sign-ins, kept in the browser's cookie session |
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
-//! | [`extract`] | axum extractors: the Bearer user, the session user, JSON bodies |
+//! | [`http`] | the HTTP edge, the only wing with axum and tower-sessions: extractors (the Bearer user, the session user, JSON bodies), each error's HTTP answer, and the portal's sign-ins in the browser's cookie session |
 //! | [`housekeeping`] | the hourly sweep of what expired |
 //! | [`check`] | `check-config`: every setting, the advice start-up does not give, each store tried once |
 
@@ -47,9 +46,9 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod extract;
 pub mod hooks;
 pub mod housekeeping;
+pub mod http;
 pub mod keys;
 pub mod lockout;
 pub mod mail;
@@ -57,7 +56,6 @@ pub mod measure;
 pub mod oidc;
 pub mod passkeys;
 pub mod passwords;
-pub mod portal;
 pub mod recovery;
 pub mod sealed;
 pub mod sign_in;

@@ -8,7 +8,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Json;
 use engine::clock::now;
-use engine::extract::{ApiJson, bearer_token};
+use engine::http::extract::{ApiJson, bearer_token};
 use engine::recovery::{self, RecoveryLink};
 use engine::{Engine, Error};
 use proto::ApiError;

@@ -14,11 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::clock::now;
+use engine::http::portal::{self, SessionUser};
 use engine::oidc::authorize::{self, Answer};
 use engine::oidc::error::{OAuthCode, OAuthError};
 use engine::oidc::token::{self, ClientRequest};
-use engine::oidc::{Discovery, logout, paths, userinfo};
-use engine::portal::{self, SessionUser};
+use engine::oidc::{Discovery, paths, userinfo};
 use engine::{Engine, Error};
 use tower_sessions::Session;
 
@@ -74,7 +74,7 @@ async fn resume(State(engine): State<Engine>, session: Session, RawQuery(query):
 
 async fn end_session(State(engine): State<Engine>, session: Session, RawQuery(query): RawQuery) -> Response {
     let params = pairs(query.as_deref().unwrap_or_default().as_bytes());
-    go(logout::end_session(&engine, &params, &session, now()).await)
+    go(portal::end_session(&session, &engine, &params, now()).await)
 }
 
 /// A form POST to a browser endpoint (OIDC Core §3.1.2.1 allows it) is sent on as a GET with the
@@ -118,7 +118,7 @@ async fn revoke(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) -
 
 /// The access token from `Authorization: Bearer`, or (POST, RFC 6750 §2.2) the form's `access_token`.
 async fn userinfo(State(engine): State<Engine>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
-    let bearer = engine::extract::bearer_token(&headers).map(str::to_owned);
+    let bearer = engine::http::extract::bearer_token(&headers).map(str::to_owned);
     let in_form = (method == Method::POST && is_form(&headers))
         .then(|| pairs(&body).into_iter().find(|(name, _)| name == "access_token").map(|(_, token)| token))
         .flatten();

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Json;
 use engine::ceremony::{PublicKeyCredential, RegisterPublicKeyCredential};
 use engine::clock::now;
-use engine::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
+use engine::http::extract::{ApiJson, ApiPath, ApiQuery, BearerUser, OptionalJson};
 use engine::sign_in::{self, Which};
 use engine::types::{Caller, ClientAddr, CredentialId, SignInId};
 use engine::{Engine, Error, accounts, activity, ceremony, passkeys, verification};

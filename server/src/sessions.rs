@@ -80,7 +80,7 @@ fn cookie<S: SessionStore>(store: S, secure: bool) -> SessionManagerLayer<S> {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
-            engine::portal::SESSION_IDLE_LIFETIME_SECS,
+            engine::http::portal::SESSION_IDLE_LIFETIME_SECS,
         )))
 }
 

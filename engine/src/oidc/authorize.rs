@@ -16,7 +16,7 @@ use crate::clients::Client;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::{consents, users};
 use crate::error::Error;
-use crate::portal::SessionUser;
+use crate::sign_in::SessionUser;
 use crate::state::Engine;
 
 /// Where the browser goes next.

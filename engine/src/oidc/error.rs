@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use serde::Serialize;
 
 use crate::error::Error;
@@ -71,7 +70,8 @@ impl OAuthCode {
         }
     }
 
-    fn status(self) -> StatusCode {
+    /// The HTTP status it is answered with.
+    pub(crate) fn status(self) -> StatusCode {
         match self {
             Self::InvalidClient | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
@@ -89,7 +89,7 @@ pub struct OAuthError {
     pub code: OAuthCode,
     /// What went wrong, for the app's developer (`error_description`).
     pub description: String,
-    retry_after: Option<Duration>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl OAuthError {
@@ -101,9 +101,11 @@ impl OAuthError {
 
 /// The JSON body.
 #[derive(Serialize)]
-struct Body<'a> {
-    error: OAuthCode,
-    error_description: &'a str,
+pub(crate) struct Body<'a> {
+    /// `error`.
+    pub error: OAuthCode,
+    /// `error_description`.
+    pub error_description: &'a str,
 }
 
 impl From<Error> for OAuthError {
@@ -122,54 +124,5 @@ impl From<Error> for OAuthError {
 impl From<sqlx::Error> for OAuthError {
     fn from(err: sqlx::Error) -> Self {
         Error::from(err).into()
-    }
-}
-
-impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
-        let body = Body { error: self.code, error_description: &self.description };
-        let mut response = (self.code.status(), axum::Json(body)).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if let Some(wait) = self.retry_after {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
-        }
-        let challenge = match self.code {
-            // RFC 6749 §5.2: a 401 names the scheme the client may authenticate with.
-            OAuthCode::InvalidClient => Some(r#"Basic realm="latchkey""#.to_owned()),
-            // RFC 6750 §3: the description is quoted, so it must not carry a quote or a backslash.
-            OAuthCode::InvalidToken => Some(format!(
-                r#"Bearer error="invalid_token", error_description="{}""#,
-                self.description.replace(['"', '\\'], "'")
-            )),
-            _ => None,
-        };
-        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_error_has_its_oauth_status_and_headers() {
-        let client = OAuthError::new(OAuthCode::InvalidClient, "no").into_response();
-        assert_eq!(client.status(), StatusCode::UNAUTHORIZED);
-        assert!(client.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Basic"));
-        let grant = OAuthError::new(OAuthCode::InvalidGrant, "used").into_response();
-        assert_eq!(grant.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(grant.headers()[header::CACHE_CONTROL], "no-store");
-        let outage = OAuthError::from(Error::Unavailable).into_response();
-        assert_eq!(outage.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(outage.headers()[header::RETRY_AFTER], "5");
-        let token = OAuthError::new(OAuthCode::InvalidToken, r#"say "hi""#).into_response();
-        assert_eq!(
-            token.headers()[header::WWW_AUTHENTICATE],
-            r#"Bearer error="invalid_token", error_description="say 'hi'""#
-        );
     }
 }

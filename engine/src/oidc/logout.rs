@@ -11,56 +11,63 @@
 
 use jsonwebtoken::Validation;
 use proto::AuthorizeProblem;
-use tower_sessions::Session;
 
 use super::authorize::Answer;
 use super::request::with_query;
 use super::token::{ID_TOKEN_TYPE, IdTokenClaims};
 use crate::error::Error;
-use crate::portal;
-use crate::sign_in::{self, Which};
+use crate::sign_in::{self, SessionUser, Which};
 use crate::state::Engine;
 
-/// `GET`/`POST /oidc/end_session`.
+/// What a logout request comes to: where the browser goes, and whether the browser's own portal
+/// sign-in ends too (the portal's cookie session does that, `http::portal::end_session`).
+#[derive(Debug)]
+pub struct Logout {
+    /// Where the browser goes.
+    pub answer: Answer,
+    /// The browser's portal sign-in is the one the hint names: it ends.
+    pub signs_out_browser: bool,
+}
+
+/// `GET`/`POST /oidc/end_session`, for a browser whose portal sign-in is `browser`.
 pub async fn end_session(
     engine: &Engine,
     params: &[(String, String)],
-    session: &Session,
+    browser: Option<&SessionUser>,
     now: i64,
-) -> Result<Answer, Error> {
+) -> Result<Logout, Error> {
+    let problem = |problem| Ok(Logout { answer: Answer::Problem(problem), signs_out_browser: false });
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty());
     let Some(hint) = param("id_token_hint") else {
-        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+        return problem(AuthorizeProblem::LogoutHint);
     };
     let Some(claims) = verify_hint(engine, hint, now).await? else {
-        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+        return problem(AuthorizeProblem::LogoutHint);
     };
     if param("client_id").is_some_and(|id| id != claims.aud) {
-        return Ok(Answer::Problem(AuthorizeProblem::LogoutHint));
+        return problem(AuthorizeProblem::LogoutHint);
     }
     let Some(client) = engine.clients.get(&claims.aud) else {
-        return Ok(Answer::Problem(AuthorizeProblem::UnknownClient));
+        return problem(AuthorizeProblem::UnknownClient);
     };
     let back = match param("post_logout_redirect_uri") {
         Some(uri) if client.post_logout_redirect_uris.iter().any(|registered| registered.as_str() == uri) => Some(uri),
-        Some(_) => return Ok(Answer::Problem(AuthorizeProblem::LogoutRedirectUri)),
+        Some(_) => return problem(AuthorizeProblem::LogoutRedirectUri),
         None => None,
     };
 
     let apps = Which::AppsOf { user: &claims.sub, client_id: &client.id, parent: &claims.sid };
     let ended = sign_in::end(&engine.db, apps, now).await?.count();
-    let browser = portal::signed_in(session).await.ok().flatten();
-    if browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid) {
-        portal::sign_out(session, engine, now).await?;
-    }
+    let signs_out_browser = browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid);
     tracing::info!(client_id = %client.id, ended, "signed out at the app's request");
-    Ok(match back {
+    let answer = match back {
         Some(uri) => Answer::App(match param("state") {
             Some(state) => with_query(uri, &[("state", state)]),
             None => uri.to_owned(),
         }),
         None => Answer::Portal("/".into()),
-    })
+    };
+    Ok(Logout { answer, signs_out_browser })
 }
 
 /// The claims of an ID token this server signed for a registered app, expired or not; `None` for

@@ -26,5 +26,19 @@ pub use end::{Which, end};
 pub use recent::Recent;
 pub use start::{How, start, start_with_tokens};
 
+use serde::{Deserialize, Serialize};
+
+use crate::types::{SignInId, UserId};
+
+/// The sign-in a browser session holds (the portal keeps it in the cookie session, `http/portal.rs`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// User id.
+    pub user_id: UserId,
+    /// The sign-in this session continues; signing out ends it.
+    #[serde(alias = "family_id")] // sessions stored before the rename stay signed in
+    pub sign_in_id: SignInId,
+}
+
 /// A browser session ends after a week without requests; so does its place in the list of sign-ins.
 pub const SESSION_IDLE_LIFETIME_SECS: i64 = 7 * 24 * 3600;

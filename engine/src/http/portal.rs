@@ -50,15 +50,7 @@ pub use crate::sign_in::SESSION_IDLE_LIFETIME_SECS;
 /// How stale a session's "last used" may get before a request writes it again.
 const LAST_USED_PRECISION_SECS: i64 = 60;
 
-/// The signed-in user of a browser session.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SessionUser {
-    /// User id.
-    pub user_id: UserId,
-    /// The sign-in this session continues; signing out ends it.
-    #[serde(alias = "family_id")] // sessions stored before the rename stay signed in
-    pub sign_in_id: SignInId,
-}
+pub use crate::sign_in::SessionUser;
 
 /// The session's signed-in user, or [`Error::SignInRequired`] — also when its sign-in was ended
 /// elsewhere (from another device's list of sign-ins, or by deleting the passkey it was made
@@ -294,6 +286,22 @@ pub async fn finish_recovery(
 async fn recovering(session: &Session, now: i64) -> Result<Option<Recovering>, Error> {
     let restricted = session.get::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
     Ok(restricted.filter(|r| r.until > now))
+}
+
+/// `GET`/`POST /oidc/end_session` for this browser: the app's logout (`oidc::logout`), and the
+/// browser's own portal sign-in with it when the app's ID token names that very sign-in.
+pub async fn end_session(
+    session: &Session,
+    engine: &Engine,
+    params: &[(String, String)],
+    now: i64,
+) -> Result<crate::oidc::authorize::Answer, Error> {
+    let browser = signed_in(session).await.ok().flatten();
+    let logout = crate::oidc::logout::end_session(engine, params, browser.as_ref(), now).await?;
+    if logout.signs_out_browser {
+        sign_out(session, engine, now).await?;
+    }
+    Ok(logout.answer)
 }
 
 /// Signs out: ends the session's sign-in and the session itself.

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
+use super::portal::{self, SessionUser};
 use crate::error::Error;
-use crate::portal::{self, SessionUser};
 use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
