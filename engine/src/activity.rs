@@ -106,7 +106,7 @@ impl Event<'_> {
 }
 
 /// An event as it is recorded: the row for the `activity` table and the item the application's
-/// hook is told, made once. A [`Change`](crate::change::Change) writes it in its transaction (the
+/// hook is told, made once. A `Change` (`change.rs`) writes it in its transaction (the
 /// passkey sign-in writes it in its batch, `db/passkey_sign_in.rs`); either tells the hook, and
 /// counts sign-ins, only once it is committed.
 #[derive(Debug, Clone)]

@@ -210,7 +210,7 @@ pub(crate) async fn registration_change<'e>(
         complete_registration(engine, ceremony, credential, name, caller, now).await
     }
     .await;
-    measure::ceremony_ended(measure::Ceremony::Registration, &finished);
+    measure::ceremony_ended(measure::Ceremony::Registration, finished.as_ref().err().map(Error::code));
     finished
 }
 
@@ -231,7 +231,7 @@ pub async fn finish_sign_up<'e>(
         Ok((account, CredentialId::new(passkey.id), change))
     }
     .await;
-    measure::ceremony_ended(measure::Ceremony::Registration, &finished);
+    measure::ceremony_ended(measure::Ceremony::Registration, finished.as_ref().err().map(Error::code));
     finished
 }
 
@@ -384,7 +384,7 @@ async fn verify_and_record(
     now: i64,
 ) -> Result<SignedIn, Error> {
     let verified = verify_and_record_once(engine, credential, refresh, caller, now).await;
-    measure::ceremony_ended(measure::Ceremony::Authentication, &verified);
+    measure::ceremony_ended(measure::Ceremony::Authentication, verified.as_ref().err().map(Error::code));
     verified
 }
 

@@ -28,7 +28,7 @@ use crate::hooks::{EventHooks, SignInMethod, run_hook};
 use crate::mail::{Letter, Mailer, compose};
 use crate::types::{Caller, UserId};
 
-/// One unit of work: begun by [`Engine::change`](crate::Engine::change), committed by
+/// One unit of work: begun by `Engine::change` (`state.rs`), committed by
 /// [`Change::commit`], rolled back when dropped.
 #[must_use = "a change that is not committed is rolled back"]
 pub struct Change<'e> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use metrics::{counter, describe_counter, describe_histogram, histogram};
 
-use crate::Error;
+use proto::ErrorCode;
 
 /// Passkey ceremonies begun (`kind`: `registration` or `authentication`).
 pub const CEREMONIES_BEGUN: &str = "latchkey_ceremonies_begun_total";
@@ -71,17 +71,17 @@ pub fn ceremony_begun(kind: Ceremony) {
     counter!(CEREMONIES_BEGUN, "kind" => kind.label()).increment(1);
 }
 
-/// A ceremony's last step answered `result`: counted as completed, or failed with its error code.
-pub fn ceremony_ended<T>(kind: Ceremony, result: &Result<T, Error>) {
-    match result {
-        Ok(_) => counter!(CEREMONIES_COMPLETED, "kind" => kind.label()).increment(1),
-        Err(error) => counter!(CEREMONIES_FAILED, "kind" => kind.label(), "reason" => code_name(error)).increment(1),
+/// A ceremony's last step ended: counted as completed, or as failed with its error's code.
+pub fn ceremony_ended(kind: Ceremony, failed: Option<ErrorCode>) {
+    match failed {
+        None => counter!(CEREMONIES_COMPLETED, "kind" => kind.label()).increment(1),
+        Some(code) => counter!(CEREMONIES_FAILED, "kind" => kind.label(), "reason" => code_name(code)).increment(1),
     }
 }
 
-/// An error's code as it is on the wire (`ceremony_expired`).
-fn code_name(error: &Error) -> String {
-    match serde_json::to_value(error.code()) {
+/// An error code as it is on the wire (`ceremony_expired`).
+fn code_name(code: ErrorCode) -> String {
+    match serde_json::to_value(code) {
         Ok(serde_json::Value::String(name)) => name,
         _ => "unknown".to_owned(),
     }

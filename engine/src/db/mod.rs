@@ -6,10 +6,10 @@
 //! ([`passkey_sign_in`]). Timestamps are Unix seconds in `BIGINT` columns; booleans are 0/1
 //! `BIGINT`s in the schema (the one integer type both databases and `sqlx::Any` agree on) and
 //! `bool` in every row type. Functions return `sqlx::Error`, which `?` turns into the engine's
-//! [`Error`](crate::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
+//! [`Error`](crate::error::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
 //!
 //! Each function takes where it runs ([`Exec`]): `&Db`, each statement on its own, or the
-//! transaction of a [`Change`](crate::change::Change), so a change's statements, its mail and its
+//! transaction of a `Change` (`change.rs`), so a change's statements, its mail and its
 //! record commit together. The few that run several statements take the change's connection
 //! (`&mut AnyConnection`): they only make sense inside one.
 
@@ -36,7 +36,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{Any, AnyPool, Describe, Either, Execute, Executor};
 
 /// Where a query runs: `&Db` (a connection from the pool, each statement on its own) or the
-/// transaction of a [`Change`](crate::change::Change) (`change.db()`), so one function serves both.
+/// transaction of a `Change` (`change.rs`) (`change.db()`), so one function serves both.
 pub trait Exec<'c>: Executor<'c, Database = Any> {}
 
 impl<'c, T: Executor<'c, Database = Any>> Exec<'c> for T {}
@@ -118,7 +118,7 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
-    /// BEGIN: a transaction for a [`Change`](crate::change::Change). SQLite's is IMMEDIATE: it takes
+    /// BEGIN: a transaction for a `Change` (`change.rs`). SQLite's is IMMEDIATE: it takes
     /// the write lock at once (waiting up to the busy timeout), so a change that reads before it
     /// writes never fails to upgrade its lock because another connection wrote in between.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {
