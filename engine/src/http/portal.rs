@@ -278,8 +278,11 @@ pub async fn finish_recovery(
         MadeBy::Operator => How::Passkey(&passkey_id),
         MadeBy::Email => How::EmailLink(&passkey_id),
     };
+    // The restricted session ends once the passkey and the sign-in are committed (never while the
+    // change is open: a session store may be the same database).
+    start_sign_in(session, engine, change, &user, how, caller).await?;
     session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
-    start_sign_in(session, engine, change, &user, how, caller).await
+    Ok(())
 }
 
 /// The session's restricted recovery session, while it lasts.
