@@ -23,6 +23,7 @@
 //! client's address, and with a refresh token `$13` its hash and `$14` its expiry.
 
 use sqlx::any::AnyArguments;
+use sqlx::pool::PoolConnection;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor as _};
 
@@ -138,23 +139,39 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
 }
 
 /// Runs a batch that begins and commits its own transaction, on one connection; says whether it
-/// returned a row (the sign-in was written). After a failed
-/// statement it rolls back; a connection that cannot is closed rather than handed to the next
-/// caller inside a transaction.
+/// returned a row (the sign-in was written). After a failed statement it rolls back. A connection
+/// that may still be inside the batch's transaction — its ROLLBACK failed for another reason than
+/// there being none, or the task panicked midway — is closed rather than handed to the next caller.
 async fn in_own_transaction(
     pool: &AnyPool,
     batch: Query<'static, Any, AnyArguments<'static>>,
 ) -> Result<bool, sqlx::Error> {
-    let mut conn = pool.acquire().await?;
-    match conn.fetch_all(batch).await {
+    let mut conn = ClosedOnPanic(pool.acquire().await?);
+    match conn.0.fetch_all(batch).await {
         Ok(returned) => Ok(!returned.is_empty()),
         Err(error) => {
-            // "No transaction is active" when BEGIN itself failed (the busy timeout ran out).
-            if let Err(rollback) = conn.execute("ROLLBACK").await {
-                tracing::debug!(%rollback, "sign-in batch: no transaction to roll back; closing the connection");
-                conn.close_on_drop();
+            match conn.0.execute("ROLLBACK").await {
+                Ok(_) => {}
+                // BEGIN itself failed (the busy timeout ran out): the connection is as it was.
+                Err(sqlx::Error::Database(none)) if none.message().contains("no transaction is active") => {}
+                Err(rollback) => {
+                    tracing::warn!(%rollback, "sign-in batch could not roll back; closing its connection");
+                    conn.0.close_on_drop();
+                }
             }
             Err(error)
+        }
+    }
+}
+
+/// A pooled connection that is closed instead of returned to the pool when it is dropped by a
+/// panic: sqlx does not know of the batch's transaction, so it could not roll it back itself.
+struct ClosedOnPanic(PoolConnection<Any>);
+
+impl Drop for ClosedOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.close_on_drop();
         }
     }
 }

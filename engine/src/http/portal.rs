@@ -278,11 +278,13 @@ pub async fn finish_recovery(
         MadeBy::Operator => How::Passkey(&passkey_id),
         MadeBy::Email => How::EmailLink(&passkey_id),
     };
+    let sign_in = sign_in::start(change.db(), &user.id, how, caller.user_agent.get(), now).await?;
+    change.commit().await?;
     // The restricted session ends once the passkey and the sign-in are committed (never while the
-    // change is open: a session store may be the same database).
-    start_sign_in(session, engine, change, &user, how, caller).await?;
+    // change is open: a session store may be the same database), and before the sign-in enters
+    // the session, so no step after the commit can leave it usable.
     session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
-    Ok(())
+    enter(session, engine, &user.id, sign_in.id, now).await
 }
 
 /// The session's restricted recovery session, while it lasts.
