@@ -31,8 +31,7 @@
 //! | [`ceremony`] | the four WebAuthn ceremony functions, narrated step by step |
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`http`] | the HTTP edge, the only wing with axum and tower-sessions: extractors (the Bearer user, the session user, JSON bodies), each error's HTTP answer, and the portal's sign-ins in the browser's cookie session |
-//! | [`housekeeping`] | the hourly sweep of what expired |
-//! | [`check`] | `check-config`: every setting, the advice start-up does not give, each store tried once |
+//! | [`ops`] | what the operator runs beside the requests: `check-config` ([`ops::check`]) and the hourly housekeeping ([`ops::housekeeping`]) |
 
 pub mod aaguid;
 pub mod accounts;
@@ -40,20 +39,19 @@ pub mod activity;
 pub mod ceremony;
 pub mod challenge;
 pub mod change;
-pub mod check;
 pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod hooks;
-pub mod housekeeping;
 pub mod http;
 pub mod keys;
 pub mod lockout;
 pub mod mail;
 pub mod measure;
 pub mod oidc;
+pub mod ops;
 pub mod passkeys;
 pub mod passwords;
 pub mod recovery;

@@ -66,7 +66,7 @@ impl Latchkey {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         site::provide_built_in_names();
         let engine = Engine::build(config).await?;
-        engine::housekeeping::start(engine.clone());
+        engine::ops::housekeeping::start(engine.clone());
         engine::mail::start(engine.db.clone(), engine.mail.clone());
         engine::keys::reload_periodically(engine.keys.clone());
         let sessions =

@@ -97,7 +97,7 @@ async fn check_config() -> ExitCode {
     if let Err(e) = engine::config::load_dotenv() {
         return fail(format_args!("{e}"));
     }
-    let report = engine::check::run(|key| std::env::var(key).ok()).await;
+    let report = engine::ops::check::run(|key| std::env::var(key).ok()).await;
     for finding in &report.findings {
         println!("{finding}");
     }

@@ -153,15 +153,15 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     let engine = crate::common::engine_for(&database).await;
     let now = engine::clock::now();
 
-    let today = engine::housekeeping::prune(&engine, now).await.unwrap();
+    let today = engine::ops::housekeeping::prune(&engine, now).await.unwrap();
     let still_live = server.post("/auth/refresh", None, json!({"refresh_token": live_refresh})).await;
-    let in_a_month = engine::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
-    let again = engine::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
+    let in_a_month = engine::ops::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
+    let again = engine::ops::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
 
-    assert_eq!(today, engine::housekeeping::Pruned::default(), "nothing has expired yet");
+    assert_eq!(today, engine::ops::housekeeping::Pruned::default(), "nothing has expired yet");
     assert_eq!(still_live.status, StatusCode::OK);
     assert_eq!(in_a_month.sign_ins, 1, "the signed-out sign-in");
     assert!(in_a_month.refresh_tokens >= 2, "{in_a_month:?}");
     assert_eq!(in_a_month.login_attempts, 2, "ada's counters: her address, and all addresses");
-    assert_eq!(again, engine::housekeeping::Pruned::default());
+    assert_eq!(again, engine::ops::housekeeping::Pruned::default());
 }
