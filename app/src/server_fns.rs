@@ -12,8 +12,9 @@ use {
     crate::door,
     crate::return_path::safe_return_path,
     engine::http::portal,
+    engine::notify::activity,
     engine::types::{CredentialId, SignInId},
-    engine::{accounts, activity, ceremony, oidc, passkeys, sign_in, verification},
+    engine::{accounts, ceremony, oidc, passkeys, sign_in, verification},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`

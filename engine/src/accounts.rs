@@ -4,14 +4,14 @@
 
 use proto::{TokenPair, UserInfo};
 
-use crate::activity::Event;
-use crate::change::{Change, Hook};
 use crate::clock::rfc3339;
 use crate::db::users::{self, PasswordRemoval, UserRow};
 use crate::error::{Error, OrConflict};
-use crate::hooks::SignInMethod;
 use crate::lockout;
-use crate::mail::{Letter, Notice};
+use crate::notify::activity::Event;
+use crate::notify::change::{Change, Hook};
+use crate::notify::hooks::SignInMethod;
+use crate::notify::mail::{Letter, Notice};
 use crate::passwords::{hash_password, refuse_common, verify_password};
 use crate::sign_in::Recent;
 use crate::sign_in::{self, How, Which};

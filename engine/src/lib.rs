@@ -15,13 +15,11 @@
 //! | [`sealed`] | AES-256-GCM under keys derived from the operator secret, one per purpose |
 //! | [`db`] | the pool and the queries, one file per table |
 //! | [`challenge`] | where ceremony state waits between *begin* and *complete* |
-//! | [`aaguid`], [`hooks`] | authenticator names; the application's event hooks |
-//! | [`mail`] | mail from templates, through the outbox table, to the SMTP server |
+//! | [`aaguid`] | authenticator names |
 //! | [`clients`] | the OpenID Connect clients (apps) from `LATCHKEY_OIDC_CLIENTS` |
 //! | [`keys`] | the ES256/RS256 signing keys: made, sealed, shared through the database, rotated, published |
 //! | [`tokens`] | access tokens (JWT) signed and checked, refresh tokens made: no SQL |
-//! | [`activity`] | each user's record of security events ("Recent activity"), and its hook |
-//! | [`change`] | [`Change`](change::Change), one unit of work: a change's statements, its mail, its record and its hooks, committed together |
+//! | [`notify`] | a change and what it tells: [`Change`](notify::change::Change), one unit of work (its statements, mail and record committed together, then the hooks); mail through the outbox; each account's activity; the application's hooks |
 //! | [`state`] | [`Engine`]: everything a request needs, built once at start-up |
 //! | [`sign_in`] | the sign-in: started (how), refreshed, ended (which), listed, [`Recent`](sign_in::Recent) |
 //! | [`lockout`] | the password sign-in budget per email and address, taken before any check |
@@ -35,21 +33,18 @@
 
 pub mod aaguid;
 pub mod accounts;
-pub mod activity;
 pub mod ceremony;
 pub mod challenge;
-pub mod change;
 pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod hooks;
 pub mod http;
 pub mod keys;
 pub mod lockout;
-pub mod mail;
 pub mod measure;
+pub mod notify;
 pub mod oidc;
 pub mod ops;
 pub mod passkeys;

@@ -4,13 +4,13 @@ use proto::PasskeyItem;
 
 use crate::aaguid::AuthenticatorNames;
 use crate::accounts::user_info;
-use crate::activity::Event;
-use crate::change::Hook;
 use crate::clock::rfc3339;
 use crate::db::passkeys::{self, Deleted, PasskeyRow};
 use crate::db::users;
 use crate::error::Error;
-use crate::mail::{Letter, Notice};
+use crate::notify::activity::Event;
+use crate::notify::change::Hook;
+use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::{self, Recent, Which};
 use crate::state::Engine;
 use crate::types::{Caller, CredentialId, DisplayName, UserId};

@@ -15,11 +15,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
-use crate::activity::Event;
 use crate::db::recovery_links::{self, NewLink};
 use crate::db::users;
 use crate::error::Error;
-use crate::mail::Letter;
+use crate::notify::activity::Event;
+use crate::notify::mail::Letter;
 use crate::state::Engine;
 use crate::tokens::stored_hash;
 use crate::types::{Email, UserId};

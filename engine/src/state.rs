@@ -7,15 +7,15 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
-use crate::change::{Change, Consequences};
 use crate::clients::{Clients, ClientsError};
 use crate::clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Error;
-use crate::hooks::{EventHooks, NoHooks};
 use crate::keys::KeyRing;
-use crate::mail::Mailer;
+use crate::notify::change::{Change, Consequences};
+use crate::notify::hooks::{EventHooks, NoHooks};
+use crate::notify::mail::Mailer;
 use crate::passwords::HashingQueue;
 use crate::sealed::{Purpose, Sealer};
 use crate::tokens::TokenKeys;
@@ -72,7 +72,7 @@ pub enum StartupError {
     Clients(#[from] ClientsError),
     /// `LATCHKEY_SMTP_URL` or `LATCHKEY_MAIL_FROM` was refused.
     #[error(transparent)]
-    Mail(#[from] crate::mail::MailConfigError),
+    Mail(#[from] crate::notify::mail::MailConfigError),
     /// webauthn-rs refused the RP ID / origins.
     #[error("WebAuthn configuration refused: {0}")]
     Webauthn(String),
@@ -129,7 +129,7 @@ impl Engine {
         })
     }
 
-    /// BEGIN of one unit of work: a change and its consequences, committed together (`change.rs`).
+    /// BEGIN of one unit of work: a change and its consequences, committed together (`notify/change.rs`).
     pub async fn change(&self, now: i64) -> Result<Change<'_>, Error> {
         Change::begin(&self.db, &self.config, &self.mail, &*self.hooks, now).await
     }

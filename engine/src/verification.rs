@@ -11,12 +11,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
 
-use crate::activity::Event;
-use crate::change::Change;
 use crate::db::email_verifications::{self, NewVerification};
 use crate::db::users::{self, UserRow};
 use crate::error::{Error, OrConflict};
-use crate::mail::{Letter, Notice};
+use crate::notify::activity::Event;
+use crate::notify::change::Change;
+use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::stored_hash;

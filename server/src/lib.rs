@@ -30,7 +30,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub use engine::hooks::EventHooks;
+pub use engine::notify::hooks::EventHooks;
 pub use layers::MAX_BODY_BYTES;
 
 use crate::assets::Assets;
@@ -67,7 +67,7 @@ impl Latchkey {
         site::provide_built_in_names();
         let engine = Engine::build(config).await?;
         engine::ops::housekeeping::start(engine.clone());
-        engine::mail::start(engine.db.clone(), engine.mail.clone());
+        engine::notify::mail::start(engine.db.clone(), engine.mail.clone());
         engine::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;

@@ -9,7 +9,7 @@
 //! [`Error`](crate::error::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
 //!
 //! Each function takes where it runs ([`Exec`]): `&Db`, each statement on its own, or the
-//! transaction of a `Change` (`change.rs`), so a change's statements, its mail and its
+//! transaction of a `Change` (`notify/change.rs`), so a change's statements, its mail and its
 //! record commit together. The few that run several statements take the change's connection
 //! (`&mut AnyConnection`): they only make sense inside one.
 
@@ -36,7 +36,7 @@ use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::{Any, AnyPool, Describe, Either, Execute, Executor};
 
 /// Where a query runs: `&Db` (a connection from the pool, each statement on its own) or the
-/// transaction of a `Change` (`change.rs`) (`change.db()`), so one function serves both.
+/// transaction of a `Change` (`notify/change.rs`) (`change.db()`), so one function serves both.
 pub trait Exec<'c>: Executor<'c, Database = Any> {}
 
 impl<'c, T: Executor<'c, Database = Any>> Exec<'c> for T {}
@@ -118,7 +118,7 @@ impl Db {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
 
-    /// BEGIN: a transaction for a `Change` (`change.rs`). SQLite's is IMMEDIATE: it takes
+    /// BEGIN: a transaction for a `Change` (`notify/change.rs`). SQLite's is IMMEDIATE: it takes
     /// the write lock at once (waiting up to the busy timeout), so a change that reads before it
     /// writes never fails to upgrade its lock because another connection wrote in between.
     pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Any>, sqlx::Error> {

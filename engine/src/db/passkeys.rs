@@ -152,7 +152,7 @@ pub async fn set_name(
 }
 
 /// Deletes one of the user's passkeys and returns it, never the account's only way in; on the
-/// connection of a `Change` (`change.rs`), whose transaction holds the user's row lock.
+/// connection of a `Change` (`notify/change.rs`), whose transaction holds the user's row lock.
 pub async fn delete(
     conn: &mut AnyConnection,
     user_id: &UserId,

@@ -77,7 +77,7 @@ pub async fn set_password_hash(db: impl Exec<'_>, id: &UserId, hash: &str) -> Re
 }
 
 /// Removes the password of an account that has a passkey; on the connection of a
-/// `Change` (`change.rs`), whose transaction holds the user's row lock.
+/// `Change` (`notify/change.rs`), whose transaction holds the user's row lock.
 pub async fn remove_password(conn: &mut AnyConnection, id: &UserId) -> Result<PasswordRemoval, sqlx::Error> {
     // The user's row lock first, as passkey deletion takes it (`passkeys::delete`): removing the
     // password and deleting the last passkey at once run one after the other, and the second sees

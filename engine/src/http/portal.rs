@@ -11,12 +11,12 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::accounts::{self, find_user, user_info};
-use crate::activity::Event;
 use crate::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
-use crate::change::Change;
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
 use crate::error::Error;
+use crate::notify::activity::Event;
+use crate::notify::change::Change;
 use crate::passkeys::list_passkeys;
 use crate::recovery::MadeBy;
 use crate::sign_in::{self, How, Recent, Which};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::clients::Clients;
 use crate::config::{Config, ConfigError, SessionStoreKind};
 use crate::db::Db;
-use crate::mail::Mailer;
+use crate::notify::mail::Mailer;
 
 /// How long one store may take to answer before the check says it did not.
 const PATIENCE: Duration = Duration::from_secs(10);

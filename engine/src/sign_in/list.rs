@@ -6,10 +6,10 @@
 use proto::SignInItem;
 
 use super::{SESSION_IDLE_LIFETIME_SECS, Which, end};
-use crate::activity::Event;
 use crate::clock::rfc3339;
 use crate::db::sign_ins::{self, ListedSignIn};
 use crate::error::Error;
+use crate::notify::activity::Event;
 use crate::state::Engine;
 use crate::types::{Caller, SignInId, UserId, device_of};
 

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use engine::hooks::{EventHooks, HookError, SignInMethod};
+use engine::notify::hooks::{EventHooks, HookError, SignInMethod};
 use engine::types::UserId;
 use proto::{ActivityItem, PasskeyItem, UserInfo};
 use reqwest::{Method, StatusCode};

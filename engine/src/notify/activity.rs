@@ -1,7 +1,7 @@
 //! Each user's record of security events — sign-ins (and failed ones) with how and from where,
 //! passkeys and the password added, changed or removed, sign-ins ended, the account created —
 //! shown as "Recent activity" on the account page and at `GET /auth/activity`, and told to the
-//! application's [`EventHooks::on_activity`](crate::hooks::EventHooks::on_activity).
+//! application's [`EventHooks::on_activity`](crate::notify::hooks::EventHooks::on_activity).
 //!
 //! An event is recorded in the same transaction as the change it tells of (`change.rs`): no change
 //! without its record, no record without its change. Events are kept

@@ -19,13 +19,13 @@
 use proto::{PasskeyItem, UserInfo};
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::activity::{Event, Recorded};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::{activity, outbox};
 use crate::error::Error;
-use crate::hooks::{EventHooks, SignInMethod, run_hook};
-use crate::mail::{Letter, Mailer, compose};
+use crate::notify::activity::{Event, Recorded};
+use crate::notify::hooks::{EventHooks, SignInMethod, run_hook};
+use crate::notify::mail::{Letter, Mailer, compose};
 use crate::types::{Caller, UserId};
 
 /// One unit of work: begun by `Engine::change` (`state.rs`), committed by

@@ -296,15 +296,15 @@ fn templates() -> &'static minijinja::Environment<'static> {
     TEMPLATES.get_or_init(|| {
         let mut env = minijinja::Environment::new();
         let files = [
-            ("layout.html", include_str!("../templates/mail/layout.html")),
-            ("verify-email.html", include_str!("../templates/mail/verify-email.html")),
-            ("verify-email.txt", include_str!("../templates/mail/verify-email.txt")),
-            ("recovery-used.html", include_str!("../templates/mail/recovery-used.html")),
-            ("recovery-used.txt", include_str!("../templates/mail/recovery-used.txt")),
-            ("notice.html", include_str!("../templates/mail/notice.html")),
-            ("recovery-link.html", include_str!("../templates/mail/recovery-link.html")),
-            ("recovery-link.txt", include_str!("../templates/mail/recovery-link.txt")),
-            ("notice.txt", include_str!("../templates/mail/notice.txt")),
+            ("layout.html", include_str!("../../templates/mail/layout.html")),
+            ("verify-email.html", include_str!("../../templates/mail/verify-email.html")),
+            ("verify-email.txt", include_str!("../../templates/mail/verify-email.txt")),
+            ("recovery-used.html", include_str!("../../templates/mail/recovery-used.html")),
+            ("recovery-used.txt", include_str!("../../templates/mail/recovery-used.txt")),
+            ("notice.html", include_str!("../../templates/mail/notice.html")),
+            ("recovery-link.html", include_str!("../../templates/mail/recovery-link.html")),
+            ("recovery-link.txt", include_str!("../../templates/mail/recovery-link.txt")),
+            ("notice.txt", include_str!("../../templates/mail/notice.txt")),
         ];
         for (name, source) in files {
             if let Err(error) = env.add_template(name, source) {
