@@ -9,61 +9,34 @@ use sqlx::{FromRow, Row as _};
 use super::Exec;
 use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
 
-/// A sign-in to record.
-#[derive(Debug)]
-pub struct NewSignIn<'a> {
-    /// Its id.
-    pub id: &'a SignInId,
-    /// Whose it is.
-    pub user_id: &'a UserId,
-    /// How the user proved who they are (`None`: not known, for an app's sign-in that came from a
-    /// portal sign-in recorded before methods were).
-    pub method: Option<SignInMethod>,
-    /// The passkey, for a passkey sign-in.
-    pub passkey_id: Option<&'a CredentialId>,
-    /// When the user proved it (Unix seconds): now, except for an app's sign-in.
-    pub auth_time: i64,
-    /// For the sign-in of an OpenID Connect app: which app, from which portal sign-in, with what scope.
-    pub app: Option<AppSignIn<'a>>,
-    /// The client's `User-Agent`, if it sent one.
-    pub user_agent: Option<&'a str>,
-}
-
-/// What makes a sign-in an app's: its tokens were issued to `client_id` through OpenID Connect.
-#[derive(Debug)]
-pub struct AppSignIn<'a> {
-    /// The app.
-    pub client_id: &'a str,
-    /// The portal sign-in the app's authorization request was answered with.
-    pub parent_id: &'a SignInId,
-    /// The granted scopes, space-separated.
-    pub scope: &'a str,
-}
-
-/// Records a sign-in.
-pub async fn insert(db: impl Exec<'_>, sign_in: &NewSignIn<'_>, now: i64) -> Result<(), sqlx::Error> {
-    let app = sign_in.app.as_ref();
+/// Records a sign-in, begun by a client that sent `user_agent`.
+pub async fn insert(
+    db: impl Exec<'_>,
+    sign_in: &SignInRow,
+    user_agent: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, client_id,
              parent_id, scope, user_agent)
          VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(sign_in.id)
-    .bind(sign_in.user_id)
+    .bind(&sign_in.id)
+    .bind(&sign_in.user_id)
     .bind(now)
     .bind(sign_in.method.map_or("unknown", SignInMethod::as_str))
-    .bind(sign_in.passkey_id)
+    .bind(&sign_in.passkey_id)
     .bind(sign_in.auth_time)
-    .bind(app.map(|a| a.client_id))
-    .bind(app.map(|a| a.parent_id))
-    .bind(app.map(|a| a.scope))
-    .bind(sign_in.user_agent)
+    .bind(&sign_in.client_id)
+    .bind(&sign_in.parent_id)
+    .bind(&sign_in.scope)
+    .bind(user_agent)
     .execute(db)
     .await
     .map(|_| ())
 }
 
-/// A recorded sign-in, as [`by_id`] reads it.
+/// A sign-in, as [`insert`] writes it and [`by_id`] reads it.
 #[derive(Debug, Clone)]
 pub struct SignInRow {
     /// Its id.

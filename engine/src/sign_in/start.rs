@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 
 use super::refresh;
 use crate::db::Exec;
-use crate::db::sign_ins::{self, AppSignIn, NewSignIn, SignInRow};
+use crate::db::sign_ins::{self, SignInRow};
 use crate::error::Error;
 use crate::tokens::{SignInAt, TokenKeys};
 use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
@@ -46,38 +46,36 @@ pub async fn start(
     user_agent: Option<&str>,
     now: i64,
 ) -> Result<SignInRow, Error> {
-    let (id, method, passkey_id, auth_time, app) = match how {
-        How::Passkey(passkey) => (SignInId::generate(), Some(SignInMethod::Passkey), Some(passkey.clone()), now, None),
-        How::Password => (SignInId::generate(), Some(SignInMethod::Password), None, now, None),
-        How::EmailLink(passkey) => {
-            (SignInId::generate(), Some(SignInMethod::EmailLink), Some(passkey.clone()), now, None)
-        }
-        How::App { id, client_id, parent, scope, auth_time } => {
-            (id.clone(), parent.method, parent.passkey_id.clone(), auth_time, Some((client_id, parent, scope)))
-        }
-    };
-    let row = SignInRow {
-        id,
+    let own = |method, passkey_id: Option<&CredentialId>| SignInRow {
+        id: SignInId::generate(),
         user_id: user_id.clone(),
-        method,
-        passkey_id,
-        auth_time,
-        client_id: app.map(|(client_id, ..)| client_id.to_owned()),
-        parent_id: app.map(|(_, parent, _)| parent.id.clone()),
-        scope: app.map(|(.., scope)| scope.to_owned()),
+        method: Some(method),
+        passkey_id: passkey_id.cloned(),
+        auth_time: now,
+        client_id: None,
+        parent_id: None,
+        scope: None,
         active: true,
     };
-    let new = NewSignIn {
-        id: &row.id,
-        user_id,
-        method,
-        passkey_id: row.passkey_id.as_ref(),
-        auth_time,
-        app: app.map(|(client_id, parent, scope)| AppSignIn { client_id, parent_id: &parent.id, scope }),
-        // An app's server redeems the code: the list of sign-ins names the app instead.
-        user_agent: if app.is_some() { None } else { user_agent },
+    let row = match how {
+        How::Passkey(passkey) => own(SignInMethod::Passkey, Some(passkey)),
+        How::Password => own(SignInMethod::Password, None),
+        How::EmailLink(passkey) => own(SignInMethod::EmailLink, Some(passkey)),
+        How::App { id, client_id, parent, scope, auth_time } => SignInRow {
+            id: id.clone(),
+            user_id: user_id.clone(),
+            method: parent.method,
+            passkey_id: parent.passkey_id.clone(),
+            auth_time,
+            client_id: Some(client_id.to_owned()),
+            parent_id: Some(parent.id.clone()),
+            scope: Some(scope.to_owned()),
+            active: true,
+        },
     };
-    sign_ins::insert(db, &new, now).await?;
+    // An app's server redeems the code: the list of sign-ins names the app instead.
+    let user_agent = user_agent.filter(|_| row.client_id.is_none());
+    sign_ins::insert(db, &row, user_agent, now).await?;
     Ok(row)
 }
 

@@ -187,9 +187,10 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
 
 #[tokio::test]
 async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_sign_in() {
-    use engine::db::sign_ins::{self, AppSignIn, NewSignIn};
+    use engine::db::sign_ins;
     use engine::oidc::codes::{self, Exchange, Refusal};
-    use engine::types::{SignInId, SignInMethod};
+    use engine::sign_in::{self, How};
+    use engine::types::SignInId;
 
     // Two instances on one database: one redeems the code, the other gets the replay.
     let (_server, grant, redeemer, replayer) = a_grant_and_two_instances("openid", None).await;
@@ -204,17 +205,9 @@ async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_
     let exchange =
         Exchange { code: &code, client_id: CLIENT, redirect_uri: REDIRECT_URI, code_verifier: Some(VERIFIER) };
     assert_eq!(codes::redeem(change.db(), &exchange, &starts, now + 1).await.unwrap(), Ok(grant.clone()));
-    let app = AppSignIn { client_id: CLIENT, parent_id: &grant.sign_in_id, scope: "openid" };
-    let sign_in = NewSignIn {
-        id: &starts,
-        user_id: &user,
-        method: Some(SignInMethod::Password),
-        passkey_id: None,
-        auth_time: grant.auth_time,
-        app: Some(app),
-        user_agent: None,
-    };
-    sign_ins::insert(change.db(), &sign_in, now + 1).await.unwrap();
+    let portal = sign_ins::by_id(change.db(), &grant.sign_in_id).await.unwrap().expect("the portal sign-in");
+    let app = How::App { id: &starts, client_id: CLIENT, parent: &portal, scope: "openid", auth_time: grant.auth_time };
+    sign_in::start(change.db(), &user, app, None, now + 1).await.unwrap();
 
     let replayed_code = code.clone();
     let replay = tokio::spawn(async move { redeem(&replayer, &replayed_code, RIGHT, now + 2).await });
