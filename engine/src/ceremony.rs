@@ -403,7 +403,7 @@ async fn verify_and_record_once(
     let sign_in_id = SignInId::generate();
     let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&row.name) };
     let recorded = Recorded::new(&owner.id, signed_in, Some(caller), now);
-    let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded, caller };
+    let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded };
     match verify_and_write(engine, credential, ceremony, row, &owner, write, now).await {
         Ok(()) => {}
         Err(error @ (Error::AuthenticationFailed(_) | Error::PossibleClonedAuthenticator)) => {
@@ -427,7 +427,6 @@ struct SignInWrite<'a> {
     sign_in_id: &'a SignInId,
     refresh: Option<&'a NewRefreshToken>,
     recorded: &'a Recorded,
-    caller: &'a Caller,
 }
 
 /// The checks of [`verify_and_record`] once the passkey and its owner are known, and the write of
@@ -476,7 +475,6 @@ async fn verify_and_write(
     let sign_in = PasskeySignIn {
         updated: &updated,
         sign_in_id: write.sign_in_id,
-        user_agent: write.caller.user_agent.get(),
         refresh_token: write.refresh.map(|r| (r.hash.as_str(), r.expires_at)),
         activity: write.recorded.row(),
     };

@@ -86,12 +86,10 @@ pub struct PasskeySignIn<'a> {
     pub updated: &'a PasskeyRow,
     /// The new sign-in.
     pub sign_in_id: &'a SignInId,
-    /// The client's `User-Agent`, if it sent one.
-    pub user_agent: Option<&'a str>,
     /// The sign-in's first refresh token (hash, expiry), for API clients; the portal stores none.
     pub refresh_token: Option<(&'a str, i64)>,
-    /// The sign-in's record in the owner's activity (its user, time and `User-Agent` are the
-    /// sign-in's own).
+    /// The sign-in's record in the owner's activity; its user, time and `User-Agent` (the
+    /// client's, if it sent one) are the sign-in's too.
     pub activity: NewActivity<'a>,
 }
 
@@ -114,7 +112,7 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
         .bind(now)
         .bind(sign_in.sign_in_id.to_string())
         .bind(updated.user_id.to_string())
-        .bind(sign_in.user_agent.map(str::to_owned))
+        .bind(activity.user_agent.map(str::to_owned))
         .bind(activity.id.to_owned())
         .bind(activity.kind.to_owned())
         .bind(activity.detail.map(str::to_owned))
