@@ -105,19 +105,16 @@ impl Event<'_> {
     }
 }
 
-/// An event as it is recorded: the row for the `activity` table and the item the application's
-/// hook is told, made once. A `Change` (`change.rs`) writes it in its transaction (the
-/// passkey sign-in writes it in its batch, `db/passkey_sign_in.rs`); either tells the hook, and
-/// counts sign-ins, only once it is committed.
+/// An event as it is recorded: the row for the `activity` table, made once. A `Change`
+/// (`change.rs`) writes it in its transaction (the passkey sign-in writes it in its batch,
+/// `db/passkey_sign_in.rs`); either counts it and tells the application's hook only once it is
+/// committed ([`Recorded::told`]).
 #[derive(Debug, Clone)]
 pub struct Recorded {
-    /// Its id: a UUIDv7, which sorts in the order events were recorded, so events of the same
-    /// second are listed in their order too.
-    pub id: String,
-    /// Whose account.
-    pub user_id: UserId,
-    /// What the application's hook and "Recent activity" show.
-    pub item: ActivityItem,
+    /// A UUIDv7, which sorts in the order events were recorded, so events of the same second are
+    /// listed in their order too.
+    id: String,
+    user_id: UserId,
     row: ActivityRow,
     signed_in: Option<(bool, SignInMethod)>,
 }
@@ -137,7 +134,7 @@ impl Recorded {
             Event::SignInFailed { method } => Some((false, method)),
             _ => None,
         };
-        Self { id: uuid::Uuid::now_v7().to_string(), user_id: user_id.clone(), item: item(row.clone()), row, signed_in }
+        Self { id: uuid::Uuid::now_v7().to_string(), user_id: user_id.clone(), row, signed_in }
     }
 
     /// The row to insert.
@@ -153,13 +150,15 @@ impl Recorded {
         }
     }
 
-    /// Counts a committed sign-in, or failed sign-in, in the metrics.
-    pub(crate) fn count(&self) {
+    /// Once committed: counts a sign-in, or failed sign-in, in the metrics, and gives whose event it
+    /// is and the item the application's hook is told (as "Recent activity" shows it).
+    pub(crate) fn told(self) -> (UserId, ActivityItem) {
         match self.signed_in {
             Some((true, method)) => measure::signed_in(method.as_str()),
             Some((false, method)) => measure::sign_in_failed(method.as_str()),
             None => {}
         }
+        (self.user_id, item(self.row))
     }
 }
 

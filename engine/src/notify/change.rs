@@ -160,8 +160,8 @@ impl<'e> Consequences<'e> {
         for told in self.told {
             match told {
                 Told::Activity(recorded) => {
-                    recorded.count();
-                    run_hook("on_activity", self.hooks.on_activity(&recorded.user_id, &recorded.item)).await;
+                    let (user_id, item) = recorded.told();
+                    run_hook("on_activity", self.hooks.on_activity(&user_id, &item)).await;
                 }
                 Told::Hook(hook) => run(self.hooks, hook).await,
             }
