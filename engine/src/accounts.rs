@@ -88,12 +88,8 @@ pub async fn register(
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let (user, mut change) = sign_up(engine, email, password, name, caller, now).await?;
-    let pair =
-        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, caller.user_agent.get(), now)
-            .await?;
-    change.commit().await?;
-    Ok(pair)
+    let (user, change) = sign_up(engine, email, password, name, caller, now).await?;
+    first_tokens(engine, change, &user, caller, now).await
 }
 
 /// Checks email and password for `caller`, within the lockout budget of its address (taken before
@@ -145,10 +141,22 @@ pub async fn login(
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let (user, mut change) = verify_login(engine, email, password, caller, now).await?;
+    let (user, change) = verify_login(engine, email, password, caller, now).await?;
+    first_tokens(engine, change, &user, caller, now).await
+}
+
+/// Starts the password sign-in of a REST client in the `change` that checked or created `user`,
+/// commits it, and returns the sign-in's first token pair.
+async fn first_tokens(
+    engine: &Engine,
+    mut change: Change<'_>,
+    user: &UserRow,
+    caller: &Caller,
+    now: i64,
+) -> Result<TokenPair, Error> {
+    let user_agent = caller.user_agent.get();
     let pair =
-        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, caller.user_agent.get(), now)
-            .await?;
+        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, user_agent, now).await?;
     change.commit().await?;
     Ok(pair)
 }

@@ -14,8 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::codes::Grant;
-use super::codes::{self, Exchange};
+use super::codes::{self, Exchange, Grant};
 use super::error::{OAuthCode, OAuthError};
 use super::userinfo::ProfileClaims;
 use super::{has_scope, known_scopes};
