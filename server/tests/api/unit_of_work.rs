@@ -50,20 +50,16 @@ async fn refuse(db: &AnyPool, failure: Failure) {
 }
 
 async fn allow(db: &AnyPool, failure: Failure) {
-    let statements: &[&str] = match failure {
-        Failure::Record => &["DROP TRIGGER refuse_record ON activity", "DROP FUNCTION refuse_record"],
-        Failure::Commit => {
+    let statements: &[&str] = match (failure, backend_is_postgres()) {
+        (Failure::Record, false) => &["DROP TRIGGER refuse_record"],
+        (Failure::Commit, false) => &["DROP TRIGGER refuse_commit", "DROP TABLE broken_at_commit"],
+        (Failure::Record, true) => &["DROP TRIGGER refuse_record ON activity", "DROP FUNCTION refuse_record"],
+        (Failure::Commit, true) => {
             &["DROP TRIGGER refuse_commit ON activity", "DROP FUNCTION refuse_commit", "DROP TABLE broken_at_commit"]
         }
     };
     for statement in statements {
-        // SQLite's DROP TRIGGER names no table, and it has no functions.
-        let statement = match backend_is_postgres() {
-            true => statement.to_string(),
-            false if statement.starts_with("DROP FUNCTION") => continue,
-            false => statement.split(" ON ").next().unwrap().to_string(),
-        };
-        sqlx::query(&statement).execute(db).await.unwrap();
+        sqlx::query(statement).execute(db).await.unwrap();
     }
 }
 
