@@ -5,8 +5,8 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use engine::base::types::{Caller, ClientAddr};
 use engine::http::extract::CurrentUser;
-use engine::types::{Caller, ClientAddr};
 use engine::{Engine, Error};
 use leptos::prelude::use_context;
 use proto::UserInfo;
@@ -60,7 +60,7 @@ pub fn cookie(name: &str) -> Option<String> {
 /// for by email works, `Secure` when the site is served over HTTPS.
 pub fn set_recovery_cookie(engine: &Engine, secret: &str) {
     let secure = if engine.config.https_only() { "; Secure" } else { "" };
-    let max_age = engine::recovery::EMAIL_LINK_SECS;
+    let max_age = engine::accounts::recovery::EMAIL_LINK_SECS;
     let cookie = format!("{RECOVERY_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}");
     if let (Some(response), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
@@ -83,7 +83,7 @@ pub fn credential<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Porta
 
 /// The current time in Unix seconds.
 pub fn now() -> i64 {
-    engine::clock::now()
+    engine::base::clock::now()
 }
 
 fn parts() -> Result<Parts, PortalError> {

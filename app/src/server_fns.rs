@@ -11,10 +11,12 @@ use crate::error::PortalError;
 use {
     crate::door,
     crate::return_path::safe_return_path,
+    engine::accounts::{self, verification},
+    engine::base::types::{CredentialId, SignInId},
     engine::http::portal,
     engine::notify::activity,
-    engine::types::{CredentialId, SignInId},
-    engine::{accounts, ceremony, oidc, passkeys, sign_in, verification},
+    engine::passkeys::{ceremony, manage as passkeys},
+    engine::{oidc, sign_in},
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
@@ -281,8 +283,8 @@ pub async fn recovery_passkey_options(token: String) -> Result<String, PortalErr
 #[server(output = BrowserJson)]
 pub async fn request_recovery(email: String) -> Result<(), PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
-    let secret = engine::recovery::random_secret();
-    engine::recovery::email_link(&engine, &email, &secret, &client.to_string(), door::now()).await?;
+    let secret = engine::accounts::recovery::random_secret();
+    engine::accounts::recovery::email_link(&engine, &email, &secret, &client.to_string(), door::now()).await?;
     door::set_recovery_cookie(&engine, &secret);
     leptos_axum::redirect("/recover/request?sent=1");
     Ok(())

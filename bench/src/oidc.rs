@@ -44,7 +44,7 @@ impl App {
 
 /// Writes the clients file for the bench's apps into `dir`.
 pub fn clients_file(dir: &Path) -> Result<PathBuf, BoxError> {
-    let hash = engine::passwords::hash_secret(SECRET).map_err(|e| e.to_string())?;
+    let hash = engine::tokens::secret::hash_secret(SECRET).map_err(|e| e.to_string())?;
     let entry = |app: App, secret: &str, alg: &str| {
         format!(
             "[[clients]]\nclient_id = \"{}\"\nclient_secret = \"{secret}\"\nredirect_uris = [\"{CALLBACK}\"]\n\

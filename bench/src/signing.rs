@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use engine::keys::{ALGORITHMS, KeyRing};
-use engine::types::Secret;
+use engine::base::types::Secret;
+use engine::tokens::keys::{ALGORITHMS, KeyRing};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 use crate::BoxError;
@@ -30,7 +30,7 @@ pub async fn costs(work_dir: &Path) -> Result<String, BoxError> {
     let _ = std::fs::remove_file(&file);
     let db = engine::db::Db::connect(&format!("sqlite://{}?mode=rwc", file.display())).await?;
     db.migrate().await?;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     let opening = Instant::now();
     let secret = Secret::new("bench-operator-secret-of-at-least-32-bytes");
     let ring = KeyRing::open(db.clone(), &secret, Duration::from_secs(900), now).await?;

@@ -6,19 +6,19 @@ use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
 use crate::aaguid::AuthenticatorNames;
+use crate::base::clock;
+use crate::base::config::Config;
+use crate::base::error::Error;
+use crate::base::sealed::{Purpose, Sealer};
 use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
-use crate::clients::{Clients, ClientsError};
-use crate::clock;
-use crate::config::Config;
 use crate::db::Db;
-use crate::error::Error;
-use crate::keys::KeyRing;
 use crate::notify::change::{Change, Consequences};
 use crate::notify::hooks::{EventHooks, NoHooks};
 use crate::notify::mail::Mailer;
-use crate::passwords::HashingQueue;
-use crate::sealed::{Purpose, Sealer};
 use crate::tokens::TokenKeys;
+use crate::tokens::clients::{Clients, ClientsError};
+use crate::tokens::keys::KeyRing;
+use crate::tokens::secret::HashingQueue;
 
 /// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
 /// to the portal's server functions as Leptos context. Cheap to clone.
@@ -48,7 +48,7 @@ pub struct Engine {
     pub hooks: Arc<dyn EventHooks>,
     /// Mail: how it is sent, and the outbox worker's wake-up call.
     pub mail: Arc<Mailer>,
-    /// Argon2 work waiting for a core (bounded; `accounts.rs`).
+    /// Argon2 work waiting for a core (bounded; `tokens/secret.rs`).
     pub hashing: Arc<HashingQueue>,
     /// Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
     /// secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
@@ -66,7 +66,7 @@ pub enum StartupError {
     Redis(String),
     /// The signing keys could not be made or opened.
     #[error("signing keys: {0}")]
-    Keys(#[from] crate::keys::KeyError),
+    Keys(#[from] crate::tokens::keys::KeyError),
     /// The OpenID Connect clients file was refused.
     #[error(transparent)]
     Clients(#[from] ClientsError),

@@ -7,9 +7,9 @@ use std::time::Duration;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Json;
-use engine::clock::now;
+use engine::accounts::recovery::{self, RecoveryLink};
+use engine::base::clock::now;
 use engine::http::extract::{ApiJson, bearer_token};
-use engine::recovery::{self, RecoveryLink};
 use engine::{Engine, Error};
 use proto::ApiError;
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ struct RecoveryLinkAnswer {
 fn operator(engine: &Engine, headers: &HeaderMap) -> Result<(), Error> {
     let expected = engine.config.admin_token.as_ref().ok_or(Error::InvalidToken)?;
     let given = bearer_token(headers).ok_or(Error::InvalidToken)?;
-    if engine::types::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
+    if engine::base::types::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
         Ok(())
     } else {
         Err(Error::InvalidToken)

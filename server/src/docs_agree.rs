@@ -95,3 +95,37 @@ fn every_island_is_in_the_architecture_table() {
         assert!(architecture.contains(&format!("| `{island}` |")), "island {island} is not in docs/architecture.md");
     }
 }
+
+/// Each path under `engine/src/`, `server/src/`, `app/src/` or `frontend/src/` that `text` names.
+fn source_paths(text: &str) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    for crate_dir in ["engine/src/", "server/src/", "app/src/", "frontend/src/"] {
+        for (at, _) in text.match_indices(crate_dir) {
+            let path: String = text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.' | '-'))
+                .collect();
+            paths.insert(path.trim_end_matches('.').to_owned());
+        }
+    }
+    paths
+}
+
+#[test]
+fn every_source_file_the_docs_name_exists() {
+    let mut documents: Vec<String> = vec!["README.md".into(), "CONTRIBUTING.md".into(), "Makefile".into()];
+    for entry in std::fs::read_dir(root().join("docs")).unwrap_or_else(|e| panic!("docs: {e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        if path.extension().is_some_and(|e| e == "md") {
+            documents.push(format!("docs/{}", path.file_name().unwrap_or_default().to_string_lossy()));
+        }
+    }
+    let mut named = 0;
+    for document in documents.iter().filter(|d| root().join(d).exists()) {
+        for path in source_paths(&read(document)) {
+            named += 1;
+            assert!(root().join(&path).exists(), "{document} names {path}, which does not exist");
+        }
+    }
+    assert!(named > 20, "the documents were read ({named} paths)");
+}

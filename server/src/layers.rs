@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use engine::error::ApiError;
+use engine::base::error::ApiError;
 use engine::http::error_head;
 use engine::{Engine, Error};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;

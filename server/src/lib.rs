@@ -68,7 +68,7 @@ impl Latchkey {
         let engine = Engine::build(config).await?;
         engine::ops::housekeeping::start(engine.clone());
         engine::notify::mail::start(engine.db.clone(), engine.mail.clone());
-        engine::keys::reload_periodically(engine.keys.clone());
+        engine::tokens::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;
         Ok(Self { engine, sessions })

@@ -21,9 +21,9 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use engine::Error;
-use engine::config::{Config, Rate};
+use engine::base::config::{Config, Rate};
+use engine::base::types::ClientAddr;
 use engine::oidc::paths;
-use engine::types::ClientAddr;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use ipnet::IpNet;
@@ -203,7 +203,7 @@ pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Nex
         .filter_map(|kind| Some((kind, limits.limiter(kind)?)))
     {
         if let Err(not_until) = limiter.check_key(&key) {
-            engine::measure::rate_limited(kind.label());
+            engine::base::measure::rate_limited(kind.label());
             let retry_after = not_until.wait_time_from(DefaultClock::default().now());
             return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
         }

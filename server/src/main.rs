@@ -94,7 +94,7 @@ async fn main() -> ExitCode {
 
 /// `check-config`: one line per finding on stdout; exit 1 when any is an error.
 async fn check_config() -> ExitCode {
-    if let Err(e) = engine::config::load_dotenv() {
+    if let Err(e) = engine::base::config::load_dotenv() {
         return fail(format_args!("{e}"));
     }
     let report = engine::ops::check::run(|key| std::env::var(key).ok()).await;
@@ -185,14 +185,14 @@ async fn serve_metrics(addr: std::net::SocketAddr) -> Result<(), String> {
 }
 
 /// `keys rotate` and `keys list`: the keys in the configured database, as every instance sees them.
-/// Running instances pick a rotation up within `engine::keys::RELOAD_EVERY`.
+/// Running instances pick a rotation up within `engine::tokens::keys::RELOAD_EVERY`.
 async fn keys(config: Config, rotate: bool) -> ExitCode {
     warn_about_development_defaults(&config);
     let engine = match engine::Engine::build(config).await {
         Ok(engine) => engine,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     if rotate {
         match engine.keys.rotate_now(now).await {
             Ok(kids) => println!("rotated; now signing with {}", kids.join(", ")),
@@ -202,8 +202,8 @@ async fn keys(config: Config, rotate: bool) -> ExitCode {
     match engine.keys.summaries(now).await {
         Ok(keys) => {
             for key in keys {
-                let since = key.activated_at.map(engine::clock::rfc3339).unwrap_or_else(|| "-".into());
-                let until = key.publish_until.map(engine::clock::rfc3339).unwrap_or_else(|| "-".into());
+                let since = key.activated_at.map(engine::base::clock::rfc3339).unwrap_or_else(|| "-".into());
+                let until = key.publish_until.map(engine::base::clock::rfc3339).unwrap_or_else(|| "-".into());
                 println!(
                     "{}  {}  {:<7}  signing since {since:<20}  published until {until}",
                     key.kid, key.alg, key.state
@@ -222,7 +222,7 @@ async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
         Ok(engine) => engine,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
-    match engine::recovery::operator_link(&engine, email, ttl, engine::clock::now()).await {
+    match engine::accounts::recovery::operator_link(&engine, email, ttl, engine::base::clock::now()).await {
         Ok(link) => {
             println!("{}", link.url);
             eprintln!("works once, until {}", link.expires_at);
@@ -257,7 +257,7 @@ fn hash_secret() -> ExitCode {
     if secret.chars().count() < 32 {
         return fail(format_args!("use a secret of at least 32 characters, e.g. `openssl rand -hex 32`"));
     }
-    match engine::passwords::hash_secret(secret) {
+    match engine::tokens::secret::hash_secret(secret) {
         Ok(hash) => {
             println!("{hash}");
             ExitCode::SUCCESS

@@ -13,7 +13,7 @@ use axum::extract::{FromRef, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use engine::clock::now;
+use engine::base::clock::now;
 use engine::http::portal::{self, SessionUser};
 use engine::oidc::authorize::{self, Answer};
 use engine::oidc::error::{OAuthCode, OAuthError};

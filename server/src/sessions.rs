@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use engine::Config;
-use engine::config::SessionStoreKind;
+use engine::base::config::SessionStoreKind;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};

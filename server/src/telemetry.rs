@@ -14,7 +14,7 @@ use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
-use engine::config::LogFormat;
+use engine::base::config::LogFormat;
 use metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -48,7 +48,7 @@ pub fn install_metrics() -> Result<PrometheusHandle, BuildError> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)?
         .install_recorder()?;
-    engine::measure::describe();
+    engine::base::measure::describe();
     describe_counter!(HTTP_REQUESTS, "Requests answered, by route, method and status");
     describe_histogram!(HTTP_SECONDS, metrics::Unit::Seconds, "Time to answer a request, by route and method");
     Ok(handle)
@@ -70,7 +70,7 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, handle: Prometheus
 }
 
 /// The request's span: its id, method and route; `user_id` is filled in once the request is
-/// authenticated ([`engine::types::UserId::note_in_log`]).
+/// authenticated ([`engine::base::types::UserId::note_in_log`]).
 pub fn request_span(request: &Request) -> tracing::Span {
     let id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default();
     tracing::info_span!(

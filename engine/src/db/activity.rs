@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use crate::types::UserId;
+use crate::base::types::UserId;
 
 /// An event to record.
 #[derive(Debug)]

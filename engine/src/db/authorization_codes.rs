@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::Exec;
-use crate::types::{SignInId, UserId};
+use crate::base::types::{SignInId, UserId};
 
 /// What a code grants.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]

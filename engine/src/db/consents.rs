@@ -1,7 +1,7 @@
 //! Queries on `consents`: the scopes a user allowed an app, one row per user and app.
 
 use super::Exec;
-use crate::types::UserId;
+use crate::base::types::UserId;
 
 /// The scopes `user_id` allowed `client_id` (space-separated), if any.
 pub async fn granted(db: impl Exec<'_>, user_id: &UserId, client_id: &str) -> Result<Option<String>, sqlx::Error> {

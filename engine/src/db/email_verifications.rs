@@ -2,7 +2,7 @@
 //! `email_verified_at`.
 
 use super::Exec;
-use crate::types::UserId;
+use crate::base::types::UserId;
 
 /// A verification to record.
 #[derive(Debug)]

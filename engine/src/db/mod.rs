@@ -6,7 +6,7 @@
 //! ([`passkey_sign_in`]). Timestamps are Unix seconds in `BIGINT` columns; booleans are 0/1
 //! `BIGINT`s in the schema (the one integer type both databases and `sqlx::Any` agree on) and
 //! `bool` in every row type. Functions return `sqlx::Error`, which `?` turns into the engine's
-//! [`Error`](crate::error::Error); [`OrConflict`](crate::error::OrConflict) names a unique violation.
+//! [`Error`](crate::base::error::Error); [`OrConflict`](crate::base::error::OrConflict) names a unique violation.
 //!
 //! Each function takes where it runs ([`Exec`]): `&Db`, each statement on its own, or the
 //! transaction of a `Change` (`notify/change.rs`), so a change's statements, its mail and its

@@ -30,7 +30,7 @@ use sqlx::{Any, AnyPool, Executor as _};
 use super::activity::NewActivity;
 use super::passkeys::PasskeyRow;
 use super::{Db, Dialect, flag};
-use crate::types::SignInId;
+use crate::base::types::SignInId;
 
 const SQLITE: &str = "\
 BEGIN IMMEDIATE;

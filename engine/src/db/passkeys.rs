@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, FromRow, Row as _};
 
 use super::users::UserRow;
 use super::{Exec, flag};
-use crate::types::{CredentialId, UserId};
+use crate::base::types::{CredentialId, UserId};
 
 /// A row of `passkeys`: the whole webauthn-rs `Passkey` as JSON plus the columns the API lists.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! Queries on `recovery_links`.
 
 use super::Exec;
-use crate::types::UserId;
+use crate::base::types::UserId;
 
 /// A link to record.
 #[derive(Debug)]

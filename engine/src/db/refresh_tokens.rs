@@ -7,7 +7,7 @@ use sqlx::{FromRow, Row as _};
 
 use super::Exec;
 use super::sign_ins::{SIGN_IN_COLUMNS, SignInRow};
-use crate::types::{SignInId, UserId};
+use crate::base::types::{SignInId, UserId};
 
 /// Stores the hash of a new refresh token of a sign-in.
 pub async fn insert(

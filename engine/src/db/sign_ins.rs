@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row as _};
 
 use super::Exec;
-use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
+use crate::base::types::{CredentialId, SignInId, SignInMethod, UserId};
 
 /// Records a sign-in, begun by a client that sent `user_agent`.
 pub async fn insert(

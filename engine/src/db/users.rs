@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, FromRow};
 
 use super::Exec;
-use crate::types::UserId;
+use crate::base::types::UserId;
 
 /// A row of `users`.
 #[derive(Clone, Debug, FromRow, Serialize, Deserialize)]

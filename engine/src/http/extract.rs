@@ -14,11 +14,11 @@ use serde::de::DeserializeOwned;
 use tower_sessions::Session;
 
 use super::portal::{self, SessionUser};
-use crate::error::Error;
+use crate::base::error::Error;
+use crate::base::types::{Caller, ClientAddr, SignInId, SignInMethod, UserAgent, UserId};
 use crate::sign_in::Recent;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
-use crate::types::{Caller, ClientAddr, SignInId, SignInMethod, UserAgent, UserId};
 
 /// The caller of a protected REST route, from `Authorization: Bearer <access token>`.
 pub struct BearerUser(pub AccessClaims);
@@ -56,7 +56,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let engine = Engine::from_ref(state);
         let token = bearer_token(&parts.headers).ok_or(Error::InvalidToken)?;
-        let user = engine.tokens.verify_access(token, crate::clock::now()).await.map(Self)?;
+        let user = engine.tokens.verify_access(token, crate::base::clock::now()).await.map(Self)?;
         user.id().note_in_log();
         Ok(user)
     }

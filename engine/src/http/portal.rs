@@ -10,18 +10,18 @@ use proto::{AccountView, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use crate::accounts::recovery::MadeBy;
 use crate::accounts::{self, find_user, user_info};
-use crate::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
+use crate::base::error::Error;
+use crate::base::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
-use crate::error::Error;
 use crate::notify::activity::Event;
 use crate::notify::change::Change;
-use crate::passkeys::list_passkeys;
-use crate::recovery::MadeBy;
+use crate::passkeys::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCredential};
+use crate::passkeys::manage::list_passkeys;
 use crate::sign_in::{self, How, Recent, Which};
 use crate::state::Engine;
-use crate::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
@@ -243,7 +243,7 @@ pub async fn recovery_passkey_options(
     let user_id = match recovering(session, now).await? {
         Some(restricted) => restricted.user_id,
         None => {
-            let (user_id, made_by) = crate::recovery::redeem(engine, token, browser_secret, now).await?;
+            let (user_id, made_by) = crate::accounts::recovery::redeem(engine, token, browser_secret, now).await?;
             if let Some(before) = signed_in(session).await? {
                 sign_in::end(&engine.db, Which::One(&before.sign_in_id), now).await?;
                 session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;

@@ -5,7 +5,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, Error, ErrorCode, status_of};
+use crate::base::error::{ApiError, Error, ErrorCode, status_of};
 use crate::oidc::error::{Body, OAuthCode, OAuthError};
 
 impl IntoResponse for Error {

@@ -10,12 +10,12 @@
 
 use proto::ActivityItem;
 
-use crate::clock::rfc3339;
+use crate::base::clock::rfc3339;
+use crate::base::error::Error;
+use crate::base::measure;
+use crate::base::types::{Caller, SignInMethod, UserId, device_of};
 use crate::db::Db;
 use crate::db::activity::{self, ActivityRow, NewActivity};
-use crate::error::Error;
-use crate::measure;
-use crate::types::{Caller, SignInMethod, UserId, device_of};
 
 /// How many events "Recent activity" shows.
 pub const RECENT: i64 = 30;

@@ -19,14 +19,14 @@
 use proto::{PasskeyItem, UserInfo};
 use sqlx::{Any, AnyConnection, Transaction};
 
-use crate::config::Config;
+use crate::base::config::Config;
+use crate::base::error::Error;
+use crate::base::types::{Caller, UserId};
 use crate::db::Db;
 use crate::db::{activity, outbox};
-use crate::error::Error;
 use crate::notify::activity::{Event, Recorded};
 use crate::notify::hooks::{EventHooks, SignInMethod, run_hook};
 use crate::notify::mail::{Letter, Mailer, compose};
-use crate::types::{Caller, UserId};
 
 /// One unit of work: begun by `Engine::change` (`state.rs`), committed by
 /// [`Change::commit`], rolled back when dropped.

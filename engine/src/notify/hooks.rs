@@ -11,8 +11,8 @@ use proto::{ActivityItem, PasskeyItem, UserInfo};
 /// The error a hook may return; it is only logged.
 pub type HookError = Box<dyn std::error::Error + Send + Sync>;
 
-pub use crate::types::SignInMethod;
-use crate::types::UserId;
+pub use crate::base::types::SignInMethod;
+use crate::base::types::UserId;
 
 /// Callbacks for account events; set with `Engine::with_hooks` (or `server::Latchkey::with_hooks`).
 #[async_trait]

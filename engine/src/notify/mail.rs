@@ -19,11 +19,11 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
-use crate::clock;
-use crate::config::Config;
+use crate::base::clock;
+use crate::base::config::Config;
+use crate::base::error::Error;
 use crate::db::Db;
 use crate::db::outbox::{self, NewMail, OutboxRow};
-use crate::error::Error;
 
 /// How long a worker's claim on a mail holds (seconds): longer than any SMTP exchange.
 const CLAIM_SECS: i64 = 60;

@@ -12,12 +12,12 @@ use super::codes::{self, Grant};
 use super::error::OAuthCode;
 use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_query};
 use super::{has_scope, known_scopes, paths};
-use crate::clients::Client;
+use crate::base::error::Error;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::{consents, users};
-use crate::error::Error;
 use crate::sign_in::SessionUser;
 use crate::state::Engine;
+use crate::tokens::clients::Client;
 
 /// Where the browser goes next.
 #[derive(Debug, PartialEq, Eq)]

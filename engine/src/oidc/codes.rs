@@ -12,12 +12,12 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
+use crate::base::error::Error;
+use crate::base::types::{SignInId, constant_time_eq};
 use crate::db::Db;
 use crate::db::authorization_codes;
-use crate::error::Error;
 use crate::sign_in::{self, Which};
-use crate::tokens::stored_hash;
-use crate::types::{SignInId, constant_time_eq};
+use crate::tokens::secret::stored_hash;
 
 /// How long a code may wait for its exchange (RFC 6749 §4.1.2 recommends at most ten minutes; an
 /// app's server exchanges it within a second).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::error::Error;
+use crate::base::error::Error;
 
 /// An OAuth / OpenID Connect error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

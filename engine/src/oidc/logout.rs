@@ -15,7 +15,7 @@ use proto::AuthorizeProblem;
 use super::authorize::Answer;
 use super::request::with_query;
 use super::token::{ID_TOKEN_TYPE, IdTokenClaims};
-use crate::error::Error;
+use crate::base::error::Error;
 use crate::sign_in::{self, SessionUser, Which};
 use crate::state::Engine;
 

@@ -1,6 +1,6 @@
 //! The OpenID Connect provider: "Sign in with Latchkey" for other apps (docs/oidc.md).
 //!
-//! The registered apps are [`crate::clients`] (read at start-up, below the engine's state, so it
+//! The registered apps are [`crate::tokens::clients`] (read at start-up, below the engine's state, so it
 //! sits outside this module). An app sends its user's browser to [`authorize`]; the portal signs the user in (passkey first) and
 //! asks for consent, then the browser returns to the app with a code; the app's server exchanges the
 //! code at the [`token`] endpoint for an ID token, an access token and (with `offline_access`) a
@@ -26,7 +26,7 @@ pub mod userinfo;
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::base::config::Config;
 
 /// The endpoints' paths (the discovery document names them as absolute URLs).
 pub mod paths {

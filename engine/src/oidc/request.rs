@@ -17,8 +17,8 @@ use url::Url;
 
 use super::error::OAuthCode;
 use super::known_scopes;
-use crate::clients::{Client, Clients};
-use crate::sealed::Sealer;
+use crate::base::sealed::Sealer;
+use crate::tokens::clients::{Client, Clients};
 
 /// How long an authorization request may wait for the user to sign in (or sign up) and consent.
 pub const REQUEST_TTL: i64 = 30 * 60;
@@ -276,8 +276,8 @@ pub fn sealed_in(path: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sealed::Purpose;
-    use crate::types::Secret;
+    use crate::base::sealed::Purpose;
+    use crate::base::types::Secret;
 
     const CLIENTS: &str = r#"
         [[clients]]

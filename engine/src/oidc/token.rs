@@ -18,18 +18,19 @@ use super::codes::{self, Exchange, Grant};
 use super::error::{OAuthCode, OAuthError};
 use super::userinfo::ProfileClaims;
 use super::{has_scope, known_scopes};
-use crate::clients::Client;
+use crate::base::error::Error;
+use crate::base::measure;
+use crate::base::types::{SignInId, UserId};
 use crate::db::Exec;
 use crate::db::refresh_tokens;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::users::{self, UserRow};
-use crate::error::Error;
-use crate::measure;
 use crate::notify::change::Change;
 use crate::sign_in::{self, How, Which, refresh};
 use crate::state::Engine;
-use crate::tokens::{SignInAt, stored_hash};
-use crate::types::{SignInId, UserId};
+use crate::tokens::SignInAt;
+use crate::tokens::clients::Client;
+use crate::tokens::secret::stored_hash;
 
 /// The `typ` header of ID tokens (access tokens carry `at+jwt`, so neither passes for the other).
 pub const ID_TOKEN_TYPE: &str = "JWT";

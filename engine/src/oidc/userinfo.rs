@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{OAuthCode, OAuthError};
 use super::has_scope;
+use crate::base::types::UserId;
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
 use crate::state::Engine;
-use crate::types::UserId;
 
 /// The claims userinfo answers with.
 #[derive(Debug, Serialize, Deserialize)]

@@ -6,10 +6,10 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::clients::Clients;
-use crate::config::{Config, ConfigError, SessionStoreKind};
+use crate::base::config::{Config, ConfigError, SessionStoreKind};
 use crate::db::Db;
 use crate::notify::mail::Mailer;
+use crate::tokens::clients::Clients;
 
 /// How long one store may take to answer before the check says it did not.
 const PATIENCE: Duration = Duration::from_secs(10);

@@ -9,13 +9,14 @@
 
 use std::time::Duration;
 
+use crate::base::clock;
+use crate::base::error::Error;
 use crate::db::{
     activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, refresh_tokens,
     sign_ins,
 };
-use crate::error::Error;
 use crate::state::Engine;
-use crate::{clock, keys};
+use crate::tokens::keys;
 
 /// How often the tables are swept.
 const EVERY: Duration = Duration::from_secs(3600);

@@ -4,9 +4,9 @@
 //! that holds it is signed out on its next request. An access token already issued is a signed
 //! statement the server does not look up: it works until it expires (`LATCHKEY_ACCESS_TTL_SECS`).
 
+use crate::base::error::Error;
 pub use crate::db::sign_ins::{Ended, Which};
 use crate::db::{Exec, sign_ins};
-use crate::error::Error;
 
 /// Ends the sign-ins `which` names that are still going; says which ended.
 pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended, Error> {

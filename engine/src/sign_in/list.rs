@@ -6,12 +6,12 @@
 use proto::SignInItem;
 
 use super::{SESSION_IDLE_LIFETIME_SECS, Which, end};
-use crate::clock::rfc3339;
+use crate::base::clock::rfc3339;
+use crate::base::error::Error;
+use crate::base::types::{Caller, SignInId, UserId, device_of};
 use crate::db::sign_ins::{self, ListedSignIn};
-use crate::error::Error;
 use crate::notify::activity::Event;
 use crate::state::Engine;
-use crate::types::{Caller, SignInId, UserId, device_of};
 
 /// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
 pub async fn of_user(

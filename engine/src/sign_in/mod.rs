@@ -13,8 +13,8 @@
 //! | [`recent`] | [`Recent`]: proof of a sign-in made within the re-authentication window |
 //!
 //! The passkey sign-in, the hot path, starts its sign-in in one batch with the passkey's use and
-//! its record (`db/passkey_sign_in.rs`, written by `ceremony.rs`); every other sign-in starts here.
-//! Access and ID tokens are minted without SQL (`tokens.rs`, `oidc/token.rs`).
+//! its record (`db/passkey_sign_in.rs`, written by `passkeys/ceremony/authentication.rs`); every other sign-in starts here.
+//! Access and ID tokens are minted without SQL (`tokens/jwt.rs`, `oidc/token.rs`).
 
 pub mod end;
 pub mod list;
@@ -28,7 +28,7 @@ pub use start::{How, start, start_with_tokens};
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{SignInId, UserId};
+use crate::base::types::{SignInId, UserId};
 
 /// The sign-in a browser session holds (the portal keeps it in the cookie session, `http/portal.rs`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

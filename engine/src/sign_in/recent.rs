@@ -9,9 +9,9 @@
 //! sign in again with a passkey or password, which starts a sign-in whose `auth_time` is now; the
 //! portal sends the browser to sign in again and back.
 
-use crate::error::Error;
+use crate::base::error::Error;
+use crate::base::types::{SignInId, SignInMethod};
 use crate::state::Engine;
-use crate::types::{SignInId, SignInMethod};
 
 /// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
 /// that is (a change that ends the account's other sign-ins keeps this one).

@@ -5,12 +5,13 @@
 use proto::TokenPair;
 
 use super::{Which, end};
+use crate::base::error::Error;
+use crate::base::measure;
 use crate::db::refresh_tokens;
 use crate::db::sign_ins::SignInRow;
 use crate::db::{Db, Exec};
-use crate::error::Error;
-use crate::measure;
-use crate::tokens::{NewRefreshToken, SignInAt, TokenKeys, stored_hash};
+use crate::tokens::secret::stored_hash;
+use crate::tokens::{NewRefreshToken, SignInAt, TokenKeys};
 
 /// Makes and stores the next refresh token of `sign_in`; the secret is for the client only.
 pub async fn issue(

@@ -4,11 +4,11 @@ use proto::TokenPair;
 use sqlx::AnyConnection;
 
 use super::refresh;
+use crate::base::error::Error;
+use crate::base::types::{CredentialId, SignInId, SignInMethod, UserId};
 use crate::db::Exec;
 use crate::db::sign_ins::{self, SignInRow};
-use crate::error::Error;
 use crate::tokens::{SignInAt, TokenKeys};
-use crate::types::{CredentialId, SignInId, SignInMethod, UserId};
 
 /// How the user proved who they are.
 #[derive(Debug, Clone, Copy)]

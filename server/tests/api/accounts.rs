@@ -151,7 +151,7 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     let (_, live_refresh) = server.sign_up("bob@example.com").await;
     server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
     let engine = crate::common::engine_for(&database).await;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
 
     let today = engine::ops::housekeeping::prune(&engine, now).await.unwrap();
     let still_live = server.post("/auth/refresh", None, json!({"refresh_token": live_refresh})).await;

@@ -113,7 +113,7 @@ async fn activity_older_than_the_retention_time_is_pruned_and_deleted_with_the_a
     let (bob, _) = server.sign_up("bob@example.com").await;
     server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "wrong password"})).await;
     let engine = crate::common::engine_with(&database, &[("LATCHKEY_ACTIVITY_RETENTION_DAYS", "30")]).await;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
 
     let today = engine::ops::housekeeping::prune(&engine, now).await.unwrap();
     let in_31_days = engine::ops::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use engine::base::types::UserId;
 use engine::notify::hooks::{EventHooks, HookError, SignInMethod};
-use engine::types::UserId;
 use proto::{ActivityItem, PasskeyItem, UserInfo};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

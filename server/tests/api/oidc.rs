@@ -83,7 +83,7 @@ async fn hash_secret_prints_an_argon2id_hash_the_clients_file_takes() {
     let file = format!(
         "[[clients]]\nclient_id = \"app\"\nclient_secret = \"{hash}\"\nredirect_uris = [\"https://app.example/cb\"]\n"
     );
-    assert!(engine::clients::Clients::parse(&file).is_ok());
+    assert!(engine::tokens::clients::Clients::parse(&file).is_ok());
 
     let short = run("too-short");
     assert!(!short.status.success());
@@ -112,7 +112,7 @@ async fn redeem(
     at: i64,
 ) -> Result<engine::oidc::codes::Grant, engine::oidc::codes::Refusal> {
     let exchange = engine::oidc::codes::Exchange { code, client_id, redirect_uri, code_verifier };
-    let starts = engine::types::SignInId::generate();
+    let starts = engine::base::types::SignInId::generate();
     let mut change = engine.change(at).await.expect("the database answers");
     let redeemed =
         engine::oidc::codes::redeem(change.db(), &exchange, &starts, at).await.expect("the database answers");
@@ -136,8 +136,8 @@ async fn a_grant_and_two_instances(
     let grant = engine::oidc::codes::Grant {
         client_id: CLIENT.into(),
         redirect_uri: REDIRECT_URI.into(),
-        user_id: engine::types::UserId::new(portal["sub"].as_str().unwrap()),
-        sign_in_id: engine::types::SignInId::new(portal["sid"].as_str().unwrap()),
+        user_id: engine::base::types::UserId::new(portal["sub"].as_str().unwrap()),
+        sign_in_id: engine::base::types::SignInId::new(portal["sid"].as_str().unwrap()),
         scope: scope.into(),
         nonce: nonce.map(str::to_owned),
         code_challenge: Some(CHALLENGE.into()),
@@ -153,7 +153,7 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
 
     // Two instances on one database: one issues, the other redeems.
     let (_server, grant, issuer, redeemer) = a_grant_and_two_instances("openid email", Some("n-0S6_WzA2Mj")).await;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
 
     let code = codes::issue(&issuer.db, &grant, now).await.unwrap();
     assert_eq!(redeem(&redeemer, &code, RIGHT, now + 1).await, Ok(grant.clone()));
@@ -187,15 +187,15 @@ async fn an_authorization_code_is_redeemed_once_by_its_client_with_its_redirect_
 
 #[tokio::test]
 async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_sign_in() {
+    use engine::base::types::SignInId;
     use engine::db::sign_ins;
     use engine::oidc::codes::{self, Exchange, Refusal};
     use engine::sign_in::{self, How};
-    use engine::types::SignInId;
 
     // Two instances on one database: one redeems the code, the other gets the replay.
     let (_server, grant, redeemer, replayer) = a_grant_and_two_instances("openid", None).await;
     let user = grant.user_id.clone();
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     let code = codes::issue(&redeemer.db, &grant, now).await.unwrap();
 
     // The token endpoint's redemption, stopped after it took the code and wrote the app's sign-in,

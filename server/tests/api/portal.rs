@@ -642,7 +642,7 @@ async fn the_product_name_is_one_setting_for_pages_and_passkey_prompts() {
     assert!(text.contains("<title>Acme Sign-in</title>"), "{text}");
     assert!(text.contains(r#"<meta name="application-name" content="Acme Sign-in">"#), "{text}");
     assert!(text.contains("Sign in to Acme Sign-in"), "{text}");
-    assert!(!text.contains(engine::config::PRODUCT_NAME), "the default name is nowhere on the page: {text}");
+    assert!(!text.contains(engine::base::config::PRODUCT_NAME), "the default name is nowhere on the page: {text}");
     assert_eq!(options["rp"]["name"], "Acme Sign-in");
 }
 

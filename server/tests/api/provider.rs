@@ -503,15 +503,15 @@ async fn codes_are_bound_to_their_client_redirect_uri_and_verifier_and_expire() 
     let grant = engine::oidc::codes::Grant {
         client_id: APP.into(),
         redirect_uri: APP_CALLBACK.into(),
-        user_id: engine::types::UserId::new(user["sub"].as_str().unwrap()),
-        sign_in_id: engine::types::SignInId::new(user["sid"].as_str().unwrap()),
+        user_id: engine::base::types::UserId::new(user["sub"].as_str().unwrap()),
+        sign_in_id: engine::base::types::SignInId::new(user["sid"].as_str().unwrap()),
         scope: "openid".into(),
         nonce: None,
         code_challenge: None,
         auth_time: user["auth_time"].as_i64().unwrap(),
     };
     let engine = crate::common::engine_for(&provider.database).await;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     let expired =
         engine::oidc::codes::issue(&engine.db, &grant, now - engine::oidc::codes::CODE_TTL - 1).await.unwrap();
     assert_eq!(app.exchange(&expired, None).await.unwrap_err(), "invalid_grant", "an expired code");
@@ -744,7 +744,7 @@ async fn an_id_token_signed_before_a_key_rotation_still_verifies_after_it() {
     let old = tokens.id_token().unwrap().to_string();
 
     let engine = crate::common::engine_for(&provider.database).await;
-    engine.keys.rotate_now(engine::clock::now()).await.expect("rotated");
+    engine.keys.rotate_now(engine::base::clock::now()).await.expect("rotated");
     let after = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await; // refetches the keys
     let id_token: openidconnect::core::CoreIdToken = old.parse().unwrap();
     id_token.claims(&after.verifier(), |_: Option<&Nonce>| Ok(())).expect("the retired key is still published");

@@ -165,10 +165,10 @@ async fn a_rotation_keeps_live_tokens_valid_until_their_key_retires_and_they_exp
 
     // Once every token the old key signed has expired, it leaves the set and nothing it signed verifies.
     let engine = engine_for(&database).await;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     assert!(engine.tokens.verify_access(&before, now).await.is_ok());
     let later = now + engine.config.access_ttl.as_secs() as i64 + 120;
-    engine::keys::rotate_due(&engine.keys, Duration::from_secs(30 * 24 * 3600), later).await.unwrap();
+    engine::tokens::keys::rotate_due(&engine.keys, Duration::from_secs(30 * 24 * 3600), later).await.unwrap();
     let remaining = kids(&engine.keys.jwks());
     assert_eq!(remaining.len(), 4);
     assert!(!remaining.contains(&old_kid) && remaining.contains(&new_kid));
@@ -179,12 +179,12 @@ async fn a_rotation_keeps_live_tokens_valid_until_their_key_retires_and_they_exp
 async fn an_instance_reads_the_keys_again_when_it_meets_a_kid_it_does_not_know() {
     let env = Env::new().await;
     let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
-    let started = engine::clock::now();
+    let started = engine::base::clock::now();
     let instance = engine_for(&database).await;
     let other = engine_for(&database).await;
     // Two rotations in a row make a current key the first instance has never seen (not even as next).
-    other.keys.rotate_now(engine::clock::now()).await.unwrap();
-    other.keys.rotate_now(engine::clock::now()).await.unwrap();
+    other.keys.rotate_now(engine::base::clock::now()).await.unwrap();
+    other.keys.rotate_now(engine::base::clock::now()).await.unwrap();
     let server = TestServer::start_with(env).await;
     let (token, _) = server.sign_up("ada@example.com").await;
     assert!(instance.keys.verifying_key(part(&token, 0)["kid"].as_str().unwrap()).is_none());
@@ -251,7 +251,7 @@ async fn forged_and_misdirected_tokens_are_refused() {
     let mut no_exp = claims.clone();
     no_exp.as_object_mut().unwrap().remove("exp");
     let other_deployment = TestServer::start().await.sign_up("eve@example.com").await.0;
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
 
     let forgeries = [
         ("alg none", format!("{}.", unsigned(&json!({"alg": "none", "typ": "at+jwt", "kid": kid}), &claims))),
@@ -283,7 +283,7 @@ async fn the_schedule_rotates_a_key_once_it_has_signed_long_enough_and_only_once
     let engine = engine_for(&database).await;
     let other_instance = engine_for(&database).await;
     let every = Duration::from_secs(3600);
-    let now = engine::clock::now();
+    let now = engine::base::clock::now();
     let current = || engine.keys.current_kid(Algorithm::ES256).unwrap();
     let first = current();
     let next = kids(&engine.keys.jwks())
@@ -291,11 +291,11 @@ async fn the_schedule_rotates_a_key_once_it_has_signed_long_enough_and_only_once
         .find(|kid| *kid != first && engine.keys.verifying_key(kid).unwrap().alg == Algorithm::ES256)
         .unwrap();
 
-    engine::keys::rotate_due(&engine.keys, every, now + 60).await.unwrap();
+    engine::tokens::keys::rotate_due(&engine.keys, every, now + 60).await.unwrap();
     assert_eq!(current(), first, "not due yet");
-    engine::keys::rotate_due(&engine.keys, every, now + 3700).await.unwrap();
+    engine::tokens::keys::rotate_due(&engine.keys, every, now + 3700).await.unwrap();
     assert_eq!(current(), next, "due: the next key signs now");
-    engine::keys::rotate_due(&other_instance.keys, every, now + 3700).await.unwrap();
+    engine::tokens::keys::rotate_due(&other_instance.keys, every, now + 3700).await.unwrap();
     assert_eq!(
         other_instance.keys.current_kid(Algorithm::ES256).unwrap(),
         next,

@@ -1,4 +1,4 @@
-//! A change commits with its consequences or not at all (`engine/src/change.rs`): the database is
+//! A change commits with its consequences or not at all (`engine/src/notify/change.rs`): the database is
 //! made to fail between a change and its record — the activity INSERT refused, or the COMMIT
 //! refused after every statement ran — and nothing of the change, its record or its mail is left.
 //! Afterwards the same requests succeed, so no connection was handed on inside a transaction.

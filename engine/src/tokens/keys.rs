@@ -26,12 +26,12 @@ use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde::Serialize;
 
-use crate::clock;
+use crate::base::clock;
+use crate::base::error::Error;
+use crate::base::sealed::{Purpose, Sealer};
+use crate::base::types::Secret;
 use crate::db::Db;
 use crate::db::signing_keys::{self, CURRENT, KeyInfo, KeyRow, NEXT, NewKeyRow};
-use crate::error::Error;
-use crate::sealed::{Purpose, Sealer};
-use crate::types::Secret;
 
 /// The algorithms Latchkey signs with, each with its own keys.
 pub const ALGORITHMS: [Algorithm; 2] = [Algorithm::ES256, Algorithm::RS256];

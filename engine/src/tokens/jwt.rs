@@ -10,15 +10,15 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use proto::TokenPair;
 
-use crate::config::Config;
-use crate::error::Error;
-use crate::keys::KeyRing;
-use crate::measure;
-use crate::types::{SignInId, UserId};
+use crate::base::config::Config;
+use crate::base::error::Error;
+use crate::base::measure;
+use crate::base::types::{SignInId, UserId};
+use crate::tokens::keys::KeyRing;
+use crate::tokens::secret::stored_hash;
 
 /// The `typ` claim of access tokens; refresh tokens are not JWTs, so they can never carry it.
 const ACCESS_TYPE: &str = "access";
@@ -226,22 +226,4 @@ pub struct NewRefreshToken {
     pub hash: String,
     /// Unix seconds.
     pub expires_at: i64,
-}
-
-/// How a bearer secret is stored (refresh tokens here, authorization codes in `codes.rs`): its
-/// SHA-256, hex. The secrets are 32 random bytes, so no salt or slow hash is needed.
-pub(crate) fn stored_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refresh_tokens_are_stored_as_hashes() {
-        let hash = stored_hash("token");
-        assert_eq!(hash.len(), 64);
-        assert_ne!(hash, "token");
-    }
 }

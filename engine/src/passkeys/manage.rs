@@ -4,16 +4,16 @@ use proto::PasskeyItem;
 
 use crate::aaguid::AuthenticatorNames;
 use crate::accounts::user_info;
-use crate::clock::rfc3339;
+use crate::base::clock::rfc3339;
+use crate::base::error::Error;
+use crate::base::types::{Caller, CredentialId, DisplayName, UserId};
 use crate::db::passkeys::{self, Deleted, PasskeyRow};
 use crate::db::users;
-use crate::error::Error;
 use crate::notify::activity::Event;
 use crate::notify::change::Hook;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::{self, Recent, Which};
 use crate::state::Engine;
-use crate::types::{Caller, CredentialId, DisplayName, UserId};
 
 /// The list item the API shows for a stored passkey.
 pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> PasskeyItem {

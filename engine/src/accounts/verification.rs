@@ -11,16 +11,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
 
+use crate::base::error::{Error, OrConflict};
+use crate::base::types::{Email, UserId, constant_time_eq};
 use crate::db::email_verifications::{self, NewVerification};
 use crate::db::users::{self, UserRow};
-use crate::error::{Error, OrConflict};
 use crate::notify::activity::Event;
 use crate::notify::change::Change;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
 use crate::state::Engine;
-use crate::tokens::stored_hash;
-use crate::types::{Email, UserId, constant_time_eq};
+use crate::tokens::secret::stored_hash;
 
 /// The account's own address.
 const VERIFY: &str = "verify";
@@ -123,7 +123,7 @@ async fn within_limits(engine: &Engine, user_id: &UserId, purpose: &str, now: i6
     };
     if wait > 0 {
         let retry_after = std::time::Duration::from_secs(u64::try_from(wait).unwrap_or(1));
-        crate::measure::rate_limited("mail");
+        crate::base::measure::rate_limited("mail");
         return Err(Error::TooManyMails { retry_after });
     }
     Ok(())

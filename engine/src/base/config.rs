@@ -11,7 +11,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 use url::Url;
 
-use crate::types::Secret;
+use crate::base::types::Secret;
 
 /// The product's name on every page, in the browser's passkey prompts and in every sentence that
 /// names the site. A fork renames it here (or sets `LATCHKEY_PRODUCT_NAME`).

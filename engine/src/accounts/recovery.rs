@@ -15,14 +15,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
+use crate::base::error::Error;
+use crate::base::types::{Email, UserId};
 use crate::db::recovery_links::{self, NewLink};
 use crate::db::users;
-use crate::error::Error;
 use crate::notify::activity::Event;
 use crate::notify::mail::Letter;
 use crate::state::Engine;
-use crate::tokens::stored_hash;
-use crate::types::{Email, UserId};
+use crate::tokens::secret::stored_hash;
 
 /// How long an operator's link works unless the operator says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -63,7 +63,7 @@ pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64
     tracing::info!(user_id = %user.id, expires_at, "recovery link made by the operator");
     Ok(RecoveryLink {
         url: format!("{}/recover?token={token}", engine.config.issuer()),
-        expires_at: crate::clock::rfc3339(expires_at),
+        expires_at: crate::base::clock::rfc3339(expires_at),
     })
 }
 

@@ -215,12 +215,12 @@ impl Error {
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Tls(_) => {
                 tracing::warn!(error = %err, "database unavailable");
-                crate::measure::store_error("database");
+                crate::base::measure::store_error("database");
                 Self::Unavailable
             }
             sqlx::Error::Database(ref db) if is_connection_failure(db.as_ref()) => {
                 tracing::warn!(error = %err, "database unavailable");
-                crate::measure::store_error("database");
+                crate::base::measure::store_error("database");
                 Self::Unavailable
             }
             other => Self::internal(other),

@@ -12,8 +12,8 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::base::error::Error;
 use crate::db::login_attempts;
-use crate::error::Error;
 use crate::state::Engine;
 
 /// Tries per email and client address before the first lock.
@@ -57,7 +57,7 @@ pub async fn take_attempt(engine: &Engine, email: &str, address: &str, now: i64)
         if !reservation.allowed() {
             let until = reservation.locked_until.unwrap_or(now);
             tracing::info!(scope, "password sign-in refused while locked");
-            crate::measure::rate_limited("lockout");
+            crate::base::measure::rate_limited("lockout");
             return Err(Error::TooManyAttempts {
                 retry_after: Duration::from_secs(u64::try_from(until - now).unwrap_or(0).max(1)),
             });
