@@ -92,7 +92,7 @@ fn parts() -> Result<Parts, PortalError> {
 
 /// Which app sent the visitor to the sign-in page, when `next` continues its authorization request.
 pub fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
-    engine::oidc::authorize::sign_in_for(&engine().ok()?, next, now())
+    engine::oidc::authorize::sign_in_for(&engine().ok()?.provider, next, now())
 }
 
 /// Sends this page's Content-Security-Policy: scripts only with this response's nonce (Leptos puts
@@ -107,7 +107,7 @@ pub fn send_content_security_policy() {
     };
     let app = match (engine(), parts()) {
         (Ok(engine), Ok(parts)) => {
-            engine::oidc::authorize::form_target_origin(&engine, parts.uri.path(), parts.uri.query(), now())
+            engine::oidc::authorize::form_target_origin(&engine.provider, parts.uri.path(), parts.uri.query(), now())
         }
         _ => None,
     };

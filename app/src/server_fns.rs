@@ -24,7 +24,7 @@ use {
 #[server(output = BrowserJson)]
 pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result<String, PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
-    Ok(ceremony::start_authentication(&engine, Some(email.as_str()), client).await?.to_string())
+    Ok(ceremony::start_authentication(&engine.relying_party, Some(email.as_str()), client).await?.to_string())
 }
 
 /// Verifies a passkey assertion (`credential.toJSON()` as JSON) and signs its owner in.
@@ -89,7 +89,9 @@ pub async fn add_passkey_options() -> Result<String, PortalError> {
     let user = door::user().await?;
     let (engine, now) = (door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
-    Ok(ceremony::start_registration(&engine, user.id(), engine::Error::SignInRequired, &recent).await?.to_string())
+    Ok(ceremony::start_registration(&engine.relying_party, user.id(), engine::Error::SignInRequired, &recent)
+        .await?
+        .to_string())
 }
 
 /// Verifies and stores a new passkey for the signed-in account.
@@ -99,7 +101,16 @@ pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), 
     let name = Some(name.as_str()).filter(|n| !n.trim().is_empty());
     let (engine, now) = (door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
-    ceremony::finish_registration(&engine, user.id(), &credential, name, &door::caller().await?, &recent, now).await?;
+    ceremony::finish_registration(
+        &engine.relying_party,
+        user.id(),
+        &credential,
+        name,
+        &door::caller().await?,
+        &recent,
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -108,7 +119,8 @@ pub async fn finish_add_passkey(credential: String, name: String) -> Result<(), 
 pub async fn rename_my_passkey(id: String, name: String) -> Result<(), PortalError> {
     let user = door::user().await?;
     let (engine, caller) = (door::engine()?, door::caller().await?);
-    passkeys::rename_passkey(&engine, user.id(), &CredentialId::new(id), &name, &caller, door::now()).await?;
+    passkeys::rename_passkey(&engine.relying_party, user.id(), &CredentialId::new(id), &name, &caller, door::now())
+        .await?;
     leptos_axum::redirect("/passkeys?done=renamed");
     Ok(())
 }
@@ -122,7 +134,7 @@ pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Resu
     let (id, end) = (CredentialId::new(id), end_sign_ins.is_some());
     let (engine, caller, now) = (door::engine()?, door::caller().await?, door::now());
     let recent = user.recent(&engine, now)?;
-    passkeys::delete_passkey(&engine, user.id(), &id, end, &caller, &recent, now).await?;
+    passkeys::delete_passkey(&engine.relying_party, user.id(), &id, end, &caller, &recent, now).await?;
     leptos_axum::redirect("/passkeys?done=deleted");
     Ok(())
 }
@@ -132,7 +144,7 @@ pub async fn delete_my_passkey(id: String, end_sign_ins: Option<String>) -> Resu
 #[server(output = BrowserJson)]
 pub async fn rename_me(name: String) -> Result<(), PortalError> {
     let user = door::user().await?;
-    accounts::rename_user(&door::engine()?, user.id(), &name).await?;
+    accounts::rename_user(&door::engine()?.accounts, user.id(), &name).await?;
     leptos_axum::redirect("/account?done=name");
     Ok(())
 }
@@ -141,7 +153,7 @@ pub async fn rename_me(name: String) -> Result<(), PortalError> {
 #[server]
 pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
     let user = door::user().await?;
-    Ok(sign_in::list::of_user(&door::engine()?, user.id(), &user.user.sign_in_id, door::now()).await?)
+    Ok(sign_in::list::of_user(&door::engine()?.sign_ins, user.id(), &user.user.sign_in_id, door::now()).await?)
 }
 
 /// Ends one of the account's other sign-ins; a plain form, back on the account page.
@@ -149,7 +161,7 @@ pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
 pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
     let user = door::user().await?;
     let (engine, caller) = (door::engine()?, door::caller().await?);
-    sign_in::list::end_one(&engine, user.id(), &SignInId::new(id), &caller, door::now()).await?;
+    sign_in::list::end_one(&engine.sign_ins, user.id(), &SignInId::new(id), &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=ended");
     Ok(())
 }
@@ -159,7 +171,7 @@ pub async fn end_my_sign_in(id: String) -> Result<(), PortalError> {
 pub async fn end_my_other_sign_ins() -> Result<(), PortalError> {
     let user = door::user().await?;
     let (engine, caller) = (door::engine()?, door::caller().await?);
-    sign_in::list::end_others(&engine, user.id(), &user.user.sign_in_id, &caller, door::now()).await?;
+    sign_in::list::end_others(&engine.sign_ins, user.id(), &user.user.sign_in_id, &caller, door::now()).await?;
     leptos_axum::redirect("/account?done=others");
     Ok(())
 }
@@ -200,7 +212,7 @@ pub async fn confirm_with_password(password: String) -> Result<(), PortalError> 
 pub async fn set_my_password(password: String) -> Result<(), PortalError> {
     let (user, engine, caller, now) = (door::user().await?, door::engine()?, door::caller().await?, door::now());
     let recent = user.recent(&engine, now)?;
-    accounts::set_password(&engine, user.id(), &password, &caller, &recent, now).await?;
+    accounts::set_password(&engine.accounts, user.id(), &password, &caller, &recent, now).await?;
     leptos_axum::redirect("/account?done=password");
     Ok(())
 }
@@ -211,7 +223,7 @@ pub async fn set_my_password(password: String) -> Result<(), PortalError> {
 pub async fn remove_my_password() -> Result<(), PortalError> {
     let (user, engine, caller, now) = (door::user().await?, door::engine()?, door::caller().await?, door::now());
     let recent = user.recent(&engine, now)?;
-    accounts::remove_password(&engine, user.id(), &caller, &recent, now).await?;
+    accounts::remove_password(&engine.accounts, user.id(), &caller, &recent, now).await?;
     leptos_axum::redirect("/account?done=password_removed");
     Ok(())
 }
@@ -228,8 +240,8 @@ pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
 #[server(output = BrowserJson)]
 pub async fn send_verification() -> Result<(), PortalError> {
     let (user, engine) = (door::user().await?, door::engine()?);
-    let account = accounts::find_user(&engine, user.id(), engine::Error::SignInRequired).await?;
-    verification::resend(&engine, &account, door::now()).await?;
+    let account = accounts::find_user(&engine.db, user.id(), engine::Error::SignInRequired).await?;
+    verification::resend(&engine.accounts, &account, door::now()).await?;
     leptos_axum::redirect("/account?done=verification_sent");
     Ok(())
 }
@@ -240,8 +252,8 @@ pub async fn send_verification() -> Result<(), PortalError> {
 pub async fn change_my_email(email: String) -> Result<(), PortalError> {
     let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
-    let account = accounts::find_user(&engine, user.id(), engine::Error::SignInRequired).await?;
-    verification::start_change(&engine, &account, &email, &recent, now).await?;
+    let account = accounts::find_user(&engine.db, user.id(), engine::Error::SignInRequired).await?;
+    verification::start_change(&engine.accounts, &account, &email, &recent, now).await?;
     leptos_axum::redirect("/account?done=email_change");
     Ok(())
 }
@@ -251,7 +263,7 @@ pub async fn change_my_email(email: String) -> Result<(), PortalError> {
 #[server(output = BrowserJson)]
 pub async fn verify_email(token: String) -> Result<(), PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
-    let user_id = verification::confirm_link(&engine, &token, door::now()).await?;
+    let user_id = verification::confirm_link(&engine.accounts, &token, door::now()).await?;
     let signed_in = portal::current_user(&session, &engine, door::now()).await.ok();
     let here = signed_in.is_some_and(|user| user.user_id == user_id);
     leptos_axum::redirect(if here { "/account?done=verified" } else { "/?verified=1" });
@@ -262,7 +274,7 @@ pub async fn verify_email(token: String) -> Result<(), PortalError> {
 #[server(output = BrowserJson)]
 pub async fn verify_email_code(code: String) -> Result<(), PortalError> {
     let user = door::user().await?;
-    verification::confirm_code(&door::engine()?, user.id(), &code, door::now()).await?;
+    verification::confirm_code(&door::engine()?.accounts, user.id(), &code, door::now()).await?;
     leptos_axum::redirect("/account?done=verified");
     Ok(())
 }
@@ -284,7 +296,7 @@ pub async fn recovery_passkey_options(token: String) -> Result<String, PortalErr
 pub async fn request_recovery(email: String) -> Result<(), PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
     let secret = engine::accounts::recovery::random_secret();
-    engine::accounts::recovery::email_link(&engine, &email, &secret, &client.to_string(), door::now()).await?;
+    engine::accounts::recovery::email_link(&engine.accounts, &email, &secret, &client.to_string(), door::now()).await?;
     door::set_recovery_cookie(&engine, &secret);
     leptos_axum::redirect("/recover/request?sent=1");
     Ok(())
@@ -303,7 +315,7 @@ pub async fn finish_recovery(credential: String) -> Result<(), PortalError> {
 pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
     let user = portal::current_user(&session, &engine, door::now()).await?;
-    Ok(oidc::authorize::consent_view(&engine, &request, Some(&user), door::now()).await?)
+    Ok(oidc::authorize::consent_view(&engine.provider, &request, Some(&user), door::now()).await?)
 }
 
 /// The consent page's answer (`decision` = `allow` or `deny`); goes on to the app. Works without
@@ -317,7 +329,7 @@ pub async fn answer_consent(request: String, decision: String) -> Result<(), Por
         "deny" => false,
         _ => return Err(engine::Error::InvalidRequest("Choose Allow or Deny.".into()).into()),
     };
-    let answer = oidc::authorize::answer_consent(&engine, &request, user.as_ref(), allow, door::now()).await?;
+    let answer = oidc::authorize::answer_consent(&engine.provider, &request, user.as_ref(), allow, door::now()).await?;
     leptos_axum::redirect(&answer.location());
     Ok(())
 }

@@ -5,16 +5,19 @@ use std::sync::Arc;
 use url::Url;
 use webauthn_rs::{Webauthn, WebauthnBuilder};
 
-use crate::aaguid::AuthenticatorNames;
+use crate::accounts::Accounts;
 use crate::base::clock;
 use crate::base::config::Config;
-use crate::base::error::Error;
 use crate::base::sealed::{Purpose, Sealer};
-use crate::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
 use crate::db::Db;
-use crate::notify::change::{Change, Consequences};
+use crate::notify::Notify;
 use crate::notify::hooks::{EventHooks, NoHooks};
 use crate::notify::mail::Mailer;
+use crate::oidc::Provider;
+use crate::passkeys::RelyingParty;
+use crate::passkeys::aaguid::AuthenticatorNames;
+use crate::passkeys::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::sign_in::SignIns;
 use crate::tokens::TokenKeys;
 use crate::tokens::clients::{Clients, ClientsError};
 use crate::tokens::keys::KeyRing;
@@ -22,37 +25,51 @@ use crate::tokens::secret::HashingQueue;
 
 /// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
 /// to the portal's server functions as Leptos context. Cheap to clone.
+///
+/// It holds the parts every wing stands on and one handle per wing; each wing's functions take
+/// their own handle, never the whole engine.
 #[derive(Clone)]
 pub struct Engine {
     /// The validated configuration.
     pub config: Arc<Config>,
     /// Users, passkeys, sign-ins and refresh tokens.
     pub db: Db,
-    /// The WebAuthn relying party.
-    pub webauthn: Arc<Webauthn>,
+    /// The Redis pool when configured (the server keeps browser sessions in it too).
+    pub redis: Option<fred::prelude::Pool>,
     /// The signing keys (current, next, retired), as this instance last read them.
     pub keys: Arc<KeyRing>,
     /// Access and refresh tokens.
     pub tokens: Arc<TokenKeys>,
-    /// Ceremony state between begin and complete.
-    pub challenges: Arc<dyn ChallengeStore>,
-    /// The Redis pool when configured (the server keeps browser sessions in it too).
-    pub redis: Option<fred::prelude::Pool>,
-    /// AAGUID → authenticator names.
-    pub authenticators: Arc<AuthenticatorNames>,
     /// The apps registered as OpenID Connect clients (none without `LATCHKEY_OIDC_CLIENTS`).
     pub clients: Arc<Clients>,
-    /// Seals the authorization requests a browser carries through sign-in and consent.
-    pub request_sealer: Arc<Sealer>,
-    /// The application's event hooks.
-    pub hooks: Arc<dyn EventHooks>,
-    /// Mail: how it is sent, and the outbox worker's wake-up call.
-    pub mail: Arc<Mailer>,
-    /// Argon2 work waiting for a core (bounded; `tokens/secret.rs`).
-    pub hashing: Arc<HashingQueue>,
-    /// Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
-    /// secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
-    pub client_hashing: Arc<HashingQueue>,
+    /// Changes and what they tell: the mailer (and the outbox worker's wake-up call) and the
+    /// application's event hooks.
+    pub notify: Notify,
+    /// The sign-ins' wing: a user's list, and how recent a sign-in is.
+    pub sign_ins: SignIns,
+    /// The accounts' wing: sign-up, passwords, email addresses, recovery.
+    pub accounts: Accounts,
+    /// The passkeys' wing: the WebAuthn relying party.
+    pub relying_party: RelyingParty,
+    /// The OpenID Connect provider.
+    pub provider: Provider,
+}
+
+/// What the engine is made of: everything built at start-up, before it is shared out to the wings.
+struct Parts {
+    config: Arc<Config>,
+    db: Db,
+    redis: Option<fred::prelude::Pool>,
+    keys: Arc<KeyRing>,
+    tokens: Arc<TokenKeys>,
+    clients: Arc<Clients>,
+    notify: Notify,
+    webauthn: Arc<Webauthn>,
+    challenges: Arc<dyn ChallengeStore>,
+    authenticators: Arc<AuthenticatorNames>,
+    request_sealer: Arc<Sealer>,
+    hashing: Arc<HashingQueue>,
+    client_hashing: Arc<HashingQueue>,
 }
 
 /// Why the engine could not be built; start-up stops with this one line.
@@ -109,40 +126,95 @@ impl Engine {
             Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone(), &config.redis_prefix, per_client)),
             None => Arc::new(MemoryChallengeStore::new(MemoryChallengeStore::DEFAULT_MAX_ENTRIES, per_client)),
         };
-        let request_sealer = Arc::new(Sealer::new(&config.operator_secret, Purpose::AuthorizationRequests));
-        let authenticators = Arc::new(AuthenticatorNames::configured(config.aaguid_file.as_deref()));
-        Ok(Self {
-            tokens: Arc::new(TokenKeys::new(&config, keys.clone())),
-            keys,
-            config: Arc::new(config),
-            db,
+        let tokens = Arc::new(TokenKeys::new(&config, keys.clone()));
+        let config = Arc::new(config);
+        Ok(Self::assemble(Parts {
+            notify: Notify::new(db.clone(), config.clone(), mail, Arc::new(NoHooks)),
             webauthn: Arc::new(webauthn),
             challenges,
-            redis,
-            authenticators,
-            clients: Arc::new(clients),
-            request_sealer,
-            hooks: Arc::new(NoHooks),
-            mail,
+            authenticators: Arc::new(AuthenticatorNames::configured(config.aaguid_file.as_deref())),
+            request_sealer: Arc::new(Sealer::new(&config.operator_secret, Purpose::AuthorizationRequests)),
             hashing: Arc::new(HashingQueue::default()),
+            // Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
+            // secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
             client_hashing: Arc::new(HashingQueue::with_slots(1)),
-        })
+            config,
+            db,
+            redis,
+            keys,
+            tokens,
+            clients: Arc::new(clients),
+        }))
     }
 
-    /// BEGIN of one unit of work: a change and its consequences, committed together (`notify/change.rs`).
-    pub async fn change(&self, now: i64) -> Result<Change<'_>, Error> {
-        Change::begin(&self.db, &self.config, &self.mail, &*self.hooks, now).await
-    }
-
-    /// What follows a write that commits on its own (the passkey sign-in's batch).
-    pub fn consequences(&self) -> Consequences<'_> {
-        Consequences::new(&self.mail, &*self.hooks)
+    /// The engine from its parts: each wing's handle made from what it needs.
+    fn assemble(parts: Parts) -> Self {
+        let Parts { config, db, redis, keys, tokens, clients, notify, .. } = &parts;
+        let sign_ins = SignIns {
+            db: db.clone(),
+            notify: notify.clone(),
+            clients: clients.clone(),
+            reauth_window: config.reauth_window,
+        };
+        let accounts = Accounts {
+            db: db.clone(),
+            notify: notify.clone(),
+            config: config.clone(),
+            tokens: tokens.clone(),
+            hashing: parts.hashing.clone(),
+        };
+        let relying_party = RelyingParty {
+            db: db.clone(),
+            notify: notify.clone(),
+            webauthn: parts.webauthn.clone(),
+            challenges: parts.challenges.clone(),
+            authenticators: parts.authenticators.clone(),
+            tokens: tokens.clone(),
+            challenge_ttl: config.challenge_ttl,
+            max_passkeys: config.max_passkeys,
+        };
+        let provider = Provider {
+            db: db.clone(),
+            notify: notify.clone(),
+            config: config.clone(),
+            clients: clients.clone(),
+            keys: keys.clone(),
+            tokens: tokens.clone(),
+            client_hashing: parts.client_hashing.clone(),
+            request_sealer: parts.request_sealer.clone(),
+        };
+        Self {
+            config: config.clone(),
+            db: db.clone(),
+            redis: redis.clone(),
+            keys: keys.clone(),
+            tokens: tokens.clone(),
+            clients: clients.clone(),
+            notify: notify.clone(),
+            sign_ins,
+            accounts,
+            relying_party,
+            provider,
+        }
     }
 
     /// Replaces the event hooks (the default does nothing).
-    pub fn with_hooks(mut self, hooks: impl EventHooks + 'static) -> Self {
-        self.hooks = Arc::new(hooks);
-        self
+    pub fn with_hooks(self, hooks: impl EventHooks + 'static) -> Self {
+        Self::assemble(Parts {
+            notify: Notify::new(self.db.clone(), self.config.clone(), self.notify.mailer().clone(), Arc::new(hooks)),
+            webauthn: self.relying_party.webauthn,
+            challenges: self.relying_party.challenges,
+            authenticators: self.relying_party.authenticators,
+            request_sealer: self.provider.request_sealer,
+            hashing: self.accounts.hashing,
+            client_hashing: self.provider.client_hashing,
+            config: self.config,
+            db: self.db,
+            redis: self.redis,
+            keys: self.keys,
+            tokens: self.tokens,
+            clients: self.clients,
+        })
     }
 }
 

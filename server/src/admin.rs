@@ -70,6 +70,6 @@ async fn make_recovery_link(
 ) -> Result<(StatusCode, Json<RecoveryLinkAnswer>), Error> {
     operator(&engine, &headers)?;
     let ttl = body.ttl_secs.map_or(recovery::DEFAULT_TTL, Duration::from_secs);
-    let RecoveryLink { url, expires_at } = recovery::operator_link(&engine, &body.email, ttl, now()).await?;
+    let RecoveryLink { url, expires_at } = recovery::operator_link(&engine.accounts, &body.email, ttl, now()).await?;
     Ok((StatusCode::CREATED, Json(RecoveryLinkAnswer { url, expires_at })))
 }

@@ -23,8 +23,12 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(engine): State<Engine>) -> impl IntoResponse {
     let database = engine.db.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: database unreachable"));
-    let challenges =
-        engine.challenges.ping().await.map_err(|e| tracing::warn!(error = %e, "readyz: challenge store unreachable"));
+    let challenges = engine
+        .relying_party
+        .challenges
+        .ping()
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "readyz: challenge store unreachable"));
     let ready = database.is_ok() && challenges.is_ok();
     let body = Json(json!({
         "status": if ready { "ready" } else { "unavailable" },

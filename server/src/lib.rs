@@ -66,8 +66,8 @@ impl Latchkey {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         site::provide_built_in_names();
         let engine = Engine::build(config).await?;
-        engine::ops::housekeeping::start(engine.clone());
-        engine::notify::mail::start(engine.db.clone(), engine.mail.clone());
+        engine::ops::housekeeping::start(engine.db.clone(), engine.keys.clone(), &engine.config);
+        engine::notify::mail::start(engine.db.clone(), engine.notify.mailer().clone());
         engine::tokens::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;

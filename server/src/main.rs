@@ -145,7 +145,7 @@ async fn serve(config: Config) -> ExitCode {
         Ok(app) => app,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
-    let mail = &app.engine().mail;
+    let mail = app.engine().notify.mailer();
     if mail.enabled() {
         tracing::info!("{}", mail.describe());
     } else {
@@ -222,7 +222,7 @@ async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
         Ok(engine) => engine,
         Err(e) => return fail(format_args!("start-up failed: {e}")),
     };
-    match engine::accounts::recovery::operator_link(&engine, email, ttl, engine::base::clock::now()).await {
+    match engine::accounts::recovery::operator_link(&engine.accounts, email, ttl, engine::base::clock::now()).await {
         Ok(link) => {
             println!("{}", link.url);
             eprintln!("works once, until {}", link.expires_at);

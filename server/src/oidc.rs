@@ -56,7 +56,7 @@ async fn discovery(State(engine): State<Engine>) -> Response {
 async fn authorize(State(engine): State<Engine>, session: Session, RawQuery(query): RawQuery) -> Response {
     let params = pairs(query.as_deref().unwrap_or_default().as_bytes());
     match signed_in(&session, &engine).await {
-        Ok(user) => go(authorize::authorize(&engine, &params, user.as_ref(), now()).await),
+        Ok(user) => go(authorize::authorize(&engine.provider, &params, user.as_ref(), now()).await),
         Err(error) => error.into_response(),
     }
 }
@@ -67,7 +67,7 @@ async fn resume(State(engine): State<Engine>, session: Session, RawQuery(query):
         return go(Ok(Answer::Problem(proto::AuthorizeProblem::Expired)));
     };
     match signed_in(&session, &engine).await {
-        Ok(user) => go(authorize::resume(&engine, sealed, user.as_ref(), now()).await),
+        Ok(user) => go(authorize::resume(&engine.provider, sealed, user.as_ref(), now()).await),
         Err(error) => error.into_response(),
     }
 }
@@ -95,7 +95,7 @@ async fn token(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) ->
     }
     let params = pairs(&body);
     let request = ClientRequest { params: &params, authorization: authorization(&headers) };
-    match token::token(&engine, &request, now()).await {
+    match token::token(&engine.provider, &request, now()).await {
         // RFC 6749 §5.1: tokens are never cached.
         Ok(tokens) => {
             ([(header::CACHE_CONTROL, "no-store"), (header::PRAGMA, "no-cache")], axum::Json(tokens)).into_response()
@@ -110,7 +110,7 @@ async fn revoke(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) -
     }
     let params = pairs(&body);
     let request = ClientRequest { params: &params, authorization: authorization(&headers) };
-    match token::revoke(&engine, &request, now()).await {
+    match token::revoke(&engine.provider, &request, now()).await {
         Ok(()) => ([(header::CACHE_CONTROL, "no-store")], StatusCode::OK).into_response(),
         Err(error) => error.into_response(),
     }
@@ -128,7 +128,7 @@ async fn userinfo(State(engine): State<Engine>, method: Method, headers: HeaderM
         }
         (bearer, in_form) => bearer.or(in_form),
     };
-    match userinfo::userinfo(&engine, token.as_deref(), now()).await {
+    match userinfo::userinfo(&engine.provider, token.as_deref(), now()).await {
         Ok(claims) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(claims)).into_response(),
         Err(error) => error.into_response(),
     }

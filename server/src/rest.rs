@@ -136,7 +136,8 @@ async fn register(
     caller: Caller,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenPair>), Error> {
-    let pair = accounts::register(&engine, &body.email, &body.password, body.name.as_deref(), &caller, now()).await?;
+    let pair =
+        accounts::register(&engine.accounts, &body.email, &body.password, body.name.as_deref(), &caller, now()).await?;
     Ok((StatusCode::CREATED, Json(pair)))
 }
 
@@ -147,7 +148,7 @@ async fn login(
     caller: Caller,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    accounts::login(&engine, &body.email, &body.password, &caller, now()).await.map(Json)
+    accounts::login(&engine.accounts, &body.email, &body.password, &caller, now()).await.map(Json)
 }
 
 /// Exchange a refresh token (once) for the next token pair of its sign-in.
@@ -169,7 +170,7 @@ async fn logout(State(engine): State<Engine>, user: BearerUser) -> Result<Status
 /// The signed-in account.
 #[utoipa::path(get, path = "/auth/me", tag = "account", security(("bearer" = [])), responses((status = 200, description = "The account", body = UserInfo), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn me(State(engine): State<Engine>, user: BearerUser) -> Result<Json<UserInfo>, Error> {
-    accounts::me(&engine, user.id()).await.map(Json)
+    accounts::me(&engine.accounts, user.id()).await.map(Json)
 }
 
 /// Registration step 1: creation options for a new passkey (needs a recent sign-in).
@@ -180,7 +181,7 @@ async fn register_begin(
     _: OptionalJson<Empty>,
 ) -> Result<Json<serde_json::Value>, Error> {
     let recent = user.recent(&engine, now())?;
-    ceremony::start_registration(&engine, user.id(), Error::InvalidToken, &recent).await.map(Json)
+    ceremony::start_registration(&engine.relying_party, user.id(), Error::InvalidToken, &recent).await.map(Json)
 }
 
 /// Registration step 3: verify the authenticator's answer and store the passkey.
@@ -193,7 +194,9 @@ async fn register_complete(
 ) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
     let recent = user.recent(&engine, now())?;
     let (credential, name) = (&body.credential, body.name.as_deref());
-    let item = ceremony::finish_registration(&engine, user.id(), credential, name, &caller, &recent, now()).await?;
+    let item =
+        ceremony::finish_registration(&engine.relying_party, user.id(), credential, name, &caller, &recent, now())
+            .await?;
     Ok((StatusCode::CREATED, Json(RegisteredPasskey { id: item.id, name: item.name, created_at: item.created_at })))
 }
 
@@ -210,7 +213,7 @@ async fn register_begin_by_get(
 /// The account's passkeys.
 #[utoipa::path(get, path = "/auth/passkeys", tag = "passkeys", security(("bearer" = [])), responses((status = 200, description = "Passkeys, oldest first", body = Vec<PasskeyItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_passkeys(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<PasskeyItem>>, Error> {
-    passkeys::list_passkeys(&engine, user.id()).await.map(Json)
+    passkeys::list_passkeys(&engine.relying_party, user.id()).await.map(Json)
 }
 
 /// Rename a passkey.
@@ -222,7 +225,7 @@ async fn rename_passkey(
     ApiPath(id): ApiPath<CredentialId>,
     ApiJson(body): ApiJson<RenameRequest>,
 ) -> Result<Json<PasskeyItem>, Error> {
-    passkeys::rename_passkey(&engine, user.id(), &id, &body.name, &caller, now()).await.map(Json)
+    passkeys::rename_passkey(&engine.relying_party, user.id(), &id, &body.name, &caller, now()).await.map(Json)
 }
 
 /// Delete the account, with its passkeys, sign-ins, tokens and activity (needs a recent sign-in).
@@ -233,7 +236,7 @@ async fn delete_me(
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    accounts::delete_account(&engine, user.id(), &body.email, &recent, now()).await?;
+    accounts::delete_account(&engine.accounts, user.id(), &body.email, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,7 +249,7 @@ async fn set_password(
     ApiJson(body): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    accounts::set_password(&engine, user.id(), &body.password, &caller, &recent, now()).await?;
+    accounts::set_password(&engine.accounts, user.id(), &body.password, &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -254,7 +257,7 @@ async fn set_password(
 #[utoipa::path(delete, path = "/auth/password", tag = "password", security(("bearer" = [])), responses((status = 204, description = "Removed"), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 404, description = "`password_not_set`", body = ApiError), (status = 409, description = "`password_only_way_in`", body = ApiError)))]
 async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    accounts::remove_password(&engine, user.id(), &caller, &recent, now()).await?;
+    accounts::remove_password(&engine.accounts, user.id(), &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -272,16 +275,16 @@ async fn change_email(
     ApiJson(body): ApiJson<ChangeEmailRequest>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    let account = accounts::find_user(&engine, user.id(), Error::InvalidToken).await?;
-    verification::start_change(&engine, &account, &body.email, &recent, now()).await?;
+    let account = accounts::find_user(&engine.db, user.id(), Error::InvalidToken).await?;
+    verification::start_change(&engine.accounts, &account, &body.email, &recent, now()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
 /// Mail the account's address a new verification link and code.
 #[utoipa::path(post, path = "/auth/email/verification", tag = "email", security(("bearer" = [])), responses((status = 202, description = "Mailed"), (status = 401, description = "`invalid_token`", body = ApiError), (status = 429, description = "`rate_limited` (one mail a minute, five a day)", body = ApiError), (status = 409, description = "`email_disabled` (no mail server)", body = ApiError)))]
 async fn send_verification(State(engine): State<Engine>, user: BearerUser) -> Result<StatusCode, Error> {
-    let account = accounts::find_user(&engine, user.id(), Error::InvalidToken).await?;
-    verification::resend(&engine, &account, now()).await?;
+    let account = accounts::find_user(&engine.db, user.id(), Error::InvalidToken).await?;
+    verification::resend(&engine.accounts, &account, now()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -291,7 +294,7 @@ async fn verify_email(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<VerifyEmailRequest>,
 ) -> Result<StatusCode, Error> {
-    verification::confirm_link(&engine, &body.token, now()).await?;
+    verification::confirm_link(&engine.accounts, &body.token, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -302,7 +305,7 @@ async fn verify_email_code(
     user: BearerUser,
     ApiJson(body): ApiJson<VerifyCodeRequest>,
 ) -> Result<StatusCode, Error> {
-    verification::confirm_code(&engine, user.id(), &body.code, now()).await?;
+    verification::confirm_code(&engine.accounts, user.id(), &body.code, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -315,7 +318,7 @@ async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result
 /// The account's sign-ins that have not ended: browsers, programs and apps.
 #[utoipa::path(get, path = "/auth/sign-ins", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "Sign-ins, this one marked `current`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
-    sign_in::list::of_user(&engine, user.id(), user.sign_in(), now()).await.map(Json)
+    sign_in::list::of_user(&engine.sign_ins, user.id(), user.sign_in(), now()).await.map(Json)
 }
 
 /// End one of the account's sign-ins.
@@ -326,7 +329,7 @@ async fn end_sign_in(
     caller: Caller,
     ApiPath(id): ApiPath<SignInId>,
 ) -> Result<StatusCode, Error> {
-    sign_in::list::end_one(&engine, user.id(), &id, &caller, now()).await?;
+    sign_in::list::end_one(&engine.sign_ins, user.id(), &id, &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -337,7 +340,7 @@ async fn end_other_sign_ins(
     user: BearerUser,
     caller: Caller,
 ) -> Result<StatusCode, Error> {
-    sign_in::list::end_others(&engine, user.id(), user.sign_in(), &caller, now()).await?;
+    sign_in::list::end_others(&engine.sign_ins, user.id(), user.sign_in(), &caller, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -387,7 +390,8 @@ async fn delete_passkey(
     ApiQuery(query): ApiQuery<DeletePasskeyQuery>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
-    passkeys::delete_passkey(&engine, user.id(), &id, query.end_sign_ins, &caller, &recent, now()).await?;
+    passkeys::delete_passkey(&engine.relying_party, user.id(), &id, query.end_sign_ins, &caller, &recent, now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -398,7 +402,7 @@ async fn authenticate_begin(
     client: ClientAddr,
     OptionalJson(body): OptionalJson<AuthenticateBeginRequest>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    ceremony::start_authentication(&engine, body.email.as_deref(), client).await.map(Json)
+    ceremony::start_authentication(&engine.relying_party, body.email.as_deref(), client).await.map(Json)
 }
 
 /// Sign-in step 3: verify the assertion; a new sign-in's first token pair.
@@ -408,5 +412,5 @@ async fn authenticate_complete(
     caller: Caller,
     ApiJson(body): ApiJson<AuthenticateCompleteRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    ceremony::finish_authentication(&engine, &body.credential, &caller, now()).await.map(Json)
+    ceremony::finish_authentication(&engine.relying_party, &body.credential, &caller, now()).await.map(Json)
 }

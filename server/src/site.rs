@@ -24,7 +24,7 @@ const AAGUIDS: &[u8] = include_bytes!("../../target/aaguids.json");
 /// Gives the engine the AAGUID names the binary carries (used unless `LATCHKEY_AAGUID_FILE` is set).
 pub fn provide_built_in_names() {
     #[cfg(feature = "embed-site")]
-    engine::aaguid::provide_built_in(AAGUIDS);
+    engine::passkeys::aaguid::provide_built_in(AAGUIDS);
 }
 
 /// Where the files are.

@@ -12,9 +12,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use super::Accounts;
 use crate::base::error::Error;
 use crate::db::login_attempts;
-use crate::state::Engine;
 
 /// Tries per email and client address before the first lock.
 pub const FREE_PER_ADDRESS: i64 = 5;
@@ -51,9 +51,9 @@ fn lock_seconds_sql() -> &'static str {
 
 /// Takes one password check from `email`'s budgets for `address`, or refuses with
 /// [`Error::TooManyAttempts`] (without saying whether the account exists).
-pub async fn take_attempt(engine: &Engine, email: &str, address: &str, now: i64) -> Result<(), Error> {
+pub async fn take_attempt(accounts: &Accounts, email: &str, address: &str, now: i64) -> Result<(), Error> {
     for (scope, free) in [(address, FREE_PER_ADDRESS), (ALL_ADDRESSES, FREE_PER_ACCOUNT)] {
-        let reservation = login_attempts::reserve(&engine.db, email, scope, free, lock_seconds_sql(), now).await?;
+        let reservation = login_attempts::reserve(&accounts.db, email, scope, free, lock_seconds_sql(), now).await?;
         if !reservation.allowed() {
             let until = reservation.locked_until.unwrap_or(now);
             tracing::info!(scope, "password sign-in refused while locked");
@@ -67,9 +67,9 @@ pub async fn take_attempt(engine: &Engine, email: &str, address: &str, now: i64)
 }
 
 /// After a successful sign-in: `email`'s tries from `address`, and across addresses, start over.
-pub async fn forget_attempts(engine: &Engine, email: &str, address: &str) -> Result<(), Error> {
-    login_attempts::clear(&engine.db, email, address).await?;
-    login_attempts::clear(&engine.db, email, ALL_ADDRESSES).await?;
+pub async fn forget_attempts(accounts: &Accounts, email: &str, address: &str) -> Result<(), Error> {
+    login_attempts::clear(&accounts.db, email, address).await?;
+    login_attempts::clear(&accounts.db, email, ALL_ADDRESSES).await?;
     Ok(())
 }
 

@@ -8,21 +8,43 @@ pub mod passwords;
 pub mod recovery;
 pub mod verification;
 
+use std::sync::Arc;
+
 use proto::{TokenPair, UserInfo};
 
 use crate::base::clock::rfc3339;
+use crate::base::config::Config;
 use crate::base::error::{Error, OrConflict};
 use crate::base::types::{Caller, DisplayName, Email, Password, UserId};
+use crate::db::Db;
 use crate::db::users::{self, PasswordRemoval, UserRow};
+use crate::notify::Notify;
 use crate::notify::activity::Event;
 use crate::notify::change::{Change, Hook};
 use crate::notify::hooks::SignInMethod;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
 use crate::sign_in::{self, How, Which};
-use crate::state::Engine;
+use crate::tokens::TokenKeys;
+use crate::tokens::secret::HashingQueue;
 use crate::tokens::secret::{hash_password, verify_password};
 use passwords::refuse_common;
+
+/// The wing's handle: what accounts, their passwords, email addresses and recovery need. Cheap to
+/// clone.
+#[derive(Clone)]
+pub struct Accounts {
+    /// The database.
+    pub db: Db,
+    /// Changes, with their mail and records.
+    pub notify: Notify,
+    /// The issuer (the site's address, for links) and whether mailed recovery links are on.
+    pub config: Arc<Config>,
+    /// Access tokens and refresh tokens, for a REST client's first pair.
+    pub tokens: Arc<TokenKeys>,
+    /// Argon2 work waiting for a core (bounded; `tokens/secret.rs`).
+    pub hashing: Arc<HashingQueue>,
+}
 
 /// The public view of a user row.
 pub fn user_info(user: &UserRow) -> UserInfo {
@@ -52,7 +74,7 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
 /// in a change the caller goes on with (a sign-in for it) and commits: the account, the mail that
 /// asks to confirm its address, and its record.
 pub async fn sign_up<'e>(
-    engine: &'e Engine,
+    accounts: &'e Accounts,
     email: &str,
     password: &str,
     name: Option<&str>,
@@ -64,12 +86,12 @@ pub async fn sign_up<'e>(
     refuse_common(&password)?;
     let name = name.filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
     // Checked before hashing, so a taken email costs no Argon2 work (the insert still decides a race).
-    if users::by_email(&engine.db, email.as_str()).await?.is_some() {
+    if users::by_email(&accounts.db, email.as_str()).await?.is_some() {
         return Err(Error::EmailTaken);
     }
-    let password_hash = hash_password(&engine.hashing, password).await?;
+    let password_hash = hash_password(&accounts.hashing, password).await?;
     let user = new_user_row(email, name, Some(password_hash), now);
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     create(&mut change, &user, caller).await?;
     Ok((user, change))
 }
@@ -86,15 +108,15 @@ pub async fn create(change: &mut Change<'_>, user: &UserRow, caller: &Caller) ->
 
 /// `POST /auth/register`: sign-up with a password, then a first token pair, all in one change.
 pub async fn register(
-    engine: &Engine,
+    accounts: &Accounts,
     email: &str,
     password: &str,
     name: Option<&str>,
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let (user, change) = sign_up(engine, email, password, name, caller, now).await?;
-    first_tokens(engine, change, &user, caller, now).await
+    let (user, change) = sign_up(accounts, email, password, name, caller, now).await?;
+    first_tokens(accounts, change, &user, caller, now).await
 }
 
 /// Checks email and password for `caller`, within the lockout budget of its address (taken before
@@ -102,7 +124,7 @@ pub async fn register(
 /// existing account is in its activity: a failure is recorded at once, a success in the change
 /// returned, which the caller goes on with (the sign-in it starts) and commits.
 pub async fn verify_login<'e>(
-    engine: &'e Engine,
+    accounts: &'e Accounts,
     email: &str,
     password: &str,
     caller: &Caller,
@@ -113,22 +135,22 @@ pub async fn verify_login<'e>(
         return Err(Error::InvalidCredentials);
     };
     let address = caller.address.to_string();
-    lockout::take_attempt(engine, email.as_str(), &address, now).await?;
-    let user = users::by_email(&engine.db, email.as_str()).await?;
+    lockout::take_attempt(accounts, email.as_str(), &address, now).await?;
+    let user = users::by_email(&accounts.db, email.as_str()).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let has_password = hash.is_some();
-    let matches = verify_password(&engine.hashing, password, hash).await? && has_password;
+    let matches = verify_password(&accounts.hashing, password, hash).await? && has_password;
     match user {
         Some(user) if matches => {
-            lockout::forget_attempts(engine, email.as_str(), &address).await?;
-            let mut change = engine.change(now).await?;
+            lockout::forget_attempts(accounts, email.as_str(), &address).await?;
+            let mut change = accounts.notify.change(now).await?;
             let signed_in = Event::SignedIn { method: SignInMethod::Password, passkey: None };
             change.record(&user.id, signed_in, Some(caller)).await?;
             change.after(Hook::SignedIn(user_info(&user), SignInMethod::Password));
             Ok((user, change))
         }
         Some(user) => {
-            let mut change = engine.change(now).await?;
+            let mut change = accounts.notify.change(now).await?;
             let failed = Event::SignInFailed { method: SignInMethod::Password };
             change.record(&user.id, failed, Some(caller)).await?;
             change.commit().await?;
@@ -140,20 +162,20 @@ pub async fn verify_login<'e>(
 
 /// `POST /auth/login`.
 pub async fn login(
-    engine: &Engine,
+    accounts: &Accounts,
     email: &str,
     password: &str,
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let (user, change) = verify_login(engine, email, password, caller, now).await?;
-    first_tokens(engine, change, &user, caller, now).await
+    let (user, change) = verify_login(accounts, email, password, caller, now).await?;
+    first_tokens(accounts, change, &user, caller, now).await
 }
 
 /// Starts the password sign-in of a REST client in the `change` that checked or created `user`,
 /// commits it, and returns the sign-in's first token pair.
 async fn first_tokens(
-    engine: &Engine,
+    accounts: &Accounts,
     mut change: Change<'_>,
     user: &UserRow,
     caller: &Caller,
@@ -161,7 +183,7 @@ async fn first_tokens(
 ) -> Result<TokenPair, Error> {
     let user_agent = caller.user_agent.get();
     let pair =
-        sign_in::start_with_tokens(change.db(), &engine.tokens, &user.id, How::Password, user_agent, now).await?;
+        sign_in::start_with_tokens(change.db(), &accounts.tokens, &user.id, How::Password, user_agent, now).await?;
     change.commit().await?;
     Ok(pair)
 }
@@ -171,7 +193,7 @@ async fn first_tokens(
 /// [`Recent`] one making the change): whoever knew the old password, or holds a sign-in made with
 /// it, is out.
 pub async fn set_password(
-    engine: &Engine,
+    accounts: &Accounts,
     user_id: &UserId,
     password: &str,
     caller: &Caller,
@@ -180,10 +202,10 @@ pub async fn set_password(
 ) -> Result<(), Error> {
     let password = Password::parse(password)?;
     refuse_common(&password)?;
-    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let user = find_user(&accounts.db, user_id, Error::SignInRequired).await?;
     let had_password = user.password_hash.is_some();
-    let hash = hash_password(&engine.hashing, password).await?;
-    let mut change = engine.change(now).await?;
+    let hash = hash_password(&accounts.hashing, password).await?;
+    let mut change = accounts.notify.change(now).await?;
     if !users::set_password_hash(change.db(), user_id, &hash).await? {
         return Err(Error::SignInRequired);
     }
@@ -203,14 +225,14 @@ pub async fn set_password(
 /// `DELETE /auth/password` and the account page: removes the password of an account that keeps a
 /// passkey (never its only way in), and ends every other sign-in, as [`set_password`] does.
 pub async fn remove_password(
-    engine: &Engine,
+    accounts: &Accounts,
     user_id: &UserId,
     caller: &Caller,
     recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
-    let user = find_user(engine, user_id, Error::SignInRequired).await?;
-    let mut change = engine.change(now).await?;
+    let user = find_user(&accounts.db, user_id, Error::SignInRequired).await?;
+    let mut change = accounts.notify.change(now).await?;
     match users::remove_password(change.db(), user_id).await? {
         PasswordRemoval::Removed => {}
         PasswordRemoval::OnlyWayIn => return Err(Error::PasswordOnlyWayIn),
@@ -229,17 +251,17 @@ pub async fn remove_password(
 /// its email typed in again (compared as emails are: trimmed, case-insensitive). Everything of it
 /// goes in one statement: passkeys, sign-ins, tokens, codes, consents, activity.
 pub async fn delete_account(
-    engine: &Engine,
+    accounts: &Accounts,
     user_id: &UserId,
     typed_email: &str,
     _recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
-    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let user = find_user(&accounts.db, user_id, Error::SignInRequired).await?;
     if Email::parse(typed_email).ok().is_none_or(|typed| typed.as_str() != user.email) {
         return Err(Error::InvalidRequest("Type your account's email address to confirm the deletion.".into()));
     }
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     let deleted = users::delete(change.db(), user_id).await?;
     if deleted {
         change.after(Hook::AccountDeleted(user_info(&user)));
@@ -252,19 +274,19 @@ pub async fn delete_account(
 }
 
 /// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").
-pub async fn find_user(engine: &Engine, user_id: &UserId, gone: Error) -> Result<UserRow, Error> {
-    users::by_id(&engine.db, user_id).await?.ok_or(gone)
+pub async fn find_user(db: &Db, user_id: &UserId, gone: Error) -> Result<UserRow, Error> {
+    users::by_id(db, user_id).await?.ok_or(gone)
 }
 
 /// `GET /auth/me`.
-pub async fn me(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Error> {
-    Ok(user_info(&find_user(engine, user_id, Error::InvalidToken).await?))
+pub async fn me(accounts: &Accounts, user_id: &UserId) -> Result<UserInfo, Error> {
+    Ok(user_info(&find_user(&accounts.db, user_id, Error::InvalidToken).await?))
 }
 
 /// Changes the display name (empty clears it).
-pub async fn rename_user(engine: &Engine, user_id: &UserId, name: &str) -> Result<UserInfo, Error> {
+pub async fn rename_user(accounts: &Accounts, user_id: &UserId, name: &str) -> Result<UserInfo, Error> {
     let name = Some(name).filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
-    let user = users::set_name(&engine.db, user_id, name.as_ref().map(DisplayName::as_str))
+    let user = users::set_name(&accounts.db, user_id, name.as_ref().map(DisplayName::as_str))
         .await?
         .ok_or(Error::SignInRequired)?;
     Ok(user_info(&user))

@@ -15,13 +15,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
+use super::Accounts;
 use crate::base::error::Error;
 use crate::base::types::{Email, UserId};
 use crate::db::recovery_links::{self, NewLink};
 use crate::db::users;
 use crate::notify::activity::Event;
 use crate::notify::mail::Letter;
-use crate::state::Engine;
 use crate::tokens::secret::stored_hash;
 
 /// How long an operator's link works unless the operator says otherwise.
@@ -39,12 +39,12 @@ pub struct RecoveryLink {
 }
 
 /// Makes a one-time recovery link for the account of `email`, working for `ttl` (at most a week).
-pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64) -> Result<RecoveryLink, Error> {
+pub async fn operator_link(accounts: &Accounts, email: &str, ttl: Duration, now: i64) -> Result<RecoveryLink, Error> {
     if ttl.is_zero() || ttl > MAX_TTL {
         return Err(Error::InvalidRequest("A recovery link works for 1 second to 7 days.".into()));
     }
     let email = Email::parse(email)?;
-    let user = users::by_email(&engine.db, email.as_str()).await?.ok_or(Error::AccountNotFound)?;
+    let user = users::by_email(&accounts.db, email.as_str()).await?.ok_or(Error::AccountNotFound)?;
     let token = random_secret();
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let token_hash = stored_hash(&token);
@@ -56,13 +56,13 @@ pub async fn operator_link(engine: &Engine, email: &str, ttl: Duration, now: i64
         browser_hash: None,
         requested_from: None,
     };
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     recovery_links::insert(change.db(), &link, now).await?;
     change.record(&user.id, Event::RecoveryLinkMade, None).await?;
     change.commit().await?;
     tracing::info!(user_id = %user.id, expires_at, "recovery link made by the operator");
     Ok(RecoveryLink {
-        url: format!("{}/recover?token={token}", engine.config.issuer()),
+        url: format!("{}/recover?token={token}", accounts.config.issuer()),
         expires_at: crate::base::clock::rfc3339(expires_at),
     })
 }
@@ -86,30 +86,30 @@ const EMAIL_LINKS_PER_ADDRESS: i64 = 5;
 /// answer is the same whether or not the account exists; nothing is sent to an address that was
 /// never confirmed, nor beyond three links an hour per account and five per client address.
 pub async fn email_link(
-    engine: &Engine,
+    accounts: &Accounts,
     email: &str,
     browser_secret: &str,
     address: &str,
     now: i64,
 ) -> Result<(), Error> {
-    if !engine.config.email_recovery || !engine.mail.enabled() {
+    if !accounts.config.email_recovery || !accounts.notify.mail_enabled() {
         return Err(Error::InvalidRequest(
             "Recovery by email is off on this server. Ask its operator for a recovery link.".into(),
         ));
     }
     let email = Email::parse(email)?;
-    let Some(user) = users::by_email(&engine.db, email.as_str()).await? else { return Ok(()) };
+    let Some(user) = users::by_email(&accounts.db, email.as_str()).await? else { return Ok(()) };
     if user.email_verified_at.is_none() {
         tracing::info!(user_id = %user.id, "recovery link asked for an unconfirmed address: not sent");
         return Ok(());
     }
-    let (for_account, from_address) = recovery_links::asked_since(&engine.db, &user.id, address, now - 3600).await?;
+    let (for_account, from_address) = recovery_links::asked_since(&accounts.db, &user.id, address, now - 3600).await?;
     if for_account >= EMAIL_LINKS_PER_ACCOUNT || from_address >= EMAIL_LINKS_PER_ADDRESS {
         tracing::warn!(user_id = %user.id, address, "recovery links asked too often: not sent");
         return Ok(());
     }
     let token = random_secret();
-    let url = format!("{}/recover?token={token}", engine.config.issuer());
+    let url = format!("{}/recover?token={token}", accounts.config.issuer());
     let (token_hash, browser_hash) = (stored_hash(&token), stored_hash(browser_secret));
     let link = NewLink {
         token_hash: &token_hash,
@@ -119,7 +119,7 @@ pub async fn email_link(
         browser_hash: Some(&browser_hash),
         requested_from: Some(address),
     };
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     recovery_links::insert(change.db(), &link, now).await?;
     change.tell(Letter::RecoveryLink { email: &user.email, link: &url }).await?;
     change.commit().await
@@ -138,13 +138,13 @@ pub enum MadeBy {
 /// in the browser holding `browser_secret`. Mails the account's owner that it was used, in the
 /// same transaction. Returns whose account it recovers, and who made the link.
 pub async fn redeem(
-    engine: &Engine,
+    accounts: &Accounts,
     token: &str,
     browser_secret: Option<&str>,
     now: i64,
 ) -> Result<(UserId, MadeBy), Error> {
     let browser_hash = browser_secret.map(stored_hash);
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     let (user_id, made_by, email) =
         recovery_links::use_link(change.db(), &stored_hash(token.trim()), browser_hash.as_deref(), now)
             .await?

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::{Rng, RngCore};
 
+use super::Accounts;
 use crate::base::error::{Error, OrConflict};
 use crate::base::types::{Email, UserId, constant_time_eq};
 use crate::db::email_verifications::{self, NewVerification};
@@ -19,7 +20,6 @@ use crate::notify::activity::Event;
 use crate::notify::change::Change;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
-use crate::state::Engine;
 use crate::tokens::secret::stored_hash;
 
 /// The account's own address.
@@ -75,15 +75,15 @@ pub async fn ask(change: &mut Change<'_>, user_id: &UserId, email: &str) -> Resu
 
 /// Mails a new link and code to `user`'s address (the account page's "send again",
 /// `POST /auth/email/verification`), within one a minute and five a day.
-pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Error> {
-    if !engine.mail.enabled() {
+pub async fn resend(accounts: &Accounts, user: &UserRow, now: i64) -> Result<(), Error> {
+    if !accounts.notify.mail_enabled() {
         return Err(Error::EmailDisabled);
     }
     if user.email_verified_at.is_some() {
         return Err(Error::InvalidRequest("Your email address is already confirmed.".into()));
     }
-    within_limits(engine, &user.id, VERIFY, now).await?;
-    let mut change = engine.change(now).await?;
+    within_limits(accounts, &user.id, VERIFY, now).await?;
+    let mut change = accounts.notify.change(now).await?;
     write(&mut change, &user.id, &user.email, VERIFY).await?;
     change.commit().await
 }
@@ -91,31 +91,31 @@ pub async fn resend(engine: &Engine, user: &UserRow, now: i64) -> Result<(), Err
 /// `PUT /auth/email` and the account page: mails a link and code to `new_email`; the account moves
 /// to it once it is confirmed (and the old address is told). Needs a [`Recent`] sign-in.
 pub async fn start_change(
-    engine: &Engine,
+    accounts: &Accounts,
     user: &UserRow,
     new_email: &str,
     _recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
-    if !engine.mail.enabled() {
+    if !accounts.notify.mail_enabled() {
         return Err(Error::EmailDisabled);
     }
     let new_email = Email::parse(new_email)?;
     if new_email.as_str() == user.email {
         return Err(Error::InvalidRequest("That is already your account's email address.".into()));
     }
-    if users::by_email(&engine.db, new_email.as_str()).await?.is_some() {
+    if users::by_email(&accounts.db, new_email.as_str()).await?.is_some() {
         return Err(Error::EmailTaken);
     }
-    within_limits(engine, &user.id, CHANGE, now).await?;
-    let mut change = engine.change(now).await?;
+    within_limits(accounts, &user.id, CHANGE, now).await?;
+    let mut change = accounts.notify.change(now).await?;
     write(&mut change, &user.id, new_email.as_str(), CHANGE).await?;
     change.commit().await
 }
 
 /// One verification mail a minute and five a day per account and purpose.
-async fn within_limits(engine: &Engine, user_id: &UserId, purpose: &str, now: i64) -> Result<(), Error> {
-    let (today, newest) = email_verifications::sent_since(&engine.db, user_id, purpose, now - 24 * 3600).await?;
+async fn within_limits(accounts: &Accounts, user_id: &UserId, purpose: &str, now: i64) -> Result<(), Error> {
+    let (today, newest) = email_verifications::sent_since(&accounts.db, user_id, purpose, now - 24 * 3600).await?;
     let wait = match newest {
         Some(at) if at > now - RESEND_AFTER_SECS => at + RESEND_AFTER_SECS - now,
         _ if today >= MAX_PER_DAY => 3600,
@@ -152,8 +152,8 @@ async fn apply(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: 
 
 /// The mailed link: proves the address it was sent to, once, for whoever holds it (no sign-in
 /// needed). Returns whose address it was.
-pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<UserId, Error> {
-    let mut change = engine.change(now).await?;
+pub async fn confirm_link(accounts: &Accounts, token: &str, now: i64) -> Result<UserId, Error> {
+    let mut change = accounts.notify.change(now).await?;
     let (user_id, email, purpose) = email_verifications::use_token(change.db(), &stored_hash(token.trim()), now)
         .await?
         .ok_or(Error::InvalidVerification)?;
@@ -166,16 +166,16 @@ pub async fn confirm_link(engine: &Engine, token: &str, now: i64) -> Result<User
 /// The mailed code, typed by the signed-in `user_id`: proves the address of their newest
 /// verification; five wrong codes end that verification (each try is counted on its own, whatever
 /// comes of it).
-pub async fn confirm_code(engine: &Engine, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
+pub async fn confirm_code(accounts: &Accounts, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let (token_hash, expected, email, purpose) =
-        email_verifications::try_code(&engine.db, user_id, MAX_CODE_ATTEMPTS, now)
+        email_verifications::try_code(&accounts.db, user_id, MAX_CODE_ATTEMPTS, now)
             .await?
             .ok_or(Error::InvalidVerification)?;
     if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes()) {
         return Err(Error::InvalidVerification);
     }
-    let mut change = engine.change(now).await?;
+    let mut change = accounts.notify.change(now).await?;
     if !email_verifications::mark_used(change.db(), &token_hash, now).await? {
         return Err(Error::InvalidVerification);
     }

@@ -42,7 +42,7 @@ impl BearerUser {
     /// The proof that this token's sign-in is recent enough for a dangerous change, or
     /// [`Error::ReauthenticationRequired`] (401 with RFC 9470's step-up challenge).
     pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check(engine, self.sign_in(), self.auth_time(), now)
+        Recent::check(&engine.sign_ins, self.sign_in(), self.auth_time(), now)
     }
 }
 
@@ -127,7 +127,7 @@ impl CurrentUser {
     /// The proof that this sign-in is recent enough for a dangerous change, or
     /// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
     pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check_sign_in(engine, &self.user.sign_in_id, self.auth_time, self.method, now)
+        Recent::check_sign_in(&engine.sign_ins, &self.user.sign_in_id, self.auth_time, self.method, now)
     }
 }
 

@@ -97,7 +97,7 @@ pub async fn sign_in_with_password(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, change) = accounts::verify_login(engine, email, password, caller, now).await?;
+    let (user, change) = accounts::verify_login(&engine.accounts, email, password, caller, now).await?;
     start_sign_in(session, engine, change, &user, How::Password, caller).await
 }
 
@@ -110,7 +110,7 @@ pub async fn sign_up_with_password(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, change) = accounts::sign_up(engine, email, password, None, caller, now).await?;
+    let (user, change) = accounts::sign_up(&engine.accounts, email, password, None, caller, now).await?;
     start_sign_in(session, engine, change, &user, How::Password, caller).await
 }
 
@@ -122,7 +122,7 @@ pub async fn finish_passkey_sign_in(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let signed_in = ceremony::finish_browser_authentication(engine, credential, caller, now).await?;
+    let signed_in = ceremony::finish_browser_authentication(&engine.relying_party, credential, caller, now).await?;
     enter(session, engine, &signed_in.user.id, signed_in.sign_in_id, now).await
 }
 
@@ -134,7 +134,7 @@ pub async fn start_passkey_sign_up(
     client: ClientAddr,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
-    ceremony::start_sign_up(engine, email, client, now).await
+    ceremony::start_sign_up(&engine.relying_party, email, client, now).await
 }
 
 /// Verifies the new passkey, creates the account with it and signs it in.
@@ -145,24 +145,24 @@ pub async fn finish_passkey_sign_up(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, passkey_id, change) = ceremony::finish_sign_up(engine, credential, caller, now).await?;
+    let (user, passkey_id, change) = ceremony::finish_sign_up(&engine.relying_party, credential, caller, now).await?;
     start_sign_in(session, engine, change, &user, How::Passkey(&passkey_id), caller).await
 }
 
 /// The signed-in user's account.
 pub async fn account(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Error> {
-    Ok(user_info(&find_user(engine, user_id, Error::SignInRequired).await?))
+    Ok(user_info(&find_user(&engine.db, user_id, Error::SignInRequired).await?))
 }
 
 /// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.
 pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountView, Error> {
-    let user = find_user(engine, user_id, Error::SignInRequired).await?;
+    let user = find_user(&engine.db, user_id, Error::SignInRequired).await?;
     let handle = uuid::Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     Ok(AccountView {
         user: user_info(&user),
         user_handle: URL_SAFE_NO_PAD.encode(handle.as_bytes()),
         rp_id: engine.config.rp_id.clone(),
-        passkeys: list_passkeys(engine, user_id).await?,
+        passkeys: list_passkeys(&engine.relying_party, user_id).await?,
         has_password: user.password_hash.is_some(),
     })
 }
@@ -176,7 +176,7 @@ pub async fn delete_account(
     recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
-    accounts::delete_account(engine, &user.user_id, typed_email, recent, now).await?;
+    accounts::delete_account(&engine.accounts, &user.user_id, typed_email, recent, now).await?;
     session.flush().await.map_err(session_store_error)
 }
 
@@ -187,8 +187,8 @@ pub async fn confirm_options(
     user: &SessionUser,
     client: ClientAddr,
 ) -> Result<serde_json::Value, Error> {
-    let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
-    ceremony::start_authentication(engine, Some(&account.email), client).await
+    let account = find_user(&engine.db, &user.user_id, Error::SignInRequired).await?;
+    ceremony::start_authentication(&engine.relying_party, Some(&account.email), client).await
 }
 
 /// Confirms it's still `user` with one of their passkeys: a new sign-in, made now, replaces the
@@ -202,7 +202,7 @@ pub async fn confirm_with_passkey(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let signed_in = ceremony::finish_browser_authentication(engine, credential, caller, now).await?;
+    let signed_in = ceremony::finish_browser_authentication(&engine.relying_party, credential, caller, now).await?;
     if signed_in.user.id != user.user_id {
         sign_in::end(&engine.db, Which::One(&signed_in.sign_in_id), now).await?;
         return Err(Error::AuthenticationFailed("this passkey belongs to another account"));
@@ -220,8 +220,8 @@ pub async fn confirm_with_password(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let account = find_user(engine, &user.user_id, Error::SignInRequired).await?;
-    let (verified, change) = accounts::verify_login(engine, &account.email, password, caller, now).await?;
+    let account = find_user(&engine.db, &user.user_id, Error::SignInRequired).await?;
+    let (verified, change) = accounts::verify_login(&engine.accounts, &account.email, password, caller, now).await?;
     start_sign_in(session, engine, change, &verified, How::Password, caller).await
 }
 
@@ -243,7 +243,8 @@ pub async fn recovery_passkey_options(
     let user_id = match recovering(session, now).await? {
         Some(restricted) => restricted.user_id,
         None => {
-            let (user_id, made_by) = crate::accounts::recovery::redeem(engine, token, browser_secret, now).await?;
+            let (user_id, made_by) =
+                crate::accounts::recovery::redeem(&engine.accounts, token, browser_secret, now).await?;
             if let Some(before) = signed_in(session).await? {
                 sign_in::end(&engine.db, Which::One(&before.sign_in_id), now).await?;
                 session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;
@@ -254,7 +255,8 @@ pub async fn recovery_passkey_options(
             user_id
         }
     };
-    ceremony::start_registration(engine, &user_id, Error::InvalidRecoveryLink, &Recent::of_recovery()).await
+    ceremony::start_registration(&engine.relying_party, &user_id, Error::InvalidRecoveryLink, &Recent::of_recovery())
+        .await
 }
 
 /// Verifies and stores the passkey of a recovery, and turns the restricted session into a sign-in
@@ -270,7 +272,7 @@ pub async fn finish_recovery(
     let Recovering { user_id, made_by, .. } = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
     let recent = Recent::of_recovery();
     let (passkey, mut change) =
-        ceremony::registration_change(engine, &user_id, credential, None, caller, &recent, now).await?;
+        ceremony::registration_change(&engine.relying_party, &user_id, credential, None, caller, &recent, now).await?;
     change.record(&user_id, Event::Recovered(&passkey.name), Some(caller)).await?;
     let user = users::by_id(change.db(), &user_id).await?.ok_or(Error::InvalidRecoveryLink)?;
     let passkey_id = CredentialId::new(passkey.id);
@@ -302,7 +304,7 @@ pub async fn end_session(
     now: i64,
 ) -> Result<crate::oidc::authorize::Answer, Error> {
     let browser = signed_in(session).await.ok().flatten();
-    let logout = crate::oidc::logout::end_session(engine, params, browser.as_ref(), now).await?;
+    let logout = crate::oidc::logout::end_session(&engine.provider, params, browser.as_ref(), now).await?;
     if logout.signs_out_browser {
         sign_out(session, engine, now).await?;
     }

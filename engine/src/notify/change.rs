@@ -4,7 +4,7 @@
 //! metrics count it, and do the application's hooks hear of it.
 //!
 //! ```text
-//! let mut change = engine.change(now).await?;               BEGIN
+//! let mut change = accounts.notify.change(now).await?;      BEGIN
 //! users::set_password_hash(change.db(), &id, &hash).await?; the statements
 //! change.tell(Letter::Notice { .. }).await?;                the mail, same transaction
 //! change.record(&id, Event::PasswordChanged, caller).await?; the activity row, same transaction
@@ -28,7 +28,7 @@ use crate::notify::activity::{Event, Recorded};
 use crate::notify::hooks::{EventHooks, SignInMethod, run_hook};
 use crate::notify::mail::{Letter, Mailer, compose};
 
-/// One unit of work: begun by `Engine::change` (`state.rs`), committed by
+/// One unit of work: begun by [`Notify::change`](super::Notify::change), committed by
 /// [`Change::commit`], rolled back when dropped.
 #[must_use = "a change that is not committed is rolled back"]
 pub struct Change<'e> {

@@ -8,6 +8,7 @@
 
 use proto::{AuthorizeProblem, ConsentView, SignInFor};
 
+use super::Provider;
 use super::codes::{self, Grant};
 use super::error::OAuthCode;
 use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_query};
@@ -16,7 +17,6 @@ use crate::base::error::Error;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::{consents, users};
 use crate::sign_in::SessionUser;
-use crate::state::Engine;
 use crate::tokens::clients::Client;
 
 /// Where the browser goes next.
@@ -47,79 +47,84 @@ pub fn problem_path(problem: AuthorizeProblem) -> String {
 
 /// `GET /oidc/authorize`: reads the request and answers it for the browser's signed-in user, if any.
 pub async fn authorize(
-    engine: &Engine,
+    provider: &Provider,
     params: &[(String, String)],
     signed_in: Option<&SessionUser>,
     now: i64,
 ) -> Result<Answer, Error> {
-    match request::read(&engine.clients, params, now) {
-        Ok(request) => decide(engine, &request, signed_in, now).await,
+    match request::read(&provider.clients, params, now) {
+        Ok(request) => decide(provider, &request, signed_in, now).await,
         Err(Refusal::Page(problem)) => Ok(Answer::Problem(problem)),
-        Err(Refusal::ToApp(error)) => Ok(Answer::App(error.location(&engine.config.issuer()))),
+        Err(Refusal::ToApp(error)) => Ok(Answer::App(error.location(&provider.config.issuer()))),
     }
 }
 
 /// `GET /oidc/authorize/resume?request=…`: the same request again, after a sign-in.
-pub async fn resume(engine: &Engine, sealed: &str, signed_in: Option<&SessionUser>, now: i64) -> Result<Answer, Error> {
-    match open(engine, sealed, now) {
-        Ok(request) => decide(engine, &request, signed_in, now).await,
+pub async fn resume(
+    provider: &Provider,
+    sealed: &str,
+    signed_in: Option<&SessionUser>,
+    now: i64,
+) -> Result<Answer, Error> {
+    match open(provider, sealed, now) {
+        Ok(request) => decide(provider, &request, signed_in, now).await,
         Err(problem) => Ok(Answer::Problem(problem)),
     }
 }
 
 /// The consent page's answer: allowed (remembered, then a code) or declined (`access_denied`).
 pub async fn answer_consent(
-    engine: &Engine,
+    provider: &Provider,
     sealed: &str,
     signed_in: Option<&SessionUser>,
     allow: bool,
     now: i64,
 ) -> Result<Answer, Error> {
-    let request = match open(engine, sealed, now) {
+    let request = match open(provider, sealed, now) {
         Ok(request) => request,
         Err(problem) => return Ok(Answer::Problem(problem)),
     };
     // The same freshness as `decide`: a sealed request brought to this page by hand must not skip
     // the new sign-in that `prompt=login` or `max_age` asks for.
-    let sign_in = portal_sign_in(engine, signed_in).await?.filter(|s| fresh_enough(&request, s.auth_time, now));
+    let sign_in = portal_sign_in(provider, signed_in).await?.filter(|s| fresh_enough(&request, s.auth_time, now));
     let Some(sign_in) = sign_in else {
-        return sign_in_first(engine, &request);
+        return sign_in_first(provider, &request);
     };
     if !allow {
         let declined = request.error(OAuthCode::AccessDenied, "the user did not allow the app to sign them in");
-        return Ok(Answer::App(declined.location(&engine.config.issuer())));
+        return Ok(Answer::App(declined.location(&provider.config.issuer())));
     }
-    let before = consents::granted(&engine.db, &sign_in.user_id, &request.client_id).await?;
+    let before = consents::granted(&provider.db, &sign_in.user_id, &request.client_id).await?;
     let allowed = merge_scopes(before.as_deref().unwrap_or_default(), &request.scope);
-    consents::grant(&engine.db, &sign_in.user_id, &request.client_id, &allowed, now).await?;
-    issue_code(engine, &request, &sign_in, now).await
+    consents::grant(&provider.db, &sign_in.user_id, &request.client_id, &allowed, now).await?;
+    issue_code(provider, &request, &sign_in, now).await
 }
 
 /// What the consent page shows for a sealed request and the signed-in user.
 pub async fn consent_view(
-    engine: &Engine,
+    provider: &Provider,
     sealed: &str,
     signed_in: Option<&SessionUser>,
     now: i64,
 ) -> Result<ConsentView, Error> {
-    let request = open(engine, sealed, now).map_err(|problem| Error::InvalidRequest(problem.message().into()))?;
-    let sign_in = portal_sign_in(engine, signed_in).await?.ok_or(Error::SignInRequired)?;
-    let user = users::by_id(&engine.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
+    let request = open(provider, sealed, now).map_err(|problem| Error::InvalidRequest(problem.message().into()))?;
+    let sign_in = portal_sign_in(provider, signed_in).await?.ok_or(Error::SignInRequired)?;
+    let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
     let receives = request.scope.split(' ').filter_map(what_it_gives).map(str::to_owned).collect();
-    Ok(ConsentView { app_name: client(engine, &request)?.name.clone(), email: user.email, receives })
+    Ok(ConsentView { app_name: client(provider, &request)?.name.clone(), email: user.email, receives })
 }
 
 /// For the sign-in page sent `next` = a resume address: which app is waiting, and its `login_hint`.
-pub fn sign_in_for(engine: &Engine, next: &str, now: i64) -> Option<SignInFor> {
-    let request = open(engine, request::sealed_in(next)?, now).ok()?;
-    let app_name = client(engine, &request).ok()?.name.clone();
+pub fn sign_in_for(provider: &Provider, next: &str, now: i64) -> Option<SignInFor> {
+    let request = open(provider, request::sealed_in(next)?, now).ok()?;
+    let app_name = client(provider, &request).ok()?.name.clone();
     Some(SignInFor { app_name, login_hint: request.login_hint })
 }
 
 /// The origin of the app a portal page may send its form's answer on to (the page's CSP
 /// `form-action` must allow it, since a form's redirects are checked too): for the sign-in and
 /// sign-up pages with a resume address in `next`, and for the consent page.
-pub fn form_target_origin(engine: &Engine, path: &str, query: Option<&str>, now: i64) -> Option<String> {
+pub fn form_target_origin(provider: &Provider, path: &str, query: Option<&str>, now: i64) -> Option<String> {
     let param = match path {
         "/" | "/sign-up" => "next",
         paths::CONSENT => "request",
@@ -127,71 +132,73 @@ pub fn form_target_origin(engine: &Engine, path: &str, query: Option<&str>, now:
     };
     let value = url::form_urlencoded::parse(query?.as_bytes()).find(|(name, _)| name == param)?.1;
     let sealed = if param == "next" { request::sealed_in(&value)?.to_owned() } else { value.into_owned() };
-    let request = open(engine, &sealed, now).ok()?;
+    let request = open(provider, &sealed, now).ok()?;
     Some(url::Url::parse(&request.redirect_uri).ok()?.origin().ascii_serialization())
 }
 
-fn open(engine: &Engine, sealed: &str, now: i64) -> Result<AuthorizationRequest, AuthorizeProblem> {
-    AuthorizationRequest::open(sealed, &engine.request_sealer, &engine.clients, now)
+fn open(provider: &Provider, sealed: &str, now: i64) -> Result<AuthorizationRequest, AuthorizeProblem> {
+    AuthorizationRequest::open(sealed, &provider.request_sealer, &provider.clients, now)
 }
 
-fn client<'a>(engine: &'a Engine, request: &AuthorizationRequest) -> Result<&'a Client, Error> {
-    engine
+fn client<'a>(provider: &'a Provider, request: &AuthorizationRequest) -> Result<&'a Client, Error> {
+    provider
         .clients
         .get(&request.client_id)
         .ok_or_else(|| Error::InvalidRequest(AuthorizeProblem::UnknownClient.message().into()))
 }
 
 async fn decide(
-    engine: &Engine,
+    provider: &Provider,
     request: &AuthorizationRequest,
     signed_in: Option<&SessionUser>,
     now: i64,
 ) -> Result<Answer, Error> {
-    let issuer = engine.config.issuer();
-    let sign_in = portal_sign_in(engine, signed_in).await?.filter(|s| fresh_enough(request, s.auth_time, now));
+    let issuer = provider.config.issuer();
+    let sign_in = portal_sign_in(provider, signed_in).await?.filter(|s| fresh_enough(request, s.auth_time, now));
     let Some(sign_in) = sign_in else {
         if request.prompt.none {
             let error = request.error(OAuthCode::LoginRequired, "nobody is signed in, or not recently enough");
             return Ok(Answer::App(error.location(&issuer)));
         }
-        return sign_in_first(engine, request);
+        return sign_in_first(provider, request);
     };
-    let client = client(engine, request)?;
-    let allowed = consents::granted(&engine.db, &sign_in.user_id, &client.id).await?;
+    let client = client(provider, request)?;
+    let allowed = consents::granted(&provider.db, &sign_in.user_id, &client.id).await?;
     let consented = allowed.is_some_and(|allowed| covers(&allowed, &request.scope));
     if request.prompt.consent || (!client.skip_consent && !consented) {
         if request.prompt.none {
             let error = request.error(OAuthCode::ConsentRequired, "the user has not allowed this app yet");
             return Ok(Answer::App(error.location(&issuer)));
         }
-        let sealed = seal(engine, request)?;
+        let sealed = seal(provider, request)?;
         return Ok(Answer::Portal(format!("{}?request={sealed}", paths::CONSENT)));
     }
-    issue_code(engine, request, &sign_in, now).await
+    issue_code(provider, request, &sign_in, now).await
 }
 
 /// The sign-in page, coming back to this request afterwards.
-fn sign_in_first(engine: &Engine, request: &AuthorizationRequest) -> Result<Answer, Error> {
-    let resume = resume_path(&seal(engine, request)?);
+fn sign_in_first(provider: &Provider, request: &AuthorizationRequest) -> Result<Answer, Error> {
+    let resume = resume_path(&seal(provider, request)?);
     if resume.len() > request::MAX_RESUME_PATH {
         let error = request.error(OAuthCode::InvalidRequest, "the request is too large to carry through sign-in");
-        return Ok(Answer::App(error.location(&engine.config.issuer())));
+        return Ok(Answer::App(error.location(&provider.config.issuer())));
     }
     let next: String = url::form_urlencoded::byte_serialize(resume.as_bytes()).collect();
     Ok(Answer::Portal(format!("/?next={next}")))
 }
 
-fn seal(engine: &Engine, request: &AuthorizationRequest) -> Result<String, Error> {
-    request.seal(&engine.request_sealer).ok_or_else(|| Error::internal("an authorization request could not be sealed"))
+fn seal(provider: &Provider, request: &AuthorizationRequest) -> Result<String, Error> {
+    request
+        .seal(&provider.request_sealer)
+        .ok_or_else(|| Error::internal("an authorization request could not be sealed"))
 }
 
 /// The browser's portal sign-in, if it is still active.
-async fn portal_sign_in(engine: &Engine, signed_in: Option<&SessionUser>) -> Result<Option<SignInRow>, Error> {
+async fn portal_sign_in(provider: &Provider, signed_in: Option<&SessionUser>) -> Result<Option<SignInRow>, Error> {
     let Some(user) = signed_in else {
         return Ok(None);
     };
-    let row = sign_ins::by_id(&engine.db, &user.sign_in_id).await?;
+    let row = sign_ins::by_id(&provider.db, &user.sign_in_id).await?;
     Ok(row.filter(|s| s.active && s.user_id == user.user_id && s.client_id.is_none()))
 }
 
@@ -207,7 +214,7 @@ fn fresh_enough(request: &AuthorizationRequest, auth_time: i64, now: i64) -> boo
 
 /// A code for the signed-in user, back at the app.
 async fn issue_code(
-    engine: &Engine,
+    provider: &Provider,
     request: &AuthorizationRequest,
     sign_in: &SignInRow,
     now: i64,
@@ -222,8 +229,8 @@ async fn issue_code(
         code_challenge: request.code_challenge.clone(),
         auth_time: sign_in.auth_time,
     };
-    let code = codes::issue(&engine.db, &grant, now).await?;
-    let issuer = engine.config.issuer();
+    let code = codes::issue(&provider.db, &grant, now).await?;
+    let issuer = provider.config.issuer();
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = &request.state {
         pairs.push(("state", state));

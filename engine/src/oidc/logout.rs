@@ -12,12 +12,12 @@
 use jsonwebtoken::Validation;
 use proto::AuthorizeProblem;
 
+use super::Provider;
 use super::authorize::Answer;
 use super::request::with_query;
 use super::token::{ID_TOKEN_TYPE, IdTokenClaims};
 use crate::base::error::Error;
 use crate::sign_in::{self, SessionUser, Which};
-use crate::state::Engine;
 
 /// What a logout request comes to: where the browser goes, and whether the browser's own portal
 /// sign-in ends too (the portal's cookie session does that, `http::portal::end_session`).
@@ -31,7 +31,7 @@ pub struct Logout {
 
 /// `GET`/`POST /oidc/end_session`, for a browser whose portal sign-in is `browser`.
 pub async fn end_session(
-    engine: &Engine,
+    provider: &Provider,
     params: &[(String, String)],
     browser: Option<&SessionUser>,
     now: i64,
@@ -41,13 +41,13 @@ pub async fn end_session(
     let Some(hint) = param("id_token_hint") else {
         return problem(AuthorizeProblem::LogoutHint);
     };
-    let Some(claims) = verify_hint(engine, hint, now).await? else {
+    let Some(claims) = verify_hint(provider, hint, now).await? else {
         return problem(AuthorizeProblem::LogoutHint);
     };
     if param("client_id").is_some_and(|id| id != claims.aud) {
         return problem(AuthorizeProblem::LogoutHint);
     }
-    let Some(client) = engine.clients.get(&claims.aud) else {
+    let Some(client) = provider.clients.get(&claims.aud) else {
         return problem(AuthorizeProblem::UnknownClient);
     };
     let back = match param("post_logout_redirect_uri") {
@@ -57,7 +57,7 @@ pub async fn end_session(
     };
 
     let apps = Which::AppsOf { user: &claims.sub, client_id: &client.id, parent: &claims.sid };
-    let ended = sign_in::end(&engine.db, apps, now).await?.count();
+    let ended = sign_in::end(&provider.db, apps, now).await?.count();
     let signs_out_browser = browser.is_some_and(|user| user.user_id == claims.sub && user.sign_in_id == claims.sid);
     tracing::info!(client_id = %client.id, ended, "signed out at the app's request");
     let answer = match back {
@@ -72,21 +72,21 @@ pub async fn end_session(
 
 /// The claims of an ID token this server signed for a registered app, expired or not; `None` for
 /// anything else.
-async fn verify_hint(engine: &Engine, token: &str, now: i64) -> Result<Option<IdTokenClaims>, Error> {
+async fn verify_hint(provider: &Provider, token: &str, now: i64) -> Result<Option<IdTokenClaims>, Error> {
     let Ok(header) = jsonwebtoken::decode_header(token) else {
         return Ok(None);
     };
     let Some(kid) = header.kid.filter(|_| header.typ.as_deref() == Some(ID_TOKEN_TYPE)) else {
         return Ok(None);
     };
-    let Some(key) = engine.keys.find(&kid, now).await? else {
+    let Some(key) = provider.keys.find(&kid, now).await? else {
         return Ok(None);
     };
     let mut validation = Validation::new(key.alg);
-    validation.set_issuer(&[engine.tokens.issuer()]);
+    validation.set_issuer(&[provider.tokens.issuer()]);
     validation.set_required_spec_claims(&["iss", "aud", "sub"]);
     validation.validate_exp = false;
     validation.validate_aud = false;
     let claims = jsonwebtoken::decode::<IdTokenClaims>(token, &key.key, &validation).ok().map(|data| data.claims);
-    Ok(claims.filter(|claims| engine.clients.get(&claims.aud).is_some()))
+    Ok(claims.filter(|claims| provider.clients.get(&claims.aud).is_some()))
 }

@@ -1,7 +1,7 @@
 //! The OpenID Connect provider: "Sign in with Latchkey" for other apps (docs/oidc.md).
 //!
-//! The registered apps are [`crate::tokens::clients`] (read at start-up, below the engine's state, so it
-//! sits outside this module). An app sends its user's browser to [`authorize`]; the portal signs the user in (passkey first) and
+//! The registered apps are [`crate::tokens::clients`] (read at start-up; the sign-ins' list names
+//! apps too, so it sits below this module). [`Provider`] is the wing's handle. An app sends its user's browser to [`authorize`]; the portal signs the user in (passkey first) and
 //! asks for consent, then the browser returns to the app with a code; the app's server exchanges the
 //! code at the [`token`] endpoint for an ID token, an access token and (with `offline_access`) a
 //! refresh token, and may call [`userinfo`]. Tokens of an app belong to a sign-in of their own,
@@ -24,9 +24,40 @@ pub mod request;
 pub mod token;
 pub mod userinfo;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::base::config::Config;
+use crate::base::sealed::Sealer;
+use crate::db::Db;
+use crate::notify::Notify;
+use crate::tokens::TokenKeys;
+use crate::tokens::clients::Clients;
+use crate::tokens::keys::KeyRing;
+use crate::tokens::secret::HashingQueue;
+
+/// The provider's handle: what its endpoints need. Cheap to clone.
+#[derive(Clone)]
+pub struct Provider {
+    /// The database.
+    pub db: Db,
+    /// Changes, with their records.
+    pub notify: Notify,
+    /// The issuer, and the rest of the configuration the endpoints show.
+    pub config: Arc<Config>,
+    /// The registered apps.
+    pub clients: Arc<Clients>,
+    /// The signing keys, for ID tokens and for the `id_token_hint` of a logout.
+    pub keys: Arc<KeyRing>,
+    /// Access and refresh tokens.
+    pub tokens: Arc<TokenKeys>,
+    /// Argon2 checks of client secrets: their own queue of one core, so wrong secrets sent to the
+    /// (unauthenticated) token endpoint never take password sign-ins' places.
+    pub client_hashing: Arc<HashingQueue>,
+    /// Seals the authorization requests a browser carries through sign-in and consent.
+    pub request_sealer: Arc<Sealer>,
+}
 
 /// The endpoints' paths (the discovery document names them as absolute URLs).
 pub mod paths {

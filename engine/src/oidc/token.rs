@@ -14,6 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::Provider;
 use super::codes::{self, Exchange, Grant};
 use super::error::{OAuthCode, OAuthError};
 use super::userinfo::ProfileClaims;
@@ -27,7 +28,6 @@ use crate::db::sign_ins::{self, SignInRow};
 use crate::db::users::{self, UserRow};
 use crate::notify::change::Change;
 use crate::sign_in::{self, How, Which, refresh};
-use crate::state::Engine;
 use crate::tokens::SignInAt;
 use crate::tokens::clients::Client;
 use crate::tokens::secret::stored_hash;
@@ -120,17 +120,17 @@ impl<'a> Params<'a> {
 }
 
 /// `POST /oidc/token`.
-pub async fn token(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
+pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
     let params = Params::new(request.params)?;
-    let client = authenticate(engine, &params, request.authorization).await?;
+    let client = authenticate(provider, &params, request.authorization).await?;
     match params.require("grant_type")? {
         "authorization_code" => {
-            let issued = redeem_code(engine, client, &params, now).await?;
+            let issued = redeem_code(provider, client, &params, now).await?;
             measure::tokens_issued(measure::Client::App);
             Ok(issued)
         }
         "refresh_token" => {
-            let refreshed = refresh(engine, client, &params, now).await?;
+            let refreshed = refresh(provider, client, &params, now).await?;
             measure::token_refreshed(measure::Client::App);
             Ok(refreshed)
         }
@@ -143,18 +143,18 @@ pub async fn token(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Re
 /// `POST /oidc/revoke` (RFC 7009): ends the sign-in of a refresh token or access token issued to
 /// the calling app. An unknown token, or one issued to another app, changes nothing and gets the
 /// same empty 200 (§2.2), so a client learns nothing about tokens that are not its own.
-pub async fn revoke(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> Result<(), OAuthError> {
+pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<(), OAuthError> {
     let params = Params::new(request.params)?;
-    let client = authenticate(engine, &params, request.authorization).await?;
+    let client = authenticate(provider, &params, request.authorization).await?;
     let token = params.require("token")?;
-    let sign_in_id = match refresh_tokens::sign_in_of(&engine.db, &stored_hash(token)).await? {
+    let sign_in_id = match refresh_tokens::sign_in_of(&provider.db, &stored_hash(token)).await? {
         Some(id) => Some(id),
-        None => engine.tokens.verify_app_access(token, now).await.ok().map(|claims| claims.sid),
+        None => provider.tokens.verify_app_access(token, now).await.ok().map(|claims| claims.sid),
     };
     if let Some(id) = sign_in_id {
-        let sign_in = sign_ins::by_id(&engine.db, &id).await?;
+        let sign_in = sign_ins::by_id(&provider.db, &id).await?;
         if sign_in.is_some_and(|s| s.client_id.as_deref() == Some(&client.id)) {
-            sign_in::end(&engine.db, Which::One(&id), now).await?;
+            sign_in::end(&provider.db, Which::One(&id), now).await?;
         }
     }
     Ok(())
@@ -163,7 +163,7 @@ pub async fn revoke(engine: &Engine, request: &ClientRequest<'_>, now: i64) -> R
 /// RFC 6749 §2.3.1: HTTP Basic (id and secret form-urlencoded, then base64) or the body's
 /// `client_id` + `client_secret`, never both; a public client sends its `client_id` alone.
 async fn authenticate<'e>(
-    engine: &'e Engine,
+    provider: &'e Provider,
     params: &Params<'_>,
     authorization: Option<&str>,
 ) -> Result<&'e Client, OAuthError> {
@@ -177,9 +177,9 @@ async fn authenticate<'e>(
         (None, Some(id), secret) => (id.to_owned(), secret.map(str::to_owned)),
         (None, None, _) => return Err(invalid_client("the client did not say who it is")),
     };
-    engine
+    provider
         .clients
-        .authenticate(&engine.client_hashing, &client_id, secret.as_deref())
+        .authenticate(&provider.client_hashing, &client_id, secret.as_deref())
         .await?
         .ok_or_else(|| invalid_client("unknown client, or wrong or missing client secret"))
 }
@@ -208,7 +208,7 @@ fn form_decode(component: &str) -> Option<String> {
 }
 
 async fn redeem_code(
-    engine: &Engine,
+    provider: &Provider,
     client: &Client,
     params: &Params<'_>,
     now: i64,
@@ -219,13 +219,13 @@ async fn redeem_code(
         redirect_uri: params.require("redirect_uri")?,
         code_verifier: params.get("code_verifier"),
     };
-    let mut change = engine.change(now).await?;
+    let mut change = provider.notify.change(now).await?;
     // A refused code is used up (and a replay's sign-in ended) all the same: the change commits
     // either way. A store that fails rolls it back.
-    let started = start_app_sign_in(&mut change, engine, client, &exchange, now).await?;
+    let started = start_app_sign_in(&mut change, provider, client, &exchange, now).await?;
     change.commit().await?;
     let Started { user, sign_in, grant, refresh_token } = started?;
-    respond(engine, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, now)
+    respond(provider, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, now)
 }
 
 /// What a redeemed code started: the app's sign-in and its first refresh token.
@@ -240,7 +240,7 @@ struct Started {
 /// `change`. The outer error is the store's; the inner one refuses the code.
 async fn start_app_sign_in(
     change: &mut Change<'_>,
-    engine: &Engine,
+    provider: &Provider,
     client: &Client,
     exchange: &Exchange<'_>,
     now: i64,
@@ -267,31 +267,36 @@ async fn start_app_sign_in(
         auth_time: grant.auth_time,
     };
     let sign_in = sign_in::start(change.db(), &user.id, app, None, now).await?;
-    let refresh_token = issue_refresh_token(change.db(), engine, &sign_in, now).await?;
+    let refresh_token = issue_refresh_token(change.db(), provider, &sign_in, now).await?;
     Ok(Ok(Started { user, sign_in, grant, refresh_token }))
 }
 
 /// A sign-in granted `offline_access` is continued by refresh tokens: the next one, stored.
 async fn issue_refresh_token(
     db: impl Exec<'_>,
-    engine: &Engine,
+    provider: &Provider,
     sign_in: &SignInRow,
     now: i64,
 ) -> Result<Option<String>, Error> {
     if !sign_in.scope.as_deref().is_some_and(|granted| has_scope(granted, "offline_access")) {
         return Ok(None);
     }
-    Ok(Some(refresh::issue(db, &engine.tokens, sign_in, now).await?.token))
+    Ok(Some(refresh::issue(db, &provider.tokens, sign_in, now).await?.token))
 }
 
 /// The refresh grant. The token's sign-in is read first, so a request the app got wrong (another
 /// client's token, more scope than was granted) is refused without using the token up; then the
 /// token is used up in one statement (a concurrent use, or a reuse, ends the sign-in).
-async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
+async fn refresh(
+    provider: &Provider,
+    client: &Client,
+    params: &Params<'_>,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
     let unusable = || invalid_grant("the refresh token is invalid, expired or already used");
-    let issued_for = match refresh_tokens::sign_in_of(&engine.db, &stored_hash(token)).await? {
-        Some(id) => sign_ins::by_id(&engine.db, &id).await?,
+    let issued_for = match refresh_tokens::sign_in_of(&provider.db, &stored_hash(token)).await? {
+        Some(id) => sign_ins::by_id(&provider.db, &id).await?,
         None => None,
     };
     let Some(issued_for) = issued_for else {
@@ -300,7 +305,7 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
     if issued_for.client_id.as_deref() != Some(&client.id) {
         // Whoever holds another's refresh token has a leaked one: end what it continues.
         tracing::warn!(client_id = %client.id, sign_in_id = %issued_for.id, "refresh token of another client; ending its sign-in");
-        sign_in::end(&engine.db, Which::One(&issued_for.id), now).await?;
+        sign_in::end(&provider.db, Which::One(&issued_for.id), now).await?;
         return Err(invalid_grant("the refresh token was not issued to this client"));
     }
     let granted = issued_for.scope.unwrap_or_default();
@@ -317,21 +322,21 @@ async fn refresh(engine: &Engine, client: &Client, params: &Params<'_>, now: i64
             known_scopes(|known| asked.contains(&known))
         }
     };
-    let sign_in = refresh::take(&engine.db, token, now).await?.ok_or_else(unusable)?;
-    let user = account(engine, &sign_in.user_id).await?;
-    let refresh_token = issue_refresh_token(&engine.db, engine, &sign_in, now).await?;
-    respond(engine, client, &user, &sign_in, &scope, None, refresh_token, now)
+    let sign_in = refresh::take(&provider.db, token, now).await?.ok_or_else(unusable)?;
+    let user = account(provider, &sign_in.user_id).await?;
+    let refresh_token = issue_refresh_token(&provider.db, provider, &sign_in, now).await?;
+    respond(provider, client, &user, &sign_in, &scope, None, refresh_token, now)
 }
 
-async fn account(engine: &Engine, user_id: &UserId) -> Result<UserRow, OAuthError> {
-    users::by_id(&engine.db, user_id).await?.ok_or_else(|| invalid_grant("the account no longer exists"))
+async fn account(provider: &Provider, user_id: &UserId) -> Result<UserRow, OAuthError> {
+    users::by_id(&provider.db, user_id).await?.ok_or_else(|| invalid_grant("the account no longer exists"))
 }
 
 /// The tokens of an app's sign-in: an access token and an ID token with `scope`, with the
 /// refresh token already stored for it (when it was granted `offline_access`). No SQL: minting only.
 #[allow(clippy::too_many_arguments)] // the parts of one answer
 fn respond(
-    engine: &Engine,
+    provider: &Provider,
     client: &Client,
     user: &UserRow,
     sign_in: &SignInRow,
@@ -341,12 +346,12 @@ fn respond(
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
-    let access_token = engine.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
+    let access_token = provider.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
     let claims = IdTokenClaims {
-        iss: engine.tokens.issuer().to_owned(),
+        iss: provider.tokens.issuer().to_owned(),
         sub: user.id.clone(),
         aud: client.id.clone(),
-        exp: now.saturating_add(engine.tokens.access_ttl()),
+        exp: now.saturating_add(provider.tokens.access_ttl()),
         iat: now,
         auth_time: sign_in.auth_time,
         nonce,
@@ -356,11 +361,11 @@ fn respond(
         at_hash: Some(token_hash(&access_token)),
         profile: ProfileClaims::of(user, scope),
     };
-    let id_token = engine.keys.sign(client.id_token_alg, ID_TOKEN_TYPE, &claims)?;
+    let id_token = provider.keys.sign(client.id_token_alg, ID_TOKEN_TYPE, &claims)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
-        expires_in: engine.tokens.access_ttl(),
+        expires_in: provider.tokens.access_ttl(),
         id_token,
         refresh_token,
         scope: scope.to_owned(),

@@ -4,12 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Provider;
 use super::error::{OAuthCode, OAuthError};
 use super::has_scope;
 use crate::base::types::UserId;
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
-use crate::state::Engine;
 
 /// The claims userinfo answers with.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,20 +49,20 @@ impl ProfileClaims {
 }
 
 /// `GET`/`POST /oidc/userinfo` with an app's access token.
-pub async fn userinfo(engine: &Engine, token: Option<&str>, now: i64) -> Result<UserInfoClaims, OAuthError> {
+pub async fn userinfo(provider: &Provider, token: Option<&str>, now: i64) -> Result<UserInfoClaims, OAuthError> {
     let refused = |why: &str| OAuthError::new(OAuthCode::InvalidToken, why);
     let token = token.ok_or_else(|| refused("send the access token as `Authorization: Bearer`"))?;
-    let claims = engine
+    let claims = provider
         .tokens
         .verify_app_access(token, now)
         .await
         .map_err(|_| refused("the access token is invalid or expired"))?;
-    let sign_in = sign_ins::by_id(&engine.db, &claims.sid).await?;
+    let sign_in = sign_ins::by_id(&provider.db, &claims.sid).await?;
     let live = sign_in.is_some_and(|s| s.active && s.client_id == claims.client_id && s.user_id == claims.sub);
-    if !live || claims.client_id.as_deref().and_then(|id| engine.clients.get(id)).is_none() {
+    if !live || claims.client_id.as_deref().and_then(|id| provider.clients.get(id)).is_none() {
         return Err(refused("the sign-in this token belongs to has ended"));
     }
-    let user = users::by_id(&engine.db, &claims.sub).await?.ok_or_else(|| refused("the account no longer exists"))?;
+    let user = users::by_id(&provider.db, &claims.sub).await?.ok_or_else(|| refused("the account no longer exists"))?;
     let profile = ProfileClaims::of(&user, claims.scope.as_deref().unwrap_or_default());
     Ok(UserInfoClaims { sub: user.id, profile })
 }

@@ -260,8 +260,9 @@ fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 async fn redis(url: &str, config: &Config) -> Finding {
     const SUBJECT: &str = "LATCHKEY_REDIS_URL";
     let checked = within(async {
-        let pool =
-            crate::challenge::connect_redis(url, config.redis_ca_file.as_deref()).await.map_err(|e| e.to_string())?;
+        let pool = crate::passkeys::challenge::connect_redis(url, config.redis_ca_file.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
         let pong = fred::prelude::ClientLike::ping::<String>(&pool, None).await;
         pong.map(|_| ()).map_err(|e| e.to_string())
     })

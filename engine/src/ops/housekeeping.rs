@@ -7,16 +7,17 @@
 //! deleted (`keys.rs`). Runs at start-up and then hourly on every instance (the deletes are
 //! idempotent; the database picks one rotator).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::base::clock;
+use crate::base::config::Config;
 use crate::base::error::Error;
 use crate::db::{
-    activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, refresh_tokens,
+    Db, activity, authorization_codes, email_verifications, login_attempts, outbox, recovery_links, refresh_tokens,
     sign_ins,
 };
-use crate::state::Engine;
-use crate::tokens::keys;
+use crate::tokens::keys::{self, KeyRing};
 
 /// How often the tables are swept.
 const EVERY: Duration = Duration::from_secs(3600);
@@ -44,34 +45,34 @@ pub struct Pruned {
     pub recovery_links: u64,
 }
 
-/// Deletes what expired as of `now`.
-pub async fn prune(engine: &Engine, now: i64) -> Result<Pruned, Error> {
+/// Deletes what expired as of `now`; the activity kept for `activity_retention`
+/// (`LATCHKEY_ACTIVITY_RETENTION_DAYS`).
+pub async fn prune(db: &Db, activity_retention: Duration, now: i64) -> Result<Pruned, Error> {
+    let retention = i64::try_from(activity_retention.as_secs()).unwrap_or(i64::MAX);
     Ok(Pruned {
-        refresh_tokens: refresh_tokens::prune(&engine.db, now).await?,
-        sign_ins: sign_ins::prune_ended(&engine.db, now - KEEP).await?,
-        login_attempts: login_attempts::prune(&engine.db, now - KEEP).await?,
-        authorization_codes: authorization_codes::prune(&engine.db, now - KEEP).await?,
-        activity: activity::prune(&engine.db, now.saturating_sub(retention(engine))).await?,
-        mail: outbox::prune(&engine.db, now - KEEP).await?,
-        email_verifications: email_verifications::prune(&engine.db, now - KEEP).await?,
-        recovery_links: recovery_links::prune(&engine.db, now - KEEP).await?,
+        refresh_tokens: refresh_tokens::prune(db, now).await?,
+        sign_ins: sign_ins::prune_ended(db, now - KEEP).await?,
+        login_attempts: login_attempts::prune(db, now - KEEP).await?,
+        authorization_codes: authorization_codes::prune(db, now - KEEP).await?,
+        activity: activity::prune(db, now.saturating_sub(retention)).await?,
+        mail: outbox::prune(db, now - KEEP).await?,
+        email_verifications: email_verifications::prune(db, now - KEEP).await?,
+        recovery_links: recovery_links::prune(db, now - KEEP).await?,
     })
 }
 
-fn retention(engine: &Engine) -> i64 {
-    i64::try_from(engine.config.activity_retention.as_secs()).unwrap_or(i64::MAX)
-}
-
-/// Sweeps now and then every hour, in the background.
-pub fn start(engine: Engine) {
+/// Sweeps now and then every hour, in the background: rotates the signing keys when due
+/// (`LATCHKEY_KEY_ROTATION_DAYS`) and prunes.
+pub fn start(db: Db, keys: Arc<KeyRing>, config: &Config) {
+    let (rotation, retention) = (config.key_rotation, config.activity_retention);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(EVERY);
         loop {
             every.tick().await;
-            if let Err(error) = keys::rotate_due(&engine.keys, engine.config.key_rotation, clock::now()).await {
+            if let Err(error) = keys::rotate_due(&keys, rotation, clock::now()).await {
                 tracing::warn!(%error, "signing key schedule failed; retrying in an hour");
             }
-            match prune(&engine, clock::now()).await {
+            match prune(&db, retention, clock::now()).await {
                 Ok(pruned) if pruned != Pruned::default() => tracing::info!(?pruned, "housekeeping"),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "housekeeping failed; retrying in an hour"),

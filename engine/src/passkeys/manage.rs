@@ -2,7 +2,7 @@
 
 use proto::PasskeyItem;
 
-use crate::aaguid::AuthenticatorNames;
+use super::RelyingParty;
 use crate::accounts::user_info;
 use crate::base::clock::rfc3339;
 use crate::base::error::Error;
@@ -12,8 +12,8 @@ use crate::db::users;
 use crate::notify::activity::Event;
 use crate::notify::change::Hook;
 use crate::notify::mail::{Letter, Notice};
+use crate::passkeys::aaguid::AuthenticatorNames;
 use crate::sign_in::{self, Recent, Which};
-use crate::state::Engine;
 
 /// The list item the API shows for a stored passkey.
 pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> PasskeyItem {
@@ -31,14 +31,14 @@ pub fn passkey_item(row: &PasskeyRow, authenticators: &AuthenticatorNames) -> Pa
 }
 
 /// `GET /auth/passkeys`: the user's passkeys, oldest first.
-pub async fn list_passkeys(engine: &Engine, user_id: &UserId) -> Result<Vec<PasskeyItem>, Error> {
-    let rows = passkeys::of_user(&engine.db, user_id).await?;
-    Ok(rows.iter().map(|row| passkey_item(row, &engine.authenticators)).collect())
+pub async fn list_passkeys(rp: &RelyingParty, user_id: &UserId) -> Result<Vec<PasskeyItem>, Error> {
+    let rows = passkeys::of_user(&rp.db, user_id).await?;
+    Ok(rows.iter().map(|row| passkey_item(row, &rp.authenticators)).collect())
 }
 
 /// `PATCH /auth/passkeys/{id}`: renames one of the user's passkeys.
 pub async fn rename_passkey(
-    engine: &Engine,
+    rp: &RelyingParty,
     user_id: &UserId,
     id: &CredentialId,
     name: &str,
@@ -46,18 +46,18 @@ pub async fn rename_passkey(
     now: i64,
 ) -> Result<PasskeyItem, Error> {
     let name = DisplayName::parse(name)?;
-    let mut change = engine.change(now).await?;
+    let mut change = rp.notify.change(now).await?;
     let row = passkeys::set_name(change.db(), user_id, id, name.as_str()).await?.ok_or(Error::PasskeyNotFound)?;
     change.record(user_id, Event::PasskeyRenamed(&row.name), Some(caller)).await?;
     change.commit().await?;
-    Ok(passkey_item(&row, &engine.authenticators))
+    Ok(passkey_item(&row, &rp.authenticators))
 }
 
 /// `DELETE /auth/passkeys/{id}`: removes one of the user's passkeys (someone else's is "not found"),
 /// never the only way into an account (no password, no other passkey). With `end_sign_ins`, the
 /// sign-ins made with it end too — all but the [`Recent`] one deleting it.
 pub async fn delete_passkey(
-    engine: &Engine,
+    rp: &RelyingParty,
     user_id: &UserId,
     id: &CredentialId,
     end_sign_ins: bool,
@@ -65,8 +65,8 @@ pub async fn delete_passkey(
     recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
-    let owner = users::by_id(&engine.db, user_id).await?.ok_or(Error::PasskeyNotFound)?;
-    let mut change = engine.change(now).await?;
+    let owner = users::by_id(&rp.db, user_id).await?.ok_or(Error::PasskeyNotFound)?;
+    let mut change = rp.notify.change(now).await?;
     let row = match passkeys::delete(change.db(), user_id, id).await? {
         Deleted::Deleted(row) => row,
         Deleted::LastWayIn => return Err(Error::LastPasskey),
@@ -81,7 +81,7 @@ pub async fn delete_passkey(
     };
     change.tell(Letter::Notice { email: &owner.email, what: Notice::PasskeyRemoved(&row.name) }).await?;
     change.record(user_id, Event::PasskeyRemoved(&row.name), Some(caller)).await?;
-    let item = passkey_item(&row, &engine.authenticators);
+    let item = passkey_item(&row, &rp.authenticators);
     change.after(Hook::PasskeyDeleted(user_info(&owner), item.clone()));
     change.commit().await?;
     if end_sign_ins {

@@ -1,5 +1,44 @@
-//! Passkeys: the four WebAuthn ceremonies, narrated step by step ([`ceremony`]), and a user's
-//! passkeys listed, renamed and deleted ([`manage`]).
+//! Passkeys: the four WebAuthn ceremonies, narrated step by step ([`ceremony`]); where their state
+//! waits between *begin* and *complete* ([`challenge`], in memory or Redis); the authenticators'
+//! names ([`aaguid`]); and a user's passkeys listed, renamed and deleted ([`manage`]).
+//! [`RelyingParty`] is the wing's handle.
 
+pub mod aaguid;
 pub mod ceremony;
+pub mod challenge;
 pub mod manage;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use webauthn_rs::Webauthn;
+
+use aaguid::AuthenticatorNames;
+use challenge::ChallengeStore;
+
+use crate::db::Db;
+use crate::notify::Notify;
+use crate::tokens::TokenKeys;
+
+/// The WebAuthn relying party: webauthn-rs configured with the RP ID and origins, where ceremony
+/// state waits between *begin* and *complete*, the authenticators' names, and the limits. Cheap
+/// to clone.
+#[derive(Clone)]
+pub struct RelyingParty {
+    /// The database.
+    pub db: Db,
+    /// Changes, with their mail and records, and the sign-in batch's consequences.
+    pub notify: Notify,
+    /// webauthn-rs, configured.
+    pub webauthn: Arc<Webauthn>,
+    /// Ceremony state between begin and complete.
+    pub challenges: Arc<dyn ChallengeStore>,
+    /// AAGUID → authenticator names.
+    pub authenticators: Arc<AuthenticatorNames>,
+    /// Access and refresh tokens, for a REST client's first pair.
+    pub tokens: Arc<TokenKeys>,
+    /// How long a ceremony may take (`LATCHKEY_CHALLENGE_TTL_SECS`).
+    pub challenge_ttl: Duration,
+    /// The most passkeys one account may have (`LATCHKEY_MAX_PASSKEYS`).
+    pub max_passkeys: usize,
+}

@@ -5,32 +5,38 @@
 
 use proto::SignInItem;
 
+use super::SignIns;
 use super::{SESSION_IDLE_LIFETIME_SECS, Which, end};
 use crate::base::clock::rfc3339;
 use crate::base::error::Error;
 use crate::base::types::{Caller, SignInId, UserId, device_of};
-use crate::db::sign_ins::{self, ListedSignIn};
+use crate::db::sign_ins::{ListedSignIn, not_ended_of_user};
 use crate::notify::activity::Event;
-use crate::state::Engine;
 
 /// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
 pub async fn of_user(
-    engine: &Engine,
+    sign_ins: &SignIns,
     user_id: &UserId,
     current: &SignInId,
     now: i64,
 ) -> Result<Vec<SignInItem>, Error> {
-    let rows = sign_ins::not_ended_of_user(&engine.db, user_id, now).await?;
+    let rows = not_ended_of_user(&sign_ins.db, user_id, now).await?;
     let mut items: Vec<SignInItem> =
-        rows.into_iter().filter(|row| still_going(row, now)).map(|row| item(engine, row, current)).collect();
+        rows.into_iter().filter(|row| still_going(row, now)).map(|row| item(sign_ins, row, current)).collect();
     // Stable: the others stay newest first.
     items.sort_by_key(|item| !item.current);
     Ok(items)
 }
 
 /// Ends `user_id`'s sign-in `id` (and the app sign-ins that came from it).
-pub async fn end_one(engine: &Engine, user_id: &UserId, id: &SignInId, caller: &Caller, now: i64) -> Result<(), Error> {
-    let mut change = engine.change(now).await?;
+pub async fn end_one(
+    sign_ins: &SignIns,
+    user_id: &UserId,
+    id: &SignInId,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
+    let mut change = sign_ins.notify.change(now).await?;
     if !end(change.db(), Which::OneOf { user: user_id, sign_in: id }, now).await?.contains(id) {
         return Err(Error::SignInNotFound);
     }
@@ -43,13 +49,13 @@ pub async fn end_one(engine: &Engine, user_id: &UserId, id: &SignInId, caller: &
 /// Ends every sign-in of `user_id` but `current` (and the apps signed in through it); returns how
 /// many ended.
 pub async fn end_others(
-    engine: &Engine,
+    sign_ins: &SignIns,
     user_id: &UserId,
     current: &SignInId,
     caller: &Caller,
     now: i64,
 ) -> Result<u64, Error> {
-    let mut change = engine.change(now).await?;
+    let mut change = sign_ins.notify.change(now).await?;
     let ended = end(change.db(), Which::OthersOf { user: user_id, keep: current }, now).await?.count();
     change.record(user_id, Event::OtherSignInsEnded(ended), Some(caller)).await?;
     change.commit().await?;
@@ -71,9 +77,9 @@ fn last_used(row: &ListedSignIn) -> i64 {
     [Some(row.created_at), row.last_used_at, row.last_refresh_at].into_iter().flatten().max().unwrap_or_default()
 }
 
-fn item(engine: &Engine, row: ListedSignIn, current: &SignInId) -> SignInItem {
+fn item(sign_ins: &SignIns, row: ListedSignIn, current: &SignInId) -> SignInItem {
     let device = match &row.client_id {
-        Some(client_id) => engine.clients.get(client_id).map_or_else(|| client_id.clone(), |c| c.name.clone()),
+        Some(client_id) => sign_ins.clients.get(client_id).map_or_else(|| client_id.clone(), |c| c.name.clone()),
         None => device_of(row.user_agent.as_deref()),
     };
     SignInItem {

@@ -26,9 +26,29 @@ pub use end::{Which, end};
 pub use recent::Recent;
 pub use start::{How, start, start_with_tokens};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::base::types::{SignInId, UserId};
+use crate::db::Db;
+use crate::notify::Notify;
+use crate::tokens::clients::Clients;
+
+/// The wing's handle: what listing and ending a user's sign-ins, and judging how recent one is,
+/// need. Cheap to clone.
+#[derive(Clone)]
+pub struct SignIns {
+    /// The database.
+    pub db: Db,
+    /// Changes, with their records.
+    pub notify: Notify,
+    /// The apps, by whose names their sign-ins are listed.
+    pub clients: Arc<Clients>,
+    /// How long ago a sign-in may have been made and still count as [`Recent`].
+    pub reauth_window: Duration,
+}
 
 /// The sign-in a browser session holds (the portal keeps it in the cookie session, `http/portal.rs`).
 #[derive(Clone, Debug, Serialize, Deserialize)]

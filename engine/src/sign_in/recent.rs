@@ -9,9 +9,9 @@
 //! sign in again with a passkey or password, which starts a sign-in whose `auth_time` is now; the
 //! portal sends the browser to sign in again and back.
 
+use super::SignIns;
 use crate::base::error::Error;
 use crate::base::types::{SignInId, SignInMethod};
-use crate::state::Engine;
 
 /// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
 /// that is (a change that ends the account's other sign-ins keeps this one).
@@ -21,8 +21,8 @@ pub struct Recent(SignInId);
 impl Recent {
     /// The proof for `sign_in`, made at `auth_time` (Unix seconds), or
     /// [`Error::ReauthenticationRequired`] when that is longer ago than the window.
-    pub fn check(engine: &Engine, sign_in: &SignInId, auth_time: i64, now: i64) -> Result<Self, Error> {
-        let window = i64::try_from(engine.config.reauth_window.as_secs()).unwrap_or(i64::MAX);
+    pub fn check(sign_ins: &SignIns, sign_in: &SignInId, auth_time: i64, now: i64) -> Result<Self, Error> {
+        let window = i64::try_from(sign_ins.reauth_window.as_secs()).unwrap_or(i64::MAX);
         if now.saturating_sub(auth_time) <= window {
             Ok(Self(sign_in.clone()))
         } else {
@@ -33,7 +33,7 @@ impl Recent {
     /// [`Recent::check`] for a sign-in made by `method`: a mailed recovery link proves only the
     /// mailbox, so a sign-in made with one is never enough, however recent.
     pub fn check_sign_in(
-        engine: &Engine,
+        sign_ins: &SignIns,
         sign_in: &SignInId,
         auth_time: i64,
         method: Option<SignInMethod>,
@@ -42,7 +42,7 @@ impl Recent {
         if method == Some(SignInMethod::EmailLink) {
             return Err(Error::ReauthenticationRequired);
         }
-        Self::check(engine, sign_in, auth_time, now)
+        Self::check(sign_ins, sign_in, auth_time, now)
     }
 
     /// The recent sign-in.

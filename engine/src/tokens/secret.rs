@@ -71,7 +71,7 @@ fn matches(secret: &[u8], hash: &str) -> Result<bool, Error> {
 
 /// The engine's Argon2 computations: at most one per core at a time (each takes 19 MiB and a core
 /// for tens of milliseconds, so unbounded concurrent logins could exhaust memory), and at most
-/// [`MAX_QUEUED_HASHES`] waiting; one more is refused (503, retry shortly). One per [`Engine`], so
+/// [`MAX_QUEUED_HASHES`] waiting; one more is refused (503, retry shortly). One per engine, so
 /// two engines in one process (tests, an app embedding two) never take each other's places.
 #[derive(Debug)]
 pub struct HashingQueue {

@@ -115,8 +115,11 @@ async fn activity_older_than_the_retention_time_is_pruned_and_deleted_with_the_a
     let engine = crate::common::engine_with(&database, &[("LATCHKEY_ACTIVITY_RETENTION_DAYS", "30")]).await;
     let now = engine::base::clock::now();
 
-    let today = engine::ops::housekeeping::prune(&engine, now).await.unwrap();
-    let in_31_days = engine::ops::housekeeping::prune(&engine, now + 31 * 24 * 3600).await.unwrap();
+    let today = engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now).await.unwrap();
+    let in_31_days =
+        engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now + 31 * 24 * 3600)
+            .await
+            .unwrap();
 
     assert_eq!(today.activity, 0, "nothing is older than 30 days yet");
     assert_eq!(in_31_days.activity, 3, "ada's sign-up and failed sign-in, bob's sign-up");

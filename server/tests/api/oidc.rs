@@ -113,7 +113,7 @@ async fn redeem(
 ) -> Result<engine::oidc::codes::Grant, engine::oidc::codes::Refusal> {
     let exchange = engine::oidc::codes::Exchange { code, client_id, redirect_uri, code_verifier };
     let starts = engine::base::types::SignInId::generate();
-    let mut change = engine.change(at).await.expect("the database answers");
+    let mut change = engine.notify.change(at).await.expect("the database answers");
     let redeemed =
         engine::oidc::codes::redeem(change.db(), &exchange, &starts, at).await.expect("the database answers");
     change.commit().await.expect("the database answers");
@@ -201,7 +201,7 @@ async fn a_replay_that_comes_while_the_redemption_is_written_waits_and_ends_its_
     // The token endpoint's redemption, stopped after it took the code and wrote the app's sign-in,
     // before COMMIT.
     let starts = SignInId::generate();
-    let mut change = redeemer.change(now + 1).await.unwrap();
+    let mut change = redeemer.notify.change(now + 1).await.unwrap();
     let exchange =
         Exchange { code: &code, client_id: CLIENT, redirect_uri: REDIRECT_URI, code_verifier: Some(VERIFIER) };
     assert_eq!(codes::redeem(change.db(), &exchange, &starts, now + 1).await.unwrap(), Ok(grant.clone()));

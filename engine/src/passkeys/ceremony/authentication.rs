@@ -23,7 +23,7 @@ use crate::db::users::UserRow;
 use crate::notify::activity::{Event, Recorded};
 use crate::notify::change::Hook;
 use crate::notify::hooks::SignInMethod;
-use crate::state::Engine;
+use crate::passkeys::RelyingParty;
 use crate::tokens::{NewRefreshToken, SignInAt};
 
 /// What *begin* of a sign-in leaves for *complete*.
@@ -37,29 +37,29 @@ enum AuthenticationCeremony {
 /// Authentication step 1: request options, targeted at `email`'s passkeys when it has any, for a
 /// client at `client`.
 pub async fn start_authentication(
-    engine: &Engine,
+    rp: &RelyingParty,
     email: Option<&str>,
     client: ClientAddr,
 ) -> Result<serde_json::Value, Error> {
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
     let rows = match &email {
-        Some(email) => passkeys::of_email(&engine.db, email.as_str()).await?,
+        Some(email) => passkeys::of_email(&rp.db, email.as_str()).await?,
         None => Vec::new(),
     };
 
     let (options, ceremony) = match rows.first() {
         Some(first) => {
             let known: Vec<Passkey> = rows.iter().map(stored_passkey).collect::<Result<_, _>>()?;
-            let (options, auth) = engine.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
+            let (options, auth) = rp.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
             (options, AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state: auth })
         }
         None => {
-            let (options, auth) = engine.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
+            let (options, auth) = rp.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
             (options, AuthenticationCeremony::Discoverable { state: auth })
         }
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
-    store_ceremony(engine, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
+    store_ceremony(rp, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
     measure::ceremony_begun(measure::Ceremony::Authentication);
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
@@ -67,26 +67,26 @@ pub async fn start_authentication(
 /// Authentication step 3 for API clients: verifies the assertion and returns the first token pair of
 /// a new sign-in. The passkey's use, the sign-in and its first refresh token are written together.
 pub async fn finish_authentication(
-    engine: &Engine,
+    rp: &RelyingParty,
     credential: &PublicKeyCredential,
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let refresh = engine.tokens.new_refresh_token(now);
-    let signed_in = verify_and_record(engine, credential, Some(&refresh), caller, now).await?;
+    let refresh = rp.tokens.new_refresh_token(now);
+    let signed_in = verify_and_record(rp, credential, Some(&refresh), caller, now).await?;
     let sign_in = SignInAt { id: signed_in.sign_in_id, auth_time: now };
-    engine.tokens.token_pair(&signed_in.user.id, &sign_in, refresh, now)
+    rp.tokens.token_pair(&signed_in.user.id, &sign_in, refresh, now)
 }
 
 /// Authentication step 3 for the portal: verifies the assertion and returns the owner with the new
 /// sign-in for the browser session to hold.
 pub async fn finish_browser_authentication(
-    engine: &Engine,
+    rp: &RelyingParty,
     credential: &PublicKeyCredential,
     caller: &Caller,
     now: i64,
 ) -> Result<SignedIn, Error> {
-    verify_and_record(engine, credential, None, caller, now).await
+    verify_and_record(rp, credential, None, caller, now).await
 }
 
 /// A verified passkey sign-in.
@@ -102,37 +102,37 @@ pub struct SignedIn {
 /// Verifies an assertion against its ceremony and records the sign-in; a known passkey whose
 /// answer does not verify is a failed sign-in in its owner's activity.
 async fn verify_and_record(
-    engine: &Engine,
+    rp: &RelyingParty,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
     caller: &Caller,
     now: i64,
 ) -> Result<SignedIn, Error> {
-    let verified = verify_and_record_once(engine, credential, refresh, caller, now).await;
+    let verified = verify_and_record_once(rp, credential, refresh, caller, now).await;
     measure::ceremony_ended(measure::Ceremony::Authentication, verified.as_ref().err().map(Error::code));
     verified
 }
 
 async fn verify_and_record_once(
-    engine: &Engine,
+    rp: &RelyingParty,
     credential: &PublicKeyCredential,
     refresh: Option<&NewRefreshToken>,
     caller: &Caller,
     now: i64,
 ) -> Result<SignedIn, Error> {
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
-    let ceremony: AuthenticationCeremony = take_ceremony(engine, &authentication_key(&challenge)).await?;
+    let ceremony: AuthenticationCeremony = take_ceremony(rp, &authentication_key(&challenge)).await?;
 
     let credential_id = CredentialId::new(URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref()));
-    let (row, owner) = passkeys::with_owner(&engine.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
+    let (row, owner) = passkeys::with_owner(&rp.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
     let sign_in_id = SignInId::generate();
     let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&row.name) };
     let recorded = Recorded::new(&owner.id, signed_in, Some(caller), now);
     let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded };
-    match verify_and_write(engine, credential, ceremony, row, &owner, write, now).await {
+    match verify_and_write(rp, credential, ceremony, row, &owner, write, now).await {
         Ok(()) => {}
         Err(error @ (Error::AuthenticationFailed(_) | Error::PossibleClonedAuthenticator)) => {
-            let mut change = engine.change(now).await?;
+            let mut change = rp.notify.change(now).await?;
             change.record(&owner.id, Event::SignInFailed { method: SignInMethod::Passkey }, Some(caller)).await?;
             change.commit().await?;
             return Err(error);
@@ -140,7 +140,7 @@ async fn verify_and_record_once(
         Err(error) => return Err(error),
     }
     // The sign-in and its record were written together; now the hooks hear of them.
-    let mut then = engine.consequences();
+    let mut then = rp.notify.consequences();
     then.recorded(recorded);
     then.after(Hook::SignedIn(user_info(&owner), SignInMethod::Passkey));
     then.follow().await;
@@ -157,7 +157,7 @@ struct SignInWrite<'a> {
 /// The checks of [`verify_and_record`] once the passkey and its owner are known, and the write of
 /// the passkey's use with the new sign-in and its record, in one batch.
 async fn verify_and_write(
-    engine: &Engine,
+    rp: &RelyingParty,
     credential: &PublicKeyCredential,
     ceremony: AuthenticationCeremony,
     row: PasskeyRow,
@@ -179,13 +179,13 @@ async fn verify_and_write(
                     "this passkey does not belong to the account that was asked for",
                 ));
             }
-            engine.webauthn.finish_passkey_authentication(credential, &auth)
+            rp.webauthn.finish_passkey_authentication(credential, &auth)
         }
         AuthenticationCeremony::Discoverable { state: auth } => {
             if user_handle.is_none() {
                 return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
             }
-            engine.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
+            rp.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
         }
     }
     .map_err(authentication_error)?;
@@ -203,7 +203,7 @@ async fn verify_and_write(
         refresh_token: write.refresh.map(|r| (r.hash.as_str(), r.expires_at)),
         activity: write.recorded.row(),
     };
-    if !passkey_sign_in::record(&engine.db, &sign_in, now).await? {
+    if !passkey_sign_in::record(&rp.db, &sign_in, now).await? {
         return Err(Error::PossibleClonedAuthenticator);
     }
     Ok(())

@@ -57,26 +57,26 @@ pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential}
 use crate::base::error::Error;
 use crate::base::measure;
 use crate::base::types::ClientAddr;
-use crate::challenge::StoreError;
 use crate::db::passkeys::PasskeyRow;
-use crate::state::Engine;
+use crate::passkeys::RelyingParty;
+use crate::passkeys::challenge::StoreError;
 
 /// The challenge store's owner of an anonymous ceremony: the client's address.
 fn client_owner(client: ClientAddr) -> String {
     format!("ip:{client}")
 }
 
-async fn store_ceremony(engine: &Engine, key: &str, owner: &str, ceremony: &impl Serialize) -> Result<(), Error> {
+async fn store_ceremony(rp: &RelyingParty, key: &str, owner: &str, ceremony: &impl Serialize) -> Result<(), Error> {
     let json = serde_json::to_string(ceremony).map_err(Error::internal)?;
     let started = Instant::now();
-    let stored = engine.challenges.put(key, owner, json, engine.config.challenge_ttl).await;
+    let stored = rp.challenges.put(key, owner, json, rp.challenge_ttl).await;
     measure::store_time("challenge", "put", started.elapsed());
     stored.map_err(store_unavailable)
 }
 
-async fn take_ceremony<T: for<'de> Deserialize<'de>>(engine: &Engine, key: &str) -> Result<T, Error> {
+async fn take_ceremony<T: for<'de> Deserialize<'de>>(rp: &RelyingParty, key: &str) -> Result<T, Error> {
     let started = Instant::now();
-    let taken = engine.challenges.take(key).await;
+    let taken = rp.challenges.take(key).await;
     measure::store_time("challenge", "take", started.elapsed());
     let json = taken.map_err(store_unavailable)?;
     serde_json::from_str(&json.ok_or(Error::CeremonyExpired)?).map_err(Error::internal)

@@ -20,9 +20,9 @@ use crate::db::users::{self, UserRow};
 use crate::notify::activity::Event;
 use crate::notify::change::{Change, Hook};
 use crate::notify::mail::{Letter, Notice};
+use crate::passkeys::RelyingParty;
 use crate::passkeys::manage::passkey_item;
 use crate::sign_in::Recent;
-use crate::state::Engine;
 
 /// COSE algorithm id of EdDSA (RFC 8152), which webauthn-rs 0.5 verifies but does not offer by default.
 const COSE_EDDSA: i64 = -8;
@@ -52,38 +52,38 @@ struct Registrant {
 /// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped),
 /// whose sign-in is [`Recent`]. `gone` is the caller's answer when the account no longer exists.
 pub async fn start_registration(
-    engine: &Engine,
+    rp: &RelyingParty,
     user_id: &UserId,
     gone: Error,
     _recent: &Recent,
 ) -> Result<serde_json::Value, Error> {
-    let user = find_user(engine, user_id, gone).await?;
-    let existing = passkeys::of_user(&engine.db, user_id).await?;
-    if existing.len() >= engine.config.max_passkeys {
-        return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
+    let user = find_user(&rp.db, user_id, gone).await?;
+    let existing = passkeys::of_user(&rp.db, user_id).await?;
+    if existing.len() >= rp.max_passkeys {
+        return Err(Error::TooManyPasskeys { max: rp.max_passkeys });
     }
     let owner = format!("user:{user_id}");
-    begin_registration(engine, Registrant { user, existing, is_new: false, owner }).await
+    begin_registration(rp, Registrant { user, existing, is_new: false, owner }).await
 }
 
 /// Registration step 1 of a passkey-only sign-up: the creation options. Nothing is stored in the
 /// database (nor in any browser session) until [`finish_sign_up`]: the future account waits in
 /// the ceremony, keyed by its challenge.
 pub async fn start_sign_up(
-    engine: &Engine,
+    rp: &RelyingParty,
     email: &str,
     client: ClientAddr,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
     let user = new_user_row(Email::parse(email)?, None, None, now);
-    if users::by_email(&engine.db, &user.email).await?.is_some() {
+    if users::by_email(&rp.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
     let owner = client_owner(client);
-    begin_registration(engine, Registrant { user, existing: Vec::new(), is_new: true, owner }).await
+    begin_registration(rp, Registrant { user, existing: Vec::new(), is_new: true, owner }).await
 }
 
-async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<serde_json::Value, Error> {
+async fn begin_registration(rp: &RelyingParty, registrant: Registrant) -> Result<serde_json::Value, Error> {
     let Registrant { user, existing, is_new, owner } = registrant;
     let exclude: Vec<CredentialID> = existing
         .iter()
@@ -93,7 +93,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     let handle = Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     let display_name = user.name.as_deref().unwrap_or(&user.email);
 
-    let (mut options, registration) = engine
+    let (mut options, registration) = rp
         .webauthn
         .start_passkey_registration(handle, &user.email, display_name, Some(exclude))
         .map_err(Error::internal)?;
@@ -110,7 +110,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
     let key = if is_new { sign_up_key(&challenge) } else { registration_key(&user.id, &challenge) };
     let ceremony =
         RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
-    store_ceremony(engine, &key, &owner, &ceremony).await?;
+    store_ceremony(rp, &key, &owner, &ceremony).await?;
     measure::ceremony_begun(measure::Ceremony::Registration);
     serde_json::to_value(&options.public_key).map_err(Error::internal)
 }
@@ -118,7 +118,7 @@ async fn begin_registration(engine: &Engine, registrant: Registrant) -> Result<s
 /// Registration step 3: verifies the authenticator's response and stores the passkey; the sign-in
 /// must still be [`Recent`].
 pub async fn finish_registration(
-    engine: &Engine,
+    rp: &RelyingParty,
     user_id: &UserId,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
@@ -126,7 +126,7 @@ pub async fn finish_registration(
     recent: &Recent,
     now: i64,
 ) -> Result<PasskeyItem, Error> {
-    let (item, change) = registration_change(engine, user_id, credential, name, caller, recent, now).await?;
+    let (item, change) = registration_change(rp, user_id, credential, name, caller, recent, now).await?;
     change.commit().await?;
     Ok(item)
 }
@@ -134,7 +134,7 @@ pub async fn finish_registration(
 /// [`finish_registration`], in a change the caller goes on with and commits (a recovery records its
 /// use and starts the sign-in in it).
 pub(crate) async fn registration_change<'e>(
-    engine: &'e Engine,
+    rp: &'e RelyingParty,
     user_id: &UserId,
     credential: &RegisterPublicKeyCredential,
     name: Option<&str>,
@@ -145,11 +145,11 @@ pub(crate) async fn registration_change<'e>(
     let finished = async {
         let name = name.map(DisplayName::parse).transpose()?;
         let challenge = registration_challenge(credential)?;
-        let ceremony: RegistrationCeremony = take_ceremony(engine, &registration_key(user_id, &challenge)).await?;
+        let ceremony: RegistrationCeremony = take_ceremony(rp, &registration_key(user_id, &challenge)).await?;
         if ceremony.user_id != *user_id || ceremony.new_account.is_some() {
             return Err(Error::CeremonyExpired);
         }
-        complete_registration(engine, ceremony, credential, name, caller, now).await
+        complete_registration(rp, ceremony, credential, name, caller, now).await
     }
     .await;
     measure::ceremony_ended(measure::Ceremony::Registration, finished.as_ref().err().map(Error::code));
@@ -160,16 +160,16 @@ pub(crate) async fn registration_change<'e>(
 /// with it, in a change the caller goes on with (the new account's sign-in) and commits. Returns
 /// the new account and its passkey.
 pub async fn finish_sign_up<'e>(
-    engine: &'e Engine,
+    rp: &'e RelyingParty,
     credential: &RegisterPublicKeyCredential,
     caller: &Caller,
     now: i64,
 ) -> Result<(UserRow, CredentialId, Change<'e>), Error> {
     let finished = async {
         let challenge = registration_challenge(credential)?;
-        let ceremony: RegistrationCeremony = take_ceremony(engine, &sign_up_key(&challenge)).await?;
+        let ceremony: RegistrationCeremony = take_ceremony(rp, &sign_up_key(&challenge)).await?;
         let account = ceremony.new_account.clone().ok_or(Error::CeremonyExpired)?;
-        let (passkey, change) = complete_registration(engine, ceremony, credential, None, caller, now).await?;
+        let (passkey, change) = complete_registration(rp, ceremony, credential, None, caller, now).await?;
         Ok((account, CredentialId::new(passkey.id), change))
     }
     .await;
@@ -193,7 +193,7 @@ fn registration_challenge(credential: &RegisterPublicKeyCredential) -> Result<St
 /// the notice to its owner, and their records. A credential that exists already refuses the whole
 /// change, so a sign-up whose passkey is refused leaves no account behind.
 async fn complete_registration<'e>(
-    engine: &'e Engine,
+    rp: &'e RelyingParty,
     ceremony: RegistrationCeremony,
     credential: &RegisterPublicKeyCredential,
     name: Option<DisplayName>,
@@ -201,15 +201,14 @@ async fn complete_registration<'e>(
     now: i64,
 ) -> Result<(PasskeyItem, Change<'e>), Error> {
     let user_id = &ceremony.user_id;
-    let passkey =
-        engine.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
+    let passkey = rp.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
 
     let facts = AuthenticatorData::from_attestation_object(credential.response.attestation_object.as_ref())
         .ok_or(Error::RegistrationFailed("the attestation object is malformed"))?;
     let aaguid = facts.aaguid.to_string();
     let name = match name {
         Some(name) => name.into_string(),
-        None => engine.authenticators.lookup(&aaguid).name,
+        None => rp.authenticators.lookup(&aaguid).name,
     };
     let transports: Vec<serde_json::Value> =
         credential.response.transports.iter().flatten().filter_map(|t| serde_json::to_value(t).ok()).collect();
@@ -226,7 +225,7 @@ async fn complete_registration<'e>(
         created_at: now,
         last_used_at: None,
     };
-    let mut change = engine.change(now).await?;
+    let mut change = rp.notify.change(now).await?;
     let owner = match ceremony.new_account {
         Some(account) => {
             accounts::create(&mut change, &account, caller).await?;
@@ -234,9 +233,9 @@ async fn complete_registration<'e>(
         }
         None => {
             // Checked again here: several ceremonies begun under the cap may finish together.
-            let max = i64::try_from(engine.config.max_passkeys).unwrap_or(i64::MAX);
+            let max = i64::try_from(rp.max_passkeys).unwrap_or(i64::MAX);
             if passkeys::count_of_user(change.db(), user_id).await? >= max {
-                return Err(Error::TooManyPasskeys { max: engine.config.max_passkeys });
+                return Err(Error::TooManyPasskeys { max: rp.max_passkeys });
             }
             let owner = users::by_id(change.db(), user_id).await?.ok_or(Error::CeremonyExpired)?;
             // A new account's first passkey needs no notice; a passkey added to an account does.
@@ -246,7 +245,7 @@ async fn complete_registration<'e>(
     };
     passkeys::insert(change.db(), &row).await.or_conflict(Error::CredentialExists)?;
     change.record(user_id, Event::PasskeyAdded(&row.name), Some(caller)).await?;
-    let item = passkey_item(&row, &engine.authenticators);
+    let item = passkey_item(&row, &rp.authenticators);
     change.after(Hook::PasskeyRegistered(user_info(&owner), item.clone()));
     Ok((item, change))
 }
