@@ -87,7 +87,7 @@ deploy-check:
 
 ## The README's screenshots, taken by the end-to-end suite.
 screenshots: site server
-	cd end2end && E2E_SCREENSHOTS=1 E2E_PRODUCT_NAME="$$(sed -n 's/^pub const PRODUCT_NAME: &str = "\(.*\)";/\1/p' ../engine/src/base/config.rs)" \
+	cd end2end && E2E_SCREENSHOTS=1 E2E_PRODUCT_NAME="$$(sed -n 's/^pub const PRODUCT_NAME: &str = "\(.*\)";/\1/p' ../engine/src/base/config/mod.rs)" \
 		npx playwright test
 
 ## Benchmarks (BENCHMARKS.md): the release server under the Rust load generator (bench/), on SQLite +

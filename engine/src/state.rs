@@ -103,27 +103,28 @@ impl Engine {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let webauthn = build_webauthn(&config)?;
         let mail = Arc::new(Mailer::from_config(&config)?);
-        let clients = match &config.oidc_clients {
+        let clients = match &config.tokens.oidc_clients {
             Some(path) => Clients::load(path)?,
             None => Clients::default(),
         };
-        let db =
-            Db::connect(&config.database_url).await.map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
+        let db = Db::connect(&config.stores.database_url)
+            .await
+            .map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
         db.migrate().await.map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
         let keys = Arc::new(
-            KeyRing::open(db.clone(), &config.operator_secret, config.longest_token_ttl(), clock::now()).await?,
+            KeyRing::open(db.clone(), &config.tokens.operator_secret, config.longest_token_ttl(), clock::now()).await?,
         );
-        let redis = match &config.redis_url {
+        let redis = match &config.stores.redis_url {
             Some(url) => Some(
-                connect_redis(url, config.redis_ca_file.as_deref())
+                connect_redis(url, config.stores.redis_ca_file.as_deref())
                     .await
                     .map_err(|e| StartupError::Redis(e.to_string()))?,
             ),
             None => None,
         };
-        let per_client = config.max_ceremonies_per_client;
+        let per_client = config.webauthn.max_ceremonies_per_client;
         let challenges: Arc<dyn ChallengeStore> = match &redis {
-            Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone(), &config.redis_prefix, per_client)),
+            Some(pool) => Arc::new(RedisChallengeStore::new(pool.clone(), &config.stores.redis_prefix, per_client)),
             None => Arc::new(MemoryChallengeStore::new(MemoryChallengeStore::DEFAULT_MAX_ENTRIES, per_client)),
         };
         let tokens = Arc::new(TokenKeys::new(&config, keys.clone()));
@@ -132,8 +133,8 @@ impl Engine {
             notify: Notify::new(db.clone(), config.clone(), mail, Arc::new(NoHooks)),
             webauthn: Arc::new(webauthn),
             challenges,
-            authenticators: Arc::new(AuthenticatorNames::configured(config.aaguid_file.as_deref())),
-            request_sealer: Arc::new(Sealer::new(&config.operator_secret, Purpose::AuthorizationRequests)),
+            authenticators: Arc::new(AuthenticatorNames::configured(config.webauthn.aaguid_file.as_deref())),
+            request_sealer: Arc::new(Sealer::new(&config.tokens.operator_secret, Purpose::AuthorizationRequests)),
             hashing: Arc::new(HashingQueue::default()),
             // Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
             // secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
@@ -154,7 +155,7 @@ impl Engine {
             db: db.clone(),
             notify: notify.clone(),
             clients: clients.clone(),
-            reauth_window: config.reauth_window,
+            reauth_window: config.tokens.reauth_window,
         };
         let accounts = Accounts {
             db: db.clone(),
@@ -170,8 +171,8 @@ impl Engine {
             challenges: parts.challenges.clone(),
             authenticators: parts.authenticators.clone(),
             tokens: tokens.clone(),
-            challenge_ttl: config.challenge_ttl,
-            max_passkeys: config.max_passkeys,
+            challenge_ttl: config.webauthn.challenge_ttl,
+            max_passkeys: config.webauthn.max_passkeys,
         };
         let provider = Provider {
             db: db.clone(),
@@ -221,14 +222,14 @@ impl Engine {
 fn build_webauthn(config: &Config) -> Result<Webauthn, StartupError> {
     let refused = |e: webauthn_rs::prelude::WebauthnError| StartupError::Webauthn(e.to_string());
     let (first, rest): (&Url, &[Url]) =
-        config.origins.split_first().ok_or_else(|| StartupError::Webauthn("no origin".into()))?;
-    let builder = WebauthnBuilder::new(&config.rp_id, first)
+        config.webauthn.origins.split_first().ok_or_else(|| StartupError::Webauthn("no origin".into()))?;
+    let builder = WebauthnBuilder::new(&config.webauthn.rp_id, first)
         .map_err(refused)?
-        .rp_name(&config.rp_name)
-        .timeout(config.challenge_ttl);
+        .rp_name(&config.webauthn.rp_name)
+        .timeout(config.webauthn.challenge_ttl);
     // Related origins (other sites listed at /.well-known/webauthn) use this RP ID too.
     rest.iter()
-        .chain(&config.related_origins)
+        .chain(&config.webauthn.related_origins)
         .fold(builder, |b, origin| b.append_allowed_origin(origin))
         .build()
         .map_err(refused)

@@ -45,7 +45,7 @@ struct RecoveryLinkAnswer {
 
 /// The operator, by their token (compared in constant time).
 fn operator(engine: &Engine, headers: &HeaderMap) -> Result<(), Error> {
-    let expected = engine.config.admin_token.as_ref().ok_or(Error::InvalidToken)?;
+    let expected = engine.config.http.admin_token.as_ref().ok_or(Error::InvalidToken)?;
     let given = bearer_token(headers).ok_or(Error::InvalidToken)?;
     if engine::base::types::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
         Ok(())

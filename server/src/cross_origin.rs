@@ -70,7 +70,7 @@ async fn public_keys(State(engine): State<Engine>) -> Response {
 
 /// The origins of other sites allowed to use this RP ID (WebAuthn L3 §5.11); 404 when there are none.
 async fn related_origins(State(engine): State<Engine>) -> Response {
-    let origins = &engine.config.related_origins;
+    let origins = &engine.config.webauthn.related_origins;
     if origins.is_empty() {
         return StatusCode::NOT_FOUND.into_response();
     }

@@ -24,8 +24,8 @@ const SERVER_FN_PREFIX: &str = "/api/";
 pub async fn refuse_foreign_server_fn_calls(State(engine): State<Engine>, request: Request, next: Next) -> Response {
     if request.uri().path().starts_with(SERVER_FN_PREFIX) {
         let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let allowed =
-            origin.is_some_and(|o| engine.config.origins.iter().any(|u| u.origin().ascii_serialization() == o));
+        let allowed = origin
+            .is_some_and(|o| engine.config.webauthn.origins.iter().any(|u| u.origin().ascii_serialization() == o));
         if !allowed {
             return refuse(request, Error::ForbiddenOrigin).await;
         }

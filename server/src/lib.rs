@@ -89,8 +89,8 @@ impl Latchkey {
     /// SIGTERM; then drains in-flight requests.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
         let limits = listen::ConnectionLimits {
-            header_timeout: self.engine.config.header_timeout,
-            max_connections: self.engine.config.max_connections,
+            header_timeout: self.engine.config.http.header_timeout,
+            max_connections: self.engine.config.http.max_connections,
         };
         listen::serve(listener, self.router(), limits, shutdown_signal()).await
     }
@@ -99,7 +99,7 @@ impl Latchkey {
     pub fn router(self) -> Router {
         let Self { engine, sessions } = self;
         let config = &engine.config;
-        let site = Site::configured(config.site_root.as_deref());
+        let site = Site::configured(config.http.site_root.as_deref());
         tracing::info!("{}", site.describe());
         let assets = Assets::read(&site);
         let leptos_options = LeptosOptions::builder()
@@ -107,12 +107,12 @@ impl Latchkey {
             // Only Leptos' file handler reads it, and a site in the binary is served without it (below).
             .site_root(site.dir().map(|dir| dir.to_string_lossy().into_owned()).unwrap_or_default())
             .site_pkg_dir("pkg")
-            .site_addr(config.addr)
+            .site_addr(config.http.addr)
             .build();
         let https_only = config.https_only();
-        let request_timeout = config.request_timeout;
+        let request_timeout = config.http.request_timeout;
         let limits = limits::Limits::new(config);
-        let cors = cross_origin::cors(&config.cors_origins);
+        let cors = cross_origin::cors(&config.http.cors_origins);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
         let site_assets = assets.for_pages();
@@ -157,7 +157,7 @@ impl Latchkey {
         let (rest, mut api) = rest::routes().split_for_parts();
         let (admin, admin_api) = admin::routes().split_for_parts();
         api.merge(admin_api);
-        let admin = if state.engine.config.admin_token.is_some() { admin } else { Router::new() };
+        let admin = if state.engine.config.http.admin_token.is_some() { admin } else { Router::new() };
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)

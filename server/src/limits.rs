@@ -98,11 +98,11 @@ impl Limits {
     pub fn new(config: &Config) -> Self {
         let limiter = |rate: Option<Rate>| rate.map(|rate| Arc::new(DefaultKeyedRateLimiter::keyed(quota(rate))));
         let limits = Self {
-            password: limiter(config.rate_limits.password),
-            ceremony: limiter(config.rate_limits.ceremony),
-            refresh: limiter(config.rate_limits.refresh),
-            portal: limiter(config.rate_limits.portal),
-            trusted_proxies: config.trusted_proxies.clone().into(),
+            password: limiter(config.limits.password),
+            ceremony: limiter(config.limits.ceremony),
+            refresh: limiter(config.limits.refresh),
+            portal: limiter(config.limits.portal),
+            trusted_proxies: config.http.trusted_proxies.clone().into(),
         };
         let sweep = limits.clone();
         tokio::spawn(async move {

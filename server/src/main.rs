@@ -79,7 +79,7 @@ async fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(format_args!("configuration error: {e}")),
     };
-    server::telemetry::init_logs(config.log_format);
+    server::telemetry::init_logs(config.http.log_format);
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
@@ -111,7 +111,7 @@ async fn check_config() -> ExitCode {
 
 /// `migrate`: the pending migrations, applied; what was applied, printed.
 async fn migrate(config: Config) -> ExitCode {
-    let db = match engine::db::Db::connect(&config.database_url).await {
+    let db = match engine::db::Db::connect(&config.stores.database_url).await {
         Ok(db) => db,
         Err(e) => return fail(format_args!("database unreachable (LATCHKEY_DATABASE_URL): {e}")),
     };
@@ -135,7 +135,7 @@ async fn migrate(config: Config) -> ExitCode {
 
 async fn serve(config: Config) -> ExitCode {
     warn_about_development_defaults(&config);
-    let (addr, metrics_addr) = (config.addr, config.metrics_addr);
+    let (addr, metrics_addr) = (config.http.addr, config.http.metrics_addr);
     if let Some(metrics_addr) = metrics_addr
         && let Err(e) = serve_metrics(metrics_addr).await
     {
@@ -267,7 +267,7 @@ fn hash_secret() -> ExitCode {
 }
 
 fn warn_about_development_defaults(config: &Config) {
-    if config.operator_secret_is_dev_default {
+    if config.tokens.operator_secret_is_dev_default {
         tracing::warn!(
             "LATCHKEY_OPERATOR_SECRET is not set: the signing keys are encrypted with the built-in DEVELOPMENT secret, so anyone who reads the database can mint tokens. Set it (32+ random bytes) and LATCHKEY_ENV=production before deploying."
         );

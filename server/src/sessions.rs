@@ -38,19 +38,19 @@ pub enum SessionBackend {
 impl SessionBackend {
     /// Opens the configured store; a database store gets its table and an hourly sweep of expired sessions.
     pub async fn open(config: &Config, redis: Option<&Pool>) -> Result<Self, String> {
-        match (config.session_store, redis) {
+        match (config.stores.session_store, redis) {
             (SessionStoreKind::Memory, _) => Ok(Self::Memory(MokaStore::new(Some(MEMORY_CAPACITY)))),
             (SessionStoreKind::Redis, Some(pool)) => Ok(Self::Redis(RedisStore::new(pool.clone()))),
             (SessionStoreKind::Redis, None) => Err("the Redis session store needs LATCHKEY_REDIS_URL".into()),
-            (SessionStoreKind::Database, _) if config.database_url.starts_with("sqlite:") => {
-                let pool = sqlx::SqlitePool::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            (SessionStoreKind::Database, _) if config.stores.database_url.starts_with("sqlite:") => {
+                let pool = sqlx::SqlitePool::connect(&config.stores.database_url).await.map_err(|e| e.to_string())?;
                 let store = SqliteStore::new(pool);
                 store.migrate().await.map_err(|e| e.to_string())?;
                 sweep_expired(store.clone());
                 Ok(Self::Sqlite(store))
             }
             (SessionStoreKind::Database, _) => {
-                let pool = sqlx::PgPool::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+                let pool = sqlx::PgPool::connect(&config.stores.database_url).await.map_err(|e| e.to_string())?;
                 let store = PostgresStore::new(pool);
                 store.migrate().await.map_err(|e| e.to_string())?;
                 sweep_expired(store.clone());

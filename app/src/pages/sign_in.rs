@@ -97,7 +97,7 @@ fn PasskeySignIn() -> impl IntoView {
 /// rendered on the server only, so this is asked there.
 fn email_recovery() -> bool {
     #[cfg(feature = "ssr")]
-    return crate::door::engine().is_ok_and(|engine| engine.config.email_recovery && engine.notify.mail_enabled());
+    return crate::door::engine().is_ok_and(|engine| engine.config.mail.email_recovery && engine.notify.mail_enabled());
     #[cfg(not(feature = "ssr"))]
     return false;
 }

@@ -92,7 +92,7 @@ pub async fn email_link(
     address: &str,
     now: i64,
 ) -> Result<(), Error> {
-    if !accounts.config.email_recovery || !accounts.notify.mail_enabled() {
+    if !accounts.config.mail.email_recovery || !accounts.notify.mail_enabled() {
         return Err(Error::InvalidRequest(
             "Recovery by email is off on this server. Ask its operator for a recovery link.".into(),
         ));

@@ -161,7 +161,7 @@ pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountVi
     Ok(AccountView {
         user: user_info(&user),
         user_handle: URL_SAFE_NO_PAD.encode(handle.as_bytes()),
-        rp_id: engine.config.rp_id.clone(),
+        rp_id: engine.config.webauthn.rp_id.clone(),
         passkeys: list_passkeys(&engine.relying_party, user_id).await?,
         has_password: user.password_hash.is_some(),
     })

@@ -70,15 +70,15 @@ pub struct MailConfigError(String);
 impl Mailer {
     /// The mailer `config` asks for (within a Tokio runtime: the SMTP pool starts a task).
     pub fn from_config(config: &Config) -> Result<Self, MailConfigError> {
-        let from = match &config.mail_from {
+        let from = match &config.mail.from {
             Some(from) => from.parse().map_err(|e| MailConfigError(format!("LATCHKEY_MAIL_FROM: `{from}`: {e}")))?,
             None => {
-                let host = config.origins.first().and_then(|o| o.host_str()).unwrap_or("localhost");
+                let host = config.webauthn.origins.first().and_then(|o| o.host_str()).unwrap_or("localhost");
                 let address = format!("no-reply@{host}").parse().map_err(|e| MailConfigError(format!("{e}")))?;
                 Mailbox::new(Some(config.product_name.clone()), address)
             }
         };
-        let transport = match &config.smtp_url {
+        let transport = match &config.mail.smtp_url {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     .map_err(|e| MailConfigError(format!("LATCHKEY_SMTP_URL: {e}")))?
@@ -91,7 +91,7 @@ impl Mailer {
         Ok(Self {
             transport,
             from,
-            retry: config.mail_retry,
+            retry: config.mail.retry,
             worker: uuid::Uuid::new_v4().to_string(),
             wake: Notify::new(),
         })

@@ -83,13 +83,13 @@ pub async fn run(get: impl Fn(&str) -> Option<String>) -> Report {
     }
     findings.extend(advise(&config));
     if !is_refused("LATCHKEY_DATABASE_URL") {
-        findings.push(database(&config.database_url).await);
+        findings.push(database(&config.stores.database_url).await);
     }
-    if let (Some(url), false) = (&config.redis_url, is_refused("LATCHKEY_REDIS_URL")) {
+    if let (Some(url), false) = (&config.stores.redis_url, is_refused("LATCHKEY_REDIS_URL")) {
         findings.push(redis(url, &config).await);
     }
     findings.push(mail(&config).await);
-    if let Some(path) = &config.oidc_clients {
+    if let Some(path) = &config.tokens.oidc_clients {
         findings.push(match Clients::load(path) {
             Ok(clients) => Finding::new(
                 Level::Ok,
@@ -110,7 +110,7 @@ fn refusal_sentence(e: &ConfigError) -> String {
 pub fn advise(config: &Config) -> Vec<Finding> {
     let mut findings = Vec::new();
     const RP_ID: &str = "LATCHKEY_RP_ID";
-    let rp_id = config.rp_id.as_str();
+    let rp_id = config.webauthn.rp_id.as_str();
     let local = |host: &str| host == "localhost" || host.ends_with(".localhost");
     if !local(rp_id) {
         if psl::suffix_str(rp_id) == Some(rp_id) {
@@ -123,7 +123,7 @@ pub fn advise(config: &Config) -> Vec<Finding> {
             ));
         } else {
             let sites: Vec<&str> =
-                config.origins.iter().filter_map(|o| o.host_str()).filter_map(psl::domain_str).collect();
+                config.webauthn.origins.iter().filter_map(|o| o.host_str()).filter_map(psl::domain_str).collect();
             match sites.iter().find(|site| **site != rp_id) {
                 Some(site) => findings.push(Finding::new(
                     Level::Warning,
@@ -140,9 +140,14 @@ pub fn advise(config: &Config) -> Vec<Finding> {
             }
         }
     }
-    let plain: Vec<String> =
-        config.origins.iter().filter(|o| o.scheme() != "https").map(|o| o.origin().ascii_serialization()).collect();
-    if !plain.is_empty() && !config.trusted_proxies.is_empty() {
+    let plain: Vec<String> = config
+        .webauthn
+        .origins
+        .iter()
+        .filter(|o| o.scheme() != "https")
+        .map(|o| o.origin().ascii_serialization())
+        .collect();
+    if !plain.is_empty() && !config.http.trusted_proxies.is_empty() {
         findings.push(Finding::new(
             Level::Error,
             "LATCHKEY_ORIGINS",
@@ -161,18 +166,18 @@ pub fn advise(config: &Config) -> Vec<Finding> {
             ),
         ));
     }
-    if !config.trusted_proxies.is_empty() && config.addr.ip().is_unspecified() {
+    if !config.http.trusted_proxies.is_empty() && config.http.addr.ip().is_unspecified() {
         findings.push(Finding::new(
             Level::Warning,
             "LATCHKEY_ADDR",
             format!(
                 "{} listens on every interface: anyone who can reach it directly bypasses the proxy (its TLS and its view of client addresses); listen on 127.0.0.1 or the private address only the proxy reaches",
-                config.addr
+                config.http.addr
             ),
         ));
     }
-    if let Some(metrics) = config.metrics_addr {
-        if metrics.port() == config.addr.port() {
+    if let Some(metrics) = config.http.metrics_addr {
+        if metrics.port() == config.http.addr.port() {
             findings.push(Finding::new(
                 Level::Error,
                 "LATCHKEY_METRICS_ADDR",
@@ -191,22 +196,22 @@ pub fn advise(config: &Config) -> Vec<Finding> {
             ));
         }
     }
-    if config.operator_secret_is_dev_default {
+    if config.tokens.operator_secret_is_dev_default {
         findings.push(Finding::new(
             Level::Warning,
             "LATCHKEY_OPERATOR_SECRET",
             "not set: the signing keys are sealed with the public development secret; set 32+ random bytes (`openssl rand -base64 48`) before anyone else uses this server",
         ));
     }
-    let postgres = !config.database_url.starts_with("sqlite:");
-    if postgres && config.redis_url.is_none() {
+    let postgres = !config.stores.database_url.starts_with("sqlite:");
+    if postgres && config.stores.redis_url.is_none() {
         findings.push(Finding::new(
             Level::Warning,
             "LATCHKEY_REDIS_URL",
             "not set, so ceremonies wait in this process's memory: fine for one instance, but several instances on this PostgreSQL need a shared Redis, or a passkey sign-in begun on one fails on another",
         ));
     }
-    if config.production && config.session_store == SessionStoreKind::Memory {
+    if config.production && config.stores.session_store == SessionStoreKind::Memory {
         findings.push(Finding::new(
             Level::Warning,
             "LATCHKEY_SESSION_STORE",
@@ -260,7 +265,7 @@ fn missing_sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 async fn redis(url: &str, config: &Config) -> Finding {
     const SUBJECT: &str = "LATCHKEY_REDIS_URL";
     let checked = within(async {
-        let pool = crate::passkeys::challenge::connect_redis(url, config.redis_ca_file.as_deref())
+        let pool = crate::passkeys::challenge::connect_redis(url, config.stores.redis_ca_file.as_deref())
             .await
             .map_err(|e| e.to_string())?;
         let pong = fred::prelude::ClientLike::ping::<String>(&pool, None).await;

@@ -64,7 +64,7 @@ pub async fn prune(db: &Db, activity_retention: Duration, now: i64) -> Result<Pr
 /// Sweeps now and then every hour, in the background: rotates the signing keys when due
 /// (`LATCHKEY_KEY_ROTATION_DAYS`) and prunes.
 pub fn start(db: Db, keys: Arc<KeyRing>, config: &Config) {
-    let (rotation, retention) = (config.key_rotation, config.activity_retention);
+    let (rotation, retention) = (config.tokens.key_rotation, config.stores.activity_retention);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(EVERY);
         loop {

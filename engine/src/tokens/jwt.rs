@@ -91,8 +91,8 @@ impl TokenKeys {
             app_validation,
             issuer,
             audience,
-            access_ttl: i64::try_from(config.access_ttl.as_secs()).unwrap_or(i64::MAX),
-            refresh_ttl: i64::try_from(config.refresh_ttl.as_secs()).unwrap_or(i64::MAX),
+            access_ttl: i64::try_from(config.tokens.access_ttl.as_secs()).unwrap_or(i64::MAX),
+            refresh_ttl: i64::try_from(config.tokens.refresh_ttl.as_secs()).unwrap_or(i64::MAX),
         }
     }
 

@@ -153,15 +153,17 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     let engine = crate::common::engine_for(&database).await;
     let now = engine::base::clock::now();
 
-    let today = engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now).await.unwrap();
+    let today =
+        engine::ops::housekeeping::prune(&engine.db, engine.config.stores.activity_retention, now).await.unwrap();
     let still_live = server.post("/auth/refresh", None, json!({"refresh_token": live_refresh})).await;
     let in_a_month =
-        engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now + 31 * 24 * 3600)
+        engine::ops::housekeeping::prune(&engine.db, engine.config.stores.activity_retention, now + 31 * 24 * 3600)
             .await
             .unwrap();
-    let again = engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now + 31 * 24 * 3600)
-        .await
-        .unwrap();
+    let again =
+        engine::ops::housekeeping::prune(&engine.db, engine.config.stores.activity_retention, now + 31 * 24 * 3600)
+            .await
+            .unwrap();
 
     assert_eq!(today, engine::ops::housekeeping::Pruned::default(), "nothing has expired yet");
     assert_eq!(still_live.status, StatusCode::OK);

@@ -115,9 +115,10 @@ async fn activity_older_than_the_retention_time_is_pruned_and_deleted_with_the_a
     let engine = crate::common::engine_with(&database, &[("LATCHKEY_ACTIVITY_RETENTION_DAYS", "30")]).await;
     let now = engine::base::clock::now();
 
-    let today = engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now).await.unwrap();
+    let today =
+        engine::ops::housekeeping::prune(&engine.db, engine.config.stores.activity_retention, now).await.unwrap();
     let in_31_days =
-        engine::ops::housekeeping::prune(&engine.db, engine.config.activity_retention, now + 31 * 24 * 3600)
+        engine::ops::housekeeping::prune(&engine.db, engine.config.stores.activity_retention, now + 31 * 24 * 3600)
             .await
             .unwrap();
 

@@ -167,7 +167,7 @@ async fn a_rotation_keeps_live_tokens_valid_until_their_key_retires_and_they_exp
     let engine = engine_for(&database).await;
     let now = engine::base::clock::now();
     assert!(engine.tokens.verify_access(&before, now).await.is_ok());
-    let later = now + engine.config.access_ttl.as_secs() as i64 + 120;
+    let later = now + engine.config.tokens.access_ttl.as_secs() as i64 + 120;
     engine::tokens::keys::rotate_due(&engine.keys, Duration::from_secs(30 * 24 * 3600), later).await.unwrap();
     let remaining = kids(&engine.keys.jwks());
     assert_eq!(remaining.len(), 4);
