@@ -1,4 +1,5 @@
-//! [`Engine`]: everything a request needs, built once from the [`Config`] at start-up.
+//! [`Engine`]: what the doors hold — the parts every wing stands on and one handle per wing, built
+//! once from the [`Config`] at start-up.
 
 use std::sync::Arc;
 
