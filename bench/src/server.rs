@@ -128,6 +128,7 @@ impl Server {
             .env("LATCHKEY_RATE_LIMIT_CEREMONY", "off")
             .env("LATCHKEY_RATE_LIMIT_REFRESH", "off")
             .env("LATCHKEY_RATE_LIMIT_PORTAL", "off")
+            .env("LATCHKEY_RATE_LIMIT_TOKEN", "off")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

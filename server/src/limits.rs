@@ -39,6 +39,7 @@ enum Kind {
     Ceremony,
     Refresh,
     Portal,
+    Token,
 }
 
 impl Kind {
@@ -49,6 +50,7 @@ impl Kind {
             Self::Ceremony => "ceremony",
             Self::Refresh => "refresh",
             Self::Portal => "portal",
+            Self::Token => "token",
         }
     }
 }
@@ -56,9 +58,7 @@ impl Kind {
 /// Which limits a request counts against (a server function counts as `Portal` too).
 fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
     let mut kinds = Vec::with_capacity(2);
-    // The portal's server functions, and the OpenID Connect endpoints a browser is sent to. (The
-    // token endpoint is not limited by address: an app's server makes every user's exchanges, and a
-    // code or refresh token is 32 random bytes, so there is nothing to guess.)
+    // The portal's server functions, and the OpenID Connect endpoints a browser is sent to.
     if path.starts_with("/api/") || path.starts_with(paths::AUTHORIZE) || path == paths::END_SESSION {
         kinds.push(Kind::Portal);
     }
@@ -76,6 +76,9 @@ fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
         "/auth/login" | "/auth/register" => kinds.push(Kind::Password),
         "/auth/passkeys/authenticate/begin" | "/auth/passkeys/authenticate/complete" => kinds.push(Kind::Ceremony),
         "/auth/refresh" => kinds.push(Kind::Refresh),
+        // Each checks a client secret with Argon2id; an app's server makes every user's exchanges
+        // from a few addresses, so the budget is generous (LATCHKEY_RATE_LIMIT_TOKEN).
+        paths::TOKEN | paths::REVOKE => kinds.push(Kind::Token),
         _ if password.contains(&path) => kinds.push(Kind::Password),
         _ if ceremony.contains(&path) => kinds.push(Kind::Ceremony),
         _ => {}
@@ -90,6 +93,7 @@ pub struct Limits {
     ceremony: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     refresh: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     portal: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    token: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     trusted_proxies: Arc<[IpNet]>,
 }
 
@@ -102,6 +106,7 @@ impl Limits {
             ceremony: limiter(config.limits.ceremony),
             refresh: limiter(config.limits.refresh),
             portal: limiter(config.limits.portal),
+            token: limiter(config.limits.token),
             trusted_proxies: config.http.trusted_proxies.clone().into(),
         };
         let sweep = limits.clone();
@@ -119,7 +124,7 @@ impl Limits {
     }
 
     fn all(&self) -> impl Iterator<Item = &Arc<DefaultKeyedRateLimiter<IpAddr>>> {
-        [&self.password, &self.ceremony, &self.refresh, &self.portal].into_iter().flatten()
+        [&self.password, &self.ceremony, &self.refresh, &self.portal, &self.token].into_iter().flatten()
     }
 
     fn limiter(&self, kind: Kind) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
@@ -128,6 +133,7 @@ impl Limits {
             Kind::Ceremony => self.ceremony.as_deref(),
             Kind::Refresh => self.refresh.as_deref(),
             Kind::Portal => self.portal.as_deref(),
+            Kind::Token => self.token.as_deref(),
         }
     }
 
@@ -226,7 +232,14 @@ mod tests {
     fn limits(trusted: &str) -> Limits {
         let trusted_proxies: Vec<IpNet> =
             trusted.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-        Limits { password: None, ceremony: None, refresh: None, portal: None, trusted_proxies: trusted_proxies.into() }
+        Limits {
+            password: None,
+            ceremony: None,
+            refresh: None,
+            portal: None,
+            token: None,
+            trusted_proxies: trusted_proxies.into(),
+        }
     }
 
     #[test]
@@ -265,6 +278,8 @@ mod tests {
         assert_eq!(kinds_of(&Method::POST, "/auth/passkeys/authenticate/begin"), [Kind::Ceremony]);
         assert_eq!(kinds_of(&Method::POST, PasswordSignIn::PATH), [Kind::Portal, Kind::Password]);
         assert_eq!(kinds_of(&Method::POST, SignUpWithPasskeyOptions::PATH), [Kind::Portal, Kind::Ceremony]);
+        assert_eq!(kinds_of(&Method::POST, paths::TOKEN), [Kind::Token]);
+        assert_eq!(kinds_of(&Method::POST, paths::REVOKE), [Kind::Token]);
         assert!(kinds_of(&Method::GET, "/healthz").is_empty());
     }
 }

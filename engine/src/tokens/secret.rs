@@ -5,8 +5,9 @@
 //! failures take the same time. Bearer secrets (refresh tokens, authorization codes): their SHA-256
 //! ([`stored_hash`]); they are 32 random bytes, so no salt or slow hash is needed.
 
-use std::sync::OnceLock;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -75,43 +76,78 @@ fn matches(secret: &[u8], hash: &str) -> Result<bool, Error> {
 /// two engines in one process (tests, an app embedding two) never take each other's places.
 #[derive(Debug)]
 pub struct HashingQueue {
-    slots: Semaphore,
+    slots: Arc<Semaphore>,
     waiting: AtomicUsize,
+    running: Arc<AtomicUsize>,
 }
 
 impl Default for HashingQueue {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self { slots: Semaphore::new(cores), waiting: AtomicUsize::new(0) }
+        Self::with_slots(std::thread::available_parallelism().map_or(2, |n| n.get()))
     }
 }
 
 impl HashingQueue {
     /// A queue of `slots` computations at a time (the default is one per core).
     pub fn with_slots(slots: usize) -> Self {
-        Self { slots: Semaphore::new(slots.max(1)), waiting: AtomicUsize::new(0) }
+        Self { slots: Arc::new(Semaphore::new(slots.max(1))), waiting: AtomicUsize::new(0), running: Arc::default() }
     }
 
+    /// How many hashes are computing now.
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// How many wait for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free. The slot goes with the work, not with
+    /// this future: a caller who hangs up (its future dropped) leaves the hash to finish in its slot,
+    /// so no more hashes ever run at once than there are slots, however many callers give up.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
-        let slot = match self.slots.try_acquire() {
+        let slot = match self.slots.clone().try_acquire_owned() {
             Ok(slot) => slot,
             Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_QUEUED_HASHES {
-                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                // Counted as waiting until a slot is taken or the caller gives up, whichever is first.
+                let (_waiting, before) = Counted::new(&self.waiting);
+                if before >= MAX_QUEUED_HASHES {
                     tracing::warn!("password hashing queue full; refusing");
                     return Err(Error::Unavailable);
                 }
-                let slot = self.slots.acquire().await;
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
-                slot.map_err(Error::internal)?
+                self.slots.clone().acquire_owned().await.map_err(Error::internal)?
             }
         };
-        let result = tokio::task::spawn_blocking(work).await.map_err(Error::internal)?;
-        drop(slot);
-        result
+        let running = self.running.clone();
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            let (_running, _) = Counted::new(running);
+            work()
+        })
+        .await
+        .map_err(Error::internal)?
+    }
+}
+
+/// One more in a count for as long as it lives; one less when dropped, also when the future that
+/// holds it is cancelled or the work that holds it panics.
+struct Counted<C: Deref<Target = AtomicUsize>>(C);
+
+impl<C: Deref<Target = AtomicUsize>> Counted<C> {
+    /// Counts one more; returns the guard and the count before.
+    fn new(count: C) -> (Self, usize) {
+        let before = count.fetch_add(1, Ordering::SeqCst);
+        (Self(count), before)
+    }
+}
+
+impl<C: Deref<Target = AtomicUsize>> Drop for Counted<C> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -140,6 +176,30 @@ mod tests {
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
         assert!(verify_password(&queue, Password::parse("correct horse").unwrap(), Some(hash.clone())).await.unwrap());
         assert!(!verify_password(&queue, Password::parse("wrong horse!").unwrap(), Some(hash)).await.unwrap());
+    }
+
+    /// Attack H1 (docs/security.md): a client that sends a wrong secret and hangs up at once must
+    /// not leave its hash running outside the queue, or a flood of such requests runs unbounded
+    /// Argon2 work at once (19 MiB and a core each).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_who_hang_up_never_run_more_hashes_than_there_are_slots() {
+        let queue = HashingQueue::with_slots(1);
+        let hash = hash_secret("the app's real secret").unwrap();
+        let mut peak = 0;
+        for _ in 0..12 {
+            let guess = verify_secret(&queue, "a wrong secret".into(), hash.clone());
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(5), guess).await;
+            peak = peak.max(queue.running());
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while queue.running() > 0 && std::time::Instant::now() < until {
+            peak = peak.max(queue.running());
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(peak, 1, "hashes running at once, for a queue of one slot");
+        assert_eq!(queue.waiting(), 0, "callers who hung up while waiting are no longer counted as waiting");
+        let right = verify_secret(&queue, "the app's real secret".into(), hash).await;
+        assert!(right.unwrap(), "the queue still serves a caller who waits");
     }
 
     #[test]

@@ -412,3 +412,86 @@ async fn a_refused_request_leaves_its_keep_alive_connection_usable() {
     assert_eq!(statuses[0], "200");
     assert!(statuses[1..].iter().all(|s| s == "429"), "{statuses:?}");
 }
+
+/// A clients file with one confidential app whose secret is kept as an Argon2id hash.
+fn hashed_secret_client(secret: &str) -> String {
+    let hash = engine::tokens::secret::hash_secret(secret).unwrap();
+    let text = format!(
+        "[[clients]]\nclient_id = \"app\"\nname = \"App\"\nclient_secret = \"{hash}\"\nredirect_uris = [\"https://app.example/cb\"]\n"
+    );
+    let path = std::env::temp_dir().join(format!("latchkey-abuse-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// A token request for the app with `secret` (and a code that does not exist).
+fn token_request(server: &TestServer, client: &reqwest::Client, secret: &str) -> reqwest::RequestBuilder {
+    client.post(format!("{}/oidc/token", server.base)).basic_auth("app", Some(secret)).form(&[
+        ("grant_type", "authorization_code"),
+        ("code", "no-such-code"),
+        ("redirect_uri", "https://app.example/cb"),
+    ])
+}
+
+/// Attack H1 (docs/security.md): wrong client secrets sent to the token endpoint by clients that
+/// hang up after 5 ms. Each costs an Argon2id check; the checks running at once are counted, and
+/// must never exceed the client-secret queue's one slot, however many callers gave up.
+#[tokio::test]
+async fn hung_up_token_requests_never_run_more_hashes_than_the_queue_allows() {
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_OIDC_CLIENTS", hashed_secret_client("the app's secret"))
+        .set("LATCHKEY_RATE_LIMIT_TOKEN", "off");
+    let mut engine = None;
+    let server = TestServer::start_with_state(env, |app| {
+        engine = Some(app.engine().clone());
+        app
+    })
+    .await;
+    let queue = engine.expect("the engine").provider.client_hashing;
+    let client = client_from("127.0.0.60");
+
+    let mut peak = 0;
+    for i in 0..24 {
+        let guess = token_request(&server, &client, &format!("wrong secret {i}")).send();
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(5), guess).await;
+        peak = peak.max(queue.running());
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (queue.running() > 0 || queue.waiting() > 0) && std::time::Instant::now() < until {
+        peak = peak.max(queue.running());
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+
+    assert_eq!(peak, 1, "client-secret checks running at once");
+    assert_eq!(queue.waiting(), 0, "callers who hung up are not left counted as waiting");
+    let answer = token_request(&server, &client, "still wrong").send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED, "the endpoint still answers a client that waits");
+}
+
+#[tokio::test]
+async fn token_and_revocation_requests_have_a_budget_per_address() {
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_OIDC_CLIENTS", hashed_secret_client("the app's secret"))
+        .set("LATCHKEY_RATE_LIMIT_TOKEN", "2/min");
+    let server = TestServer::start_with(env).await;
+    let (app, other) = (client_from("127.0.0.61"), client_from("127.0.0.62"));
+    let revoke = |client: &reqwest::Client| {
+        let request = client
+            .post(format!("{}/oidc/revoke", server.base))
+            .basic_auth("app", Some("wrong"))
+            .form(&[("token", "no-such-token")]);
+        async move { request.send().await.unwrap().status() }
+    };
+
+    let first = token_request(&server, &app, "wrong").send().await.unwrap().status();
+    let second = revoke(&app).await;
+    let third = token_request(&server, &app, "wrong").send().await.unwrap();
+    let elsewhere = revoke(&other).await;
+
+    assert_eq!([first, second], [StatusCode::UNAUTHORIZED; 2]);
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(third.headers().contains_key("retry-after"));
+    assert_eq!(elsewhere, StatusCode::UNAUTHORIZED, "another address has its own budget");
+}

@@ -17,6 +17,9 @@ pub struct RateLimits {
     pub refresh: Option<Rate>,
     /// `LATCHKEY_RATE_LIMIT_PORTAL`: every call of a portal server function.
     pub portal: Option<Rate>,
+    /// `LATCHKEY_RATE_LIMIT_TOKEN`: the OpenID Connect token and revocation endpoints (each checks
+    /// a client secret with Argon2id); generous, since an app's server speaks for all its users.
+    pub token: Option<Rate>,
 }
 
 /// `count` requests per `period`, in a burst or spread out (a token bucket refilled evenly).
@@ -35,6 +38,7 @@ impl RateLimits {
             ceremony: rate(var, "LATCHKEY_RATE_LIMIT_CEREMONY", "60/min")?,
             refresh: rate(var, "LATCHKEY_RATE_LIMIT_REFRESH", "60/min")?,
             portal: rate(var, "LATCHKEY_RATE_LIMIT_PORTAL", "300/min")?,
+            token: rate(var, "LATCHKEY_RATE_LIMIT_TOKEN", "600/min")?,
         })
     }
 }
