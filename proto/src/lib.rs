@@ -243,7 +243,7 @@ pub enum ErrorCode {
     InvalidEmail,
     /// A password outside 8 to 128 characters.
     InvalidPassword,
-    /// A name that is empty, too long or has control characters.
+    /// A name that is empty, too long or has control or invisible formatting characters.
     InvalidName,
     /// The email already has an account.
     EmailTaken,

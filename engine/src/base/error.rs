@@ -31,8 +31,8 @@ pub enum Error {
     /// The password is outside 8 to 128 characters.
     #[error("Use a password of 8 to 128 characters.")]
     InvalidPassword,
-    /// A name is empty, too long or contains control characters.
-    #[error("Use a name of 1 to 64 characters, without control characters.")]
+    /// A name is empty, too long or contains control or invisible formatting characters.
+    #[error("Use a name of 1 to 64 characters, without control characters or invisible formatting.")]
     InvalidName,
     /// Registration with an email that already has an account.
     #[error("An account with this email already exists. Sign in instead.")]

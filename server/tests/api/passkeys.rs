@@ -220,3 +220,28 @@ async fn passkeys_per_account_are_capped() {
     assert!(begin.body["message"].as_str().unwrap().contains("Delete one"), "{}", begin.body);
     assert_eq!(server.get("/auth/passkeys", Some(&token)).await.body.as_array().unwrap().len(), 2);
 }
+
+/// Attack L12 (docs/security.md): a passkey name is shown in the account's list and quoted in the
+/// notices mailed about it. Invisible formatting characters would make it read as something else:
+/// a right-to-left override turns "Work laptop\u{202E}exe.pdf" around, a zero-width space or a tag
+/// character hides text. They are refused; the joiners that emoji and some scripts need are kept.
+#[tokio::test]
+async fn names_that_hide_or_reorder_text_are_refused() {
+    let server = TestServer::start().await;
+    let (ada, _) = server.sign_up("ada@example.com").await;
+    let id = server.add_passkey(&ada, &mut authenticator()).await;
+    let path = format!("/auth/passkeys/{id}");
+    let rename = |name: &str| server.request(Method::PATCH, &path, Some(&ada), Some(json!({ "name": name })));
+
+    for hiding in ["Work laptop\u{202E}fdp.exe", "Work\u{200B}laptop", "\u{2066}Work laptop", "Work\u{E0041}laptop"] {
+        let refused = rename(hiding).await;
+        assert_eq!((refused.status, refused.code()), (StatusCode::BAD_REQUEST, "invalid_name"), "{hiding:?}");
+    }
+    for kept in ["👩\u{200D}💻 laptop", "می\u{200C}خواهم"] {
+        let renamed = rename(kept).await;
+        assert_eq!((renamed.status, renamed.body["name"].as_str()), (StatusCode::OK, Some(kept)), "{kept:?}");
+    }
+    let named =
+        server.register_passkey_with(&ada, &mut authenticator(), &Tweaks::default(), Some("Phone\u{202E}lanif")).await;
+    assert_eq!((named.status, named.code()), (StatusCode::BAD_REQUEST, "invalid_name"));
+}

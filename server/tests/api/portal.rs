@@ -541,7 +541,10 @@ async fn the_account_page_adds_changes_and_removes_the_password_with_plain_forms
 
     let (_, back) = submit(&server, "/account", SetMyPassword::PATH, &[("password", "password123")], &cookie).await;
     let (_, _, refused) = page(&server, back.strip_prefix(ORIGIN).unwrap_or(&back), Some(&cookie)).await;
-    assert!(refused.contains("most common in known data breaches"), "the sentence comes back to the form: {back}\n{refused}");
+    assert!(
+        refused.contains("most common in known data breaches"),
+        "the sentence comes back to the form: {back}\n{refused}"
+    );
 
     let (status, location) = submit(&server, "/account", RemoveMyPassword::PATH, &[], &cookie).await;
     assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/account?done=password_removed"));

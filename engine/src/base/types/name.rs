@@ -1,8 +1,11 @@
 //! A name a person gives a passkey or themselves.
 
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
 use crate::base::error::Error;
 
-/// A name a person gives a passkey (or themselves): 1 to 64 characters after trimming, no control characters.
+/// A name a person gives a passkey (or themselves): 1 to 64 characters after trimming, no control
+/// characters and no invisible formatting ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisplayName(String);
 
@@ -13,7 +16,7 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, Error> {
         let name = raw.trim();
         let chars = name.chars().count();
-        if chars == 0 || chars > Self::MAX_CHARS || name.chars().any(char::is_control) {
+        if chars == 0 || chars > Self::MAX_CHARS || name.chars().any(|c| c.is_control() || hides_text(c)) {
             return Err(Error::InvalidName);
         }
         Ok(Self(name.to_owned()))
@@ -30,6 +33,14 @@ impl DisplayName {
     }
 }
 
+/// Whether `c` is an invisible formatting character (Unicode category Cf) that can reorder or hide
+/// the text around it where the name is shown or mailed: bidirectional overrides and isolates,
+/// zero-width spaces, tag characters. The two joiners are kept: emoji sequences (👩‍💻) and scripts
+/// such as Persian need them.
+fn hides_text(c: char) -> bool {
+    c.general_category() == GeneralCategory::Format && !matches!(c, '\u{200C}' | '\u{200D}')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,6 +53,15 @@ mod tests {
         assert!(DisplayName::parse(&"é".repeat(65)).is_err());
         assert!(DisplayName::parse("bad\u{0007}name").is_err());
         assert!(DisplayName::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn formatting_characters_that_hide_or_reorder_text_are_refused() {
+        for hiding in ['\u{202E}', '\u{2066}', '\u{200B}', '\u{FEFF}', '\u{00AD}', '\u{E0041}'] {
+            assert!(DisplayName::parse(&format!("a{hiding}b")).is_err(), "{hiding:?}");
+        }
+        assert!(DisplayName::parse("👩\u{200D}💻").is_ok());
+        assert!(DisplayName::parse("می\u{200C}خواهم").is_ok());
     }
 
     #[test]
