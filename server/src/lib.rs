@@ -112,6 +112,7 @@ impl Latchkey {
         let https_only = config.https_only();
         let request_timeout = config.http.request_timeout;
         let limits = limits::Limits::new(config);
+        let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.http.trusted_proxies.clone().into();
         let cors = cross_origin::cors(&config.http.cors_origins);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
@@ -201,6 +202,8 @@ impl Latchkey {
             // Every answer names its request (the proxy's id when it sent one), as the log does.
             .layer(PropagateRequestIdLayer::new(telemetry::REQUEST_ID.clone()))
             .layer(SetRequestIdLayer::new(telemetry::REQUEST_ID.clone(), MakeRequestUuid))
+            // Before any of it: a request's own id counts only from a trusted proxy.
+            .layer(middleware::from_fn_with_state(trusted_proxies, telemetry::trusted_request_id))
             .with_state(state)
     }
 }

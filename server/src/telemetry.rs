@@ -1,20 +1,23 @@
 //! What an operator watches: the log (text, or JSON with `LATCHKEY_LOG_FORMAT=json`), one line per
 //! answered request, and Prometheus metrics on a listener of their own (`LATCHKEY_METRICS_ADDR`).
 //!
-//! Each request runs in a `request` span carrying its id (`X-Request-Id`, made here when the proxy
-//! sent none), method, route (the pattern, never the typed path) and, once known, the user's id;
+//! Each request runs in a `request` span carrying its id (`X-Request-Id`, made here unless a trusted
+//! proxy sent a plain one), method, route (the pattern, never the typed path) and, once known, the user's id;
 //! its last line says the status and latency. Nothing here reads a body, a query string, a cookie
 //! or an `Authorization` header, so tokens, passwords, credentials and session ids never reach it.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use engine::base::config::LogFormat;
+use ipnet::IpNet;
 use metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -80,6 +83,22 @@ pub fn request_span(request: &Request) -> tracing::Span {
         route = %route(request),
         user_id = tracing::field::Empty,
     )
+}
+
+/// Keeps a request's `X-Request-Id` only when a trusted proxy (`LATCHKEY_TRUSTED_PROXIES`) sent
+/// it and it is a plain id, `[A-Za-z0-9-]{1,64}`; any other is dropped, and the server makes one.
+/// A client cannot then pass as another request in the log, or write its own text into every line.
+pub async fn trusted_request_id(State(trusted): State<Arc<[IpNet]>>, mut request: Request, next: Next) -> Response {
+    let from_a_trusted_proxy = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| trusted.iter().any(|net| net.contains(&peer.ip())));
+    let plain = |id: &[u8]| (1..=64).contains(&id.len()) && id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+    let keep = from_a_trusted_proxy && request.headers().get(&REQUEST_ID).is_some_and(|id| plain(id.as_bytes()));
+    if !keep {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
 }
 
 /// Counts and times each request, and logs its answer (inside its span).

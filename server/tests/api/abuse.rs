@@ -495,3 +495,30 @@ async fn token_and_revocation_requests_have_a_budget_per_address() {
     assert!(third.headers().contains_key("retry-after"));
     assert_eq!(elsewhere, StatusCode::UNAUTHORIZED, "another address has its own budget");
 }
+
+/// Attack L13 (docs/security.md): `X-Request-Id` names a request in every log line and in its
+/// answer. A client may not choose it (to pass as another request, or to put its own text into
+/// the log): only a trusted proxy's id is kept, and only when it is a plain id of at most 64
+/// letters, digits and hyphens; otherwise the server makes one.
+#[tokio::test]
+async fn only_a_trusted_proxy_names_a_request() {
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_TRUSTED_PROXIES", "127.0.0.70")).await;
+    let id_of = |from: &'static str, id: String| {
+        let request = client_from(from).get(format!("{}/healthz", server.base)).header("x-request-id", id);
+        async move {
+            let answer = request.send().await.unwrap();
+            answer.headers()["x-request-id"].to_str().unwrap().to_owned()
+        }
+    };
+    let made_here = |id: &str| uuid::Uuid::parse_str(id).is_ok();
+
+    let from_a_client = id_of("127.0.0.71", "chosen-by-the-client".into()).await;
+    let from_the_proxy = id_of("127.0.0.70", "proxy-id-42".into()).await;
+    let odd_from_the_proxy = id_of("127.0.0.70", "not an id; user_id=someone-else".into()).await;
+    let long_from_the_proxy = id_of("127.0.0.70", "a".repeat(65)).await;
+
+    assert!(made_here(&from_a_client), "a client's id is replaced: {from_a_client}");
+    assert_eq!(from_the_proxy, "proxy-id-42");
+    assert!(made_here(&odd_from_the_proxy), "{odd_from_the_proxy}");
+    assert!(made_here(&long_from_the_proxy), "{long_from_the_proxy}");
+}
