@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`codes`] | authorization codes: single use, bound to client, redirect URI and PKCE |
 //! | [`error`] | OAuth's error vocabulary (RFC 6749 §4.1.2.1, §5.2), which apps' libraries parse |
+//! | [`params`] | a request's parameters, each at most once: read one way by the authorization request and the token endpoint |
 //! | [`request`] | an authorization request: read, checked, sealed while the user signs in |
 //! | [`authorize`] | what answers it: sign in, consent, or a code (and remembered consents) |
 //! | [`token`] | the token endpoint, ID tokens, revocation |
@@ -20,6 +21,7 @@ pub mod authorize;
 pub mod codes;
 pub mod error;
 pub mod logout;
+pub mod params;
 pub mod request;
 pub mod token;
 pub mod userinfo;

@@ -7,8 +7,6 @@
 //! registered, an error is a page on this site ([`AuthorizeProblem`]) and never a redirect; after,
 //! errors go back to the app's redirect URI with `error`, `state` and `iss`.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use proto::AuthorizeProblem;
@@ -17,6 +15,7 @@ use url::Url;
 
 use super::error::OAuthCode;
 use super::known_scopes;
+use super::params::Params;
 use crate::base::sealed::Sealer;
 use crate::tokens::clients::{Client, Clients};
 
@@ -117,49 +116,45 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
 
 /// Reads and checks an authorization request's parameters (query or form).
 pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<AuthorizationRequest, Refusal> {
-    let mut values: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (name, value) in params {
-        values.entry(name.as_str()).or_default().push(value.as_str());
-    }
+    let params = Params::new(params);
     // RFC 6749 §3.1: no parameter may be sent twice. The two that decide where errors go first.
-    let single = |name: &str| match values.get(name).map(Vec::as_slice) {
-        Some([value]) => Some(*value),
-        _ => None,
-    };
-    let client =
-        single("client_id").and_then(|id| clients.get(id)).ok_or(Refusal::Page(AuthorizeProblem::UnknownClient))?;
-    let redirect_uri = single("redirect_uri")
+    let client = params
+        .single("client_id")
+        .and_then(|id| clients.get(id))
+        .ok_or(Refusal::Page(AuthorizeProblem::UnknownClient))?;
+    let redirect_uri = params
+        .single("redirect_uri")
         .filter(|uri| is_registered(client, uri))
         .ok_or(Refusal::Page(AuthorizeProblem::RedirectUri))?;
-    let state = single("state").filter(|s| !s.is_empty()).map(str::to_owned);
+    let state = params.get("state").map(str::to_owned);
     let refuse = |code: OAuthCode, description: String| {
         Refusal::ToApp(ErrorRedirect { redirect_uri: redirect_uri.to_owned(), state: state.clone(), code, description })
     };
-    if let Some((name, _)) = values.iter().find(|(_, given)| given.len() > 1) {
+    if let Some(name) = params.repeated() {
         return Err(refuse(OAuthCode::InvalidRequest, format!("`{name}` was given more than once")));
     }
-    if values.contains_key("request") {
+    if params.has("request") {
         return Err(refuse(OAuthCode::RequestNotSupported, "request objects are not supported".into()));
     }
-    if values.contains_key("request_uri") {
+    if params.has("request_uri") {
         return Err(refuse(OAuthCode::RequestUriNotSupported, "request_uri is not supported".into()));
     }
-    match single("response_type") {
+    match params.single("response_type") {
         Some("code") => {}
         Some(_) => {
             return Err(refuse(OAuthCode::UnsupportedResponseType, "only response_type=code is supported".into()));
         }
         None => return Err(refuse(OAuthCode::InvalidRequest, "response_type is missing".into())),
     }
-    if single("response_mode").is_some_and(|mode| mode != "query") {
+    if params.single("response_mode").is_some_and(|mode| mode != "query") {
         return Err(refuse(OAuthCode::InvalidRequest, "only response_mode=query is supported".into()));
     }
-    let asked: Vec<&str> = single("scope").unwrap_or_default().split_ascii_whitespace().collect();
+    let asked: Vec<&str> = params.single("scope").unwrap_or_default().split_ascii_whitespace().collect();
     if !asked.contains(&"openid") {
         return Err(refuse(OAuthCode::InvalidScope, "the scope must include openid".into()));
     }
     let scope = known_scopes(|known| asked.contains(&known));
-    let code_challenge = match (single("code_challenge"), single("code_challenge_method")) {
+    let code_challenge = match (params.single("code_challenge"), params.single("code_challenge_method")) {
         (None, None) if client.require_pkce => {
             return Err(refuse(OAuthCode::InvalidRequest, "PKCE is required: send code_challenge with S256".into()));
         }
@@ -176,7 +171,7 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
         }
     };
     let mut prompt = Prompt::default();
-    for value in single("prompt").unwrap_or_default().split_ascii_whitespace() {
+    for value in params.single("prompt").unwrap_or_default().split_ascii_whitespace() {
         match value {
             "none" => prompt.none = true,
             "login" => prompt.login = true,
@@ -189,20 +184,21 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
     if prompt.none && (prompt.login || prompt.consent) {
         return Err(refuse(OAuthCode::InvalidRequest, "prompt=none cannot be combined with another value".into()));
     }
-    let max_age = match single("max_age") {
+    let max_age = match params.single("max_age") {
         None => None,
         Some(raw) => Some(
             raw.parse::<u32>()
                 .map_err(|_| refuse(OAuthCode::InvalidRequest, "max_age must be a whole number of seconds".into()))?,
         ),
     };
-    let nonce = single("nonce").filter(|n| !n.is_empty()).map(str::to_owned);
+    let nonce = params.get("nonce").map(str::to_owned);
     for (name, value) in [("state", &state), ("nonce", &nonce)] {
         if value.as_ref().is_some_and(|v| v.len() > MAX_VALUE_BYTES) {
             return Err(refuse(OAuthCode::InvalidRequest, format!("{name} is longer than {MAX_VALUE_BYTES} bytes")));
         }
     }
-    let login_hint = single("login_hint")
+    let login_hint = params
+        .single("login_hint")
         .map(str::trim)
         .filter(|hint| !hint.is_empty() && hint.len() <= MAX_LOGIN_HINT_BYTES)
         .map(str::to_owned);

@@ -7,8 +7,6 @@
 //! signed with the app's algorithm (RS256 or ES256) and an access token that names the app in `aud`,
 //! which the account API refuses.
 
-use std::collections::HashMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -17,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::Provider;
 use super::codes::{self, Exchange, Grant};
 use super::error::{OAuthCode, OAuthError};
+use super::params::Params;
 use super::userinfo::ProfileClaims;
 use super::{has_scope, known_scopes};
 use crate::base::error::Error;
@@ -96,34 +95,25 @@ pub struct IdTokenClaims {
     pub profile: ProfileClaims,
 }
 
-/// A request's parameters, each at most once (RFC 6749 §3.2).
-struct Params<'a>(HashMap<&'a str, &'a str>);
-
-impl<'a> Params<'a> {
-    fn new(pairs: &'a [(String, String)]) -> Result<Self, OAuthError> {
-        let mut map = HashMap::new();
-        for (name, value) in pairs {
-            if map.insert(name.as_str(), value.as_str()).is_some() {
-                return Err(invalid_request(format!("`{name}` was given more than once")));
-            }
-        }
-        Ok(Self(map))
+/// The request's parameters, refused when one was sent twice (RFC 6749 §3.2).
+fn read(pairs: &[(String, String)]) -> Result<Params<'_>, OAuthError> {
+    let params = Params::new(pairs);
+    match params.repeated() {
+        Some(name) => Err(invalid_request(format!("`{name}` was given more than once"))),
+        None => Ok(params),
     }
+}
 
-    fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.get(name).copied().filter(|value| !value.is_empty())
-    }
-
-    fn require(&self, name: &str) -> Result<&'a str, OAuthError> {
-        self.get(name).ok_or_else(|| invalid_request(format!("`{name}` is missing")))
-    }
+/// The value of `name`, or `invalid_request` naming it.
+fn require<'a>(params: &Params<'a>, name: &str) -> Result<&'a str, OAuthError> {
+    params.get(name).ok_or_else(|| invalid_request(format!("`{name}` is missing")))
 }
 
 /// `POST /oidc/token`.
 pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
-    let params = Params::new(request.params)?;
+    let params = read(request.params)?;
     let client = authenticate(provider, &params, request.authorization).await?;
-    match params.require("grant_type")? {
+    match require(&params, "grant_type")? {
         "authorization_code" => {
             let issued = redeem_code(provider, client, &params, now).await?;
             measure::tokens_issued(measure::Client::App);
@@ -144,9 +134,9 @@ pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -
 /// the calling app. An unknown token, or one issued to another app, changes nothing and gets the
 /// same empty 200 (§2.2), so a client learns nothing about tokens that are not its own.
 pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<(), OAuthError> {
-    let params = Params::new(request.params)?;
+    let params = read(request.params)?;
     let client = authenticate(provider, &params, request.authorization).await?;
-    let token = params.require("token")?;
+    let token = require(&params, "token")?;
     let sign_in_id = match refresh_tokens::sign_in_of(&provider.db, &stored_hash(token)).await? {
         Some(id) => Some(id),
         None => provider.tokens.verify_app_access(token, now).await.ok().map(|claims| claims.sid),
@@ -214,9 +204,9 @@ async fn redeem_code(
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let exchange = Exchange {
-        code: params.require("code")?,
+        code: require(params, "code")?,
         client_id: &client.id,
-        redirect_uri: params.require("redirect_uri")?,
+        redirect_uri: require(params, "redirect_uri")?,
         code_verifier: params.get("code_verifier"),
     };
     let mut change = provider.notify.change(now).await?;
@@ -293,7 +283,7 @@ async fn refresh(
     params: &Params<'_>,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
-    let token = params.require("refresh_token")?;
+    let token = require(params, "refresh_token")?;
     let unusable = || invalid_grant("the refresh token is invalid, expired or already used");
     let issued_for = match refresh_tokens::sign_in_of(&provider.db, &stored_hash(token)).await? {
         Some(id) => sign_ins::by_id(&provider.db, &id).await?,
@@ -413,6 +403,6 @@ mod tests {
     #[test]
     fn a_parameter_may_come_once() {
         let pairs = vec![("code".to_owned(), "a".to_owned()), ("code".to_owned(), "b".to_owned())];
-        assert_eq!(Params::new(&pairs).err().map(|e| e.code), Some(OAuthCode::InvalidRequest));
+        assert_eq!(read(&pairs).err().map(|e| e.code), Some(OAuthCode::InvalidRequest));
     }
 }
