@@ -31,6 +31,19 @@ impl<'a> Params<'a> {
         self.repeated
     }
 
+    /// The words of the refusal of a request that sent a parameter twice: the parameter's name when
+    /// it is one of the endpoint's own (`known`), else none of the request's text, which an app may
+    /// show its users (docs/security.md).
+    pub fn repeated_refusal(&self, known: &[&str]) -> Option<String> {
+        self.repeated.map(|name| {
+            if known.contains(&name) {
+                format!("`{name}` was given more than once")
+            } else {
+                "a parameter was given more than once".to_owned()
+            }
+        })
+    }
+
     /// The value of `name` when it was sent exactly once, empty or not.
     pub fn single(&self, name: &str) -> Option<&'a str> {
         match self.values.get(name).map(Vec::as_slice) {
@@ -63,6 +76,8 @@ mod tests {
         let sent = pairs(&[("code", "a"), ("state", ""), ("code", "b"), ("scope", "x"), ("scope", "y")]);
         let params = Params::new(&sent);
         assert_eq!(params.repeated(), Some("code"), "the first one repeated, in the order sent");
+        assert_eq!(params.repeated_refusal(&["code"]).as_deref(), Some("`code` was given more than once"));
+        assert_eq!(params.repeated_refusal(&[]).as_deref(), Some("a parameter was given more than once"));
         assert_eq!(params.single("code"), None);
         assert!(params.has("code"));
     }

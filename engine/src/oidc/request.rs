@@ -114,6 +114,24 @@ pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
+/// The parameters an authorization request may carry (others are ignored, RFC 6749 §3.1).
+const PARAMETERS: [&str; 14] = [
+    "client_id",
+    "redirect_uri",
+    "state",
+    "response_type",
+    "response_mode",
+    "scope",
+    "code_challenge",
+    "code_challenge_method",
+    "prompt",
+    "max_age",
+    "nonce",
+    "login_hint",
+    "request",
+    "request_uri",
+];
+
 /// Reads and checks an authorization request's parameters (query or form).
 pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<AuthorizationRequest, Refusal> {
     let params = Params::new(params);
@@ -130,8 +148,8 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
     let refuse = |code: OAuthCode, description: String| {
         Refusal::ToApp(ErrorRedirect { redirect_uri: redirect_uri.to_owned(), state: state.clone(), code, description })
     };
-    if let Some(name) = params.repeated() {
-        return Err(refuse(OAuthCode::InvalidRequest, format!("`{name}` was given more than once")));
+    if let Some(refusal) = params.repeated_refusal(&PARAMETERS) {
+        return Err(refuse(OAuthCode::InvalidRequest, refusal));
     }
     if params.has("request") {
         return Err(refuse(OAuthCode::RequestNotSupported, "request objects are not supported".into()));
@@ -178,7 +196,13 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
             "consent" => prompt.consent = true,
             // Latchkey has one account per browser session: choosing one is signing in.
             "select_account" => prompt.login = true,
-            other => return Err(refuse(OAuthCode::InvalidRequest, format!("unknown prompt value `{other}`"))),
+            // Never the value itself: the app may show the description (docs/security.md).
+            _ => {
+                return Err(refuse(
+                    OAuthCode::InvalidRequest,
+                    "prompt takes none, login, consent or select_account".into(),
+                ));
+            }
         }
     }
     if prompt.none && (prompt.login || prompt.consent) {

@@ -95,11 +95,25 @@ pub struct IdTokenClaims {
     pub profile: ProfileClaims,
 }
 
+/// The parameters the token and revocation endpoints read.
+const PARAMETERS: [&str; 10] = [
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+    "client_id",
+    "client_secret",
+    "token",
+    "token_type_hint",
+];
+
 /// The request's parameters, refused when one was sent twice (RFC 6749 §3.2).
 fn read(pairs: &[(String, String)]) -> Result<Params<'_>, OAuthError> {
     let params = Params::new(pairs);
-    match params.repeated() {
-        Some(name) => Err(invalid_request(format!("`{name}` was given more than once"))),
+    match params.repeated_refusal(&PARAMETERS) {
+        Some(refusal) => Err(invalid_request(refusal)),
         None => Ok(params),
     }
 }
@@ -124,9 +138,11 @@ pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -
             measure::token_refreshed(measure::Client::App);
             Ok(refreshed)
         }
-        other => {
-            Err(OAuthError::new(OAuthCode::UnsupportedGrantType, format!("grant_type `{other}` is not supported")))
-        }
+        // Never the value itself: the app may show the description (docs/security.md).
+        _ => Err(OAuthError::new(
+            OAuthCode::UnsupportedGrantType,
+            "grant_type takes authorization_code or refresh_token",
+        )),
     }
 }
 

@@ -876,3 +876,42 @@ async fn a_new_user_signs_up_from_the_sign_in_page_and_goes_on_to_the_app() {
     let claims = tokens.id_token().unwrap().claims(&wiki.verifier(), &started.nonce).unwrap();
     assert_eq!(claims.email().map(|e| e.as_str()), Some("grace@example.com"));
 }
+
+/// Attack L1 (docs/security.md): an app shows `error_description` to its developer, often to its
+/// users too. Text the request chose (a value, or a parameter's name) must never come back in it,
+/// or anyone can make the provider's error say what they like ("call this number") on the app.
+#[tokio::test]
+async fn error_descriptions_never_repeat_what_the_request_said() {
+    let provider = Provider::start().await;
+    let mut browser = Browser::new(&provider.first);
+    let bait = "Your-account-is-locked-call-555-0100";
+    let challenge = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+    let authorize = |extra: &str| {
+        format!(
+            "/oidc/authorize?response_type=code&scope=openid&client_id={APP}&redirect_uri={APP_CALLBACK}&{challenge}&{extra}"
+        )
+    };
+    for extra in [format!("prompt={bait}"), format!("{bait}=1&{bait}=2")] {
+        let (_, location, _, _) = browser.visit(&authorize(&extra)).await;
+        let back = Url::parse(&location.expect("back to the app")).unwrap();
+        let description = param(&back, "error_description").unwrap_or_default();
+        assert_eq!(param(&back, "error").as_deref(), Some("invalid_request"), "{extra}");
+        assert!(!description.is_empty() && !description.contains(bait), "{extra}: {description}");
+    }
+
+    let http = reqwest::Client::new();
+    for form in [vec![("grant_type", bait)], vec![("grant_type", "authorization_code"), (bait, "1"), (bait, "2")]] {
+        let answer = http
+            .post(provider.token_url())
+            .basic_auth(APP, Some(APP_SECRET))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let description = answer["error_description"].as_str().unwrap_or_default();
+        assert!(answer["error"].is_string() && !description.contains(bait), "{form:?}: {answer}");
+    }
+}
