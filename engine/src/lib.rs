@@ -17,7 +17,7 @@
 //! | [`oidc`] | the OpenID Connect provider: authorize, codes, token, userinfo, logout |
 //! | [`ops`] | what the operator runs beside the requests: `check-config` ([`ops::check`]) and the hourly housekeeping ([`ops::housekeeping`]) |
 //! | [`state`] | [`Engine`]: the parts every wing stands on and one handle per wing ([`SignIns`](sign_in::SignIns), [`Accounts`](accounts::Accounts), [`RelyingParty`](passkeys::RelyingParty), [`Provider`](oidc::Provider)), built once at start-up; each wing's functions take their own handle |
-//! | [`http`] | the HTTP edge, the only wing with axum and tower-sessions: extractors (the Bearer user, the session user, JSON bodies), each error's HTTP answer, and the portal's sign-ins in the browser's cookie session |
+//! | [`http`] | the HTTP edge, the only wing that knows the web framework and the cookie session: extractors (the Bearer user, the session user, JSON bodies), each error's HTTP answer, and the portal's sign-ins in the browser's cookie session |
 
 pub mod accounts;
 pub mod base;

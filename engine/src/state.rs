@@ -24,7 +24,7 @@ use crate::tokens::clients::{Clients, ClientsError};
 use crate::tokens::keys::KeyRing;
 use crate::tokens::secret::HashingQueue;
 
-/// The engine's shared state: given to axum routes as `State` (through the server's `FromRef`) and
+/// The engine's shared state: given to the server's routes as their state (through `FromRef`) and
 /// to the portal's server functions as Leptos context. Cheap to clone.
 ///
 /// It holds the parts every wing stands on and one handle per wing; each wing's functions take

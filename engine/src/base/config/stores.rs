@@ -31,7 +31,7 @@ pub struct Stores {
 pub enum SessionStoreKind {
     /// In the process: lost on restart, not shared by instances.
     Memory,
-    /// In the database (a `tower_sessions` table): survives restarts, shared by instances.
+    /// In the database (the session store's own table): survives restarts, shared by instances.
     Database,
     /// In Redis (`LATCHKEY_REDIS_URL`): shared by instances.
     Redis,
