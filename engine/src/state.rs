@@ -151,7 +151,21 @@ impl Engine {
 
     /// The engine from its parts: each wing's handle made from what it needs.
     fn assemble(parts: Parts) -> Self {
-        let Parts { config, db, redis, keys, tokens, clients, notify, .. } = &parts;
+        let Parts {
+            config,
+            db,
+            redis,
+            keys,
+            tokens,
+            clients,
+            notify,
+            webauthn,
+            challenges,
+            authenticators,
+            request_sealer,
+            hashing,
+            client_hashing,
+        } = parts;
         let sign_ins = SignIns {
             db: db.clone(),
             notify: notify.clone(),
@@ -163,14 +177,14 @@ impl Engine {
             notify: notify.clone(),
             config: config.clone(),
             tokens: tokens.clone(),
-            hashing: parts.hashing.clone(),
+            hashing,
         };
         let relying_party = RelyingParty {
             db: db.clone(),
             notify: notify.clone(),
-            webauthn: parts.webauthn.clone(),
-            challenges: parts.challenges.clone(),
-            authenticators: parts.authenticators.clone(),
+            webauthn,
+            challenges,
+            authenticators,
             tokens: tokens.clone(),
             challenge_ttl: config.webauthn.challenge_ttl,
             max_passkeys: config.webauthn.max_passkeys,
@@ -182,22 +196,10 @@ impl Engine {
             clients: clients.clone(),
             keys: keys.clone(),
             tokens: tokens.clone(),
-            client_hashing: parts.client_hashing.clone(),
-            request_sealer: parts.request_sealer.clone(),
+            client_hashing,
+            request_sealer,
         };
-        Self {
-            config: config.clone(),
-            db: db.clone(),
-            redis: redis.clone(),
-            keys: keys.clone(),
-            tokens: tokens.clone(),
-            clients: clients.clone(),
-            notify: notify.clone(),
-            sign_ins,
-            accounts,
-            relying_party,
-            provider,
-        }
+        Self { config, db, redis, keys, tokens, clients, notify, sign_ins, accounts, relying_party, provider }
     }
 
     /// Replaces the event hooks (the default does nothing).
