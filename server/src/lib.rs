@@ -112,7 +112,7 @@ impl Latchkey {
         let https_only = config.https_only();
         let request_timeout = config.http.request_timeout;
         let limits = limits::Limits::new(config);
-        let trusted_proxies: std::sync::Arc<[ipnet::IpNet]> = config.http.trusted_proxies.clone().into();
+        let trusted_proxies = limits.trusted_proxies();
         let cors = cross_origin::cors(&config.http.cors_origins);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());

@@ -94,7 +94,19 @@ pub struct Limits {
     refresh: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     portal: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
     token: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    trusted_proxies: Arc<[IpNet]>,
+    trusted_proxies: TrustedProxies,
+}
+
+/// The proxies whose forwarding headers name the client (`LATCHKEY_TRUSTED_PROXIES`); only they
+/// may also name a request (`telemetry::trusted_request_id`). Cheap to clone.
+#[derive(Clone)]
+pub struct TrustedProxies(Arc<[IpNet]>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of them.
+    pub fn trust(&self, ip: &IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
 }
 
 impl Limits {
@@ -107,7 +119,7 @@ impl Limits {
             refresh: limiter(config.limits.refresh),
             portal: limiter(config.limits.portal),
             token: limiter(config.limits.token),
-            trusted_proxies: config.http.trusted_proxies.clone().into(),
+            trusted_proxies: TrustedProxies(config.http.trusted_proxies.clone().into()),
         };
         let sweep = limits.clone();
         tokio::spawn(async move {
@@ -121,6 +133,11 @@ impl Limits {
             }
         });
         limits
+    }
+
+    /// The trusted proxies these limits read forwarding headers from.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        self.trusted_proxies.clone()
     }
 
     fn all(&self) -> impl Iterator<Item = &Arc<DefaultKeyedRateLimiter<IpAddr>>> {
@@ -139,12 +156,11 @@ impl Limits {
 
     /// The client behind a request that came from `peer`.
     fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|net| net.contains(ip));
-        if !trusted(&peer) {
+        if !self.trusted_proxies.trust(&peer) {
             return peer;
         }
         // Each proxy appends the address it received from; the last one no trusted proxy added is the client.
-        forwarded_chain(headers).into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
+        forwarded_chain(headers).into_iter().rev().find(|ip| !self.trusted_proxies.trust(ip)).unwrap_or(peer)
     }
 }
 
@@ -194,14 +210,16 @@ fn bucket(client: IpAddr) -> IpAddr {
     }
 }
 
+/// The address the request's connection came from (`serve` records it on every request).
+pub fn peer(request: &Request) -> Option<IpAddr> {
+    request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip())
+}
+
 /// Resolves the client of every request (for the handlers as [`ClientAddr`]) and answers 429 when
 /// it is over any limit the request counts against. (`serve` gives every request its peer address;
 /// without one, all requests share the unspecified address.)
 pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ConnectInfo(peer)| peer.ip());
+    let peer = peer(&request).unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     let key = bucket(limits.client(peer, request.headers()));
     request.extensions_mut().insert(ClientAddr(key));
     for (kind, limiter) in kinds_of(request.method(), request.uri().path())
@@ -238,7 +256,7 @@ mod tests {
             refresh: None,
             portal: None,
             token: None,
-            trusted_proxies: trusted_proxies.into(),
+            trusted_proxies: TrustedProxies(trusted_proxies.into()),
         }
     }
 

@@ -6,21 +6,20 @@
 //! its last line says the status and latency. Nothing here reads a body, a query string, a cookie
 //! or an `Authorization` header, so tokens, passwords, credentials and session ids never reach it.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderName;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use engine::base::config::LogFormat;
-use ipnet::IpNet;
 use metrics::{counter, describe_counter, describe_histogram, histogram};
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
+
+use crate::limits::{self, TrustedProxies};
 
 /// Requests answered, by route, method and status.
 const HTTP_REQUESTS: &str = "latchkey_http_requests_total";
@@ -88,11 +87,8 @@ pub fn request_span(request: &Request) -> tracing::Span {
 /// Keeps a request's `X-Request-Id` only when a trusted proxy (`LATCHKEY_TRUSTED_PROXIES`) sent
 /// it and it is a plain id, `[A-Za-z0-9-]{1,64}`; any other is dropped, and the server makes one.
 /// A client cannot then pass as another request in the log, or write its own text into every line.
-pub async fn trusted_request_id(State(trusted): State<Arc<[IpNet]>>, mut request: Request, next: Next) -> Response {
-    let from_a_trusted_proxy = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|ConnectInfo(peer)| trusted.iter().any(|net| net.contains(&peer.ip())));
+pub async fn trusted_request_id(State(trusted): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
+    let from_a_trusted_proxy = limits::peer(&request).is_some_and(|peer| trusted.trust(&peer));
     let plain = |id: &[u8]| (1..=64).contains(&id.len()) && id.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
     let keep = from_a_trusted_proxy && request.headers().get(&REQUEST_ID).is_some_and(|id| plain(id.as_bytes()));
     if !keep {
