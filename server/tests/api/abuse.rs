@@ -419,9 +419,7 @@ fn hashed_secret_client(secret: &str) -> String {
     let text = format!(
         "[[clients]]\nclient_id = \"app\"\nname = \"App\"\nclient_secret = \"{hash}\"\nredirect_uris = [\"https://app.example/cb\"]\n"
     );
-    let path = std::env::temp_dir().join(format!("latchkey-abuse-{}.toml", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
+    crate::common::clients_file(&text)
 }
 
 /// A token request for the app with `secret` (and a code that does not exist).

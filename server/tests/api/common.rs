@@ -296,6 +296,13 @@ async fn answer(response: reqwest::Response) -> Answer {
 }
 
 /// An authenticator that reports the test AAGUID.
+/// Writes an OpenID Connect clients file (`LATCHKEY_OIDC_CLIENTS`) holding `text`; returns its path.
+pub fn clients_file(text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("latchkey-clients-{}.toml", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, text).expect("clients file");
+    path.display().to_string()
+}
+
 pub fn authenticator() -> SoftAuthenticator {
     let mut authenticator = SoftAuthenticator::new();
     authenticator.set_aaguid(TEST_AAGUID);

@@ -5,13 +5,7 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use crate::common::Env;
-
-fn clients_file(text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("latchkey-clients-{}.toml", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&path, text).expect("clients file");
-    path.display().to_string()
-}
+use crate::common::{Env, clients_file};
 
 async fn start(env: Env) -> Result<server::Latchkey, String> {
     let config = engine::Config::from_lookup(|k| env.get(k)).map_err(|e| e.to_string())?;

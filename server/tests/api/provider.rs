@@ -53,9 +53,7 @@ fn clients_file() -> String {
         id_token_signed_response_alg = "ES256"
         "#
     );
-    let path = std::env::temp_dir().join(format!("latchkey-provider-{}.toml", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&path, text).expect("clients file");
-    path.display().to_string()
+    crate::common::clients_file(&text)
 }
 
 /// The provider, and (on PostgreSQL + Redis) a second instance of it on the same stores, where the
