@@ -4,9 +4,10 @@
 //! and kind of endpoint; a request over its limit is 429 `rate_limited` with `Retry-After`.
 //!
 //! The client address is the TCP peer's, unless the peer is a trusted proxy
-//! (`LATCHKEY_TRUSTED_PROXIES`): then it is the last address in `X-Forwarded-For` (or `Forwarded`)
-//! that is not itself a trusted proxy. Headers from anyone else are ignored, so a client cannot
-//! pick its own bucket. IPv6 clients are limited per /64, the block one subscriber usually holds.
+//! (`LATCHKEY_TRUSTED_PROXIES`): then it is the last address in the one header the proxies write
+//! (`LATCHKEY_FORWARDED_HEADER`: `X-Forwarded-For` or `Forwarded`) that is not itself a trusted
+//! proxy ([`TrustedProxies::client`]). Headers from anyone else, and the other header, are ignored,
+//! so a client cannot pick its own bucket. IPv6 clients are limited per /64, the block one subscriber usually holds.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use engine::Error;
+use engine::base::config::http::ForwardedHeader;
 use engine::base::config::{Config, Rate};
 use engine::base::types::ClientAddr;
 use engine::oidc::paths;
@@ -97,15 +99,44 @@ pub struct Limits {
     trusted_proxies: TrustedProxies,
 }
 
-/// The proxies whose forwarding headers name the client (`LATCHKEY_TRUSTED_PROXIES`); only they
-/// may also name a request (`telemetry::trusted_request_id`). Cheap to clone.
+/// The proxies whose forwarding header names the client (`LATCHKEY_TRUSTED_PROXIES`, the header
+/// `LATCHKEY_FORWARDED_HEADER`); only they may also name a request (`telemetry::trusted_request_id`).
+/// Cheap to clone.
 #[derive(Clone)]
-pub struct TrustedProxies(Arc<[IpNet]>);
+pub struct TrustedProxies {
+    networks: Arc<[IpNet]>,
+    header: ForwardedHeader,
+}
 
 impl TrustedProxies {
+    /// The configured ones.
+    pub fn new(config: &Config) -> Self {
+        Self { networks: config.http.trusted_proxies.clone().into(), header: config.http.forwarded_header }
+    }
+
     /// Whether `ip` is one of them.
     pub fn trust(&self, ip: &IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(ip))
+        self.networks.iter().any(|net| net.contains(ip))
+    }
+
+    /// The client behind a request that came from `peer`: `peer` itself unless it is a trusted
+    /// proxy; else, walking the header from the end (each proxy appends the address it received
+    /// from), the first address no trusted proxy added. An entry that is not an address is where
+    /// a proxy hid its peer (`unknown`, an obfuscated name): the chain can be followed no further,
+    /// and the proxy that wrote it counts as the client, never an address the client wrote before it.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.trust(&peer) {
+            return peer;
+        }
+        let mut last_trusted = peer;
+        for entry in forwarded_chain(headers, self.header).into_iter().rev() {
+            match entry {
+                Some(ip) if self.trust(&ip) => last_trusted = ip,
+                Some(ip) => return ip,
+                None => return last_trusted,
+            }
+        }
+        last_trusted
     }
 }
 
@@ -119,7 +150,7 @@ impl Limits {
             refresh: limiter(config.limits.refresh),
             portal: limiter(config.limits.portal),
             token: limiter(config.limits.token),
-            trusted_proxies: TrustedProxies(config.http.trusted_proxies.clone().into()),
+            trusted_proxies: TrustedProxies::new(config),
         };
         let sweep = limits.clone();
         tokio::spawn(async move {
@@ -154,13 +185,9 @@ impl Limits {
         }
     }
 
-    /// The client behind a request that came from `peer`.
+    /// The client behind a request that came from `peer` ([`TrustedProxies::client`]).
     fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.trusted_proxies.trust(&peer) {
-            return peer;
-        }
-        // Each proxy appends the address it received from; the last one no trusted proxy added is the client.
-        forwarded_chain(headers).into_iter().rev().find(|ip| !self.trusted_proxies.trust(ip)).unwrap_or(peer)
+        self.trusted_proxies.client(peer, headers)
     }
 }
 
@@ -170,23 +197,22 @@ fn quota(rate: Rate) -> Quota {
     Quota::with_period(every).unwrap_or_else(|| Quota::per_second(rate.count)).allow_burst(rate.count)
 }
 
-/// The addresses in `Forwarded` (`for=`) or, without it, `X-Forwarded-For`, in order.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
-    let values = |name: &str| headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
-            .flat_map(|value| value.split(','))
-            .filter_map(|element| {
+/// The entries of `header` in order: `X-Forwarded-For`'s addresses, or `Forwarded`'s `for=`
+/// nodes; `None` for one that is not an address.
+fn forwarded_chain(headers: &HeaderMap, header: ForwardedHeader) -> Vec<Option<IpAddr>> {
+    let values = headers.get_all(header.name()).iter().map(|v| v.to_str().unwrap_or(""));
+    let elements = values.flat_map(|value| value.split(',')).map(str::trim).filter(|e| !e.is_empty());
+    match header {
+        ForwardedHeader::XForwardedFor => elements.map(parse_node).collect(),
+        ForwardedHeader::Forwarded => elements
+            .map(|element| {
                 element.split(';').find_map(|pair| {
                     let (key, value) = pair.trim().split_once('=')?;
-                    key.eq_ignore_ascii_case("for").then(|| parse_node(value))?
-                })
+                    key.eq_ignore_ascii_case("for").then(|| parse_node(value))
+                })?
             })
-            .collect();
+            .collect(),
     }
-    values("x-forwarded-for").iter().flat_map(|value| value.split(',')).filter_map(parse_node).collect()
 }
 
 /// `192.0.2.1`, `192.0.2.1:443`, `"[2001:db8::1]:443"`, `2001:db8::1`.
@@ -248,6 +274,10 @@ mod tests {
     }
 
     fn limits(trusted: &str) -> Limits {
+        limits_reading(trusted, ForwardedHeader::XForwardedFor)
+    }
+
+    fn limits_reading(trusted: &str, header: ForwardedHeader) -> Limits {
         let trusted_proxies: Vec<IpNet> =
             trusted.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
         Limits {
@@ -256,7 +286,7 @@ mod tests {
             refresh: None,
             portal: None,
             token: None,
-            trusted_proxies: TrustedProxies(trusted_proxies.into()),
+            trusted_proxies: TrustedProxies { networks: trusted_proxies.into(), header },
         }
     }
 
@@ -275,7 +305,21 @@ mod tests {
         let chain = headers(&[("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.0.0.7")]);
         assert_eq!(limits("10.0.0.0/8").client(peer, &chain), "203.0.113.9".parse::<IpAddr>().unwrap());
         let forwarded = headers(&[("forwarded", r#"for=1.2.3.4, for="[2001:db8::7]:443";proto=https"#)]);
-        assert_eq!(limits("10.0.0.0/8").client(peer, &forwarded), "2001:db8::7".parse::<IpAddr>().unwrap());
+        let reading_forwarded = limits_reading("10.0.0.0/8", ForwardedHeader::Forwarded);
+        assert_eq!(reading_forwarded.client(peer, &forwarded), "2001:db8::7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn only_the_configured_header_is_read_and_an_unreadable_entry_is_the_proxys() {
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        let both = headers(&[("x-forwarded-for", "203.0.113.9"), ("forwarded", "for=1.2.3.4")]);
+        assert_eq!(limits("10.0.0.0/8").client(peer, &both), "203.0.113.9".parse::<IpAddr>().unwrap());
+        let reading_forwarded = limits_reading("10.0.0.0/8", ForwardedHeader::Forwarded);
+        assert_eq!(reading_forwarded.client(peer, &both), "1.2.3.4".parse::<IpAddr>().unwrap());
+        let hidden = headers(&[("x-forwarded-for", "1.2.3.4, unknown, 10.0.0.7")]);
+        assert_eq!(limits("10.0.0.0/8").client(peer, &hidden), "10.0.0.7".parse::<IpAddr>().unwrap());
+        let obfuscated = headers(&[("forwarded", "for=1.2.3.4, for=_hidden")]);
+        assert_eq!(reading_forwarded.client(peer, &obfuscated), peer);
     }
 
     #[test]

@@ -3,24 +3,30 @@
 //! than guesses sent one by one.
 //!
 //! Two budgets, both keyed by the email as typed (so an unknown email locks exactly like a real
-//! one, and a 429 reveals nothing): per email and client address, 5 tries, then a lock of 30 s that
-//! doubles with every further failure up to 15 minutes; and per email across all addresses, a
-//! higher ceiling of 20 with the same locks. So a guesser locks only their own address, and needs
-//! many addresses (each rate-limited too) to lock the owner's password sign-in everywhere — for at
-//! most 15 minutes at a time. Passkey sign-in is never locked. A success clears both budgets.
-
+//! one, and a 429 reveals nothing):
+//! - per email and client address: 5 tries, then a lock of 30 s that doubles with every further
+//!   failure up to 15 minutes, until a success. A guesser locks only their own address.
+//! - per email across all addresses: 20 tries, then a lock of 15 minutes; when it has run out the
+//!   budget starts over. So locking the owner's password sign-in everywhere takes 20 failures from
+//!   several addresses (each limited as above) for every 15 minutes it lasts, never one request
+//!   per lock, and guessing across addresses gets at most 20 tries a quarter-hour (80 an hour, under
+//!   the 100 OWASP ASVS allows).
+//!
+//! Passkey sign-in and recovery links do not check the password and are never locked. A success
+//! clears both budgets.
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::Accounts;
 use crate::base::error::Error;
-use crate::db::login_attempts;
+use crate::db::login_attempts::{self, Budget};
 
 /// Tries per email and client address before the first lock.
 pub const FREE_PER_ADDRESS: i64 = 5;
 /// Tries per email across all addresses before the first lock.
 pub const FREE_PER_ACCOUNT: i64 = 20;
-/// The first lock; it doubles with every further failure, up to [`MAX_LOCK`].
+/// The first lock of an address; it doubles with every further failure, up to [`MAX_LOCK`], which
+/// is also the account-wide lock.
 const FIRST_LOCK: Duration = Duration::from_secs(30);
 const MAX_LOCK: Duration = Duration::from_secs(15 * 60);
 /// The `address` of the all-addresses budget.
@@ -52,8 +58,11 @@ fn lock_seconds_sql() -> &'static str {
 /// Takes one password check from `email`'s budgets for `address`, or refuses with
 /// [`Error::TooManyAttempts`] (without saying whether the account exists).
 pub async fn take_attempt(accounts: &Accounts, email: &str, address: &str, now: i64) -> Result<(), Error> {
-    for (scope, free) in [(address, FREE_PER_ADDRESS), (ALL_ADDRESSES, FREE_PER_ACCOUNT)] {
-        let reservation = login_attempts::reserve(&accounts.db, email, scope, free, lock_seconds_sql(), now).await?;
+    let account_lock = MAX_LOCK.as_secs().to_string();
+    let per_address = Budget { free: FREE_PER_ADDRESS, lock_seconds: lock_seconds_sql(), starts_over: false };
+    let per_account = Budget { free: FREE_PER_ACCOUNT, lock_seconds: &account_lock, starts_over: true };
+    for (scope, budget) in [(address, per_address), (ALL_ADDRESSES, per_account)] {
+        let reservation = login_attempts::reserve(&accounts.db, email, scope, &budget, now).await?;
         if !reservation.allowed() {
             let until = reservation.locked_until.unwrap_or(now);
             tracing::info!(scope, "password sign-in refused while locked");

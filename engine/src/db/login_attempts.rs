@@ -25,19 +25,36 @@ impl Reservation {
     }
 }
 
+/// How a pair's tries are budgeted: `free` tries (at least 2, so a first try never locks), then a
+/// lock of `lock_seconds` (an SQL expression of `login_attempts.failures`, the count before this
+/// try); when `starts_over`, a lock that has run out leaves a fresh budget behind instead of
+/// locking again on the next failure.
+pub struct Budget<'a> {
+    pub free: i64,
+    pub lock_seconds: &'a str,
+    pub starts_over: bool,
+}
+
 /// Counts a try for (`email`, `address`) and, unless the pair is locked, allows it; when it is the
-/// `free`-th (or a later) try since the last success, the pair is locked at once for `lock_seconds`
-/// (an SQL expression of `login_attempts.failures`, the count before this try), so concurrent tries
-/// are refused rather than evaluated. One statement: of a burst, exactly the tries within the
-/// budget are allowed. `free` is at least 2, so a first try never locks.
+/// `free`-th (or a later) try of its budget, the pair is locked at once, so concurrent tries are
+/// refused rather than evaluated. One statement: of a burst, exactly the tries within the budget
+/// are allowed.
 pub async fn reserve(
     db: impl Exec<'_>,
     email: &str,
     address: &str,
-    free: i64,
-    lock_seconds: &str,
+    budget: &Budget<'_>,
     now: i64,
 ) -> Result<Reservation, sqlx::Error> {
+    let lock_seconds = budget.lock_seconds;
+    let (fresh_failures, fresh_lock) = if budget.starts_over {
+        (
+            "WHEN login_attempts.locked_until IS NOT NULL THEN 1",
+            "WHEN login_attempts.locked_until IS NOT NULL THEN NULL",
+        )
+    } else {
+        ("", "")
+    };
     let sql = format!(
         "INSERT INTO login_attempts (email, address, attempts, granted, failures, locked_until, updated_at)
          VALUES ($1, $2, 1, 1, 1, NULL, $3)
@@ -46,14 +63,16 @@ pub async fn reserve(
              granted = CASE WHEN login_attempts.locked_until > $3 THEN login_attempts.granted
                             ELSE login_attempts.attempts + 1 END,
              failures = CASE WHEN login_attempts.locked_until > $3 THEN login_attempts.failures
+                             {fresh_failures}
                              ELSE login_attempts.failures + 1 END,
              locked_until = CASE WHEN login_attempts.locked_until > $3 THEN login_attempts.locked_until
+                                 {fresh_lock}
                                  WHEN login_attempts.failures + 1 >= $4 THEN $3 + {lock_seconds}
                                  ELSE NULL END,
              updated_at = $3
          RETURNING attempts, granted, failures, locked_until"
     );
-    sqlx::query_as(&sql).bind(email).bind(address).bind(now).bind(free).fetch_one(db).await
+    sqlx::query_as(&sql).bind(email).bind(address).bind(now).bind(budget.free).fetch_one(db).await
 }
 
 /// Forgets the tries of (`email`, `address`) after a successful sign-in.

@@ -10,7 +10,7 @@
 //! (`LATCHKEY_MAX_CEREMONIES_PER_CLIENT`), in both stores, so a flood of *begin* calls from one
 //! address can never crowd out other people's ceremonies.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -42,68 +42,128 @@ pub trait ChallengeStore: Send + Sync {
     async fn put(&self, key: &str, owner: &str, state: String, ttl: Duration) -> Result<(), StoreError>;
     /// Removes and returns the state under `key`, or `None` if it is absent or expired.
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// How many bytes the state under `key` takes, without taking it (what a flood of *begin* calls
+    /// could make the store hold, which tests and operators measure).
+    async fn stored_len(&self, key: &str) -> Result<Option<usize>, StoreError>;
     /// Whether the store answers, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
 /// An in-process store: right for one instance; ceremonies are lost on restart (they last minutes).
+///
+/// Bounded three ways against floods of *begin* calls: ceremonies per owner, ceremonies in all, and
+/// bytes in all. Expired states are dropped oldest first from an index ordered by expiry, a few on
+/// every *put* and as many as a full store needs, so the lock is never held across a scan of the
+/// whole store: each step is O(log n).
 pub struct MemoryChallengeStore {
     inner: Mutex<Entries>,
     max_entries: usize,
+    max_bytes: usize,
     per_owner: usize,
 }
 
 #[derive(Default)]
 struct Entries {
-    /// key → (state, expiry, owner)
-    states: HashMap<String, (String, Instant, String)>,
-    /// owner → keys of its ceremonies (some may have been taken or have expired since)
+    /// key → the state, its expiry and owner
+    states: HashMap<String, Stored>,
+    /// (expiry, key) of every state in `states`, soonest first
+    by_expiry: BTreeSet<(Instant, String)>,
+    /// owner → (expiry, key) of its ceremonies in `states`
     owners: HashMap<String, Vec<(Instant, String)>>,
+    /// The length of every state in `states`, summed.
+    bytes: usize,
+}
+
+struct Stored {
+    state: String,
+    expires: Instant,
+    owner: String,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) -> Option<Stored> {
+        let stored = self.states.remove(key)?;
+        self.by_expiry.remove(&(stored.expires, key.to_owned()));
+        if let Some(keys) = self.owners.get_mut(&stored.owner) {
+            keys.retain(|(_, held)| held != key);
+            if keys.is_empty() {
+                self.owners.remove(&stored.owner);
+            }
+        }
+        self.bytes -= stored.state.len();
+        Some(stored)
+    }
+
+    /// Drops the soonest-expiring state if it has expired; whether it did.
+    fn drop_one_expired(&mut self, now: Instant) -> bool {
+        match self.by_expiry.first() {
+            Some((expires, key)) if *expires <= now => {
+                let key = key.clone();
+                self.remove(&key);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 impl MemoryChallengeStore {
     /// Bound on ceremonies in flight, so unauthenticated *begin* calls cannot exhaust memory.
     pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+    /// Bound on the bytes their states hold (a sign-in's is under 1 KiB; a registration's lists
+    /// the account's passkeys to exclude, up to some 140 KiB).
+    pub const DEFAULT_MAX_BYTES: usize = 128 << 20;
+    /// Expired states dropped on every *put*: more than one, so the store sheds them faster than
+    /// *put* adds.
+    const DROPPED_PER_PUT: usize = 2;
 
-    /// An empty store holding at most `max_entries` ceremonies, and `per_owner` for any one owner.
+    /// An empty store holding at most `max_entries` ceremonies ([`Self::DEFAULT_MAX_BYTES`] in
+    /// all), and `per_owner` for any one owner.
     pub fn new(max_entries: usize, per_owner: usize) -> Self {
-        Self { inner: Mutex::new(Entries::default()), max_entries, per_owner }
+        Self { inner: Mutex::new(Entries::default()), max_entries, max_bytes: Self::DEFAULT_MAX_BYTES, per_owner }
+    }
+
+    /// The same store holding at most `max_bytes` of state.
+    pub fn holding_at_most(self, max_bytes: usize) -> Self {
+        Self { max_bytes, ..self }
     }
 
     fn put_at(&self, key: &str, owner: &str, state: String, expires: Instant, now: Instant) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Entries { states, owners } = &mut *inner;
-        let mine = owners.entry(owner.to_owned()).or_default();
-        mine.retain(|(expiry, key)| *expiry > now && states.contains_key(key));
-        if mine.len() >= self.per_owner {
+        for _ in 0..Self::DROPPED_PER_PUT {
+            if !inner.drop_one_expired(now) {
+                break;
+            }
+        }
+        let mine = inner.owners.get(owner).map(Vec::as_slice).unwrap_or_default();
+        let expired: Vec<String> =
+            mine.iter().filter(|(expiry, _)| *expiry <= now).map(|(_, key)| key.clone()).collect();
+        for key in expired {
+            inner.remove(&key);
+        }
+        if let Some(mine) = inner.owners.get(owner).filter(|mine| mine.len() >= self.per_owner) {
             let oldest = mine.iter().map(|(expiry, _)| *expiry).min().unwrap_or(now);
             return Err(StoreError::OwnerFull { retry_after: oldest.saturating_duration_since(now) });
         }
-        mine.push((expires, key.to_owned()));
-        if states.len() >= self.max_entries {
-            states.retain(|_, (_, expiry, _)| *expiry > now);
-            owners.retain(|_, keys| {
-                keys.retain(|(expiry, key)| *expiry > now && states.contains_key(key));
-                !keys.is_empty()
-            });
-            if states.len() >= self.max_entries {
+        let full =
+            |inner: &Entries| inner.states.len() >= self.max_entries || inner.bytes + state.len() > self.max_bytes;
+        while full(&inner) {
+            if !inner.drop_one_expired(now) {
                 return Err(StoreError::Full);
             }
         }
-        states.insert(key.to_owned(), (state, expires, owner.to_owned()));
+        inner.remove(key);
+        inner.bytes += state.len();
+        inner.by_expiry.insert((expires, key.to_owned()));
+        inner.owners.entry(owner.to_owned()).or_default().push((expires, key.to_owned()));
+        inner.states.insert(key.to_owned(), Stored { state, expires, owner: owner.to_owned() });
         Ok(())
     }
 
     fn take_at(&self, key: &str, now: Instant) -> Option<String> {
         let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (state, expiry, owner) = inner.states.remove(key)?;
-        if let Some(keys) = inner.owners.get_mut(&owner) {
-            keys.retain(|(_, held)| held != key);
-            if keys.is_empty() {
-                inner.owners.remove(&owner);
-            }
-        }
-        (expiry > now).then_some(state)
+        let stored = inner.remove(key)?;
+        (stored.expires > now).then_some(stored.state)
     }
 }
 
@@ -116,6 +176,11 @@ impl ChallengeStore for MemoryChallengeStore {
 
     async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self.take_at(key, Instant::now()))
+    }
+
+    async fn stored_len(&self, key: &str) -> Result<Option<usize>, StoreError> {
+        let inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(inner.states.get(key).map(|stored| stored.state.len()))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -188,6 +253,12 @@ impl ChallengeStore for RedisChallengeStore {
             tracing::debug!(%error, "could not drop a taken ceremony from its owner's index");
         }
         Ok(Some(state.to_owned()))
+    }
+
+    async fn stored_len(&self, key: &str) -> Result<Option<usize>, StoreError> {
+        let full_key = format!("{}{key}", self.states);
+        let len: usize = self.pool.strlen(&full_key).await.map_err(unreachable)?;
+        Ok((len > 0).then_some(len))
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -290,5 +361,35 @@ mod tests {
         store.put_at("a3", "ip:a", "x".into(), now + TTL, now).unwrap();
         let later = now + TTL;
         store.put_at("a4", "ip:a", "x".into(), later + TTL, later).unwrap();
+    }
+
+    #[test]
+    fn the_store_counts_bytes_as_well_as_ceremonies() {
+        let store = MemoryChallengeStore::new(100, 10).holding_at_most(10);
+        let now = Instant::now();
+        store.put_at("a", "ip:a", "12345".into(), now + TTL, now).unwrap();
+        store.put_at("b", "ip:b", "12345".into(), now + TTL, now).unwrap();
+        assert!(matches!(store.put_at("c", "ip:c", "1".into(), now + TTL, now), Err(StoreError::Full)));
+        // A taken state gives its bytes back.
+        store.take_at("a", now);
+        store.put_at("c", "ip:c", "1234".into(), now + TTL, now).unwrap();
+    }
+
+    #[test]
+    fn expired_states_are_shed_as_new_ones_arrive() {
+        let store = MemoryChallengeStore::new(1_000, 1_000);
+        let now = Instant::now();
+        for i in 0..500 {
+            store.put_at(&format!("old{i}"), "ip:a", "x".into(), now + Duration::from_secs(1), now).unwrap();
+        }
+        let later = now + Duration::from_secs(2);
+        for i in 0..250 {
+            store.put_at(&format!("new{i}"), "ip:b", "x".into(), later + TTL, later).unwrap();
+        }
+        let inner = store.inner.lock().unwrap();
+        assert_eq!(inner.states.len(), 250, "each put dropped two expired states");
+        assert_eq!(inner.bytes, 250);
+        assert_eq!(inner.by_expiry.len(), 250);
+        assert!(!inner.owners.contains_key("ip:a"));
     }
 }

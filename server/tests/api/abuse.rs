@@ -73,6 +73,46 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy() {
     assert_eq!(other_client, StatusCode::UNAUTHORIZED, "behind a trusted proxy, each client has its own budget");
 }
 
+/// L3: behind a proxy that appends `X-Forwarded-For`, a client used to pick a fresh bucket for every
+/// request by sending its own `Forwarded` header (which was preferred, and the proxy passes it on),
+/// or by making the proxy's entry unreadable so the address before it counted. One header, chosen by
+/// the operator, is read now; an entry that does not parse is the proxy's own.
+#[tokio::test]
+async fn a_client_behind_a_proxy_cannot_pick_its_bucket() {
+    let env =
+        Env::new().await.set("LATCHKEY_RATE_LIMIT_PASSWORD", "2/min").set("LATCHKEY_TRUSTED_PROXIES", "127.0.0.1");
+    let server = TestServer::start_with(env).await;
+    let proxy = client_from("127.0.0.1");
+    let send = |forwarded_for: String, forwarded: Option<String>| {
+        let mut request = proxy
+            .post(format!("{}/auth/login", server.base))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"email": "ada@example.com", "password": "wrong password"}));
+        if let Some(forwarded) = forwarded {
+            request = request.header("forwarded", forwarded);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+
+    let mut other_header = Vec::new();
+    for i in 0..4 {
+        other_header.push(send("203.0.113.7".into(), Some(format!("for=198.51.100.{i}"))).await);
+    }
+    let mut unreadable_entry = Vec::new();
+    for i in 0..4 {
+        unreadable_entry.push(send(format!("198.51.100.{i}, unknown"), None).await);
+    }
+
+    let limited = [
+        StatusCode::UNAUTHORIZED,
+        StatusCode::UNAUTHORIZED,
+        StatusCode::TOO_MANY_REQUESTS,
+        StatusCode::TOO_MANY_REQUESTS,
+    ];
+    assert_eq!(other_header, limited, "the Forwarded header the client sent is not read");
+    assert_eq!(unreadable_entry, limited, "the unreadable last entry is the proxy's, not the client's choice");
+}
+
 #[tokio::test]
 async fn passkey_ceremonies_refresh_and_server_functions_are_limited_too() {
     let env = Env::new()
@@ -203,6 +243,42 @@ async fn guesses_from_many_addresses_lock_password_sign_in_everywhere_but_never_
 
     assert_eq!(owner, StatusCode::TOO_MANY_REQUESTS, "20 failures across addresses lock the account's password");
     assert_eq!(passkey.status, StatusCode::OK, "passkey sign-in is never locked: {}", passkey.body);
+}
+
+/// M7: once the account-wide lock has run out, one guess from one address must not lock the
+/// owner out for another 15 minutes (before: every failure past the 20th locked it again, so one
+/// request per 15 minutes held it for good); a fresh round of 20 guesses still locks it.
+#[tokio::test]
+async fn an_expired_account_lock_is_not_held_by_one_guess_every_fifteen_minutes() {
+    let env = Env::new().await.set("LATCHKEY_RATE_LIMIT_PASSWORD", "off").set("LATCHKEY_RATE_LIMIT_CEREMONY", "off");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = crate::common::stores::connect(&database).await;
+    server.sign_up("ada@example.com").await;
+    let guessers: Vec<_> = (70..78).map(|host| client_from(&format!("127.0.0.{host}"))).collect();
+    let owner = client_from("127.0.0.79");
+    for guesser in &guessers[..4] {
+        for _ in 0..5 {
+            login_as(&server, guesser, "ada@example.com", "wrong password").await;
+        }
+    }
+    let locked = login_as(&server, &owner, "ada@example.com", "correct horse battery").await;
+
+    crate::common::stores::expire_password_locks(&db).await;
+    let one_more_guess = login_as(&server, &guessers[0], "ada@example.com", "wrong password").await;
+    let after_one_guess = login_as(&server, &owner, "ada@example.com", "correct horse battery").await;
+
+    for guesser in &guessers[4..] {
+        for _ in 0..5 {
+            login_as(&server, guesser, "ada@example.com", "wrong password").await;
+        }
+    }
+    let after_a_fresh_round = login_as(&server, &owner, "ada@example.com", "correct horse battery").await;
+
+    assert_eq!(locked, StatusCode::TOO_MANY_REQUESTS, "20 failures across addresses lock the account");
+    assert_eq!(one_more_guess, StatusCode::UNAUTHORIZED, "the guess after the lock is checked, and fails");
+    assert_eq!(after_one_guess, StatusCode::OK, "one guess after the lock ran out does not lock it again");
+    assert_eq!(after_a_fresh_round, StatusCode::TOO_MANY_REQUESTS, "20 more failures lock it again");
 }
 
 #[tokio::test]
@@ -374,6 +450,55 @@ async fn registrations_in_flight_are_capped_per_account_and_a_finished_one_frees
     assert!(third.headers.contains_key("retry-after"));
     assert_eq!(finished.status, StatusCode::CREATED, "{}", finished.body);
     assert_eq!(after.status, StatusCode::OK, "the finished ceremony gave its place back");
+}
+
+/// H2: an account built to be heavy (many passkeys with the longest ids and transports lists as long
+/// as a request allows) must not make each anonymous targeted *begin* store its weight.
+#[tokio::test]
+async fn a_targeted_begin_stores_no_more_than_a_discoverable_one_however_heavy_the_account() {
+    let mut engine = None;
+    let env = Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off");
+    let server = TestServer::start_with_state(env, |app| {
+        engine = Some(app.engine().clone());
+        app
+    })
+    .await;
+    let store = engine.unwrap().relying_party.challenges.clone();
+    let (token, _) = server.sign_up("heavy@example.com").await;
+    let mut keys: Vec<_> = (0..12).map(|_| crate::common::authenticator()).collect();
+    let long_ids = testkit::Tweaks { credential_id_len: Some(1023), ..Default::default() };
+    let mut transports = vec![json!("usb"); 3000];
+    transports.extend([json!("smoke-signal"), json!("internal"), json!("usb")]);
+    for key in &mut keys {
+        let options = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await;
+        let mut credential = key.create_with(&options.body, ORIGIN, &long_ids).unwrap();
+        credential["response"]["transports"] = json!(transports);
+        let added =
+            server.post("/auth/passkeys/register/complete", Some(&token), json!({ "credential": credential })).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    }
+
+    let targeted = server.begin_sign_in(Some("heavy@example.com")).await;
+    let discoverable = server.begin_sign_in(None).await;
+    let stored = |options: &Value| {
+        let key = format!("auth:{}", options["challenge"].as_str().unwrap());
+        let store = store.clone();
+        async move { store.stored_len(&key).await.unwrap().expect("the ceremony waits in the store") }
+    };
+    let (targeted_bytes, discoverable_bytes) = (stored(&targeted).await, stored(&discoverable).await);
+    let allowed = targeted["allowCredentials"].as_array().unwrap();
+    let signed_in = server.sign_in(&mut keys[7], Some("heavy@example.com")).await;
+
+    println!("stored: targeted {targeted_bytes} bytes, discoverable {discoverable_bytes} bytes");
+    assert!(
+        targeted_bytes <= discoverable_bytes + 128,
+        "a targeted begin stored {targeted_bytes} bytes, a discoverable one {discoverable_bytes}"
+    );
+    assert_eq!(allowed.len(), 12, "the options still list the account's passkeys");
+    for credential in allowed {
+        assert_eq!(credential["transports"], json!(["usb", "internal"]), "known transports, each once");
+    }
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
 }
 
 #[tokio::test]

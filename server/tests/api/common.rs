@@ -388,6 +388,14 @@ pub mod stores {
             .unwrap();
     }
 
+    /// Lets every password lock run out, as if its time had passed.
+    pub async fn expire_password_locks(db: &AnyPool) {
+        sqlx::query("UPDATE login_attempts SET locked_until = 1 WHERE locked_until IS NOT NULL")
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
     pub async fn count(db: &AnyPool, table: &str) -> i64 {
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(db).await.unwrap()
     }

@@ -20,8 +20,10 @@ pub struct Http {
     /// `LATCHKEY_CORS_ORIGINS`: exact origins of apps on other sites whose pages may call the REST
     /// API from the browser (bearer tokens only; credentials are never allowed cross-origin).
     pub cors_origins: Vec<Url>,
-    /// `LATCHKEY_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` / `Forwarded` names the client.
+    /// `LATCHKEY_TRUSTED_PROXIES`: peers whose forwarding header names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// `LATCHKEY_FORWARDED_HEADER`: which header the trusted proxies write; the other is ignored.
+    pub forwarded_header: ForwardedHeader,
     /// `LATCHKEY_HEADER_TIMEOUT_SECS`: time to send a request's headers, from the connection or the
     /// previous response (so also how long a keep-alive connection may sit idle).
     pub header_timeout: Duration,
@@ -39,6 +41,26 @@ pub struct Http {
     /// `LATCHKEY_ADMIN_TOKEN`: the operator's bearer token for the admin API (`/admin/…`, off
     /// without it); at least 32 characters.
     pub admin_token: Option<Secret>,
+}
+
+/// The one header a trusted proxy names the client in. Reading one only matters: a proxy that
+/// appends to one passes the other on from the client unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, Caddy, HAProxy, most load balancers).
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1` (Envoy, some CDNs).
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The header's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::XForwardedFor => "x-forwarded-for",
+            Self::Forwarded => "forwarded",
+        }
+    }
 }
 
 /// How log lines are written.
@@ -59,6 +81,16 @@ impl Http {
                 .map_err(|_| invalid("LATCHKEY_ADDR", "expected an address like 127.0.0.1:3000"))?,
             cors_origins: origin_list("LATCHKEY_CORS_ORIGINS", var("LATCHKEY_CORS_ORIGINS").as_deref())?,
             trusted_proxies: parse_proxies(var("LATCHKEY_TRUSTED_PROXIES").as_deref().unwrap_or(""))?,
+            forwarded_header: match var("LATCHKEY_FORWARDED_HEADER").map(|raw| raw.to_ascii_lowercase()).as_deref() {
+                None | Some("x-forwarded-for") => ForwardedHeader::XForwardedFor,
+                Some("forwarded") => ForwardedHeader::Forwarded,
+                Some(other) => {
+                    return Err(invalid(
+                        "LATCHKEY_FORWARDED_HEADER",
+                        format!("`{other}` is neither `x-forwarded-for` nor `forwarded`"),
+                    ));
+                }
+            },
             header_timeout: seconds(var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
             request_timeout: seconds(var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,
             max_connections: count(var, "LATCHKEY_MAX_CONNECTIONS", 1024)?,

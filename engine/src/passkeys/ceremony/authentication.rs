@@ -6,13 +6,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::PublicKeyCredential;
-use webauthn_rs::prelude::{
-    DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication, Uuid, WebauthnError,
-};
+use webauthn_rs::prelude::{DiscoverableAuthentication, DiscoverableKey, Uuid, WebauthnError};
+use webauthn_rs_proto::{AllowCredentials, AuthenticatorTransport};
 
 use proto::TokenPair;
 
-use super::{challenge_of, client_owner, store_ceremony, stored_passkey, take_ceremony};
+use super::{challenge_of, client_owner, known_transports, store_ceremony, stored_passkey, take_ceremony};
 use crate::accounts::user_info;
 use crate::base::error::Error;
 use crate::base::measure;
@@ -26,11 +25,14 @@ use crate::notify::hooks::SignInMethod;
 use crate::passkeys::RelyingParty;
 use crate::tokens::{NewRefreshToken, SignInAt};
 
-/// What *begin* of a sign-in leaves for *complete*.
+/// What *begin* of a sign-in leaves for *complete*. Its size does not depend on the account: a
+/// targeted ceremony keeps the account's id, not its passkeys (they are read again at *complete*,
+/// where only the one that answered is needed), so an account built with many heavy passkeys cannot
+/// make each anonymous *begin* store its weight.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum AuthenticationCeremony {
-    Targeted { user_id: UserId, state: PasskeyAuthentication },
+    Targeted { user_id: UserId, state: DiscoverableAuthentication },
     Discoverable { state: DiscoverableAuthentication },
 }
 
@@ -42,21 +44,24 @@ pub async fn start_authentication(
     client: ClientAddr,
 ) -> Result<serde_json::Value, Error> {
     let email = email.filter(|e| !e.trim().is_empty()).map(Email::parse).transpose()?;
-    let rows = match &email {
+    let mut rows = match &email {
         Some(email) => passkeys::of_email(&rp.db, email.as_str()).await?,
         None => Vec::new(),
     };
+    // An account has at most this many (registration's cap); an operator who lowered the cap since
+    // does not get longer lists than it says.
+    rows.truncate(rp.max_passkeys);
 
-    let (options, ceremony) = match rows.first() {
+    let (mut options, state) = rp.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
+    let ceremony = match rows.first() {
         Some(first) => {
-            let known: Vec<Passkey> = rows.iter().map(stored_passkey).collect::<Result<_, _>>()?;
-            let (options, auth) = rp.webauthn.start_passkey_authentication(&known).map_err(Error::internal)?;
-            (options, AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state: auth })
+            // The allow list names the passkeys (and how the browser may reach them); the state
+            // kept is the discoverable one, which checks the same things once *complete* names the
+            // one passkey that answered.
+            options.public_key.allow_credentials = rows.iter().filter_map(allowed).collect();
+            AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state }
         }
-        None => {
-            let (options, auth) = rp.webauthn.start_discoverable_authentication().map_err(Error::internal)?;
-            (options, AuthenticationCeremony::Discoverable { state: auth })
-        }
+        None => AuthenticationCeremony::Discoverable { state },
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
     store_ceremony(rp, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
@@ -172,23 +177,27 @@ async fn verify_and_write(
     }
 
     let mut passkey = stored_passkey(&row)?;
-    let result = match ceremony {
-        AuthenticationCeremony::Targeted { user_id, state: auth } => {
+    let state = match ceremony {
+        AuthenticationCeremony::Targeted { user_id, state } => {
             if user_id != row.user_id {
                 return Err(Error::AuthenticationFailed(
                     "this passkey does not belong to the account that was asked for",
                 ));
             }
-            rp.webauthn.finish_passkey_authentication(credential, &auth)
+            state
         }
-        AuthenticationCeremony::Discoverable { state: auth } => {
+        AuthenticationCeremony::Discoverable { state } => {
             if user_handle.is_none() {
                 return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
             }
-            rp.webauthn.finish_discoverable_authentication(credential, auth, &[DiscoverableKey::from(&passkey)])
+            state
         }
-    }
-    .map_err(authentication_error)?;
+    };
+    // The one passkey allowed is the one that answered, checked above to be the right account's.
+    let result = rp
+        .webauthn
+        .finish_discoverable_authentication(credential, state, &[DiscoverableKey::from(&passkey)])
+        .map_err(authentication_error)?;
 
     passkey.update_credential(&result);
     let updated = PasskeyRow {
@@ -207,6 +216,18 @@ async fn verify_and_write(
         return Err(Error::PossibleClonedAuthenticator);
     }
     Ok(())
+}
+
+/// A passkey as a targeted ceremony's options list it: its id, and the transports its browser
+/// reported at registration (known values, each once).
+fn allowed(row: &PasskeyRow) -> Option<AllowCredentials> {
+    let id = URL_SAFE_NO_PAD.decode(row.credential_id.as_str()).ok()?;
+    let reported: Vec<AuthenticatorTransport> = serde_json::from_str(&row.transports).unwrap_or_default();
+    Some(AllowCredentials {
+        type_: "public-key".into(),
+        id: id.into(),
+        transports: Some(known_transports(&reported)).filter(|known| !known.is_empty()),
+    })
 }
 
 fn authentication_key(challenge: &str) -> String {

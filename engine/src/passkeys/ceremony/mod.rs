@@ -53,6 +53,7 @@ use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::Passkey;
 /// What the browser sends back: `credential.toJSON()` of a registration, and of a sign-in.
 pub use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+use webauthn_rs_proto::AuthenticatorTransport;
 
 use crate::base::error::Error;
 use crate::base::measure;
@@ -117,6 +118,17 @@ fn challenge_of(client_data_json: &[u8]) -> Result<String, Error> {
         && data.challenge.len() <= 128
         && data.challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if well_formed { Ok(data.challenge) } else { Err(Error::CeremonyExpired) }
+}
+
+/// `transports` cut to the values WebAuthn defines, each once, in the order given.
+fn known_transports(transports: &[AuthenticatorTransport]) -> Vec<AuthenticatorTransport> {
+    let mut known: Vec<AuthenticatorTransport> = Vec::new();
+    for transport in transports {
+        if *transport != AuthenticatorTransport::Unknown && !known.contains(transport) {
+            known.push(transport.clone());
+        }
+    }
+    known
 }
 
 fn stored_passkey(row: &PasskeyRow) -> Result<Passkey, Error> {

@@ -10,7 +10,7 @@ use webauthn_rs_proto::{PubKeyCredParams, ResidentKeyRequirement};
 
 use proto::PasskeyItem;
 
-use super::{challenge_of, client_owner, store_ceremony, take_ceremony};
+use super::{challenge_of, client_owner, known_transports, store_ceremony, take_ceremony};
 use crate::accounts::{self, find_user, new_user_row, user_info};
 use crate::base::error::{Error, OrConflict};
 use crate::base::measure;
@@ -201,6 +201,7 @@ async fn complete_registration<'e>(
     now: i64,
 ) -> Result<(PasskeyItem, Change<'e>), Error> {
     let user_id = &ceremony.user_id;
+    let credential = &with_known_transports(credential);
     let passkey = rp.webauthn.finish_passkey_registration(credential, &ceremony.state).map_err(registration_error)?;
 
     let facts = AuthenticatorData::from_attestation_object(credential.response.attestation_object.as_ref())
@@ -248,6 +249,15 @@ async fn complete_registration<'e>(
     let item = passkey_item(&row, &rp.authenticators);
     change.after(Hook::PasskeyRegistered(user_info(&owner), item.clone()));
     Ok((item, change))
+}
+
+/// The response with its `transports` (a list the browser writes, outside the signed data) cut to
+/// the values WebAuthn defines, each once: what is stored with the passkey, and later listed in
+/// every targeted sign-in's options, stays a few bytes however long a list a client sent.
+fn with_known_transports(credential: &RegisterPublicKeyCredential) -> RegisterPublicKeyCredential {
+    let mut credential = credential.clone();
+    credential.response.transports = credential.response.transports.as_deref().map(known_transports);
+    credential
 }
 
 fn sign_up_key(challenge: &str) -> String {
