@@ -80,7 +80,7 @@ pub async fn signed_in_user() -> Result<UserInfo, PortalError> {
 #[server]
 pub async fn my_account() -> Result<AccountView, PortalError> {
     let user = door::user().await?;
-    Ok(portal::account_view(&door::engine()?, user.id()).await?)
+    Ok(portal::account_view(&door::engine()?, user.id(), door::now()).await?)
 }
 
 /// Creation options for adding a passkey to the signed-in account.
@@ -253,7 +253,8 @@ pub async fn change_my_email(email: String) -> Result<(), PortalError> {
     let (user, engine, now) = (door::user().await?, door::engine()?, door::now());
     let recent = user.recent(&engine, now)?;
     let account = accounts::find_user(&engine.db, user.id(), engine::Error::SignInRequired).await?;
-    verification::start_change(&engine.accounts, &account, &email, &recent, now).await?;
+    let caller = door::caller().await?;
+    verification::start_change(&engine.accounts, &account, &email, &caller, &recent, now).await?;
     leptos_axum::redirect("/account?done=email_change");
     Ok(())
 }

@@ -176,6 +176,18 @@ pub struct AccountView {
     pub passkeys: Vec<PasskeyItem>,
     /// Whether the account has a password (it may be passkey-only).
     pub has_password: bool,
+    /// A change of email address waiting for the new address's confirmation.
+    pub pending_email: Option<PendingEmail>,
+}
+
+/// A change of email address waiting for confirmation: the account moves to `email` once it is
+/// confirmed, unless it ends first (`until`, or the account's other sign-ins ended, or a new password).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PendingEmail {
+    /// The new address.
+    pub email: String,
+    /// RFC 3339 UTC.
+    pub until: String,
 }
 
 /// One entry of a user's record of security events (`GET /auth/activity`, "Recent activity" on

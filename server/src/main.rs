@@ -130,6 +130,14 @@ async fn migrate(config: Config) -> ExitCode {
             versions.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
         ),
     }
+    match engine::ops::addresses::no_longer_accepted(&db).await {
+        Ok(ids) => {
+            if let Some(sentence) = engine::ops::addresses::report(&ids) {
+                println!("warning: {sentence}");
+            }
+        }
+        Err(e) => return fail(format_args!("cannot read the accounts' addresses: {e}")),
+    }
     ExitCode::SUCCESS
 }
 
@@ -151,6 +159,17 @@ async fn serve(config: Config) -> ExitCode {
     } else {
         tracing::warn!("{}", mail.describe());
     }
+    let db = app.engine().db.clone();
+    tokio::spawn(async move {
+        match engine::ops::addresses::no_longer_accepted(&db).await {
+            Ok(ids) => {
+                if let Some(sentence) = engine::ops::addresses::report(&ids) {
+                    tracing::warn!("{sentence}");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not read the accounts' addresses"),
+        }
+    });
     let plain = app.engine().clients.with_plain_secrets();
     if !plain.is_empty() {
         tracing::warn!(

@@ -272,11 +272,12 @@ struct ChangeEmailRequest {
 async fn change_email(
     State(engine): State<Engine>,
     user: BearerUser,
+    caller: Caller,
     ApiJson(body): ApiJson<ChangeEmailRequest>,
 ) -> Result<StatusCode, Error> {
     let recent = user.recent(&engine, now())?;
     let account = accounts::find_user(&engine.db, user.id(), Error::InvalidToken).await?;
-    verification::start_change(&engine.accounts, &account, &body.email, &recent, now()).await?;
+    verification::start_change(&engine.accounts, &account, &body.email, &caller, &recent, now()).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 
-use proto::{AccountView, ActivityItem, SignInItem};
+use proto::{AccountView, ActivityItem, PendingEmail, SignInItem};
 
 use crate::error::ErrorCode;
 use crate::navigator;
@@ -101,6 +101,7 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
         </dl>
         <SyncAccountName/>
         {(!user.email_verified).then(|| view! { <ConfirmEmail/> })}
+        {account.pending_email.map(|pending| view! { <PendingChange pending/> })}
         <ChangeEmail/>
         <ActionForm action=rename attr:class="inline">
             <label for="display-name">"Display name"</label>
@@ -125,6 +126,22 @@ fn ChangeEmail() -> impl IntoView {
             </ActionForm>
         </ConfirmFirst>
         <Notice message=action_error(change)/>
+    }
+}
+
+/// A change of address waiting for the new address's confirmation, so that one asked from a
+/// sign-in the owner does not know about is seen (signing out everywhere else cancels it).
+#[component]
+fn PendingChange(pending: PendingEmail) -> impl IntoView {
+    let until = pending.until.chars().take(16).collect::<String>().replace('T', " ");
+    view! {
+        <div class="hint-box" data-testid="pending-email">
+            <p>
+                "Waiting for confirmation: your email changes to " <strong>{pending.email}</strong>
+                " once that address is confirmed (until " <time datetime=pending.until.clone()>{until}" UTC"</time>
+                "). If you did not ask for this, sign out everywhere else or change your password: that cancels it."
+            </p>
+        </div>
     }
 }
 

@@ -24,7 +24,7 @@ use crate::notify::change::{Change, Hook};
 use crate::notify::hooks::SignInMethod;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
-use crate::sign_in::{self, How, Which};
+use crate::sign_in::{self, How};
 use crate::tokens::TokenKeys;
 use crate::tokens::secret::HashingQueue;
 use crate::tokens::secret::{hash_password, verify_password};
@@ -209,8 +209,7 @@ pub async fn set_password(
     if !users::set_password_hash(change.db(), user_id, &hash).await? {
         return Err(Error::SignInRequired);
     }
-    let ended =
-        sign_in::end(change.db(), Which::OthersOf { user: user_id, keep: recent.sign_in() }, now).await?.count();
+    let ended = sign_in::end_others_in(&mut change, user_id, recent.sign_in(), caller).await?;
     let (notice, event) = match had_password {
         true => (Notice::PasswordChanged, Event::PasswordChanged),
         false => (Notice::PasswordSet, Event::PasswordSet),
@@ -238,8 +237,7 @@ pub async fn remove_password(
         PasswordRemoval::OnlyWayIn => return Err(Error::PasswordOnlyWayIn),
         PasswordRemoval::NotSet => return Err(Error::PasswordNotSet),
     }
-    let ended =
-        sign_in::end(change.db(), Which::OthersOf { user: user_id, keep: recent.sign_in() }, now).await?.count();
+    let ended = sign_in::end_others_in(&mut change, user_id, recent.sign_in(), caller).await?;
     change.tell(Letter::Notice { email: &user.email, what: Notice::PasswordRemoved }).await?;
     change.record(user_id, Event::PasswordRemoved, Some(caller)).await?;
     change.commit().await?;

@@ -6,6 +6,12 @@
 //!
 //! The verification and its mail are written in the same change as the account (or as each
 //! other), so a sign-up never ends up without its mail.
+//!
+//! A change of address waits for the new address's confirmation. While it waits it is shown on the
+//! account page, the current address has been told of it and it is in the account's activity; a
+//! newer request replaces it, and it ends when the account's other sign-ins are ended or its
+//! password is set, changed or removed: whoever asked from a stolen sign-in loses the request with
+//! the sign-in.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,8 +19,8 @@ use rand::{Rng, RngCore};
 
 use super::Accounts;
 use crate::base::error::{Error, OrConflict};
-use crate::base::types::{Email, UserId, constant_time_eq};
-use crate::db::email_verifications::{self, NewVerification};
+use crate::base::types::{Caller, Email, UserId, constant_time_eq};
+use crate::db::email_verifications::{self, CHANGE, CodeTries, NewVerification, VERIFY};
 use crate::db::users::{self, UserRow};
 use crate::notify::activity::Event;
 use crate::notify::change::Change;
@@ -22,15 +28,13 @@ use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::Recent;
 use crate::tokens::secret::stored_hash;
 
-/// The account's own address.
-const VERIFY: &str = "verify";
-/// A new address the account moves to once it is confirmed.
-const CHANGE: &str = "change";
-
 /// How long a link and its code work.
 pub const VERIFICATION_TTL_SECS: i64 = 24 * 3600;
-/// Wrong codes one verification takes before it stops working.
-const MAX_CODE_ATTEMPTS: i64 = 5;
+/// Codes tried before a verification stops working: five per verification, and ten per address a
+/// day whichever accounts asked for it (so claiming one address from many accounts gets no more
+/// guesses: a one-in-100,000 chance a day at a six-digit code). The link is not limited: it
+/// cannot be guessed.
+const CODE_TRIES: CodeTries = CodeTries { per_verification: 5, per_address_a_day: 10 };
 /// The shortest time between two verification mails to one account.
 const RESEND_AFTER_SECS: i64 = 60;
 /// Verification mails one account may get in a day.
@@ -89,11 +93,14 @@ pub async fn resend(accounts: &Accounts, user: &UserRow, now: i64) -> Result<(),
 }
 
 /// `PUT /auth/email` and the account page: mails a link and code to `new_email`; the account moves
-/// to it once it is confirmed (and the old address is told). Needs a [`Recent`] sign-in.
+/// to it once it is confirmed (and the old address is told). The current address is told of the
+/// request at once, and it is recorded; an earlier request still waiting ends. Needs a [`Recent`]
+/// sign-in.
 pub async fn start_change(
     accounts: &Accounts,
     user: &UserRow,
     new_email: &str,
+    caller: &Caller,
     _recent: &Recent,
     now: i64,
 ) -> Result<(), Error> {
@@ -109,8 +116,17 @@ pub async fn start_change(
     }
     within_limits(accounts, &user.id, CHANGE, now).await?;
     let mut change = accounts.notify.change(now).await?;
+    email_verifications::cancel(change.db(), &user.id, CHANGE, now).await?;
     write(&mut change, &user.id, new_email.as_str(), CHANGE).await?;
+    let requested = Notice::EmailChangeRequested(new_email.as_str());
+    change.tell(Letter::Notice { email: &user.email, what: requested }).await?;
+    change.record(&user.id, Event::EmailChangeRequested(new_email.as_str()), Some(caller)).await?;
     change.commit().await
+}
+
+/// The account's change of address waiting for confirmation, if any: (new address, until when).
+pub async fn pending_change(accounts: &Accounts, user_id: &UserId, now: i64) -> Result<Option<(String, i64)>, Error> {
+    Ok(email_verifications::pending(&accounts.db, user_id, CHANGE, now).await?)
 }
 
 /// One verification mail a minute and five a day per account and purpose.
@@ -143,8 +159,9 @@ async fn apply(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: 
         };
     }
     let user = users::by_id(change.db(), user_id).await?.ok_or(Error::InvalidVerification)?;
-    email_verifications::change_to(change.db(), user_id, email, now).await.or_conflict(Error::EmailTaken)?;
+    // Told first: a notice goes to an address an account has confirmed, which this one is until the move.
     change.tell(Letter::Notice { email: &user.email, what: Notice::EmailChanged(email) }).await?;
+    email_verifications::change_to(change.db(), user_id, email, now).await.or_conflict(Error::EmailTaken)?;
     change.record(user_id, Event::EmailChanged, None).await?;
     tracing::info!(%user_id, "email address changed");
     Ok(())
@@ -168,10 +185,9 @@ pub async fn confirm_link(accounts: &Accounts, token: &str, now: i64) -> Result<
 /// comes of it).
 pub async fn confirm_code(accounts: &Accounts, user_id: &UserId, code: &str, now: i64) -> Result<(), Error> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let (token_hash, expected, email, purpose) =
-        email_verifications::try_code(&accounts.db, user_id, MAX_CODE_ATTEMPTS, now)
-            .await?
-            .ok_or(Error::InvalidVerification)?;
+    let (token_hash, expected, email, purpose) = email_verifications::try_code(&accounts.db, user_id, &CODE_TRIES, now)
+        .await?
+        .ok_or(Error::InvalidVerification)?;
     if !constant_time_eq(code_hash(&token_hash, &code).as_bytes(), expected.as_bytes()) {
         return Err(Error::InvalidVerification);
     }

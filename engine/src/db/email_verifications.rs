@@ -4,6 +4,11 @@
 use super::Exec;
 use crate::base::types::UserId;
 
+/// The purpose of a verification of the account's own address.
+pub const VERIFY: &str = "verify";
+/// The purpose of a verification of a new address the account moves to once it is confirmed.
+pub const CHANGE: &str = "change";
+
 /// A verification to record.
 #[derive(Debug)]
 pub struct NewVerification<'a> {
@@ -57,12 +62,20 @@ pub async fn use_token(
     .await
 }
 
+/// How many codes may be tried: per verification, and per address across every verification of
+/// it (whichever account asked) made in the last day.
+pub struct CodeTries {
+    pub per_verification: i64,
+    pub per_address_a_day: i64,
+}
+
 /// A user's newest unused, unexpired verification whose code may still be tried (fewer than
-/// `max_attempts` wrong codes), counting this try: (token hash, code hash, address, purpose).
+/// `tries.per_verification` codes tried, and fewer than `tries.per_address_a_day` for its address),
+/// counting this try: (token hash, code hash, address, purpose).
 pub async fn try_code(
     db: impl Exec<'_>,
     user_id: &UserId,
-    max_attempts: i64,
+    tries: &CodeTries,
     now: i64,
 ) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
     sqlx::query_as(
@@ -71,11 +84,14 @@ pub async fn try_code(
                              WHERE user_id = $1 AND used_at IS NULL AND expires_at > $3
                              ORDER BY created_at DESC, token_hash LIMIT 1)
            AND attempts < $2 AND used_at IS NULL
+           AND (SELECT COALESCE(SUM(same.attempts), 0) FROM email_verifications AS same
+                WHERE same.email = email_verifications.email AND same.created_at > $3 - 86400) < $4
          RETURNING token_hash, code_hash, email, purpose",
     )
     .bind(user_id)
-    .bind(max_attempts)
+    .bind(tries.per_verification)
     .bind(now)
+    .bind(tries.per_address_a_day)
     .fetch_optional(db)
     .await
 }
@@ -129,6 +145,40 @@ pub async fn change_to(db: impl Exec<'_>, user_id: &UserId, email: &str, now: i6
         .execute(db)
         .await
         .map(|_| ())
+}
+
+/// `user_id`'s newest unused, unexpired verification for `purpose`: (address, expires at).
+pub async fn pending(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    purpose: &str,
+    now: i64,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT email, expires_at FROM email_verifications
+         WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+         ORDER BY created_at DESC, token_hash LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(purpose)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Ends `user_id`'s unused verifications for `purpose` (they expire now: neither link nor code
+/// works, and they still count against the day's mails); returns how many.
+pub async fn cancel(db: impl Exec<'_>, user_id: &UserId, purpose: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE email_verifications SET expires_at = $3
+         WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(user_id)
+    .bind(purpose)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Deletes verifications that expired before `before`; returns how many.

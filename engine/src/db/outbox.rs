@@ -34,6 +34,15 @@ pub async fn insert(db: impl Exec<'_>, mail: &NewMail, now: i64) -> Result<(), s
     .map(|_| ())
 }
 
+/// How many mails to `recipient` were written since `since` (sent or not).
+pub async fn count_to(db: impl Exec<'_>, recipient: &str, since: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM outbox WHERE recipient = $1 AND created_at > $2")
+        .bind(recipient)
+        .bind(since)
+        .fetch_one(db)
+        .await
+}
+
 /// A mail a worker has claimed.
 #[derive(Debug, Clone, FromRow)]
 pub struct OutboxRow {

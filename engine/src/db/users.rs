@@ -50,6 +50,26 @@ pub async fn by_email(db: impl Exec<'_>, email: &str) -> Result<Option<UserRow>,
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(db).await
 }
 
+/// Whether an account has `email` and has confirmed it.
+pub async fn email_confirmed(db: impl Exec<'_>, email: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT email_verified_at FROM users WHERE email = $1 AND email_verified_at IS NOT NULL")
+            .bind(email)
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Up to `limit` (id, email) pairs of users whose id sorts after `after`, in id order: a page of
+/// every address, for a scan that does not hold the whole table at once.
+pub async fn emails_after(db: impl Exec<'_>, after: &str, limit: i64) -> Result<Vec<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, email FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
 /// The user with this id.
 pub async fn by_id(db: impl Exec<'_>, id: &UserId) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(db).await

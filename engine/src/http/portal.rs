@@ -6,12 +6,13 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use proto::{AccountView, UserInfo};
+use proto::{AccountView, PendingEmail, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::accounts::recovery::MadeBy;
-use crate::accounts::{self, find_user, user_info};
+use crate::accounts::{self, find_user, user_info, verification};
+use crate::base::clock::rfc3339;
 use crate::base::error::Error;
 use crate::base::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 use crate::db::sign_ins;
@@ -155,7 +156,7 @@ pub async fn account(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Erro
 }
 
 /// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.
-pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountView, Error> {
+pub async fn account_view(engine: &Engine, user_id: &UserId, now: i64) -> Result<AccountView, Error> {
     let user = find_user(&engine.db, user_id, Error::SignInRequired).await?;
     let handle = uuid::Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     Ok(AccountView {
@@ -164,6 +165,9 @@ pub async fn account_view(engine: &Engine, user_id: &UserId) -> Result<AccountVi
         rp_id: engine.config.webauthn.rp_id.clone(),
         passkeys: list_passkeys(&engine.relying_party, user_id).await?,
         has_password: user.password_hash.is_some(),
+        pending_email: verification::pending_change(&engine.accounts, user_id, now)
+            .await?
+            .map(|(email, until)| PendingEmail { email, until: rfc3339(until) }),
     })
 }
 

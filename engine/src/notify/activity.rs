@@ -57,6 +57,10 @@ pub enum Event<'a> {
     RecoveryLinkMade,
     /// The account moved to a new, confirmed email address.
     EmailChanged,
+    /// A move to this address was asked for; it waits for the address's confirmation.
+    EmailChangeRequested(&'a str),
+    /// A move still waiting for confirmation was ended (other sign-ins ended, or a new password).
+    EmailChangeCancelled,
     /// A recovery link was used, and a passkey of this name added with it.
     Recovered(&'a str),
 }
@@ -78,6 +82,8 @@ impl Event<'_> {
             Self::OtherSignInsEnded(_) => "other_sign_ins_ended",
             Self::RecoveryLinkMade => "recovery_link_made",
             Self::EmailChanged => "email_changed",
+            Self::EmailChangeRequested(_) => "email_change_requested",
+            Self::EmailChangeCancelled => "email_change_cancelled",
             Self::Recovered(_) => "recovered",
         }
     }
@@ -92,7 +98,8 @@ impl Event<'_> {
             Self::PasskeyAdded(name)
             | Self::PasskeyRenamed(name)
             | Self::PasskeyRemoved(name)
-            | Self::Recovered(name) => Some(name.to_owned()),
+            | Self::Recovered(name)
+            | Self::EmailChangeRequested(name) => Some(name.to_owned()),
             Self::OtherSignInsEnded(count) => Some(count.to_string()),
             Self::AccountCreated
             | Self::PasswordSet
@@ -100,7 +107,8 @@ impl Event<'_> {
             | Self::PasswordRemoved
             | Self::SignInEnded
             | Self::RecoveryLinkMade
-            | Self::EmailChanged => None,
+            | Self::EmailChanged
+            | Self::EmailChangeCancelled => None,
         }
     }
 }
@@ -201,6 +209,8 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "sign_in_ended" => "A sign-in was ended".to_owned(),
         "recovery_link_made" => "A recovery link was made by the operator".to_owned(),
         "email_changed" => "Email address changed".to_owned(),
+        "email_change_requested" => format!("A change of email address to {detail} was asked for"),
+        "email_change_cancelled" => "A change of email address waiting for confirmation was cancelled".to_owned(),
         "recovered" => format!("A recovery link was used; passkey “{detail}” added"),
         "other_sign_ins_ended" => match detail {
             "1" => "Signed out everywhere else (1 sign-in ended)".to_owned(),
@@ -234,6 +244,11 @@ mod tests {
             (Event::OtherSignInsEnded(2), "Signed out everywhere else (2 sign-ins ended)"),
             (Event::RecoveryLinkMade, "A recovery link was made by the operator"),
             (Event::EmailChanged, "Email address changed"),
+            (
+                Event::EmailChangeRequested("new@example.com"),
+                "A change of email address to new@example.com was asked for",
+            ),
+            (Event::EmailChangeCancelled, "A change of email address waiting for confirmation was cancelled"),
             (Event::Recovered("Phone"), "A recovery link was used; passkey “Phone” added"),
         ];
         for (event, sentence) in events {

@@ -23,10 +23,13 @@ use crate::base::config::Config;
 use crate::base::error::Error;
 use crate::base::types::{Caller, UserId};
 use crate::db::Db;
-use crate::db::{activity, outbox};
+use crate::db::{activity, outbox, users};
 use crate::notify::activity::{Event, Recorded};
 use crate::notify::hooks::{EventHooks, SignInMethod, run_hook};
 use crate::notify::mail::{Letter, Mailer, compose};
+
+/// The most mail one address is sent in an hour, whatever causes it.
+pub const MAIL_PER_ADDRESS_AN_HOUR: i64 = 10;
 
 /// One unit of work: begun by [`Notify::change`](super::Notify::change), committed by
 /// [`Change::commit`], rolled back when dropped.
@@ -72,9 +75,29 @@ impl<'e> Change<'e> {
 
     /// Writes `letter` into the outbox in this transaction (nothing when mail is off); the mail
     /// worker wakes once the change is committed.
+    ///
+    /// What an address is sent is bounded, so the portal's sender cannot be made a relay: a notice
+    /// goes only to an address its account has confirmed (an unconfirmed one gets its confirmation
+    /// and nothing else), and no address gets more than [`MAIL_PER_ADDRESS_AN_HOUR`] mails an
+    /// hour — a notice past that is left out (the change still happens, and is in the account's
+    /// activity), a mail that was asked for is refused with 429.
     pub async fn tell(&mut self, letter: Letter<'_>) -> Result<(), Error> {
         if !self.mail_enabled() {
             return Ok(());
+        }
+        let to = letter.recipient();
+        if letter.is_notice() && !users::email_confirmed(&mut *self.tx, to).await? {
+            tracing::info!(template = letter.template(), "notice not mailed: the address is not confirmed");
+            return Ok(());
+        }
+        let hour_ago = self.now - 3600;
+        if outbox::count_to(&mut *self.tx, to, hour_ago).await? >= MAIL_PER_ADDRESS_AN_HOUR {
+            crate::base::measure::rate_limited("mail_per_address");
+            if letter.is_notice() {
+                tracing::warn!(template = letter.template(), "notice not mailed: its address had its mails this hour");
+                return Ok(());
+            }
+            return Err(Error::TooManyMails { retry_after: std::time::Duration::from_secs(3600) });
         }
         let mail = compose(self.config, letter)?;
         outbox::insert(&mut *self.tx, &mail, self.now).await?;

@@ -214,6 +214,8 @@ pub enum Notice<'a> {
     PasswordRemoved,
     /// The account's email address moved to this one (told to the old address).
     EmailChanged(&'a str),
+    /// A move to this address was asked for (told to the current address at once).
+    EmailChangeRequested(&'a str),
 }
 
 impl Notice<'_> {
@@ -226,6 +228,7 @@ impl Notice<'_> {
             Self::PasswordChanged => "Your password was changed",
             Self::PasswordRemoved => "Your password was removed",
             Self::EmailChanged(_) => "Your account's email address was changed",
+            Self::EmailChangeRequested(_) => "A new email address was asked for your account",
         }
     }
 
@@ -246,12 +249,22 @@ impl Notice<'_> {
             Self::EmailChanged(to) => {
                 format!("Your {product} account's email address is now {to}, no longer this one.")
             }
+            Self::EmailChangeRequested(to) => format!(
+                "Someone signed in to your {product} account asked to move it to {to}. It moves once that address \
+                 is confirmed, within a day. Ending your other sign-ins or changing your password cancels it."
+            ),
         }
     }
 }
 
 impl Letter<'_> {
-    fn template(&self) -> &'static str {
+    /// A mail that tells of something done to the account, rather than one its reader asked for
+    /// (a confirmation, a recovery link).
+    pub(crate) fn is_notice(&self) -> bool {
+        matches!(self, Self::Notice { .. } | Self::RecoveryUsed { .. })
+    }
+
+    pub(crate) fn template(&self) -> &'static str {
         match self {
             Self::VerifyEmail { .. } => "verify-email",
             Self::RecoveryUsed { .. } => "recovery-used",
@@ -260,7 +273,7 @@ impl Letter<'_> {
         }
     }
 
-    fn recipient(&self) -> &str {
+    pub(crate) fn recipient(&self) -> &str {
         match self {
             Self::VerifyEmail { email, .. }
             | Self::RecoveryUsed { email }

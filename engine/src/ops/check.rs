@@ -83,7 +83,12 @@ pub async fn run(get: impl Fn(&str) -> Option<String>) -> Report {
     }
     findings.extend(advise(&config));
     if !is_refused("LATCHKEY_DATABASE_URL") {
-        findings.push(database(&config.stores.database_url).await);
+        let reached = database(&config.stores.database_url).await;
+        let migrated = reached.sentence.contains("every migration is applied");
+        findings.push(reached);
+        if migrated {
+            findings.extend(addresses(&config.stores.database_url).await);
+        }
     }
     if let (Some(url), false) = (&config.stores.redis_url, is_refused("LATCHKEY_REDIS_URL")) {
         findings.push(redis(url, &config).await);
@@ -254,6 +259,19 @@ async fn database(url: &str) -> Finding {
             SUBJECT,
             format!("cannot be reached: {e}. Check the host, port, user and password, and that the server is running"),
         ),
+    }
+}
+
+/// A warning naming the accounts whose stored address is no longer accepted ([`super::addresses`]).
+async fn addresses(url: &str) -> Option<Finding> {
+    let found = within(async {
+        let db = Db::connect(url).await.map_err(|e| e.to_string())?;
+        super::addresses::no_longer_accepted(&db).await.map_err(|e| e.to_string())
+    })
+    .await;
+    match found {
+        Ok(ids) => super::addresses::report(&ids).map(|sentence| Finding::new(Level::Warning, "accounts", sentence)),
+        Err(e) => Some(Finding::new(Level::Warning, "accounts", format!("their addresses could not be read: {e}"))),
     }
 }
 

@@ -6,7 +6,7 @@
 use proto::SignInItem;
 
 use super::SignIns;
-use super::{SESSION_IDLE_LIFETIME_SECS, Which, end};
+use super::{SESSION_IDLE_LIFETIME_SECS, Which, end, end_others_in};
 use crate::base::clock::rfc3339;
 use crate::base::error::Error;
 use crate::base::types::{Caller, SignInId, UserId, device_of};
@@ -56,7 +56,7 @@ pub async fn end_others(
     now: i64,
 ) -> Result<u64, Error> {
     let mut change = sign_ins.notify.change(now).await?;
-    let ended = end(change.db(), Which::OthersOf { user: user_id, keep: current }, now).await?.count();
+    let ended = end_others_in(&mut change, user_id, current, caller).await?;
     change.record(user_id, Event::OtherSignInsEnded(ended), Some(caller)).await?;
     change.commit().await?;
     tracing::info!(%user_id, ended, "other sign-ins ended by their user");

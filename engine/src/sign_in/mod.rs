@@ -22,7 +22,7 @@ pub mod recent;
 pub mod refresh;
 pub mod start;
 
-pub use end::{Which, end};
+pub use end::{Which, end, end_others_in};
 pub use recent::Recent;
 pub use start::{How, start, start_with_tokens};
 

@@ -172,3 +172,46 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
     assert_eq!(in_a_month.login_attempts, 2, "ada's counters: her address, and all addresses");
     assert_eq!(again, engine::ops::housekeeping::Pruned::default());
 }
+
+/// M1: addresses lettre would deliver to someone else's mailbox (`<victim@x.y>`, `a<victim@x.y>`)
+/// made new accounts for that mailbox, as many as one liked, and put the attacker's text in real
+/// mails. One grammar at every door now: RFC 5321's dot-atom local part, a domain of letters,
+/// digits and hyphens (internationalised names in their ASCII form).
+#[tokio::test]
+async fn addresses_that_name_another_mailbox_are_refused_at_every_door() {
+    let server = TestServer::start().await;
+    let password = "correct horse battery";
+    let tricks = [
+        "<victim@example.com>",
+        "a<victim@example.com>",
+        "Victim <victim@example.com>",
+        "\"victim\"@example.com",
+        "victim@example.com (comment)",
+        "victim@[127.0.0.1]",
+        "victim@example.com,other@example.com",
+        "vic..tim@example.com",
+        ".victim@example.com",
+        "victim@-example.com",
+        "victim@exa_mple.com",
+    ];
+    let (token, _) = server.sign_up("ada@example.com").await;
+
+    for trick in tricks {
+        let registered = server.post("/auth/register", None, json!({ "email": trick, "password": password })).await;
+        let begun = server.post("/auth/passkeys/authenticate/begin", None, json!({ "email": trick })).await;
+        let moved =
+            server.request(reqwest::Method::PUT, "/auth/email", Some(&token), Some(json!({ "email": trick }))).await;
+        assert_eq!(
+            (registered.status, registered.code()),
+            (StatusCode::BAD_REQUEST, "invalid_email"),
+            "sign-up {trick}"
+        );
+        assert_eq!(begun.code(), "invalid_email", "passkey begin {trick}");
+        assert_eq!(moved.code(), "invalid_email", "email change {trick}");
+    }
+    // What people really have still works; an internationalised domain is kept in its ASCII form.
+    for good in ["o'brien+tag@example.com", "first.last@sub.example.co.uk", "ünïcode@bücher.example"] {
+        let registered = server.post("/auth/register", None, json!({ "email": good, "password": password })).await;
+        assert_eq!(registered.status, StatusCode::CREATED, "{good}: {}", registered.body);
+    }
+}

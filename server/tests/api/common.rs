@@ -237,6 +237,14 @@ impl TestServer {
         (answer.body["access_token"].as_str().unwrap().into(), answer.body["refresh_token"].as_str().unwrap().into())
     }
 
+    /// Confirms the address of `token`'s account with the code its sign-up mailed to `email` (notices
+    /// are mailed only to confirmed addresses).
+    pub async fn confirm_address(&self, smtp: &SmtpServer, token: &str, email: &str) {
+        let code = smtp.mail_with(email, "Confirm your email").await.code();
+        let confirmed = self.post("/auth/email/verify-code", Some(token), json!({ "code": code })).await;
+        assert_eq!(confirmed.status, StatusCode::NO_CONTENT, "{}", confirmed.body);
+    }
+
     /// Runs a whole registration; returns the complete answer.
     pub async fn register_passkey_with(
         &self,

@@ -127,6 +127,7 @@ async fn changes_to_how_an_account_signs_in_are_mailed_to_its_owner() {
     let smtp = SmtpServer::start();
     let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
     let (access, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &access, "ada@example.com").await;
     let id = server.add_passkey(&access, &mut crate::common::authenticator()).await;
     let deleted = server.request(reqwest::Method::DELETE, &format!("/auth/passkeys/{id}"), Some(&access), None).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -171,6 +172,7 @@ async fn a_new_email_address_takes_effect_once_confirmed_and_the_old_one_is_told
     let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
     let (access, _) = server.sign_up("ada@example.com").await;
     let old_link = smtp.mail_to("ada@example.com").await.link("/verify-email");
+    server.confirm_address(&smtp, &access, "ada@example.com").await;
     server.sign_up("taken@example.com").await;
     let change = |email: &'static str| {
         server.request(reqwest::Method::PUT, "/auth/email", Some(&access), Some(json!({ "email": email })))
@@ -207,4 +209,163 @@ async fn a_new_email_address_takes_effect_once_confirmed_and_the_old_one_is_told
     let stale = server.post("/auth/email/verify", None, json!({ "token": token_of(&old_link) })).await;
     assert_eq!(stale.code(), "invalid_verification");
     assert_eq!(server.get("/auth/me", Some(&access)).await.body["email"], "ada@new.example");
+}
+
+/// M5: whoever holds a sign-in can ask to move the account to their own address; the owner who
+/// notices and signs them out (or changes the password) must also end that request, and must be
+/// told of it when it is made. Before: nothing was told or recorded, and the mailed link still moved
+/// the account a day later.
+#[tokio::test]
+async fn a_pending_email_change_is_told_recorded_and_ends_with_the_sign_ins_or_the_password() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    let login =
+        || server.post("/auth/login", None, json!({ "email": "ada@example.com", "password": "correct horse battery" }));
+    let stolen = login().await.body["access_token"].as_str().unwrap().to_owned();
+    let server = &server;
+    let move_to = |token: String, email: &'static str| async move {
+        server.request(reqwest::Method::PUT, "/auth/email", Some(&token), Some(json!({ "email": email }))).await
+    };
+
+    // The thief asks; the owner is told at once, and it is in the account's activity.
+    assert_eq!(move_to(stolen.clone(), "mallory@evil.example").await.status, StatusCode::ACCEPTED);
+    let thiefs_link = smtp.mail_to("mallory@evil.example").await.link("/verify-email");
+    let told = smtp.mail_with("ada@example.com", "mallory@evil.example").await;
+    let activity = server.get("/auth/activity", Some(&owner)).await.body;
+    // The owner signs everyone else out: the request ends with them.
+    let ended = server.request(reqwest::Method::DELETE, "/auth/sign-ins/others", Some(&owner), None).await;
+    let used = server.post("/auth/email/verify", None, json!({ "token": token_of(&thiefs_link) })).await;
+
+    assert!(told.text().contains("If it was not you"), "{}", told.text());
+    let kinds: Vec<_> = activity.as_array().unwrap().iter().map(|item| item["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"email_change_requested"), "{kinds:?}");
+    assert!(ended.status.is_success(), "{}", ended.body);
+    assert_eq!(used.code(), "invalid_verification", "the link died with the sign-ins: {}", used.body);
+    assert_eq!(server.get("/auth/me", Some(&owner)).await.body["email"], "ada@example.com");
+}
+
+/// M5, the other way out: a new password ends a pending change too (and so does removing it).
+#[tokio::test]
+async fn a_new_password_ends_a_pending_email_change() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    let login =
+        server.post("/auth/login", None, json!({ "email": "ada@example.com", "password": "correct horse battery" }));
+    let stolen = login.await.body["access_token"].as_str().unwrap().to_owned();
+
+    let asked = server.request(
+        reqwest::Method::PUT,
+        "/auth/email",
+        Some(&stolen),
+        Some(json!({ "email": "mallory@evil.example" })),
+    );
+    assert_eq!(asked.await.status, StatusCode::ACCEPTED);
+    let thiefs_link = smtp.mail_to("mallory@evil.example").await.link("/verify-email");
+    let new_password = json!({ "password": "a brand new passphrase" });
+    let changed = server.request(reqwest::Method::PUT, "/auth/password", Some(&owner), Some(new_password)).await;
+    // The thief's sign-in ended with the password, and the request it made with it.
+    let used = server.post("/auth/email/verify", None, json!({ "token": token_of(&thiefs_link) })).await;
+
+    assert!(changed.status.is_success(), "{}", changed.body);
+    assert_eq!(used.code(), "invalid_verification", "{}", used.body);
+    assert_eq!(server.get("/auth/me", Some(&owner)).await.body["email"], "ada@example.com");
+}
+
+/// M3: codes are six digits and each verification takes five wrong ones, so before, N accounts
+/// asking to move to one address had N×5 guesses at a code mailed there. The address now has one
+/// budget of wrong codes a day whoever guesses: once it is spent no code for it works (the link still does).
+#[tokio::test]
+async fn many_accounts_share_one_budget_of_code_guesses_for_the_address_they_claim() {
+    let smtp = SmtpServer::start();
+    let server = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+    let server = &server;
+    let claim = |token: String| async move {
+        let body = json!({ "email": "victim@example.com" });
+        let asked = server.request(reqwest::Method::PUT, "/auth/email", Some(&token), Some(body)).await;
+        assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.body);
+    };
+    let mails_to_victim =
+        || smtp.received().into_iter().filter(|m| m.to.iter().any(|t| t == "victim@example.com")).count();
+
+    let mut guesses = 0;
+    for attacker in ["a1@evil.example", "a2@evil.example"] {
+        let (token, _) = server.sign_up(attacker).await;
+        // Their own address confirmed, so each code they try is tried against their claim.
+        server.confirm_address(&smtp, &token, attacker).await;
+        claim(token.clone()).await;
+        let code = smtp.mail_to("victim@example.com").await.code();
+        let wrong = if code == "000000" { "000001" } else { "000000" };
+        for _ in 0..5 {
+            let refused = server.post("/auth/email/verify-code", Some(&token), json!({ "code": wrong })).await;
+            assert_eq!(refused.code(), "invalid_verification");
+            guesses += 1;
+        }
+    }
+    let (third, _) = server.sign_up("a3@evil.example").await;
+    server.confirm_address(&smtp, &third, "a3@evil.example").await;
+    let seen: Vec<String> =
+        smtp.received().iter().filter(|m| m.to.iter().any(|t| t == "victim@example.com")).map(|m| m.code()).collect();
+    claim(third.clone()).await;
+    for _ in 0..200 {
+        if mails_to_victim() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let thirds_code = smtp
+        .received()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == "victim@example.com"))
+        .map(|m| m.code())
+        .find(|code| !seen.contains(code))
+        .expect("the third claim's mail");
+    // Even the right code: the address's guesses are spent.
+    let right = server.post("/auth/email/verify-code", Some(&third), json!({ "code": thirds_code })).await;
+
+    assert_eq!(guesses, 10);
+    assert_eq!(right.code(), "invalid_verification", "{}", right.body);
+    assert_eq!(server.get("/auth/me", Some(&third)).await.body["email"], "a3@evil.example");
+}
+
+/// M2: an address is mailed only what its owner should get. Before, anyone could sign up with an
+/// address that is not theirs and have the portal mail it a notice for every passkey they named
+/// (their text in our mail), and a busy account had no ceiling at all.
+#[tokio::test]
+async fn an_unconfirmed_address_gets_only_its_confirmation_and_no_address_gets_more_than_ten_mails_an_hour() {
+    let smtp = SmtpServer::start();
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr))
+        .set("LATCHKEY_MAIL_RETRY_SECS", "1")
+        .set("LATCHKEY_RATE_LIMIT_CEREMONY", "off");
+    let server = TestServer::start_with(env).await;
+    let to = |address: &str| smtp.received().iter().filter(|m| m.to.iter().any(|t| t == address)).count();
+
+    // Someone signs up with an address that is not theirs and names passkeys to write to it.
+    let (squatter, _) = server.sign_up("victim@example.com").await;
+    for _ in 0..3 {
+        let named = Some("Call +1 555 0100 to keep your account");
+        let mut key = crate::common::authenticator();
+        let added = server.register_passkey_with(&squatter, &mut key, &testkit::Tweaks::default(), named).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    }
+    // The owner of a confirmed address changes a lot within the hour.
+    let (ada, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &ada, "ada@example.com").await;
+    for _ in 0..12 {
+        server.add_passkey(&ada, &mut crate::common::authenticator()).await;
+    }
+    for _ in 0..100 {
+        if to("ada@example.com") >= 10 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    assert_eq!(to("victim@example.com"), 1, "the confirmation, nothing else");
+    assert_eq!(to("ada@example.com"), 10, "the confirmation and nine notices; the other three were not sent");
 }

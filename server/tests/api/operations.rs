@@ -130,6 +130,40 @@ async fn migrate_applies_every_migration_once() {
     assert!(stdout(&checked).contains("answers, and every migration is applied"), "{}", stdout(&checked));
 }
 
+/// M1: addresses stored before the grammar tightened are reported, by id, and left as they are.
+#[tokio::test]
+async fn migrate_and_check_config_report_stored_addresses_no_longer_accepted() {
+    let database = fresh_database().await;
+    let vars = [("LATCHKEY_DATABASE_URL", database.as_str())];
+    assert!(latchkey(&["migrate"], &vars).status.success());
+    let db = stores::connect(&database).await;
+    for (id, email) in [
+        ("00000000-0000-4000-8000-000000000001", "<victim@example.com>"),
+        ("00000000-0000-4000-8000-000000000002", "ada@example.com"),
+    ] {
+        sqlx::query("INSERT INTO users (id, email, webauthn_handle, created_at) VALUES ($1, $2, $1, 0)")
+            .bind(id)
+            .bind(email)
+            .execute(&db)
+            .await
+            .unwrap();
+    }
+
+    let migrated = stdout(&latchkey(&["migrate"], &vars));
+    let checked = stdout(&latchkey(&["check-config"], &vars));
+    let kept: String = sqlx::query_scalar("SELECT email FROM users WHERE id = '00000000-0000-4000-8000-000000000001'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+
+    for said in [&migrated, &checked] {
+        assert!(said.contains("1 account(s) have an email address that is no longer accepted"), "{said}");
+        assert!(said.contains("00000000-0000-4000-8000-000000000001"), "{said}");
+        assert!(!said.contains("00000000-0000-4000-8000-000000000002"), "{said}");
+    }
+    assert_eq!(kept, "<victim@example.com>", "reported, not rewritten");
+}
+
 /// A free port on 127.0.0.1 (free when asked; the process that binds it next is the test's own).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

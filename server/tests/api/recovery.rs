@@ -58,6 +58,7 @@ async fn an_operator_link_adds_one_passkey_through_a_restricted_session_that_the
         .set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
     let server = TestServer::start_with(env).await;
     let (access, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &access, "ada@example.com").await;
     server.add_passkey(&access, &mut authenticator()).await;
 
     let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "Ada@Example.com" })).await;
