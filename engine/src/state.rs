@@ -171,6 +171,7 @@ impl Engine {
             notify: notify.clone(),
             clients: clients.clone(),
             reauth_window: config.tokens.reauth_window,
+            max_age: config.tokens.session_max_age,
         };
         let accounts = Accounts {
             db: db.clone(),

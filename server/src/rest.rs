@@ -157,7 +157,8 @@ async fn refresh(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenPair>, Error> {
-    sign_in::refresh::rotate(&engine.db, &engine.tokens, &body.refresh_token, now()).await.map(Json)
+    let max_age = engine.sign_ins.max_age;
+    sign_in::refresh::rotate(&engine.db, &engine.tokens, &body.refresh_token, max_age, now()).await.map(Json)
 }
 
 /// End this sign-in: its refresh tokens stop working.
@@ -180,7 +181,7 @@ async fn register_begin(
     user: BearerUser,
     _: OptionalJson<Empty>,
 ) -> Result<Json<serde_json::Value>, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     ceremony::start_registration(&engine.relying_party, user.id(), Error::InvalidToken, &recent).await.map(Json)
 }
 
@@ -192,7 +193,7 @@ async fn register_complete(
     caller: Caller,
     ApiJson(body): ApiJson<RegisterCompleteRequest>,
 ) -> Result<(StatusCode, Json<RegisteredPasskey>), Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     let (credential, name) = (&body.credential, body.name.as_deref());
     let item =
         ceremony::finish_registration(&engine.relying_party, user.id(), credential, name, &caller, &recent, now())
@@ -235,7 +236,7 @@ async fn delete_me(
     user: BearerUser,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     accounts::delete_account(&engine.accounts, user.id(), &body.email, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -248,7 +249,7 @@ async fn set_password(
     caller: Caller,
     ApiJson(body): ApiJson<PasswordRequest>,
 ) -> Result<StatusCode, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     accounts::set_password(&engine.accounts, user.id(), &body.password, &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -256,7 +257,7 @@ async fn set_password(
 /// Remove the password while a passkey remains; every other sign-in ends (needs a recent sign-in).
 #[utoipa::path(delete, path = "/auth/password", tag = "password", security(("bearer" = [])), responses((status = 204, description = "Removed"), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 404, description = "`password_not_set`", body = ApiError), (status = 409, description = "`password_only_way_in`", body = ApiError)))]
 async fn remove_password(State(engine): State<Engine>, user: BearerUser, caller: Caller) -> Result<StatusCode, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     accounts::remove_password(&engine.accounts, user.id(), &caller, &recent, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -275,7 +276,7 @@ async fn change_email(
     caller: Caller,
     ApiJson(body): ApiJson<ChangeEmailRequest>,
 ) -> Result<StatusCode, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     let account = accounts::find_user(&engine.db, user.id(), Error::InvalidToken).await?;
     verification::start_change(&engine.accounts, &account, &body.email, &caller, &recent, now()).await?;
     Ok(StatusCode::ACCEPTED)
@@ -390,7 +391,7 @@ async fn delete_passkey(
     ApiPath(id): ApiPath<CredentialId>,
     ApiQuery(query): ApiQuery<DeletePasskeyQuery>,
 ) -> Result<StatusCode, Error> {
-    let recent = user.recent(&engine, now())?;
+    let recent = user.recent(&engine, now()).await?;
     passkeys::delete_passkey(&engine.relying_party, user.id(), &id, query.end_sign_ins, &caller, &recent, now())
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -57,11 +57,13 @@ pub struct SignInRow {
     pub scope: Option<String>,
     /// Not ended.
     pub active: bool,
+    /// When it started (Unix seconds): it lasts `LATCHKEY_SESSION_MAX_AGE_SECS` from then at most.
+    pub started_at: i64,
 }
 
 /// What [`SignInRow`] reads, as (expression over `s` = `sign_ins`, column name): the one list both
 /// queries that read a sign-in are written from.
-pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
+pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 10] = [
     ("s.id", "id"),
     ("s.user_id", "user_id"),
     ("s.method", "method"),
@@ -71,6 +73,7 @@ pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 9] = [
     ("s.parent_id", "parent_id"),
     ("s.scope", "scope"),
     ("CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT)", "active"),
+    ("s.created_at", "started_at"),
 ];
 
 /// [`by_id`]'s query, written once.
@@ -91,6 +94,7 @@ impl FromRow<'_, AnyRow> for SignInRow {
             parent_id: row.try_get("parent_id")?,
             scope: row.try_get("scope")?,
             active: row.try_get::<i64, _>("active")? != 0,
+            started_at: row.try_get("started_at")?,
         })
     }
 }
@@ -244,23 +248,26 @@ pub struct Activity {
     pub auth_time: i64,
     /// How.
     pub method: Option<SignInMethod>,
+    /// When it started (Unix seconds).
+    pub started_at: i64,
 }
 
 /// Sign-in `id`'s [`Activity`], ended or not.
 pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
-    let row: Option<(i64, Option<i64>, i64, String)> = sqlx::query_as(
+    let row: Option<(i64, Option<i64>, i64, String, i64)> = sqlx::query_as(
         "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at,
-                COALESCE(auth_time, created_at), method
+                COALESCE(auth_time, created_at), method, created_at
          FROM sign_ins WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(active, last_used_at, auth_time, method)| Activity {
+    Ok(row.map(|(active, last_used_at, auth_time, method, started_at)| Activity {
         active: active != 0,
         last_used_at,
         auth_time,
         method: SignInMethod::parse(&method),
+        started_at,
     }))
 }
 

@@ -40,9 +40,10 @@ impl BearerUser {
     }
 
     /// The proof that this token's sign-in is recent enough for a dangerous change, or
-    /// [`Error::ReauthenticationRequired`] (401 with RFC 9470's step-up challenge).
-    pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check(&engine.sign_ins, self.sign_in(), self.auth_time(), now)
+    /// [`Error::ReauthenticationRequired`] (401 with RFC 9470's step-up challenge); a token whose
+    /// sign-in has ended since it was issued is [`Error::InvalidToken`].
+    pub async fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
+        Recent::check_standing(&engine.sign_ins, self.sign_in(), self.auth_time(), now).await
     }
 }
 

@@ -69,6 +69,12 @@ pub async fn current_sign_in(
 ) -> Result<(SessionUser, i64, Option<SignInMethod>), Error> {
     let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
     match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
+        Some(activity) if activity.active && engine.sign_ins.too_old(activity.started_at, now) => {
+            // As old as a sign-in may be: it ends, whatever its use (LATCHKEY_SESSION_MAX_AGE_SECS).
+            sign_in::end(&engine.db, Which::One(&user.sign_in_id), now).await?;
+            session.flush().await.map_err(session_store_error)?;
+            Err(Error::SignInRequired)
+        }
         Some(activity) if activity.active => {
             user.user_id.note_in_log();
             if activity.last_used_at.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {

@@ -328,7 +328,8 @@ async fn refresh(
             known_scopes(|known| asked.contains(&known))
         }
     };
-    let sign_in = refresh::take(&provider.db, token, now).await?.ok_or_else(unusable)?;
+    let max_age = provider.config.tokens.session_max_age;
+    let sign_in = refresh::take(&provider.db, token, max_age, now).await?.ok_or_else(unusable)?;
     let user = account(provider, &sign_in.user_id).await?;
     let refresh_token = issue_refresh_token(&provider.db, provider, &sign_in, now).await?;
     respond(provider, client, &user, &sign_in, &scope, None, refresh_token, now)

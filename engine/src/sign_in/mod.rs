@@ -48,6 +48,20 @@ pub struct SignIns {
     pub clients: Arc<Clients>,
     /// How long ago a sign-in may have been made and still count as [`Recent`].
     pub reauth_window: Duration,
+    /// How long a sign-in lasts at most, from its start (`LATCHKEY_SESSION_MAX_AGE_SECS`).
+    pub max_age: Duration,
+}
+
+impl SignIns {
+    /// Whether a sign-in started at `started_at` is past [`SignIns::max_age`] at `now`.
+    pub fn too_old(&self, started_at: i64, now: i64) -> bool {
+        past_max_age(self.max_age, started_at, now)
+    }
+}
+
+/// Whether a sign-in started at `started_at` has lived `max_age` or longer at `now`.
+pub fn past_max_age(max_age: Duration, started_at: i64, now: i64) -> bool {
+    started_at.saturating_add(i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX)) <= now
 }
 
 /// The sign-in a browser session holds (the portal keeps it in the cookie session, `http/portal.rs`).

@@ -12,6 +12,7 @@
 use super::SignIns;
 use crate::base::error::Error;
 use crate::base::types::{SignInId, SignInMethod};
+use crate::db;
 
 /// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
 /// that is (a change that ends the account's other sign-ins keeps this one).
@@ -27,6 +28,22 @@ impl Recent {
             Ok(Self(sign_in.clone()))
         } else {
             Err(Error::ReauthenticationRequired)
+        }
+    }
+
+    /// [`Recent::check`] for an access token, which outlives its sign-in by up to its lifetime: the
+    /// sign-in must also still stand (not ended by a sign-out, the user's list or a new password),
+    /// or the token is [`Error::InvalidToken`] for a dangerous change.
+    pub async fn check_standing(
+        sign_ins: &SignIns,
+        sign_in: &SignInId,
+        auth_time: i64,
+        now: i64,
+    ) -> Result<Self, Error> {
+        let recent = Self::check(sign_ins, sign_in, auth_time, now)?;
+        match db::sign_ins::by_id(&sign_ins.db, sign_in).await? {
+            Some(row) if row.active => Ok(recent),
+            _ => Err(Error::InvalidToken),
         }
     }
 

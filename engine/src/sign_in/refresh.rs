@@ -4,7 +4,9 @@
 
 use proto::TokenPair;
 
-use super::{Which, end};
+use std::time::Duration;
+
+use super::{Which, end, past_max_age};
 use crate::base::error::Error;
 use crate::base::measure;
 use crate::db::refresh_tokens;
@@ -26,8 +28,9 @@ pub async fn issue(
 }
 
 /// Uses up a refresh token and returns its sign-in, if the token was unused and unexpired and its
-/// sign-in is still going. A token used twice means it was copied: its whole sign-in ends.
-pub async fn take(db: &Db, token: &str, now: i64) -> Result<Option<SignInRow>, Error> {
+/// sign-in is still going and younger than `max_age` (`LATCHKEY_SESSION_MAX_AGE_SECS`: a refreshed
+/// sign-in does not live for ever). A token used twice means it was copied: its whole sign-in ends.
+pub async fn take(db: &Db, token: &str, max_age: Duration, now: i64) -> Result<Option<SignInRow>, Error> {
     let hash = stored_hash(token);
     let Some(used) = refresh_tokens::take(db, &hash, now).await? else {
         if let Some(sign_in_id) = refresh_tokens::sign_in_of(db, &hash).await? {
@@ -37,14 +40,15 @@ pub async fn take(db: &Db, token: &str, now: i64) -> Result<Option<SignInRow>, E
         }
         return Ok(None);
     };
-    Ok((used.expires_at > now && used.sign_in.active).then_some(used.sign_in))
+    let usable = used.expires_at > now && used.sign_in.active && !past_max_age(max_age, used.sign_in.started_at, now);
+    Ok(usable.then_some(used.sign_in))
 }
 
 /// `POST /auth/refresh`: uses up a refresh token of the REST API and returns the next pair of its
 /// sign-in. A token issued to an OpenID Connect app is refused (and used up): it must never become
 /// a token for the account API.
-pub async fn rotate(db: &Db, keys: &TokenKeys, token: &str, now: i64) -> Result<TokenPair, Error> {
-    let sign_in = take(db, token, now).await?.ok_or(Error::InvalidRefreshToken)?;
+pub async fn rotate(db: &Db, keys: &TokenKeys, token: &str, max_age: Duration, now: i64) -> Result<TokenPair, Error> {
+    let sign_in = take(db, token, max_age, now).await?.ok_or(Error::InvalidRefreshToken)?;
     if sign_in.client_id.is_some() {
         tracing::warn!(sign_in_id = %sign_in.id, "an app's refresh token was sent to /auth/refresh; refused");
         return Err(Error::InvalidRefreshToken);

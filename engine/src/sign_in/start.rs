@@ -56,6 +56,7 @@ pub async fn start(
         parent_id: None,
         scope: None,
         active: true,
+        started_at: now,
     };
     let row = match how {
         How::Passkey(passkey) => own(SignInMethod::Passkey, Some(passkey)),
@@ -71,6 +72,7 @@ pub async fn start(
             parent_id: Some(parent.id.clone()),
             scope: Some(scope.to_owned()),
             active: true,
+            started_at: now,
         },
     };
     // An app's server redeems the code: the list of sign-ins names the app instead.

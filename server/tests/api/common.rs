@@ -303,7 +303,6 @@ async fn answer(response: reqwest::Response) -> Answer {
     Answer { status, headers, body }
 }
 
-/// An authenticator that reports the test AAGUID.
 /// Writes an OpenID Connect clients file (`LATCHKEY_OIDC_CLIENTS`) holding `text`; returns its path.
 pub fn clients_file(text: &str) -> String {
     let path = std::env::temp_dir().join(format!("latchkey-clients-{}.toml", uuid::Uuid::new_v4().simple()));
@@ -311,6 +310,7 @@ pub fn clients_file(text: &str) -> String {
     path.display().to_string()
 }
 
+/// An authenticator that reports the test AAGUID.
 pub fn authenticator() -> SoftAuthenticator {
     let mut authenticator = SoftAuthenticator::new();
     authenticator.set_aaguid(TEST_AAGUID);
@@ -399,6 +399,15 @@ pub mod stores {
     /// Lets every password lock run out, as if its time had passed.
     pub async fn expire_password_locks(db: &AnyPool) {
         sqlx::query("UPDATE login_attempts SET locked_until = 1 WHERE locked_until IS NOT NULL")
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
+    /// Moves every sign-in's start `seconds` into the past (its `auth_time` stays).
+    pub async fn age_sign_in_starts(db: &AnyPool, seconds: i64) {
+        sqlx::query("UPDATE sign_ins SET auth_time = COALESCE(auth_time, created_at), created_at = created_at - $1")
+            .bind(seconds)
             .execute(db)
             .await
             .unwrap();

@@ -605,6 +605,29 @@ async fn a_browser_whose_sign_in_was_ended_elsewhere_is_signed_out_on_its_next_r
     assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/?next=/account")));
 }
 
+/// L11, in the browser: a session used every day still ends when its sign-in reaches
+/// `LATCHKEY_SESSION_MAX_AGE_SECS`, and its sign-in ends with it.
+#[tokio::test]
+async fn a_browser_session_ends_at_its_sign_ins_maximum_age_however_often_it_is_used() {
+    let env = Env::new().await.set("LATCHKEY_SESSION_MAX_AGE_SECS", "3600");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let (young, _) = browser.account().await;
+    let before = server.get("/auth/sessions", Some(&token)).await.body.as_array().unwrap().len();
+
+    stores::age_sign_in_starts(&db, 3600).await;
+    let (old, answer) = browser.account().await;
+    let after = server.get("/auth/sessions", Some(&token)).await.body.as_array().unwrap().len();
+
+    assert_eq!(young, StatusCode::OK);
+    assert_eq!((old, answer["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")));
+    assert_eq!((before, after), (2, 1), "the browser's sign-in ended with its session");
+}
+
 #[tokio::test]
 async fn the_account_page_signs_out_everywhere_else() {
     let server = TestServer::start().await;

@@ -254,3 +254,50 @@ async fn the_sign_ins_paths_and_their_first_names_answer_alike() {
     assert_eq!(others.status, StatusCode::NO_CONTENT);
     assert_eq!(sign_ins(&server, &access).await.len(), 1, "only the caller's is left");
 }
+
+/// L6: an access token outlives its sign-in by up to its lifetime; before, a thief whose sign-in the
+/// owner had ended could still use the token for a dangerous change (here: a new password, which
+/// would also have signed the owner out everywhere).
+#[tokio::test]
+async fn a_dangerous_change_needs_the_tokens_sign_in_to_still_stand() {
+    let server = TestServer::start().await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    let stolen =
+        server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse battery"}));
+    let stolen = stolen.await.body["access_token"].as_str().unwrap().to_owned();
+
+    let ended = server.request(Method::DELETE, "/auth/sign-ins/others", Some(&owner), None).await;
+    let changed = server
+        .request(Method::PUT, "/auth/password", Some(&stolen), Some(json!({"password": "the thief's passphrase"})))
+        .await;
+    let owner_again =
+        server.post("/auth/login", None, json!({"email": "ada@example.com", "password": "correct horse battery"}));
+
+    assert_eq!(ended.status, StatusCode::NO_CONTENT, "{}", ended.body);
+    assert_eq!((changed.status, changed.code()), (StatusCode::UNAUTHORIZED, "invalid_token"), "{}", changed.body);
+    assert_eq!(owner_again.await.status, StatusCode::OK, "the password is the owner's still");
+    assert_eq!(server.get("/auth/me", Some(&owner)).await.status, StatusCode::OK);
+}
+
+/// L11: before, a sign-in whose refresh token was used at least once a month lived for ever; now it
+/// lasts `LATCHKEY_SESSION_MAX_AGE_SECS` from its start, however often it is refreshed.
+#[tokio::test]
+async fn a_refreshed_sign_in_ends_at_its_maximum_age() {
+    let env = crate::common::Env::new().await.set("LATCHKEY_SESSION_MAX_AGE_SECS", "3600");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database).await;
+    let (_, first) = server.sign_up("ada@example.com").await;
+    let refreshed = server.post("/auth/refresh", None, json!({ "refresh_token": first })).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    let (_, young) = server.sign_up("bob@example.com").await;
+
+    stores::age_sign_in_starts(&db, 3000).await;
+    let within = server.post("/auth/refresh", None, json!({ "refresh_token": refreshed.body["refresh_token"] })).await;
+    stores::age_sign_in_starts(&db, 600).await;
+    let past = server.post("/auth/refresh", None, json!({ "refresh_token": within.body["refresh_token"] })).await;
+
+    assert_eq!(within.status, StatusCode::OK, "50 minutes into an hour: {}", within.body);
+    assert_eq!((past.status, past.code()), (StatusCode::UNAUTHORIZED, "invalid_refresh_token"), "{}", past.body);
+    assert_eq!(refresh(&server, &young).await, StatusCode::UNAUTHORIZED, "bob's sign-in was aged as well");
+}

@@ -30,6 +30,9 @@ pub struct Tokens {
     /// `LATCHKEY_REAUTH_WINDOW_SECS`: how recent a sign-in must be for a dangerous change (a passkey
     /// or the password added, changed or removed; the account deleted).
     pub reauth_window: Duration,
+    /// `LATCHKEY_SESSION_MAX_AGE_SECS`: how long a sign-in lasts at most, counted from its start,
+    /// however often it is used: its browser session ends and its refresh tokens stop working.
+    pub session_max_age: Duration,
     /// `LATCHKEY_OIDC_CLIENTS`: the TOML file of apps that sign users in through OpenID Connect.
     pub oidc_clients: Option<PathBuf>,
 }
@@ -66,6 +69,7 @@ impl Tokens {
             access_ttl: seconds(var, "LATCHKEY_ACCESS_TTL_SECS", 900)?,
             refresh_ttl: seconds(var, "LATCHKEY_REFRESH_TTL_SECS", 2_592_000)?,
             reauth_window: seconds(var, "LATCHKEY_REAUTH_WINDOW_SECS", 300)?,
+            session_max_age: seconds(var, "LATCHKEY_SESSION_MAX_AGE_SECS", 2_592_000)?,
             oidc_clients: var("LATCHKEY_OIDC_CLIENTS").map(PathBuf::from),
         })
     }
