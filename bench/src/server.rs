@@ -129,6 +129,8 @@ impl Server {
             .env("LATCHKEY_RATE_LIMIT_REFRESH", "off")
             .env("LATCHKEY_RATE_LIMIT_PORTAL", "off")
             .env("LATCHKEY_RATE_LIMIT_TOKEN", "off")
+            .env("LATCHKEY_RATE_LIMIT_ANY", "off")
+            .env("LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS", "100000")
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

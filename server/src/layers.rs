@@ -67,7 +67,7 @@ pub async fn portal_answers(request: Request, next: Next) -> Response {
 /// How much of an oversize body is read and thrown away before the 413 is sent, and for how long:
 /// a client still sending when the server answers and closes gets a reset connection instead of
 /// the answer. Past either bound, the connection is closed anyway.
-const DRAIN_BYTES: u64 = 8 * 1024 * 1024;
+const DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 const DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// Answers a declared oversize body with the API's JSON 413 before any handler reads it (after

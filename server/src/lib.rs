@@ -88,9 +88,12 @@ impl Latchkey {
     /// Serves the application on `listener`, with the configured connection limits, until Ctrl-C or
     /// SIGTERM; then drains in-flight requests.
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        let http = &self.engine.config.http;
         let limits = listen::ConnectionLimits {
-            header_timeout: self.engine.config.http.header_timeout,
-            max_connections: self.engine.config.http.max_connections,
+            header_timeout: http.header_timeout,
+            max_connections: http.max_connections,
+            max_per_address: http.max_connections_per_address,
+            trusted_proxies: limits::TrustedProxies::new(&self.engine.config),
         };
         listen::serve(listener, self.router(), limits, shutdown_signal()).await
     }

@@ -10,6 +10,7 @@
 //! so a client cannot pick its own bucket. IPv6 clients are limited per /64, the block one subscriber usually holds.
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,6 +43,8 @@ enum Kind {
     Refresh,
     Portal,
     Token,
+    /// Every request but static files and health checks.
+    Any,
 }
 
 impl Kind {
@@ -53,13 +56,20 @@ impl Kind {
             Self::Refresh => "refresh",
             Self::Portal => "portal",
             Self::Token => "token",
+            Self::Any => "any",
         }
     }
 }
 
 /// Which limits a request counts against (a server function counts as `Portal` too).
 fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
-    let mut kinds = Vec::with_capacity(2);
+    let mut kinds = Vec::with_capacity(3);
+    // Everything that may read the database (attack L10 of the review: a page, the account API or
+    // the OpenID Connect endpoints had no budget at all); the site's files and health checks do not.
+    let static_or_health = path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz";
+    if !static_or_health {
+        kinds.push(Kind::Any);
+    }
     // The portal's server functions, and the OpenID Connect endpoints a browser is sent to.
     if path.starts_with("/api/") || path.starts_with(paths::AUTHORIZE) || path == paths::END_SESSION {
         kinds.push(Kind::Portal);
@@ -88,14 +98,69 @@ fn kinds_of(method: &Method, path: &str) -> Vec<Kind> {
     kinds
 }
 
+/// One kind's buckets: per client (an IPv4 address, or an IPv6 /64), and above those per IPv6 /56
+/// and /48 with [`Budgets::PER_56`] and [`Budgets::PER_48`] times the budget. One routed /48 holds
+/// 65,536 /64s; without the wider buckets each of them had a fresh budget (attack M6 of the review).
+struct Budgets {
+    client: DefaultKeyedRateLimiter<IpAddr>,
+    per_56: DefaultKeyedRateLimiter<IpAddr>,
+    per_48: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Budgets {
+    /// A /56 (a home or small site) gets four clients' worth.
+    const PER_56: u32 = 4;
+    /// A /48 (a site or a small provider's customer) gets sixteen.
+    const PER_48: u32 = 16;
+
+    fn new(rate: Rate) -> Self {
+        let times = |factor: u32| Rate {
+            count: rate.count.saturating_mul(NonZeroU32::new(factor).unwrap_or(NonZeroU32::MIN)),
+            ..rate
+        };
+        Self {
+            client: DefaultKeyedRateLimiter::keyed(quota(rate)),
+            per_56: DefaultKeyedRateLimiter::keyed(quota(times(Self::PER_56))),
+            per_48: DefaultKeyedRateLimiter::keyed(quota(times(Self::PER_48))),
+        }
+    }
+
+    /// Takes one request from `client`'s buckets (its own, then its networks'), or says how long
+    /// until the first that refused has room.
+    fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        let now = DefaultClock::default().now();
+        let wait = |not_until: governor::NotUntil<_>| not_until.wait_time_from(now);
+        self.client.check_key(&client).map_err(wait)?;
+        if let IpAddr::V6(v6) = client {
+            self.per_56.check_key(&network(v6, 56)).map_err(wait)?;
+            self.per_48.check_key(&network(v6, 48)).map_err(wait)?;
+        }
+        Ok(())
+    }
+
+    fn forget_quiet_clients(&self) {
+        for limiter in [&self.client, &self.per_56, &self.per_48] {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+}
+
+/// The first `bits` bits of `address`, the rest zero.
+fn network(address: Ipv6Addr, bits: u32) -> IpAddr {
+    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+    IpAddr::V6(Ipv6Addr::from(u128::from(address) & mask))
+}
+
 /// The limiters and who may speak for a client.
 #[derive(Clone)]
 pub struct Limits {
-    password: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    ceremony: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    refresh: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    portal: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
-    token: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    password: Option<Arc<Budgets>>,
+    ceremony: Option<Arc<Budgets>>,
+    refresh: Option<Arc<Budgets>>,
+    portal: Option<Arc<Budgets>>,
+    token: Option<Arc<Budgets>>,
+    any: Option<Arc<Budgets>>,
     trusted_proxies: TrustedProxies,
 }
 
@@ -143,13 +208,14 @@ impl TrustedProxies {
 impl Limits {
     /// The configured limits, with a background sweep of quiet clients' buckets.
     pub fn new(config: &Config) -> Self {
-        let limiter = |rate: Option<Rate>| rate.map(|rate| Arc::new(DefaultKeyedRateLimiter::keyed(quota(rate))));
+        let limiter = |rate: Option<Rate>| rate.map(|rate| Arc::new(Budgets::new(rate)));
         let limits = Self {
             password: limiter(config.limits.password),
             ceremony: limiter(config.limits.ceremony),
             refresh: limiter(config.limits.refresh),
             portal: limiter(config.limits.portal),
             token: limiter(config.limits.token),
+            any: limiter(config.limits.any),
             trusted_proxies: TrustedProxies::new(config),
         };
         let sweep = limits.clone();
@@ -157,9 +223,8 @@ impl Limits {
             let mut every = tokio::time::interval(SWEEP_EVERY);
             loop {
                 every.tick().await;
-                for limiter in sweep.all() {
-                    limiter.retain_recent();
-                    limiter.shrink_to_fit();
+                for budgets in sweep.all() {
+                    budgets.forget_quiet_clients();
                 }
             }
         });
@@ -171,17 +236,18 @@ impl Limits {
         self.trusted_proxies.clone()
     }
 
-    fn all(&self) -> impl Iterator<Item = &Arc<DefaultKeyedRateLimiter<IpAddr>>> {
-        [&self.password, &self.ceremony, &self.refresh, &self.portal, &self.token].into_iter().flatten()
+    fn all(&self) -> impl Iterator<Item = &Arc<Budgets>> {
+        [&self.password, &self.ceremony, &self.refresh, &self.portal, &self.token, &self.any].into_iter().flatten()
     }
 
-    fn limiter(&self, kind: Kind) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
+    fn limiter(&self, kind: Kind) -> Option<&Budgets> {
         match kind {
             Kind::Password => self.password.as_deref(),
             Kind::Ceremony => self.ceremony.as_deref(),
             Kind::Refresh => self.refresh.as_deref(),
             Kind::Portal => self.portal.as_deref(),
             Kind::Token => self.token.as_deref(),
+            Kind::Any => self.any.as_deref(),
         }
     }
 
@@ -225,7 +291,7 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
 }
 
 /// The bucket key: an IPv4 address, or the /64 of an IPv6 one.
-fn bucket(client: IpAddr) -> IpAddr {
+pub(crate) fn bucket(client: IpAddr) -> IpAddr {
     match client {
         IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
             let segments = v6.segments();
@@ -252,9 +318,8 @@ pub async fn limit(State(limits): State<Limits>, mut request: Request, next: Nex
         .into_iter()
         .filter_map(|kind| Some((kind, limits.limiter(kind)?)))
     {
-        if let Err(not_until) = limiter.check_key(&key) {
+        if let Err(retry_after) = limiter.check(key) {
             engine::base::measure::rate_limited(kind.label());
-            let retry_after = not_until.wait_time_from(DefaultClock::default().now());
             return crate::layers::refuse(request, Error::RateLimited { retry_after }).await;
         }
     }
@@ -286,6 +351,7 @@ mod tests {
             refresh: None,
             portal: None,
             token: None,
+            any: None,
             trusted_proxies: TrustedProxies { networks: trusted_proxies.into(), header },
         }
     }
@@ -322,6 +388,26 @@ mod tests {
         assert_eq!(reading_forwarded.client(peer, &obfuscated), peer);
     }
 
+    /// M6: the /64s of one network share its wider budgets.
+    #[test]
+    fn the_64s_of_one_network_share_a_budget_per_56_and_per_48() {
+        let rate = Rate { count: NonZeroU32::new(2).unwrap(), period: Duration::from_secs(60) };
+        let allowed = |budgets: &Budgets, clients: &mut dyn Iterator<Item = String>| {
+            clients.filter(|client| budgets.check(bucket(client.parse().unwrap())).is_ok()).count()
+        };
+        // Forty /56s of one /48, one request each: the /48's 32 (2 × 16) pass.
+        let one_48 = Budgets::new(rate);
+        assert_eq!(allowed(&one_48, &mut (0..40).map(|i| format!("2001:db8:1:{:x}00::1", i + 1))), 32);
+        // Twenty /64s of one /56: its 8 (2 × 4).
+        let one_56 = Budgets::new(rate);
+        assert_eq!(allowed(&one_56, &mut (0..20).map(|i| format!("2001:db8:2:{:x}::1", i + 1))), 8);
+        // IPv4 addresses have no wider bucket.
+        let v4 = Budgets::new(rate);
+        assert_eq!(allowed(&v4, &mut (0..20).map(|i| format!("192.0.2.{i}"))), 20);
+        assert_eq!(network("2001:db8:1:2:3::1".parse().unwrap(), 48), "2001:db8:1::".parse::<IpAddr>().unwrap());
+        assert_eq!(network("2001:db8:1:23ff::1".parse().unwrap(), 56), "2001:db8:1:2300::".parse::<IpAddr>().unwrap());
+    }
+
     #[test]
     fn ipv6_clients_share_a_bucket_per_64() {
         let a = bucket("2001:db8:1:2:aaaa::1".parse().unwrap());
@@ -334,14 +420,20 @@ mod tests {
 
     #[test]
     fn every_costly_anonymous_endpoint_is_limited() {
-        assert_eq!(kinds_of(&Method::POST, "/auth/login"), [Kind::Password]);
-        assert_eq!(kinds_of(&Method::POST, "/auth/register"), [Kind::Password]);
-        assert_eq!(kinds_of(&Method::POST, "/auth/refresh"), [Kind::Refresh]);
-        assert_eq!(kinds_of(&Method::POST, "/auth/passkeys/authenticate/begin"), [Kind::Ceremony]);
-        assert_eq!(kinds_of(&Method::POST, PasswordSignIn::PATH), [Kind::Portal, Kind::Password]);
-        assert_eq!(kinds_of(&Method::POST, SignUpWithPasskeyOptions::PATH), [Kind::Portal, Kind::Ceremony]);
-        assert_eq!(kinds_of(&Method::POST, paths::TOKEN), [Kind::Token]);
-        assert_eq!(kinds_of(&Method::POST, paths::REVOKE), [Kind::Token]);
+        use Kind::Any;
+        assert_eq!(kinds_of(&Method::POST, "/auth/login"), [Any, Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/register"), [Any, Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/refresh"), [Any, Kind::Refresh]);
+        assert_eq!(kinds_of(&Method::POST, "/auth/passkeys/authenticate/begin"), [Any, Kind::Ceremony]);
+        assert_eq!(kinds_of(&Method::POST, PasswordSignIn::PATH), [Any, Kind::Portal, Kind::Password]);
+        assert_eq!(kinds_of(&Method::POST, SignUpWithPasskeyOptions::PATH), [Any, Kind::Portal, Kind::Ceremony]);
+        assert_eq!(kinds_of(&Method::POST, paths::TOKEN), [Any, Kind::Token]);
+        assert_eq!(kinds_of(&Method::POST, paths::REVOKE), [Any, Kind::Token]);
+        // L10: whatever else may read the database has a budget too.
+        assert_eq!(kinds_of(&Method::GET, "/auth/me"), [Any]);
+        assert_eq!(kinds_of(&Method::GET, "/account"), [Any]);
+        assert_eq!(kinds_of(&Method::GET, paths::USERINFO), [Any]);
         assert!(kinds_of(&Method::GET, "/healthz").is_empty());
+        assert!(kinds_of(&Method::GET, "/pkg/portal.0123abcd.wasm").is_empty());
     }
 }

@@ -109,7 +109,7 @@ impl Entries {
 
 impl MemoryChallengeStore {
     /// Bound on ceremonies in flight, so unauthenticated *begin* calls cannot exhaust memory.
-    pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+    pub const DEFAULT_MAX_ENTRIES: usize = 400_000;
     /// Bound on the bytes their states hold (a sign-in's is under 1 KiB; a registration's lists
     /// the account's passkeys to exclude, up to some 140 KiB).
     pub const DEFAULT_MAX_BYTES: usize = 128 << 20;

@@ -31,6 +31,9 @@ pub struct Http {
     pub request_timeout: Duration,
     /// `LATCHKEY_MAX_CONNECTIONS`: open connections at most; more wait to be accepted.
     pub max_connections: usize,
+    /// `LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS`: open connections one client address (an IPv6 /64)
+    /// may hold; one more is closed at once. Trusted proxies are not held to it.
+    pub max_connections_per_address: usize,
     /// `LATCHKEY_SITE_ROOT`: the directory the built portal (`pkg/portal.<hash>.{js,wasm,css}`) is
     /// served from; unset, the site the binary carries (a release build), else `target/site`.
     pub site_root: Option<PathBuf>,
@@ -94,6 +97,7 @@ impl Http {
             header_timeout: seconds(var, "LATCHKEY_HEADER_TIMEOUT_SECS", 10)?,
             request_timeout: seconds(var, "LATCHKEY_REQUEST_TIMEOUT_SECS", 30)?,
             max_connections: count(var, "LATCHKEY_MAX_CONNECTIONS", 1024)?,
+            max_connections_per_address: count(var, "LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS", 256)?,
             site_root: var("LATCHKEY_SITE_ROOT").map(PathBuf::from),
             metrics_addr: var("LATCHKEY_METRICS_ADDR")
                 .map(|raw| {

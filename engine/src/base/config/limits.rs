@@ -20,6 +20,9 @@ pub struct RateLimits {
     /// `LATCHKEY_RATE_LIMIT_TOKEN`: the OpenID Connect token and revocation endpoints (each checks
     /// a client secret with Argon2id); generous, since an app's server speaks for all its users.
     pub token: Option<Rate>,
+    /// `LATCHKEY_RATE_LIMIT_ANY`: every request but the static files and health checks (each of
+    /// the others may read the database), above the kinds' own budgets.
+    pub any: Option<Rate>,
 }
 
 /// `count` requests per `period`, in a burst or spread out (a token bucket refilled evenly).
@@ -35,10 +38,14 @@ impl RateLimits {
     pub(super) fn read(var: &impl Var) -> Result<Self, ConfigError> {
         Ok(Self {
             password: rate(var, "LATCHKEY_RATE_LIMIT_PASSWORD", "30/min")?,
-            ceremony: rate(var, "LATCHKEY_RATE_LIMIT_CEREMONY", "60/min")?,
+            // An office behind one address: every page load begins an autofill ceremony and a
+            // button press another, so a few a second must pass; a flood is held by the ceremonies
+            // in flight per address (LATCHKEY_MAX_CEREMONIES_PER_CLIENT) as much as by this.
+            ceremony: rate(var, "LATCHKEY_RATE_LIMIT_CEREMONY", "600/min")?,
             refresh: rate(var, "LATCHKEY_RATE_LIMIT_REFRESH", "60/min")?,
             portal: rate(var, "LATCHKEY_RATE_LIMIT_PORTAL", "300/min")?,
             token: rate(var, "LATCHKEY_RATE_LIMIT_TOKEN", "600/min")?,
+            any: rate(var, "LATCHKEY_RATE_LIMIT_ANY", "1200/min")?,
         })
     }
 }

@@ -53,7 +53,7 @@ impl WebAuthn {
             related_origins: origin_list("LATCHKEY_RELATED_ORIGINS", var("LATCHKEY_RELATED_ORIGINS").as_deref())?,
             challenge_ttl: seconds(var, "LATCHKEY_CHALLENGE_TTL_SECS", 300)?,
             max_passkeys: count(var, "LATCHKEY_MAX_PASSKEYS", 100)?,
-            max_ceremonies_per_client: count(var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 128)?,
+            max_ceremonies_per_client: count(var, "LATCHKEY_MAX_CEREMONIES_PER_CLIENT", 512)?,
             aaguid_file: var("LATCHKEY_AAGUID_FILE").map(PathBuf::from),
             rp_id,
             origins,
