@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, ActivityItem, ConsentView, SignInItem, UserInfo};
+use proto::{AccountView, ActivityItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -288,6 +288,14 @@ pub async fn recovery_passkey_options(token: String) -> Result<String, PortalErr
     let browser = door::cookie(door::RECOVERY_COOKIE);
     let options = portal::recovery_passkey_options(&session, &engine, &token, browser.as_deref(), door::now()).await?;
     Ok(options.to_string())
+}
+
+/// What the recovery page says of its link: whose account, and whether another is signed in here.
+#[server]
+pub async fn recovery_link_account(token: String) -> Result<RecoveryFor, PortalError> {
+    let (session, engine) = (door::session().await?, door::engine()?);
+    let browser = door::cookie(door::RECOVERY_COOKIE);
+    Ok(portal::recovery_for(&session, &engine, &token, browser.as_deref(), door::now()).await?)
 }
 
 /// "Lost your passkey?" (`LATCHKEY_EMAIL_RECOVERY`): mails a recovery link to a confirmed address,

@@ -180,6 +180,16 @@ pub struct AccountView {
     pub pending_email: Option<PendingEmail>,
 }
 
+/// What the recovery page shows of its link.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RecoveryFor {
+    /// The account the link adds a passkey to; `None` when it is used, expired or not this
+    /// browser's.
+    pub email: Option<String>,
+    /// The account signed in in this browser, when that is another one (the link is refused then).
+    pub signed_in_as_another: Option<String>,
+}
+
 /// A change of email address waiting for confirmation: the account moves to `email` once it is
 /// confirmed, unless it ends first (`until`, or the account's other sign-ins ended, or a new password).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -5,30 +5,30 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use axum::Router;
 use engine::Config;
 use engine::base::config::SessionStoreKind;
+use fred::prelude::{KeysInterface, Pool};
+use fred::types::{Expiration, SetOptions};
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
-use tower_sessions_moka_store::MokaStore;
-use tower_sessions_redis_store::RedisStore;
-use tower_sessions_redis_store::fred::prelude::Pool;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// How often expired sessions are removed from a database store (Redis and the memory store expire
 /// them themselves).
 const EXPIRED_SWEEP: Duration = Duration::from_secs(3600);
-/// The most sessions the memory store holds; past it, the least recently used are dropped first.
-const MEMORY_CAPACITY: u64 = 100_000;
 
 /// The store behind the portal's session cookie.
 #[derive(Clone, Debug)]
 pub enum SessionBackend {
     /// In the process, in a bounded cache that drops expired sessions.
-    Memory(MokaStore),
-    /// In Redis, shared with the challenge store's pool.
-    Redis(RedisStore<Pool>),
+    Memory(MemorySessions),
+    /// In Redis, shared with the challenge store's pool, under `LATCHKEY_REDIS_PREFIX`.
+    Redis(RedisSessions),
     /// In the SQLite database (table `tower_sessions`).
     Sqlite(SqliteStore),
     /// In the PostgreSQL database (schema `tower_sessions`).
@@ -39,8 +39,11 @@ impl SessionBackend {
     /// Opens the configured store; a database store gets its table and an hourly sweep of expired sessions.
     pub async fn open(config: &Config, redis: Option<&Pool>) -> Result<Self, String> {
         match (config.stores.session_store, redis) {
-            (SessionStoreKind::Memory, _) => Ok(Self::Memory(MokaStore::new(Some(MEMORY_CAPACITY)))),
-            (SessionStoreKind::Redis, Some(pool)) => Ok(Self::Redis(RedisStore::new(pool.clone()))),
+            (SessionStoreKind::Memory, _) => Ok(Self::Memory(MemorySessions::new(config.stores.session_capacity))),
+            (SessionStoreKind::Redis, Some(pool)) => Ok(Self::Redis(RedisSessions {
+                pool: pool.clone(),
+                prefix: format!("{}session:", config.stores.redis_prefix),
+            })),
             (SessionStoreKind::Redis, None) => Err("the Redis session store needs LATCHKEY_REDIS_URL".into()),
             (SessionStoreKind::Database, _) if config.stores.database_url.starts_with("sqlite:") => {
                 let pool = sqlx::SqlitePool::connect(&config.stores.database_url).await.map_err(|e| e.to_string())?;
@@ -94,4 +97,134 @@ fn sweep_expired(store: impl ExpiredDeletion + 'static) {
             }
         }
     });
+}
+
+/// Browser sessions in Redis, each under `<LATCHKEY_REDIS_PREFIX>session:<id>` as the ceremonies are
+/// under `…ceremony:`, so deployments (and other programs) sharing one Redis never read or
+/// overwrite each other's sessions (attack L16 of the review). tower-sessions-redis-store writes
+/// bare ids and has no prefix; this is its four operations with one: `SET … EXAT` (`NX` to create,
+/// `XX` to save), `GET`, `DEL`.
+#[derive(Clone, Debug)]
+pub struct RedisSessions {
+    pool: Pool,
+    prefix: String,
+}
+
+impl RedisSessions {
+    fn key(&self, id: &Id) -> String {
+        format!("{}{id}", self.prefix)
+    }
+
+    /// Writes `record` until its expiry; `false` when `options` refused (the id exists for `NX`,
+    /// or no longer exists for `XX`).
+    async fn write(&self, record: &Record, options: SetOptions) -> session_store::Result<bool> {
+        let value = serde_json::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let expiry = Some(Expiration::EXAT(record.expiry_date.unix_timestamp()));
+        self.pool
+            .set::<Option<String>, _, _>(self.key(&record.id), value.as_slice(), expiry, Some(options), false)
+            .await
+            .map(|answer| answer.is_some())
+            .map_err(backend)
+    }
+}
+
+fn backend(error: fred::error::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+#[async_trait]
+impl SessionStore for RedisSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.write(record, SetOptions::NX).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.write(record, SetOptions::XX).await.map(|_| ())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let stored: Option<Vec<u8>> = self.pool.get(self.key(id)).await.map_err(backend)?;
+        stored
+            .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .transpose()
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.pool.del::<(), _>(self.key(id)).await.map_err(backend)
+    }
+}
+
+/// Browser sessions in this process: a moka cache of at most `LATCHKEY_SESSION_CAPACITY` sessions,
+/// each expiring at its record's expiry. Past the capacity the least recently used session is
+/// dropped, and a new one is always admitted (attack M8 of the review: tower-sessions-moka-store's
+/// cache uses moka's default TinyLFU admission, which turns away a new entry no more used than the
+/// one it would evict, so once busy sessions filled it every new sign-in was silently lost).
+#[derive(Clone, Debug)]
+pub struct MemorySessions {
+    cache: moka::future::Cache<Id, Record>,
+}
+
+impl MemorySessions {
+    fn new(capacity: usize) -> Self {
+        let cache = moka::future::Cache::builder()
+            .max_capacity(u64::try_from(capacity).unwrap_or(u64::MAX))
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .expire_after(UntilRecordExpires)
+            .build();
+        Self { cache }
+    }
+}
+
+/// Each session lives until its record's expiry (which an active session pushes back).
+struct UntilRecordExpires;
+
+impl UntilRecordExpires {
+    fn left(record: &Record) -> Duration {
+        let left = record.expiry_date - time::OffsetDateTime::now_utc();
+        left.try_into().unwrap_or_default()
+    }
+}
+
+impl moka::Expiry<Id, Record> for UntilRecordExpires {
+    fn expire_after_create(&self, _: &Id, record: &Record, _: std::time::Instant) -> Option<Duration> {
+        Some(Self::left(record))
+    }
+
+    fn expire_after_update(
+        &self,
+        _: &Id,
+        record: &Record,
+        _: std::time::Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(Self::left(record))
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemorySessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while self.cache.contains_key(&record.id) {
+            record.id = Id::default();
+        }
+        self.cache.insert(record.id, record.clone()).await;
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.cache.insert(record.id, record.clone()).await;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        Ok(self.cache.get(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.cache.invalidate(id).await;
+        Ok(())
+    }
 }

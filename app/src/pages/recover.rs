@@ -7,17 +7,46 @@ use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows};
-use crate::server_fns::RequestRecovery;
+use proto::RecoveryFor;
 
-/// Recover an account whose passkeys are lost.
+use crate::server_fns::{RequestRecovery, recovery_link_account};
+
+/// Recover an account whose passkeys are lost. The page names the account the link is for, and
+/// says so when another account is signed in here (the link is refused until it signs out).
 #[component]
 pub fn RecoverPage() -> impl IntoView {
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
+    let asked = token.clone();
+    let link = Resource::new(|| (), move |_| recovery_link_account(asked.clone()));
     view! {
         <section class="card" aria-labelledby="recover-title">
             <h1 id="recover-title">"Recover your account"</h1>
-            <p>"This link lets you add a new passkey to your account, once. Create it on the device you want to sign in with from now on."</p>
-            <p class="meta">"Then delete the passkeys you lost, on your passkeys page."</p>
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match link.await {
+                        Ok(RecoveryFor { email: Some(email), signed_in_as_another: None }) => view! {
+                            <p>
+                                "This link lets you add a new passkey to the account " <strong data-testid="recovery-account">{email}</strong>
+                                ", once. Create it on the device you want to sign in with from now on."
+                            </p>
+                            <p class="meta">"Then delete the passkeys you lost, on your passkeys page."</p>
+                        }.into_any(),
+                        Ok(RecoveryFor { email: Some(email), signed_in_as_another: Some(here) }) => view! {
+                            <p>
+                                "This link is for the account " <strong data-testid="recovery-account">{email}</strong>
+                                ", but you are signed in as " <strong>{here}</strong> " in this browser. "
+                                "Sign out first, then open the link again."
+                            </p>
+                        }.into_any(),
+                        Ok(RecoveryFor { email: None, .. }) => view! {
+                            <p class="error" role="alert">
+                                "This link was already used, has expired, or belongs to another browser. Ask for a new one."
+                            </p>
+                        }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error.message().to_owned()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <div id="recovery" data-token=token></div>
             <RecoverWithPasskey/>
         </section>

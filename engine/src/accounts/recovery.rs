@@ -134,6 +134,18 @@ pub enum MadeBy {
     Email,
 }
 
+/// The account a link is for — its id and address — while this browser may use it, without using
+/// it: the recovery page names it, and it is checked against whoever is signed in.
+pub async fn account_of(
+    accounts: &Accounts,
+    token: &str,
+    browser_secret: Option<&str>,
+    now: i64,
+) -> Result<Option<(UserId, String)>, Error> {
+    let browser_hash = browser_secret.map(stored_hash);
+    Ok(recovery_links::usable(&accounts.db, &stored_hash(token.trim()), browser_hash.as_deref(), now).await?)
+}
+
 /// Uses a recovery link: once, before it expires, and — for one the user asked for by email — only
 /// in the browser holding `browser_secret`. Mails the account's owner that it was used, in the
 /// same transaction. Returns whose account it recovers, and who made the link.

@@ -79,6 +79,26 @@ pub async fn use_link(
     .await
 }
 
+/// Whose account the unused, unexpired link whose token hashes to `token_hash` is for (if this
+/// browser may use it), without using it: (user, email).
+pub async fn usable(
+    db: impl Exec<'_>,
+    token_hash: &str,
+    browser_hash: Option<&str>,
+    now: i64,
+) -> Result<Option<(UserId, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.user_id, u.email FROM recovery_links l JOIN users u ON u.id = l.user_id
+         WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2
+           AND (l.browser_hash IS NULL OR l.browser_hash = $3)",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .bind(browser_hash)
+    .fetch_optional(db)
+    .await
+}
+
 /// Deletes links that expired before `before`; returns how many.
 pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM recovery_links WHERE expires_at < $1").bind(before).execute(db).await?;

@@ -143,6 +143,14 @@ pub enum Which<'a> {
         /// The portal sign-in.
         parent: &'a SignInId,
     },
+    /// `user`'s browser sign-ins (portal sign-ins without refresh tokens) but the `keep` most
+    /// recently used, and the app sign-ins that came from them: one account's share of sessions.
+    BeyondNewest {
+        /// Whose.
+        user: &'a UserId,
+        /// How many stay.
+        keep: i64,
+    },
 }
 
 /// The sign-ins [`end`] ended.
@@ -162,8 +170,13 @@ impl Ended {
 }
 
 /// The statements of [`end`], one per [`Which`], written once: `$1` is now, the rest [`Which`]'s.
-static END: LazyLock<[String; 5]> = LazyLock::new(|| {
+static END: LazyLock<[String; 6]> = LazyLock::new(|| {
     let set = "UPDATE sign_ins SET revoked_at = $1 WHERE revoked_at IS NULL";
+    // LIMIT before OFFSET: SQLite has no OFFSET without one.
+    let beyond = "SELECT b.id FROM sign_ins b
+                  WHERE b.user_id = $2 AND b.client_id IS NULL AND b.revoked_at IS NULL
+                    AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.sign_in_id = b.id)
+                  ORDER BY COALESCE(b.last_used_at, b.created_at) DESC, b.id DESC LIMIT 1000000000 OFFSET $3";
     [
         format!("{set} AND id = $2 RETURNING id"),
         format!("{set} AND user_id = $2 AND (id = $3 OR parent_id = $3) RETURNING id"),
@@ -173,12 +186,13 @@ static END: LazyLock<[String; 5]> = LazyLock::new(|| {
              RETURNING id"
         ),
         format!("{set} AND user_id = $2 AND client_id = $3 AND parent_id = $4 RETURNING id"),
+        format!("{set} AND user_id = $2 AND (id IN ({beyond}) OR parent_id IN ({beyond})) RETURNING id"),
     ]
 });
 
 /// Ends the sign-ins `which` names that are still going, in one statement; says which ended.
 pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended, sqlx::Error> {
-    let [one, one_of, others_of, made_with, apps_of] = &*END;
+    let [one, one_of, others_of, made_with, apps_of, beyond_newest] = &*END;
     let query = match which {
         Which::One(id) => sqlx::query_scalar(one).bind(now).bind(id),
         Which::OneOf { user, sign_in } => sqlx::query_scalar(one_of).bind(now).bind(user).bind(sign_in),
@@ -189,6 +203,7 @@ pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended,
         Which::AppsOf { user, client_id, parent } => {
             sqlx::query_scalar(apps_of).bind(now).bind(user).bind(client_id).bind(parent)
         }
+        Which::BeyondNewest { user, keep } => sqlx::query_scalar(beyond_newest).bind(now).bind(user).bind(keep),
     };
     Ok(Ended(query.fetch_all(db).await?))
 }

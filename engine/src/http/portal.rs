@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use proto::{AccountView, PendingEmail, UserInfo};
+use proto::{AccountView, PendingEmail, RecoveryFor, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -14,6 +14,7 @@ use crate::accounts::recovery::MadeBy;
 use crate::accounts::{self, find_user, user_info, verification};
 use crate::base::clock::rfc3339;
 use crate::base::error::Error;
+use crate::base::types::constant_time_eq;
 use crate::base::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
@@ -23,6 +24,7 @@ use crate::passkeys::ceremony::{self, PublicKeyCredential, RegisterPublicKeyCred
 use crate::passkeys::manage::list_passkeys;
 use crate::sign_in::{self, How, Recent, Which};
 use crate::state::Engine;
+use crate::tokens::secret::stored_hash;
 
 /// Where the signed-in user is kept in the session.
 const SIGNED_IN: &str = "signed_in";
@@ -30,16 +32,26 @@ const SIGNED_IN: &str = "signed_in";
 /// Where a used recovery link's restricted session is kept: it can only add a passkey.
 const RECOVERING: &str = "recovering";
 
+/// Why a recovery link is refused where another account is signed in.
+pub const SIGNED_IN_AS_ANOTHER: &str =
+    "You are signed in as another account in this browser. Sign out first, then open the link again.";
+
+/// The most browser sign-ins one account keeps; a new one past it ends the least recently used.
+pub const BROWSER_SIGN_INS_PER_ACCOUNT: i64 = 100;
+
 /// How long the restricted session of a used recovery link lasts.
 pub const RECOVERY_SESSION_SECS: i64 = 15 * 60;
 
-/// A used recovery link's restricted session: whose account, until when, and who made the link.
+/// A used recovery link's restricted session: whose account, until when, who made the link, and
+/// the link's hash (the session continues for that link only).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Recovering {
     user_id: UserId,
     until: i64,
     #[serde(default = "operator")]
     made_by: MadeBy,
+    #[serde(default)]
+    link: String,
 }
 
 fn operator() -> MadeBy {
@@ -251,8 +263,21 @@ pub async fn recovery_passkey_options(
     now: i64,
 ) -> Result<serde_json::Value, Error> {
     let user_id = match recovering(session, now).await? {
-        Some(restricted) => restricted.user_id,
+        Some(restricted) if constant_time_eq(restricted.link.as_bytes(), stored_hash(token.trim()).as_bytes()) => {
+            restricted.user_id
+        }
+        // Another link, or none: this browser's restricted session is not the caller's to go on with.
+        Some(_) => return Err(Error::InvalidRecoveryLink),
         None => {
+            // A link for another account than the one signed in here is refused, unused: it would
+            // sign this browser in to the link's account (the way to slip someone into one).
+            if let Some(here) = signed_in(session).await? {
+                let link_for =
+                    crate::accounts::recovery::account_of(&engine.accounts, token, browser_secret, now).await?;
+                if link_for.is_some_and(|(user_id, _)| user_id != here.user_id) {
+                    return Err(Error::InvalidRequest(SIGNED_IN_AS_ANOTHER.into()));
+                }
+            }
             let (user_id, made_by) =
                 crate::accounts::recovery::redeem(&engine.accounts, token, browser_secret, now).await?;
             if let Some(before) = signed_in(session).await? {
@@ -260,13 +285,33 @@ pub async fn recovery_passkey_options(
                 session.remove::<SessionUser>(SIGNED_IN).await.map_err(session_store_error)?;
             }
             session.cycle_id().await.map_err(session_store_error)?;
-            let restricted = Recovering { user_id: user_id.clone(), until: now + RECOVERY_SESSION_SECS, made_by };
+            let link = stored_hash(token.trim());
+            let restricted = Recovering { user_id: user_id.clone(), until: now + RECOVERY_SESSION_SECS, made_by, link };
             session.insert(RECOVERING, restricted).await.map_err(session_store_error)?;
             user_id
         }
     };
     ceremony::start_registration(&engine.relying_party, &user_id, Error::InvalidRecoveryLink, &Recent::of_recovery())
         .await
+}
+
+/// What the recovery page shows of a link: the account it is for (while this browser may use it),
+/// and the account signed in here when that is another one.
+pub async fn recovery_for(
+    session: &Session,
+    engine: &Engine,
+    token: &str,
+    browser_secret: Option<&str>,
+    now: i64,
+) -> Result<RecoveryFor, Error> {
+    let link_for = crate::accounts::recovery::account_of(&engine.accounts, token, browser_secret, now).await?;
+    let here = match (signed_in(session).await?, &link_for) {
+        (Some(here), Some((user_id, _))) if here.user_id != *user_id => {
+            users::by_id(&engine.db, &here.user_id).await?.map(|user| user.email)
+        }
+        _ => None,
+    };
+    Ok(RecoveryFor { email: link_for.map(|(_, email)| email), signed_in_as_another: here })
 }
 
 /// Verifies and stores the passkey of a recovery, and turns the restricted session into a sign-in
@@ -358,8 +403,17 @@ async fn enter(
     if let Some(before) = signed_in(session).await? {
         sign_in::end(&engine.db, Which::One(&before.sign_in_id), now).await?;
     }
+    // A recovery begun here and left (a shared browser) ends with any sign-in: it must never go on
+    // for whoever signs in next.
+    session.remove::<Recovering>(RECOVERING).await.map_err(session_store_error)?;
     session.cycle_id().await.map_err(session_store_error)?;
-    session.insert(SIGNED_IN, SessionUser { user_id: user_id.clone(), sign_in_id }).await.map_err(session_store_error)
+    session
+        .insert(SIGNED_IN, SessionUser { user_id: user_id.clone(), sign_in_id })
+        .await
+        .map_err(session_store_error)?;
+    // One account's share of browser sessions: its least recently used sign-ins past it end.
+    sign_in::end(&engine.db, Which::BeyondNewest { user: user_id, keep: BROWSER_SIGN_INS_PER_ACCOUNT }, now).await?;
+    Ok(())
 }
 
 fn session_store_error(err: tower_sessions::session::Error) -> Error {

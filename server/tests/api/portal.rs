@@ -628,6 +628,90 @@ async fn a_browser_session_ends_at_its_sign_ins_maximum_age_however_often_it_is_
     assert_eq!((before, after), (2, 1), "the browser's sign-in ended with its session");
 }
 
+/// L16: browser sessions in Redis were stored under their bare id, beside whatever else shares that
+/// Redis; they live under the deployment's prefix now, as its ceremonies do.
+#[tokio::test]
+async fn redis_sessions_live_under_the_deployments_prefix() {
+    use fred::prelude::KeysInterface as _;
+    let Some(redis) = crate::common::redis_url().filter(|_| crate::common::backend_is_postgres()) else {
+        eprintln!("skipped: sessions are in Redis only with the PostgreSQL + Redis backend");
+        return;
+    };
+    let prefix = format!("lk-test:sessions:{}:", uuid::Uuid::new_v4().simple());
+    let server = TestServer::start_with(Env::new().await.set("LATCHKEY_REDIS_PREFIX", prefix.clone())).await;
+    server.sign_up("ada@example.com").await;
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let cookie = browser.cookie.clone().expect("a session cookie");
+    let id = cookie.split_once('=').unwrap().1.to_owned();
+
+    let pool = engine::passkeys::challenge::connect_redis(&redis, None).await.unwrap();
+    let prefixed: Option<Vec<u8>> = pool.get(format!("{prefix}session:{id}")).await.unwrap();
+    let bare: Option<Vec<u8>> = pool.get(&id).await.unwrap();
+    let (status, _) = browser.account().await;
+
+    assert!(bare.is_none(), "a session under its bare id");
+    assert!(prefixed.is_some(), "no session under {prefix}session:{id}");
+    assert_eq!(status, StatusCode::OK, "the session is read back from there");
+}
+
+/// A browser signed in to `email` (whose password is the tests' own).
+async fn signed_in_browser<'a>(server: &'a TestServer, email: &str) -> Browser<'a> {
+    let mut browser = Browser::new(server);
+    browser.call(PasswordSignIn::PATH, &[("email", email), ("password", "correct horse battery")]).await;
+    browser
+}
+
+/// M8: the default memory session store (moka, whose TinyLFU admission turns away a new entry
+/// that is no more used than the one it would evict) refused new sessions once others' busy sessions
+/// filled it: a sign-in answered success and the next request was signed out. It evicts the least
+/// recently used session now and never refuses a new one; and one account holds at most 100
+/// browser sign-ins (the oldest end), so one account cannot fill it.
+#[tokio::test]
+async fn a_full_memory_session_store_admits_a_new_sign_in_and_an_account_holds_its_share() {
+    let env = || async {
+        Env::new()
+            .await
+            .set("LATCHKEY_SESSION_STORE", "memory")
+            .set("LATCHKEY_RATE_LIMIT_PASSWORD", "off")
+            .set("LATCHKEY_RATE_LIMIT_PORTAL", "off")
+    };
+    let full = TestServer::start_with(env().await.set("LATCHKEY_SESSION_CAPACITY", "20")).await;
+    // Twenty people fill the store and use it all day.
+    let mut busy = Vec::new();
+    for i in 0..20 {
+        let email = format!("busy{i}@example.com");
+        full.sign_up(&email).await;
+        busy.push(signed_in_browser(&full, &email).await);
+    }
+    for _ in 0..8 {
+        for browser in &mut busy {
+            browser.account().await;
+        }
+    }
+    full.sign_up("ada@example.com").await;
+    let mut ada = signed_in_browser(&full, "ada@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (first, _) = ada.account().await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (again, _) = ada.account().await;
+
+    // One account signing in again and again (in a store with room): its oldest sign-ins end.
+    let roomy = TestServer::start_with(env().await).await;
+    roomy.sign_up("many@example.com").await;
+    let mut oldest = signed_in_browser(&roomy, "many@example.com").await;
+    let mut newest = signed_in_browser(&roomy, "many@example.com").await;
+    for _ in 0..100 {
+        newest = signed_in_browser(&roomy, "many@example.com").await;
+    }
+    let (oldest_after, _) = oldest.account().await;
+    let (newest_after, _) = newest.account().await;
+
+    assert_eq!((first, again), (StatusCode::OK, StatusCode::OK), "a new sign-in into a full store stays signed in");
+    assert_eq!(oldest_after, StatusCode::UNAUTHORIZED, "the 102nd sign-in ended the oldest");
+    assert_eq!(newest_after, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn the_account_page_signs_out_everywhere_else() {
     let server = TestServer::start().await;

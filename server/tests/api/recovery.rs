@@ -269,3 +269,83 @@ async fn recovery_by_email_is_off_by_default() {
     let page = reqwest::get(format!("{}/", server.base)).await.unwrap().text().await.unwrap();
     assert!(!page.contains("Lost your passkey?"), "the sign-in page does not offer it");
 }
+
+/// L15: a recovery begun and left in a shared browser waited in its session for 15 minutes, through
+/// someone else's sign-in there, and the restricted session went on for any token: whoever signed in
+/// next could add their passkey to the first account. A sign-in ends the restricted session, and
+/// continuing one needs its own link.
+#[tokio::test]
+async fn a_sign_in_ends_a_recovery_left_in_the_browser() {
+    let env = Env::new().await.set("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN);
+    let server = TestServer::start_with(env).await;
+    server.sign_up("ada@example.com").await;
+    server.sign_up("bob@example.com").await;
+    let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "ada@example.com" })).await;
+    let token = made.body["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+
+    let browser = Browser::new(&server);
+    let (begun, _) = browser.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    // Ada walks away; Bob signs in at the same browser, and asks for recovery options with no link.
+    let (signed_in, _) = browser
+        .call(
+            app::server_fns::PasswordSignIn::PATH,
+            &[("email", "bob@example.com"), ("password", "correct horse battery")],
+        )
+        .await;
+    let (after_sign_in, _) = browser.call(RecoveryPasskeyOptions::PATH, &[("token", "not-the-link")]).await;
+    // And a restricted session, while it lasts, continues for its own link only.
+    let other = Browser::new(&server);
+    let (first, _) = other.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+
+    assert_eq!(begun, StatusCode::OK);
+    assert!(signed_in.is_success() || signed_in.is_redirection(), "{signed_in}");
+    assert_eq!(after_sign_in, StatusCode::BAD_REQUEST, "Ada's recovery ended with Bob's sign-in");
+    assert_eq!(first, StatusCode::BAD_REQUEST, "the link was used once, by Ada's browser");
+    let (with_another_token, _) = browser.call(RecoveryPasskeyOptions::PATH, &[("token", "not-the-link")]).await;
+    assert_eq!(with_another_token, StatusCode::BAD_REQUEST);
+}
+
+/// L5: a recovery link made for one account, opened where another account is signed in, signed that
+/// account out and signed the browser in to the link's account with a passkey made there — the way
+/// to slip someone into an account one controls. The page now names the link's account, and the
+/// link is refused (unused) while another account is signed in.
+#[tokio::test]
+async fn a_recovery_link_names_its_account_and_is_refused_where_another_is_signed_in() {
+    let env = Env::new().await.set("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN);
+    let server = TestServer::start_with(env).await;
+    server.sign_up("ada@example.com").await;
+    server.sign_up("mallory@example.com").await;
+    let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "mallory@example.com" })).await;
+    let token = made.body["url"].as_str().unwrap().split("token=").nth(1).unwrap().to_owned();
+
+    let ada = Browser::new(&server);
+    let (signed_in, _) = ada
+        .call(
+            app::server_fns::PasswordSignIn::PATH,
+            &[("email", "ada@example.com"), ("password", "correct horse battery")],
+        )
+        .await;
+    let cookie = ada.cookie.lock().unwrap().clone().unwrap();
+    let page = reqwest::Client::new()
+        .get(format!("{}/recover?token={token}", server.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (refused, body) = ada.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    let (still_ada, _) = ada.call(MyAccount::PATH, &[]).await;
+    // Signed out, the same browser may use it: it was not used up by the refusal.
+    let (_, _) = ada.call(app::server_fns::SignOut::PATH, &[]).await;
+    let (used, _) = ada.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+
+    assert!(signed_in.is_success() || signed_in.is_redirection(), "{signed_in}");
+    assert!(page.contains("mallory@example.com"), "the page names the link's account: {page}");
+    assert!(page.contains("ada@example.com") && page.contains("signed in as"), "and who is signed in here: {page}");
+    assert_eq!(refused, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap_or_default().contains("signed in as another account"), "{body}");
+    assert_eq!(still_ada, StatusCode::OK, "Ada is still signed in");
+    assert_eq!(used, StatusCode::OK, "the refused link still works once nobody else is signed in");
+}

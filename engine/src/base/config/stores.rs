@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::ConfigError;
-use super::values::{Var, days, invalid};
+use super::values::{Var, count, days, invalid};
 
 /// The stores.
 #[derive(Clone, Debug)]
@@ -22,6 +22,9 @@ pub struct Stores {
     pub redis_prefix: String,
     /// `LATCHKEY_SESSION_STORE`: where the portal's browser sessions live.
     pub session_store: SessionStoreKind,
+    /// `LATCHKEY_SESSION_CAPACITY`: the most sessions the memory store holds; past it, the least
+    /// recently used is dropped.
+    pub session_capacity: usize,
     /// `LATCHKEY_ACTIVITY_RETENTION_DAYS`: how long each user's record of security events is kept.
     pub activity_retention: Duration,
 }
@@ -66,6 +69,7 @@ impl Stores {
             redis_ca_file,
             redis_prefix: var("LATCHKEY_REDIS_PREFIX").unwrap_or_else(|| "latchkey:".into()),
             session_store,
+            session_capacity: count(var, "LATCHKEY_SESSION_CAPACITY", 100_000)?,
             activity_retention: days(var, "LATCHKEY_ACTIVITY_RETENTION_DAYS", 90)?,
         })
     }

@@ -65,8 +65,9 @@ impl UserId {
 }
 
 impl SignInId {
-    /// A fresh random id.
+    /// A fresh id: a UUIDv7, so ids sort in the order sign-ins started (an account's oldest
+    /// sign-ins past its share end first, even among those of one second).
     pub fn generate() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        Self(uuid::Uuid::now_v7().to_string())
     }
 }
