@@ -207,7 +207,8 @@ pub struct PendingEmail {
 pub struct ActivityItem {
     /// What happened, for programs: `account_created`, `signed_in`, `sign_in_failed`,
     /// `passkey_added`, `passkey_renamed`, `passkey_removed`, `password_set`, `password_changed`,
-    /// `password_removed`, `sign_in_ended`, `other_sign_ins_ended`.
+    /// `password_removed`, `sign_in_ended`, `other_sign_ins_ended`, `recovery_link_made`,
+    /// `recovered`, `email_change_requested`, `email_change_cancelled`, `email_changed`.
     pub kind: String,
     /// What happened, for people ("Signed in with the passkey “Laptop”").
     pub summary: String,
@@ -215,8 +216,15 @@ pub struct ActivityItem {
     pub address: Option<String>,
     /// The browser or program, as its `User-Agent` names it ("Firefox on Linux"), when known.
     pub device: Option<String>,
-    /// When (RFC 3339).
+    /// When (RFC 3339); for events counted together, the newest.
     pub at: String,
+    /// How many times it happened: failed passkey sign-ins within an hour are one item.
+    #[serde(default = "once")]
+    pub count: i64,
+}
+
+fn once() -> i64 {
+    1
 }
 
 /// One of the user's sign-ins that has not ended (`GET /auth/sessions`, the account page): a

@@ -55,18 +55,40 @@ pub struct ActivityRow {
     pub address: Option<String>,
     /// The `User-Agent`.
     pub user_agent: Option<String>,
+    /// How many times it happened: more than one for failed sign-ins counted into one row.
+    pub repeats: i64,
 }
 
 /// `user_id`'s newest `limit` events, newest first.
 pub async fn of_user(db: impl Exec<'_>, user_id: &UserId, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT at, kind, detail, address, user_agent FROM activity WHERE user_id = $1
+        "SELECT at, kind, detail, address, user_agent, repeats FROM activity WHERE user_id = $1
          ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// Counts `event` into the newest row of the same user, kind and detail recorded since `since`, which
+/// then carries the newest time, address and `User-Agent`; `false` when there is no such row.
+pub async fn repeat(db: impl Exec<'_>, event: &NewActivity<'_>, since: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE activity SET repeats = repeats + 1, at = $4, address = $5, user_agent = $6
+         WHERE id = (SELECT id FROM activity WHERE user_id = $1 AND kind = $2 AND detail = $3 AND at >= $7
+                     ORDER BY at DESC, id DESC LIMIT 1)",
+    )
+    .bind(event.user_id)
+    .bind(event.kind)
+    .bind(event.detail)
+    .bind(event.at)
+    .bind(event.address)
+    .bind(event.user_agent)
+    .bind(since)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Deletes every event older than `before` (Unix seconds); returns how many.

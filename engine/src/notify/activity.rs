@@ -20,6 +20,9 @@ use crate::db::activity::{self, ActivityRow, NewActivity};
 /// How many events "Recent activity" shows.
 pub const RECENT: i64 = 30;
 
+/// How long failed passkey sign-ins are counted into one row ([`Recorded::repeats`]).
+pub const REPEATS_WITHIN_SECS: i64 = 3600;
+
 /// A security event of one account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -136,6 +139,7 @@ impl Recorded {
             detail: event.detail(),
             address: caller.map(|c| c.address.to_string()),
             user_agent: caller.and_then(|c| c.user_agent.get()).map(str::to_owned),
+            repeats: 1,
         };
         let signed_in = match event {
             Event::SignedIn { method, .. } => Some((true, method)),
@@ -143,6 +147,12 @@ impl Recorded {
             _ => None,
         };
         Self { id: uuid::Uuid::now_v7().to_string(), user_id: user_id.clone(), row, signed_in }
+    }
+
+    /// Whether this event is counted into the hour's row of the same event rather than recorded on
+    /// its own: a failed passkey sign-in, which anyone who knows a credential id can cause.
+    pub(crate) fn repeats(&self) -> bool {
+        self.signed_in == Some((false, SignInMethod::Passkey))
     }
 
     /// The row to insert.
@@ -176,8 +186,10 @@ pub async fn recent(db: &Db, user_id: &UserId) -> Result<Vec<ActivityItem>, Erro
 }
 
 fn item(row: ActivityRow) -> ActivityItem {
+    let said = summary(&row.kind, row.detail.as_deref());
     ActivityItem {
-        summary: summary(&row.kind, row.detail.as_deref()),
+        summary: if row.repeats > 1 { format!("{said} ({} times)", row.repeats) } else { said },
+        count: row.repeats,
         device: row.user_agent.as_deref().map(|agent| device_of(Some(agent))),
         kind: row.kind,
         address: row.address,

@@ -109,7 +109,11 @@ impl<'e> Change<'e> {
     /// it), in this transaction; the application's hook hears of it once the change is committed.
     pub async fn record(&mut self, user_id: &UserId, event: Event<'_>, caller: Option<&Caller>) -> Result<(), Error> {
         let recorded = Recorded::new(user_id, event, caller, self.now);
-        activity::insert(&mut *self.tx, &recorded.row()).await?;
+        let since = self.now - crate::notify::activity::REPEATS_WITHIN_SECS;
+        let counted = recorded.repeats() && activity::repeat(&mut *self.tx, &recorded.row(), since).await?;
+        if !counted {
+            activity::insert(&mut *self.tx, &recorded.row()).await?;
+        }
         self.then.recorded(recorded);
         Ok(())
     }

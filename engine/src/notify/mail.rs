@@ -85,7 +85,9 @@ impl Mailer {
                     .timeout(Some(Duration::from_secs(20)))
                     .build(),
             ),
-            None if config.production => Transport::Off,
+            // Mail carries links that sign people in: printed only where nobody but the developer
+            // reads the log, a machine every origin of which is localhost.
+            None if config.production || !config.only_localhost() => Transport::Off,
             None => Transport::Log,
         };
         Ok(Self {
@@ -423,6 +425,26 @@ mod tests {
         assert_eq!(mailer.from.to_string(), "Acme <id@acme.example>");
         let bad = config(&[("LATCHKEY_MAIL_FROM", "not an address")]);
         assert!(Mailer::from_config(&bad).unwrap_err().to_string().contains("LATCHKEY_MAIL_FROM"));
+    }
+
+    /// L7: a development server on a public origin printed every mail — recovery links among them —
+    /// to a log that others may read; only a server every origin of which is localhost does now.
+    #[tokio::test]
+    async fn mail_goes_to_the_log_only_when_every_origin_is_localhost() {
+        let public = config(&[
+            ("LATCHKEY_ORIGINS", "https://login.example.com"),
+            ("LATCHKEY_RP_ID", "login.example.com"),
+            ("LATCHKEY_OPERATOR_SECRET", &"s".repeat(40)),
+        ]);
+        let mailer = Mailer::from_config(&public).unwrap();
+        assert!(!mailer.enabled(), "{}", mailer.describe());
+        assert!(mailer.describe().contains("OFF"), "{}", mailer.describe());
+        let related = config(&[
+            ("LATCHKEY_CORS_ORIGINS", "https://app.example.com"),
+            ("LATCHKEY_OPERATOR_SECRET", &"s".repeat(40)),
+        ]);
+        assert!(!Mailer::from_config(&related).unwrap().enabled(), "any origin that is not localhost");
+        assert!(Mailer::from_config(&config(&[])).unwrap().enabled(), "localhost only: the log");
     }
 
     #[test]

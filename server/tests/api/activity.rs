@@ -133,3 +133,37 @@ async fn activity_older_than_the_retention_time_is_pruned_and_deleted_with_the_a
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(stores::count(&db, "activity").await, 1, "bob's record went with his account; ada's stays");
 }
+
+/// L9: every failed passkey sign-in against a known passkey was a row of its own, so anyone who
+/// learned a credential id (a targeted begin lists them) could fill an account's record — and push
+/// its real events out of "Recent activity" — with failures. Failures within the hour are one row
+/// now, with how many.
+#[tokio::test]
+async fn failed_passkey_sign_ins_within_the_hour_are_one_row_with_a_count() {
+    let env = Env::new().await.set("LATCHKEY_RATE_LIMIT_CEREMONY", "off");
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let db = stores::connect(&database).await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let unverified = testkit::Tweaks { user_verified: Some(false), ..Default::default() };
+
+    for _ in 0..30 {
+        let refused = server.sign_in_with(&mut key, Some("ada@example.com"), &unverified).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    }
+    let activity = server.get("/auth/activity", Some(&token)).await.body;
+    let failed: Vec<&Value> =
+        activity.as_array().unwrap().iter().filter(|item| item["kind"] == "sign_in_failed").collect();
+    let rows: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM activity WHERE kind = 'sign_in_failed'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+
+    assert_eq!(rows, 1, "one row for thirty failures");
+    assert_eq!(failed.len(), 1, "{activity}");
+    assert_eq!(failed[0]["count"], 30, "{activity}");
+    assert!(failed[0]["summary"].as_str().unwrap().contains("(30 times)"), "{activity}");
+    assert!(activity.as_array().unwrap().iter().any(|item| item["kind"] == "account_created"), "the real events stay");
+}

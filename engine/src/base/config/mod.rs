@@ -119,10 +119,8 @@ impl Config {
         }
         let http = Http::read(&var)?;
         let webauthn = WebAuthn::read(&var, &product_name)?;
-        let only_localhost =
-            webauthn.origins.iter().chain(&webauthn.related_origins).chain(&http.cors_origins).all(is_localhost);
         Ok(Self {
-            tokens: Tokens::read(&var, production, only_localhost)?,
+            tokens: Tokens::read(&var, production, only_localhost(&webauthn, &http))?,
             stores: Stores::read(&var)?,
             mail: Mail::read(&var)?,
             limits: RateLimits::read(&var)?,
@@ -131,6 +129,13 @@ impl Config {
             http,
             webauthn,
         })
+    }
+
+    /// Whether every origin this server answers for (its own, related ones and CORS ones) is on
+    /// localhost: a developer's machine, where the public development secret and mail printed to
+    /// the log are allowed.
+    pub fn only_localhost(&self) -> bool {
+        only_localhost(&self.webauthn, &self.http)
     }
 
     /// The issuer of every token (`iss`): the first of `LATCHKEY_ORIGINS`, e.g. `https://login.example.com`.
@@ -154,6 +159,10 @@ impl Config {
     pub fn https_only(&self) -> bool {
         self.webauthn.origins.iter().all(|o| o.scheme() == "https")
     }
+}
+
+fn only_localhost(webauthn: &WebAuthn, http: &Http) -> bool {
+    webauthn.origins.iter().chain(&webauthn.related_origins).chain(&http.cors_origins).all(is_localhost)
 }
 
 #[cfg(test)]
