@@ -80,7 +80,7 @@ pub async fn signed_in_user() -> Result<UserInfo, PortalError> {
 #[server]
 pub async fn my_account() -> Result<AccountView, PortalError> {
     let user = door::user().await?;
-    Ok(portal::account_view(&door::engine()?, user.id(), door::now()).await?)
+    Ok(portal::account_view(&door::engine()?, &user, door::now()).await?)
 }
 
 /// Creation options for adding a passkey to the signed-in account.
@@ -296,6 +296,27 @@ pub async fn recovery_link_account(token: String) -> Result<RecoveryFor, PortalE
     let (session, engine) = (door::session().await?, door::engine()?);
     let browser = door::cookie(door::RECOVERY_COOKIE);
     Ok(portal::recovery_for(&session, &engine, &token, browser.as_deref(), door::now()).await?)
+}
+
+/// "This wasn't me", from the mail about a used recovery link (`token`: the mail's): removes the
+/// passkey the recovery added and ends every sign-in made with it. A plain form.
+#[server(output = BrowserJson)]
+pub async fn undo_recovery(token: String) -> Result<(), PortalError> {
+    let (engine, caller) = (door::engine()?, door::caller().await?);
+    engine::accounts::recovery::undo(&engine.accounts, &token, &caller, door::now()).await?;
+    leptos_axum::redirect("/recover/undo?done=1");
+    Ok(())
+}
+
+/// "This wasn't me", on the account page of a sign-in made with another passkey: removes the
+/// account's held passkeys (a mailed recovery link added them) and ends their sign-ins.
+#[server(output = BrowserJson)]
+pub async fn undo_held_recovery() -> Result<(), PortalError> {
+    let (user, engine, caller) = (door::user().await?, door::engine()?, door::caller().await?);
+    let sign_in = &user.user.sign_in_id;
+    engine::accounts::recovery::undo_held(&engine.accounts, user.id(), sign_in, &caller, door::now()).await?;
+    leptos_axum::redirect("/account?done=recovery_undone");
+    Ok(())
 }
 
 /// "Lost your passkey?" (`LATCHKEY_EMAIL_RECOVERY`): mails a recovery link to a confirmed address,

@@ -178,6 +178,20 @@ pub struct AccountView {
     pub has_password: bool,
     /// A change of email address waiting for the new address's confirmation.
     pub pending_email: Option<PendingEmail>,
+    /// The account's passkeys that a mailed recovery link added and that are still held.
+    pub held: Vec<HeldPasskey>,
+    /// Whether this sign-in was made with one of them (it cannot change how the account signs in).
+    pub held_here: bool,
+}
+
+/// A passkey a mailed recovery link added, held until `until`: its sign-ins cannot change how the
+/// account signs in; the account's other passkeys may remove it ("this wasn't me").
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct HeldPasskey {
+    /// Its name.
+    pub name: String,
+    /// RFC 3339 UTC.
+    pub until: String,
 }
 
 /// What the recovery page shows of its link.
@@ -327,6 +341,9 @@ pub enum ErrorCode {
     TooManyPasskeys,
     /// A server-function call from a page that is not one of the configured origins.
     ForbiddenOrigin,
+    /// A dangerous change by a sign-in made with a passkey a mailed recovery link added recently
+    /// (`LATCHKEY_RECOVERY_HOLD_SECS`); the account's other passkeys may make it.
+    RecoveryHold,
     /// A store is unreachable; retry after `Retry-After`.
     ServiceUnavailable,
     /// A bug; details are in the server log only.
@@ -356,7 +373,7 @@ impl ErrorCode {
             | Self::AuthenticationFailed
             | Self::PossibleClonedAuthenticator
             | Self::ReauthenticationRequired => 401,
-            Self::ForbiddenOrigin => 403,
+            Self::ForbiddenOrigin | Self::RecoveryHold => 403,
             Self::RequestTimeout => 408,
             Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet | Self::AccountNotFound => 404,
             Self::EmailTaken

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 
-use proto::{AccountView, ActivityItem, PendingEmail, SignInItem};
+use proto::{AccountView, ActivityItem, HeldPasskey, PendingEmail, SignInItem};
 
 use crate::error::ErrorCode;
 use crate::navigator;
@@ -17,7 +17,7 @@ use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
     ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
-    SetMyPassword, SignOut, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
+    SetMyPassword, SignOut, UndoHeldRecovery, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
 };
 
 /// The signed-in account.
@@ -71,6 +71,7 @@ fn done_message(what: &str) -> Option<&'static str> {
         "email_change" => {
             Some("A link and code are on their way to the new address. Your email changes once you confirm it there.")
         }
+        "recovery_undone" => Some("The passkey the recovery added is removed, and everyone who used it is signed out."),
         "password_removed" => {
             Some("Your password was removed. You sign in with your passkeys now; you were signed out everywhere else.")
         }
@@ -102,6 +103,7 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
         <SyncAccountName/>
         {(!user.email_verified).then(|| view! { <ConfirmEmail/> })}
         {account.pending_email.map(|pending| view! { <PendingChange pending/> })}
+        {(!account.held.is_empty()).then(|| view! { <HeldPasskeys held=account.held.clone() here=account.held_here/> })}
         <ChangeEmail/>
         <ActionForm action=rename attr:class="inline">
             <label for="display-name">"Display name"</label>
@@ -141,6 +143,37 @@ fn PendingChange(pending: PendingEmail) -> impl IntoView {
                 " once that address is confirmed (until " <time datetime=pending.until.clone()>{until}" UTC"</time>
                 "). If you did not ask for this, sign out everywhere else or change your password: that cancels it."
             </p>
+        </div>
+    }
+}
+
+/// Passkeys a mailed recovery link added, still held. From a sign-in made with one: what it cannot
+/// do yet. From any other: "this wasn't me", which removes them and ends their sign-ins.
+#[component]
+fn HeldPasskeys(held: Vec<HeldPasskey>, here: bool) -> impl IntoView {
+    let undo = ServerAction::<UndoHeldRecovery>::new();
+    let names = held.iter().map(|p| format!("“{}”", p.name)).collect::<Vec<_>>().join(", ");
+    let until = held.iter().map(|p| p.until.clone()).max().unwrap_or_default();
+    let shown = until.chars().take(16).collect::<String>().replace('T', " ");
+    view! {
+        <div class="hint-box" data-testid="held-passkeys">
+            {if here {
+                view! {
+                    <p>
+                        "You signed in with a passkey added by a recovery link sent by email. Until "
+                        <time datetime=until.clone()>{shown}" UTC"</time>
+                        ", it cannot add or delete passkeys, change the password or the email address, or delete the account."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"A recovery link sent by email added the passkey " {names} " to this account. If that wasn't you:"</p>
+                    <ActionForm action=undo attr:class="inline">
+                        <button type="submit" class="button danger small" data-testid="undo-held-recovery">"This wasn't me: remove it"</button>
+                    </ActionForm>
+                    <Notice message=action_error(undo)/>
+                }.into_any()
+            }}
         </div>
     }
 }

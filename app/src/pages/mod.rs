@@ -27,7 +27,7 @@ pub use account::AccountPage;
 pub use consent::{AppErrorPage, ConsentPage};
 pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
-pub use recover::{RecoverPage, RequestRecoveryPage};
+pub use recover::{RecoverPage, RequestRecoveryPage, UndoRecoveryPage};
 pub use sign_in::SignInPage;
 pub use sign_up::SignUpPage;
 pub use verify_email::VerifyEmailPage;
@@ -36,7 +36,8 @@ pub use verify_email::VerifyEmailPage;
 /// bundle. An island used only on signed-in pages stays out of the small bundle with
 /// `#[cfg_attr(not(feature = "sign-in-bundle"), island)]` and
 /// `#[cfg_attr(feature = "sign-in-bundle", component)]` (see `passkeys.rs`); a plain `#[island]` is in both.
-pub const SIGN_IN_BUNDLE_PAGES: &[&str] = &["/", "/sign-up", "/verify-email", "/recover", "/recover/request"];
+pub const SIGN_IN_BUNDLE_PAGES: &[&str] =
+    &["/", "/sign-up", "/verify-email", "/recover", "/recover/request", "/recover/undo"];
 
 /// The signed-in navigation: (path, label) of each page behind [`RequireSignIn`].
 const SIGNED_IN_PAGES: &[(&str, &str)] = &[("/passkeys", "Passkeys"), ("/account", "Account"), ("/notes", "Notes")];
@@ -52,6 +53,7 @@ pub fn PortalRoutes() -> impl IntoView {
             <Route path=StaticSegment("verify-email") view=VerifyEmailPage/>
             <Route path=StaticSegment("recover") view=RecoverPage/>
             <Route path=(StaticSegment("recover"), StaticSegment("request")) view=RequestRecoveryPage/>
+            <Route path=(StaticSegment("recover"), StaticSegment("undo")) view=UndoRecoveryPage/>
             <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>

@@ -9,7 +9,7 @@ use crate::navigator;
 use crate::pages::{Notice, PasskeyButton, action_error, flows};
 use proto::RecoveryFor;
 
-use crate::server_fns::{RequestRecovery, recovery_link_account};
+use crate::server_fns::{RequestRecovery, UndoRecovery, recovery_link_account};
 
 /// Recover an account whose passkeys are lost. The page names the account the link is for, and
 /// says so when another account is signed in here (the link is refused until it signs out).
@@ -98,6 +98,37 @@ pub fn RequestRecoveryPage() -> impl IntoView {
                         <button type="submit" class="button primary wide" data-testid="request-recovery">"Mail me a link"</button>
                     </ActionForm>
                     <Notice message=action_error(request)/>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// `/recover/undo?token=…`, from the mail about a used recovery link: "this wasn't me", one button
+/// (a click, so a mail scanner that opens links undoes nothing). A plain form.
+#[component]
+pub fn UndoRecoveryPage() -> impl IntoView {
+    let undo = ServerAction::<UndoRecovery>::new();
+    let (token, done) =
+        use_query_map().with_untracked(|q| (q.get("token").unwrap_or_default(), q.get("done").is_some()));
+    view! {
+        <section class="card" aria-labelledby="undo-title">
+            <h1 id="undo-title">"This wasn't me"</h1>
+            {if done {
+                view! {
+                    <p class="status" data-testid="recovery-undone">
+                        "Done: the passkey the recovery added is removed, and everyone who signed in with it is signed out. "
+                        "Sign in with a passkey of your own, end the sign-ins you do not know on your account page, and tell this site's operator."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"A recovery link was used to add a passkey to your account. If that wasn't you, this removes that passkey and signs out everyone who used it."</p>
+                    <ActionForm action=undo>
+                        <input type="hidden" name="token" value=token/>
+                        <button type="submit" class="button danger wide" data-testid="undo-recovery">"Remove the passkey: this wasn't me"</button>
+                    </ActionForm>
+                    <Notice message=action_error(undo)/>
                 }.into_any()
             }}
         </section>

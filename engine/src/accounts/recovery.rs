@@ -8,6 +8,12 @@
 //! (an hour by default) — and starts a restricted browser session that can only register a passkey
 //! (`portal::start_recovery`); that passkey's registration turns it into a normal sign-in. The use
 //! is in the account's activity, and the owner is mailed about it in the same transaction.
+//!
+//! That mail carries a one-click "this wasn't me" (`/recover/undo?token=…`, a week): it removes the
+//! passkey the link added and ends its sign-ins. And a passkey a *mailed* link added is held for
+//! `LATCHKEY_RECOVERY_HOLD_SECS` (a day): whoever holds the mailbox gets in, but its sign-ins
+//! cannot delete the other passkeys or change the password or the address until the hold ends,
+//! while the owner is told and the account's other passkeys can still act (review item M4).
 
 use std::time::Duration;
 
@@ -17,17 +23,21 @@ use rand::RngCore;
 
 use super::Accounts;
 use crate::base::error::Error;
-use crate::base::types::{Email, UserId};
+use crate::base::types::{Caller, CredentialId, Email, SignInId, UserId};
 use crate::db::recovery_links::{self, NewLink};
-use crate::db::users;
+use crate::db::{passkeys, sign_ins, users};
 use crate::notify::activity::Event;
+use crate::notify::change::Change;
 use crate::notify::mail::Letter;
+use crate::sign_in::{self, Which};
 use crate::tokens::secret::stored_hash;
 
 /// How long an operator's link works unless the operator says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 /// The longest an operator's link may work.
 pub const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long the "this wasn't me" of a used link works.
+pub const UNDO_SECS: i64 = 7 * 24 * 3600;
 
 /// A link the operator hands to the account's owner.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -156,14 +166,88 @@ pub async fn redeem(
     now: i64,
 ) -> Result<(UserId, MadeBy), Error> {
     let browser_hash = browser_secret.map(stored_hash);
+    let undo_token = random_secret();
+    let undo = recovery_links::Undo { hash: &stored_hash(&undo_token), until: now + UNDO_SECS };
     let mut change = accounts.notify.change(now).await?;
     let (user_id, made_by, email) =
-        recovery_links::use_link(change.db(), &stored_hash(token.trim()), browser_hash.as_deref(), now)
+        recovery_links::use_link(change.db(), &stored_hash(token.trim()), browser_hash.as_deref(), &undo, now)
             .await?
             .ok_or(Error::InvalidRecoveryLink)?;
     let made_by = if made_by == "email" { MadeBy::Email } else { MadeBy::Operator };
-    change.tell(Letter::RecoveryUsed { email: &email }).await?;
+    let undo_link = format!("{}/recover/undo?token={undo_token}", accounts.config.issuer());
+    change.tell(Letter::RecoveryUsed { email: &email, undo_link: &undo_link }).await?;
     change.commit().await?;
     tracing::info!(%user_id, ?made_by, "recovery link used");
     Ok((user_id, made_by))
+}
+
+/// In the change that adds the passkey of a used link (`token`, as the browser holds it): notes
+/// the passkey on the link, for "this wasn't me"; and for a link made by email, holds it for
+/// `LATCHKEY_RECOVERY_HOLD_SECS`.
+pub(crate) async fn note_passkey(
+    change: &mut Change<'_>,
+    token_hash: &str,
+    passkey_id: &CredentialId,
+    made_by: MadeBy,
+) -> Result<(), Error> {
+    recovery_links::note_passkey(change.db(), token_hash, passkey_id).await?;
+    if made_by == MadeBy::Email {
+        let until = change.now() + i64::try_from(change.config().mail.recovery_hold.as_secs()).unwrap_or(i64::MAX);
+        passkeys::hold(change.db(), passkey_id, until).await?;
+    }
+    Ok(())
+}
+
+/// "This wasn't me", from the mail about a used link: removes the passkey the link added and ends
+/// every sign-in made with it (the recovery's own among them), once, within [`UNDO_SECS`].
+pub async fn undo(accounts: &Accounts, undo_token: &str, caller: &Caller, now: i64) -> Result<(), Error> {
+    let mut change = accounts.notify.change(now).await?;
+    let (user_id, passkey_id) = recovery_links::take_undo(change.db(), &stored_hash(undo_token.trim()), now)
+        .await?
+        .ok_or(Error::InvalidRecoveryLink)?;
+    if let Some(passkey_id) = passkey_id {
+        remove_recovered(&mut change, &user_id, &passkey_id, caller).await?;
+    }
+    change.commit().await?;
+    tracing::info!(%user_id, "recovery undone from its mail");
+    Ok(())
+}
+
+/// "This wasn't me", from the account page of a sign-in not made with the held passkey: removes
+/// the account's held passkeys and ends their sign-ins.
+pub async fn undo_held(
+    accounts: &Accounts,
+    user_id: &UserId,
+    current: &SignInId,
+    caller: &Caller,
+    now: i64,
+) -> Result<(), Error> {
+    let mut change = accounts.notify.change(now).await?;
+    let held = passkeys::held_of_user(change.db(), user_id, now).await?;
+    let current_passkey = sign_ins::by_id(change.db(), current).await?.and_then(|row| row.passkey_id);
+    if held.iter().any(|(id, _, _)| Some(id) == current_passkey.as_ref()) {
+        // Only the account's other passkeys may say the held one is not theirs.
+        return Err(Error::RecoveryHold { until: held.iter().map(|(_, _, until)| *until).max().unwrap_or(now) });
+    }
+    for (passkey_id, _, _) in &held {
+        recovery_links::take_undo_of_passkey(change.db(), passkey_id).await?;
+        remove_recovered(&mut change, user_id, passkey_id, caller).await?;
+    }
+    change.commit().await
+}
+
+/// Removes the passkey a recovery added and ends the sign-ins made with it, recorded.
+async fn remove_recovered(
+    change: &mut Change<'_>,
+    user_id: &UserId,
+    passkey_id: &CredentialId,
+    caller: &Caller,
+) -> Result<(), Error> {
+    let now = change.now();
+    let nobody = SignInId::generate();
+    sign_in::end(change.db(), Which::MadeWith { user: user_id, passkey: passkey_id, keep: &nobody }, now).await?;
+    if let Some(name) = passkeys::remove(change.db(), user_id, passkey_id).await? {
+        change.record(user_id, Event::RecoveryUndone(&name), Some(caller)).await?;
+    }
+    Ok(())
 }

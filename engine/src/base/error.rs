@@ -120,6 +120,17 @@ pub enum Error {
     /// by a sign-in older than the re-authentication window.
     #[error("For this change, confirm it's you: sign in again with your passkey or password, then try once more.")]
     ReauthenticationRequired,
+    /// A dangerous change by a sign-in made with a passkey a mailed recovery link added less than
+    /// `LATCHKEY_RECOVERY_HOLD_SECS` ago.
+    #[error(
+        "This passkey was added with a recovery link sent by email. Until {}, it cannot change how the account \
+         signs in; the account's other passkeys can.",
+        crate::base::clock::rfc3339(*.until)
+    )]
+    RecoveryHold {
+        /// When the hold ends (Unix seconds).
+        until: i64,
+    },
     /// The sign-in does not exist, is not the caller's, or has already ended.
     #[error("No sign-in with this id of your account is still going.")]
     SignInNotFound,
@@ -180,6 +191,7 @@ impl Error {
             Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,
             Self::TooManyPasskeys { .. } => ErrorCode::TooManyPasskeys,
             Self::ForbiddenOrigin => ErrorCode::ForbiddenOrigin,
+            Self::RecoveryHold { .. } => ErrorCode::RecoveryHold,
             Self::Unavailable => ErrorCode::ServiceUnavailable,
             Self::Internal => ErrorCode::InternalError,
         }

@@ -185,6 +185,54 @@ pub async fn delete(
     })
 }
 
+/// Holds passkey `credential_id` until `until` (one a mailed recovery link added).
+pub async fn hold(db: impl Exec<'_>, credential_id: &CredentialId, until: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE passkeys SET held_until = $2 WHERE credential_id = $1")
+        .bind(credential_id)
+        .bind(until)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Until when passkey `credential_id` is held, if it is at `now`.
+pub async fn held_until(db: impl Exec<'_>, credential_id: &CredentialId, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT held_until FROM passkeys WHERE credential_id = $1 AND held_until > $2")
+        .bind(credential_id)
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}
+
+/// The user's passkeys held at `now`: (id, name, until when).
+pub async fn held_of_user(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    now: i64,
+) -> Result<Vec<(CredentialId, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT credential_id, name, held_until FROM passkeys WHERE user_id = $1 AND held_until > $2 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// Removes passkey `credential_id` of `user_id` whatever else the account has ("this wasn't me"
+/// after a recovery: the account's owner, or the mailbox's, says it is not theirs); its name.
+pub async fn remove(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    credential_id: &CredentialId,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM passkeys WHERE user_id = $1 AND credential_id = $2 RETURNING name")
+        .bind(user_id)
+        .bind(credential_id)
+        .fetch_optional(db)
+        .await
+}
+
 /// What [`delete`] did.
 #[derive(Debug)]
 pub enum Deleted {

@@ -1,7 +1,7 @@
 //! Queries on `recovery_links`.
 
 use super::Exec;
-use crate::base::types::UserId;
+use crate::base::types::{CredentialId, UserId};
 
 /// A link to record.
 #[derive(Debug)]
@@ -57,17 +57,25 @@ pub async fn asked_since(
     .await
 }
 
+/// What using a link stores besides the time: the hash of its "this wasn't me" token, until when.
+pub struct Undo<'a> {
+    pub hash: &'a str,
+    pub until: i64,
+}
+
 /// Uses the unused, unexpired link whose token hashes to `token_hash` — one bound to a browser
-/// only when `browser_hash` is that browser's; of two uses at once, one wins. Returns whose, who
-/// made it, and the account's email address (read in the same statement).
+/// only when `browser_hash` is that browser's; of two uses at once, one wins — and stores its
+/// [`Undo`]. Returns whose, who made it, and the account's email address (read in the same
+/// statement).
 pub async fn use_link(
     db: impl Exec<'_>,
     token_hash: &str,
     browser_hash: Option<&str>,
+    undo: &Undo<'_>,
     now: i64,
 ) -> Result<Option<(UserId, String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE recovery_links SET used_at = $2
+        "UPDATE recovery_links SET used_at = $2, undo_hash = $4, undo_until = $5
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
            AND (browser_hash IS NULL OR browser_hash = $3)
          RETURNING user_id, made_by, (SELECT email FROM users WHERE users.id = recovery_links.user_id) AS email",
@@ -75,8 +83,46 @@ pub async fn use_link(
     .bind(token_hash)
     .bind(now)
     .bind(browser_hash)
+    .bind(undo.hash)
+    .bind(undo.until)
     .fetch_optional(db)
     .await
+}
+
+/// Notes the passkey the used link `token_hash` added.
+pub async fn note_passkey(db: impl Exec<'_>, token_hash: &str, passkey_id: &CredentialId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recovery_links SET passkey_id = $2 WHERE token_hash = $1")
+        .bind(token_hash)
+        .bind(passkey_id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Takes the "this wasn't me" of the link whose undo token hashes to `undo_hash`, once, while it
+/// works: whose account, and the passkey the link added (if it got that far).
+pub async fn take_undo(
+    db: impl Exec<'_>,
+    undo_hash: &str,
+    now: i64,
+) -> Result<Option<(UserId, Option<CredentialId>)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE recovery_links SET undo_hash = NULL WHERE undo_hash = $1 AND undo_until > $2
+         RETURNING user_id, passkey_id",
+    )
+    .bind(undo_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Takes the "this wasn't me" of every link that added `passkey_id` (the account page's button).
+pub async fn take_undo_of_passkey(db: impl Exec<'_>, passkey_id: &CredentialId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE recovery_links SET undo_hash = NULL WHERE passkey_id = $1")
+        .bind(passkey_id)
+        .execute(db)
+        .await
+        .map(|_| ())
 }
 
 /// Whose account the unused, unexpired link whose token hashes to `token_hash` is for (if this
@@ -101,6 +147,10 @@ pub async fn usable(
 
 /// Deletes links that expired before `before`; returns how many.
 pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM recovery_links WHERE expires_at < $1").bind(before).execute(db).await?;
+    let done =
+        sqlx::query("DELETE FROM recovery_links WHERE expires_at < $1 AND (undo_until IS NULL OR undo_until < $1)")
+            .bind(before)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected())
 }

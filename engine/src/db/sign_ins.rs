@@ -265,24 +265,30 @@ pub struct Activity {
     pub method: Option<SignInMethod>,
     /// When it started (Unix seconds).
     pub started_at: i64,
+    /// Until when the passkey it was made with is held (a mailed recovery link added it), if ever.
+    pub held_until: Option<i64>,
 }
+
+/// What [`activity`] reads: active, last used, auth time, method, started, passkey held until.
+type ActivityColumns = (i64, Option<i64>, i64, String, i64, Option<i64>);
 
 /// Sign-in `id`'s [`Activity`], ended or not.
 pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
-    let row: Option<(i64, Option<i64>, i64, String, i64)> = sqlx::query_as(
-        "SELECT CAST(CASE WHEN revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), last_used_at,
-                COALESCE(auth_time, created_at), method, created_at
-         FROM sign_ins WHERE id = $1",
+    let row: Option<ActivityColumns> = sqlx::query_as(
+        "SELECT CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), s.last_used_at,
+                COALESCE(s.auth_time, s.created_at), s.method, s.created_at, p.held_until
+         FROM sign_ins s LEFT JOIN passkeys p ON p.credential_id = s.passkey_id WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(active, last_used_at, auth_time, method, started_at)| Activity {
+    Ok(row.map(|(active, last_used_at, auth_time, method, started_at, held_until)| Activity {
         active: active != 0,
         last_used_at,
         auth_time,
         method: SignInMethod::parse(&method),
         started_at,
+        held_until,
     }))
 }
 

@@ -17,6 +17,7 @@ use super::portal::{self, SessionUser};
 use crate::base::error::Error;
 use crate::base::types::{Caller, ClientAddr, SignInId, SignInMethod, UserAgent, UserId};
 use crate::sign_in::Recent;
+use crate::sign_in::recent::Made;
 use crate::state::Engine;
 use crate::tokens::AccessClaims;
 
@@ -109,6 +110,8 @@ pub struct CurrentUser {
     pub auth_time: i64,
     /// How (`None` for sign-ins recorded before methods were).
     pub method: Option<SignInMethod>,
+    /// Until when the passkey it was made with is held (a mailed recovery link added it), if ever.
+    pub held_until: Option<i64>,
 }
 
 impl CurrentUser {
@@ -121,14 +124,15 @@ impl CurrentUser {
 impl CurrentUser {
     /// The signed-in user of `session`, if its sign-in still stands ([`portal::current_user`]).
     pub async fn of(session: Session, engine: &Engine, now: i64) -> Result<Self, Error> {
-        let (user, auth_time, method) = portal::current_sign_in(&session, engine, now).await?;
-        Ok(Self { user, session, auth_time, method })
+        let (user, made) = portal::current_sign_in(&session, engine, now).await?;
+        Ok(Self { user, session, auth_time: made.auth_time, method: made.method, held_until: made.held_until })
     }
 
     /// The proof that this sign-in is recent enough for a dangerous change, or
     /// [`Error::ReauthenticationRequired`] (the page then sends the browser to sign in again).
     pub fn recent(&self, engine: &Engine, now: i64) -> Result<Recent, Error> {
-        Recent::check_sign_in(&engine.sign_ins, &self.user.sign_in_id, self.auth_time, self.method, now)
+        let made = Made { auth_time: self.auth_time, method: self.method, held_until: self.held_until };
+        Recent::check_sign_in(&engine.sign_ins, &self.user.sign_in_id, &made, now)
     }
 }
 

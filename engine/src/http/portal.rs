@@ -6,16 +6,17 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use proto::{AccountView, PendingEmail, RecoveryFor, UserInfo};
+use proto::{AccountView, HeldPasskey, PendingEmail, RecoveryFor, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::extract::CurrentUser;
 use crate::accounts::recovery::MadeBy;
 use crate::accounts::{self, find_user, user_info, verification};
 use crate::base::clock::rfc3339;
 use crate::base::error::Error;
 use crate::base::types::constant_time_eq;
-use crate::base::types::{Caller, ClientAddr, CredentialId, SignInId, SignInMethod, UserId};
+use crate::base::types::{Caller, ClientAddr, CredentialId, SignInId, UserId};
 use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
 use crate::notify::activity::Event;
@@ -69,7 +70,7 @@ pub use crate::sign_in::SessionUser;
 /// elsewhere (from another device's list of sign-ins, or by deleting the passkey it was made
 /// with), which ends the session here too. Notes the sign-in's use, at most once a minute.
 pub async fn current_user(session: &Session, engine: &Engine, now: i64) -> Result<SessionUser, Error> {
-    current_sign_in(session, engine, now).await.map(|(user, _, _)| user)
+    current_sign_in(session, engine, now).await.map(|(user, _)| user)
 }
 
 /// [`current_user`], with when and how the user proved who they are for the session's sign-in (for
@@ -78,7 +79,7 @@ pub async fn current_sign_in(
     session: &Session,
     engine: &Engine,
     now: i64,
-) -> Result<(SessionUser, i64, Option<SignInMethod>), Error> {
+) -> Result<(SessionUser, sign_ins::Activity), Error> {
     let user = signed_in(session).await?.ok_or(Error::SignInRequired)?;
     match sign_ins::activity(&engine.db, &user.sign_in_id).await? {
         Some(activity) if activity.active && engine.sign_ins.too_old(activity.started_at, now) => {
@@ -92,7 +93,7 @@ pub async fn current_sign_in(
             if activity.last_used_at.is_none_or(|at| at < now - LAST_USED_PRECISION_SECS) {
                 sign_ins::note_use(&engine.db, &user.sign_in_id, now).await?;
             }
-            Ok((user, activity.auth_time, activity.method))
+            Ok((user, activity))
         }
         _ => {
             session.flush().await.map_err(session_store_error)?;
@@ -174,7 +175,8 @@ pub async fn account(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Erro
 }
 
 /// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.
-pub async fn account_view(engine: &Engine, user_id: &UserId, now: i64) -> Result<AccountView, Error> {
+pub async fn account_view(engine: &Engine, signed_in: &CurrentUser, now: i64) -> Result<AccountView, Error> {
+    let user_id = signed_in.id();
     let user = find_user(&engine.db, user_id, Error::SignInRequired).await?;
     let handle = uuid::Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     Ok(AccountView {
@@ -186,6 +188,12 @@ pub async fn account_view(engine: &Engine, user_id: &UserId, now: i64) -> Result
         pending_email: verification::pending_change(&engine.accounts, user_id, now)
             .await?
             .map(|(email, until)| PendingEmail { email, until: rfc3339(until) }),
+        held: crate::db::passkeys::held_of_user(&engine.db, user_id, now)
+            .await?
+            .into_iter()
+            .map(|(_, name, until)| HeldPasskey { name, until: rfc3339(until) })
+            .collect(),
+        held_here: signed_in.held_until.is_some_and(|until| until > now),
     })
 }
 
@@ -324,13 +332,15 @@ pub async fn finish_recovery(
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let Recovering { user_id, made_by, .. } = recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
+    let Recovering { user_id, made_by, link, .. } =
+        recovering(session, now).await?.ok_or(Error::InvalidRecoveryLink)?;
     let recent = Recent::of_recovery();
     let (passkey, mut change) =
         ceremony::registration_change(&engine.relying_party, &user_id, credential, None, caller, &recent, now).await?;
     change.record(&user_id, Event::Recovered(&passkey.name), Some(caller)).await?;
     let user = users::by_id(change.db(), &user_id).await?.ok_or(Error::InvalidRecoveryLink)?;
     let passkey_id = CredentialId::new(passkey.id);
+    crate::accounts::recovery::note_passkey(&mut change, &link, &passkey_id, made_by).await?;
     let how = match made_by {
         MadeBy::Operator => How::Passkey(&passkey_id),
         MadeBy::Email => How::EmailLink(&passkey_id),

@@ -66,6 +66,8 @@ pub enum Event<'a> {
     EmailChangeCancelled,
     /// A recovery link was used, and a passkey of this name added with it.
     Recovered(&'a str),
+    /// "This wasn't me": the passkey of this name, which a recovery added, was removed.
+    RecoveryUndone(&'a str),
 }
 
 impl Event<'_> {
@@ -88,6 +90,7 @@ impl Event<'_> {
             Self::EmailChangeRequested(_) => "email_change_requested",
             Self::EmailChangeCancelled => "email_change_cancelled",
             Self::Recovered(_) => "recovered",
+            Self::RecoveryUndone(_) => "recovery_undone",
         }
     }
 
@@ -102,6 +105,7 @@ impl Event<'_> {
             | Self::PasskeyRenamed(name)
             | Self::PasskeyRemoved(name)
             | Self::Recovered(name)
+            | Self::RecoveryUndone(name)
             | Self::EmailChangeRequested(name) => Some(name.to_owned()),
             Self::OtherSignInsEnded(count) => Some(count.to_string()),
             Self::AccountCreated
@@ -224,6 +228,7 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "email_change_requested" => format!("A change of email address to {detail} was asked for"),
         "email_change_cancelled" => "A change of email address waiting for confirmation was cancelled".to_owned(),
         "recovered" => format!("A recovery link was used; passkey “{detail}” added"),
+        "recovery_undone" => format!("“This wasn't me”: passkey “{detail}”, added by a recovery, removed"),
         "other_sign_ins_ended" => match detail {
             "1" => "Signed out everywhere else (1 sign-in ended)".to_owned(),
             count => format!("Signed out everywhere else ({count} sign-ins ended)"),
@@ -262,6 +267,7 @@ mod tests {
             ),
             (Event::EmailChangeCancelled, "A change of email address waiting for confirmation was cancelled"),
             (Event::Recovered("Phone"), "A recovery link was used; passkey “Phone” added"),
+            (Event::RecoveryUndone("Phone"), "“This wasn't me”: passkey “Phone”, added by a recovery, removed"),
         ];
         for (event, sentence) in events {
             assert_eq!(summary(event.kind(), event.detail().as_deref()), sentence);

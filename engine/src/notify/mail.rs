@@ -184,6 +184,8 @@ pub enum Letter<'a> {
     RecoveryUsed {
         /// The account's address (and the recipient).
         email: &'a str,
+        /// "This wasn't me": removes the passkey the link added.
+        undo_link: &'a str,
     },
     /// "Lost your passkey?": the recovery link the user asked for.
     RecoveryLink {
@@ -278,7 +280,7 @@ impl Letter<'_> {
     pub(crate) fn recipient(&self) -> &str {
         match self {
             Self::VerifyEmail { email, .. }
-            | Self::RecoveryUsed { email }
+            | Self::RecoveryUsed { email, .. }
             | Self::Notice { email, .. }
             | Self::RecoveryLink { email, .. } => email,
         }
@@ -296,7 +298,7 @@ impl Letter<'_> {
     fn values(&self, product: &str) -> minijinja::Value {
         match self {
             Self::VerifyEmail { email, link, code, change } => minijinja::context! { email, link, code, change },
-            Self::RecoveryUsed { email } => minijinja::context! { email },
+            Self::RecoveryUsed { email, undo_link } => minijinja::context! { email, undo_link },
             Self::RecoveryLink { email, link } => minijinja::context! { email, link },
             Self::Notice { email, what } => {
                 minijinja::context! { email, headline => what.headline(), detail => what.detail(product) }

@@ -14,6 +14,17 @@ use crate::base::error::Error;
 use crate::base::types::{SignInId, SignInMethod};
 use crate::db;
 
+/// How a sign-in was made, as far as a dangerous change cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Made {
+    /// When the user proved who they are (Unix seconds).
+    pub auth_time: i64,
+    /// How (`None` for sign-ins recorded before methods were).
+    pub method: Option<SignInMethod>,
+    /// Until when the passkey it was made with is held, if it ever was.
+    pub held_until: Option<i64>,
+}
+
 /// Proof that the caller's sign-in was made within the re-authentication window, and which sign-in
 /// that is (a change that ends the account's other sign-ins keeps this one).
 #[derive(Debug)]
@@ -31,35 +42,35 @@ impl Recent {
         }
     }
 
-    /// [`Recent::check`] for an access token, which outlives its sign-in by up to its lifetime: the
-    /// sign-in must also still stand (not ended by a sign-out, the user's list or a new password),
-    /// or the token is [`Error::InvalidToken`] for a dangerous change.
+    /// [`Recent::check_sign_in`] for an access token, which outlives its sign-in by up to its
+    /// lifetime: the sign-in must also still stand (not ended by a sign-out, the user's list or a
+    /// new password), or the token is [`Error::InvalidToken`] for a dangerous change.
     pub async fn check_standing(
         sign_ins: &SignIns,
         sign_in: &SignInId,
         auth_time: i64,
         now: i64,
     ) -> Result<Self, Error> {
-        let recent = Self::check(sign_ins, sign_in, auth_time, now)?;
-        match db::sign_ins::by_id(&sign_ins.db, sign_in).await? {
-            Some(row) if row.active => Ok(recent),
-            _ => Err(Error::InvalidToken),
-        }
+        let row =
+            db::sign_ins::by_id(&sign_ins.db, sign_in).await?.filter(|row| row.active).ok_or(Error::InvalidToken)?;
+        let held_until = match &row.passkey_id {
+            Some(passkey) => db::passkeys::held_until(&sign_ins.db, passkey, now).await?,
+            None => None,
+        };
+        Self::check_sign_in(sign_ins, sign_in, &Made { auth_time, method: row.method, held_until }, now)
     }
 
-    /// [`Recent::check`] for a sign-in made by `method`: a mailed recovery link proves only the
-    /// mailbox, so a sign-in made with one is never enough, however recent.
-    pub fn check_sign_in(
-        sign_ins: &SignIns,
-        sign_in: &SignInId,
-        auth_time: i64,
-        method: Option<SignInMethod>,
-        now: i64,
-    ) -> Result<Self, Error> {
-        if method == Some(SignInMethod::EmailLink) {
+    /// [`Recent::check`] for a sign-in `made` as it was: one made with a passkey a mailed recovery
+    /// link added is held until [`Made::held_until`] ([`Error::RecoveryHold`]); one made by the
+    /// mailed link itself proves only the mailbox, so it is never enough, however recent.
+    pub fn check_sign_in(sign_ins: &SignIns, sign_in: &SignInId, made: &Made, now: i64) -> Result<Self, Error> {
+        if let Some(until) = made.held_until.filter(|until| *until > now) {
+            return Err(Error::RecoveryHold { until });
+        }
+        if made.method == Some(SignInMethod::EmailLink) {
             return Err(Error::ReauthenticationRequired);
         }
-        Self::check(sign_ins, sign_in, auth_time, now)
+        Self::check(sign_ins, sign_in, made.auth_time, now)
     }
 
     /// The recent sign-in.

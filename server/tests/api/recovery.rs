@@ -349,3 +349,129 @@ async fn a_recovery_link_names_its_account_and_is_refused_where_another_is_signe
     assert_eq!(still_ada, StatusCode::OK, "Ada is still signed in");
     assert_eq!(used, StatusCode::OK, "the refused link still works once nobody else is signed in");
 }
+
+/// M4: whoever holds the mailbox recovered the account, signed in with the passkey the recovery
+/// added (a fresh passkey sign-in) and had full control: deleted the owner's passkeys, changed the
+/// address and the password. A passkey added by a mailed link is held for a day
+/// (`LATCHKEY_RECOVERY_HOLD_SECS`) — its sign-ins cannot change how the account signs in — and the
+/// mail about the recovery carries a one-click "this wasn't me" that removes the passkey and ends
+/// its sign-ins.
+#[tokio::test]
+async fn a_passkey_added_by_a_mailed_link_is_held_and_this_wasnt_me_removes_it() {
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env).await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    let mut owners_key = authenticator();
+    let owners_passkey = server.add_passkey(&owner, &mut owners_key).await;
+
+    // Someone with the mailbox recovers the account in their browser.
+    let (thief, mut thiefs_key) = recover_by_mail(&server, &smtp, "ada@example.com").await;
+    // Then signs in afresh with the new passkey, and tries to take the account.
+    let signed_in = server.sign_in(&mut thiefs_key, Some("ada@example.com")).await;
+    let thiefs_token = signed_in.body["access_token"].as_str().unwrap().to_owned();
+    let delete = server
+        .request(reqwest::Method::DELETE, &format!("/auth/passkeys/{owners_passkey}"), Some(&thiefs_token), None)
+        .await;
+    let password = server
+        .request(
+            reqwest::Method::PUT,
+            "/auth/password",
+            Some(&thiefs_token),
+            Some(json!({"password": "the thief's own"})),
+        )
+        .await;
+    let address = server
+        .request(reqwest::Method::PUT, "/auth/email", Some(&thiefs_token), Some(json!({"email": "thief@evil.example"})))
+        .await;
+
+    for (what, answer) in
+        [("delete the owner's passkey", &delete), ("set a password", &password), ("move the account", &address)]
+    {
+        assert_eq!((answer.status, answer.code()), (StatusCode::FORBIDDEN, "recovery_hold"), "{what}: {}", answer.body);
+    }
+    // The owner's passkey still signs in, and may do what the held one may not.
+    assert_eq!(server.sign_in(&mut owners_key, Some("ada@example.com")).await.status, StatusCode::OK);
+
+    // The mail about the recovery: "this wasn't me", one click on its page.
+    let told = smtp.mail_with("ada@example.com", "A recovery link was used").await;
+    let undo = told.link("/recover/undo");
+    let undo_token = undo.split("token=").nth(1).unwrap().to_owned();
+    let page =
+        reqwest::get(format!("{}/recover/undo?token={undo_token}", server.base)).await.unwrap().text().await.unwrap();
+    let (undone, body) =
+        Browser::new(&server).call(app::server_fns::UndoRecovery::PATH, &[("token", &undo_token)]).await;
+    let (again, _) = Browser::new(&server).call(app::server_fns::UndoRecovery::PATH, &[("token", &undo_token)]).await;
+
+    assert!(page.contains("wasn't me") || page.contains("was not me"), "{page}");
+    assert!(undone.is_success() || undone.is_redirection(), "{undone}: {body}");
+    assert_eq!(again, StatusCode::BAD_REQUEST, "once");
+    assert_eq!(
+        server.get("/auth/me", Some(&thiefs_token)).await.status,
+        StatusCode::OK,
+        "(an access token lives on, read-only)"
+    );
+    let refresh = signed_in.body["refresh_token"].clone();
+    assert_eq!(
+        server.post("/auth/refresh", None, json!({ "refresh_token": refresh })).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let gone = server.sign_in(&mut thiefs_key, None).await;
+    assert_eq!((gone.status, gone.code()), (StatusCode::UNAUTHORIZED, "unknown_credential"), "the passkey is gone");
+    assert_eq!(thief.call(MyAccount::PATH, &[]).await.0, StatusCode::UNAUTHORIZED, "the recovery's own sign-in ended");
+    let listed = server.get("/auth/passkeys", Some(&owner)).await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "the owner's passkey stays: {listed}");
+}
+
+/// Someone with `email`'s mailbox asks for a recovery link in a new browser and adds a passkey
+/// with it: that browser (signed in by the link) and the passkey's authenticator.
+async fn recover_by_mail(server: &TestServer, smtp: &SmtpServer, email: &str) -> (Browser, testkit::SoftAuthenticator) {
+    let browser = Browser::new(server);
+    ask(&browser, email).await;
+    let link = smtp.mail_with(email, "Lost your passkey?").await.link("/recover");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let (_, options) = browser.call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
+    let options: Value = serde_json::from_str(options.as_str().unwrap()).unwrap();
+    let mut key = authenticator();
+    let credential = key.create(&options, ORIGIN).unwrap().to_string();
+    assert_eq!(browser.call(FinishRecovery::PATH, &[("credential", &credential)]).await.0, StatusCode::OK);
+    (browser, key)
+}
+
+/// M4, on the account page: a sign-in made with the account's own passkey or password sees the held
+/// passkey and removes it ("this wasn't me"); the held passkey's own sign-in may not.
+#[tokio::test]
+async fn the_account_page_of_another_sign_in_removes_a_held_passkey_and_the_held_one_cannot() {
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env).await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    let (thief, mut thiefs_key) = recover_by_mail(&server, &smtp, "ada@example.com").await;
+
+    let (from_the_held_one, refused) = thief.call(app::server_fns::UndoHeldRecovery::PATH, &[]).await;
+    let owners = Browser::new(&server);
+    owners
+        .call(
+            app::server_fns::PasswordSignIn::PATH,
+            &[("email", "ada@example.com"), ("password", "correct horse battery")],
+        )
+        .await;
+    let (_, account) = owners.call(MyAccount::PATH, &[]).await;
+    let (undone, body) = owners.call(app::server_fns::UndoHeldRecovery::PATH, &[]).await;
+    let gone = server.sign_in(&mut thiefs_key, None).await;
+
+    assert_eq!(
+        (from_the_held_one, refused["error"].as_str()),
+        (StatusCode::FORBIDDEN, Some("recovery_hold")),
+        "{refused}"
+    );
+    assert_eq!(account["held"].as_array().map(Vec::len), Some(1), "{account}");
+    assert_eq!(account["held_here"], false);
+    assert!(undone.is_success() || undone.is_redirection(), "{undone}: {body}");
+    assert_eq!(gone.code(), "unknown_credential", "{}", gone.body);
+    assert_eq!(thief.call(MyAccount::PATH, &[]).await.0, StatusCode::UNAUTHORIZED);
+}

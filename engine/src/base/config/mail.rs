@@ -21,6 +21,9 @@ pub struct Mail {
     /// `LATCHKEY_EMAIL_RECOVERY`: whether someone who lost their passkeys may ask for a recovery
     /// link at their confirmed address ("Lost your passkey?"); off by default.
     pub email_recovery: bool,
+    /// `LATCHKEY_RECOVERY_HOLD_SECS`: how long a passkey added with a mailed recovery link is held:
+    /// its sign-ins cannot change how the account signs in.
+    pub recovery_hold: Duration,
 }
 
 impl Mail {
@@ -36,6 +39,7 @@ impl Mail {
                     return Err(invalid("LATCHKEY_EMAIL_RECOVERY", format!("`{other}` is neither `true` nor `false`")));
                 }
             },
+            recovery_hold: seconds(var, "LATCHKEY_RECOVERY_HOLD_SECS", 24 * 3600)?,
         })
     }
 }
