@@ -6,5 +6,7 @@ window.addEventListener("load", () => {
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis],
     layout: "BaseLayout",
+    // Never read a document or settings named in the address (?url=, ?configUrl=).
+    queryConfigEnabled: false,
   });
 });

@@ -33,6 +33,29 @@ pub async fn refuse_foreign_server_fn_calls(State(engine): State<Engine>, reques
     next.run(request).await
 }
 
+/// Where the API reference (Swagger UI, `public/reference/`) is served.
+pub const REFERENCE: &str = "/reference/";
+
+/// The API reference's policy: its scripts are its own files only (Swagger UI and `init.js`), it
+/// reads nothing but this site, and no form or frame leaves it. Swagger UI sets inline styles, the
+/// one thing allowed inline. The portal's pages have their own, nonce-based policy
+/// (`app/src/door.rs`); this page is a third party's code on the portal's origin, so it gets one
+/// too (attack L8 of the review: it had none, so a script injected into it would have run with the
+/// origin's server functions at hand).
+const REFERENCE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// Gives the API reference's files [`REFERENCE_POLICY`].
+pub async fn reference_policy(request: Request, next: Next) -> Response {
+    let reference = request.uri().path().starts_with(REFERENCE);
+    let mut response = next.run(request).await;
+    if reference {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(REFERENCE_POLICY));
+    }
+    response
+}
+
 /// The portal's answers: pages and server functions carry account data, so none may be cached
 /// (`Cache-Control: no-store`; the WASM, CSS and icons may). A server function's error answer gets
 /// the status and headers of its error code, as the REST API's errors have (Leptos answers every

@@ -84,6 +84,20 @@ async fn pages_render_on_the_server_under_a_strict_content_security_policy() {
     assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(&nonce));
 }
 
+/// L8: the API reference runs Swagger UI, a third party's scripts, on the portal's origin, and had
+/// no script policy at all. It has its own strict one now: its own script files only.
+#[tokio::test]
+async fn the_api_reference_has_a_strict_policy_of_its_own() {
+    let server = TestServer::start().await;
+    for path in ["/reference/", "/reference/init.js"] {
+        let response = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
+        let policy = response.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_owned());
+        let policy = policy.unwrap_or_default();
+        assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'self';"), "{path}: {policy}");
+        assert!(policy.contains("form-action 'none'") && policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+    }
+}
+
 #[tokio::test]
 async fn other_responses_forbid_framing() {
     let server = TestServer::start().await;
