@@ -362,12 +362,7 @@ async fn a_recovery_link_names_its_account_and_is_refused_where_another_is_signe
 /// its sign-ins.
 #[tokio::test]
 async fn a_passkey_added_by_a_mailed_link_is_held_and_this_wasnt_me_removes_it() {
-    let smtp = SmtpServer::start();
-    let env =
-        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
-    let server = TestServer::start_with(env).await;
-    let (owner, _) = server.sign_up("ada@example.com").await;
-    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    let (smtp, server, owner) = ada_with_mailed_recovery().await;
     let mut owners_key = authenticator();
     let owners_passkey = server.add_passkey(&owner, &mut owners_key).await;
 
@@ -429,6 +424,18 @@ async fn a_passkey_added_by_a_mailed_link_is_held_and_this_wasnt_me_removes_it()
     assert_eq!(listed.as_array().unwrap().len(), 1, "the owner's passkey stays: {listed}");
 }
 
+/// A server with recovery by email, and Ada's confirmed account: (the SMTP server, the server, her
+/// access token).
+async fn ada_with_mailed_recovery() -> (SmtpServer, TestServer, String) {
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env).await;
+    let (owner, _) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    (smtp, server, owner)
+}
+
 /// Someone with `email`'s mailbox asks for a recovery link in a new browser and adds a passkey
 /// with it: that browser (signed in by the link) and the passkey's authenticator.
 async fn recover_by_mail(server: &TestServer, smtp: &SmtpServer, email: &str) -> (Browser, testkit::SoftAuthenticator) {
@@ -448,12 +455,7 @@ async fn recover_by_mail(server: &TestServer, smtp: &SmtpServer, email: &str) ->
 /// passkey and removes it ("this wasn't me"); the held passkey's own sign-in may not.
 #[tokio::test]
 async fn the_account_page_of_another_sign_in_removes_a_held_passkey_and_the_held_one_cannot() {
-    let smtp = SmtpServer::start();
-    let env =
-        Env::new().await.set("LATCHKEY_EMAIL_RECOVERY", "true").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
-    let server = TestServer::start_with(env).await;
-    let (owner, _) = server.sign_up("ada@example.com").await;
-    server.confirm_address(&smtp, &owner, "ada@example.com").await;
+    let (smtp, server, _) = ada_with_mailed_recovery().await;
     let (thief, mut thiefs_key) = recover_by_mail(&server, &smtp, "ada@example.com").await;
 
     let (from_the_held_one, refused) = thief.call(app::server_fns::UndoHeldRecovery::PATH, &[]).await;
