@@ -80,7 +80,7 @@ pub async fn signed_in_user() -> Result<UserInfo, PortalError> {
 #[server]
 pub async fn my_account() -> Result<AccountView, PortalError> {
     let user = door::user().await?;
-    Ok(portal::account_view(&door::engine()?, &user, door::now()).await?)
+    Ok(portal::account_view(&door::engine()?, user.id(), user.held_until, door::now()).await?)
 }
 
 /// Creation options for adding a passkey to the signed-in account.

@@ -195,15 +195,6 @@ pub async fn hold(db: impl Exec<'_>, credential_id: &CredentialId, until: i64) -
         .map(|_| ())
 }
 
-/// Until when passkey `credential_id` is held, if it is at `now`.
-pub async fn held_until(db: impl Exec<'_>, credential_id: &CredentialId, now: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT held_until FROM passkeys WHERE credential_id = $1 AND held_until > $2")
-        .bind(credential_id)
-        .bind(now)
-        .fetch_optional(db)
-        .await
-}
-
 /// The user's passkeys held at `now`: (id, name, until when).
 pub async fn held_of_user(
     db: impl Exec<'_>,

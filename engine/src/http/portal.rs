@@ -10,7 +10,6 @@ use proto::{AccountView, HeldPasskey, PendingEmail, RecoveryFor, UserInfo};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::extract::CurrentUser;
 use crate::accounts::recovery::MadeBy;
 use crate::accounts::{self, find_user, user_info, verification};
 use crate::base::clock::rfc3339;
@@ -175,8 +174,13 @@ pub async fn account(engine: &Engine, user_id: &UserId) -> Result<UserInfo, Erro
 }
 
 /// The signed-in account as the portal's pages show it, with what the browser's Signal API needs.
-pub async fn account_view(engine: &Engine, signed_in: &CurrentUser, now: i64) -> Result<AccountView, Error> {
-    let user_id = signed_in.id();
+/// `held_until` is the hold on the passkey this sign-in was made with, if any.
+pub async fn account_view(
+    engine: &Engine,
+    user_id: &UserId,
+    held_until: Option<i64>,
+    now: i64,
+) -> Result<AccountView, Error> {
     let user = find_user(&engine.db, user_id, Error::SignInRequired).await?;
     let handle = uuid::Uuid::parse_str(&user.webauthn_handle).map_err(Error::internal)?;
     Ok(AccountView {
@@ -193,7 +197,7 @@ pub async fn account_view(engine: &Engine, signed_in: &CurrentUser, now: i64) ->
             .into_iter()
             .map(|(_, name, until)| HeldPasskey { name, until: rfc3339(until) })
             .collect(),
-        held_here: signed_in.held_until.is_some_and(|until| until > now),
+        held_here: held_until.is_some_and(|until| until > now),
     })
 }
 

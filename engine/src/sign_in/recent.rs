@@ -51,13 +51,17 @@ impl Recent {
         auth_time: i64,
         now: i64,
     ) -> Result<Self, Error> {
-        let row =
-            db::sign_ins::by_id(&sign_ins.db, sign_in).await?.filter(|row| row.active).ok_or(Error::InvalidToken)?;
-        let held_until = match &row.passkey_id {
-            Some(passkey) => db::passkeys::held_until(&sign_ins.db, passkey, now).await?,
-            None => None,
-        };
-        Self::check_sign_in(sign_ins, sign_in, &Made { auth_time, method: row.method, held_until }, now)
+        // The same one read as a browser session's (sign-in and passkey hold joined).
+        let made = db::sign_ins::activity(&sign_ins.db, sign_in)
+            .await?
+            .filter(|made| made.active)
+            .ok_or(Error::InvalidToken)?;
+        Self::check_sign_in(
+            sign_ins,
+            sign_in,
+            &Made { auth_time, method: made.method, held_until: made.held_until },
+            now,
+        )
     }
 
     /// [`Recent::check`] for a sign-in `made` as it was: one made with a passkey a mailed recovery
