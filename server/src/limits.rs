@@ -293,11 +293,7 @@ fn parse_node(raw: &str) -> Option<IpAddr> {
 /// The bucket key: an IPv4 address, or the /64 of an IPv6 one.
 pub(crate) fn bucket(client: IpAddr) -> IpAddr {
     match client {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let segments = v6.segments();
-            IpAddr::V6(Ipv6Addr::new(segments[0], segments[1], segments[2], segments[3], 0, 0, 0, 0))
-        }
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(client, IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or_else(|| network(v6, 64), IpAddr::V4),
         v4 => v4,
     }
 }
