@@ -20,7 +20,8 @@ use {
 };
 
 /// Request options for a passkey sign-in (button or autofill), as JSON: discoverable when `email`
-/// is empty, else for the passkeys of that account (one the visitor typed, or an app's `login_hint`).
+/// is empty, else for the passkeys of that account (one the visitor typed, or an app's `login_hint`;
+/// stand-in ids when it has none).
 #[server(output = BrowserJson)]
 pub async fn passkey_sign_in_options(#[server(default)] email: String) -> Result<String, PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);

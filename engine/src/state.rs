@@ -18,6 +18,7 @@ use crate::oidc::Provider;
 use crate::passkeys::RelyingParty;
 use crate::passkeys::aaguid::AuthenticatorNames;
 use crate::passkeys::challenge::{ChallengeStore, MemoryChallengeStore, RedisChallengeStore, connect_redis};
+use crate::passkeys::stand_in::StandIns;
 use crate::sign_in::SignIns;
 use crate::tokens::TokenKeys;
 use crate::tokens::clients::{Clients, ClientsError};
@@ -189,6 +190,7 @@ impl Engine {
             tokens: tokens.clone(),
             challenge_ttl: config.webauthn.challenge_ttl,
             max_passkeys: config.webauthn.max_passkeys,
+            stand_ins: Arc::new(StandIns::new(&config.tokens.operator_secret)),
         };
         let provider = Provider {
             db: db.clone(),

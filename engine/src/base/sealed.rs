@@ -2,7 +2,8 @@
 //! `LATCHKEY_OPERATOR_SECRET`, one key per *purpose*, so what is sealed for one use never opens for
 //! another. Associated data binds a sealed value to its context (a key's `kid`; the name of what a
 //! sealed request is). Used for the signing keys at rest (`keys.rs`) and for the OpenID Connect
-//! authorization requests a browser carries through sign-in and consent (`oidc/request.rs`).
+//! authorization requests a browser carries through sign-in and consent (`oidc/request.rs`);
+//! [`derive_key`] also keys the stand-in credential ids of `passkeys/stand_in.rs`.
 
 use std::fmt;
 
@@ -19,6 +20,8 @@ pub enum Purpose {
     SigningKeysAtRest,
     /// Authorization requests waiting in the browser for a sign-in or a consent.
     AuthorizationRequests,
+    /// The HMAC key of the credential ids a passkey sign-in names for an email without passkeys.
+    StandInCredentialIds,
 }
 
 impl Purpose {
@@ -27,6 +30,7 @@ impl Purpose {
             // The first purpose's info predates the others; changing it would strand stored keys.
             Self::SigningKeysAtRest => b"signing keys at rest v1",
             Self::AuthorizationRequests => b"authorization requests v1",
+            Self::StandInCredentialIds => b"stand-in credential ids v1",
         }
     }
 }
@@ -42,6 +46,15 @@ impl fmt::Debug for Sealer {
     }
 }
 
+/// `purpose`'s 32-byte key, derived from the operator secret (HKDF-SHA256, the purpose as `info`).
+pub(crate) fn derive_key(operator_secret: &Secret, purpose: Purpose) -> [u8; 32] {
+    let mut okm = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(b"latchkey"), operator_secret.expose().as_bytes())
+        .expand(purpose.info(), &mut okm)
+        .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 output length"));
+    okm
+}
+
 /// A value that did not open: tampered with, sealed for another context or purpose, or under
 /// another operator secret. Nothing more is said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -51,10 +64,7 @@ pub struct Unopened;
 impl Sealer {
     /// Derives `purpose`'s key from the operator secret.
     pub fn new(operator_secret: &Secret, purpose: Purpose) -> Self {
-        let mut okm = [0u8; 32];
-        hkdf::Hkdf::<sha2::Sha256>::new(Some(b"latchkey"), operator_secret.expose().as_bytes())
-            .expand(purpose.info(), &mut okm)
-            .unwrap_or_else(|_| unreachable!("32 bytes is a valid HKDF-SHA256 output length"));
+        let okm = derive_key(operator_secret, purpose);
         let key = UnboundKey::new(&AES_256_GCM, &okm).unwrap_or_else(|_| unreachable!("a 32-byte AES-256 key"));
         Self { key: LessSafeKey::new(key) }
     }

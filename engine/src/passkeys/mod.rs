@@ -1,12 +1,14 @@
 //! Passkeys: the four WebAuthn ceremonies, narrated step by step ([`ceremony`]); where their state
 //! waits between *begin* and *complete* ([`challenge`], in memory or Redis); the authenticators'
-//! names ([`aaguid`]); and a user's passkeys listed, renamed and deleted ([`manage`]).
+//! names ([`aaguid`]); the credential ids a sign-in names for an email without passkeys
+//! ([`stand_in`]); and a user's passkeys listed, renamed and deleted ([`manage`]).
 //! [`RelyingParty`] is the wing's handle.
 
 pub mod aaguid;
 pub mod ceremony;
 pub mod challenge;
 pub mod manage;
+pub mod stand_in;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,7 @@ use webauthn_rs::Webauthn;
 
 use aaguid::AuthenticatorNames;
 use challenge::ChallengeStore;
+use stand_in::StandIns;
 
 use crate::db::Db;
 use crate::notify::Notify;
@@ -41,4 +44,6 @@ pub struct RelyingParty {
     pub challenge_ttl: Duration,
     /// The most passkeys one account may have (`LATCHKEY_MAX_PASSKEYS`).
     pub max_passkeys: usize,
+    /// The credential ids a sign-in lists for an email without passkeys.
+    pub stand_ins: Arc<StandIns>,
 }

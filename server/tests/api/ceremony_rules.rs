@@ -1,7 +1,7 @@
 //! One test (at least) per ceremony rule of docs/api.md; each fails if its rule is broken.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use testkit::{Tweaks, from_b64url};
 
 use crate::common::{Env, ORIGIN, TestServer, authenticator, backend_is_postgres, redis_url, stores};
@@ -213,6 +213,51 @@ async fn a_credential_not_in_allow_credentials_is_refused() {
 async fn a_discoverable_response_without_user_handle_is_refused() {
     let answer = sign_in_with(Tweaks { omit_user_handle: true, ..Tweaks::default() }).await;
     assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, "authentication_failed"));
+}
+
+/// WebAuthn L3 §14.6.2: an anonymous *begin* with an email must not tell whether that address has
+/// an account with passkeys. One without passkeys (a password account, or nobody's) gets stand-in
+/// ids of a real list's shape, the same every time, that no authenticator holds and no passkey
+/// completes.
+#[tokio::test]
+async fn a_begin_does_not_tell_which_addresses_have_passkeys() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    let ada_id = server.add_passkey(&token, &mut key).await;
+    server.sign_up("bob@example.com").await;
+    let members = |options: &Value| options.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let ada = server.begin_sign_in(Some("ada@example.com")).await;
+    assert_eq!(ada["allowCredentials"][0]["id"], ada_id, "a real account's passkeys are still listed");
+
+    let mut stand_ins = Vec::new();
+    for email in ["bob@example.com", "nobody@example.com"] {
+        let options = server.begin_sign_in(Some(email)).await;
+        let listed = options["allowCredentials"].as_array().unwrap().clone();
+        println!("{email}: {} ids listed", listed.len());
+        assert!((1..=2).contains(&listed.len()), "{email} gets ids as an account with passkeys does: {options}");
+        for allowed in &listed {
+            let id = from_b64url(allowed["id"].as_str().unwrap()).unwrap();
+            assert!([16, 20, 32].contains(&id.len()), "{email}: an id of {} bytes", id.len());
+            assert_eq!(allowed["type"], "public-key");
+            assert!(allowed["transports"].is_array());
+        }
+        assert_eq!(members(&options), members(&ada), "{email}: the same members as a real account's options");
+        let again = server.begin_sign_in(Some(&email.to_uppercase())).await;
+        assert_eq!(again["allowCredentials"], json!(listed), "{email}: the same ids every time");
+        assert!(key.get(&options, ORIGIN).is_err(), "{email}: no authenticator holds them");
+        let forced = Tweaks { credential_id: Some(from_b64url(&ada_id).unwrap()), ..Tweaks::default() };
+        let credential = key.get_with(&options, ORIGIN, &forced).unwrap();
+        let answer =
+            server.post("/auth/passkeys/authenticate/complete", None, json!({ "credential": credential })).await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::UNAUTHORIZED, "authentication_failed"),
+            "{email}: another account's passkey completes it no more than a targeted ceremony"
+        );
+        stand_ins.push(listed);
+    }
+    assert_ne!(stand_ins[0], stand_ins[1], "each address has its own");
 }
 
 // Rule 6: sign counts.

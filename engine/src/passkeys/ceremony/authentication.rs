@@ -32,12 +32,23 @@ use crate::tokens::{NewRefreshToken, SignInAt};
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum AuthenticationCeremony {
-    Targeted { user_id: UserId, state: DiscoverableAuthentication },
-    Discoverable { state: DiscoverableAuthentication },
+    Targeted {
+        user_id: UserId,
+        state: DiscoverableAuthentication,
+    },
+    Discoverable {
+        state: DiscoverableAuthentication,
+    },
+    /// Begun with an email that has no passkeys: its options listed [stand-in ids](crate::passkeys::stand_in),
+    /// which no authenticator holds, and no passkey completes it.
+    StandIn {
+        state: DiscoverableAuthentication,
+    },
 }
 
-/// Authentication step 1: request options, targeted at `email`'s passkeys when it has any, for a
-/// client at `client`.
+/// Authentication step 1: request options for a client at `client` — targeted at `email`'s
+/// passkeys when it has any, naming stand-in ids when it has none (so the answer does not tell
+/// whether the address has an account with passkeys), discoverable without an email.
 pub async fn start_authentication(
     rp: &RelyingParty,
     email: Option<&str>,
@@ -61,7 +72,13 @@ pub async fn start_authentication(
             options.public_key.allow_credentials = rows.iter().filter_map(allowed).collect();
             AuthenticationCeremony::Targeted { user_id: first.user_id.clone(), state }
         }
-        None => AuthenticationCeremony::Discoverable { state },
+        None => match &email {
+            Some(email) => {
+                options.public_key.allow_credentials = rp.stand_ins.for_email(email);
+                AuthenticationCeremony::StandIn { state }
+            }
+            None => AuthenticationCeremony::Discoverable { state },
+        },
     };
     let challenge = URL_SAFE_NO_PAD.encode(options.public_key.challenge.as_ref());
     store_ceremony(rp, &authentication_key(&challenge), &client_owner(client), &ceremony).await?;
@@ -177,15 +194,17 @@ async fn verify_and_write(
     }
 
     let mut passkey = stored_passkey(&row)?;
+    let not_asked_for = Error::AuthenticationFailed("this passkey does not belong to the account that was asked for");
     let state = match ceremony {
         AuthenticationCeremony::Targeted { user_id, state } => {
             if user_id != row.user_id {
-                return Err(Error::AuthenticationFailed(
-                    "this passkey does not belong to the account that was asked for",
-                ));
+                return Err(not_asked_for);
             }
             state
         }
+        // The answer a targeted ceremony gives another account's passkey: a stranger learns no more
+        // by completing than by beginning.
+        AuthenticationCeremony::StandIn { .. } => return Err(not_asked_for),
         AuthenticationCeremony::Discoverable { state } => {
             if user_handle.is_none() {
                 return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));

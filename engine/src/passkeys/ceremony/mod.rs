@@ -21,13 +21,15 @@
 //!
 //! # Authentication (§7.2)
 //! 1. *begin*: with an email, `allowCredentials` lists that user's passkeys (a *targeted* ceremony);
-//!    without one (or when the email has no passkeys), it is empty and the authenticator offers its
-//!    discoverable credentials (a *discoverable* ceremony, also used for autofill). The state is stored
-//!    under `auth:<challenge>`, so the REST flow needs no cookie.
+//!    when the email has none (nobody's, or a password account's), it lists stand-in ids that no
+//!    authenticator holds ([`stand_in`](crate::passkeys::stand_in), §14.6.2), so the answer does not
+//!    tell whether the address has passkeys here; without an email, it is empty and the
+//!    authenticator offers its discoverable credentials (a *discoverable* ceremony, also used for
+//!    autofill). The state is stored under `auth:<challenge>`, so the REST flow needs no cookie.
 //! 2. The browser calls `navigator.credentials.get()`.
 //! 3. *complete*: the state is taken (rule 1); the credential is looked up by its ID (unknown → 401).
 //!    [`authentication`] enforces §7.2 step 6: in a targeted ceremony the credential must belong to the user
-//!    begin named; a `userHandle`, when present, must be the owner's handle; a discoverable response
+//!    begin named (and no credential completes a stand-in one); a `userHandle`, when present, must be the owner's handle; a discoverable response
 //!    must carry one (rule 5); `crossOrigin: true` is refused (webauthn-rs 0.5 checks it only when
 //!    registering). webauthn-rs checks the credential is allowed, `type`, challenge, origin, rpIdHash, UP and UV, the signature over `authenticatorData || SHA-256(clientDataJSON)`,
 //!    and that a non-zero signature counter increased (§7.2 steps 11–21). It persists the new
