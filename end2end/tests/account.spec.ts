@@ -131,3 +131,78 @@ test("an account is deleted from its page, and the browser's passkey provider is
   await page.goto("/account");
   await expect(page).toHaveURL(/\/\?next=\/account$/);
 });
+
+test("past the re-authentication window, every guarded change asks to confirm it's you in place, then goes through", async ({ page }) => {
+  const portal = QUICK_REAUTH.origin;
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  // A WASM panic is printed as a console error; a refused request's status is not an error of the page.
+  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
+  await addAuthenticator(page);
+  const email = uniqueEmail("guarded");
+  await page.goto(`${portal}/sign-up`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys/);
+  const outlive = () => page.waitForTimeout((QUICK_REAUTH.windowSecs + 1.5) * 1000);
+  // The prompt opens where the person is: no page posted without JavaScript, no error in the address.
+  const confirmInPlace = async (form: string, how: "password" | "passkey") => {
+    const prompt = page.getByTestId("confirm-prompt").filter({ visible: true });
+    await expect(prompt, form).toContainText("Confirm it's you");
+    await expect(page).not.toHaveURL(/__err|again=1/);
+    if (how === "password") {
+      await prompt.getByTestId("confirm-password").fill("correct horse battery");
+      await prompt.getByTestId("confirm-with-password").click();
+    } else {
+      await prompt.getByTestId("confirm-with-passkey").click();
+    }
+  };
+  const guarded = (form: string) => page.locator(`.confirm-first[data-hydrated=true]:has(#${form})`);
+  // A passkey to confirm with; the window is short enough that adding it may ask first, too.
+  const addPasskey = async () => {
+    await hydrated(page);
+    await page.getByTestId("add-passkey").click();
+    const prompt = page.getByTestId("confirm-prompt").filter({ visible: true });
+    await expect(page.getByTestId("passkey").or(prompt).first()).toBeVisible();
+    if (await prompt.isVisible()) await confirmInPlace("add-passkey", "password");
+    await expect(page.getByTestId("passkey")).toHaveCount(1);
+  };
+  await addPasskey();
+
+  // Deleting a passkey.
+  await outlive();
+  await page.getByRole("button", { name: "Delete…" }).click();
+  await expect(guarded("delete-passkey")).toHaveCount(1);
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await confirmInPlace("delete-passkey", "password");
+  await expect(page.getByText("The passkey was deleted.")).toBeVisible();
+  await expect(page.getByTestId("passkey")).toHaveCount(0);
+
+  await addPasskey();
+
+  // Changing the email address.
+  await page.goto(`${portal}/account`);
+  await outlive();
+  await expect(guarded("change-email-form")).toHaveCount(1);
+  await page.getByLabel("New email address").fill(uniqueEmail("guarded-new"));
+  await page.getByTestId("change-email").click();
+  await confirmInPlace("change-email-form", "passkey");
+  await expect(page.getByTestId("pending-email")).toBeVisible();
+
+  // Removing the password.
+  await outlive();
+  await expect(guarded("remove-password-form")).toHaveCount(1);
+  await page.getByTestId("remove-password").click();
+  await confirmInPlace("remove-password-form", "passkey");
+  await expect(page.getByText(/Your password was removed/)).toBeVisible();
+
+  // Deleting the account.
+  await outlive();
+  await expect(page.locator("form[data-hydrated=true]")).toHaveCount(1);
+  await page.getByLabel("Type your email to confirm").fill(email);
+  await page.getByTestId("delete-account").click();
+  await confirmInPlace("delete-account", "passkey");
+  await expect(page.getByTestId("sign-in-reason")).toHaveText("Your account was deleted, with its passkeys and sign-ins.");
+  expect(errors, "errors in the pages' consoles").toEqual([]);
+});

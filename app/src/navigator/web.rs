@@ -79,10 +79,11 @@ pub fn attributes(selector: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The `id` of the form a `submit` event is for.
+/// The `id` of the form a `submit` event is for. Read as the attribute: a form's `id` property is
+/// shadowed by a field named `id` (the passkey row's hidden one), which is not a string.
 pub fn submitted_form(event: &leptos::ev::SubmitEvent) -> Option<String> {
     let form = event.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
-    Some(form.id()).filter(|id| !id.is_empty())
+    form.get_attribute("id").filter(|id| !id.is_empty())
 }
 
 /// Sends the page's form `id` as the browser would (without another `submit` event).
