@@ -72,6 +72,7 @@ struct Parts {
     request_sealer: Arc<Sealer>,
     hashing: Arc<HashingQueue>,
     client_hashing: Arc<HashingQueue>,
+    stand_ins: Arc<StandIns>,
 }
 
 /// Why the engine could not be built; start-up stops with this one line.
@@ -137,6 +138,10 @@ impl Engine {
             challenges,
             authenticators: Arc::new(AuthenticatorNames::configured(config.webauthn.aaguid_file.as_deref())),
             request_sealer: Arc::new(Sealer::new(&config.tokens.operator_secret, Purpose::AuthorizationRequests)),
+            stand_ins: Arc::new(
+                StandIns::new(&config.tokens.operator_secret)
+                    .map_err(|e| StartupError::Webauthn(format!("stand-in credential ids: {e}")))?,
+            ),
             hashing: Arc::new(HashingQueue::default()),
             // Argon2 checks of OpenID Connect client secrets: their own queue of one core, so wrong
             // secrets sent to the (unauthenticated) token endpoint never take password sign-ins' places.
@@ -164,6 +169,7 @@ impl Engine {
             challenges,
             authenticators,
             request_sealer,
+            stand_ins,
             hashing,
             client_hashing,
         } = parts;
@@ -190,7 +196,7 @@ impl Engine {
             tokens: tokens.clone(),
             challenge_ttl: config.webauthn.challenge_ttl,
             max_passkeys: config.webauthn.max_passkeys,
-            stand_ins: Arc::new(StandIns::new(&config.tokens.operator_secret)),
+            stand_ins,
         };
         let provider = Provider {
             db: db.clone(),
@@ -213,6 +219,7 @@ impl Engine {
             challenges: self.relying_party.challenges,
             authenticators: self.relying_party.authenticators,
             request_sealer: self.provider.request_sealer,
+            stand_ins: self.relying_party.stand_ins,
             hashing: self.accounts.hashing,
             client_hashing: self.provider.client_hashing,
             config: self.config,

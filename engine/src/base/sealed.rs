@@ -20,7 +20,8 @@ pub enum Purpose {
     SigningKeysAtRest,
     /// Authorization requests waiting in the browser for a sign-in or a consent.
     AuthorizationRequests,
-    /// The HMAC key of the credential ids a passkey sign-in names for an email without passkeys.
+    /// The keys of the stand-in credential ids a passkey sign-in names for an email without
+    /// passkeys (their generator's and their marks').
     StandInCredentialIds,
 }
 

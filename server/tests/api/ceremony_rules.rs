@@ -216,9 +216,9 @@ async fn a_discoverable_response_without_user_handle_is_refused() {
 }
 
 /// WebAuthn L3 §14.6.2: an anonymous *begin* with an email must not tell whether that address has
-/// an account with passkeys. One without passkeys (a password account, or nobody's) gets stand-in
-/// ids of a real list's shape, the same every time, that no authenticator holds and no passkey
-/// completes.
+/// an account with passkeys, and neither may *complete*. One without passkeys (a password
+/// account, or nobody's) gets stand-in ids of a real list's shape, the same every time, that no
+/// authenticator holds; sent back, they get the answers a real passkey's ids get.
 #[tokio::test]
 async fn a_begin_does_not_tell_which_addresses_have_passkeys() {
     let server = TestServer::start().await;
@@ -226,19 +226,36 @@ async fn a_begin_does_not_tell_which_addresses_have_passkeys() {
     let mut key = authenticator();
     let ada_id = server.add_passkey(&token, &mut key).await;
     server.sign_up("bob@example.com").await;
+    let (token, _) = server.sign_up("mallory@example.com").await;
+    let mut mallory = authenticator();
+    let mallory_id = from_b64url(&server.add_passkey(&token, &mut mallory).await).unwrap();
     let members = |options: &Value| options.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    // What a stranger can send: a listed id, answered by a key of their own, with no userHandle.
+    let mut forge = |options: &Value, id: &str| {
+        let tweaks = Tweaks { credential_id: Some(mallory_id.clone()), omit_user_handle: true, ..Tweaks::default() };
+        let mut credential = mallory.get_with(options, ORIGIN, &tweaks).unwrap();
+        credential["id"] = json!(id);
+        credential["rawId"] = json!(id);
+        json!({ "credential": credential })
+    };
+    let complete = |body: Value| server.post("/auth/passkeys/authenticate/complete", None, body);
+
     let ada = server.begin_sign_in(Some("ada@example.com")).await;
     assert_eq!(ada["allowCredentials"][0]["id"], ada_id, "a real account's passkeys are still listed");
+    let real = complete(forge(&ada, &ada_id)).await;
+    let real_elsewhere = complete(forge(&server.begin_sign_in(None).await, &ada_id)).await;
+    println!("a real id sent back: {} {}; in a discoverable ceremony: {}", real.status, real.body, real_elsewhere.body);
+    assert_eq!((real.status, real.code()), (StatusCode::UNAUTHORIZED, "authentication_failed"));
 
     let mut stand_ins = Vec::new();
     for email in ["bob@example.com", "nobody@example.com"] {
         let options = server.begin_sign_in(Some(email)).await;
         let listed = options["allowCredentials"].as_array().unwrap().clone();
         println!("{email}: {} ids listed", listed.len());
-        assert!((1..=2).contains(&listed.len()), "{email} gets ids as an account with passkeys does: {options}");
+        assert!((1..=3).contains(&listed.len()), "{email} gets ids as an account with passkeys does: {options}");
         for allowed in &listed {
             let id = from_b64url(allowed["id"].as_str().unwrap()).unwrap();
-            assert!([16, 20, 32].contains(&id.len()), "{email}: an id of {} bytes", id.len());
+            assert!([16, 20, 32, 64, 65].contains(&id.len()), "{email}: an id of {} bytes", id.len());
             assert_eq!(allowed["type"], "public-key");
             assert!(allowed["transports"].is_array());
         }
@@ -246,10 +263,17 @@ async fn a_begin_does_not_tell_which_addresses_have_passkeys() {
         let again = server.begin_sign_in(Some(&email.to_uppercase())).await;
         assert_eq!(again["allowCredentials"], json!(listed), "{email}: the same ids every time");
         assert!(key.get(&options, ORIGIN).is_err(), "{email}: no authenticator holds them");
+
+        // Sent back, a stand-in id gets what a real id gets, in its own ceremony and in another.
+        let stand_in = listed[0]["id"].as_str().unwrap();
+        let answer = complete(forge(&options, stand_in)).await;
+        assert_eq!((answer.status, &answer.body), (real.status, &real.body), "{email}: its own ceremony");
+        let elsewhere = complete(forge(&server.begin_sign_in(None).await, stand_in)).await;
+        assert_eq!(elsewhere.body, real_elsewhere.body, "{email}: a discoverable ceremony");
+        // And a real passkey sent to a stand-in ceremony is another account's.
         let forced = Tweaks { credential_id: Some(from_b64url(&ada_id).unwrap()), ..Tweaks::default() };
-        let credential = key.get_with(&options, ORIGIN, &forced).unwrap();
-        let answer =
-            server.post("/auth/passkeys/authenticate/complete", None, json!({ "credential": credential })).await;
+        let credential = key.get_with(&server.begin_sign_in(Some(email)).await, ORIGIN, &forced).unwrap();
+        let answer = complete(json!({ "credential": credential })).await;
         assert_eq!(
             (answer.status, answer.code()),
             (StatusCode::UNAUTHORIZED, "authentication_failed"),

@@ -39,9 +39,10 @@ enum AuthenticationCeremony {
     Discoverable {
         state: DiscoverableAuthentication,
     },
-    /// Begun with an email that has no passkeys: its options listed [stand-in ids](crate::passkeys::stand_in),
-    /// which no authenticator holds, and no passkey completes it.
+    /// Begun with `email`, which has no passkeys: its options listed that address's
+    /// [stand-in ids](crate::passkeys::stand_in), which no authenticator holds; nothing completes it.
     StandIn {
+        email: String,
         state: DiscoverableAuthentication,
     },
 }
@@ -74,8 +75,8 @@ pub async fn start_authentication(
         }
         None => match &email {
             Some(email) => {
-                options.public_key.allow_credentials = rp.stand_ins.for_email(email);
-                AuthenticationCeremony::StandIn { state }
+                options.public_key.allow_credentials = rp.stand_ins.for_email(email.as_str())?;
+                AuthenticationCeremony::StandIn { email: email.as_str().to_owned(), state }
             }
             None => AuthenticationCeremony::Discoverable { state },
         },
@@ -146,7 +147,13 @@ async fn verify_and_record_once(
     let ceremony: AuthenticationCeremony = take_ceremony(rp, &authentication_key(&challenge)).await?;
 
     let credential_id = CredentialId::new(URL_SAFE_NO_PAD.encode(credential.raw_id.as_ref()));
-    let (row, owner) = passkeys::with_owner(&rp.db, &credential_id).await?.ok_or(Error::UnknownCredential)?;
+    let (row, owner) = match passkeys::with_owner(&rp.db, &credential_id).await? {
+        Some(found) => found,
+        // A stand-in id is refused as a real passkey is, not as an id nobody has: that difference
+        // would tell which addresses have passkeys.
+        None if rp.stand_ins.made(credential.raw_id.as_ref()) => return Err(refuse_stand_in(rp, credential, ceremony)),
+        None => return Err(Error::UnknownCredential),
+    };
     let sign_in_id = SignInId::generate();
     let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&row.name) };
     let recorded = Recorded::new(&owner.id, signed_in, Some(caller), now);
@@ -188,30 +195,10 @@ async fn verify_and_write(
     now: i64,
 ) -> Result<(), Error> {
     let owner_handle = Uuid::parse_str(&owner.webauthn_handle).map_err(Error::internal)?;
-    let user_handle = credential.response.user_handle.as_ref().map(|h| h.as_ref());
-    if user_handle.is_some_and(|h| h != owner_handle.as_bytes()) {
-        return Err(Error::AuthenticationFailed("the passkey answered for a different account"));
-    }
-
+    let answerer = Answerer::Owner { user_id: &row.user_id, handle: owner_handle.as_bytes() };
+    whose(&ceremony, answerer, user_handle(credential))?;
     let mut passkey = stored_passkey(&row)?;
-    let not_asked_for = Error::AuthenticationFailed("this passkey does not belong to the account that was asked for");
-    let state = match ceremony {
-        AuthenticationCeremony::Targeted { user_id, state } => {
-            if user_id != row.user_id {
-                return Err(not_asked_for);
-            }
-            state
-        }
-        // The answer a targeted ceremony gives another account's passkey: a stranger learns no more
-        // by completing than by beginning.
-        AuthenticationCeremony::StandIn { .. } => return Err(not_asked_for),
-        AuthenticationCeremony::Discoverable { state } => {
-            if user_handle.is_none() {
-                return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
-            }
-            state
-        }
-    };
+    let state = ceremony.into_state();
     // The one passkey allowed is the one that answered, checked above to be the right account's.
     let result = rp
         .webauthn
@@ -235,6 +222,77 @@ async fn verify_and_write(
         return Err(Error::PossibleClonedAuthenticator);
     }
     Ok(())
+}
+
+const NOT_ASKED_FOR: Error =
+    Error::AuthenticationFailed("this passkey does not belong to the account that was asked for");
+
+impl AuthenticationCeremony {
+    fn into_state(self) -> DiscoverableAuthentication {
+        match self {
+            Self::Targeted { state, .. } | Self::Discoverable { state } | Self::StandIn { state, .. } => state,
+        }
+    }
+}
+
+/// Whose passkey answered a sign-in.
+#[derive(Clone, Copy)]
+enum Answerer<'a> {
+    /// A real passkey: its owner's id and WebAuthn handle.
+    Owner { user_id: &'a UserId, handle: &'a [u8] },
+    /// A stand-in id, nobody's; `listed` when it is one the ceremony's own options named.
+    StandIn { listed: bool },
+}
+
+/// The `userHandle` the authenticator answered with, if any.
+fn user_handle(credential: &PublicKeyCredential) -> Option<&[u8]> {
+    credential.response.user_handle.as_ref().map(|h| h.as_ref())
+}
+
+/// §7.2 step 6, before the signature is worth verifying: the passkey that answered must be one the
+/// ceremony asked for, and a `userHandle` must be its owner's. A stand-in id counts as a passkey
+/// of a pseudo-account that only the ceremony begun for its address asks for, so it gets every
+/// answer a real passkey would in its place.
+fn whose(ceremony: &AuthenticationCeremony, answerer: Answerer<'_>, user_handle: Option<&[u8]>) -> Result<(), Error> {
+    let owners = |h: &[u8]| matches!(answerer, Answerer::Owner { handle, .. } if handle == h);
+    if user_handle.is_some_and(|h| !owners(h)) {
+        return Err(Error::AuthenticationFailed("the passkey answered for a different account"));
+    }
+    let asked_for = match ceremony {
+        AuthenticationCeremony::Targeted { user_id, .. } => {
+            matches!(answerer, Answerer::Owner { user_id: owner, .. } if owner == user_id)
+        }
+        AuthenticationCeremony::StandIn { .. } => matches!(answerer, Answerer::StandIn { listed: true }),
+        AuthenticationCeremony::Discoverable { .. } if user_handle.is_none() => {
+            return Err(Error::AuthenticationFailed("the authenticator did not say which account it signed in"));
+        }
+        AuthenticationCeremony::Discoverable { .. } => true,
+    };
+    if asked_for { Ok(()) } else { Err(NOT_ASKED_FOR) }
+}
+
+/// The refusal of a stand-in id: what [`whose`] says; for the ceremony begun for its address,
+/// webauthn-rs's verdict against a passkey nobody can sign for, so the answer depends on the
+/// response's checks (challenge, origin, flags, signature) exactly as a real passkey's does.
+fn refuse_stand_in(rp: &RelyingParty, credential: &PublicKeyCredential, ceremony: AuthenticationCeremony) -> Error {
+    let id = credential.raw_id.as_ref();
+    let listed = match &ceremony {
+        AuthenticationCeremony::StandIn { email, .. } => match rp.stand_ins.listed(email, id) {
+            Ok(listed) => listed,
+            Err(error) => return error,
+        },
+        _ => false,
+    };
+    if let Err(refused) = whose(&ceremony, Answerer::StandIn { listed }, user_handle(credential)) {
+        return refused;
+    }
+    let passkey = match rp.stand_ins.passkey(id) {
+        Ok(passkey) => passkey,
+        Err(error) => return error,
+    };
+    let keys = [DiscoverableKey::from(&passkey)];
+    let verdict = rp.webauthn.finish_discoverable_authentication(credential, ceremony.into_state(), &keys);
+    verdict.err().map_or(NOT_ASKED_FOR, authentication_error)
 }
 
 /// A passkey as a targeted ceremony's options list it: its id, and the transports its browser
