@@ -30,6 +30,11 @@ async function confirmInPlace(page: FirefoxPage, how: "password" | "passkey") {
   }
 }
 
+/** Waits until the page shows a notice containing `text` (reads that meet a page being replaced retry). */
+async function notice(page: FirefoxPage, text: string) {
+  await page.until(`a notice "${text}"`, async () => (await notices(page)).some((shown) => shown.includes(text)));
+}
+
 /** Waits until the island guarding form `id` has taken it over. */
 async function guarded(page: FirefoxPage, form: string) {
   await page.locate(`.confirm-first[data-hydrated=true]:has(#${form})`);
@@ -63,7 +68,7 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await guarded(firefox, "delete-passkey");
   await firefox.click(await firefox.button("Delete"));
   await confirmInPlace(firefox, "password");
-  await expect.poll(() => notices(firefox)).toEqual(["The passkey was deleted."]);
+  await notice(firefox, "The passkey was deleted.");
   expect(await firefox.count("[data-testid=passkey]")).toBe(0);
   await addPasskey();
   expect(await authenticator.credentials()).not.toHaveLength(0);
@@ -82,7 +87,7 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await guarded(firefox, "remove-password-form");
   await firefox.click(await firefox.byTestId("remove-password"));
   await confirmInPlace(firefox, "passkey");
-  await expect.poll(() => notices(firefox)).toEqual([expect.stringContaining("Your password was removed")]);
+  await notice(firefox, "Your password was removed");
 
   // Deleting the account.
   await outlive();
@@ -90,5 +95,6 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await firefox.fill("Type your email to confirm", email);
   await firefox.click(await firefox.byTestId("delete-account"));
   await confirmInPlace(firefox, "passkey");
-  await expect.poll(() => firefox.text("[data-testid=sign-in-reason]")).toBe("Your account was deleted, with its passkeys and sign-ins.");
+  await firefox.until("the sign-in page's reason", async () =>
+    (await firefox.text("[data-testid=sign-in-reason]")) === "Your account was deleted, with its passkeys and sign-ins.");
 });
