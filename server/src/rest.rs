@@ -300,7 +300,7 @@ async fn verify_email(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Confirm the account's email address with its mailed six-digit code.
+/// Confirm the account's email address with its mailed eight-digit code.
 #[utoipa::path(post, path = "/auth/email/verify-code", tag = "email", security(("bearer" = [])), request_body = VerifyCodeRequest, responses((status = 204, description = "Confirmed"), (status = 400, description = "`invalid_verification` (wrong, used or expired; five tries)", body = ApiError), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn verify_email_code(
     State(engine): State<Engine>,

@@ -1,5 +1,5 @@
 //! Email verification: proof that an account's address is its owner's. At sign-up (and on request,
-//! from the account page or `POST /auth/email/verification`) a mail carries a link and a six-digit
+//! from the account page or `POST /auth/email/verification`) a mail carries a link and an eight-digit
 //! code; either proves the address once, within 24 hours. The link's token and the code are stored
 //! as hashes; a code may be tried five times; at most one mail a minute and five a day per account.
 //! The link opens a page that asks for a click, so a mail scanner that follows links uses nothing.
@@ -32,8 +32,8 @@ use crate::tokens::secret::stored_hash;
 pub const VERIFICATION_TTL_SECS: i64 = 24 * 3600;
 /// Codes tried before a verification stops working: five per verification, and ten per address a
 /// day whichever accounts asked for it (so claiming one address from many accounts gets no more
-/// guesses: a one-in-100,000 chance a day at a six-digit code). The link is not limited: it
-/// cannot be guessed.
+/// guesses: a one-in-ten-million chance a day at an eight-digit code, 1 in 27,000 over a year of
+/// trying). The link is not limited: it cannot be guessed.
 const CODE_TRIES: CodeTries = CodeTries { per_verification: 5, per_address_a_day: 10 };
 /// The shortest time between two verification mails to one account.
 const RESEND_AFTER_SECS: i64 = 60;
@@ -46,7 +46,9 @@ async fn write(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: 
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+    let code = format!("{:08}", rand::rngs::OsRng.gen_range(0..100_000_000));
+    // Mailed in two groups of four, which are easier to copy; spaces are ignored when it is typed.
+    let shown = format!("{} {}", &code[..4], &code[4..]);
     let token_hash = stored_hash(&token);
     let code_hash = code_hash(&token_hash, &code);
     let row = NewVerification {
@@ -60,10 +62,10 @@ async fn write(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: 
     let now = change.now();
     email_verifications::insert(change.db(), &row, now).await?;
     let link = format!("{}/verify-email?token={token}", change.config().issuer());
-    change.tell(Letter::VerifyEmail { email, link: &link, code: &code, change: purpose == CHANGE }).await
+    change.tell(Letter::VerifyEmail { email, link: &link, code: &shown, change: purpose == CHANGE }).await
 }
 
-/// A code is six digits, so its hash is salted with its verification's token hash.
+/// A code is eight digits, so its hash is salted with its verification's token hash.
 fn code_hash(token_hash: &str, code: &str) -> String {
     stored_hash(&format!("{token_hash}:{code}"))
 }

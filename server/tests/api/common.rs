@@ -462,11 +462,15 @@ impl ReceivedMail {
         text[begin..].split(|c: char| c.is_whitespace() || c == '"' || c == '<').next().unwrap().to_owned()
     }
 
-    /// The six-digit code after `code: ` in the mail's text.
+    /// The eight-digit code after `account page: ` in the mail's text (mailed as two groups of
+    /// four), as it would be typed.
     pub fn code(&self) -> String {
         let text = self.text();
         let at = text.find("account page: ").expect("the mail has the code") + "account page: ".len();
-        text[at..at + 6].to_owned()
+        let shown = text[at..].lines().next().unwrap_or_default().trim();
+        let code: String = shown.split(' ').collect();
+        assert!(code.len() == 8 && code.bytes().all(|b| b.is_ascii_digit()), "not an eight-digit code: {shown:?}");
+        code
     }
 }
 
