@@ -3,7 +3,7 @@
 // Debian's Firefox ESR through geckodriver (firefox/fixtures.ts), since Playwright cannot drive stock
 // Firefox. `E2E_SUITE=weight` runs weight/ instead: the page-weight budgets, against the release
 // bundle in target/site-release. `E2E_SERVER` and `E2E_SITE` point the servers at another binary and
-// site (absolute paths, or relative to the workspace root).
+// site (absolute paths, or relative to the workspace root); `E2E_SERVER_LOG` their log filter.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
 import { ADMIN_TOKEN, APP_ORIGIN, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
@@ -14,6 +14,9 @@ const SITE = process.env.E2E_SITE ?? (WEIGHT ? "target/site-release" : "target/s
 const SERVER = process.env.E2E_SERVER ?? "target/debug/latchkey";
 const DB = WEIGHT ? "target/weight.db" : "target/e2e.db";
 const ORIGIN = `http://localhost:${PORT}`;
+// The servers log warnings only, so their requests do not drown the test report; E2E_SERVER_LOG
+// takes a RUST_LOG filter (E2E_SERVER_LOG=info for every request).
+const LOG = `RUST_LOG='${process.env.E2E_SERVER_LOG ?? "warn"}'`;
 // The OpenID Connect clients file: the suite's app (sign-in-with-latchkey.spec.ts) on APP_ORIGIN.
 const CLIENTS = "target/e2e-oidc-clients.toml";
 mkdirSync("../target", { recursive: true });
@@ -58,7 +61,7 @@ export default defineConfig({
     {
       // cwd is end2end/; the server runs from the workspace root, where target/site is.
       command:
-        `cd .. && rm -f ${DB}* && LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
+        `cd .. && rm -f ${DB}* && ${LOG} LATCHKEY_ADDR=127.0.0.1:${PORT} LATCHKEY_ORIGINS=${ORIGIN} ` +
         `LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' LATCHKEY_ADMIN_TOKEN=${ADMIN_TOKEN} ` +
         `LATCHKEY_CORS_ORIGINS=${APP_ORIGIN} LATCHKEY_RELATED_ORIGINS=${APP_ORIGIN} LATCHKEY_OIDC_CLIENTS=${CLIENTS} ` +
         `LATCHKEY_DATABASE_URL=sqlite://${DB} LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
@@ -72,7 +75,7 @@ export default defineConfig({
       : [
           {
             command:
-              `cd .. && rm -f target/e2e-reauth.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(QUICK_REAUTH.origin).port} ` +
+              `cd .. && rm -f target/e2e-reauth.db* && ${LOG} LATCHKEY_ADDR=127.0.0.1:${new URL(QUICK_REAUTH.origin).port} ` +
               `LATCHKEY_ORIGINS=${QUICK_REAUTH.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_REAUTH_WINDOW_SECS=${QUICK_REAUTH.windowSecs} ` +
               `LATCHKEY_DATABASE_URL=sqlite://target/e2e-reauth.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
@@ -83,7 +86,7 @@ export default defineConfig({
           // The portal that mails (MAILING in helpers.ts): recovery by email, to the test's SMTP server.
           {
             command:
-              `cd .. && rm -f target/e2e-mail.db* && LATCHKEY_ADDR=127.0.0.1:${new URL(MAILING.origin).port} ` +
+              `cd .. && rm -f target/e2e-mail.db* && ${LOG} LATCHKEY_ADDR=127.0.0.1:${new URL(MAILING.origin).port} ` +
               `LATCHKEY_ORIGINS=${MAILING.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_SMTP_URL=smtp://127.0.0.1:${MAILING.smtpPort} LATCHKEY_MAIL_RETRY_SECS=1 ` +
               `LATCHKEY_EMAIL_RECOVERY=true ` +
