@@ -50,10 +50,15 @@ pub const RECOVERY_COOKIE: &str = "latchkey_recovery";
 
 /// The value of the request's cookie `name`.
 pub fn cookie(name: &str) -> Option<String> {
-    let parts = parts().ok()?;
-    parts.headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
-        header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
-    })
+    engine::http::extract::cookie(&parts().ok()?.headers, name).map(str::to_owned)
+}
+
+/// What this page's form left when its post failed (the error, and the fields it keeps), carried
+/// by a sealed cookie; never read from the address.
+pub fn returned_form() -> Option<engine::http::returned_form::ReturnedForm> {
+    let engine = engine().ok()?;
+    let sealed = cookie(engine::http::returned_form::COOKIE)?;
+    engine::http::returned_form::ReturnedForm::open(&engine.config, &sealed, now())
 }
 
 /// Sets the recovery cookie to `secret` on the answer: HttpOnly, for the 15 minutes a link asked

@@ -1,5 +1,5 @@
-//! The middleware around the routes: body limits, and the server functions' origin check and error
-//! statuses.
+//! The middleware around the routes: body limits, and the server functions' origin check, error
+//! statuses and failed forms' way back to their page.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::base::error::ApiError;
 use engine::http::error_head;
+use engine::http::returned_form::{self, ReturnedForm};
 use engine::{Engine, Error};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
@@ -64,12 +65,7 @@ pub async fn reference_policy(request: Request, next: Next) -> Response {
 pub async fn portal_answers(request: Request, next: Next) -> Response {
     let server_fn = request.uri().path().starts_with(SERVER_FN_PREFIX);
     let mut response = next.run(request).await;
-    let html = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if server_fn || html {
+    if server_fn || is_html(&response) {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let is_server_fn_error = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
@@ -85,6 +81,100 @@ pub async fn portal_answers(request: Request, next: Next) -> Response {
         error_head(&error, &mut response);
     }
     response
+}
+
+/// A plain form post to a server function (no JavaScript: the browser asks for HTML) that fails
+/// comes back to its page with its error and kept fields in a sealed cookie, and the redirect goes
+/// to the page's plain address: Leptos would write `?__path=…&__err=…` into it
+/// (`engine::http::returned_form`). A page sent while the cookie is there clears it.
+pub async fn returned_forms(State(engine): State<Engine>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
+        let carries = engine::http::extract::cookie(request.headers(), returned_form::COOKIE).is_some();
+        let mut response = next.run(request).await;
+        if carries && is_html(&response) {
+            append_cookie(&mut response, &ReturnedForm::clear_cookie(&engine.config));
+        }
+        return response;
+    }
+    let headers = request.headers();
+    let accepts_html =
+        headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"));
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !(accepts_html && form) {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY_BYTES).await else {
+        return Error::PayloadTooLarge.into_response();
+    };
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let Some(back) =
+        response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).and_then(ErrorRedirect::read)
+    else {
+        return response;
+    };
+    if let Ok(location) = HeaderValue::from_str(&back.page) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if let Some(error) = back.error {
+        let returned = ReturnedForm::new(&back.path, error, fields, engine::base::clock::now());
+        if let Some(cookie) = returned.cookie(&engine.config) {
+            append_cookie(&mut response, &cookie);
+        }
+    }
+    response
+}
+
+/// Leptos's redirect back to a form's page, read: the page's own path and query, and the error it
+/// carried in `__err` (for the server function at `__path`).
+struct ErrorRedirect {
+    page: String,
+    path: String,
+    error: Option<ApiError>,
+}
+
+impl ErrorRedirect {
+    /// `None` when `location` carries no error: a server function's own redirect (to a page, or to
+    /// an app's redirect URI) is left as it is.
+    fn read(location: &str) -> Option<Self> {
+        // The Referer Leptos redirects to is absolute; only its path and query are kept, so the
+        // answer never leaves this site whatever the Referer said.
+        let url = url::Url::options()
+            .base_url(Some(&url::Url::parse("http://portal.invalid/").ok()?))
+            .parse(location)
+            .ok()?;
+        let (mut path, mut error, mut kept) = (None, None, Vec::new());
+        for (key, value) in url.query_pairs() {
+            match &*key {
+                "__path" => path = Some(value.into_owned()),
+                "__err" => error = Some(value.into_owned()),
+                _ => kept.push((key.into_owned(), value.into_owned())),
+            }
+        }
+        let path = path?;
+        let error = error.as_deref().and_then(returned_form::leptos_error);
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
+        let page = if query.is_empty() { url.path().to_owned() } else { format!("{}?{query}", url.path()) };
+        Some(Self { page, path, error })
+    }
+}
+
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+fn append_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
 }
 
 /// How much of an oversize body is read and thrown away before the 413 is sent, and for how long:

@@ -155,6 +155,7 @@ impl Latchkey {
         };
         let portal = portal
             .layer(middleware::from_fn(layers::portal_answers))
+            .layer(middleware::from_fn_with_state(state.engine.clone(), layers::returned_forms))
             .layer(middleware::from_fn(layers::reference_policy))
             .layer(middleware::from_fn(assets::cache_forever))
             .layer(middleware::from_fn_with_state(state.engine.clone(), layers::refuse_foreign_server_fn_calls));

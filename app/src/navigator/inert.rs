@@ -22,6 +22,11 @@ pub fn submitted_form(_event: &leptos::ev::SubmitEvent) -> Option<String> {
     None
 }
 
+/// Whether `event` is Enter pressed in the page's field `id`: never, on the server.
+pub fn enter_in(_event: &leptos::ev::KeyboardEvent, _id: &str) -> bool {
+    false
+}
+
 /// Never on the server.
 pub fn submit(_id: &str) {}
 

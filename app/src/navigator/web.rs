@@ -86,6 +86,13 @@ pub fn submitted_form(event: &leptos::ev::SubmitEvent) -> Option<String> {
     form.get_attribute("id").filter(|id| !id.is_empty())
 }
 
+/// Whether `event` is Enter pressed in the page's field `id` (not while an input method composes).
+pub fn enter_in(event: &leptos::ev::KeyboardEvent, id: &str) -> bool {
+    event.key() == "Enter"
+        && !event.is_composing()
+        && event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.id() == id)
+}
+
 /// Sends the page's form `id` as the browser would (without another `submit` event).
 pub fn submit(id: &str) {
     let form = web_sys::window()

@@ -13,7 +13,7 @@ use proto::{AccountView, ActivityItem, HeldPasskey, PendingEmail, SignInItem};
 use crate::error::ErrorCode;
 use crate::navigator;
 use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, action_failure};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
     ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
@@ -206,10 +206,11 @@ fn ConfirmEmail() -> impl IntoView {
 fn PasswordSection(email: String, has_password: bool, has_passkey: bool) -> impl IntoView {
     let set = ServerAction::<SetMyPassword>::new();
     let remove = ServerAction::<RemoveMyPassword>::new();
+    let (set_failed, remove_failed) = (action_failure(set), action_failure(remove));
     let stale = move || {
-        [set.value().get(), remove.value().get()]
+        [set_failed.get(), remove_failed.get()]
             .into_iter()
-            .any(|outcome| matches!(outcome, Some(Err(e)) if e.code() == ErrorCode::ReauthenticationRequired))
+            .any(|failure| matches!(failure, Some(e) if e.code() == ErrorCode::ReauthenticationRequired))
     };
     let (title, label, button) = if has_password {
         ("Password", "New password", "Change password")

@@ -89,10 +89,16 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
 
 /// A message region that screen readers announce when its text changes.
 #[component]
-pub fn Notice(#[prop(into)] message: Signal<String>, #[prop(optional)] success: bool) -> impl IntoView {
+pub fn Notice(
+    #[prop(into)] message: Signal<String>,
+    #[prop(optional)] success: bool,
+    /// Its id, for the field it is about to name it in `aria-describedby`.
+    #[prop(optional)]
+    id: Option<&'static str>,
+) -> impl IntoView {
     let class = if success { "notice notice-ok" } else { "notice notice-error" };
     view! {
-        <p class=class role="status" aria-live="polite" data-testid="notice" hidden=move || message.read().is_empty()>
+        <p id=id class=class role="status" aria-live="polite" data-testid="notice" hidden=move || message.read().is_empty()>
             {move || message.get()}
         </p>
     }
@@ -124,15 +130,83 @@ pub fn PasskeyButton(
     }
 }
 
+/// How the last post of `action`'s form failed, if it did. A page is rendered on the server, where
+/// a failed plain form post left its error in a sealed cookie (`engine::http::returned_form`); an
+/// error written in the page's address (Leptos's `__err`) is never believed. In an island, where
+/// the action runs in the browser, its own answer.
+pub fn action_failure<S>(action: ServerAction<S>) -> Signal<Option<PortalError>>
+where
+    S: leptos::server_fn::ServerFn<Output = (), Error = PortalError> + Clone + Send + Sync + 'static,
+{
+    #[cfg(feature = "ssr")]
+    {
+        let _ = action;
+        let returned =
+            crate::door::returned_form().filter(|form| form.path == S::PATH).map(|form| PortalError(form.error));
+        Signal::derive(move || returned.clone())
+    }
+    #[cfg(not(feature = "ssr"))]
+    Signal::derive(move || match action.value().get() {
+        Some(Err(error)) => Some(error),
+        _ => None,
+    })
+}
+
 /// The error of a form's server action, as the sentence to show ("" while there is none).
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<String>
 where
     S: leptos::server_fn::ServerFn<Output = (), Error = PortalError> + Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || match action.value().get() {
-        Some(Err(error)) => error.message().to_owned(),
-        _ => String::new(),
-    })
+    let failure = action_failure(action);
+    Signal::derive(move || failure.with(|failure| failure.as_ref().map(|e| e.message().to_owned()).unwrap_or_default()))
+}
+
+/// The field of an email + password form that its failed post was about (`"email"` or
+/// `"password"`): the page puts the focus there and ties the error ([`FailedField::ERROR_ID`]) to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailedField(Option<&'static str>);
+
+impl FailedField {
+    /// The id of the form's error notice.
+    pub const ERROR_ID: &'static str = "password-form-error";
+
+    /// The field `action`'s failure is about, if it failed.
+    pub fn of<S>(action: ServerAction<S>) -> Self
+    where
+        S: leptos::server_fn::ServerFn<Output = (), Error = PortalError> + Clone + Send + Sync + 'static,
+    {
+        Self(action_failure(action).get_untracked().map(|failure| match failure.code() {
+            ErrorCode::InvalidEmail | ErrorCode::EmailTaken => "email",
+            _ => "password",
+        }))
+    }
+
+    /// Whether `field` takes the focus.
+    pub fn is(self, field: &str) -> bool {
+        self.0 == Some(field)
+    }
+
+    /// `field`'s `aria-invalid`.
+    pub fn invalid(self, field: &str) -> Option<&'static str> {
+        self.is(field).then_some("true")
+    }
+
+    /// `field`'s `aria-describedby`: the error, when it is about `field`.
+    pub fn described(self, field: &str) -> Option<&'static str> {
+        self.is(field).then_some(Self::ERROR_ID)
+    }
+}
+
+/// What the visitor typed in the field `name` of a form whose post failed (only fields that are
+/// not secrets are kept), to fill it in again.
+pub fn returned_field(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    return crate::door::returned_form().and_then(|form| form.field(name).map(str::to_owned));
+    #[cfg(not(feature = "ssr"))]
+    return {
+        let _ = name;
+        None
+    };
 }
 
 /// What a signed-in page shows when nobody is signed in (or the account could not be loaded).

@@ -14,7 +14,7 @@ use proto::{AccountView, PasskeyItem};
 use crate::error::ErrorCode;
 use crate::navigator::{self, Prompt};
 use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, flows};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, action_failure, flows};
 use crate::return_path::confirm_then;
 use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 
@@ -88,6 +88,7 @@ fn Passkeys() -> impl IntoView {
 fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
     let rename = ServerAction::<RenameMyPasskey>::new();
     let delete = ServerAction::<DeleteMyPasskey>::new();
+    let delete_failed = action_failure(delete);
     let count = account.passkeys.len();
     let only_device_bound = count == 1 && account.passkeys.iter().all(|p| !p.backup_eligible);
     let offer = shown.offered && count == 0;
@@ -111,7 +112,7 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
         <Notice message=action_error(delete)/>
         // Deleting needs a recent sign-in: the way to make one, and back here.
         {move || {
-            let old = matches!(delete.value().get(), Some(Err(e)) if e.code() == ErrorCode::ReauthenticationRequired);
+            let old = matches!(delete_failed.get(), Some(e) if e.code() == ErrorCode::ReauthenticationRequired);
             old.then(|| view! { <p><a class="button small" href=confirm_then("/passkeys") data-testid="confirm-its-you">"Sign in again"</a></p> })
         }}
         {offer.then(|| view! {

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
-use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
+use crate::pages::{FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow};
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::PasswordSignIn;
 
@@ -42,6 +42,9 @@ pub fn SignInPage() -> impl IntoView {
         (None, None) => String::new(),
     };
     let hint = app.and_then(|app| app.login_hint);
+    // After a failed post: the address as it was typed, and the focus and the error on their field.
+    let email = returned_field("email").or(hint);
+    let failed = FailedField::of(password);
     // A visitor sent by a page or an app signs up and goes back there too.
     let sign_up = next.as_deref().map_or_else(|| "/sign-up".to_owned(), |next| page_then("/sign-up", next));
 
@@ -55,10 +58,12 @@ pub fn SignInPage() -> impl IntoView {
                 // Read by the password form and by the passkey button (flows.rs) alike.
                 {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email" value=hint/>
+                <input id="email" name="email" type="email" required autocomplete="username webauthn" inputmode="email"
+                    value=email autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
                 <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" required autocomplete="current-password"/>
-                <Notice message=action_error(password)/>
+                <input id="password" name="password" type="password" required autocomplete="current-password"
+                    autofocus=failed.is("password") aria-invalid=failed.invalid("password") aria-describedby=failed.described("password")/>
+                <Notice id=FailedField::ERROR_ID message=action_error(password)/>
                 <button type="submit" class="button wide">"Sign in with password"</button>
             </ActionForm>
             <p class="aside">"New here? " <a href=sign_up>"Create an account"</a></p>

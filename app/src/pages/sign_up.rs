@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
-use crate::pages::{Notice, PasskeyButton, action_error, flows, run_flow};
+use crate::pages::{FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow};
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::SignUpWithPassword;
 
@@ -17,6 +17,8 @@ pub fn SignUpPage() -> impl IntoView {
     let with_password = ServerAction::<SignUpWithPassword>::new();
     let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
     let sign_in = next.as_deref().map_or_else(|| "/".to_owned(), |next| page_then("/", next));
+    // After a failed post: the address as it was typed, and the focus and the error on their field.
+    let failed = FailedField::of(with_password);
     view! {
         <section class="card" aria-labelledby="sign-up-title">
             <h1 id="sign-up-title">"Create your account"</h1>
@@ -24,12 +26,14 @@ pub fn SignUpPage() -> impl IntoView {
                 // Read by the password form and by the passkey button (flows.rs) alike.
                 {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username"/>
+                <input id="email" name="email" type="email" required autocomplete="username"
+                    value=returned_field("email") autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
                 <PasskeySignUp/>
                 <p class="divider"><span>"or choose a password"</span></p>
                 <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>
-                <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"/>
-                <Notice message=action_error(with_password)/>
+                <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"
+                    autofocus=failed.is("password") aria-invalid=failed.invalid("password") aria-describedby=failed.described("password")/>
+                <Notice id=FailedField::ERROR_ID message=action_error(with_password)/>
                 <button type="submit" class="button wide">"Create account with password"</button>
             </ActionForm>
             <p class="aside">"Already have an account? " <a href=sign_in>"Sign in"</a></p>
@@ -49,5 +53,19 @@ fn PasskeySignUp() -> impl IntoView {
             run_flow(busy, message, flows::sign_up_with_passkey(email));
         }
     };
+    // Enter in the email field, with no password typed, is the passkey button: the form's own
+    // submit button is the password's, which would only say a password is missing.
+    let enter = window_event_listener(leptos::ev::keydown, move |event| {
+        let no_password = navigator::filled_input("password").is_none();
+        if navigator::enter_in(&event, "email")
+            && no_password
+            && navigator::passkeys_supported()
+            && !busy.get_untracked()
+        {
+            event.prevent_default();
+            on_passkey();
+        }
+    });
+    on_cleanup(move || enter.remove());
     view! { <PasskeyButton label="Create account with a passkey" test_id="passkey-sign-up" busy message on_click=on_passkey/> }
 }

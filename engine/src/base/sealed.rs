@@ -2,7 +2,8 @@
 //! `LATCHKEY_OPERATOR_SECRET`, one key per *purpose*, so what is sealed for one use never opens for
 //! another. Associated data binds a sealed value to its context (a key's `kid`; the name of what a
 //! sealed request is). Used for the signing keys at rest (`keys.rs`) and for the OpenID Connect
-//! authorization requests a browser carries through sign-in and consent (`oidc/request.rs`);
+//! authorization requests a browser carries through sign-in and consent (`oidc/request.rs`) and for
+//! a failed form's error on its way back to its page (`http/returned_form.rs`);
 //! [`derive_key`] also keys the stand-in credential ids of `passkeys/stand_in.rs`.
 
 use std::fmt;
@@ -23,6 +24,8 @@ pub enum Purpose {
     /// The keys of the stand-in credential ids a passkey sign-in names for an email without
     /// passkeys (their generator's and their marks').
     StandInCredentialIds,
+    /// A failed form's error and kept fields, on their way back to its page (`http/returned_form.rs`).
+    ReturnedForms,
 }
 
 impl Purpose {
@@ -32,6 +35,7 @@ impl Purpose {
             Self::SigningKeysAtRest => b"signing keys at rest v1",
             Self::AuthorizationRequests => b"authorization requests v1",
             Self::StandInCredentialIds => b"stand-in credential ids v1",
+            Self::ReturnedForms => b"returned forms v1",
         }
     }
 }

@@ -258,3 +258,12 @@ mod mime_lite {
         }
     }
 }
+
+/// The value of the cookie `name` in `headers` (the first, where a browser sent it twice).
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|line| line.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')))
+}

@@ -7,5 +7,6 @@
 pub mod extract;
 pub mod portal;
 pub mod response;
+pub mod returned_form;
 
 pub use response::{error_head, error_response};

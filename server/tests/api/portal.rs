@@ -342,14 +342,15 @@ async fn the_portal_renames_the_signed_in_account() {
     assert_eq!(browser.account().await.1["user"]["name"], "Ada Lovelace");
 }
 
-/// A plain HTML form posted from `page` (no JavaScript): (status, Location).
+/// A plain HTML form posted from `page` (no JavaScript): (status, Location, the cookies the
+/// browser sends next: `cookie` and a failed form's returned error, if any).
 async fn submit(
     server: &TestServer,
     page: &str,
     path: &str,
     fields: &[(&str, &str)],
     cookie: &str,
-) -> (StatusCode, String) {
+) -> (StatusCode, String, String) {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let response = client
         .post(format!("{}{path}", server.base))
@@ -363,7 +364,60 @@ async fn submit(
         .await
         .unwrap();
     let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
-    (response.status(), location)
+    let returned = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|pair| pair.starts_with("latchkey_form="));
+    let next = [Some(cookie.to_owned()).filter(|c| !c.is_empty()), returned].into_iter().flatten().collect::<Vec<_>>();
+    (response.status(), location, next.join("; "))
+}
+
+/// A wrong password posted without JavaScript came back as `/?next=…&__path=/api/…&__err=<base64>`:
+/// the email typed was gone, and whatever a link wrote into `__err` was shown on the real sign-in
+/// page. The failure now travels in a sealed cookie, and the page fills the email in again.
+#[tokio::test]
+async fn a_failed_form_comes_back_as_it_was_and_an_error_written_in_an_address_is_never_shown() {
+    use base64::Engine as _;
+    let server = TestServer::start().await;
+    server.sign_up("ada@example.com").await;
+    let typed = [("email", "ada@example.com"), ("password", "not my password"), ("next", "/notes")];
+
+    let (status, back, with_error) = submit(&server, "/?next=/notes", PasswordSignIn::PATH, &typed, "").await;
+    let (_, _, returned) = page(&server, &back, Some(&with_error)).await;
+
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(back, "/?next=%2Fnotes", "the page's own address, nothing added");
+    assert!(with_error.starts_with("latchkey_form=") && !with_error.contains("ada%40") && !with_error.contains("ada@"));
+    assert!(returned.contains("The email or password is not correct."), "{returned}");
+    assert!(returned.contains(r#"value="ada@example.com""#), "the email as typed: {returned}");
+    assert!(!returned.contains("not my password"), "never the password");
+    let password =
+        returned.split(r#"id="password""#).nth(1).and_then(|rest| rest.split('>').next()).unwrap_or_default();
+    assert!(
+        password.contains("autofocus") && password.contains(r#"aria-invalid="true""#),
+        "the focus and the error on the password: {password}"
+    );
+    assert!(password.contains(r#"aria-describedby="password-form-error""#), "{password}");
+
+    // The page clears the cookie: the error was for that one answer.
+    let client = reqwest::Client::new();
+    let shown = client.get(format!("{}{back}", server.base)).header("cookie", &with_error).send().await.unwrap();
+    let cleared = shown.headers().get_all("set-cookie").iter().any(|v| {
+        let v = v.to_str().unwrap();
+        v.starts_with("latchkey_form=;") && v.contains("Max-Age=0")
+    });
+    assert!(cleared, "{:?}", shown.headers());
+
+    // Written into an address, or a cookie not sealed here, an error is never shown.
+    let made_up = r#"{"error":"invalid_credentials","message":"Your account is locked: call 555-0100."}"#;
+    let err = base64::engine::general_purpose::URL_SAFE.encode(made_up);
+    let (_, _, linked) = page(&server, &format!("/?__path={}&__err={err}", PasswordSignIn::PATH), None).await;
+    let forged = format!("latchkey_form={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(made_up));
+    let (_, _, cookied) = page(&server, "/", Some(&forged)).await;
+    assert!(!linked.contains("555-0100"), "{linked}");
+    assert!(!cookied.contains("555-0100"), "{cookied}");
 }
 
 #[tokio::test]
@@ -381,14 +435,14 @@ async fn passkeys_are_renamed_and_deleted_with_plain_forms_that_need_no_javascri
     assert!(form.contains(&format!(r#"action="{}""#, RenameMyPasskey::PATH)), "{form}");
     assert!(form.contains(&format!(r#"name="id" value="{id}""#)) && form.contains(r#"value="Test key""#), "{form}");
     // A refused name comes back to the open form, saying why.
-    let (refused, back) =
+    let (refused, back, with_error) =
         submit(&server, &renaming, RenameMyPasskey::PATH, &[("id", &id), ("name", "bell\u{7}")], &cookie).await;
-    let back = back.strip_prefix(ORIGIN).unwrap_or_default();
-    assert!(refused.is_redirection() && back.starts_with(&format!("{renaming}&__path=")), "{refused} {back}");
-    let (_, _, explained) = page(&server, back, Some(&cookie)).await;
+    assert!(refused.is_redirection(), "{refused}");
+    assert_eq!(back, renaming, "back to the open form, with nothing written into its address");
+    let (_, _, explained) = page(&server, &back, Some(&with_error)).await;
     assert!(explained.contains("control characters") && explained.contains(r#"name="name""#), "{explained}");
     // A good one comes back to the list, saying it was done.
-    let (renamed, done) =
+    let (renamed, done, _) =
         submit(&server, &renaming, RenameMyPasskey::PATH, &[("id", &id), ("name", "Work laptop")], &cookie).await;
     assert!(renamed.is_redirection(), "{renamed}");
     assert_eq!(done, "/passkeys?done=renamed");
@@ -399,7 +453,7 @@ async fn passkeys_are_renamed_and_deleted_with_plain_forms_that_need_no_javascri
     let deleting = format!("/passkeys?delete={id}");
     let (_, _, confirm) = page(&server, &deleting, Some(&cookie)).await;
     assert!(confirm.contains("Delete this passkey?") && confirm.contains(DeleteMyPasskey::PATH), "{confirm}");
-    let (deleted, done) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
+    let (deleted, done, _) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
     assert!(deleted.is_redirection(), "{deleted}");
     assert_eq!(done, "/passkeys?done=deleted");
     assert_eq!(browser.account().await.1["passkeys"], json!([]));
@@ -442,9 +496,9 @@ async fn the_only_way_into_an_account_is_never_deleted_not_even_by_two_deletions
     let last = browser.account().await.1["passkeys"][0]["id"].as_str().unwrap().to_owned();
     let cookie = browser.cookie.clone().unwrap();
     let deleting = format!("/passkeys?delete={last}");
-    let (_, back) =
+    let (_, back, with_error) =
         submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &last), ("end_sign_ins", "yes")], &cookie).await;
-    let (_, _, explained) = page(&server, back.strip_prefix(ORIGIN).unwrap(), Some(&cookie)).await;
+    let (_, _, explained) = page(&server, &back, Some(&with_error)).await;
     assert!(explained.contains("only way into your account"), "{explained}");
     assert_eq!(browser.account().await.1["passkeys"].as_array().unwrap().len(), 1);
 }
@@ -466,8 +520,8 @@ async fn an_old_portal_sign_in_is_sent_to_sign_in_again_before_adding_or_deletin
     assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("reauthentication_required")));
     let cookie = browser.cookie.clone().unwrap();
     let deleting = format!("/passkeys?delete={id}");
-    let (_, back) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
-    let (_, _, page_after) = page(&server, back.strip_prefix(ORIGIN).unwrap(), Some(&cookie)).await;
+    let (_, back, with_error) = submit(&server, &deleting, DeleteMyPasskey::PATH, &[("id", &id)], &cookie).await;
+    let (_, _, page_after) = page(&server, &back, Some(&with_error)).await;
     assert!(page_after.contains("For this change, confirm it's you"), "{page_after}");
     assert!(page_after.contains(r#"href="/?next=/passkeys&amp;again=1""#), "the way to sign in again: {page_after}");
     let (_, _, sign_in_page) = page(&server, "/?next=/passkeys&again=1", Some(&cookie)).await;
@@ -547,20 +601,21 @@ async fn the_account_page_adds_changes_and_removes_the_password_with_plain_forms
         server.post("/auth/login", None, json!({"email": "ada@example.com", "password": password}))
     };
 
-    let (status, location) =
+    let (status, location, _) =
         submit(&server, "/account", SetMyPassword::PATH, &[("password", "a new passphrase")], &cookie).await;
     assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/account?done=password"));
     assert_eq!(browser.account().await.1["has_password"], true);
     assert_eq!(login("a new passphrase").await.status, StatusCode::OK);
 
-    let (_, back) = submit(&server, "/account", SetMyPassword::PATH, &[("password", "password123")], &cookie).await;
-    let (_, _, refused) = page(&server, back.strip_prefix(ORIGIN).unwrap_or(&back), Some(&cookie)).await;
+    let (_, back, with_error) =
+        submit(&server, "/account", SetMyPassword::PATH, &[("password", "password123")], &cookie).await;
+    let (_, _, refused) = page(&server, &back, Some(&with_error)).await;
     assert!(
         refused.contains("most common in known data breaches"),
         "the sentence comes back to the form: {back}\n{refused}"
     );
 
-    let (status, location) = submit(&server, "/account", RemoveMyPassword::PATH, &[], &cookie).await;
+    let (status, location, _) = submit(&server, "/account", RemoveMyPassword::PATH, &[], &cookie).await;
     assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/account?done=password_removed"));
     assert_eq!(login("a new passphrase").await.code(), "invalid_credentials");
     let (_, _, page_after) = page(&server, "/account?done=password_removed", Some(&cookie)).await;
@@ -586,11 +641,11 @@ async fn the_mailed_link_opens_a_page_whose_button_confirms_the_address() {
         "opening it confirms nothing"
     );
 
-    let (status, location) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
+    let (status, location, _) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
     assert_eq!((status, location.as_str()), (StatusCode::FOUND, "/?verified=1"), "signed out: on to sign in");
     assert_eq!(server.get("/auth/me", Some(&access)).await.body["email_verified"], true);
-    let (_, back) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
-    let (_, _, refused) = page(&server, back.strip_prefix(ORIGIN).unwrap_or(&back), None).await;
+    let (_, back, with_error) = submit(&server, path, VerifyEmail::PATH, &[("token", token)], "").await;
+    let (_, _, refused) = page(&server, &back, Some(&with_error)).await;
     assert!(refused.contains("already used or expired"), "{back}: {refused}");
 }
 
@@ -734,7 +789,7 @@ async fn the_account_page_signs_out_everywhere_else() {
     browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
     let cookie = browser.cookie.clone().unwrap();
 
-    let (status, done) = submit(&server, "/account", EndMyOtherSignIns::PATH, &[], &cookie).await;
+    let (status, done, _) = submit(&server, "/account", EndMyOtherSignIns::PATH, &[], &cookie).await;
 
     assert!(status.is_redirection(), "{status}");
     assert_eq!(done, "/account?done=others");

@@ -277,8 +277,11 @@ async fn a_confirmed_address_gets_a_link_that_works_only_in_the_browser_that_ask
 async fn recovery_by_email_is_off_by_default() {
     let server = TestServer::start().await;
     server.sign_up("ada@example.com").await;
-    let (_, back) = ask(&Browser::new(&server), "ada@example.com").await;
-    assert!(back.contains("__err="), "refused, back to the form with why: {back}");
+    let browser = Browser::new(&server);
+    let (_, back) = ask(&browser, "ada@example.com").await;
+    let cookie = browser.cookie.lock().unwrap().clone().unwrap_or_default();
+    assert_eq!(back, "/recover/request", "refused, back to the form");
+    assert!(cookie.contains("latchkey_form="), "with why, for the form's page: {cookie}");
     let page = reqwest::get(format!("{}/", server.base)).await.unwrap().text().await.unwrap();
     assert!(!page.contains("Lost your passkey?"), "the sign-in page does not offer it");
 }
