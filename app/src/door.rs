@@ -2,6 +2,11 @@
 //! browser's cookie session, the signed-in user (or their account), a parsed credential, the time.
 //! A server function in any file of a fork uses these (see `pages/notes.rs`); none of them touches
 //! the database itself.
+//!
+//! Take the engine (and anything else read from the context) **before the first `.await`**: a page
+//! rendered on the server may poll a resource's server function after the reactive owner it
+//! started under is gone, and a context read then fails ("the Engine is not in the Leptos
+//! context").
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -28,7 +33,8 @@ pub async fn session() -> Result<Session, PortalError> {
 /// The signed-in user, or [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired)
 /// ("Please sign in to see this page.").
 pub async fn user() -> Result<CurrentUser, PortalError> {
-    Ok(CurrentUser::of(session().await?, &engine()?, now()).await?)
+    let engine = engine()?;
+    Ok(CurrentUser::of(session().await?, &engine, now()).await?)
 }
 
 /// Who made the request (address and `User-Agent`), recorded with a sign-in it starts and in the
@@ -41,8 +47,9 @@ pub async fn caller() -> Result<Caller, PortalError> {
 /// The signed-in user's account (`id`, `email`, `name`, `created_at`), or
 /// [`ErrorCode::SignInRequired`](crate::error::ErrorCode::SignInRequired).
 pub async fn account() -> Result<UserInfo, PortalError> {
+    let engine = engine()?;
     let user = user().await?;
-    Ok(engine::http::portal::account(&engine()?, user.id()).await?)
+    Ok(engine::http::portal::account(&engine, user.id()).await?)
 }
 
 /// The cookie that binds a recovery link asked for by email to the browser that asked.

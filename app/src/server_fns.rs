@@ -80,8 +80,9 @@ pub async fn signed_in_user() -> Result<UserInfo, PortalError> {
 /// The signed-in account and its passkeys.
 #[server]
 pub async fn my_account() -> Result<AccountView, PortalError> {
+    let engine = door::engine()?;
     let user = door::user().await?;
-    Ok(portal::account_view(&door::engine()?, user.id(), user.held_until, door::now()).await?)
+    Ok(portal::account_view(&engine, user.id(), user.held_until, door::now()).await?)
 }
 
 /// Creation options for adding a passkey to the signed-in account.
@@ -153,8 +154,9 @@ pub async fn rename_me(name: String) -> Result<(), PortalError> {
 /// The signed-in account's sign-ins that are still going, this browser's marked.
 #[server]
 pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
+    let engine = door::engine()?;
     let user = door::user().await?;
-    Ok(sign_in::list::of_user(&door::engine()?.sign_ins, user.id(), &user.user.sign_in_id, door::now()).await?)
+    Ok(sign_in::list::of_user(&engine.sign_ins, user.id(), &user.user.sign_in_id, door::now()).await?)
 }
 
 /// Ends one of the account's other sign-ins; a plain form, back on the account page.
@@ -232,8 +234,9 @@ pub async fn remove_my_password() -> Result<(), PortalError> {
 /// The signed-in account's recent security events, newest first.
 #[server]
 pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
+    let engine = door::engine()?;
     let user = door::user().await?;
-    Ok(activity::recent(&door::engine()?.db, user.id()).await?)
+    Ok(activity::recent(&engine.db, user.id()).await?)
 }
 
 /// Mails a new confirmation link and code to the signed-in account's address; a plain form, back
@@ -294,8 +297,8 @@ pub async fn recovery_passkey_options(token: String) -> Result<String, PortalErr
 /// What the recovery page says of its link: whose account, and whether another is signed in here.
 #[server]
 pub async fn recovery_link_account(token: String) -> Result<RecoveryFor, PortalError> {
-    let (session, engine) = (door::session().await?, door::engine()?);
-    let browser = door::cookie(door::RECOVERY_COOKIE);
+    let (engine, browser) = (door::engine()?, door::cookie(door::RECOVERY_COOKIE));
+    let session = door::session().await?;
     Ok(portal::recovery_for(&session, &engine, &token, browser.as_deref(), door::now()).await?)
 }
 

@@ -129,3 +129,15 @@ fn every_source_file_the_docs_name_exists() {
     }
     assert!(named > 20, "the documents were read ({named} paths)");
 }
+
+#[test]
+fn the_default_log_filter_is_the_one_the_docs_give() {
+    for doc in ["README.md", "docs/configuration.md", "docs/operations.md"] {
+        let text = read(doc);
+        assert!(
+            text.contains(&format!("`{}`", crate::telemetry::DEFAULT_LOG_FILTER)),
+            "{doc} should give RUST_LOG's default as `{}`",
+            crate::telemetry::DEFAULT_LOG_FILTER
+        );
+    }
+}

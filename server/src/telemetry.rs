@@ -29,15 +29,19 @@ const HTTP_SECONDS: &str = "latchkey_http_request_seconds";
 /// Histogram buckets of every `*_seconds` metric: 1 ms to 10 s.
 const BUCKETS: [f64; 13] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// `RUST_LOG` when it is not set (docs/configuration.md).
+pub const DEFAULT_LOG_FILTER: &str = "warn,latchkey=info,server=info,app=info,engine=info,tower_http=info";
+
 /// The header that carries a request's id, in and out.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Logs to stderr in `format`, filtered by `RUST_LOG` (default: info for Latchkey, warn for
-/// dependencies).
+/// Logs to stderr in `format`, filtered by `RUST_LOG` (default: info for Latchkey — the `latchkey`
+/// binary, whose start-up says where it listens, and its crates — warn for dependencies); colours
+/// only on a terminal, so a log file or journal gets plain text.
 pub fn init_logs(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,server=info,app=info,engine=info,tower_http=info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colours).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => logs.with_target(false).init(),
         // One object per line; the request's fields under "span", the event's at the top level.

@@ -294,6 +294,38 @@ async fn metrics_count_what_happened_and_json_logs_name_requests_without_secrets
     }
 }
 
+/// What an operator reads with the default log filter: start-up said nothing of where it listens
+/// (the line was logged under the binary's name, `latchkey`, which the filter left out), and every
+/// view of a signed-in page logged errors ("the Engine is not in the Leptos context").
+#[tokio::test]
+async fn the_default_log_says_where_it_listens_and_signed_in_pages_log_no_errors() {
+    use app::server_fns::PasswordSignIn;
+    use leptos::server_fn::ServerFn;
+    let addr = format!("127.0.0.1:{}", free_port());
+    let (running, base) = Running::start(&Env::new().await.set("LATCHKEY_ADDR", addr.clone())).await;
+    let server = TestServer::at(base.clone());
+    server.sign_up("ada@example.com").await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let signed_in = client
+        .post(format!("{base}{}", PasswordSignIn::PATH))
+        .header("origin", ORIGIN)
+        .form(&[("email", "ada@example.com"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    for path in ["/", "/passkeys", "/account", "/notes"] {
+        let page = client.get(format!("{base}{path}")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+    }
+    let log = running.log();
+
+    assert!(log.contains(&format!("listening on http://{addr}")), "{log}");
+    assert!(!log.contains("ERROR") && !log.contains("Leptos context"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no terminal colours in a log file: {log}");
+}
+
 /// The operations of docs/api.md's endpoint tables: `(METHOD, /path)`.
 fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
     let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
