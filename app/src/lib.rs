@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::Router;
 
-use crate::pages::PortalRoutes;
+use crate::pages::{PortalRoutes, SignedIn, SiteHeader};
 
 /// The product's name (`LATCHKEY_PRODUCT_NAME`), which the server provides as context to every page.
 #[derive(Clone, Debug)]
@@ -83,11 +83,14 @@ fn IslandScripts() -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let name = navigator::product_name();
+    let title = name.clone();
+    SignedIn::provide();
     let stylesheet = use_context::<SiteAssets>().unwrap_or_default().stylesheet;
     view! {
         <leptos_meta::Stylesheet id="leptos" href=stylesheet/>
-        <Title text=name.clone()/>
-        <header class="brand"><a href="/">{name}</a></header>
+        // Each page names itself (`<Title text="Passkeys"/>`): "Passkeys · <product>".
+        <Title formatter=move |page: String| if page.is_empty() { title.clone() } else { format!("{page} · {title}") }/>
+        <SiteHeader name/>
         <Router>
             <main class="page">
                 <PortalRoutes/>

@@ -383,7 +383,8 @@ pub async fn delete_my_account(email: String) -> Result<(), PortalError> {
 /// Signs out: ends the session's sign-in. Works without JavaScript.
 #[server(output = BrowserJson)]
 pub async fn sign_out() -> Result<(), PortalError> {
-    portal::sign_out(&door::session().await?, &door::engine()?, door::now()).await?;
-    leptos_axum::redirect("/");
+    let engine = door::engine()?;
+    portal::sign_out(&door::session().await?, &engine, door::now()).await?;
+    leptos_axum::redirect("/?signed_out=1");
     Ok(())
 }

@@ -99,7 +99,7 @@ test("change password: an old sign-in confirms with its passkey in place, the ne
   // Signed out and without the passkey (the sign-in page's autofill would use it), by password.
   await removeAuthenticator(authenticator);
   await page.getByTestId("sign-out").click();
-  await expect(page).toHaveURL(new RegExp(`^${portal}/$`));
+  await expect(page).toHaveURL(new RegExp(`^${portal}/\\?signed_out=1$`));
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Sign in with password" }).click();

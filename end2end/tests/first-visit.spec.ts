@@ -1,7 +1,7 @@
 // What a new user hit, kept from coming back: the forms' failures, Enter on the sign-up page, and a
 // phone's width.
 import { expect, test } from "./strict";
-import { addAuthenticator, credentialsOf, hydrated, setAutofill, signOut, uniqueEmail } from "./helpers";
+import { PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, setAutofill, signOut, uniqueEmail } from "./helpers";
 
 test("a wrong password keeps the email, leaves the address plain and puts the focus and the error on the password", async ({ page }) => {
   const email = uniqueEmail("wrong-password");
@@ -18,7 +18,8 @@ test("a wrong password keeps the email, leaves the address plain and puts the fo
 
   const password = page.getByLabel("Password");
   await expect(page.locator("#password-form-error")).toContainText("email or password");
-  expect(new URL(page.url()).search, "no error written in the address").toBe("");
+  expect(new URL(page.url()).search, "no error written in the address").toBe("?signed_out=1");
+  await expect(page.getByTestId("sign-in-reason"), "no longer news").toHaveCount(0);
   await expect(page.getByLabel("Email")).toHaveValue(email);
   await expect(password).toHaveValue("");
   await expect(password).toBeFocused();
@@ -86,4 +87,45 @@ test("at a phone's width, the delete confirmation fits its card and the page doe
   // One line, or two at most: not a word per line.
   const lineHeight = await label.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight) || 24);
   expect(box!.height, "the label's lines").toBeLessThanOrEqual(lineHeight * 2.5);
+});
+
+test("a signed-in visitor has a home: who they are, their passkeys, the header's account link and sign-out", async ({ page }) => {
+  await addAuthenticator(page);
+  await setAutofill(page, false);
+  const email = uniqueEmail("home");
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByTestId("passkey-sign-up").click();
+  await expect(page).toHaveURL(/\/passkeys$/);
+
+  // Each page names itself, and the navigation marks where the visitor is.
+  await expect(page).toHaveTitle(`Passkeys · ${PRODUCT_NAME}`);
+  await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Passkeys" })).toHaveAttribute("aria-current", "page");
+  await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Account" })).not.toHaveAttribute("aria-current", "page");
+
+  // The logo leads home, not to the sign-in form again.
+  await page.getByRole("link", { name: PRODUCT_NAME }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveTitle(`Home · ${PRODUCT_NAME}`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome back");
+  await expect(page.getByTestId("signed-in-as")).toContainText(email);
+  await expect(page.getByTestId("glance-passkey")).toHaveCount(1);
+  await expect(page.getByTestId("passkey-sign-in")).toHaveCount(0);
+  await expect(page.getByTestId("signed-in-user")).toContainText(email);
+
+  // Sign-out is in the header on every page, and the page after it says so.
+  await page.getByTestId("sign-out").click();
+  await expect(page).toHaveURL(/\/\?signed_out=1$/);
+  await expect(page.getByTestId("sign-in-reason")).toHaveText("You are signed out.");
+  await expect(page.getByTestId("signed-in-user")).toHaveCount(0);
+});
+
+test("an address that is no page says so, with a heading and the way home", async ({ page }) => {
+  const answer = await page.goto("/no-such-page");
+  expect(answer?.status()).toBe(404);
+  await expect(page).toHaveTitle(`Page not found · ${PRODUCT_NAME}`);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
+  await page.getByRole("link", { name: "Go to the home page" }).click();
+  await expect(page).toHaveURL(/\/$/);
 });

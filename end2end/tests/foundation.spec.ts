@@ -31,9 +31,9 @@ test("the product name set in configuration names the pages and the passkey prom
   await page.goto("/");
   await hydrated(page);
 
-  await expect(page).toHaveTitle(PRODUCT_NAME);
+  await expect(page).toHaveTitle(`Sign in · ${PRODUCT_NAME}`);
   await expect(page.getByRole("heading", { name: `Sign in to ${PRODUCT_NAME}` })).toBeVisible();
-  await expect(page.locator("header.brand")).toHaveText(PRODUCT_NAME);
+  await expect(page.locator("header a.brand")).toHaveText(PRODUCT_NAME);
   const rpName = await page.evaluate(async (email) => {
     const post = (path: string, body: object, token?: string) =>
       fetch(path, {

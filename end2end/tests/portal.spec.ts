@@ -30,7 +30,7 @@ test("password sign-up, add a passkey, passkey sign-in, autofill, rename, delete
   // One button, no username.
   await setAutofill(page, false);
   await signOut(page);
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/\?signed_out=1$/);
   await hydrated(page);
   await shot(page, "sign-in");
   await page.getByTestId("passkey-sign-in").click();
@@ -64,7 +64,7 @@ test("password sign-up, add a passkey, passkey sign-in, autofill, rename, delete
   await hydrated(page);
   await page.getByTestId("passkey-sign-in").click();
   await expect(page.getByTestId("notice").first()).toContainText("not known here");
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/\?signed_out=1$/);
   await shot(page, "sign-in-unknown-passkey");
   await expect.poll(async () => (await credentialsOf(authenticator)).length).toBe(0);
 });

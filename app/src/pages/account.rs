@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use proto::{AccountView, ActivityItem, HeldPasskey, PendingEmail, SignInItem};
@@ -17,13 +18,13 @@ use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, action_fai
 use crate::return_path::confirm_then;
 use crate::server_fns::{
     ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
-    SetMyPassword, SignOut, UndoHeldRecovery, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
+    SetMyPassword, UndoHeldRecovery, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
 };
 
 /// The signed-in account.
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    view! { <RequireSignIn><Account/></RequireSignIn> }
+    view! { <Title text="Your account"/> <RequireSignIn><Account/></RequireSignIn> }
 }
 
 #[component]
@@ -45,7 +46,6 @@ fn Account() -> impl IntoView {
                             <PasswordSection email=view.user.email.clone() has_password=view.has_password has_passkey=!view.passkeys.is_empty()/>
                             <SignIns sign_ins/>
                             <RecentActivity activity/>
-                            <SignOutForm/>
                             <DeleteAccount/>
                         }
                         .into_any(),
@@ -326,17 +326,6 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
 /// `2026-11-30 23:58 UTC` of an RFC 3339 time in UTC.
 fn minute(at: &str) -> String {
     format!("{} UTC", at.chars().take(16).collect::<String>().replace('T', " "))
-}
-
-/// Signing out needs no JavaScript.
-#[component]
-fn SignOutForm() -> impl IntoView {
-    let sign_out = ServerAction::<SignOut>::new();
-    view! {
-        <ActionForm action=sign_out attr:class="sign-out">
-            <button type="submit" class="button danger" data-testid="sign-out">"Sign out"</button>
-        </ActionForm>
-    }
 }
 
 /// "Delete your account": the email typed again, and a recent sign-in. With JavaScript the island

@@ -3,6 +3,7 @@
 //! back to its app (an unknown app or return address). Both are server-rendered with no island.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use proto::{AuthorizeProblem, ErrorCode};
 
@@ -22,6 +23,7 @@ pub fn ConsentPage() -> impl IntoView {
         consent_for,
     );
     view! {
+        <Title text="Allow access"/>
         <section class="card" aria-labelledby="consent-title">
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
                 {move || {
@@ -84,6 +86,7 @@ pub fn AppErrorPage() -> impl IntoView {
     }
     let message = problem.map_or("This request cannot continue.", AuthorizeProblem::message);
     view! {
+        <Title text="Sign-in problem"/>
         <section class="card" aria-labelledby="app-error-title">
             <h1 id="app-error-title">"This request cannot continue"</h1>
             <p class="status" data-testid="app-error">{message}</p>

@@ -6,6 +6,7 @@ mod account;
 mod confirm;
 mod consent;
 mod flows;
+mod home;
 mod notes;
 mod passkeys;
 mod recover;
@@ -14,17 +15,19 @@ mod sign_up;
 mod verify_email;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::{Redirect, Route, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::{SsrMode, StaticSegment};
-use proto::ErrorCode;
+use proto::{ErrorCode, UserInfo};
 
 use crate::error::PortalError;
 use crate::return_path::sign_in_then;
-use crate::server_fns::signed_in_user;
+use crate::server_fns::{SignOut, signed_in_user};
 
 pub use account::AccountPage;
 pub use consent::{AppErrorPage, ConsentPage};
+pub use home::RootPage;
 pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
 pub use recover::{RecoverPage, RequestRecoveryPage, UndoRecoveryPage};
@@ -42,24 +45,87 @@ pub const SIGN_IN_BUNDLE_PAGES: &[&str] =
 /// The signed-in navigation: (path, label) of each page behind [`RequireSignIn`].
 const SIGNED_IN_PAGES: &[(&str, &str)] = &[("/passkeys", "Passkeys"), ("/account", "Account"), ("/notes", "Notes")];
 
-/// Every page's route. Signed-in pages render in `SsrMode::Async`: the whole page, with its data,
-/// is rendered before it is sent, so it works without JavaScript (and the guard can redirect).
+/// Every page's route. Every page renders in `SsrMode::Async`: the whole page, with its data (the
+/// header's signed-in account among them), is rendered before it is sent, so it works without
+/// JavaScript (and the guard can redirect).
 #[component]
 pub fn PortalRoutes() -> impl IntoView {
     view! {
-        <Routes fallback=|| view! { <p>"This page does not exist."</p> }>
-            <Route path=StaticSegment("") view=SignInPage/>
-            <Route path=StaticSegment("sign-up") view=SignUpPage/>
-            <Route path=StaticSegment("verify-email") view=VerifyEmailPage/>
-            <Route path=StaticSegment("recover") view=RecoverPage/>
-            <Route path=(StaticSegment("recover"), StaticSegment("request")) view=RequestRecoveryPage/>
-            <Route path=(StaticSegment("recover"), StaticSegment("undo")) view=UndoRecoveryPage/>
+        <Routes fallback=NotFound>
+            <Route path=StaticSegment("") view=RootPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("sign-up") view=SignUpPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("verify-email") view=VerifyEmailPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("recover") view=RecoverPage ssr=SsrMode::Async/>
+            <Route path=(StaticSegment("recover"), StaticSegment("request")) view=RequestRecoveryPage ssr=SsrMode::Async/>
+            <Route path=(StaticSegment("recover"), StaticSegment("undo")) view=UndoRecoveryPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("passkeys") view=PasskeysPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
-            <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage/>
+            <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage ssr=SsrMode::Async/>
         </Routes>
+    }
+}
+
+/// An address that is no page: says so, and the way home (the server answers it with 404).
+#[component]
+fn NotFound() -> impl IntoView {
+    view! {
+        <Title text="Page not found"/>
+        <section class="card" aria-labelledby="not-found-title">
+            <h1 id="not-found-title">"Page not found"</h1>
+            <p>"There is no page at this address. It may have moved, or the link may be mistyped."</p>
+            <p><a class="button" href="/">"Go to the home page"</a></p>
+        </section>
+    }
+}
+
+/// Who is signed in in this browser, looked up once per page: the header, the sign-in guard and
+/// the home page share it ([`SignedIn::provide`] in the app's root).
+#[derive(Clone, Copy)]
+pub struct SignedIn(pub Resource<Result<UserInfo, PortalError>>);
+
+impl SignedIn {
+    /// Starts the lookup and shares it with every page.
+    pub fn provide() {
+        provide_context(Self(Resource::new(|| (), |_| signed_in_user())));
+    }
+
+    /// The page's lookup.
+    pub fn expect() -> Self {
+        use_context::<Self>().unwrap_or_else(|| Self(Resource::new(|| (), |_| signed_in_user())))
+    }
+}
+
+/// The site's header: the product's name (the way home) and, for a signed-in visitor, who is
+/// signed in (the way to the account) and "Sign out".
+#[component]
+pub fn SiteHeader(name: String) -> impl IntoView {
+    let signed_in = SignedIn::expect();
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/">{name}</a>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move { signed_in.0.await.ok().map(|user| view! { <AccountMenu user/> }) })}
+            </Suspense>
+        </header>
+    }
+}
+
+/// The signed-in visitor's name (or address), to their account, and "Sign out" (a plain form).
+#[component]
+fn AccountMenu(user: UserInfo) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let who = user.name.unwrap_or_else(|| user.email.clone());
+    view! {
+        <nav class="account-menu" aria-label="Signed in">
+            <a href="/account" data-testid="signed-in-user" title=user.email>
+                <span class="visually-hidden">"Signed in as "</span>{who}
+            </a>
+            <ActionForm action=sign_out>
+                <button type="submit" class="button small" data-testid="sign-out">"Sign out"</button>
+            </ActionForm>
+        </nav>
     }
 }
 
@@ -67,7 +133,7 @@ pub fn PortalRoutes() -> impl IntoView {
 /// sent to the sign-in page, which brings them back here afterwards (`/?next=<this page>`).
 #[component]
 pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
-    let user = Resource::new(|| (), |_| signed_in_user());
+    let user = SignedIn::expect().0;
     let here = use_location().pathname.get_untracked();
     view! {
         <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
@@ -75,7 +141,7 @@ pub fn RequireSignIn(children: ChildrenFn) -> impl IntoView {
                 let (children, here) = (children.clone(), here.clone());
                 Suspend::new(async move {
                     match user.await {
-                        Ok(_) => view! { <SignedInNav/> {children()} }.into_any(),
+                        Ok(_) => view! { <SignedInNav here=here.clone()/> {children()} }.into_any(),
                         Err(error) if error.code() == ErrorCode::SignInRequired => {
                             view! { <Redirect path=sign_in_then(&here)/> }.into_any()
                         }
@@ -181,6 +247,11 @@ impl FailedField {
         }))
     }
 
+    /// Whether the form failed.
+    pub fn any(self) -> bool {
+        self.0.is_some()
+    }
+
     /// Whether `field` takes the focus.
     pub fn is(self, field: &str) -> bool {
         self.0 == Some(field)
@@ -218,12 +289,19 @@ pub fn SignInPrompt(message: String) -> impl IntoView {
     }
 }
 
-/// The navigation of signed-in pages ([`RequireSignIn`] shows it to signed-in visitors only).
+/// The navigation of signed-in pages ([`RequireSignIn`] shows it to signed-in visitors only); the
+/// page shown is marked `aria-current="page"`.
 #[component]
-fn SignedInNav() -> impl IntoView {
+fn SignedInNav(here: String) -> impl IntoView {
     view! {
         <nav class="nav" aria-label="Account">
-            {SIGNED_IN_PAGES.iter().map(|(path, label)| view! { <a href=*path>{*label}</a> }).collect_view()}
+            {SIGNED_IN_PAGES
+                .iter()
+                .map(|(path, label)| {
+                    let current = (*path == here).then_some("page");
+                    view! { <a href=*path aria-current=current>{*label}</a> }
+                })
+                .collect_view()}
         </nav>
     }
 }

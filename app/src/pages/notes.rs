@@ -6,6 +6,7 @@
 //! `pages/mod.rs`, and a test like `end2end/tests/notes.spec.ts`.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use proto::UserInfo;
 
 use crate::error::PortalError;
@@ -23,6 +24,7 @@ pub async fn notes_owner() -> Result<UserInfo, PortalError> {
 #[component]
 pub fn NotesPage() -> impl IntoView {
     view! {
+        <Title text="Notes"/>
         <RequireSignIn>
             <Notes/>
         </RequireSignIn>

@@ -7,6 +7,7 @@
 
 use leptos::html::Input;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use proto::{AccountView, PasskeyItem};
@@ -21,7 +22,7 @@ use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 /// The signed-in account's passkeys.
 #[component]
 pub fn PasskeysPage() -> impl IntoView {
-    view! { <RequireSignIn><Passkeys/></RequireSignIn> }
+    view! { <Title text="Passkeys"/> <RequireSignIn><Passkeys/></RequireSignIn> }
 }
 
 /// What the address asks the page to show.

@@ -3,6 +3,7 @@
 //! button is pressed, not when the page opens (mail scanners open links).
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
@@ -19,6 +20,7 @@ pub fn RecoverPage() -> impl IntoView {
     let asked = token.clone();
     let link = Resource::new(|| (), move |_| recovery_link_account(asked.clone()));
     view! {
+        <Title text="Recover your account"/>
         <section class="card" aria-labelledby="recover-title">
             <h1 id="recover-title">"Recover your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
@@ -81,6 +83,7 @@ pub fn RequestRecoveryPage() -> impl IntoView {
     let request = ServerAction::<RequestRecovery>::new();
     let sent = use_query_map().with_untracked(|q| q.get("sent").is_some());
     view! {
+        <Title text="Lost your passkey?"/>
         <section class="card" aria-labelledby="lost-title">
             <h1 id="lost-title">"Lost your passkey?"</h1>
             {if sent {
@@ -112,6 +115,7 @@ pub fn UndoRecoveryPage() -> impl IntoView {
     let (token, done) =
         use_query_map().with_untracked(|q| (q.get("token").unwrap_or_default(), q.get("done").is_some()));
     view! {
+        <Title text="This wasn’t me"/>
         <section class="card" aria-labelledby="undo-title">
             <h1 id="undo-title">"This wasn't me"</h1>
             {if done {

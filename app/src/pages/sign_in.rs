@@ -6,6 +6,7 @@
 //! password form is a plain HTML form.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
@@ -28,27 +29,33 @@ fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let password = ServerAction::<PasswordSignIn>::new();
-    let (next, again, deleted, verified) = use_query_map().with_untracked(|q| {
-        (q.get("next"), q.get("again").is_some(), q.get("deleted").is_some(), q.get("verified").is_some())
+    let (next, again, deleted, verified, signed_out) = use_query_map().with_untracked(|q| {
+        let flag = |name: &str| q.get(name).is_some();
+        (q.get("next"), flag("again"), flag("deleted"), flag("verified"), flag("signed_out"))
     });
     let next = next.and_then(|n| safe_return_path(&n).map(str::to_owned));
     let app = next.as_deref().and_then(sign_in_for);
+    // A form that failed came back to this address: what its flags said is no longer news.
+    let failed = FailedField::of(password);
+    let (deleted, verified, signed_out) =
+        (deleted && !failed.any(), verified && !failed.any(), signed_out && !failed.any());
     let why = match (&app, &next) {
         (Some(app), _) => format!("{} wants you to sign in.", app.app_name),
         (None, Some(_)) if again => "To make this change, confirm it's you: sign in again.".to_owned(),
         (None, Some(_)) => "Please sign in to see this page.".to_owned(),
         (None, None) if deleted => "Your account was deleted, with its passkeys and sign-ins.".to_owned(),
         (None, None) if verified => "Your email address is confirmed. Sign in to continue.".to_owned(),
+        (None, None) if signed_out => "You are signed out.".to_owned(),
         (None, None) => String::new(),
     };
     let hint = app.and_then(|app| app.login_hint);
     // After a failed post: the address as it was typed, and the focus and the error on their field.
     let email = returned_field("email").or(hint);
-    let failed = FailedField::of(password);
     // A visitor sent by a page or an app signs up and goes back there too.
     let sign_up = next.as_deref().map_or_else(|| "/sign-up".to_owned(), |next| page_then("/sign-up", next));
 
     view! {
+        <Title text="Sign in"/>
         <section class="card" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
             {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}

@@ -4,6 +4,7 @@
 //! account goes on there.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
@@ -20,6 +21,7 @@ pub fn SignUpPage() -> impl IntoView {
     // After a failed post: the address as it was typed, and the focus and the error on their field.
     let failed = FailedField::of(with_password);
     view! {
+        <Title text="Create your account"/>
         <section class="card" aria-labelledby="sign-up-title">
             <h1 id="sign-up-title">"Create your account"</h1>
             <ActionForm action=with_password>

@@ -3,6 +3,7 @@
 //! without JavaScript.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::pages::{Notice, action_error};
@@ -14,6 +15,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let verify = ServerAction::<VerifyEmail>::new();
     let token = use_query_map().with_untracked(|q| q.get("token")).unwrap_or_default();
     view! {
+        <Title text="Confirm your email address"/>
         <section class="card" aria-labelledby="verify-title">
             <h1 id="verify-title">"Confirm your email address"</h1>
             <p>"Confirm that this email address is yours."</p>

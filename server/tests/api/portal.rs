@@ -818,7 +818,7 @@ async fn the_product_name_is_one_setting_for_pages_and_passkey_prompts() {
     let options = server.post("/auth/passkeys/register/begin", Some(&token), json!({})).await.body;
 
     let text = strip_comments(&html);
-    assert!(text.contains("<title>Acme Sign-in</title>"), "{text}");
+    assert!(text.contains("<title>Sign in · Acme Sign-in</title>"), "the page's name, then the product's: {text}");
     assert!(text.contains(r#"<meta name="application-name" content="Acme Sign-in">"#), "{text}");
     assert!(text.contains("Sign in to Acme Sign-in"), "{text}");
     assert!(!text.contains(engine::base::config::PRODUCT_NAME), "the default name is nowhere on the page: {text}");
