@@ -1,4 +1,5 @@
 // Shared steps: a CDP virtual authenticator (platform, resident keys, user verification) per page.
+import AxeBuilder from "@axe-core/playwright";
 import { expect, type CDPSession, type Page } from "@playwright/test";
 
 export type Authenticator = { cdp: CDPSession; id: string };
@@ -99,4 +100,14 @@ export async function shot(page: Page, name: string) {
   if (process.env.E2E_SCREENSHOTS === "1") {
     await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
   }
+}
+
+/**
+ * axe-core (WCAG 2.2 A and AA rules, and its best practices) on the page as it is now: any violation
+ * fails the test, listed with the elements it found.
+ */
+export async function expectAccessible(page: Page, state: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const found = violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(found, `axe-core on ${state}`).toEqual([]);
 }

@@ -170,7 +170,7 @@ impl Latchkey {
             .merge(
                 rest.merge(cross_origin::public_key_routes())
                     .merge(oidc::app_routes())
-                    .merge(openapi::routes(openapi::document(api)))
+                    .merge(openapi::routes(openapi::document(api, &state.engine.config.product_name)))
                     .layer(tower::util::option_layer(cors)),
             )
             .merge(cross_origin::routes())

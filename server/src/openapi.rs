@@ -14,14 +14,19 @@ use utoipa::openapi::{InfoBuilder, OpenApi};
 /// Where the document is served.
 pub const PATH: &str = "/openapi.json";
 
-const DESCRIPTION: &str = "Latchkey's REST API: email + password accounts, passkeys (WebAuthn), tokens, \
-sign-ins, email verification and the operator's recovery links. Errors are `{\"error\": \"<code>\", \"message\": \
-\"<sentence>\"}` with the status of their code; 429 and 503 carry `Retry-After`. docs/api.md is the prose contract.";
+const DESCRIPTION: &str = "REST API: email + password accounts, passkeys (WebAuthn), tokens, sign-ins, email \
+verification and the operator's recovery links. Errors are `{\"error\": \"<code>\", \"message\": \"<sentence>\"}` \
+with the status of their code; 429 and 503 carry `Retry-After`. docs/api.md is the prose contract.";
 
-/// The document: `paths` (with their schemas) from the routers, and what describes the whole API.
-pub fn document(mut api: OpenApi) -> OpenApi {
-    api.info =
-        InfoBuilder::new().title("Latchkey").version(env!("CARGO_PKG_VERSION")).description(Some(DESCRIPTION)).build();
+/// The document: `paths` (with their schemas) from the routers, and what describes the whole API,
+/// under the product's name (`LATCHKEY_PRODUCT_NAME`).
+pub fn document(mut api: OpenApi, product_name: &str) -> OpenApi {
+    let description = format!("{product_name}'s {DESCRIPTION}");
+    api.info = InfoBuilder::new()
+        .title(product_name)
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(description))
+        .build();
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",

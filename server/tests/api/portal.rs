@@ -823,6 +823,8 @@ async fn the_product_name_is_one_setting_for_pages_and_passkey_prompts() {
     assert!(text.contains("Sign in to Acme Sign-in"), "{text}");
     assert!(!text.contains(engine::base::config::PRODUCT_NAME), "the default name is nowhere on the page: {text}");
     assert_eq!(options["rp"]["name"], "Acme Sign-in");
+    let api: Value = reqwest::get(format!("{}/openapi.json", server.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(api["info"]["title"], "Acme Sign-in", "the API reference's title too");
 }
 
 /// The page's HTML without the markers Leptos puts between text nodes for hydration (`<!>` and

@@ -1,0 +1,35 @@
+// axe-core on every page state the portal has, signed out and signed in: any violation fails.
+import { expect, test } from "./strict";
+import { addAuthenticator, expectAccessible, hydrated, setAutofill, uniqueEmail } from "./helpers";
+
+test("every page, signed out, passes axe-core", async ({ page }) => {
+  for (const path of ["/", "/sign-up", "/?signed_out=1", "/recover/request", "/verify-email?token=unknown", "/no-such-page"]) {
+    await page.goto(path);
+    await expectAccessible(page, path);
+  }
+  // A form that failed, with its error tied to its field.
+  await page.goto("/");
+  await page.getByLabel("Email").fill(uniqueEmail("nobody"));
+  await page.getByLabel("Password").fill("not a password of anyone");
+  await page.getByRole("button", { name: "Sign in with password" }).click();
+  await expect(page.locator("#password-form-error")).toBeVisible();
+  await expectAccessible(page, "the sign-in page after a wrong password");
+});
+
+test("every page, signed in, passes axe-core", async ({ page }) => {
+  await addAuthenticator(page);
+  await setAutofill(page, false);
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(uniqueEmail("axe"));
+  await page.getByTestId("passkey-sign-up").click();
+  await expect(page).toHaveURL(/\/passkeys$/);
+  await hydrated(page);
+  await expectAccessible(page, "/passkeys");
+
+  const id = await page.getByTestId("passkey").first().getAttribute("data-credential-id");
+  for (const path of ["/", "/account", "/notes", `/passkeys?rename=${id}`, `/passkeys?delete=${id}`, "/passkeys?offer=1"]) {
+    await page.goto(path);
+    await expectAccessible(page, path);
+  }
+});
