@@ -187,6 +187,13 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await expect(guarded("change-email-form")).toHaveCount(1);
   await page.getByLabel("New email address").fill(uniqueEmail("guarded-new"));
   await page.getByTestId("change-email").click();
+  // The prompt takes the focus, and Escape closes it, giving the focus back to the form.
+  const open = page.getByTestId("confirm-prompt").filter({ visible: true });
+  await expect(open.getByTestId("confirm-with-passkey")).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(open).toHaveCount(0);
+  expect(await page.evaluate(() => document.activeElement?.closest("#change-email-form") !== null), "focus back on the form").toBe(true);
+  await page.getByTestId("change-email").click();
   await confirmInPlace("change-email-form", "passkey");
   await expect(page.getByTestId("pending-email")).toBeVisible();
 

@@ -22,6 +22,14 @@ pub fn submitted_form(_event: &leptos::ev::SubmitEvent) -> Option<String> {
     None
 }
 
+/// Never on the server.
+pub fn focused_id() -> Option<String> {
+    None
+}
+
+/// Nothing to focus on the server.
+pub fn focus(_id: &str) {}
+
 /// Whether `event` is Enter pressed in the page's field `id`: never, on the server.
 pub fn enter_in(_event: &leptos::ev::KeyboardEvent, _id: &str) -> bool {
     false

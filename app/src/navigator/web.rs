@@ -93,6 +93,30 @@ pub fn enter_in(event: &leptos::ev::KeyboardEvent, id: &str) -> bool {
         && event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.id() == id)
 }
 
+/// The id of the element that has the focus, or of its nearest ancestor with one (a form's
+/// button gives its form's), to give the focus back there later ([`focus`]).
+pub fn focused_id() -> Option<String> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    active.closest("[id]").ok()??.get_attribute("id")
+}
+
+/// Puts the focus on the page's element `id`, or, when it takes none (a form), on the first
+/// control inside it.
+pub fn focus(id: &str) {
+    let Some(element) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) else {
+        return;
+    };
+    let control = "button, input:not([type=hidden]), a[href], select, textarea";
+    let target = if element.matches(control).unwrap_or(false) {
+        Some(element)
+    } else {
+        element.query_selector(control).ok().flatten()
+    };
+    if let Some(target) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = target.focus();
+    }
+}
+
 /// Sends the page's form `id` as the browser would (without another `submit` event).
 pub fn submit(id: &str) {
     let form = web_sys::window()

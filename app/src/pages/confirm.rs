@@ -12,7 +12,8 @@ use crate::navigator;
 use crate::pages::{Notice, flows};
 use crate::server_fns::{confirm_with_password, confirmation_needed};
 
-/// The prompt, hidden until `open`; once the user has confirmed, it closes and runs `then`.
+/// The prompt, hidden until `open`; once the user has confirmed, it closes and runs `then`. Open,
+/// it has the focus; Escape or Cancel closes it and gives the focus back.
 /// Whether to offer the password is read from the page (`data-has-password` on the account's
 /// facts or passkey list), after hydration, so the server's and the browser's first render agree.
 #[component]
@@ -25,6 +26,30 @@ pub fn ConfirmPrompt(open: RwSignal<bool>, #[prop(into)] then: Callback<()>) -> 
     let message = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let password = NodeRef::<leptos::html::Input>::new();
+    // Opened, it takes the focus (on its passkey button); closed without confirming, it gives the
+    // focus back to where the change was asked for.
+    let first = NodeRef::<leptos::html::Button>::new();
+    let came_from = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if open.get() {
+            came_from.set(navigator::focused_id());
+            if let Some(button) = first.get() {
+                let _ = button.focus();
+            }
+        }
+    });
+    let cancel = move || {
+        open.set(false);
+        if let Some(id) = came_from.get_untracked() {
+            navigator::focus(&id);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            cancel();
+        }
+    };
     let confirmed = move || {
         busy.set(false);
         open.set(false);
@@ -61,17 +86,19 @@ pub fn ConfirmPrompt(open: RwSignal<bool>, #[prop(into)] then: Callback<()>) -> 
         });
     };
     view! {
-        <div class="confirm-prompt" role="group" aria-label="Confirm it's you" hidden=move || !open.get() data-testid="confirm-prompt">
+        <div class="confirm-prompt" role="group" aria-label="Confirm it's you" hidden=move || !open.get() data-testid="confirm-prompt"
+            on:keydown=on_key>
             <p><strong>"Confirm it's you"</strong></p>
             <p class="meta">"This change needs a recent sign-in. Use your passkey or your password, and it goes on."</p>
-            <button type="button" class="button small" on:click=with_passkey disabled=move || busy.get() data-testid="confirm-with-passkey">
+            <button type="button" class="button small" on:click=with_passkey disabled=move || busy.get() data-testid="confirm-with-passkey"
+                node_ref=first>
                 "Use your passkey"
             </button>
             <form class="inline" on:submit=with_password hidden=move || !has_password.get()>
                 <label>"Or your password " <input type="password" node_ref=password required autocomplete="current-password" data-testid="confirm-password"/></label>
                 <button type="submit" class="button small" disabled=move || busy.get() data-testid="confirm-with-password">"Confirm"</button>
             </form>
-            <button type="button" class="button small" on:click=move |_| open.set(false)>"Cancel"</button>
+            <button type="button" class="button small" on:click=move |_| cancel() data-testid="confirm-cancel">"Cancel"</button>
             <Notice message=message/>
         </div>
     }
