@@ -10,6 +10,12 @@ const MAX_RETURN_PATH: usize = 4096;
 /// Where a sign-in lands when it was not sent from a protected page.
 pub const AFTER_SIGN_IN: &str = "/passkeys";
 
+/// Where a new account lands when it was not sent from a page or an app: its passkeys, welcomed.
+pub const AFTER_SIGN_UP: &str = "/passkeys?welcome=1";
+
+/// Where a new account made with a password lands: welcomed, and offered a passkey.
+pub const AFTER_PASSWORD_SIGN_UP: &str = "/passkeys?offer=1&welcome=1";
+
 /// `raw` when it is a path on this site (`/…`, not `//host` or `/\host`), written in visible ASCII
 /// (as a `Location` header must be; a path with other characters arrives percent-encoded);
 /// `None` otherwise.

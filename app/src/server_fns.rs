@@ -10,7 +10,7 @@ use crate::error::PortalError;
 #[cfg(feature = "ssr")]
 use {
     crate::door,
-    crate::return_path::safe_return_path,
+    crate::return_path::{AFTER_PASSWORD_SIGN_UP, safe_return_path},
     engine::accounts::{self, verification},
     engine::base::types::{CredentialId, SignInId},
     engine::http::portal,
@@ -52,7 +52,7 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
 pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
     let (session, engine) = (door::session().await?, door::engine()?);
     portal::sign_up_with_password(&session, &engine, &email, &password, &door::caller().await?, door::now()).await?;
-    leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/passkeys?offer=1"));
+    leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or(AFTER_PASSWORD_SIGN_UP));
     Ok(())
 }
 

@@ -28,7 +28,7 @@ test("password sign-up, add a passkey, passkey sign-in, rename, delete, deleted 
   await firefox.fill("Email", email);
   await firefox.fill(/^Password/, "correct horse battery");
   await firefox.click(await firefox.button("Create account with password"));
-  await firefox.waitForURL(/\/passkeys\?offer=1$/);
+  await firefox.waitForURL(/\/passkeys\?offer=1&welcome=1$/);
   expect(await firefox.text("[data-testid=passkey-offer]")).toContain("Sign in faster next time");
 
   // The quiet passkey after a password sign-in needs conditional create (getClientCapabilities).

@@ -21,6 +21,6 @@ export async function signUpWithPasskey(page: FirefoxPage, email: string) {
   await page.hydrated();
   await page.fill("Email", email);
   await page.click(await page.byTestId("passkey-sign-up"));
-  await page.waitForURL(/\/passkeys$/);
+  await page.waitForURL(/\/passkeys\?welcome=1$/);
   await expect.poll(() => page.count("[data-testid=passkey]")).toBe(1);
 }

@@ -23,12 +23,12 @@ test("every page, signed in, passes axe-core", async ({ page }) => {
   await hydrated(page);
   await page.getByLabel("Email").fill(uniqueEmail("axe"));
   await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
   await hydrated(page);
   await expectAccessible(page, "/passkeys");
 
   const id = await page.getByTestId("passkey").first().getAttribute("data-credential-id");
-  for (const path of ["/", "/account", "/notes", `/passkeys?rename=${id}`, `/passkeys?delete=${id}`, "/passkeys?offer=1"]) {
+  for (const path of ["/", "/account", "/notes", `/passkeys?rename=${id}`, `/passkeys?delete=${id}`, "/passkeys?offer=1&welcome=1"]) {
     await page.goto(path);
     await expectAccessible(page, path);
   }

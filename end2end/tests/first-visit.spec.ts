@@ -9,7 +9,7 @@ test("a wrong password keeps the email, leaves the address plain and puts the fo
   await page.getByLabel("Email").fill(email);
   await page.getByLabel(/^Password/).fill("correct horse battery");
   await page.getByRole("button", { name: "Create account with password" }).click();
-  await expect(page).toHaveURL(/\/passkeys\?offer=1$/);
+  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
   await signOut(page);
 
   await page.getByLabel("Email").fill(email);
@@ -59,7 +59,7 @@ test("Enter in the sign-up email field creates the account with a passkey", asyn
   await page.getByLabel("Email").fill(uniqueEmail("enter"));
   await page.getByLabel("Email").press("Enter");
 
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
   await expect(page.getByTestId("passkey")).toHaveCount(1);
   expect(await credentialsOf(authenticator)).toHaveLength(1);
 });
@@ -72,7 +72,7 @@ test("at a phone's width, the delete confirmation fits its card and the page doe
   await hydrated(page);
   await page.getByLabel("Email").fill(uniqueEmail("phone"));
   await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
 
   await hydrated(page);
   await page.getByRole("button", { name: "Delete…" }).click();
@@ -97,7 +97,7 @@ test("a signed-in visitor has a home: who they are, their passkeys, the header's
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
 
   // Each page names itself, and the navigation marks where the visitor is.
   await expect(page).toHaveTitle(`Passkeys · ${PRODUCT_NAME}`);
@@ -128,4 +128,21 @@ test("an address that is no page says so, with a heading and the way home", asyn
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Page not found");
   await page.getByRole("link", { name: "Go to the home page" }).click();
   await expect(page).toHaveURL(/\/$/);
+});
+
+test("a new account is welcomed and told of its confirmation mail, and the passkey offer can be taken or declined", async ({ page }) => {
+  const email = uniqueEmail("welcome");
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
+
+  await expect(page.getByTestId("welcome")).toContainText(`Welcome to ${PRODUCT_NAME}. Your account is ready.`);
+  await expect(page.getByTestId("welcome-mail")).toContainText(`We sent a link to ${email}`);
+  const offer = page.getByTestId("passkey-offer");
+  await expect(offer.getByTestId("add-passkey")).toBeVisible();
+  await offer.getByTestId("offer-not-now").click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Welcome back");
 });

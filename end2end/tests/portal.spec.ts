@@ -11,7 +11,7 @@ test("password sign-up, add a passkey, passkey sign-in, autofill, rename, delete
   await page.getByLabel("Email").fill(email);
   await page.getByLabel(/^Password/).fill("correct horse battery");
   await page.getByRole("button", { name: "Create account with password" }).click();
-  await expect(page).toHaveURL(/\/passkeys\?offer=1$/);
+  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
   await expect(page.getByTestId("passkey-offer")).toBeVisible();
 
   await hydrated(page);
@@ -77,7 +77,7 @@ test("passkey-only sign-up", async ({ page }) => {
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
   await expect(page.getByTestId("passkey")).toHaveCount(1);
 
   await signOut(page);

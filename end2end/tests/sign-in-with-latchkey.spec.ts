@@ -16,7 +16,7 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
   await hydrated(page);
   await page.getByLabel("Email").fill(email);
   await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys$/);
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
   await signOut(page);
 
   const app = await serveApp(baseURL!);

@@ -5,7 +5,7 @@
 use proto::ErrorCode;
 
 use crate::navigator::{self, Prompt};
-use crate::return_path::{AFTER_SIGN_IN, safe_return_path};
+use crate::return_path::{AFTER_SIGN_IN, AFTER_SIGN_UP, safe_return_path};
 use crate::server_fns::{
     add_passkey_options, confirm_options, confirm_with_passkey as confirmed_with_passkey, finish_add_passkey,
     finish_passkey_sign_in, finish_recovery, finish_sign_up_with_passkey, passkey_sign_in_options,
@@ -62,7 +62,7 @@ pub async fn sign_up_with_passkey(email: String) -> Result<(), String> {
     let options = sign_up_with_passkey_options(email).await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::create(&options, Prompt::Modal).await.map_err(|f| f.message().to_owned())?;
     finish_sign_up_with_passkey(credential).await.map_err(|e| e.message().to_owned())?;
-    navigator::go(&next_or(AFTER_SIGN_IN));
+    navigator::go(&next_or(AFTER_SIGN_UP));
     Ok(())
 }
 

@@ -80,6 +80,32 @@ fn NotFound() -> impl IntoView {
     }
 }
 
+/// A new account's welcome: it is ready, and (when mail is on and the address is not yet
+/// confirmed) a link is on its way to confirm the address.
+#[component]
+pub fn Welcome(email: String, confirmed: bool) -> impl IntoView {
+    let mailed = !confirmed && mail_is_on();
+    view! {
+        <div class="notice notice-ok welcome" role="status" data-testid="welcome">
+            <p><strong>"Welcome to " {crate::navigator::product_name()} "."</strong> " Your account is ready."</p>
+            {mailed.then(|| view! {
+                <p data-testid="welcome-mail">
+                    "We sent a link to " <strong>{email}</strong> " to confirm your address. It works for 24 hours; "
+                    "your account page can send another."
+                </p>
+            })}
+        </div>
+    }
+}
+
+/// Whether the portal sends mail (asked on the server, where pages are rendered).
+fn mail_is_on() -> bool {
+    #[cfg(feature = "ssr")]
+    return crate::door::engine().is_ok_and(|engine| engine.notify.mail_enabled());
+    #[cfg(not(feature = "ssr"))]
+    return false;
+}
+
 /// Who is signed in in this browser, looked up once per page: the header, the sign-in guard and
 /// the home page share it ([`SignedIn::provide`] in the app's root).
 #[derive(Clone, Copy)]

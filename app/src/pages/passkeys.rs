@@ -15,7 +15,7 @@ use proto::{AccountView, PasskeyItem};
 use crate::error::ErrorCode;
 use crate::navigator::{self, Prompt};
 use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, action_failure, flows};
+use crate::pages::{Notice, RequireSignIn, SignInPrompt, Welcome, action_error, action_failure, flows};
 use crate::return_path::confirm_then;
 use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 
@@ -36,6 +36,8 @@ struct Shown {
     done: Option<&'static str>,
     /// `?offer=1`: the visitor just signed in with a password.
     offered: bool,
+    /// `?welcome=1`: the account was just made.
+    welcome: bool,
 }
 
 impl Shown {
@@ -45,6 +47,7 @@ impl Shown {
             deleting: q.get("delete"),
             done: q.get("done").as_deref().and_then(done_message),
             offered: q.get("offer").is_some(),
+            welcome: q.get("welcome").is_some(),
         })
     }
 }
@@ -107,7 +110,9 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
         })
         .collect_view();
 
+    let user = account.user.clone();
     view! {
+        {shown.welcome.then(|| view! { <Welcome email=user.email.clone() confirmed=user.email_verified/> })}
         <Notice message=done success=true/>
         <Notice message=action_error(rename)/>
         <Notice message=action_error(delete)/>
@@ -116,10 +121,13 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
             let old = matches!(delete_failed.get(), Some(e) if e.code() == ErrorCode::ReauthenticationRequired);
             old.then(|| view! { <p><a class="button small" href=confirm_then("/passkeys") data-testid="confirm-its-you">"Sign in again"</a></p> })
         }}
+        // The offer holds the way to act on it, and the way to decline it.
         {offer.then(|| view! {
             <div class="offer" data-testid="passkey-offer">
                 <h2>"Sign in faster next time"</h2>
                 <p>"You signed in with a password. Add a passkey and sign in with your fingerprint, face or screen lock instead."</p>
+                <AddPasskey/>
+                <p><a class="button" href="/" data-testid="offer-not-now">"Not now"</a></p>
             </div>
             <QuietPasskeyOffer/>
         })}
@@ -137,7 +145,7 @@ fn PasskeyList(account: AccountView, shown: Shown) -> impl IntoView {
                 "Your only passkey lives on one device. Add a second passkey on another device, so that you can still sign in if you lose this one."
             </p>
         })}
-        <AddPasskey/>
+        {(!offer).then(|| view! { <AddPasskey/> })}
     }
 }
 
