@@ -32,6 +32,9 @@ test("the operator's recovery link adds a new passkey on a new authenticator and
   await expect(page).toHaveURL(/\/passkeys\?done=recovered$/);
   await expect(page.getByText("Your account is recovered")).toBeVisible();
   await expect(page.getByTestId("passkey")).toHaveCount(2);
+  // The new passkey is told from the lost one: it was used for this sign-in, the lost one never was.
+  await expect(page.getByTestId("passkey").filter({ hasText: "Never used" })).toHaveCount(1);
+  await expect(page.getByTestId("passkey").filter({ hasText: "Last used" })).toHaveCount(1);
   expect(await credentialsOf(fresh)).toHaveLength(1);
 
   // The link worked once.

@@ -57,7 +57,7 @@ fn done_message(what: &str) -> Option<&'static str> {
     match what {
         "added" => Some("Passkey added."),
         "recovered" => Some(
-            "Your account is recovered: the new passkey is added and you are signed in with it. Delete the passkeys you lost.",
+            "Your account is recovered: the new passkey is added (it reads \"Last used\" today) and you are signed in with it. Delete the passkeys you lost.",
         ),
         "created" => Some("A passkey was created for this account. Next time, sign in with it."),
         "renamed" => Some("The passkey was renamed."),

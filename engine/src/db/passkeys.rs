@@ -74,6 +74,17 @@ pub async fn insert(db: impl Exec<'_>, row: &PasskeyRow) -> Result<(), sqlx::Err
         .map(|_| ())
 }
 
+/// Records that passkey `id` was used at `now` (a sign-in made with it without an assertion: the
+/// one a recovery link starts with the passkey it adds).
+pub async fn mark_used(db: impl Exec<'_>, id: &CredentialId, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE passkeys SET last_used_at = $2 WHERE credential_id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
 /// A user's passkeys, oldest first.
 pub async fn of_user(db: impl Exec<'_>, user_id: &UserId) -> Result<Vec<PasskeyRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at, credential_id"))

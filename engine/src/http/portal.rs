@@ -350,6 +350,8 @@ pub async fn finish_recovery(
         MadeBy::Email => How::EmailLink(&passkey_id),
     };
     let sign_in = sign_in::start(change.db(), &user.id, how, caller.user_agent.get(), now).await?;
+    // It is used now, for this sign-in: it reads "Last used today", the lost ones do not.
+    crate::db::passkeys::mark_used(change.db(), &passkey_id, now).await?;
     change.commit().await?;
     // The restricted session ends once the passkey and the sign-in are committed (never while the
     // change is open: a session store may be the same database), and before the sign-in enters

@@ -72,7 +72,7 @@ async fn an_operator_link_adds_one_passkey_through_a_restricted_session_that_the
     let server = TestServer::start_with(env).await;
     let (access, _) = server.sign_up("ada@example.com").await;
     server.confirm_address(&smtp, &access, "ada@example.com").await;
-    server.add_passkey(&access, &mut authenticator()).await;
+    let lost = server.add_passkey(&access, &mut authenticator()).await;
 
     let made = make_link(&server, Some(ADMIN_TOKEN), json!({ "email": "Ada@Example.com" })).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
@@ -100,6 +100,15 @@ async fn an_operator_link_adds_one_passkey_through_a_restricted_session_that_the
     let (status, account) = browser.call(MyAccount::PATH, &[]).await;
     assert_eq!(status, StatusCode::OK, "{account}");
     assert_eq!(account["passkeys"].as_array().unwrap().len(), 2);
+    // Told apart from the lost one: the new passkey was used for this sign-in (it said "Never used",
+    // as a lost passkey that never signed in does).
+    let used: Vec<(bool, bool)> = account["passkeys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"] == lost.as_str(), !p["last_used_at"].is_null()))
+        .collect();
+    assert!(used.contains(&(true, false)) && used.contains(&(false, true)), "lost unused, new used: {account}");
     assert_eq!(server.sign_in(&mut new_key, Some("ada@example.com")).await.status, StatusCode::OK);
     let activity = server.get("/auth/activity", Some(&access)).await.body;
     let kinds: Vec<&str> = activity.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
