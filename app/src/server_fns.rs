@@ -231,12 +231,13 @@ pub async fn remove_my_password() -> Result<(), PortalError> {
     Ok(())
 }
 
-/// The signed-in account's recent security events, newest first.
+/// Page `page` (0 = the newest) of the signed-in account's security events, newest first, and
+/// whether older ones follow.
 #[server]
-pub async fn my_activity() -> Result<Vec<ActivityItem>, PortalError> {
+pub async fn my_activity(page: u32) -> Result<(Vec<ActivityItem>, bool), PortalError> {
     let engine = door::engine()?;
     let user = door::user().await?;
-    Ok(activity::recent(&engine.db, user.id()).await?)
+    Ok(activity::page(&engine.db, user.id(), page).await?)
 }
 
 /// Mails a new confirmation link and code to the signed-in account's address; a plain form, back

@@ -77,6 +77,7 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await firefox.goto(`${portal}/account`);
   await outlive();
   await guarded(firefox, "change-email-form");
+  await firefox.click(await firefox.byTestId("open-change-email"));
   await firefox.fill("New email address", uniqueEmail("guarded-firefox-new"));
   await firefox.click(await firefox.byTestId("change-email"));
   await confirmInPlace(firefox, "passkey");

@@ -185,6 +185,7 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await page.goto(`${portal}/account`);
   await outlive();
   await expect(guarded("change-email-form")).toHaveCount(1);
+  await page.getByTestId("open-change-email").click();
   await page.getByLabel("New email address").fill(uniqueEmail("guarded-new"));
   await page.getByTestId("change-email").click();
   // The prompt takes the focus, and Escape closes it, giving the focus back to the form.

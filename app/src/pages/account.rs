@@ -14,7 +14,7 @@ use proto::{AccountView, ActivityItem, HeldPasskey, PendingEmail, SignInItem};
 use crate::error::ErrorCode;
 use crate::navigator;
 use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, action_error, action_failure};
+use crate::pages::{Moment, Notice, RequireSignIn, SignInPrompt, action_error, action_failure};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
     ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
@@ -31,9 +31,12 @@ pub fn AccountPage() -> impl IntoView {
 fn Account() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
     let sign_ins = Resource::new(|| (), |_| my_sign_ins());
-    let activity = Resource::new(|| (), |_| my_activity());
-    // `?done=<what>`: a form came back here.
-    let done = use_query_map().with_untracked(|q| q.get("done")).as_deref().and_then(done_message).unwrap_or_default();
+    // `?done=<what>`: a form came back here; `?activity=<page>`: older events.
+    let (done, page) = use_query_map().with_untracked(|q| {
+        let done = q.get("done").as_deref().and_then(done_message).unwrap_or_default();
+        (done, q.get("activity").and_then(|p| p.parse::<u32>().ok()).unwrap_or(0))
+    });
+    let activity = Resource::new(move || page, my_activity);
     view! {
         <section class="card" aria-labelledby="account-title">
             <h1 id="account-title">"Your account"</h1>
@@ -45,7 +48,7 @@ fn Account() -> impl IntoView {
                             <AccountDetails account=view.clone()/>
                             <PasswordSection email=view.user.email.clone() has_password=view.has_password has_passkey=!view.passkeys.is_empty()/>
                             <SignIns sign_ins/>
-                            <RecentActivity activity/>
+                            <RecentActivity activity page/>
                             <DeleteAccount/>
                         }
                         .into_any(),
@@ -119,15 +122,20 @@ fn AccountDetails(account: AccountView) -> impl IntoView {
 #[component]
 fn ChangeEmail() -> impl IntoView {
     let change = ServerAction::<ChangeMyEmail>::new();
+    // Closed until asked for; open again when it came back with an error.
+    let failed = action_failure(change).get_untracked().is_some();
     view! {
-        <ConfirmFirst>
-            <ActionForm action=change attr:class="inline" attr:id="change-email-form">
-                <label for="new-email">"New email address"</label>
-                <input id="new-email" name="email" type="email" required autocomplete="email"/>
-                <button type="submit" class="button small" data-testid="change-email">"Change email"</button>
-            </ActionForm>
-        </ConfirmFirst>
-        <Notice message=action_error(change)/>
+        <details class="change-email" open=failed>
+            <summary data-testid="open-change-email">"Change email address"</summary>
+            <ConfirmFirst>
+                <ActionForm action=change attr:class="inline" attr:id="change-email-form">
+                    <label for="new-email">"New email address"</label>
+                    <input id="new-email" name="email" type="email" required autocomplete="email"/>
+                    <button type="submit" class="button small" data-testid="change-email">"Change email"</button>
+                </ActionForm>
+            </ConfirmFirst>
+            <Notice message=action_error(change)/>
+        </details>
     }
 }
 
@@ -253,7 +261,8 @@ fn PasswordSection(email: String, has_password: bool, has_passkey: bool) -> impl
 
 /// The account's recent security events, newest first.
 #[component]
-fn RecentActivity(activity: Vec<ActivityItem>) -> impl IntoView {
+fn RecentActivity(activity: (Vec<ActivityItem>, bool), page: u32) -> impl IntoView {
+    let (activity, more) = activity;
     let rows = activity
         .into_iter()
         .map(|item| {
@@ -263,16 +272,25 @@ fn RecentActivity(activity: Vec<ActivityItem>) -> impl IntoView {
                 <li class="activity" data-testid="activity" data-kind=item.kind.clone()>
                     <strong>{item.summary.clone()}</strong>
                     <p class="meta">
-                        <time datetime=item.at.clone()>{minute(&item.at)}</time>
+                        <Moment at=item.at.clone()/>
                         {(!whence.is_empty()).then(|| format!(" · {whence}"))}
                     </p>
                 </li>
             }
         })
         .collect_view();
+    let link = |page: u32| {
+        if page == 0 { "/account#activity".to_owned() } else { format!("/account?activity={page}#activity") }
+    };
     view! {
-        <h2 class="section-title">"Recent activity"</h2>
+        <h2 class="section-title" id="activity">"Recent activity"</h2>
         <ul class="activity-list" aria-label="Recent activity">{rows}</ul>
+        {(page > 0 || more).then(|| view! {
+            <nav class="pages" aria-label="Activity pages">
+                {(page > 0).then(|| view! { <a href=link(page - 1) data-testid="activity-newer">"Newer"</a> })}
+                {more.then(|| view! { <a href=link(page + 1) data-testid="activity-older">"Older"</a> })}
+            </nav>
+        })}
     }
 }
 
@@ -298,8 +316,8 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
                     <div>
                         <strong title=item.user_agent.clone().unwrap_or_default()>{item.device.clone()}</strong>
                         {current.then(|| view! { " " <span class="badge synced" data-testid="this-device">"This device"</span> })}
-                        <p class="meta">{how} " · since " <time datetime=item.created_at.clone()>{minute(&item.created_at)}</time></p>
-                        <p class="meta">"Last used " <time datetime=item.last_used_at.clone()>{minute(&item.last_used_at)}</time></p>
+                        <p class="meta">{how} " · since " <Moment at=item.created_at.clone()/></p>
+                        <p class="meta">"Last used " <Moment at=item.last_used_at.clone()/></p>
                     </div>
                     {(!current).then(|| view! {
                         <ActionForm action=end attr:class="inline">
@@ -321,11 +339,6 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
             </ActionForm>
         })}
     }
-}
-
-/// `2026-11-30 23:58 UTC` of an RFC 3339 time in UTC.
-fn minute(at: &str) -> String {
-    format!("{} UTC", at.chars().take(16).collect::<String>().replace('T', " "))
 }
 
 /// "Delete your account": the email typed again, and a recent sign-in. With JavaScript the island

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use proto::{AccountView, PasskeyItem};
 
-use crate::pages::{SignInPage, SignInPrompt, SignedIn};
+use crate::pages::{Moment, SignInPage, SignInPrompt, SignedIn};
 use crate::server_fns::my_account;
 
 /// The home of a signed-in visitor, or the sign-in page.
@@ -79,14 +79,13 @@ fn Glance(account: AccountView) -> impl IntoView {
 
 #[component]
 fn GlanceRow(passkey: PasskeyItem) -> impl IntoView {
-    let used = passkey.last_used_at.map(|at| (at.chars().take(10).collect::<String>(), at));
     view! {
         <li data-testid="glance-passkey">
             <strong>{passkey.name}</strong>
             <span class="meta">
                 {passkey.authenticator.name} " · "
-                {match used {
-                    Some((day, at)) => view! { "last used " <time datetime=at>{day}</time> }.into_any(),
+                {match passkey.last_used_at {
+                    Some(at) => view! { "last used " <Moment at/> }.into_any(),
                     None => view! { "never used" }.into_any(),
                 }}
             </span>

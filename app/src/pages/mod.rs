@@ -332,6 +332,55 @@ fn SignedInNav(here: String) -> impl IntoView {
     }
 }
 
+/// A moment, as people say it ("5 minutes ago", "yesterday"; the date after a week), with the
+/// exact time in UTC on hover and for machines (`<time datetime>`). Relative times read the same in
+/// every time zone, which a page rendered on the server does not know.
+#[component]
+pub fn Moment(#[prop(into)] at: String) -> impl IntoView {
+    let exact = format!("{} UTC", at.chars().take(16).collect::<String>().replace('T', " "));
+    let said = ago(&at, render_time());
+    view! { <time datetime=at title=exact>{said}</time> }
+}
+
+/// When the page is rendered (Unix seconds).
+fn render_time() -> i64 {
+    #[cfg(feature = "ssr")]
+    return crate::door::now();
+    #[cfg(not(feature = "ssr"))]
+    return 0;
+}
+
+/// `at` (RFC 3339, UTC) seen from `now`: "just now", "5 minutes ago", "3 hours ago", "yesterday",
+/// "4 days ago", else its date.
+fn ago(at: &str, now: i64) -> String {
+    let date = at.chars().take(10).collect::<String>();
+    let Some(then) = unix_seconds(at) else { return date };
+    let plural = |n: i64, unit: &str| if n == 1 { format!("1 {unit} ago") } else { format!("{n} {unit}s ago") };
+    match now - then {
+        ..60 => "just now".to_owned(),
+        s @ 60..3_600 => plural(s / 60, "minute"),
+        s @ 3_600..86_400 => plural(s / 3_600, "hour"),
+        86_400..172_800 => "yesterday".to_owned(),
+        s @ 172_800..604_800 => plural(s / 86_400, "day"),
+        _ => date,
+    }
+}
+
+/// Unix seconds of `YYYY-MM-DDTHH:MM:SS…` in UTC (the days from the civil date, as in Howard
+/// Hinnant's `days_from_civil`).
+fn unix_seconds(at: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| at.get(range)?.parse::<i64>().ok();
+    let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hh, mm, ss) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hh * 3_600 + mm * 60 + ss)
+}
+
 /// Runs a browser flow (from an event handler) and reports its failure (an empty message means
 /// "nothing to say").
 pub(crate) fn run_flow<F>(busy: RwSignal<bool>, message: RwSignal<String>, flow: F)
@@ -346,4 +395,29 @@ where
         }
         busy.set(false);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_read_as_people_say_them() {
+        let now = unix_seconds("2026-12-07T12:00:00Z").unwrap();
+        assert_eq!(now, 1_796_644_800, "the Unix time of 2026-12-07 12:00 UTC");
+        assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(unix_seconds("2024-02-29T23:59:59Z"), Some(1_709_251_199));
+        for (at, said) in [
+            ("2026-12-07T11:59:30Z", "just now"),
+            ("2026-12-07T11:59:00Z", "1 minute ago"),
+            ("2026-12-07T11:55:00Z", "5 minutes ago"),
+            ("2026-12-07T09:00:00Z", "3 hours ago"),
+            ("2026-12-06T10:00:00Z", "yesterday"),
+            ("2026-12-03T12:00:00Z", "4 days ago"),
+            ("2026-11-30T12:00:00Z", "2026-11-30"),
+            ("not a time", "not a time"),
+        ] {
+            assert_eq!(ago(at, now), said, "{at}");
+        }
+    }
 }

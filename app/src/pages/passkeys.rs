@@ -15,7 +15,7 @@ use proto::{AccountView, PasskeyItem};
 use crate::error::ErrorCode;
 use crate::navigator::{self, Prompt};
 use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
-use crate::pages::{Notice, RequireSignIn, SignInPrompt, Welcome, action_error, action_failure, flows};
+use crate::pages::{Moment, Notice, RequireSignIn, SignInPrompt, Welcome, action_error, action_failure, flows};
 use crate::return_path::confirm_then;
 use crate::server_fns::{DeleteMyPasskey, RenameMyPasskey, my_account};
 
@@ -177,8 +177,6 @@ fn PasskeyRow(
     };
     let id = item.id.clone();
     let name_field = format!("name-{id}");
-    let added = item.created_at.chars().take(10).collect::<String>();
-    let used = item.last_used_at.clone().map(|at| (at.chars().take(10).collect::<String>(), at));
 
     let name = match action {
         RowAction::Renaming => {
@@ -240,10 +238,10 @@ fn PasskeyRow(
                         <span class=if synced { "badge synced" } else { "badge" }>{badge}</span>
                     </p>
                     <p class="meta">
-                        "Added " <time datetime=item.created_at.clone()>{added}</time>
+                        "Added " <Moment at=item.created_at.clone()/>
                         " · "
-                        {match used {
-                            Some((day, at)) => view! { "Last used " <time datetime=at>{day}</time> }.into_any(),
+                        {match item.last_used_at.clone() {
+                            Some(at) => view! { "Last used " <Moment at/> }.into_any(),
                             None => view! { "Never used" }.into_any(),
                         }}
                     </p>

@@ -60,13 +60,19 @@ pub struct ActivityRow {
 }
 
 /// `user_id`'s newest `limit` events, newest first.
-pub async fn of_user(db: impl Exec<'_>, user_id: &UserId, limit: i64) -> Result<Vec<ActivityRow>, sqlx::Error> {
+pub async fn of_user(
+    db: impl Exec<'_>,
+    user_id: &UserId,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ActivityRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT at, kind, detail, address, user_agent, repeats FROM activity WHERE user_id = $1
-         ORDER BY at DESC, id DESC LIMIT $2",
+         ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(user_id)
     .bind(limit)
+    .bind(offset)
     .fetch_all(db)
     .await
 }

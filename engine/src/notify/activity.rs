@@ -186,7 +186,20 @@ impl Recorded {
 
 /// `GET /auth/activity` and "Recent activity": the newest events of `user_id`'s account.
 pub async fn recent(db: &Db, user_id: &UserId) -> Result<Vec<ActivityItem>, Error> {
-    Ok(activity::of_user(db, user_id, RECENT).await?.into_iter().map(item).collect())
+    Ok(activity::of_user(db, user_id, RECENT, 0).await?.into_iter().map(item).collect())
+}
+
+/// Events on the account page at a time.
+pub const PER_PAGE: u32 = 10;
+
+/// Page `page` (0 = the newest) of `user_id`'s events, [`PER_PAGE`] of them, and whether older ones
+/// follow.
+pub async fn page(db: &Db, user_id: &UserId, page: u32) -> Result<(Vec<ActivityItem>, bool), Error> {
+    let per_page = i64::from(PER_PAGE);
+    let mut rows = activity::of_user(db, user_id, per_page + 1, i64::from(page) * per_page).await?;
+    let more = rows.len() > PER_PAGE as usize;
+    rows.truncate(PER_PAGE as usize);
+    Ok((rows.into_iter().map(item).collect(), more))
 }
 
 fn item(row: ActivityRow) -> ActivityItem {

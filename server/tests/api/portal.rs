@@ -420,6 +420,30 @@ async fn a_failed_form_comes_back_as_it_was_and_an_error_written_in_an_address_i
     assert!(!cookied.contains("555-0100"), "{cookied}");
 }
 
+/// The account page showed every recent event in one long column (a day's use made it 3,645 px
+/// tall). It shows ten at a time, newest first, with links to older and newer ones.
+#[tokio::test]
+async fn the_account_pages_activity_comes_ten_at_a_time() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    for _ in 0..11 {
+        server.add_passkey(&token, &mut authenticator()).await;
+    }
+    let mut browser = Browser::new(&server);
+    browser.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    let cookie = browser.cookie.clone().unwrap();
+    let events = |page: &str| page.matches(r#"data-testid="activity""#).count();
+
+    let (_, _, first) = page(&server, "/account", Some(&cookie)).await;
+    let (_, _, second) = page(&server, "/account?activity=1", Some(&cookie)).await;
+
+    // 13 events: the sign-up's, eleven passkeys added, this sign-in.
+    assert_eq!(events(&first), 10, "{first}");
+    assert!(first.contains(r#"href="/account?activity=1#activity""#) && !first.contains("activity-newer"), "{first}");
+    assert_eq!(events(&second), 3, "{second}");
+    assert!(second.contains(r#"href="/account#activity""#) && !second.contains("activity-older"), "{second}");
+}
+
 #[tokio::test]
 async fn passkeys_are_renamed_and_deleted_with_plain_forms_that_need_no_javascript() {
     let server = TestServer::start().await;
