@@ -26,6 +26,8 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
 
     // Latchkey's sign-in page, naming the app; the passkey button signs in.
     await expect(page.getByTestId("sign-in-reason")).toHaveText(`${OIDC_APP.name} wants you to sign in.`);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Sign in to ${OIDC_APP.name}`);
+    await expect(page.getByTestId("app-origin")).toContainText(`${OIDC_APP.name} is at ${APP_ORIGIN}`);
     expect(new URL(page.url()).origin).toBe(baseURL);
     await hydrated(page);
     await shot(page, "sign-in-for-app");
@@ -34,6 +36,8 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
     // The consent page, once per app.
     await expect(page.getByTestId("consent-app")).toHaveText(OIDC_APP.name);
     await expect(page.getByTestId("consent-email")).toHaveText(email);
+    await expect(page.getByTestId("app-origin")).toContainText(APP_ORIGIN);
+    await expect(page.getByTestId("consent-not-you")).toHaveAttribute("href", /^\/\?next=\/oidc\/authorize\/resume%3Frequest%3D/);
     await shot(page, "consent");
     await page.getByTestId("consent-allow").click();
 
@@ -69,6 +73,9 @@ test("someone new, sent by the app, creates an account with a passkey and goes o
 
     const email = uniqueEmail("oidc-new");
     await expect(page).toHaveURL(/\/sign-up\?next=/);
+    // Sign-up keeps the app: its name and where it is.
+    await expect(page.getByTestId("sign-in-reason")).toHaveText(`${OIDC_APP.name} wants you to sign in.`);
+    await expect(page.getByTestId("app-origin")).toContainText(APP_ORIGIN);
     await hydrated(page);
     await page.getByLabel("Email").fill(email);
     await page.getByTestId("passkey-sign-up").click();

@@ -45,6 +45,13 @@ pub struct ConsentView {
     pub email: String,
     /// One sentence per thing the app will receive ("Your email address").
     pub receives: Vec<String>,
+    /// Where the app is: the origin of the address it gets its answer at.
+    #[serde(default)]
+    pub app_origin: String,
+    /// The portal's address that asks the same request again after a sign-in: "Not you?" signs in
+    /// with another account and comes back through it.
+    #[serde(default)]
+    pub resume: String,
 }
 
 /// What the sign-in page says when an app sent the visitor (OpenID Connect).
@@ -54,6 +61,9 @@ pub struct SignInFor {
     pub app_name: String,
     /// The app's `login_hint`: the email to fill in and to ask passkeys of.
     pub login_hint: Option<String>,
+    /// Where the app is: the origin of the address it gets its answer at.
+    #[serde(default)]
+    pub app_origin: String,
 }
 
 /// Why an app's request cannot be answered by sending the browser back to the app (an unknown app,

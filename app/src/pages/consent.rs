@@ -9,6 +9,7 @@ use proto::{AuthorizeProblem, ErrorCode};
 
 use crate::navigator;
 use crate::pages::SignInPrompt;
+use crate::return_path::page_then;
 use crate::server_fns::{AnswerConsent, consent_for};
 
 /// `/consent?request=…`: may the app sign the user in, and receive what it asks for?
@@ -61,6 +62,10 @@ fn Consent(consent: proto::ConsentView, request: String) -> impl IntoView {
         <ul class="receives" data-testid="consent-receives">
             {consent.receives.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
         </ul>
+        <p class="meta" data-testid="app-origin">{consent.app_name.clone()} " is at " <strong>{consent.app_origin}</strong> "."</p>
+        <p class="meta">
+            "Not you? " <a href=page_then("/", &consent.resume) data-testid="consent-not-you">"Use another account"</a>
+        </p>
         <p class="aside">{format!("{} remembers your answer for this app.", navigator::product_name())}</p>
         // A plain form: the button pressed is the answer.
         <ActionForm action=answer>

@@ -80,6 +80,29 @@ fn NotFound() -> impl IntoView {
     }
 }
 
+/// Which app is waiting for this sign-in or sign-up, when `next` continues its authorization
+/// request (server only: the request is sealed with a server key).
+pub(crate) fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
+    #[cfg(feature = "ssr")]
+    return crate::door::sign_in_for(next);
+    #[cfg(not(feature = "ssr"))]
+    return {
+        let _ = next;
+        None
+    };
+}
+
+/// Where the waiting app is, and whose account signs in to it.
+#[component]
+pub fn AppAt(app: proto::SignInFor) -> impl IntoView {
+    view! {
+        <p class="meta" data-testid="app-origin">
+            {app.app_name} " is at " <strong>{app.app_origin}</strong> ". You sign in with your "
+            {crate::navigator::product_name()} " account."
+        </p>
+    }
+}
+
 /// A new account's welcome: it is ready, and (when mail is on and the address is not yet
 /// confirmed) a link is on its way to confirm the address.
 #[component]

@@ -10,20 +10,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
-use crate::pages::{FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow};
+use crate::pages::{
+    AppAt, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+};
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::PasswordSignIn;
-
-/// Which app is waiting for this sign-in (server only: the request is sealed with a server key).
-fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
-    #[cfg(feature = "ssr")]
-    return crate::door::sign_in_for(next);
-    #[cfg(not(feature = "ssr"))]
-    return {
-        let _ = next;
-        None
-    };
-}
 
 /// Sign in: passkey first. The password form posts without JavaScript.
 #[component]
@@ -48,7 +39,9 @@ pub fn SignInPage() -> impl IntoView {
         (None, None) if signed_out => "You are signed out.".to_owned(),
         (None, None) => String::new(),
     };
-    let hint = app.and_then(|app| app.login_hint);
+    // An app's name heads the page; the product's stays in the account line below.
+    let heading = app.as_ref().map_or_else(navigator::product_name, |app| app.app_name.clone());
+    let hint = app.as_ref().and_then(|app| app.login_hint.clone());
     // After a failed post: the address as it was typed, and the focus and the error on their field.
     let email = returned_field("email").or(hint);
     // A visitor sent by a page or an app signs up and goes back there too.
@@ -57,8 +50,9 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in"/>
         <section class="card" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">"Sign in to " {navigator::product_name()}</h1>
+            <h1 id="sign-in-title">"Sign in to " {heading}</h1>
             {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
+            {app.map(|app| view! { <AppAt app/> })}
             <PasskeySignIn/>
             <p class="divider"><span>"or use your email"</span></p>
             <ActionForm action=password>

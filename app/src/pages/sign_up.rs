@@ -8,7 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
-use crate::pages::{FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow};
+use crate::pages::{
+    AppAt, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+};
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::SignUpWithPassword;
 
@@ -18,18 +20,25 @@ pub fn SignUpPage() -> impl IntoView {
     let with_password = ServerAction::<SignUpWithPassword>::new();
     let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
     let sign_in = next.as_deref().map_or_else(|| "/".to_owned(), |next| page_then("/", next));
+    // Sent by an app: the page names it, and fills in the address the app suggested.
+    let app = next.as_deref().and_then(sign_in_for);
+    let email = returned_field("email").or_else(|| app.as_ref().and_then(|app| app.login_hint.clone()));
     // After a failed post: the address as it was typed, and the focus and the error on their field.
     let failed = FailedField::of(with_password);
     view! {
         <Title text="Create your account"/>
         <section class="card" aria-labelledby="sign-up-title">
             <h1 id="sign-up-title">"Create your account"</h1>
+            {app.map(|app| view! {
+                <p class="status" data-testid="sign-in-reason">{format!("{} wants you to sign in.", app.app_name)}</p>
+                <AppAt app/>
+            })}
             <ActionForm action=with_password>
                 // Read by the password form and by the passkey button (flows.rs) alike.
                 {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" required autocomplete="username"
-                    value=returned_field("email") autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
+                    value=email autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
                 <PasskeySignUp/>
                 <p class="divider"><span>"or choose a password"</span></p>
                 <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>

@@ -111,14 +111,27 @@ pub async fn consent_view(
     let sign_in = portal_sign_in(provider, signed_in).await?.ok_or(Error::SignInRequired)?;
     let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
     let receives = request.scope.split(' ').filter_map(what_it_gives).map(str::to_owned).collect();
-    Ok(ConsentView { app_name: client(provider, &request)?.name.clone(), email: user.email, receives })
+    Ok(ConsentView {
+        app_name: client(provider, &request)?.name.clone(),
+        email: user.email,
+        receives,
+        app_origin: origin_of(&request),
+        resume: format!("{}?request={sealed}", paths::RESUME),
+    })
+}
+
+/// The origin of the address `request`'s app gets its answer at (what the pages show of where the
+/// app is).
+fn origin_of(request: &AuthorizationRequest) -> String {
+    url::Url::parse(&request.redirect_uri).map(|url| url.origin().ascii_serialization()).unwrap_or_default()
 }
 
 /// For the sign-in page sent `next` = a resume address: which app is waiting, and its `login_hint`.
 pub fn sign_in_for(provider: &Provider, next: &str, now: i64) -> Option<SignInFor> {
     let request = open(provider, request::sealed_in(next)?, now).ok()?;
     let app_name = client(provider, &request).ok()?.name.clone();
-    Some(SignInFor { app_name, login_hint: request.login_hint })
+    let app_origin = origin_of(&request);
+    Some(SignInFor { app_name, login_hint: request.login_hint, app_origin })
 }
 
 /// The origin of the app a portal page may send its form's answer on to (the page's CSP
@@ -133,7 +146,7 @@ pub fn form_target_origin(provider: &Provider, path: &str, query: Option<&str>, 
     let value = url::form_urlencoded::parse(query?.as_bytes()).find(|(name, _)| name == param)?.1;
     let sealed = if param == "next" { request::sealed_in(&value)?.to_owned() } else { value.into_owned() };
     let request = open(provider, &sealed, now).ok()?;
-    Some(url::Url::parse(&request.redirect_uri).ok()?.origin().ascii_serialization())
+    Some(origin_of(&request)).filter(|origin| !origin.is_empty())
 }
 
 fn open(provider: &Provider, sealed: &str, now: i64) -> Result<AuthorizationRequest, AuthorizeProblem> {
