@@ -72,12 +72,12 @@ integration-postgres:
 	LATCHKEY_TEST_BACKEND=postgres LATCHKEY_TEST_PG_URL=$(PG_URL) LATCHKEY_TEST_REDIS_URL=$(REDIS_URL) \
 		cargo test -p server --test '*'
 
-e2e: site server
+e2e: setup site server
 	cd end2end && npx playwright test
 
 ## Each page's JS + WASM (gzip) against its budget, on the release bundle; prints every page's
 ## size and the time to a usable passkey button (end2end/weight/).
-weight: site-release server
+weight: setup site-release server
 	cd end2end && E2E_SUITE=weight npx playwright test
 
 ## docs/deploy.md's nginx, Caddy and systemd files, checked by the tools themselves (installed from
@@ -86,7 +86,7 @@ deploy-check:
 	@scripts/check-deploy.sh
 
 ## The README's screenshots, taken by the end-to-end suite.
-screenshots: site server
+screenshots: setup site server
 	cd end2end && E2E_SCREENSHOTS=1 E2E_PRODUCT_NAME="$$(sed -n 's/^pub const PRODUCT_NAME: &str = "\(.*\)";/\1/p' ../engine/src/base/config/mod.rs)" \
 		npx playwright test
 

@@ -4,22 +4,41 @@
 // The timing is measured, printed and written to target/weight.json, never asserted.
 import { expect, test, type Browser, type BrowserContext } from "@playwright/test";
 import { gzipSync } from "node:zlib";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 /**
  * Ceilings in KB (1,000 bytes) of gzip'd JS + WASM that no change may cross: today's weight plus a
  * little, under the goals of issue 12 (100 KB for the sign-in page, the one every visitor loads, and
  * 120 KB for any page), which are printed beside each page. They go down as pages shrink, and up
  * only with a feature that needs the bytes (BENCHMARKS.md says which, and where the bytes go): the
- * signed-in pages' 96 → 108 KB is issue 15's in-place "confirm it's you" prompt (+12 KB), and
- * 108 → 110 KB issue 16's recovery island (+1.5 KB; plain islands are in both bundles).
+ * signed-in pages' 96 → 108 KB is issue 15's in-place "confirm it's you" prompt (+12 KB),
+ * 108 → 110 KB issue 16's recovery island (+1.5 KB; plain islands are in both bundles), and
+ * 110 → 112 KB issue 28's Enter-in-the-email-field passkey sign-up (+1.5 KB, in both bundles) and
+ * the prompt taking the focus and closing with Escape (+1.8 KB).
  */
 const BUDGET_KB: Record<string, number> = { "/": 88, "/sign-up": 88 };
-const DEFAULT_BUDGET_KB = 110;
+const DEFAULT_BUDGET_KB = 112;
 const GOAL_KB: Record<string, number> = { "/": 100 };
 const DEFAULT_GOAL_KB = 120;
-const PAGES = ["/", "/sign-up", "/passkeys", "/account", "/notes"];
 const RUNS = 5;
+
+/**
+ * Every page the portal routes, read from `app/src/pages/mod.rs` (its `<Route path=…>` lines and
+ * `SIGNED_IN_PAGES`), so a new page is weighed without a line here: the signed-in ones signed in,
+ * the others signed out.
+ */
+function portalPages(): { signedIn: string[]; signedOut: string[] } {
+  const source = readFileSync("../app/src/pages/mod.rs", "utf8");
+  const routes = [...source.matchAll(/<Route path=(\((?:StaticSegment\("[^"]*"\),?\s*)+\)|StaticSegment\("[^"]*"\))/g)].map(
+    (route) => "/" + [...route[1].matchAll(/StaticSegment\("([^"]*)"\)/g)].map((segment) => segment[1]).filter(Boolean).join("/"),
+  );
+  const listed = source.match(/SIGNED_IN_PAGES[^=]*=\s*&\[([^\]]*)\]/)?.[1] ?? "";
+  const signedIn = [...listed.matchAll(/\("([^"]+)",/g)].map((page) => page[1]);
+  expect(routes.length, "routes read from app/src/pages/mod.rs").toBeGreaterThan(8);
+  expect(signedIn.length, "SIGNED_IN_PAGES read from app/src/pages/mod.rs").toBeGreaterThan(2);
+  for (const page of signedIn) expect(routes, `${page} is routed`).toContain(page);
+  return { signedIn, signedOut: routes.filter((route) => !signedIn.includes(route)) };
+}
 
 type Weight = { page: string; files: { url: string; raw: number; gzip: number }[]; raw: number; gzip: number };
 
@@ -75,7 +94,12 @@ async function timeToButton(browser: Browser, cpuSlowdown: number): Promise<numb
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 test("every page's JS and WASM stay under its ceiling", async ({ browser }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(240_000);
+  const pages = portalPages();
+  const weights: Weight[] = [];
+  const visitor = await browser.newContext();
+  for (const path of pages.signedOut) weights.push(await weigh(visitor, path));
+  await visitor.close();
   const context = await browser.newContext();
   // Signed-in pages are weighed signed in: an account made through the password form.
   const page = await context.newPage();
@@ -86,8 +110,7 @@ test("every page's JS and WASM stay under its ceiling", async ({ browser }) => {
   await expect(page).toHaveURL(/\/passkeys/);
   await page.close();
 
-  const weights: Weight[] = [];
-  for (const path of PAGES) weights.push(await weigh(context, path));
+  for (const path of pages.signedIn) weights.push(await weigh(context, path));
   await context.close();
 
   const timings: Record<string, number[]> = { "1x": [], "4x": [] };
