@@ -268,6 +268,10 @@ pub struct SignInItem {
     pub device: String,
     /// The whole `User-Agent` it was made with, if any.
     pub user_agent: Option<String>,
+    /// The network it was made from (`203.0.113.0/24`, an IPv6 address's /48), to tell sign-ins
+    /// of one kind of device apart; absent for an app's sign-in and for sign-ins older than it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
     /// The OpenID Connect app (client id) whose tokens continue it, if any.
     pub client_id: Option<String>,
     /// When it started (RFC 3339).

@@ -316,7 +316,11 @@ fn SignIns(sign_ins: Vec<SignInItem>) -> impl IntoView {
                     <div>
                         <strong title=item.user_agent.clone().unwrap_or_default()>{item.device.clone()}</strong>
                         {current.then(|| view! { " " <span class="badge synced" data-testid="this-device">"This device"</span> })}
-                        <p class="meta">{how} " · since " <Moment at=item.created_at.clone()/></p>
+                        <p class="meta">
+                            {how}
+                            {item.network.clone().map(|network| view! { " · from " <span data-testid="sign-in-network">{network}</span> })}
+                            " · since " <Moment at=item.created_at.clone()/>
+                        </p>
                         <p class="meta">"Last used " <Moment at=item.last_used_at.clone()/></p>
                     </div>
                     {(!current).then(|| view! {

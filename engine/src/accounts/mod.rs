@@ -181,9 +181,7 @@ async fn first_tokens(
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let user_agent = caller.user_agent.get();
-    let pair =
-        sign_in::start_with_tokens(change.db(), &accounts.tokens, &user.id, How::Password, user_agent, now).await?;
+    let pair = sign_in::start_with_tokens(change.db(), &accounts.tokens, &user.id, How::Password, caller, now).await?;
     change.commit().await?;
     Ok(pair)
 }

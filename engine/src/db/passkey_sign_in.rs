@@ -20,7 +20,8 @@
 //! Parameters of every form: `$1` credential id, `$2` the serialised `Passkey`, `$3` its new
 //! counter, `$4` backed up (0/1), `$5` now, `$6` sign-in id, `$7` user id, `$8` the client's
 //! `User-Agent` (or NULL), `$9` the activity row's id, `$10` its kind, `$11` its detail, `$12` the
-//! client's address, and with a refresh token `$13` its hash and `$14` its expiry.
+//! client's address, `$13` its network (the list of sign-ins shows it), and with a refresh token
+//! `$14` its hash and `$15` its expiry.
 
 use sqlx::any::AnyArguments;
 use sqlx::pool::PoolConnection;
@@ -30,14 +31,14 @@ use sqlx::{Any, AnyPool, Executor as _};
 use super::activity::NewActivity;
 use super::passkeys::PasskeyRow;
 use super::{Db, Dialect, flag};
-use crate::base::types::SignInId;
+use crate::base::types::{SignInId, network_of};
 
 const SQLITE: &str = "\
 BEGIN IMMEDIATE;
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent, network)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8, $13 WHERE changes() = 1;
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
  SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1 RETURNING id;
 COMMIT";
@@ -46,10 +47,10 @@ const SQLITE_WITH_REFRESH_TOKEN: &str = "\
 BEGIN IMMEDIATE;
 UPDATE passkeys SET passkey = $2, sign_count = $3, backed_up = $4, last_used_at = $5
  WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0));
-INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
- SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 WHERE changes() = 1;
+INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent, network)
+ SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8, $13 WHERE changes() = 1;
 INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
- SELECT $13, $6, $7, $14, NULL, $5 WHERE changes() = 1;
+ SELECT $14, $6, $7, $15, NULL, $5 WHERE changes() = 1;
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
  SELECT $9, $7, $5, $10, $11, $12, $8 WHERE changes() = 1 RETURNING id;
 COMMIT";
@@ -60,8 +61,8 @@ WITH used AS (
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id),
 sign_in AS (
-  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
-  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id)
+  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent, network)
+  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8, $13 FROM used RETURNING id)
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
  SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in RETURNING id";
 
@@ -71,11 +72,11 @@ WITH used AS (
    WHERE credential_id = $1 AND (sign_count < $3 OR (sign_count = 0 AND $3 = 0))
    RETURNING user_id),
 sign_in AS (
-  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent)
-  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8 FROM used RETURNING id),
+  INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, user_agent, network)
+  SELECT $6, $7, NULL, $5, 'passkey', $1, $5, $8, $13 FROM used RETURNING id),
 token AS (
   INSERT INTO refresh_tokens (token_hash, sign_in_id, user_id, expires_at, used_at, created_at)
-  SELECT $13, id, $7, $14, NULL, $5 FROM sign_in)
+  SELECT $14, id, $7, $15, NULL, $5 FROM sign_in)
 INSERT INTO activity (id, user_id, at, kind, detail, address, user_agent)
  SELECT $9, $7, $5, $10, $11, $12, $8 FROM sign_in RETURNING id";
 
@@ -116,7 +117,8 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
         .bind(activity.id.to_owned())
         .bind(activity.kind.to_owned())
         .bind(activity.detail.map(str::to_owned))
-        .bind(activity.address.map(str::to_owned));
+        .bind(activity.address.map(str::to_owned))
+        .bind(activity.address.and_then(|address| address.parse().ok()).map(network_of));
     if let Some((hash, expires_at)) = sign_in.refresh_token {
         query = query.bind(hash.to_owned()).bind(expires_at);
     }

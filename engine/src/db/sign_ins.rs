@@ -14,12 +14,13 @@ pub async fn insert(
     db: impl Exec<'_>,
     sign_in: &SignInRow,
     user_agent: Option<&str>,
+    network: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sign_ins (id, user_id, revoked_at, created_at, method, passkey_id, auth_time, client_id,
-             parent_id, scope, user_agent)
-         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10)",
+             parent_id, scope, user_agent, network)
+         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&sign_in.id)
     .bind(&sign_in.user_id)
@@ -31,6 +32,7 @@ pub async fn insert(
     .bind(&sign_in.parent_id)
     .bind(&sign_in.scope)
     .bind(user_agent)
+    .bind(network)
     .execute(db)
     .await
     .map(|_| ())
@@ -221,6 +223,8 @@ pub struct ListedSignIn {
     pub client_id: Option<String>,
     /// The `User-Agent` it was made with.
     pub user_agent: Option<String>,
+    /// The network it was made from (`203.0.113.0/24`), when recorded.
+    pub network: Option<String>,
     /// When it started (Unix seconds).
     pub created_at: i64,
     /// The portal session's last request (written at most once a minute).
@@ -238,7 +242,7 @@ pub async fn not_ended_of_user(
     now: i64,
 ) -> Result<Vec<ListedSignIn>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.id, s.method, p.name AS passkey_name, s.client_id, s.user_agent, s.created_at, s.last_used_at,
+        "SELECT s.id, s.method, p.name AS passkey_name, s.client_id, s.user_agent, s.network, s.created_at, s.last_used_at,
                 (SELECT MAX(r.created_at) FROM refresh_tokens r WHERE r.sign_in_id = s.id) AS last_refresh_at,
                 CAST((SELECT COUNT(*) FROM refresh_tokens r
                       WHERE r.sign_in_id = s.id AND r.used_at IS NULL AND r.expires_at > $2) AS BIGINT) AS live_tokens

@@ -349,7 +349,7 @@ pub async fn finish_recovery(
         MadeBy::Operator => How::Passkey(&passkey_id),
         MadeBy::Email => How::EmailLink(&passkey_id),
     };
-    let sign_in = sign_in::start(change.db(), &user.id, how, caller.user_agent.get(), now).await?;
+    let sign_in = sign_in::start(change.db(), &user.id, how, Some(caller), now).await?;
     // It is used now, for this sign-in: it reads "Last used today", the lost ones do not.
     crate::db::passkeys::mark_used(change.db(), &passkey_id, now).await?;
     change.commit().await?;
@@ -401,7 +401,7 @@ async fn start_sign_in(
     caller: &Caller,
 ) -> Result<(), Error> {
     let now = change.now();
-    let sign_in = sign_in::start(change.db(), &user.id, how, caller.user_agent.get(), now).await?;
+    let sign_in = sign_in::start(change.db(), &user.id, how, Some(caller), now).await?;
     change.commit().await?;
     enter(session, engine, &user.id, sign_in.id, now).await
 }

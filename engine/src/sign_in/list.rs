@@ -91,6 +91,7 @@ fn item(sign_ins: &SignIns, row: ListedSignIn, current: &SignInId) -> SignInItem
         created_at: rfc3339(row.created_at),
         last_used_at: rfc3339(last_used(&row)),
         user_agent: row.user_agent,
+        network: row.network,
         client_id: row.client_id,
     }
 }

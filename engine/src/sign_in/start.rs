@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 
 use super::refresh;
 use crate::base::error::Error;
-use crate::base::types::{CredentialId, SignInId, SignInMethod, UserId};
+use crate::base::types::{Caller, CredentialId, SignInId, SignInMethod, UserId};
 use crate::db::Exec;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::tokens::{SignInAt, TokenKeys};
@@ -37,13 +37,14 @@ pub enum How<'a> {
     },
 }
 
-/// Starts a sign-in of `user_id`, made `how`, from a client that sent `user_agent`; returns it as
+/// Starts a sign-in of `user_id`, made `how`, by `caller` (its `User-Agent` and network are
+/// recorded for the list of sign-ins; `None` for an app's server redeeming a code); returns it as
 /// written.
 pub async fn start(
     db: impl Exec<'_>,
     user_id: &UserId,
     how: How<'_>,
-    user_agent: Option<&str>,
+    caller: Option<&Caller>,
     now: i64,
 ) -> Result<SignInRow, Error> {
     let own = |method, passkey_id: Option<&CredentialId>| SignInRow {
@@ -76,8 +77,9 @@ pub async fn start(
         },
     };
     // An app's server redeems the code: the list of sign-ins names the app instead.
-    let user_agent = user_agent.filter(|_| row.client_id.is_none());
-    sign_ins::insert(db, &row, user_agent, now).await?;
+    let caller = caller.filter(|_| row.client_id.is_none());
+    let network = caller.map(|caller| caller.address.network());
+    sign_ins::insert(db, &row, caller.and_then(|c| c.user_agent.get()), network.as_deref(), now).await?;
     Ok(row)
 }
 
@@ -88,10 +90,10 @@ pub async fn start_with_tokens(
     keys: &TokenKeys,
     user_id: &UserId,
     how: How<'_>,
-    user_agent: Option<&str>,
+    caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let sign_in = start(&mut *conn, user_id, how, user_agent, now).await?;
+    let sign_in = start(&mut *conn, user_id, how, Some(caller), now).await?;
     let refresh = refresh::issue(&mut *conn, keys, &sign_in, now).await?;
     keys.token_pair(user_id, &SignInAt { id: sign_in.id, auth_time: sign_in.auth_time }, refresh, now)
 }

@@ -301,3 +301,40 @@ async fn a_refreshed_sign_in_ends_at_its_maximum_age() {
     assert_eq!((past.status, past.code()), (StatusCode::UNAUTHORIZED, "invalid_refresh_token"), "{}", past.body);
     assert_eq!(refresh(&server, &young).await, StatusCode::UNAUTHORIZED, "bob's sign-in was aged as well");
 }
+
+/// Two sign-ins of one kind of device ("Firefox on Linux") looked the same in the list. Each now
+/// shows the network it was made from (a /24, never the whole address), for password and passkey
+/// sign-ins alike (the passkey one is written by its own batch statement).
+#[tokio::test]
+async fn sign_ins_of_one_kind_of_device_are_told_apart_by_their_network() {
+    let server = TestServer::start().await;
+    let (token, _) = server.sign_up("ada@example.com").await;
+    let mut key = authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let from = |address: &str| {
+        let client =
+            reqwest::Client::builder().local_address(address.parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+        let base = server.base.clone();
+        async move {
+            let response = client
+                .post(format!("{base}/auth/login"))
+                .header("user-agent", FIREFOX)
+                .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+    from("127.0.1.5").await;
+    from("127.0.2.5").await;
+    let (access, _) = passkey_sign_in(&server, &mut key).await;
+
+    let listed = server.get("/auth/sign-ins", Some(&access)).await.body;
+    let networks: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|s| s["network"].as_str()).collect();
+
+    for network in ["127.0.1.0/24", "127.0.2.0/24", "127.0.0.0/24"] {
+        assert!(networks.contains(&network), "{network} in {listed}");
+    }
+    assert!(!listed.to_string().contains("127.0.1.5"), "never the whole address: {listed}");
+}

@@ -14,6 +14,28 @@ impl fmt::Display for ClientAddr {
     }
 }
 
+impl ClientAddr {
+    /// The network the address is in, as the list of sign-ins shows it: its /24 for IPv4, its /48
+    /// for IPv6 ("203.0.113.0/24"); enough to tell two sign-ins apart, not to find the client.
+    pub fn network(&self) -> String {
+        network_of(self.0)
+    }
+}
+
+/// [`ClientAddr::network`] of `address`.
+pub fn network_of(address: std::net::IpAddr) -> String {
+    match address {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        std::net::IpAddr::V6(v6) => {
+            let masked = u128::from(v6) & (u128::MAX << 80);
+            format!("{}/48", std::net::Ipv6Addr::from(masked))
+        }
+    }
+}
+
 /// The `User-Agent` a sign-in was made with, to tell a user's sign-ins apart: at most 256 characters,
 /// without control characters; empty when the client sent none.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,6 +103,13 @@ pub struct Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_network_is_the_addresss_24_or_48() {
+        let of = |a: &str| network_of(a.parse().unwrap());
+        assert_eq!(of("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(of("2001:db8:1234:5678::1"), "2001:db8:1234::/48");
+    }
 
     #[test]
     fn devices_are_named_as_people_know_them() {
