@@ -6,7 +6,7 @@
 // site (absolute paths, or relative to the workspace root); `E2E_SERVER_LOG` their log filter.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { ADMIN_TOKEN, APP_ORIGIN, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
+import { ADMIN_TOKEN, APP_ORIGIN, BRANDED, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
@@ -92,6 +92,19 @@ export default defineConfig({
               `LATCHKEY_EMAIL_RECOVERY=true ` +
               `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
             url: `${MAILING.origin}/healthz`,
+            reuseExistingServer: false,
+            timeout: 60_000,
+          },
+          // The branded portal (BRANDED in helpers.ts): an operator's logo, favicon, accent and stylesheet.
+          {
+            command:
+              `cd .. && rm -f target/e2e-brand.db* && ${LOG} LATCHKEY_ADDR=127.0.0.1:${new URL(BRANDED.origin).port} ` +
+              `LATCHKEY_ORIGINS=${BRANDED.origin} LATCHKEY_PRODUCT_NAME='Acme Sign-in' ` +
+              `LATCHKEY_BRAND_LOGO=end2end/brand/logo.svg LATCHKEY_BRAND_LOGO_DARK=end2end/brand/logo-dark.svg ` +
+              `LATCHKEY_BRAND_FAVICON=end2end/brand/favicon.svg LATCHKEY_BRAND_ACCENT='${BRANDED.accent}' ` +
+              `LATCHKEY_BRAND_STYLESHEET=end2end/brand/brand.css ` +
+              `LATCHKEY_DATABASE_URL=sqlite://target/e2e-brand.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
+            url: `${BRANDED.origin}/healthz`,
             reuseExistingServer: false,
             timeout: 60_000,
           },

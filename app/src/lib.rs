@@ -33,6 +33,21 @@ pub struct SiteAssets {
     pub sign_in: String,
     /// The stylesheet.
     pub stylesheet: String,
+    /// The operator's brand (`LATCHKEY_BRAND_*`), where set.
+    pub brand: BrandLinks,
+}
+
+/// Where the operator's brand files are served (`/brand/…?v=<version>`), for the pages to link to.
+#[derive(Clone, Debug, Default)]
+pub struct BrandLinks {
+    /// The logo, shown before the product's name in the header.
+    pub logo: Option<String>,
+    /// The logo for a dark colour scheme.
+    pub logo_dark: Option<String>,
+    /// The tab's icon.
+    pub favicon: Option<String>,
+    /// Stylesheets after the portal's own: the accent colour's, then the operator's.
+    pub stylesheets: Vec<String>,
 }
 
 /// The HTML document around the app, rendered on the server. The product name travels to the
@@ -41,6 +56,7 @@ pub struct SiteAssets {
 pub fn shell(_options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     door::send_content_security_policy();
+    let favicon = use_context::<SiteAssets>().unwrap_or_default().brand.favicon;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -49,7 +65,10 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <meta name="application-name" content=navigator::product_name()/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                {match favicon {
+                    Some(href) => view! { <link rel="icon" href=href/> }.into_any(),
+                    None => view! { <link rel="icon" href="/favicon.svg" type="image/svg+xml"/> }.into_any(),
+                }}
                 <IslandScripts/>
                 <MetaTags/>
             </head>
@@ -85,9 +104,14 @@ pub fn App() -> impl IntoView {
     let name = navigator::product_name();
     let title = name.clone();
     SignedIn::provide();
-    let stylesheet = use_context::<SiteAssets>().unwrap_or_default().stylesheet;
+    let assets = use_context::<SiteAssets>().unwrap_or_default();
+    // The operator's stylesheets (the accent colour's, then their own) come after the portal's.
+    let brand_styles = assets.brand.stylesheets.iter().enumerate().map(|(i, href)| {
+        view! { <leptos_meta::Stylesheet id=format!("brand-{i}") href=href.clone()/> }
+    });
     view! {
-        <leptos_meta::Stylesheet id="leptos" href=stylesheet/>
+        <leptos_meta::Stylesheet id="leptos" href=assets.stylesheet.clone()/>
+        {brand_styles.collect_view()}
         // Each page names itself (`<Title text="Passkeys"/>`): "Passkeys · <product>".
         <Title formatter=move |page: String| if page.is_empty() { title.clone() } else { format!("{page} · {title}") }/>
         <SiteHeader name/>

@@ -32,6 +32,12 @@ export const MAILING = {
 };
 
 /**
+ * A fourth portal (another port, its own database) with an operator's brand: the logo, favicon and
+ * stylesheet of `end2end/brand/` and an accent colour; started by playwright.config.ts.
+ */
+export const BRANDED = { origin: `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 8}`, accent: "#0b5d3b" };
+
+/**
  * The app that signs its users in with Latchkey through OpenID Connect in the suite: registered in
  * the clients file playwright.config.ts writes, served on APP_ORIGIN by the test itself.
  */

@@ -64,6 +64,7 @@ impl Assets {
             portal: format!("/pkg/{}", self.portal),
             sign_in: format!("/pkg/{}", self.sign_in),
             stylesheet: format!("/pkg/{}", self.css),
+            brand: app::BrandLinks::default(),
         }
     }
 }

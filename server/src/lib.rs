@@ -3,6 +3,7 @@
 
 mod admin;
 mod assets;
+mod brand;
 mod cross_origin;
 #[cfg(test)]
 mod docs_agree;
@@ -46,12 +47,16 @@ pub enum StartupError {
     /// The browser session store.
     #[error("session store (LATCHKEY_SESSION_STORE): {0}")]
     Sessions(String),
+    /// A brand file (`LATCHKEY_BRAND_*`).
+    #[error("{0}")]
+    Brand(String),
 }
 
 /// Everything start-up builds from the configuration: the engine and the browser session store.
 pub struct Latchkey {
     engine: Engine,
     sessions: SessionBackend,
+    brand: brand::Brand,
 }
 
 /// What the routes share: the engine, and Leptos' options for the pages and the static files.
@@ -65,13 +70,14 @@ impl Latchkey {
     /// Connects the stores, applies migrations and opens the session store.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         site::provide_built_in_names();
+        let brand = brand::Brand::load(&config).map_err(StartupError::Brand)?;
         let engine = Engine::build(config).await?;
         engine::ops::housekeeping::start(engine.db.clone(), engine.keys.clone(), &engine.config);
         engine::notify::mail::start(engine.db.clone(), engine.notify.mailer().clone());
         engine::tokens::keys::reload_periodically(engine.keys.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;
-        Ok(Self { engine, sessions })
+        Ok(Self { engine, sessions, brand })
     }
 
     /// The engine the server was built on (for start-up's reports).
@@ -100,7 +106,7 @@ impl Latchkey {
 
     /// The whole application, as a `Router` (for embedding; [`Latchkey::serve`] runs it).
     pub fn router(self) -> Router {
-        let Self { engine, sessions } = self;
+        let Self { engine, sessions, brand } = self;
         let config = &engine.config;
         let site = Site::configured(config.http.site_root.as_deref());
         tracing::info!("{}", site.describe());
@@ -119,7 +125,7 @@ impl Latchkey {
         let cors = cross_origin::cors(&config.http.cors_origins);
         let state = AppState { engine: engine.clone(), leptos_options: leptos_options.clone() };
         let product_name = ProductName(config.product_name.clone());
-        let site_assets = assets.for_pages();
+        let site_assets = app::SiteAssets { brand: brand.for_pages(), ..assets.for_pages() };
         let context = move || {
             leptos::context::provide_context(engine.clone());
             leptos::context::provide_context(product_name.clone());
@@ -174,6 +180,7 @@ impl Latchkey {
                     .layer(tower::util::option_layer(cors)),
             )
             .merge(cross_origin::routes())
+            .merge(brand.routes())
             // The operator's API: never for browsers on other sites (outside the CORS layer).
             .merge(admin)
             .merge(health::routes())

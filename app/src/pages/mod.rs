@@ -151,9 +151,21 @@ impl SignedIn {
 #[component]
 pub fn SiteHeader(name: String) -> impl IntoView {
     let signed_in = SignedIn::expect();
+    let brand = use_context::<crate::SiteAssets>().unwrap_or_default().brand;
+    // The operator's logo before the name (its dark variant in a dark colour scheme); the name
+    // says what it is, so the image has no text of its own.
+    let logo = brand.logo.map(|light| {
+        let dark = brand.logo_dark.clone();
+        view! {
+            <picture>
+                {dark.map(|dark| view! { <source srcset=dark media="(prefers-color-scheme: dark)"/> })}
+                <img class="logo" src=light alt="" height="28"/>
+            </picture>
+        }
+    });
     view! {
         <header class="site-header">
-            <a class="brand" href="/">{name}</a>
+            <a class="brand" href="/">{logo}{name}</a>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move { signed_in.0.await.ok().map(|user| view! { <AccountMenu user/> }) })}
             </Suspense>

@@ -223,6 +223,40 @@ pub fn advise(config: &Config) -> Vec<Finding> {
             "`memory`: every portal sign-in ends when this process restarts; use `database` or `redis` to keep them",
         ));
     }
+    findings.extend(brand(&config.brand));
+    findings
+}
+
+/// The brand's files can be read and are not too large, and the accent colour carries the white
+/// text the portal puts on it (WCAG AA: 4.5:1).
+fn brand(brand: &crate::base::config::Brand) -> Vec<Finding> {
+    use crate::base::config::brand::{MAX_FILE_BYTES, Rgb};
+    let mut findings = Vec::new();
+    for file in brand.files() {
+        let path = file.path.display();
+        match std::fs::metadata(&file.path) {
+            Ok(meta) if meta.len() > MAX_FILE_BYTES => findings.push(Finding::new(
+                Level::Error,
+                file.var,
+                format!("{path} is {} bytes; a brand file may have {MAX_FILE_BYTES}", meta.len()),
+            )),
+            Ok(_) => {}
+            Err(e) => findings.push(Finding::new(Level::Error, file.var, format!("{path} cannot be read: {e}"))),
+        }
+    }
+    if let Some(accent) = brand.accent {
+        let ratio = accent.contrast(Rgb([255, 255, 255]));
+        if ratio < 4.5 {
+            findings.push(Finding::new(
+                Level::Warning,
+                "LATCHKEY_BRAND_ACCENT",
+                format!(
+                    "white text on {} has a contrast of {ratio:.2}:1, under the 4.5:1 WCAG AA asks of text: buttons and links would be hard to read; choose a darker colour",
+                    accent.hex()
+                ),
+            ));
+        }
+    }
     findings
 }
 
@@ -394,5 +428,15 @@ mod tests {
         assert!(levels(&advise(&local), "LATCHKEY_ADDR").is_empty());
         let pg = config(&[("LATCHKEY_DATABASE_URL", "postgres://db/latchkey")]);
         assert_eq!(levels(&advise(&pg), "LATCHKEY_REDIS_URL"), [Level::Warning]);
+    }
+
+    #[test]
+    fn a_pale_accent_is_a_warning_and_a_missing_brand_file_an_error() {
+        let pale = config(&[("LATCHKEY_BRAND_ACCENT", "#ffcc00")]);
+        assert_eq!(levels(&advise(&pale), "LATCHKEY_BRAND_ACCENT"), [Level::Warning]);
+        let dark = config(&[("LATCHKEY_BRAND_ACCENT", "#1d4ed8")]);
+        assert!(levels(&advise(&dark), "LATCHKEY_BRAND_ACCENT").is_empty());
+        let missing = config(&[("LATCHKEY_BRAND_LOGO", "/nonexistent/logo.svg")]);
+        assert_eq!(levels(&advise(&missing), "LATCHKEY_BRAND_LOGO"), [Level::Error]);
     }
 }

@@ -326,6 +326,16 @@ async fn the_default_log_says_where_it_listens_and_signed_in_pages_log_no_errors
     assert!(!log.contains('\u{1b}'), "no terminal colours in a log file: {log}");
 }
 
+#[test]
+fn a_brand_file_that_cannot_be_read_stops_start_up_with_its_variable() {
+    let served = latchkey(&["serve"], &[("LATCHKEY_BRAND_LOGO", "/nonexistent/acme.svg")]);
+    let said = String::from_utf8_lossy(&served.stderr);
+    assert!(!served.status.success());
+    assert!(said.contains("LATCHKEY_BRAND_LOGO") && said.contains("/nonexistent/acme.svg"), "{said}");
+    let checked = latchkey(&["check-config"], &[("LATCHKEY_BRAND_ACCENT", "#ffcc00")]);
+    assert!(stdout(&checked).contains("LATCHKEY_BRAND_ACCENT"), "{}", stdout(&checked));
+}
+
 /// The operations of docs/api.md's endpoint tables: `(METHOD, /path)`.
 fn documented_operations() -> std::collections::BTreeSet<(String, String)> {
     let contract = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();

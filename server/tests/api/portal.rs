@@ -832,6 +832,58 @@ async fn the_account_page_signs_out_everywhere_else() {
     );
 }
 
+/// The operator's brand: their logo (and its dark variant) in every page's header, their icon, their
+/// accent colour and stylesheet after the portal's, each served by Latchkey under `/brand/` with a
+/// version in the address and a policy that runs no script.
+#[tokio::test]
+async fn a_branded_portal_shows_the_operators_logo_icon_colour_and_stylesheet() {
+    let dir = std::env::temp_dir().join(format!("latchkey-tests/brand-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>"#;
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_BRAND_LOGO", write("acme.svg", svg))
+        .set("LATCHKEY_BRAND_LOGO_DARK", write("acme-dark.svg", svg))
+        .set("LATCHKEY_BRAND_FAVICON", write("acme.png", "png bytes"))
+        .set("LATCHKEY_BRAND_ACCENT", "#0b5d3b")
+        .set("LATCHKEY_BRAND_STYLESHEET", write("acme.css", ".brand { letter-spacing: 0; }"));
+    let server = TestServer::start_with(env).await;
+
+    let (_, _, html) = page(&server, "/", None).await;
+    let linked = |prefix: &str| -> String {
+        let at = html.find(prefix).unwrap_or_else(|| panic!("{prefix} in {html}"));
+        html[at..].split('"').next().unwrap().to_owned()
+    };
+    let (logo, dark, icon) = (linked("/brand/logo?v="), linked("/brand/logo-dark?v="), linked("/brand/favicon?v="));
+    let (accent, style) = (linked("/brand/accent.css?v="), linked("/brand/style.css?v="));
+    assert!(html.contains(&format!(r#"<img src="{logo}" alt="" height="28" class="logo">"#)), "{html}");
+    assert!(html.contains(r#"media="(prefers-color-scheme: dark)""#) && html.contains(&dark), "{html}");
+    assert!(html.contains(&format!(r#"rel="icon" href="{icon}""#)), "{html}");
+    let after = |first: &str, second: &str| html.find(first).unwrap() < html.find(second).unwrap();
+    assert!(after("/pkg/", &accent) && after(&accent, &style), "the operator's styles come last: {html}");
+
+    for (path, content_type, holds) in [
+        (logo.as_str(), "image/svg+xml", "<svg"),
+        (icon.as_str(), "image/png", "png bytes"),
+        (accent.as_str(), "text/css", "--accent: #0b5d3b"),
+        (style.as_str(), "text/css", "letter-spacing"),
+    ] {
+        let answer = reqwest::get(format!("{}{path}", server.base)).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+        assert_eq!(answer.headers()["content-type"], content_type, "{path}");
+        assert!(answer.headers()["content-security-policy"].to_str().unwrap().contains("sandbox"), "{path}");
+        assert!(answer.headers()["cache-control"].to_str().unwrap().contains("immutable"), "{path}");
+        assert!(answer.text().await.unwrap().contains(holds), "{path}");
+    }
+    let unknown = reqwest::get(format!("{}/brand/other", server.base)).await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
 #[tokio::test]
 async fn the_product_name_is_one_setting_for_pages_and_passkey_prompts() {
     let env = crate::common::Env::new().await.set("LATCHKEY_PRODUCT_NAME", "Acme Sign-in");

@@ -5,6 +5,7 @@
 //! Every variable has a default that works for `make run` on a laptop; anything unsafe for production
 //! (the development operator secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
 
+pub mod brand;
 pub mod http;
 pub mod limits;
 pub mod mail;
@@ -15,6 +16,7 @@ pub mod webauthn;
 
 use std::time::Duration;
 
+pub use brand::Brand;
 pub use http::{Http, LogFormat};
 pub use limits::{Rate, RateLimits};
 pub use mail::Mail;
@@ -47,6 +49,8 @@ pub struct Config {
     pub mail: Mail,
     /// `LATCHKEY_RATE_LIMIT_*`: requests per client address.
     pub limits: RateLimits,
+    /// `LATCHKEY_BRAND_*`: the operator's logo, favicon, accent colour and stylesheet.
+    pub brand: Brand,
 }
 
 /// A configuration value that stops start-up, with a one-line reason.
@@ -124,6 +128,7 @@ impl Config {
             stores: Stores::read(&var)?,
             mail: Mail::read(&var)?,
             limits: RateLimits::read(&var)?,
+            brand: Brand::read(&var)?,
             production,
             product_name,
             http,
