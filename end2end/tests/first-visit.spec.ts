@@ -1,7 +1,7 @@
 // What a new user hit, kept from coming back: the forms' failures, Enter on the sign-up page, and a
 // phone's width.
 import { expect, test } from "./strict";
-import { PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, setAutofill, signOut, uniqueEmail } from "./helpers";
+import { PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
 
 test("a wrong password keeps the email, leaves the address plain and puts the focus and the error on the password", async ({ page }) => {
   const email = uniqueEmail("wrong-password");
@@ -112,6 +112,7 @@ test("a signed-in visitor has a home: who they are, their passkeys, the header's
   await expect(page.getByTestId("signed-in-as")).toContainText(email);
   await expect(page.getByTestId("glance-passkey")).toHaveCount(1);
   await expect(page.getByTestId("passkey-sign-in")).toHaveCount(0);
+  await shot(page, "home");
   await expect(page.getByTestId("signed-in-user")).toContainText(email);
 
   // Sign-out is in the header on every page, and the page after it says so.
