@@ -332,13 +332,19 @@ fn templates() -> &'static minijinja::Environment<'static> {
     })
 }
 
-/// Writes `letter` from the templates, for the product and site `config` names: the mail to put in
-/// the outbox.
+/// The buttons' colour in mails without a brand accent (the portal's own).
+const DEFAULT_ACCENT: &str = "#2456d6";
+
+/// Writes `letter` from the templates, for the product and site `config` names, in the operator's
+/// brand when there is one: the mail to put in the outbox.
 pub fn compose(config: &Config, letter: Letter<'_>) -> Result<NewMail, Error> {
     let product = config.product_name.as_str();
     let subject = letter.subject(product);
     let origin = config.issuer();
-    let values = minijinja::context! { product, origin, subject, ..letter.values(product) };
+    // The operator's brand (LATCHKEY_BRAND_*): their logo, served by the portal, and their accent.
+    let logo = config.brand.logo.as_ref().map(|_| format!("{origin}/brand/logo"));
+    let accent = config.brand.accent.map_or_else(|| DEFAULT_ACCENT.to_owned(), |accent| accent.hex());
+    let values = minijinja::context! { product, origin, subject, logo, accent, ..letter.values(product) };
     let render = |extension: &str| {
         templates()
             .get_template(&format!("{}.{extension}", letter.template()))

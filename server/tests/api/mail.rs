@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{Env, FlakyProxy, SmtpServer, TestServer};
+use crate::common::{Env, FlakyProxy, ORIGIN, SmtpServer, TestServer};
 
 async fn mailing_server(smtp: &str) -> TestServer {
     TestServer::start_with(
@@ -369,4 +369,30 @@ async fn an_unconfirmed_address_gets_only_its_confirmation_and_no_address_gets_m
 
     assert_eq!(to("victim@example.com"), 1, "the confirmation, nothing else");
     assert_eq!(to("ada@example.com"), 10, "the confirmation and nine notices; the other three were not sent");
+}
+
+/// Mails wear the operator's brand: their logo (served by the portal) at the top and their accent
+/// on the button; without a brand, the product's name and the portal's own blue.
+#[tokio::test]
+async fn mails_wear_the_operators_brand() {
+    let smtp = SmtpServer::start();
+    let logo = std::env::temp_dir().join(format!("latchkey-tests/brand-{}.svg", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(logo.parent().unwrap()).unwrap();
+    std::fs::write(&logo, r#"<svg xmlns="http://www.w3.org/2000/svg"/>"#).unwrap();
+    let env = Env::new()
+        .await
+        .set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr))
+        .set("LATCHKEY_BRAND_LOGO", logo.to_string_lossy().into_owned())
+        .set("LATCHKEY_BRAND_ACCENT", "#0b5d3b");
+    let branded = TestServer::start_with(env).await;
+    let plain = mailing_server(&SmtpServer::url_at(smtp.addr)).await;
+
+    branded.sign_up("ada@example.com").await;
+    plain.sign_up("bob@example.com").await;
+    let (ada, bob) = (smtp.mail_to("ada@example.com").await.text(), smtp.mail_to("bob@example.com").await.text());
+
+    // The HTML part escapes the address's slashes.
+    let logo = format!("{ORIGIN}/brand/logo").replace('/', "&#x2f;");
+    assert!(ada.contains(&logo) && ada.contains("background:#0b5d3b"), "{ada}");
+    assert!(!bob.contains("brand&#x2f;logo") && bob.contains("background:#2456d6"), "{bob}");
 }
