@@ -64,7 +64,7 @@ pub fn cookie(name: &str) -> Option<String> {
 /// by a sealed cookie; never read from the address.
 pub fn returned_form() -> Option<engine::http::returned_form::ReturnedForm> {
     let engine = engine().ok()?;
-    let sealed = cookie(engine::http::returned_form::COOKIE)?;
+    let sealed = cookie(engine::http::returned_form::cookie_name(&engine.config))?;
     engine::http::returned_form::ReturnedForm::open(&engine.config, &sealed, now())
 }
 

@@ -89,7 +89,8 @@ pub async fn portal_answers(request: Request, next: Next) -> Response {
 /// (`engine::http::returned_form`). A page sent while the cookie is there clears it.
 pub async fn returned_forms(State(engine): State<Engine>, request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with(SERVER_FN_PREFIX) {
-        let carries = engine::http::extract::cookie(request.headers(), returned_form::COOKIE).is_some();
+        let carries =
+            engine::http::extract::cookie(request.headers(), returned_form::cookie_name(&engine.config)).is_some();
         let mut response = next.run(request).await;
         if carries && is_html(&response) {
             append_cookie(&mut response, &ReturnedForm::clear_cookie(&engine.config));
@@ -112,6 +113,12 @@ pub async fn returned_forms(State(engine): State<Engine>, request: Request, next
     };
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
     let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    // Only Leptos's answer to a failed call is read: a server function's own redirect (after a
+    // sign-in, to its `next`, which the visitor's address chose) is never rewritten, whatever its
+    // query holds, so no link can make it one.
+    if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return response;
+    }
     let Some(back) =
         response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).and_then(ErrorRedirect::read)
     else {
@@ -158,7 +165,9 @@ impl ErrorRedirect {
         let path = path?;
         let error = error.as_deref().and_then(returned_form::leptos_error);
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
-        let page = if query.is_empty() { url.path().to_owned() } else { format!("{}?{query}", url.path()) };
+        // A path that reads as another host (`//evil.example`) goes home instead.
+        let own = if url.path().starts_with("//") { "/" } else { url.path() };
+        let page = if query.is_empty() { own.to_owned() } else { format!("{own}?{query}") };
         Some(Self { page, path, error })
     }
 }

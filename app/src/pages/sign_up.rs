@@ -20,9 +20,11 @@ pub fn SignUpPage() -> impl IntoView {
     let with_password = ServerAction::<SignUpWithPassword>::new();
     let next = use_query_map().with_untracked(|q| q.get("next")).and_then(|n| safe_return_path(&n).map(str::to_owned));
     let sign_in = next.as_deref().map_or_else(|| "/".to_owned(), |next| page_then("/", next));
-    // Sent by an app: the page names it, and fills in the address the app suggested.
+    // Sent by an app: the page names it. The address the app suggested (`login_hint`) is not filled
+    // in here, as it is on the sign-in page: anyone can write that link, and an account made under
+    // someone else's address could be taken over through that mailbox.
     let app = next.as_deref().and_then(sign_in_for);
-    let email = returned_field("email").or_else(|| app.as_ref().and_then(|app| app.login_hint.clone()));
+    let email = returned_field("email");
     // After a failed post: the address as it was typed, and the focus and the error on their field.
     let failed = FailedField::of(with_password);
     view! {

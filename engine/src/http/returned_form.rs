@@ -14,11 +14,17 @@ use crate::base::config::Config;
 use crate::base::error::ApiError;
 use crate::base::sealed::{Purpose, Sealer};
 
-/// The cookie that carries a [`ReturnedForm`] from the failed post to the page it returns to.
-pub const COOKIE: &str = "latchkey_form";
+/// The cookie that carries a [`ReturnedForm`] from the failed post to the page it returns to:
+/// `__Host-` when the site is https only, so a sibling subdomain cannot set it.
+pub fn cookie_name(config: &Config) -> &'static str {
+    if config.https_only() { "__Host-latchkey_form" } else { "latchkey_form" }
+}
 
 /// The fields a failed form gets back: what the visitor typed that is not a secret.
 pub const KEPT_FIELDS: &[&str] = &["email", "name"];
+
+/// The longest kept field (an email address has at most 254 characters), so the cookie stays small.
+pub const MAX_FIELD_CHARS: usize = 320;
 
 /// How long the cookie lives: the redirect is followed at once.
 const LIFETIME_SECS: i64 = 60;
@@ -42,10 +48,16 @@ pub struct ReturnedForm {
 }
 
 impl ReturnedForm {
-    /// The form posted to `path` with `fields` (only [`KEPT_FIELDS`] are kept) failed with `error`.
+    /// The form posted to `path` with `fields` (only [`KEPT_FIELDS`], the first of each name, at
+    /// most [`MAX_FIELD_CHARS`] characters, are kept) failed with `error`.
     pub fn new(path: &str, error: ApiError, fields: impl IntoIterator<Item = (String, String)>, now: i64) -> Self {
-        let fields = fields.into_iter().filter(|(name, _)| KEPT_FIELDS.contains(&name.as_str())).collect();
-        Self { path: path.to_owned(), error, fields, expires_at: now + LIFETIME_SECS }
+        let mut kept: Vec<(String, String)> = Vec::new();
+        for (name, value) in fields {
+            if KEPT_FIELDS.contains(&name.as_str()) && !kept.iter().any(|(n, _)| *n == name) {
+                kept.push((name, value.chars().take(MAX_FIELD_CHARS).collect()));
+            }
+        }
+        Self { path: path.to_owned(), error, fields: kept, expires_at: now + LIFETIME_SECS }
     }
 
     /// The kept field `name`, as it was typed.
@@ -57,7 +69,7 @@ impl ReturnedForm {
     pub fn cookie(&self, config: &Config) -> Option<String> {
         let json = serde_json::to_vec(self).ok()?;
         let sealed = sealer(config).seal(CONTEXT, &json)?;
-        Some(format!("{COOKIE}={sealed}; {}; Max-Age={LIFETIME_SECS}", attributes(config)))
+        Some(format!("{}={sealed}; {}; Max-Age={LIFETIME_SECS}", cookie_name(config), attributes(config)))
     }
 
     /// The form the cookie's `sealed` value carries, unless it was tampered with, sealed under
@@ -69,7 +81,7 @@ impl ReturnedForm {
 
     /// The `Set-Cookie` value that clears the cookie (the page it returned to was sent).
     pub fn clear_cookie(config: &Config) -> String {
-        format!("{COOKIE}=; {}; Max-Age=0", attributes(config))
+        format!("{}=; {}; Max-Age=0", cookie_name(config), attributes(config))
     }
 }
 
@@ -125,5 +137,15 @@ mod tests {
         altered.replace_range(10..11, if &sealed[10..11] == "A" { "B" } else { "A" });
         assert_eq!(ReturnedForm::open(&config, &altered, 1000), None, "tampered with");
         assert!(ReturnedForm::clear_cookie(&config).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn a_returned_form_keeps_one_short_value_per_field() {
+        let error = ApiError { error: ErrorCode::InvalidEmail, message: "No.".into(), retry_after: None };
+        let typed = [("email", "x".repeat(70_000)), ("email", "second@example.com".to_owned())];
+        let form = ReturnedForm::new("/api/sign_up_with_password", error, typed.map(|(n, v)| (n.to_owned(), v)), 0);
+        assert_eq!(form.fields.len(), 1);
+        assert_eq!(form.field("email").map(str::len), Some(MAX_FIELD_CHARS));
+        assert!(form.cookie(&config()).unwrap().len() < 2_000, "a cookie browsers keep");
     }
 }

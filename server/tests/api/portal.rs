@@ -418,6 +418,22 @@ async fn a_failed_form_comes_back_as_it_was_and_an_error_written_in_an_address_i
     let (_, _, cookied) = page(&server, "/", Some(&forged)).await;
     assert!(!linked.contains("555-0100"), "{linked}");
     assert!(!cookied.contains("555-0100"), "{cookied}");
+
+    // A sign-in that succeeds is never read as a failed form, whatever its `next` holds: neither
+    // `next=/.//evil.example?__path=x` (rewritten, it read `//evil.example`, another site) nor an
+    // `__err` of the link's own making (sealed, it showed on the next page as a real error).
+    fn right(next: &str) -> [(&str, &str); 3] {
+        [("email", "ada@example.com"), ("password", "correct horse battery"), ("next", next)]
+    }
+    let (signed_in, went, kept) =
+        submit(&server, "/", PasswordSignIn::PATH, &right("/.//evil.example?__path=x"), "").await;
+    assert!(signed_in.is_redirection(), "{signed_in}");
+    assert_eq!(went, "/.//evil.example?__path=x", "left as the server function wrote it");
+    assert!(!kept.contains("latchkey_form"), "{kept}");
+    let planted = format!("/passkeys?__path={}&__err={err}", RenameMyPasskey::PATH);
+    let (_, went, kept) = submit(&server, "/", PasswordSignIn::PATH, &right(&planted), "").await;
+    assert_eq!(went, planted);
+    assert!(!kept.contains("latchkey_form"), "nothing sealed from the link: {kept}");
 }
 
 /// The account page showed every recent event in one long column (a day's use made it 3,645 px
