@@ -71,9 +71,9 @@ pub fn returned_form() -> Option<engine::http::returned_form::ReturnedForm> {
 /// Sets the recovery cookie to `secret` on the answer: HttpOnly, for the 15 minutes a link asked
 /// for by email works, `Secure` when the site is served over HTTPS.
 pub fn set_recovery_cookie(engine: &Engine, secret: &str) {
-    let secure = if engine.config.https_only() { "; Secure" } else { "" };
+    let attributes = engine::http::returned_form::attributes(&engine.config);
     let max_age = engine::accounts::recovery::EMAIL_LINK_SECS;
-    let cookie = format!("{RECOVERY_COOKIE}={secret}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}");
+    let cookie = format!("{RECOVERY_COOKIE}={secret}; {attributes}; Max-Age={max_age}");
     if let (Some(response), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(&cookie))
     {

@@ -16,7 +16,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::base::config::Config;
-use engine::base::config::brand::{BrandFile, MAX_FILE_BYTES};
+use engine::base::config::brand::BrandFile;
 use sha2::{Digest, Sha256};
 
 /// Where brand files are served.
@@ -103,12 +103,7 @@ impl Brand {
 }
 
 fn read(file: &BrandFile) -> Result<Served, String> {
-    let path = file.path.display();
-    let size = std::fs::metadata(&file.path).map_err(|e| format!("{}: {path} cannot be read: {e}", file.var))?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(format!("{}: {path} is {size} bytes; a brand file may have {MAX_FILE_BYTES}", file.var));
-    }
-    let bytes = std::fs::read(&file.path).map_err(|e| format!("{}: {path} cannot be read: {e}", file.var))?;
+    let bytes = file.read().map_err(|why| format!("{}: {why}", file.var))?;
     Ok(served(Bytes::from(bytes), file.content_type))
 }
 

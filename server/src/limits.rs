@@ -148,8 +148,7 @@ impl Budgets {
 
 /// The first `bits` bits of `address`, the rest zero.
 fn network(address: Ipv6Addr, bits: u32) -> IpAddr {
-    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
-    IpAddr::V6(Ipv6Addr::from(u128::from(address) & mask))
+    IpAddr::V6(engine::base::types::prefix(address, bits))
 }
 
 /// The limiters and who may speak for a client.

@@ -31,7 +31,7 @@ use sqlx::{Any, AnyPool, Executor as _};
 use super::activity::NewActivity;
 use super::passkeys::PasskeyRow;
 use super::{Db, Dialect, flag};
-use crate::base::types::{SignInId, network_of};
+use crate::base::types::SignInId;
 
 const SQLITE: &str = "\
 BEGIN IMMEDIATE;
@@ -92,6 +92,8 @@ pub struct PasskeySignIn<'a> {
     /// The sign-in's record in the owner's activity; its user, time and `User-Agent` (the
     /// client's, if it sent one) are the sign-in's too.
     pub activity: NewActivity<'a>,
+    /// The network the client is in (`203.0.113.0/24`), for the list of sign-ins.
+    pub network: Option<&'a str>,
 }
 
 /// Records a passkey sign-in in one transaction and one round trip. `false` means the counter did
@@ -118,7 +120,7 @@ pub async fn record(db: &Db, sign_in: &PasskeySignIn<'_>, now: i64) -> Result<bo
         .bind(activity.kind.to_owned())
         .bind(activity.detail.map(str::to_owned))
         .bind(activity.address.map(str::to_owned))
-        .bind(activity.address.and_then(|address| address.parse().ok()).map(network_of));
+        .bind(sign_in.network.map(str::to_owned));
     if let Some((hash, expires_at)) = sign_in.refresh_token {
         query = query.bind(hash.to_owned()).bind(expires_at);
     }

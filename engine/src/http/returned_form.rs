@@ -96,7 +96,9 @@ fn sealer(config: &Config) -> Sealer {
     Sealer::new(&config.tokens.operator_secret, Purpose::ReturnedForms)
 }
 
-fn attributes(config: &Config) -> &'static str {
+/// The attributes of the portal's own short-lived cookies (this one, the recovery link's): never
+/// read by scripts, sent on top-level navigation only, `Secure` when the site is https only.
+pub fn attributes(config: &Config) -> &'static str {
     if config.https_only() { "HttpOnly; SameSite=Lax; Path=/; Secure" } else { "HttpOnly; SameSite=Lax; Path=/" }
 }
 

@@ -230,18 +230,11 @@ pub fn advise(config: &Config) -> Vec<Finding> {
 /// The brand's files can be read and are not too large, and the accent colour carries the white
 /// text the portal puts on it (WCAG AA: 4.5:1).
 fn brand(brand: &crate::base::config::Brand) -> Vec<Finding> {
-    use crate::base::config::brand::{MAX_FILE_BYTES, Rgb};
+    use crate::base::config::brand::Rgb;
     let mut findings = Vec::new();
     for file in brand.files() {
-        let path = file.path.display();
-        match std::fs::metadata(&file.path) {
-            Ok(meta) if meta.len() > MAX_FILE_BYTES => findings.push(Finding::new(
-                Level::Error,
-                file.var,
-                format!("{path} is {} bytes; a brand file may have {MAX_FILE_BYTES}", meta.len()),
-            )),
-            Ok(_) => {}
-            Err(e) => findings.push(Finding::new(Level::Error, file.var, format!("{path} cannot be read: {e}"))),
+        if let Err(why) = file.read() {
+            findings.push(Finding::new(Level::Error, file.var, why));
         }
     }
     if let Some(accent) = brand.accent {

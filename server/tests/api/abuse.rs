@@ -1,20 +1,14 @@
 //! Abuse protection (docs/security.md): per-client rate limits, keyed by the peer address unless a
 //! trusted proxy names the client. Clients are told apart by binding to distinct loopback addresses.
 
-use std::net::IpAddr;
-
 use app::server_fns::PasskeySignInOptions;
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Env, ORIGIN, TestServer};
+use crate::common::{Env, ORIGIN, TestServer, client_from};
 
 /// An HTTP client whose connections come from `address` (any of 127.0.0.0/8 works on Linux).
-fn client_from(address: &str) -> reqwest::Client {
-    reqwest::Client::builder().local_address(address.parse::<IpAddr>().unwrap()).build().unwrap()
-}
-
 /// A wrong-password login from `client`, optionally through `X-Forwarded-For`: (status, Retry-After, body).
 async fn login(
     server: &TestServer,

@@ -545,3 +545,9 @@ impl SmtpServer {
         panic!("no mail to {to} arrived; got {:?}", self.received().iter().map(|m| &m.to).collect::<Vec<_>>());
     }
 }
+
+/// A client whose connections come from `address` (any 127.x.y.z is this machine), so a test can
+/// play several clients.
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder().local_address(address.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
+}

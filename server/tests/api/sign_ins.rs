@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, authenticator, stores};
+use crate::common::{TestServer, authenticator, client_from, stores};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0";
 
@@ -312,8 +312,7 @@ async fn sign_ins_of_one_kind_of_device_are_told_apart_by_their_network() {
     let mut key = authenticator();
     server.add_passkey(&token, &mut key).await;
     let from = |address: &str| {
-        let client =
-            reqwest::Client::builder().local_address(address.parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+        let client = client_from(address);
         let base = server.base.clone();
         async move {
             let response = client

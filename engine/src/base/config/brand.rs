@@ -38,6 +38,20 @@ pub struct BrandFile {
     pub var: &'static str,
 }
 
+impl BrandFile {
+    /// Its bytes; `Err` says why it cannot be served (unreadable, or over [`MAX_FILE_BYTES`]).
+    /// Start-up stops on it; `check-config` reports it (each naming [`BrandFile::var`]).
+    pub fn read(&self) -> Result<Vec<u8>, String> {
+        let path = self.path.display();
+        let unreadable = |e: std::io::Error| format!("{path} cannot be read: {e}");
+        let size = std::fs::metadata(&self.path).map_err(unreadable)?.len();
+        if size > MAX_FILE_BYTES {
+            return Err(format!("{path} is {size} bytes; a brand file may have {MAX_FILE_BYTES}"));
+        }
+        std::fs::read(&self.path).map_err(unreadable)
+    }
+}
+
 /// A colour, `#rrggbb`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rgb(pub [u8; 3]);

@@ -23,17 +23,20 @@ impl ClientAddr {
 }
 
 /// [`ClientAddr::network`] of `address`.
-pub fn network_of(address: std::net::IpAddr) -> String {
+fn network_of(address: std::net::IpAddr) -> String {
     match address {
         std::net::IpAddr::V4(v4) => {
             let [a, b, c, _] = v4.octets();
             format!("{a}.{b}.{c}.0/24")
         }
-        std::net::IpAddr::V6(v6) => {
-            let masked = u128::from(v6) & (u128::MAX << 80);
-            format!("{}/48", std::net::Ipv6Addr::from(masked))
-        }
+        std::net::IpAddr::V6(v6) => format!("{}/48", prefix(v6, 48)),
     }
+}
+
+/// The first `bits` bits of `address`, the rest zero (an IPv6 network: its /48, /56, /64).
+pub fn prefix(address: std::net::Ipv6Addr, bits: u32) -> std::net::Ipv6Addr {
+    let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+    std::net::Ipv6Addr::from(u128::from(address) & mask)
 }
 
 /// The `User-Agent` a sign-in was made with, to tell a user's sign-ins apart: at most 256 characters,

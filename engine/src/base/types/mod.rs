@@ -10,7 +10,7 @@ pub mod name;
 pub mod password;
 pub mod secret;
 
-pub use caller::{Caller, ClientAddr, UserAgent, device_of, network_of};
+pub use caller::{Caller, ClientAddr, UserAgent, device_of, prefix};
 pub use email::Email;
 pub use ids::{CredentialId, SignInId, UserId};
 pub use method::SignInMethod;

@@ -157,7 +157,8 @@ async fn verify_and_record_once(
     let sign_in_id = SignInId::generate();
     let signed_in = Event::SignedIn { method: SignInMethod::Passkey, passkey: Some(&row.name) };
     let recorded = Recorded::new(&owner.id, signed_in, Some(caller), now);
-    let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded };
+    let network = caller.address.network();
+    let write = SignInWrite { sign_in_id: &sign_in_id, refresh, recorded: &recorded, network: &network };
     match verify_and_write(rp, credential, ceremony, row, &owner, write, now).await {
         Ok(()) => {}
         Err(error @ (Error::AuthenticationFailed(_) | Error::PossibleClonedAuthenticator)) => {
@@ -181,6 +182,7 @@ struct SignInWrite<'a> {
     sign_in_id: &'a SignInId,
     refresh: Option<&'a NewRefreshToken>,
     recorded: &'a Recorded,
+    network: &'a str,
 }
 
 /// The checks of [`verify_and_record`] once the passkey and its owner are known, and the write of
@@ -217,6 +219,7 @@ async fn verify_and_write(
         sign_in_id: write.sign_in_id,
         refresh_token: write.refresh.map(|r| (r.hash.as_str(), r.expires_at)),
         activity: write.recorded.row(),
+        network: Some(write.network),
     };
     if !passkey_sign_in::record(&rp.db, &sign_in, now).await? {
         return Err(Error::PossibleClonedAuthenticator);
