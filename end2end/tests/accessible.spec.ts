@@ -1,6 +1,6 @@
 // axe-core on every page state the portal has, signed out and signed in: any violation fails.
 import { expect, test } from "./strict";
-import { addAuthenticator, expectAccessible, hydrated, setAutofill, uniqueEmail } from "./helpers";
+import { addAuthenticator, expectAccessible, hydrated, setAutofill, signUpWithPasskey, uniqueEmail } from "./helpers";
 
 test("every page, signed out, passes axe-core", async ({ page }) => {
   for (const path of ["/", "/sign-up", "/?signed_out=1", "/recover/request", "/verify-email?token=unknown", "/no-such-page"]) {
@@ -19,11 +19,7 @@ test("every page, signed out, passes axe-core", async ({ page }) => {
 test("every page, signed in, passes axe-core", async ({ page }) => {
   await addAuthenticator(page);
   await setAutofill(page, false);
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(uniqueEmail("axe"));
-  await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+  await signUpWithPasskey(page, uniqueEmail("axe"));
   await hydrated(page);
   await expectAccessible(page, "/passkeys");
 

@@ -1,15 +1,14 @@
 // What a new user hit, kept from coming back: the forms' failures, Enter on the sign-up page, and a
 // phone's width.
 import { expect, test } from "./strict";
-import { PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
+import {
+  PRODUCT_NAME, addAuthenticator, credentialsOf, hydrated, setAutofill, shot, signOut, signUpWithPasskey, signUpWithPassword,
+  uniqueEmail,
+} from "./helpers";
 
 test("a wrong password keeps the email, leaves the address plain and puts the focus and the error on the password", async ({ page }) => {
   const email = uniqueEmail("wrong-password");
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel(/^Password/).fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account with password" }).click();
-  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
+  await signUpWithPassword(page, email);
   await signOut(page);
 
   await page.getByLabel("Email").fill(email);
@@ -68,11 +67,7 @@ test("at a phone's width, the delete confirmation fits its card and the page doe
   await page.setViewportSize({ width: 390, height: 844 });
   await addAuthenticator(page);
   await setAutofill(page, false);
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(uniqueEmail("phone"));
-  await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+  await signUpWithPasskey(page, uniqueEmail("phone"));
 
   await hydrated(page);
   await page.getByRole("button", { name: "Delete…" }).click();
@@ -93,11 +88,7 @@ test("a signed-in visitor has a home: who they are, their passkeys, the header's
   await addAuthenticator(page);
   await setAutofill(page, false);
   const email = uniqueEmail("home");
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+  await signUpWithPasskey(page, email);
 
   // Each page names itself, and the navigation marks where the visitor is.
   await expect(page).toHaveTitle(`Passkeys · ${PRODUCT_NAME}`);
@@ -133,11 +124,7 @@ test("an address that is no page says so, with a heading and the way home", asyn
 
 test("a new account is welcomed and told of its confirmation mail, and the passkey offer can be taken or declined", async ({ page }) => {
   const email = uniqueEmail("welcome");
-  await page.goto("/sign-up");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel(/^Password/).fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account with password" }).click();
-  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
+  await signUpWithPassword(page, email);
 
   await expect(page.getByTestId("welcome")).toContainText(`Welcome to ${PRODUCT_NAME}. Your account is ready.`);
   await expect(page.getByTestId("welcome-mail")).toContainText(`We sent a link to ${email}`);

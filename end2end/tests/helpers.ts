@@ -79,6 +79,24 @@ export async function hydrated(page: Page) {
   await expect(page.locator("button[data-testid]").first()).toBeEnabled();
 }
 
+/** A new account made with the sign-up page's passkey button; it lands on its passkeys, welcomed. */
+export async function signUpWithPasskey(page: Page, email: string) {
+  await page.goto("/sign-up");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByTestId("passkey-sign-up").click();
+  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+}
+
+/** A new account made with the sign-up page's password form; it lands welcomed, offered a passkey. */
+export async function signUpWithPassword(page: Page, email: string) {
+  await page.goto("/sign-up");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel(/^Password/).fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account with password" }).click();
+  await expect(page).toHaveURL(/\/passkeys\?offer=1&welcome=1$/);
+}
+
 /** Signs out from the account page; the browser lands on the sign-in page (where autofill may start). */
 export async function signOut(page: Page) {
   await page.goto("/account");

@@ -1,6 +1,6 @@
 // The portal through its real pages, with Chromium's virtual authenticators.
 import { expect, test } from "./strict";
-import { addAuthenticator, credentialsOf, hydrated, removeAuthenticator, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
+import { addAuthenticator, credentialsOf, hydrated, removeAuthenticator, setAutofill, shot, signOut, signUpWithPasskey, uniqueEmail } from "./helpers";
 
 test("password sign-up, add a passkey, passkey sign-in, autofill, rename, delete, deleted passkey refused", async ({ page }) => {
   const authenticator = await addAuthenticator(page);
@@ -73,11 +73,7 @@ test("passkey-only sign-up", async ({ page }) => {
   await addAuthenticator(page);
   await setAutofill(page, false);
   const email = uniqueEmail("passkey-only");
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+  await signUpWithPasskey(page, email);
   await expect(page.getByTestId("passkey")).toHaveCount(1);
 
   await signOut(page);

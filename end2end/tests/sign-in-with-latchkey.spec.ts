@@ -4,7 +4,7 @@
 // email from the verified ID token and userinfo. Signing out of the app goes through Latchkey's
 // end_session, which ends the portal sign-in too.
 import { expect, test } from "./strict";
-import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, shot, signOut, uniqueEmail } from "./helpers";
+import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, shot, signOut, signUpWithPasskey, uniqueEmail } from "./helpers";
 import { serveApp } from "./oidc-app";
 
 test("an app signs a user in with a passkey through Latchkey and signs out through end_session", async ({ page, baseURL }) => {
@@ -12,11 +12,7 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
   await addAuthenticator(page);
   await setAutofill(page, false);
   const email = uniqueEmail("oidc");
-  await page.goto("/sign-up");
-  await hydrated(page);
-  await page.getByLabel("Email").fill(email);
-  await page.getByTestId("passkey-sign-up").click();
-  await expect(page).toHaveURL(/\/passkeys\?welcome=1$/);
+  await signUpWithPasskey(page, email);
   await signOut(page);
 
   const app = await serveApp(baseURL!);
