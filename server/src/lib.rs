@@ -25,7 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware;
 use engine::{Config, Engine};
 use leptos::config::LeptosOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -133,7 +133,7 @@ impl Latchkey {
         };
 
         let pages = Router::new()
-            .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+            .leptos_routes_with_context(&state, portal_routes(), context.clone(), {
                 let leptos_options = leptos_options.clone();
                 move || shell(leptos_options.clone())
             })
@@ -240,4 +240,13 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+/// The portal's routes, listed once per process. Listing them renders the app under a switch that
+/// is process-wide (leptos_router's `SuppressResourceLoad`): a page of another instance in this
+/// process whose data load is first polled meanwhile waits for it forever (leptos issue #4773).
+/// One list, made before any instance serves, leaves no such window.
+fn portal_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }

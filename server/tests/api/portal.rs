@@ -5,7 +5,8 @@ use app::pages::NotesOwner;
 use app::server_fns::{
     AddPasskeyOptions, ConfirmOptions, ConfirmWithPasskey, ConfirmWithPassword, ConfirmationNeeded, DeleteMyPasskey,
     EndMyOtherSignIns, FinishPasskeySignIn, FinishSignUpWithPasskey, MyAccount, PasskeySignInOptions, PasswordSignIn,
-    RemoveMyPassword, RenameMe, RenameMyPasskey, SetMyPassword, SignUpWithPasskeyOptions, VerifyEmail,
+    RemoveMyPassword, RenameMe, RenameMyPasskey, SetMyPassword, SignUpWithPasskeyOptions, SignUpWithPassword,
+    VerifyEmail,
 };
 use leptos::server_fn::ServerFn;
 use reqwest::StatusCode;
@@ -1055,4 +1056,38 @@ async fn anonymous_portal_calls_store_no_session() {
 
     assert!(cookies.is_empty(), "anonymous calls set cookies: {cookies:?}");
     assert!(page.headers().get("set-cookie").is_none());
+}
+
+/// Listing the portal's routes renders the app with a process-wide switch (leptos_router's
+/// `SuppressResourceLoad`) that parks every page data load first polled meanwhile, in any server
+/// of the process, for good (leptos issue #4773). Starting one instance while another served
+/// hung its account page until the request timed out, now and then, in the tests (which start a
+/// server per test). Pages of one instance render while others start, each within ten seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_instances_start_in_the_same_process() {
+    let server = TestServer::start().await;
+    let mut browser = Browser::new(&server);
+    browser
+        .call(SignUpWithPassword::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")])
+        .await;
+    let cookie = browser.cookie.clone().unwrap();
+    let starting = std::thread::spawn(|| {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            for _ in 0..20 {
+                let env = Env::new().await;
+                let config = engine::Config::from_lookup(|k| env.get(k)).expect("valid test config");
+                let _ = server::Latchkey::build(config).await.expect("an instance builds").router();
+            }
+        });
+    });
+    let mut rendered = 0;
+    while !starting.is_finished() || rendered < 20 {
+        let shown =
+            tokio::time::timeout(std::time::Duration::from_secs(10), page(&server, "/account", Some(&cookie))).await;
+        let (status, _, html) = shown.unwrap_or_else(|_| panic!("the account page hung after {rendered} renders"));
+        assert_eq!(status, StatusCode::OK, "{html}");
+        rendered += 1;
+    }
+    starting.join().unwrap();
 }
