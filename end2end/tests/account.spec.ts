@@ -2,7 +2,7 @@
 // confirming it's you in place before a dangerous change once the sign-in is old, changing the
 // password, and deleting the account.
 import { expect, test } from "./strict";
-import { QUICK_REAUTH, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, shot, uniqueEmail } from "./helpers";
+import { QUICK_REAUTH, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, shot, signUpWithPassword, uniqueEmail } from "./helpers";
 
 test("a sign-in in a second browser is listed and ended from the first, which signs the second out", async ({ page, browser }) => {
   const email = uniqueEmail("two-browsers");
@@ -213,4 +213,26 @@ test("past the re-authentication window, every guarded change asks to confirm it
   await confirmInPlace("delete-account", "passkey");
   await expect(page.getByTestId("sign-in-reason")).toHaveText("Your account was deleted, with its passkeys and sign-ins.");
   expect(errors, "errors in the pages' consoles").toEqual([]);
+});
+
+test("times are shown in the visitor's time zone: the exact time on hover, and older dates", async ({ browser }) => {
+  // Kathmandu is UTC+5:45, so its minutes differ from UTC's whatever the hour.
+  const context = await browser.newContext({ timezoneId: "Asia/Kathmandu" });
+  const page = await context.newPage();
+  await signUpWithPassword(page, uniqueEmail("time-zone"));
+  await page.goto("/account");
+  const created = page.getByTestId("activity").locator("time").last();
+  const at = new Date((await created.getAttribute("datetime"))!);
+  const local = new Date(at.getTime() + (5 * 60 + 45) * 60000);
+  const minutes = String(local.getUTCMinutes()).padStart(2, "0");
+  await expect(created).toHaveText("just now");
+  await expect(created).toHaveAttribute("title", new RegExp(`\\b${local.getUTCDate()}, ${local.getUTCFullYear()}, \\d{1,2}:${minutes}\\b`));
+  await expect(created).not.toHaveAttribute("title", /UTC/);
+
+  // A month later (the browser's clock), the same event is a date, in Kathmandu's calendar.
+  await page.clock.install({ time: at.getTime() + 30 * 86400000 });
+  await page.goto("/account");
+  const day = local.toLocaleDateString("en", { timeZone: "UTC", dateStyle: "medium" });
+  await expect(page.getByTestId("activity").locator("time").last()).toHaveText(day);
+  await context.close();
 });

@@ -368,8 +368,9 @@ fn SignedInNav(here: String) -> impl IntoView {
 }
 
 /// A moment, as people say it ("5 minutes ago", "yesterday"; the date after a week), with the
-/// exact time in UTC on hover and for machines (`<time datetime>`). Relative times read the same in
-/// every time zone, which a page rendered on the server does not know.
+/// exact time on hover and for machines (`<time datetime>`). Relative times read the same in every
+/// time zone, which a page rendered on the server does not know: the page's script (`islands.js`)
+/// shows the exact time and any date in the visitor's zone; without JavaScript they stay in UTC.
 #[component]
 pub fn Moment(#[prop(into)] at: String) -> impl IntoView {
     let exact = format!("{} UTC", at.chars().take(16).collect::<String>().replace('T', " "));
