@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccountView, ActivityItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
+use proto::{AccessView, AccountView, ActivityItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -241,13 +241,13 @@ pub async fn my_activity(page: u32) -> Result<(Vec<ActivityItem>, bool), PortalE
 }
 
 /// Mails a new confirmation link and code to the signed-in account's address; a plain form, back
-/// on the account page.
+/// on the account page (or on `next`, a path of the portal: the access page's).
 #[server(output = BrowserJson)]
-pub async fn send_verification() -> Result<(), PortalError> {
+pub async fn send_verification(next: Option<String>) -> Result<(), PortalError> {
     let (user, engine) = (door::user().await?, door::engine()?);
     let account = accounts::find_user(&engine.db, user.id(), engine::Error::SignInRequired).await?;
     verification::resend(&engine.accounts, &account, door::now()).await?;
-    leptos_axum::redirect("/account?done=verification_sent");
+    leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or("/account?done=verification_sent"));
     Ok(())
 }
 
@@ -351,6 +351,15 @@ pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
     let user = portal::current_user(&session, &engine, door::now()).await?;
     Ok(oidc::authorize::consent_view(&engine.provider, &request, Some(&user), door::now()).await?)
+}
+
+/// What the access page shows for a sealed authorization request: why the signed-in account cannot
+/// sign in to the app yet.
+#[server]
+pub async fn access_for(request: String) -> Result<AccessView, PortalError> {
+    let (engine, session) = (door::engine()?, door::session().await?);
+    let user = portal::current_user(&session, &engine, door::now()).await?;
+    Ok(oidc::authorize::access_view(&engine.provider, &request, Some(&user), door::now()).await?)
 }
 
 /// The consent page's answer (`decision` = `allow` or `deny`); goes on to the app. Works without

@@ -197,6 +197,7 @@ impl Engine {
             challenge_ttl: config.webauthn.challenge_ttl,
             max_passkeys: config.webauthn.max_passkeys,
             stand_ins,
+            sign_up: config.sign_up.clone(),
         };
         let provider = Provider {
             db: db.clone(),

@@ -52,6 +52,9 @@ pub struct ConsentView {
     /// with another account and comes back through it.
     #[serde(default)]
     pub resume: String,
+    /// The address of the app's logo, served by Latchkey (`logo_uri` in the clients file).
+    #[serde(default)]
+    pub app_logo: Option<String>,
 }
 
 /// What the sign-in page says when an app sent the visitor (OpenID Connect).
@@ -64,6 +67,33 @@ pub struct SignInFor {
     /// Where the app is: the origin of the address it gets its answer at.
     #[serde(default)]
     pub app_origin: String,
+    /// The address of the app's logo, served by Latchkey (`logo_uri` in the clients file).
+    #[serde(default)]
+    pub app_logo: Option<String>,
+}
+
+/// Why the signed-in account cannot sign in to an app (yet): the access page's sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Barrier {
+    /// Accounts here are for some domains (`LATCHKEY_SIGN_UP=domains`), and this one has not
+    /// confirmed its address yet.
+    UnconfirmedAddress,
+}
+
+/// What the access page shows: the app, the account, and why it cannot go on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessView {
+    /// The app's name.
+    pub app_name: String,
+    /// The address of the app's logo, served by Latchkey.
+    pub app_logo: Option<String>,
+    /// The signed-in account's address.
+    pub email: String,
+    /// Why it cannot go on; `None` once nothing stands in the way (the page then offers to go on).
+    pub barrier: Option<Barrier>,
+    /// The portal's address that asks the same request again: "Continue".
+    pub resume: String,
 }
 
 /// Why an app's request cannot be answered by sending the browser back to the app (an unknown app,
@@ -305,6 +335,12 @@ pub enum ErrorCode {
     InvalidName,
     /// The email already has an account.
     EmailTaken,
+    /// Nobody may make an account here (`LATCHKEY_SIGN_UP=closed`).
+    SignUpClosed,
+    /// An account here needs an invitation (`LATCHKEY_SIGN_UP=invite`).
+    InvitationRequired,
+    /// Accounts here are for addresses at certain domains (`LATCHKEY_SIGN_UP=domains`).
+    EmailDomainNotAllowed,
     /// Wrong email or password.
     InvalidCredentials,
     /// Password sign-in is locked for a while (`Retry-After`).
@@ -387,7 +423,11 @@ impl ErrorCode {
             | Self::AuthenticationFailed
             | Self::PossibleClonedAuthenticator
             | Self::ReauthenticationRequired => 401,
-            Self::ForbiddenOrigin | Self::RecoveryHold => 403,
+            Self::ForbiddenOrigin
+            | Self::RecoveryHold
+            | Self::SignUpClosed
+            | Self::InvitationRequired
+            | Self::EmailDomainNotAllowed => 403,
             Self::RequestTimeout => 408,
             Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet | Self::AccountNotFound => 404,
             Self::EmailTaken

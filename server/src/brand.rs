@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use engine::base::config::Config;
 use engine::base::config::brand::BrandFile;
+use engine::tokens::clients::{AppLogo, Clients};
 use sha2::{Digest, Sha256};
 
 /// Where brand files are served.
@@ -77,29 +78,42 @@ impl Brand {
         }
     }
 
-    /// `GET /brand/{name}`.
-    pub fn routes<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
+    /// `GET /brand/{name}`, and `GET /brand/apps/{client_id}`: the logos of the apps in `clients`.
+    pub fn routes<S: Clone + Send + Sync + 'static>(self, clients: Arc<Clients>) -> Router<S> {
         let brand = Arc::new(self);
-        Router::new().route(
-            &format!("{PREFIX}/{{name}}"),
-            get(move |Path(name): Path<String>| {
-                let brand = Arc::clone(&brand);
-                async move { brand.answer(&name) }
-            }),
-        )
+        Router::new()
+            .route(
+                &format!("{PREFIX}/{{name}}"),
+                get(move |Path(name): Path<String>| {
+                    let brand = Arc::clone(&brand);
+                    async move {
+                        match brand.files.get(name.as_str()) {
+                            Some(file) => image(file.bytes.clone(), file.content_type),
+                            None => (StatusCode::NOT_FOUND, "No such brand file.").into_response(),
+                        }
+                    }
+                }),
+            )
+            .route(
+                &format!("{}/{{client_id}}", AppLogo::PREFIX),
+                get(move |Path(client_id): Path<String>| async move {
+                    match clients.get(&client_id).and_then(|app| app.logo.as_ref()) {
+                        Some(logo) => image(logo.bytes.clone(), logo.content_type),
+                        None => (StatusCode::NOT_FOUND, "No such app, or it has no logo.").into_response(),
+                    }
+                }),
+            )
     }
+}
 
-    fn answer(&self, name: &str) -> Response {
-        let Some(file) = self.files.get(name) else {
-            return (StatusCode::NOT_FOUND, "No such brand file.").into_response();
-        };
-        let mut response = (StatusCode::OK, file.bytes.clone()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
-        response
-    }
+/// A brand file's answer: cached for a year (its address changes with it), and never run as a page.
+fn image(bytes: Bytes, content_type: &'static str) -> Response {
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+    response
 }
 
 fn read(file: &BrandFile) -> Result<Served, String> {

@@ -180,7 +180,7 @@ impl Latchkey {
                     .layer(tower::util::option_layer(cors)),
             )
             .merge(cross_origin::routes())
-            .merge(brand.routes())
+            .merge(brand.routes(std::sync::Arc::clone(&state.engine.clients)))
             // The operator's API: never for browsers on other sites (outside the CORS layer).
             .merge(admin)
             .merge(health::routes())

@@ -130,7 +130,7 @@ struct AuthenticateCompleteRequest {
 }
 
 /// Create an account with an email and a password; it is signed in.
-#[utoipa::path(post, path = "/auth/register", tag = "password", request_body = RegisterRequest, responses((status = 201, description = "The new account's first token pair", body = TokenPair), (status = 400, description = "`invalid_email`, `invalid_password`, `common_password`, `invalid_name`", body = ApiError), (status = 409, description = "`email_taken`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
+#[utoipa::path(post, path = "/auth/register", tag = "password", request_body = RegisterRequest, responses((status = 201, description = "The new account's first token pair", body = TokenPair), (status = 400, description = "`invalid_email`, `invalid_password`, `common_password`, `invalid_name`", body = ApiError), (status = 403, description = "`sign_up_closed`, `invitation_required`, `email_domain_not_allowed` (the operator's sign-up rule)", body = ApiError), (status = 409, description = "`email_taken`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
 async fn register(
     State(engine): State<Engine>,
     caller: Caller,
@@ -269,7 +269,7 @@ struct ChangeEmailRequest {
 }
 
 /// Move the account to a new email address once a link mailed to it is followed (needs a recent sign-in).
-#[utoipa::path(put, path = "/auth/email", tag = "email", security(("bearer" = [])), request_body = ChangeEmailRequest, responses((status = 202, description = "The link is on its way; nothing changes until it is followed"), (status = 400, description = "`invalid_email`", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 429, description = "`rate_limited` (one mail a minute, five a day)", body = ApiError), (status = 409, description = "`email_taken`, `email_disabled` (no mail server)", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
+#[utoipa::path(put, path = "/auth/email", tag = "email", security(("bearer" = [])), request_body = ChangeEmailRequest, responses((status = 202, description = "The link is on its way; nothing changes until it is followed"), (status = 400, description = "`invalid_email`", body = ApiError), (status = 401, description = "`invalid_token`, `reauthentication_required`", body = ApiError), (status = 403, description = "`email_domain_not_allowed` (an address outside the domains accounts are for)", body = ApiError), (status = 429, description = "`rate_limited` (one mail a minute, five a day)", body = ApiError), (status = 409, description = "`email_taken`, `email_disabled` (no mail server)", body = ApiError), (status = 503, description = "`service_unavailable`", body = ApiError)))]
 async fn change_email(
     State(engine): State<Engine>,
     user: BearerUser,

@@ -1,16 +1,17 @@
 //! The OpenID Connect provider's pages: the consent page (which app, which account, what it will
-//! receive; Allow or Deny as a plain form) and the error page for a request that must not be sent
-//! back to its app (an unknown app or return address). Both are server-rendered with no island.
+//! receive; Allow or Deny as a plain form), the access page (why the account cannot sign in to the
+//! app yet, and what to do), and the error page for a request that must not be sent back to its
+//! app (an unknown app or return address). All are server-rendered with no island.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use proto::{AuthorizeProblem, ErrorCode};
+use proto::{AuthorizeProblem, Barrier, ErrorCode};
 
 use crate::navigator;
-use crate::pages::SignInPrompt;
+use crate::pages::{AppLogo, Notice, SignInPrompt, action_error};
 use crate::return_path::page_then;
-use crate::server_fns::{AnswerConsent, consent_for};
+use crate::server_fns::{AnswerConsent, SendVerification, access_for, consent_for};
 
 /// `/consent?request=…`: may the app sign the user in, and receive what it asks for?
 #[component]
@@ -48,10 +49,81 @@ pub fn ConsentPage() -> impl IntoView {
     }
 }
 
+/// `/access?request=…`: the signed-in account cannot sign in to the app yet; why, and what to do.
+#[component]
+pub fn AccessPage() -> impl IntoView {
+    let (request, sent) =
+        use_query_map().with_untracked(|q| (q.get("request").unwrap_or_default(), q.get("sent").is_some()));
+    let view_of = Resource::new(
+        {
+            let request = request.clone();
+            move || request.clone()
+        },
+        access_for,
+    );
+    view! {
+        <Title text="Not yet"/>
+        <section class="card" aria-labelledby="access-title">
+            <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
+                {move || {
+                    let request = request.clone();
+                    Suspend::new(async move {
+                        match view_of.await {
+                            Ok(access) => view! { <Access access request sent/> }.into_any(),
+                            Err(error) if error.code() == ErrorCode::SignInRequired => {
+                                view! { <SignInPrompt message="Your sign-in has ended. Sign in, then go back to the app and try again.".into()/> }.into_any()
+                            }
+                            Err(error) => view! {
+                                <h1 id="access-title">"This request cannot continue"</h1>
+                                <p class="status" data-testid="access-error">{error.message().to_owned()}</p>
+                            }
+                            .into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Access(access: proto::AccessView, request: String, sent: bool) -> impl IntoView {
+    let resend = ServerAction::<SendVerification>::new();
+    let back_here = format!("/access?request={request}&sent=1");
+    let why = match access.barrier {
+        None => view! {
+            <h1 id="access-title">{format!("Sign in to {}", access.app_name)}</h1>
+            <p class="status">"Nothing stands in the way any more."</p>
+        }
+        .into_any(),
+        Some(Barrier::UnconfirmedAddress) => view! {
+            <h1 id="access-title">{format!("Confirm your address to sign in to {}", access.app_name)}</h1>
+            <p data-testid="access-reason">
+                {format!("{} signs in to apps only once your email address is confirmed. ", navigator::product_name())}
+                "We mailed a link to " <strong data-testid="access-email">{access.email.clone()}</strong>
+                ": follow it, then continue here."
+            </p>
+            {sent.then(|| view! { <p class="status" role="status" data-testid="access-sent">"A new link is on its way."</p> })}
+            <ActionForm action=resend>
+                <input type="hidden" name="next" value=back_here/>
+                <Notice id="access-error" message=action_error(resend)/>
+                <button type="submit" class="button" data-testid="access-resend">"Send the link again"</button>
+            </ActionForm>
+        }
+        .into_any(),
+    };
+    view! {
+        <AppLogo src=access.app_logo.clone()/>
+        {why}
+        <p><a class="button primary" href=access.resume data-testid="access-continue">"Continue"</a></p>
+    }
+}
+
 #[component]
 fn Consent(consent: proto::ConsentView, request: String) -> impl IntoView {
     let answer = ServerAction::<AnswerConsent>::new();
     view! {
+        <AppLogo src=consent.app_logo.clone()/>
         <h1 id="consent-title">{format!("Sign in to {}", consent.app_name)}</h1>
         <p>
             <strong data-testid="consent-app">{consent.app_name.clone()}</strong>

@@ -26,7 +26,7 @@ use crate::return_path::sign_in_then;
 use crate::server_fns::{SignOut, signed_in_user};
 
 pub use account::AccountPage;
-pub use consent::{AppErrorPage, ConsentPage};
+pub use consent::{AccessPage, AppErrorPage, ConsentPage};
 pub use home::RootPage;
 pub use notes::{NotesOwner, NotesPage};
 pub use passkeys::PasskeysPage;
@@ -62,6 +62,7 @@ pub fn PortalRoutes() -> impl IntoView {
             <Route path=StaticSegment("account") view=AccountPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("access") view=AccessPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage ssr=SsrMode::Async/>
         </Routes>
     }
@@ -90,6 +91,14 @@ pub(crate) fn sign_in_for(next: &str) -> Option<proto::SignInFor> {
         let _ = next;
         None
     };
+}
+
+/// The waiting app's logo above a page's heading, when its entry in the clients file names one
+/// (served by Latchkey itself: the page's policy loads images from nowhere else). Its name is in
+/// the heading beside it, so the image adds nothing for a screen reader.
+#[component]
+pub fn AppLogo(src: Option<String>) -> impl IntoView {
+    src.map(|src| view! { <img class="app-logo" src=src alt="" width="48" height="48" data-testid="app-logo"/> })
 }
 
 /// Where the waiting app is, and whose account signs in to it.
@@ -127,6 +136,22 @@ fn mail_is_on() -> bool {
     return crate::door::engine().is_ok_and(|engine| engine.notify.mail_enabled());
     #[cfg(not(feature = "ssr"))]
     return false;
+}
+
+/// Who may make an account here (`LATCHKEY_SIGN_UP`), as the sign-in and sign-up pages say it:
+/// `Err` with why nobody may without an invitation, `Ok` with the domains accounts are for (empty
+/// when anyone may). The server refuses a sign-up all the same; this only spares a form that
+/// cannot succeed.
+pub(crate) fn sign_up_rule() -> Result<String, String> {
+    #[cfg(feature = "ssr")]
+    return match crate::door::engine().map(|engine| engine.config.sign_up.clone()) {
+        Ok(engine::base::config::SignUp::Closed) => Err(engine::Error::SignUpClosed.to_string()),
+        Ok(engine::base::config::SignUp::Invite) => Err(engine::Error::InvitationRequired.to_string()),
+        Ok(rule) => Ok(rule.domains_said()),
+        Err(_) => Ok(String::new()),
+    };
+    #[cfg(not(feature = "ssr"))]
+    return Ok(String::new());
 }
 
 /// Who is signed in in this browser, looked up once per page: the header, the sign-in guard and
@@ -303,7 +328,7 @@ impl FailedField {
         S: leptos::server_fn::ServerFn<Output = (), Error = PortalError> + Clone + Send + Sync + 'static,
     {
         Self(action_failure(action).get_untracked().map(|failure| match failure.code() {
-            ErrorCode::InvalidEmail | ErrorCode::EmailTaken => "email",
+            ErrorCode::InvalidEmail | ErrorCode::EmailTaken | ErrorCode::EmailDomainNotAllowed => "email",
             _ => "password",
         }))
     }

@@ -11,7 +11,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{
-    AppAt, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+    AppAt, AppLogo, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+    sign_up_rule,
 };
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::PasswordSignIn;
@@ -50,6 +51,7 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <Title text="Sign in"/>
         <section class="card" aria-labelledby="sign-in-title">
+            <AppLogo src=app.as_ref().and_then(|app| app.app_logo.clone())/>
             <h1 id="sign-in-title">"Sign in to " {heading}</h1>
             {(!why.is_empty()).then(|| view! { <p class="status" data-testid="sign-in-reason">{why}</p> })}
             {app.map(|app| view! { <AppAt app/> })}
@@ -67,7 +69,7 @@ pub fn SignInPage() -> impl IntoView {
                 <Notice id=FailedField::ERROR_ID message=action_error(password)/>
                 <button type="submit" class="button wide">"Sign in with password"</button>
             </ActionForm>
-            <p class="aside">"New here? " <a href=sign_up>"Create an account"</a></p>
+            {sign_up_rule().is_ok().then(|| view! { <p class="aside">"New here? " <a href=sign_up>"Create an account"</a></p> })}
             {email_recovery().then(|| view! {
                 <p class="aside"><a href="/recover/request" data-testid="lost-passkey">"Lost your passkey?"</a></p>
             })}

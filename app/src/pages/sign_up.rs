@@ -9,7 +9,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::navigator;
 use crate::pages::{
-    AppAt, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+    AppAt, AppLogo, FailedField, Notice, PasskeyButton, action_error, flows, returned_field, run_flow, sign_in_for,
+    sign_up_rule,
 };
 use crate::return_path::{page_then, safe_return_path};
 use crate::server_fns::SignUpWithPassword;
@@ -30,25 +31,35 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <Title text="Create your account"/>
         <section class="card" aria-labelledby="sign-up-title">
+            <AppLogo src=app.as_ref().and_then(|app| app.app_logo.clone())/>
             <h1 id="sign-up-title">"Create your account"</h1>
             {app.map(|app| view! {
                 <p class="status" data-testid="sign-in-reason">{format!("{} wants you to sign in.", app.app_name)}</p>
                 <AppAt app/>
             })}
-            <ActionForm action=with_password>
-                // Read by the password form and by the passkey button (flows.rs) alike.
-                {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" required autocomplete="username"
-                    value=email autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
-                <PasskeySignUp/>
-                <p class="divider"><span>"or choose a password"</span></p>
-                <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>
-                <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"
-                    autofocus=failed.is("password") aria-invalid=failed.invalid("password") aria-describedby=failed.described("password")/>
-                <Notice id=FailedField::ERROR_ID message=action_error(with_password)/>
-                <button type="submit" class="button wide">"Create account with password"</button>
-            </ActionForm>
+            {match sign_up_rule() {
+                // Nobody may without an invitation: the form would only fail.
+                Err(why) => view! { <p class="status" data-testid="sign-up-refused">{why}</p> }.into_any(),
+                Ok(domains) => view! {
+                    {(!domains.is_empty()).then(|| view! {
+                        <p class="meta" data-testid="sign-up-domains">{format!("Accounts here are for addresses at {domains}.")}</p>
+                    })}
+                    <ActionForm action=with_password>
+                        // Read by the password form and by the passkey button (flows.rs) alike.
+                        {next.map(|next| view! { <input type="hidden" id="next" name="next" value=next/> })}
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" required autocomplete="username"
+                            value=email autofocus=failed.is("email") aria-invalid=failed.invalid("email") aria-describedby=failed.described("email")/>
+                        <PasskeySignUp/>
+                        <p class="divider"><span>"or choose a password"</span></p>
+                        <label for="password">"Password " <span class="hint">"(8 to 128 characters)"</span></label>
+                        <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password"
+                            autofocus=failed.is("password") aria-invalid=failed.invalid("password") aria-describedby=failed.described("password")/>
+                        <Notice id=FailedField::ERROR_ID message=action_error(with_password)/>
+                        <button type="submit" class="button wide">"Create account with password"</button>
+                    </ActionForm>
+                }.into_any(),
+            }}
             <p class="aside">"Already have an account? " <a href=sign_in>"Sign in"</a></p>
         </section>
     }

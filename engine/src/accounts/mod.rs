@@ -13,7 +13,7 @@ use std::sync::Arc;
 use proto::{TokenPair, UserInfo};
 
 use crate::base::clock::rfc3339;
-use crate::base::config::Config;
+use crate::base::config::{Config, SignUp};
 use crate::base::error::{Error, OrConflict};
 use crate::base::types::{Caller, DisplayName, Email, Password, UserId};
 use crate::db::Db;
@@ -70,6 +70,34 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
     }
 }
 
+/// The proof that a new account may be made: the operator's rule (`LATCHKEY_SIGN_UP`) admits its
+/// address. [`create`] takes one, so no door makes an account without asking [`admit`].
+#[derive(Debug)]
+pub struct Admitted(());
+
+/// Whether `email` may make an account here (`LATCHKEY_SIGN_UP`). Asked before anything else about
+/// the address, so where sign-up is closed nobody learns from it which addresses have accounts.
+pub fn admit(rule: &SignUp, email: &Email) -> Result<Admitted, Error> {
+    match rule {
+        SignUp::Closed => Err(Error::SignUpClosed),
+        SignUp::Invite => Err(Error::InvitationRequired),
+        rule if rule.admits_domain(email.domain()) => Ok(Admitted(())),
+        SignUp::Domains(_) => Err(Error::EmailDomainNotAllowed { domains: rule.domains_said() }),
+        SignUp::Open => Ok(Admitted(())),
+    }
+}
+
+/// Whether an account may move to `email`: where accounts are for some domains only, a new address
+/// must be at one of them too (or the rule would be passed by signing up at one and moving away).
+pub fn may_move_to(rule: &SignUp, email: &Email) -> Result<(), Error> {
+    match rule {
+        SignUp::Domains(_) if !rule.admits_domain(email.domain()) => {
+            Err(Error::EmailDomainNotAllowed { domains: rule.domains_said() })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Creates an account with a password (one of 8 to 128 characters that is not on the common list),
 /// in a change the caller goes on with (a sign-in for it) and commits: the account, the mail that
 /// asks to confirm its address, and its record.
@@ -82,6 +110,7 @@ pub async fn sign_up<'e>(
     now: i64,
 ) -> Result<(UserRow, Change<'e>), Error> {
     let email = Email::parse(email)?;
+    let admitted = admit(&accounts.config.sign_up, &email)?;
     let password = Password::parse(password)?;
     refuse_common(&password)?;
     let name = name.filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
@@ -92,13 +121,13 @@ pub async fn sign_up<'e>(
     let password_hash = hash_password(&accounts.hashing, password).await?;
     let user = new_user_row(email, name, Some(password_hash), now);
     let mut change = accounts.notify.change(now).await?;
-    create(&mut change, &user, caller).await?;
+    create(&mut change, &user, caller, &admitted).await?;
     Ok((user, change))
 }
 
 /// Writes a new account in `change`: the row, the mail that asks to confirm its address (when
 /// mail is on), the record, and the application's hook. A taken email is [`Error::EmailTaken`].
-pub async fn create(change: &mut Change<'_>, user: &UserRow, caller: &Caller) -> Result<(), Error> {
+pub async fn create(change: &mut Change<'_>, user: &UserRow, caller: &Caller, _: &Admitted) -> Result<(), Error> {
     users::insert(change.db(), user).await.or_conflict(Error::EmailTaken)?;
     verification::ask(change, &user.id, &user.email).await?;
     change.record(&user.id, Event::AccountCreated, Some(caller)).await?;

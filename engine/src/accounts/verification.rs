@@ -110,6 +110,7 @@ pub async fn start_change(
         return Err(Error::EmailDisabled);
     }
     let new_email = Email::parse(new_email)?;
+    super::may_move_to(&accounts.config.sign_up, &new_email)?;
     if new_email.as_str() == user.email {
         return Err(Error::InvalidRequest("That is already your account's email address.".into()));
     }

@@ -37,6 +37,18 @@ pub enum Error {
     /// Registration with an email that already has an account.
     #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
+    /// A sign-up where nobody may make an account (`LATCHKEY_SIGN_UP=closed`).
+    #[error("New accounts are not made here. Ask the administrator for one.")]
+    SignUpClosed,
+    /// A sign-up without an invitation where one is needed (`LATCHKEY_SIGN_UP=invite`).
+    #[error("An account here needs an invitation. Ask an administrator to invite you.")]
+    InvitationRequired,
+    /// A sign-up (or a new address) at a domain accounts are not for (`LATCHKEY_SIGN_UP=domains`).
+    #[error("Accounts here are for addresses at {domains}. Use one of those, or ask an administrator to invite you.")]
+    EmailDomainNotAllowed {
+        /// The domains allowed, as a sentence says them ("example.com or example.org").
+        domains: String,
+    },
     /// Wrong email or password (deliberately the same answer for both).
     #[error("The email or password is not correct.")]
     InvalidCredentials,
@@ -166,6 +178,9 @@ impl Error {
             Self::InvalidPassword => ErrorCode::InvalidPassword,
             Self::InvalidName => ErrorCode::InvalidName,
             Self::EmailTaken => ErrorCode::EmailTaken,
+            Self::SignUpClosed => ErrorCode::SignUpClosed,
+            Self::InvitationRequired => ErrorCode::InvitationRequired,
+            Self::EmailDomainNotAllowed { .. } => ErrorCode::EmailDomainNotAllowed,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Self::RateLimited { .. } | Self::TooManyMails { .. } => ErrorCode::RateLimited,

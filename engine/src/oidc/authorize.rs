@@ -6,7 +6,7 @@
 //! The browser carries the sealed request (`request.rs`) through sign-in and consent and comes back
 //! to [`resume`], which decides again, so every path through the pages meets the same checks.
 
-use proto::{AuthorizeProblem, ConsentView, SignInFor};
+use proto::{AccessView, AuthorizeProblem, Barrier, ConsentView, SignInFor};
 
 use super::Provider;
 use super::codes::{self, Grant};
@@ -94,6 +94,10 @@ pub async fn answer_consent(
         let declined = request.error(OAuthCode::AccessDenied, "the user did not allow the app to sign them in");
         return Ok(Answer::App(declined.location(&provider.config.issuer())));
     }
+    // A consent form posted by hand must not pass what `decide` stops at.
+    if barrier(provider, &sign_in).await?.is_some() {
+        return Ok(Answer::Portal(format!("{}?request={sealed}", paths::ACCESS)));
+    }
     let before = consents::granted(&provider.db, &sign_in.user_id, &request.client_id).await?;
     let allowed = merge_scopes(before.as_deref().unwrap_or_default(), &request.scope);
     consents::grant(&provider.db, &sign_in.user_id, &request.client_id, &allowed, now).await?;
@@ -111,13 +115,48 @@ pub async fn consent_view(
     let sign_in = portal_sign_in(provider, signed_in).await?.ok_or(Error::SignInRequired)?;
     let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
     let receives = request.scope.split(' ').filter_map(what_it_gives).map(str::to_owned).collect();
+    let app = client(provider, &request)?;
     Ok(ConsentView {
-        app_name: client(provider, &request)?.name.clone(),
+        app_name: app.name.clone(),
         email: user.email,
         receives,
         app_origin: origin_of(&request),
         resume: format!("{}?request={sealed}", paths::RESUME),
+        app_logo: app.logo.as_ref().map(|logo| logo.address(&app.id)),
     })
+}
+
+/// What the access page shows for a sealed request and the signed-in user.
+pub async fn access_view(
+    provider: &Provider,
+    sealed: &str,
+    signed_in: Option<&SessionUser>,
+    now: i64,
+) -> Result<AccessView, Error> {
+    let request = open(provider, sealed, now).map_err(|problem| Error::InvalidRequest(problem.message().into()))?;
+    let sign_in = portal_sign_in(provider, signed_in).await?.ok_or(Error::SignInRequired)?;
+    let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
+    let app = client(provider, &request)?;
+    Ok(AccessView {
+        app_name: app.name.clone(),
+        app_logo: app.logo.as_ref().map(|logo| logo.address(&app.id)),
+        email: user.email,
+        barrier: barrier(provider, &sign_in).await?,
+        resume: format!("{}?request={sealed}", paths::RESUME),
+    })
+}
+
+/// What keeps the signed-in account from signing in to an app, if anything: with
+/// `LATCHKEY_SIGN_UP=domains`, an address not yet confirmed (anyone may type an address at an
+/// allowed domain; only its owner can confirm it).
+async fn barrier(provider: &Provider, sign_in: &SignInRow) -> Result<Option<Barrier>, Error> {
+    if provider.config.sign_up.needs_confirmed_address() {
+        let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
+        if user.email_verified_at.is_none() {
+            return Ok(Some(Barrier::UnconfirmedAddress));
+        }
+    }
+    Ok(None)
 }
 
 /// The origin of the address `request`'s app gets its answer at (what the pages show of where the
@@ -129,9 +168,10 @@ fn origin_of(request: &AuthorizationRequest) -> String {
 /// For the sign-in page sent `next` = a resume address: which app is waiting, and its `login_hint`.
 pub fn sign_in_for(provider: &Provider, next: &str, now: i64) -> Option<SignInFor> {
     let request = open(provider, request::sealed_in(next)?, now).ok()?;
-    let app_name = client(provider, &request).ok()?.name.clone();
+    let app = client(provider, &request).ok()?;
+    let app_logo = app.logo.as_ref().map(|logo| logo.address(&app.id));
     let app_origin = origin_of(&request);
-    Some(SignInFor { app_name, login_hint: request.login_hint, app_origin })
+    Some(SignInFor { app_name: app.name.clone(), login_hint: request.login_hint, app_origin, app_logo })
 }
 
 /// The origin of the app a portal page may send its form's answer on to (the page's CSP
@@ -176,6 +216,14 @@ async fn decide(
         return sign_in_first(provider, request);
     };
     let client = client(provider, request)?;
+    if barrier(provider, &sign_in).await?.is_some() {
+        if request.prompt.none {
+            let error = request.error(OAuthCode::InteractionRequired, "the account must confirm its address first");
+            return Ok(Answer::App(error.location(&issuer)));
+        }
+        let sealed = seal(provider, request)?;
+        return Ok(Answer::Portal(format!("{}?request={sealed}", paths::ACCESS)));
+    }
     let allowed = consents::granted(&provider.db, &sign_in.user_id, &client.id).await?;
     let consented = allowed.is_some_and(|allowed| covers(&allowed, &request.scope));
     if request.prompt.consent || (!client.skip_consent && !consented) {

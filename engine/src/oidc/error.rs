@@ -36,6 +36,9 @@ pub enum OAuthCode {
     LoginRequired,
     /// `prompt=none`, and the user has not consented to this app.
     ConsentRequired,
+    /// `prompt=none`, and the user must do something first on a page of the portal (confirm their
+    /// address).
+    InteractionRequired,
     /// A `request` object (not supported).
     RequestNotSupported,
     /// A `request_uri` (not supported).
@@ -62,6 +65,7 @@ impl OAuthCode {
             Self::AccessDenied => "access_denied",
             Self::LoginRequired => "login_required",
             Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",

@@ -81,6 +81,9 @@ pub mod paths {
     pub const CONSENT: &str = "/consent";
     /// The page that explains a request that cannot be sent back to the app (a portal page).
     pub const ERROR: &str = "/oidc/error";
+    /// The page that says why the signed-in account cannot sign in to the app yet, and what to do
+    /// (a portal page).
+    pub const ACCESS: &str = "/access";
 }
 
 /// The scopes Latchkey grants; others in a request are ignored (OIDC Core §3.1.2.1).

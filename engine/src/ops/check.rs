@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::base::config::{Config, ConfigError, SessionStoreKind};
+use crate::base::config::{Config, ConfigError, SessionStoreKind, SignUp};
 use crate::db::Db;
 use crate::notify::mail::Mailer;
 use crate::tokens::clients::Clients;
@@ -224,7 +224,39 @@ pub fn advise(config: &Config) -> Vec<Finding> {
         ));
     }
     findings.extend(brand(&config.brand));
+    findings.push(sign_up(config));
     findings
+}
+
+/// Who may make an account, said in full; `open` beyond a developer's machine lets any stranger
+/// into every app behind the portal.
+fn sign_up(config: &Config) -> Finding {
+    const VAR: &str = "LATCHKEY_SIGN_UP";
+    let local = config.only_localhost();
+    match &config.sign_up {
+        SignUp::Open if !local => Finding::new(
+            Level::Warning,
+            VAR,
+            "`open`: anyone who finds the sign-up page gets an account, and with it every app that does not limit its users (`allowed_groups`); use `invite`, `domains` or `closed` unless that is what you want",
+        ),
+        SignUp::Domains(_) if config.mail.smtp_url.is_none() && !local => Finding::new(
+            Level::Error,
+            VAR,
+            "`domains` signs an account in to apps only once its address is confirmed, and without LATCHKEY_SMTP_URL no confirmation can be mailed; set LATCHKEY_SMTP_URL",
+        ),
+        SignUp::Domains(domains) => {
+            Finding::new(Level::Ok, VAR, format!("`domains`: addresses at {} may make an account", domains.join(", ")))
+        }
+        rule => Finding::new(
+            Level::Ok,
+            VAR,
+            match rule {
+                SignUp::Open => "`open` (every origin is on localhost): anyone may make an account",
+                SignUp::Invite => "`invite`: an account needs an invitation",
+                _ => "`closed`: accounts come from the operator only",
+            },
+        ),
+    }
 }
 
 /// The brand's files can be read and are not too large, and the accent colour carries the white
@@ -431,5 +463,19 @@ mod tests {
         assert!(levels(&advise(&dark), "LATCHKEY_BRAND_ACCENT").is_empty());
         let missing = config(&[("LATCHKEY_BRAND_LOGO", "/nonexistent/logo.svg")]);
         assert_eq!(levels(&advise(&missing), "LATCHKEY_BRAND_LOGO"), [Level::Error]);
+    }
+
+    #[test]
+    fn open_sign_up_beyond_localhost_is_a_warning_and_domains_without_mail_an_error() {
+        const SITE: [(&str, &str); 3] =
+            [("LATCHKEY_RP_ID", "example.com"), ("LATCHKEY_ORIGINS", "https://login.example.com"), SECRET];
+        let with = |more: &[(&'static str, &'static str)]| config(&[&SITE[..], more].concat());
+        assert_eq!(levels(&advise(&with(&[("LATCHKEY_SIGN_UP", "open")])), "LATCHKEY_SIGN_UP"), [Level::Warning]);
+        assert_eq!(levels(&advise(&with(&[])), "LATCHKEY_SIGN_UP"), [Level::Ok], "`invite` by default");
+        assert_eq!(levels(&advise(&config(&[])), "LATCHKEY_SIGN_UP"), [Level::Ok], "open on localhost");
+        let domains = [("LATCHKEY_SIGN_UP", "domains"), ("LATCHKEY_SIGN_UP_DOMAINS", "example.com")];
+        assert_eq!(levels(&advise(&with(&domains)), "LATCHKEY_SIGN_UP"), [Level::Error]);
+        let mailed = [&domains[..], &[("LATCHKEY_SMTP_URL", "smtp://mail.example.com")]].concat();
+        assert_eq!(levels(&advise(&with(&mailed)), "LATCHKEY_SIGN_UP"), [Level::Ok]);
     }
 }

@@ -19,6 +19,7 @@ use aaguid::AuthenticatorNames;
 use challenge::ChallengeStore;
 use stand_in::StandIns;
 
+use crate::base::config::SignUp;
 use crate::db::Db;
 use crate::notify::Notify;
 use crate::tokens::TokenKeys;
@@ -46,4 +47,6 @@ pub struct RelyingParty {
     pub max_passkeys: usize,
     /// The credential ids a sign-in lists for an email without passkeys.
     pub stand_ins: Arc<StandIns>,
+    /// Who may make an account with a passkey (`LATCHKEY_SIGN_UP`).
+    pub sign_up: SignUp,
 }

@@ -9,11 +9,12 @@
 //! name = "Grafana"
 //! client_secret = "$argon2id$v=19$m=19456,t=2,p=1$…"   # or a plain secret of 32+ characters
 //! redirect_uris = ["https://grafana.example.com/login/generic_oauth"]
+//! logo_uri = "logos/grafana.svg"   # optional: a file, beside this one or an absolute path
 //! ```
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use jsonwebtoken::Algorithm;
@@ -21,6 +22,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::base::config::brand::{image_type, read_image_file};
 use crate::base::error::Error;
 use crate::base::types::{Secret, constant_time_eq};
 use crate::tokens::secret::{HashingQueue, verify_secret};
@@ -71,6 +73,36 @@ pub struct Client {
     pub require_pkce: bool,
     /// How this app's ID tokens are signed: RS256 (the default) or ES256.
     pub id_token_alg: Algorithm,
+    /// The app's logo (`logo_uri`), read at start-up and served by Latchkey itself.
+    pub logo: Option<AppLogo>,
+}
+
+/// An app's logo: a file the operator named, read once, served at [`AppLogo::PREFIX`]`/{client_id}`
+/// (never fetched from the app's site, so the pages' Content-Security-Policy stays `'self'` and
+/// no request of Latchkey's goes where a clients file points).
+pub struct AppLogo {
+    /// Its bytes.
+    pub bytes: axum::body::Bytes,
+    /// Its media type, from its extension.
+    pub content_type: &'static str,
+    /// A digest of its bytes, in its address so it may be cached for a year.
+    pub version: String,
+}
+
+impl fmt::Debug for AppLogo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AppLogo({}, {} bytes, v={})", self.content_type, self.bytes.len(), self.version)
+    }
+}
+
+impl AppLogo {
+    /// Where apps' logos are served.
+    pub const PREFIX: &'static str = "/brand/apps";
+
+    /// The address a page shows `client_id`'s logo from.
+    pub fn address(&self, client_id: &str) -> String {
+        format!("{}/{client_id}?v={}", Self::PREFIX, self.version)
+    }
 }
 
 impl Client {
@@ -115,18 +147,26 @@ struct Entry {
     skip_consent: bool,
     require_pkce: Option<bool>,
     id_token_signed_response_alg: Option<String>,
+    logo_uri: Option<String>,
 }
 
 impl Clients {
-    /// Reads and checks the file at `path`.
+    /// Reads and checks the file at `path`; a `logo_uri` that is a relative path is read from the
+    /// file's own directory.
     pub fn load(path: &Path) -> Result<Self, ClientsError> {
         let text =
             std::fs::read_to_string(path).map_err(|e| ClientsError(format!("cannot read {}: {e}", path.display())))?;
-        Self::parse(&text).map_err(|ClientsError(reason)| ClientsError(format!("{}: {reason}", path.display())))
+        let beside = path.parent().unwrap_or(Path::new("."));
+        Self::parse_in(&text, beside)
+            .map_err(|ClientsError(reason)| ClientsError(format!("{}: {reason}", path.display())))
     }
 
-    /// Checks the text of a clients file.
+    /// Checks the text of a clients file (a relative `logo_uri` is read from the working directory).
     pub fn parse(text: &str) -> Result<Self, ClientsError> {
+        Self::parse_in(text, Path::new("."))
+    }
+
+    fn parse_in(text: &str, beside: &Path) -> Result<Self, ClientsError> {
         let file: File = toml::from_str(text).map_err(|e| ClientsError(one_line(&e.to_string())))?;
         let mut by_id = HashMap::new();
         for (index, table) in file.clients.into_iter().enumerate() {
@@ -136,7 +176,7 @@ impl Clients {
             };
             let refused = |reason: String| ClientsError(format!("{label}: {reason}"));
             let entry = Entry::deserialize(toml::Value::Table(table)).map_err(|e| refused(one_line(&e.to_string())))?;
-            let client = check(entry).map_err(refused)?;
+            let client = check(entry, beside).map_err(refused)?;
             if by_id.contains_key(&client.id) {
                 return Err(refused("client_id: listed twice".into()));
             }
@@ -209,7 +249,7 @@ impl Clients {
 }
 
 /// Turns an entry into a [`Client`], or says which field is wrong and why.
-fn check(entry: Entry) -> Result<Client, String> {
+fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
     let id = entry.client_id;
     if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
         return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~`".into());
@@ -242,6 +282,7 @@ fn check(entry: Entry) -> Result<Client, String> {
         Some("ES256") => Algorithm::ES256,
         Some(other) => return Err(format!("id_token_signed_response_alg: `{other}` is neither RS256 nor ES256")),
     };
+    let logo = entry.logo_uri.map(|uri| logo(&uri, beside)).transpose()?;
     Ok(Client {
         id,
         name,
@@ -251,7 +292,33 @@ fn check(entry: Entry) -> Result<Client, String> {
         skip_consent: entry.skip_consent,
         require_pkce,
         id_token_alg,
+        logo,
     })
+}
+
+/// `logo_uri`: a file path (or a `file:` URL). A web address is refused rather than fetched: the
+/// portal would otherwise either load images from anywhere (a looser CSP, and every visitor's
+/// address sent to the app's host) or make requests wherever a clients file points.
+fn logo(uri: &str, beside: &Path) -> Result<AppLogo, String> {
+    let path = match Url::parse(uri) {
+        Ok(url) if url.scheme() == "file" => {
+            url.to_file_path().map_err(|()| format!("logo_uri: `{uri}` is not a file path"))?
+        }
+        Ok(url) if url.scheme().len() > 1 => {
+            return Err(format!(
+                "logo_uri: `{uri}` is a web address; Latchkey serves an app's logo itself, from a file \
+                 (save the image and give its path)"
+            ));
+        }
+        // A path (a Windows drive letter parses as a one-letter scheme).
+        _ => beside.join(PathBuf::from(uri)),
+    };
+    let content_type =
+        image_type(&path).ok_or_else(|| format!("logo_uri: `{uri}` is not a .svg, .png, .webp or .jpg file"))?;
+    let bytes = read_image_file(&path).map_err(|why| format!("logo_uri: {why}"))?;
+    let digest = Sha256::digest(&bytes);
+    let version = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    Ok(AppLogo { bytes: bytes.into(), content_type, version })
 }
 
 fn client_secret(secret: String) -> Result<ClientSecret, String> {
@@ -340,6 +407,36 @@ mod tests {
         assert!(!clients.get("legacy").unwrap().require_pkce);
         assert_eq!(clients.with_plain_secrets(), ["legacy"]);
         assert!(!format!("{clients:?}").contains("plain-secret"), "secrets never print");
+    }
+
+    #[test]
+    fn an_apps_logo_is_a_file_read_at_start_never_a_web_address() {
+        let dir = std::env::temp_dir().join(format!("latchkey-logo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("acme.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>").unwrap();
+        std::fs::write(dir.join("acme.gif"), "GIF89a").unwrap();
+        let file = dir.join("clients.toml");
+        let with = |logo: &str| {
+            let entry = format!(
+                "[[clients]]\nclient_id = \"acme\"\npublic = true\nredirect_uris = [\"https://acme.example/cb\"]\nlogo_uri = \"{logo}\"\n"
+            );
+            std::fs::write(&file, entry).unwrap();
+            Clients::load(&file).map_err(|e| e.to_string())
+        };
+
+        // Beside the clients file, by an absolute path, or as a file: URL.
+        let absolute = dir.join("acme.svg").display().to_string();
+        for logo in ["acme.svg", absolute.as_str(), &format!("file://{absolute}")] {
+            let clients = with(logo).unwrap();
+            let read = clients.get("acme").unwrap().logo.as_ref().unwrap();
+            assert_eq!((read.content_type, read.bytes.len()), ("image/svg+xml", 41), "{logo}");
+            assert_eq!(read.address("acme"), format!("/brand/apps/acme?v={}", read.version));
+        }
+        let refused = with("https://acme.example/logo.svg").unwrap_err();
+        assert!(refused.contains("client `acme`: logo_uri:") && refused.contains("web address"), "{refused}");
+        assert!(with("acme.gif").unwrap_err().contains("not a .svg, .png, .webp or .jpg file"));
+        assert!(with("missing.png").unwrap_err().contains("cannot be read"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[tokio::test]

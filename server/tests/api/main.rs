@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod abuse;
+mod access;
 mod accounts;
 mod activity;
 mod ceremony_rules;

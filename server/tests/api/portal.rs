@@ -116,7 +116,7 @@ async fn token_responses_are_not_cached() {
 }
 
 /// Calls a server function as the hydrated page does (form-encoded body, JSON answer, own Origin).
-async fn call(server: &TestServer, path: &str, form: &str, cookie: Option<&str>) -> reqwest::Response {
+pub(crate) async fn call(server: &TestServer, path: &str, form: &str, cookie: Option<&str>) -> reqwest::Response {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut request = client
         .post(format!("{}{path}", server.base))
@@ -179,17 +179,21 @@ async fn database_sessions_survive_a_restart_and_sign_out_ends_them() {
 
 /// A browser on the portal: calls server functions as the hydrated page does, carrying the session
 /// cookie from one answer to the next.
-struct Browser<'a> {
-    server: &'a TestServer,
-    cookie: Option<String>,
+pub(crate) struct Browser<'a> {
+    pub(crate) server: &'a TestServer,
+    pub(crate) cookie: Option<String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(server: &'a TestServer) -> Self {
+    pub(crate) fn new(server: &'a TestServer) -> Self {
         Self { server, cookie: None }
     }
 
-    async fn call(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    pub(crate) async fn call(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let form = form_body(fields);
         let response = call(self.server, path, &form, self.cookie.as_deref()).await;
         if let Some(set_cookie) = response.headers().get("set-cookie") {
@@ -935,7 +939,11 @@ fn strip_comments(html: &str) -> String {
 }
 
 /// A browser's GET of a portal page, without following redirects: (status, Location, HTML without markers).
-async fn page(server: &TestServer, path: &str, cookie: Option<&str>) -> (StatusCode, Option<String>, String) {
+pub(crate) async fn page(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>, String) {
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut request = client.get(format!("{}{path}", server.base)).header("accept", "text/html");
     if let Some(cookie) = cookie {

@@ -30,7 +30,12 @@ const FIRST_PARTY_CALLBACK: &str = "https://wiki.example/cb";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery";
 
+/// The Example App's logo (`logo_uri`), an SVG that would run a script if opened as a page.
+const APP_LOGO: &str = r#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+
 fn clients_file() -> String {
+    let logo = std::env::temp_dir().join(format!("latchkey-app-logo-{}.svg", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&logo, APP_LOGO).expect("logo file");
     let text = format!(
         r#"
         [[clients]]
@@ -39,6 +44,7 @@ fn clients_file() -> String {
         client_secret = "{APP_SECRET}"
         redirect_uris = ["{APP_CALLBACK}"]
         post_logout_redirect_uris = ["{APP_SIGNED_OUT}"]
+        logo_uri = "{}"
 
         [[clients]]
         client_id = "{SPA}"
@@ -51,7 +57,8 @@ fn clients_file() -> String {
         redirect_uris = ["{FIRST_PARTY_CALLBACK}"]
         skip_consent = true
         id_token_signed_response_alg = "ES256"
-        "#
+        "#,
+        logo.display()
     );
     crate::common::clients_file(&text)
 }
@@ -67,7 +74,13 @@ struct Provider {
 
 impl Provider {
     async fn start() -> Self {
-        let env = Env::new().await.set("LATCHKEY_OIDC_CLIENTS", clients_file());
+        Self::start_with(&[]).await
+    }
+
+    /// With `settings` on each instance.
+    async fn start_with(settings: &[(&'static str, String)]) -> Self {
+        let with = |env: Env| settings.iter().fold(env, |env, (key, value)| env.set(key, value.clone()));
+        let env = with(Env::new().await.set("LATCHKEY_OIDC_CLIENTS", clients_file()));
         let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
         let clients = env.get("LATCHKEY_OIDC_CLIENTS").unwrap();
         let (first, issuer) = TestServer::start_at_own_origin(env).await;
@@ -77,7 +90,7 @@ impl Provider {
                 .set("LATCHKEY_DATABASE_URL", database.clone())
                 .set("LATCHKEY_OIDC_CLIENTS", clients)
                 .set("LATCHKEY_ORIGINS", issuer.clone());
-            Some(TestServer::start_at_own_origin(env).await.0)
+            Some(TestServer::start_at_own_origin(with(env)).await.0)
         } else {
             None
         };
@@ -305,6 +318,12 @@ fn param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// The address of the app's logo a page shows.
+fn app_logo(html: &str) -> Option<String> {
+    let tag = html.split("<img").find(|tag| tag.contains(r#"data-testid="app-logo""#))?;
+    Some(tag.split(r#"src=""#).nth(1)?.split('"').next()?.to_owned())
+}
+
 /// The sealed-request path a sign-in page address carries in `next`.
 fn next_of(path: &str) -> String {
     param(&Url::parse(&format!("http://x{path}")).unwrap(), "next").expect("the sign-in page carries the request")
@@ -324,6 +343,16 @@ async fn an_app_signs_a_user_in_with_a_passkey_through_the_portal() {
     let (status, _, _, html) = browser.visit(&sign_in_page).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Example App wants you to sign in."), "the page names the app");
+    // Its logo heads the page, from Latchkey's own address (the page's CSP loads images from no
+    // other), served so that it can never run as a page.
+    let logo = app_logo(&html).unwrap_or_else(|| panic!("the app's logo on the sign-in page: {html}"));
+    assert!(logo.starts_with(&format!("/brand/apps/{APP}?v=")), "{logo}");
+    let (status, _, headers, svg) = browser.visit(&logo).await;
+    assert_eq!((status, svg.as_str()), (StatusCode::OK, APP_LOGO));
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("sandbox"), "{headers:?}");
+    let (status, ..) = browser.visit(&format!("/brand/apps/{SPA}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an app without a logo has none");
 
     // A passkey sign-in, then on to the request, which asks for consent first.
     browser.sign_in_with_passkey(&mut key, None).await;
@@ -332,6 +361,7 @@ async fn an_app_signs_a_user_in_with_a_passkey_through_the_portal() {
     let (status, _, headers, html) = browser.visit(&consent).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Example App") && html.contains(EMAIL) && html.contains("Your email address"), "{html}");
+    assert_eq!(app_logo(&html).as_deref(), Some(logo.as_str()), "the consent page shows it too: {html}");
     let policy = headers["content-security-policy"].to_str().unwrap();
     let form_action = policy.split(';').map(str::trim).find(|d| d.starts_with("form-action")).unwrap();
     assert_eq!(form_action, "form-action 'self' https://app.example", "the form may go on to the app, nowhere else");
@@ -912,4 +942,73 @@ async fn error_descriptions_never_repeat_what_the_request_said() {
         let description = answer["error_description"].as_str().unwrap_or_default();
         assert!(answer["error"].is_string() && !description.contains(bait), "{form:?}: {answer}");
     }
+}
+
+/// With `LATCHKEY_SIGN_UP=domains`, anyone can type an address at an allowed domain; only its owner
+/// can confirm it. Until then the account uses the portal but signs in to no app: the access page
+/// says why and mails the link again, `prompt=none` gets `interaction_required`, and a consent
+/// posted by hand is stopped there too. Once confirmed, "Continue" goes on to the app.
+#[tokio::test]
+async fn where_accounts_are_for_some_domains_an_unconfirmed_address_signs_in_to_no_app() {
+    use app::server_fns::SendVerification;
+    use leptos::server_fn::ServerFn as _;
+    let smtp = crate::common::SmtpServer::start();
+    let provider = Provider::start_with(&[
+        ("LATCHKEY_SIGN_UP", "domains".into()),
+        ("LATCHKEY_SIGN_UP_DOMAINS", "example.com".into()),
+        ("LATCHKEY_SMTP_URL", crate::common::SmtpServer::url_at(smtp.addr)),
+    ])
+    .await;
+    let (token, _) = provider.first.sign_up(EMAIL).await;
+    let mut key = authenticator();
+    provider.first.add_passkey(&token, &mut key).await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+
+    let silent = app.start(&[], |r| r.add_prompt(CoreAuthPrompt::None));
+    let back = browser.follow(silent.url.as_str()).await.expect("no page for prompt=none");
+    assert_eq!(param(&back, "error").as_deref(), Some("interaction_required"));
+    assert!(param(&back, "code").is_none());
+
+    let started = app.start(&["email"], |r| r);
+    let access = browser.follow(started.url.as_str()).await.expect_err("the access page, not the app");
+    assert!(access.starts_with("/access?request="), "{access}");
+    let (status, _, _, html) = browser.visit(&access).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Confirm your address to sign in to Example App") && html.contains(EMAIL), "{html}");
+    assert!(app_logo(&html).is_some(), "the app's logo, as on its other pages");
+
+    // The consent form, posted by hand with the same request, is stopped at the same place.
+    let request = param(&Url::parse(&format!("http://x{access}")).unwrap(), "request").unwrap();
+    let use_consent = {
+        use app::server_fns::AnswerConsent;
+        browser.server_fn(AnswerConsent::PATH, &[("request", &request), ("decision", "allow")], true).await
+    };
+    assert_eq!(use_consent.headers()["location"].to_str().unwrap(), access, "no code from a hand-made consent");
+
+    // "Send the link again" mails it (a second one, after the sign-up's, a minute on) and comes back
+    // to the page.
+    let db = crate::common::stores::connect(&provider.database).await;
+    crate::common::stores::age_email_verifications(&db, 61).await;
+    let back_here = format!("/access?request={request}&sent=1");
+    let resent = browser.server_fn(SendVerification::PATH, &[("next", &back_here)], true).await;
+    assert_eq!(resent.headers()["location"].to_str().unwrap(), back_here);
+    let links = || smtp.received().iter().filter(|m| m.raw.contains("Confirm your email")).count();
+    for _ in 0..100 {
+        if links() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(links(), 2, "the sign-up's link, and the new one");
+
+    // Confirmed: "Continue" asks the same request again, and it goes on (to consent, then the app).
+    provider.first.confirm_address(&smtp, &token, EMAIL).await;
+    let (_, _, _, html) = browser.visit(&access).await;
+    let resume = html.split(r#"href=""#).find(|h| h.starts_with("/oidc/authorize/resume")).unwrap().split('"').next();
+    let consent = browser.follow(&resume.unwrap().replace("&amp;", "&")).await.expect_err("the consent page");
+    assert!(consent.starts_with("/consent?request="), "{consent}");
+    let back = browser.answer_consent(&consent, "allow").await;
+    assert!(param(&back, "code").is_some(), "{back}");
 }

@@ -3,7 +3,7 @@
 //! under `/brand/` (so the pages' Content-Security-Policy stays `'self'`); the accent colour's
 //! contrast against the white text the portal puts on it is checked by `check-config`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::ConfigError;
 use super::values::{Var, invalid};
@@ -42,14 +42,31 @@ impl BrandFile {
     /// Its bytes; `Err` says why it cannot be served (unreadable, or over [`MAX_FILE_BYTES`]).
     /// Start-up stops on it; `check-config` reports it (each naming [`BrandFile::var`]).
     pub fn read(&self) -> Result<Vec<u8>, String> {
-        let path = self.path.display();
-        let unreadable = |e: std::io::Error| format!("{path} cannot be read: {e}");
-        let size = std::fs::metadata(&self.path).map_err(unreadable)?.len();
-        if size > MAX_FILE_BYTES {
-            return Err(format!("{path} is {size} bytes; a brand file may have {MAX_FILE_BYTES}"));
-        }
-        std::fs::read(&self.path).map_err(unreadable)
+        read_image_file(&self.path)
     }
+}
+
+/// The bytes of a file Latchkey serves as an image or stylesheet of the brand's (or an app's logo);
+/// `Err` says why not: unreadable, or over [`MAX_FILE_BYTES`].
+pub fn read_image_file(path: &Path) -> Result<Vec<u8>, String> {
+    let shown = path.display();
+    let unreadable = |e: std::io::Error| format!("{shown} cannot be read: {e}");
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(format!("{shown} is {size} bytes; a brand file may have {MAX_FILE_BYTES}"));
+    }
+    std::fs::read(path).map_err(unreadable)
+}
+
+/// The media type of an image file shown in the pages (`.svg`, `.png`, `.webp`, `.jpg`), from its
+/// extension; `None` for any other kind.
+pub fn image_type(path: &Path) -> Option<&'static str> {
+    kind_of(path, IMAGES)
+}
+
+fn kind_of(path: &Path, kinds: &[(&str, &'static str)]) -> Option<&'static str> {
+    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    kinds.iter().find(|(ext, _)| *ext == extension).map(|(_, content_type)| *content_type)
 }
 
 /// A colour, `#rrggbb`.
@@ -116,8 +133,7 @@ impl Brand {
 fn file(var: &impl Var, key: &'static str, kinds: &[(&str, &'static str)]) -> Result<Option<BrandFile>, ConfigError> {
     let Some(value) = var(key) else { return Ok(None) };
     let path = PathBuf::from(&value);
-    let extension = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
-    let Some((_, content_type)) = kinds.iter().find(|(ext, _)| *ext == extension) else {
+    let Some(content_type) = kind_of(&path, kinds) else {
         let accepted: Vec<String> = kinds.iter().map(|(ext, _)| format!(".{ext}")).collect();
         return Err(invalid(key, format!("`{value}` is not a {} file", accepted.join(", "))));
     };

@@ -5,6 +5,7 @@
 //! Every variable has a default that works for `make run` on a laptop; anything unsafe for production
 //! (the development operator secret) is refused when `LATCHKEY_ENV=production` and logged loudly otherwise.
 
+pub mod access;
 pub mod brand;
 pub mod http;
 pub mod limits;
@@ -16,6 +17,7 @@ pub mod webauthn;
 
 use std::time::Duration;
 
+pub use access::SignUp;
 pub use brand::Brand;
 pub use http::{Http, LogFormat};
 pub use limits::{Rate, RateLimits};
@@ -51,6 +53,8 @@ pub struct Config {
     pub limits: RateLimits,
     /// `LATCHKEY_BRAND_*`: the operator's logo, favicon, accent colour and stylesheet.
     pub brand: Brand,
+    /// `LATCHKEY_SIGN_UP`: who may make an account.
+    pub sign_up: SignUp,
 }
 
 /// A configuration value that stops start-up, with a one-line reason.
@@ -129,6 +133,7 @@ impl Config {
             mail: Mail::read(&var)?,
             limits: RateLimits::read(&var)?,
             brand: Brand::read(&var)?,
+            sign_up: SignUp::read(&var, only_localhost(&webauthn, &http))?,
             production,
             product_name,
             http,

@@ -75,7 +75,9 @@ pub async fn start_sign_up(
     client: ClientAddr,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
-    let user = new_user_row(Email::parse(email)?, None, None, now);
+    let email = Email::parse(email)?;
+    accounts::admit(&rp.sign_up, &email)?;
+    let user = new_user_row(email, None, None, now);
     if users::by_email(&rp.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
@@ -229,7 +231,9 @@ async fn complete_registration<'e>(
     let mut change = rp.notify.change(now).await?;
     let owner = match ceremony.new_account {
         Some(account) => {
-            accounts::create(&mut change, &account, caller).await?;
+            // Asked again where it finishes: instances may be configured apart during a rollout.
+            let admitted = accounts::admit(&rp.sign_up, &Email::parse(&account.email)?)?;
+            accounts::create(&mut change, &account, caller, &admitted).await?;
             account
         }
         None => {
