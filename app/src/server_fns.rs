@@ -49,18 +49,24 @@ pub async fn password_sign_in(email: String, password: String, next: Option<Stri
 /// Sign-up with email + password; works without JavaScript. Lands on `next` (a path on this site:
 /// the page or app authorization that sent the visitor), else on the passkey offer.
 #[server(output = BrowserJson)]
-pub async fn sign_up_with_password(email: String, password: String, next: Option<String>) -> Result<(), PortalError> {
-    let (session, engine) = (door::session().await?, door::engine()?);
-    portal::sign_up_with_password(&session, &engine, &email, &password, &door::caller().await?, door::now()).await?;
+pub async fn sign_up_with_password(
+    email: String,
+    password: String,
+    next: Option<String>,
+    invitation: Option<String>,
+) -> Result<(), PortalError> {
+    let (session, engine, caller) = (door::session().await?, door::engine()?, door::caller().await?);
+    let invitation = invitation.as_deref();
+    portal::sign_up_with_password(&session, &engine, &email, &password, invitation, &caller, door::now()).await?;
     leptos_axum::redirect(next.as_deref().and_then(safe_return_path).unwrap_or(AFTER_PASSWORD_SIGN_UP));
     Ok(())
 }
 
 /// Creation options for a passkey-only sign-up; the account is created when the passkey is.
 #[server(output = BrowserJson)]
-pub async fn sign_up_with_passkey_options(email: String) -> Result<String, PortalError> {
+pub async fn sign_up_with_passkey_options(email: String, invitation: Option<String>) -> Result<String, PortalError> {
     let (engine, client) = (door::engine()?, door::client().await?);
-    Ok(portal::start_passkey_sign_up(&engine, &email, client, door::now()).await?.to_string())
+    Ok(portal::start_passkey_sign_up(&engine, &email, invitation.as_deref(), client, door::now()).await?.to_string())
 }
 
 /// Verifies the new passkey, creates the account and signs it in.
@@ -351,6 +357,14 @@ pub async fn consent_for(request: String) -> Result<ConsentView, PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
     let user = portal::current_user(&session, &engine, door::now()).await?;
     Ok(oidc::authorize::consent_view(&engine.provider, &request, Some(&user), door::now()).await?)
+}
+
+/// What the sign-up page shows for an invitation link: the address it is for, if one; else why it
+/// cannot be used.
+#[server]
+pub async fn invitation_for(token: String) -> Result<Option<String>, PortalError> {
+    let engine = door::engine()?;
+    Ok(engine::accounts::invitations::usable(&engine.db, &token, door::now()).await?.email)
 }
 
 /// What the access page shows for a sealed authorization request: why the signed-in account cannot

@@ -1,6 +1,7 @@
 // Recovery for someone who lost their passkey: the operator's one-time link, or a link the
 // sign-in page mails to the confirmed address (read from an SMTP server the test runs), opened in
 // a browser with a new authenticator, adds a new passkey and signs in with it.
+import { execFileSync } from "node:child_process";
 import { SMTPServer } from "smtp-server";
 import { expect, test } from "./strict";
 import { ADMIN_TOKEN, MAILING, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, uniqueEmail } from "./helpers";
@@ -63,14 +64,14 @@ async function startSmtp(port: number) {
     },
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  /** The first link to `path` in a mail to `to` whose text has `needle` (waits for it). */
-  async function link(to: string, needle: string, path: string): Promise<string> {
+  /** The first link to `path` (with its `param`) in a mail to `to` whose text has `needle` (waits for it). */
+  async function link(to: string, needle: string, path: string, param = "token"): Promise<string> {
     let found = "";
     await expect
       .poll(() => {
         const text = mails.filter((m) => m.to.includes(to)).map((m) => m.raw.replace(/=\r\n/g, "").replace(/=3D/g, "="));
         const mail = text.find((t) => t.includes(needle));
-        found = mail?.match(new RegExp(`https?://[^\\s"<]+${path}\\?token=[A-Za-z0-9_-]+`))?.[0] ?? "";
+        found = mail?.match(new RegExp(`https?://[^\\s"<]+${path}\\?${param}=[A-Za-z0-9_-]+`))?.[0] ?? "";
         return found;
       }, { timeout: 20_000 })
       .not.toBe("");
@@ -114,6 +115,40 @@ test("lost passkey: the sign-in page mails a link to the confirmed address, whic
     await expect(page).toHaveURL(/\/passkeys\?done=recovered$/);
     await expect(page.getByTestId("passkey")).toHaveCount(2);
     expect(await credentialsOf(fresh)).toHaveLength(1);
+  } finally {
+    smtp.close();
+  }
+});
+
+test("an invited person makes their account with a passkey from the mailed link, its address confirmed by it", async ({ page }) => {
+  const smtp = await startSmtp(MAILING.smtpPort);
+  try {
+    const email = uniqueEmail("invited");
+    // The operator's command, on the mailing portal's database: the portal's mail worker sends it.
+    const said = execFileSync("target/debug/latchkey", ["admin", "invite", email], {
+      cwd: "..",
+      env: { PATH: process.env.PATH, RUST_LOG: "warn", LATCHKEY_DATABASE_URL: "sqlite://target/e2e-mail.db", LATCHKEY_ORIGINS: MAILING.origin, LATCHKEY_SMTP_URL: `smtp://127.0.0.1:${MAILING.smtpPort}` },
+      encoding: "utf8",
+    });
+    expect(said).toContain("/sign-up?invitation=");
+    const link = await smtp.link(email, "You are invited", "/sign-up", "invitation");
+
+    const key = await addAuthenticator(page);
+    await page.goto(link);
+    await expect(page.getByTestId("invited")).toBeVisible();
+    await expect(page.getByLabel("Email")).toHaveValue(email);
+    await expect(page.getByLabel("Email")).toHaveAttribute("readonly", "");
+    await hydrated(page);
+    await page.getByTestId("passkey-sign-up").click();
+    await expect(page.getByTestId("passkey")).toHaveCount(1);
+    expect(await credentialsOf(key)).toHaveLength(1);
+    await page.goto(`${MAILING.origin}/account`);
+    await expect(page.getByTestId("email-state")).toHaveText("Confirmed");
+
+    // The link made one account: opened again, it says so.
+    await page.context().clearCookies();
+    await page.goto(link);
+    await expect(page.getByTestId("invitation-refused")).toHaveText("This invitation was already used. Sign in, or ask for a new one.");
   } finally {
     smtp.close();
   }

@@ -335,6 +335,8 @@ pub enum ErrorCode {
     InvalidName,
     /// The email already has an account.
     EmailTaken,
+    /// The account is disabled: it signs in nowhere until an administrator enables it.
+    AccountDisabled,
     /// Nobody may make an account here (`LATCHKEY_SIGN_UP=closed`).
     SignUpClosed,
     /// An account here needs an invitation (`LATCHKEY_SIGN_UP=invite`).
@@ -383,6 +385,8 @@ pub enum ErrorCode {
     InvalidVerification,
     /// A recovery link that is wrong, used or expired.
     InvalidRecoveryLink,
+    /// An invitation that is unknown, used, withdrawn, expired or for another address.
+    InvalidInvitation,
     /// The admin API: no account has this email.
     AccountNotFound,
     /// Mail is not set up on this server (production without `LATCHKEY_SMTP_URL`).
@@ -413,6 +417,7 @@ impl ErrorCode {
             | Self::CommonPassword
             | Self::InvalidVerification
             | Self::InvalidRecoveryLink
+            | Self::InvalidInvitation
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -425,6 +430,7 @@ impl ErrorCode {
             | Self::ReauthenticationRequired => 401,
             Self::ForbiddenOrigin
             | Self::RecoveryHold
+            | Self::AccountDisabled
             | Self::SignUpClosed
             | Self::InvitationRequired
             | Self::EmailDomainNotAllowed => 403,

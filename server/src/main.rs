@@ -65,6 +65,30 @@ enum AdminCommand {
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: Duration,
     },
+    /// Print (and mail, to EMAIL when mail is on) a one-time link that makes an account, whatever
+    /// LATCHKEY_SIGN_UP says
+    Invite {
+        /// The one address that may use it (any, without)
+        email: Option<String>,
+        /// How long the link works: 30m, 1h, 7d, … (at most 30d)
+        #[arg(long, default_value = "7d", value_parser = parse_ttl)]
+        ttl: Duration,
+    },
+    /// Withdraw an unused invitation: its link stops working
+    RevokeInvitation {
+        /// The invitation's id, as `admin invite` printed it
+        id: String,
+    },
+    /// Disable an account: end every sign-in of it now, and refuse sign-in, refresh and recovery
+    Disable {
+        /// The account's email address
+        email: String,
+    },
+    /// Enable a disabled account again
+    Enable {
+        /// The account's email address
+        email: String,
+    },
 }
 
 #[tokio::main]
@@ -87,6 +111,10 @@ async fn main() -> ExitCode {
         Command::Admin { command: AdminCommand::RecoveryLink { email, ttl } } => {
             recovery_link(config, &email, ttl).await
         }
+        Command::Admin { command: AdminCommand::Invite { email, ttl } } => invite(config, email.as_deref(), ttl).await,
+        Command::Admin { command: AdminCommand::RevokeInvitation { id } } => revoke_invitation(config, &id).await,
+        Command::Admin { command: AdminCommand::Disable { email } } => set_disabled(config, &email, true).await,
+        Command::Admin { command: AdminCommand::Enable { email } } => set_disabled(config, &email, false).await,
         // Answered above, before the configuration is read.
         Command::HashSecret | Command::CheckConfig => ExitCode::SUCCESS,
     }
@@ -207,9 +235,9 @@ async fn serve_metrics(addr: std::net::SocketAddr) -> Result<(), String> {
 /// Running instances pick a rotation up within `engine::tokens::keys::RELOAD_EVERY`.
 async fn keys(config: Config, rotate: bool) -> ExitCode {
     warn_about_development_defaults(&config);
-    let engine = match engine::Engine::build(config).await {
+    let engine = match built(config).await {
         Ok(engine) => engine,
-        Err(e) => return fail(format_args!("start-up failed: {e}")),
+        Err(failed) => return failed,
     };
     let now = engine::base::clock::now();
     if rotate {
@@ -234,17 +262,86 @@ async fn keys(config: Config, rotate: bool) -> ExitCode {
     }
 }
 
+/// The engine an admin command works with, or the exit of a start-up that failed.
+async fn built(config: Config) -> Result<engine::Engine, ExitCode> {
+    engine::Engine::build(config).await.map_err(|e| fail(format_args!("start-up failed: {e}")))
+}
+
 /// `admin recovery-link EMAIL [--ttl 1h]`: a one-time recovery link on stdout, for the operator to
 /// hand to the account's owner once they have checked who is asking.
 async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
-    let engine = match engine::Engine::build(config).await {
+    let engine = match built(config).await {
         Ok(engine) => engine,
-        Err(e) => return fail(format_args!("start-up failed: {e}")),
+        Err(failed) => return failed,
     };
     match engine::accounts::recovery::operator_link(&engine.accounts, email, ttl, engine::base::clock::now()).await {
         Ok(link) => {
             println!("{}", link.url);
             eprintln!("works once, until {}", link.expires_at);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("{e}")),
+    }
+}
+
+/// `admin invite [EMAIL] [--ttl 7d]`: the link on stdout; its id, expiry and whether it was mailed
+/// on stderr.
+async fn invite(config: Config, email: Option<&str>, ttl: Duration) -> ExitCode {
+    let engine = match built(config).await {
+        Ok(engine) => engine,
+        Err(failed) => return failed,
+    };
+    match engine::accounts::invitations::invite(&engine.accounts, email, ttl, engine::base::clock::now()).await {
+        Ok(invitation) => {
+            println!("{}", invitation.url);
+            let mailed = match (&invitation.email, invitation.mailed) {
+                (Some(to), true) => format!("; mailed to {to}"),
+                (Some(to), false) => format!("; for {to} only (mail is off: hand it over yourself)"),
+                (None, _) => "; for any address".to_owned(),
+            };
+            eprintln!("invitation {} works once, until {}{mailed}", invitation.id, invitation.expires_at);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("{e}")),
+    }
+}
+
+/// `admin revoke-invitation ID`.
+async fn revoke_invitation(config: Config, id: &str) -> ExitCode {
+    let engine = match built(config).await {
+        Ok(engine) => engine,
+        Err(failed) => return failed,
+    };
+    match engine::accounts::invitations::revoke(&engine.accounts, id, engine::base::clock::now()).await {
+        Ok(()) => {
+            println!("invitation {id} is withdrawn");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("{e}")),
+    }
+}
+
+/// `admin disable EMAIL` / `admin enable EMAIL`: one line saying what changed.
+async fn set_disabled(config: Config, email: &str, disabled: bool) -> ExitCode {
+    use engine::accounts::standing::{self, Standing};
+    let engine = match built(config).await {
+        Ok(engine) => engine,
+        Err(failed) => return failed,
+    };
+    // The address as the account has it (trimmed, lower-cased).
+    let shown = engine::base::types::Email::parse(email).map_or_else(|_| email.to_owned(), |e| e.as_str().to_owned());
+    let email = shown.as_str();
+    match standing::set_disabled(&engine.accounts, email, disabled, engine::base::clock::now()).await {
+        Ok(Standing::Disabled { sign_ins_ended }) => {
+            println!("{email} is disabled; {sign_ins_ended} sign-in(s) ended");
+            ExitCode::SUCCESS
+        }
+        Ok(Standing::Enabled) => {
+            println!("{email} is enabled");
+            ExitCode::SUCCESS
+        }
+        Ok(Standing::Unchanged) => {
+            println!("{email} already was {}", if disabled { "disabled" } else { "enabled" });
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("{e}")),

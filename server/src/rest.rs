@@ -62,6 +62,8 @@ struct RegisterRequest {
     email: String,
     password: String,
     name: Option<String>,
+    /// The token of an invitation (the `invitation` of its link), where sign-up needs one.
+    invitation: Option<String>,
 }
 
 /// `DELETE /auth/me`: the account's email, typed again to confirm.
@@ -130,14 +132,15 @@ struct AuthenticateCompleteRequest {
 }
 
 /// Create an account with an email and a password; it is signed in.
-#[utoipa::path(post, path = "/auth/register", tag = "password", request_body = RegisterRequest, responses((status = 201, description = "The new account's first token pair", body = TokenPair), (status = 400, description = "`invalid_email`, `invalid_password`, `common_password`, `invalid_name`", body = ApiError), (status = 403, description = "`sign_up_closed`, `invitation_required`, `email_domain_not_allowed` (the operator's sign-up rule)", body = ApiError), (status = 409, description = "`email_taken`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
+#[utoipa::path(post, path = "/auth/register", tag = "password", request_body = RegisterRequest, responses((status = 201, description = "The new account's first token pair", body = TokenPair), (status = 400, description = "`invalid_email`, `invalid_password`, `common_password`, `invalid_name`, `invalid_invitation`", body = ApiError), (status = 403, description = "`sign_up_closed`, `invitation_required`, `email_domain_not_allowed` (the operator's sign-up rule)", body = ApiError), (status = 409, description = "`email_taken`", body = ApiError), (status = 429, description = "`rate_limited`", body = ApiError)))]
 async fn register(
     State(engine): State<Engine>,
     caller: Caller,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<TokenPair>), Error> {
+    let (name, invitation) = (body.name.as_deref(), body.invitation.as_deref());
     let pair =
-        accounts::register(&engine.accounts, &body.email, &body.password, body.name.as_deref(), &caller, now()).await?;
+        accounts::register(&engine.accounts, &body.email, &body.password, name, invitation, &caller, now()).await?;
     Ok((StatusCode::CREATED, Json(pair)))
 }
 

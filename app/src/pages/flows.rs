@@ -59,7 +59,8 @@ pub async fn start_autofill() -> Result<(), String> {
 /// Passkey-only sign-up: the account is created with its first passkey; then on to the page's `next`
 /// (the sign-up form carries it when a page or an app sent the visitor), else to the passkeys.
 pub async fn sign_up_with_passkey(email: String) -> Result<(), String> {
-    let options = sign_up_with_passkey_options(email).await.map_err(|e| e.message().to_owned())?;
+    let invitation = navigator::filled_input("invitation");
+    let options = sign_up_with_passkey_options(email, invitation).await.map_err(|e| e.message().to_owned())?;
     let credential = navigator::create(&options, Prompt::Modal).await.map_err(|f| f.message().to_owned())?;
     finish_sign_up_with_passkey(credential).await.map_err(|e| e.message().to_owned())?;
     navigator::go(&next_or(AFTER_SIGN_UP));

@@ -3,9 +3,11 @@
 //! ([`passwords`]); proof of the email address ([`verification`]); and recovery links for someone
 //! who lost their passkeys ([`recovery`]). Passwords are hashed by `tokens/secret.rs`.
 
+pub mod invitations;
 pub mod lockout;
 pub mod passwords;
 pub mod recovery;
+pub mod standing;
 pub mod verification;
 
 use std::sync::Arc;
@@ -17,6 +19,8 @@ use crate::base::config::{Config, SignUp};
 use crate::base::error::{Error, OrConflict};
 use crate::base::types::{Caller, DisplayName, Email, Password, UserId};
 use crate::db::Db;
+use crate::db::email_verifications;
+use crate::db::invitations as db_invitations;
 use crate::db::users::{self, PasswordRemoval, UserRow};
 use crate::notify::Notify;
 use crate::notify::activity::Event;
@@ -67,23 +71,56 @@ pub fn new_user_row(email: Email, name: Option<DisplayName>, password_hash: Opti
         webauthn_handle: uuid::Uuid::new_v4().to_string(),
         created_at: now,
         email_verified_at: None,
+        disabled_at: None,
     }
 }
 
 /// The proof that a new account may be made: the operator's rule (`LATCHKEY_SIGN_UP`) admits its
-/// address. [`create`] takes one, so no door makes an account without asking [`admit`].
+/// address, or it holds an invitation (which [`create`] uses up in its change, or refuses the
+/// account). [`create`] takes one, so no door makes an account without asking [`admit`].
 #[derive(Debug)]
-pub struct Admitted(());
+pub struct Admitted {
+    /// The SHA-256 of the invitation's token, when one admits it.
+    invitation: Option<String>,
+}
 
-/// Whether `email` may make an account here (`LATCHKEY_SIGN_UP`). Asked before anything else about
-/// the address, so where sign-up is closed nobody learns from it which addresses have accounts.
-pub fn admit(rule: &SignUp, email: &Email) -> Result<Admitted, Error> {
+impl Admitted {
+    /// Admitted by the invitation whose token hashes to `hash`, as [`admit`] found it (a passkey
+    /// sign-up carries the hash from *begin* to *complete*); [`create`] uses it up or refuses.
+    pub(crate) fn invited(hash: String) -> Self {
+        Self { invitation: Some(hash) }
+    }
+
+    /// The SHA-256 of the invitation's token, when one admits the account.
+    pub(crate) fn invitation(&self) -> Option<&str> {
+        self.invitation.as_deref()
+    }
+}
+
+/// Whether `email` may make an account here: with `invitation` (a token), when it can still be
+/// used and is for this address or any; else by the operator's rule (`LATCHKEY_SIGN_UP`), asked
+/// before anything else about the address, so where sign-up is closed nobody learns from it which
+/// addresses have accounts.
+pub async fn admit(
+    db: &Db,
+    rule: &SignUp,
+    email: &Email,
+    invitation: Option<&str>,
+    now: i64,
+) -> Result<Admitted, Error> {
+    if let Some(token) = invitation.map(str::trim).filter(|t| !t.is_empty()) {
+        let found = invitations::usable(db, token, now).await?;
+        if found.email.as_deref().is_some_and(|only| only != email.as_str()) {
+            return Err(Error::InvalidInvitation("This invitation is for another email address."));
+        }
+        return Ok(Admitted::invited(crate::tokens::secret::stored_hash(token)));
+    }
     match rule {
         SignUp::Closed => Err(Error::SignUpClosed),
         SignUp::Invite => Err(Error::InvitationRequired),
-        rule if rule.admits_domain(email.domain()) => Ok(Admitted(())),
+        rule if rule.admits_domain(email.domain()) => Ok(Admitted { invitation: None }),
         SignUp::Domains(_) => Err(Error::EmailDomainNotAllowed { domains: rule.domains_said() }),
-        SignUp::Open => Ok(Admitted(())),
+        SignUp::Open => Ok(Admitted { invitation: None }),
     }
 }
 
@@ -106,11 +143,12 @@ pub async fn sign_up<'e>(
     email: &str,
     password: &str,
     name: Option<&str>,
+    invitation: Option<&str>,
     caller: &Caller,
     now: i64,
 ) -> Result<(UserRow, Change<'e>), Error> {
     let email = Email::parse(email)?;
-    let admitted = admit(&accounts.config.sign_up, &email)?;
+    let admitted = admit(&accounts.db, &accounts.config.sign_up, &email, invitation, now).await?;
     let password = Password::parse(password)?;
     refuse_common(&password)?;
     let name = name.filter(|n| !n.trim().is_empty()).map(DisplayName::parse).transpose()?;
@@ -125,11 +163,30 @@ pub async fn sign_up<'e>(
     Ok((user, change))
 }
 
-/// Writes a new account in `change`: the row, the mail that asks to confirm its address (when
-/// mail is on), the record, and the application's hook. A taken email is [`Error::EmailTaken`].
-pub async fn create(change: &mut Change<'_>, user: &UserRow, caller: &Caller, _: &Admitted) -> Result<(), Error> {
+/// Writes a new account in `change`: the row, its invitation used up (refused if it was used,
+/// withdrawn or expired meanwhile), the mail that asks to confirm its address (when mail is on and
+/// a mailed invitation did not already prove it), the record, and the application's hook. A taken
+/// email is [`Error::EmailTaken`].
+pub async fn create(
+    change: &mut Change<'_>,
+    user: &UserRow,
+    caller: &Caller,
+    admitted: &Admitted,
+) -> Result<(), Error> {
     users::insert(change.db(), user).await.or_conflict(Error::EmailTaken)?;
-    verification::ask(change, &user.id, &user.email).await?;
+    let (mut proved, now) = (false, change.now());
+    if let Some(hash) = admitted.invitation() {
+        let used = db_invitations::take(change.db(), hash, &user.id, &user.email, now).await?.ok_or(
+            Error::InvalidInvitation("This invitation was used, withdrawn or expired meanwhile. Ask for a new one."),
+        )?;
+        // Mailed to this address: following its link proved the mailbox.
+        proved = used.mailed && used.email.as_deref() == Some(user.email.as_str());
+    }
+    if proved {
+        email_verifications::mark_verified(change.db(), &user.id, &user.email, now).await?;
+    } else {
+        verification::ask(change, &user.id, &user.email).await?;
+    }
     change.record(&user.id, Event::AccountCreated, Some(caller)).await?;
     change.after(Hook::SignedUp(user_info(user)));
     Ok(())
@@ -141,10 +198,11 @@ pub async fn register(
     email: &str,
     password: &str,
     name: Option<&str>,
+    invitation: Option<&str>,
     caller: &Caller,
     now: i64,
 ) -> Result<TokenPair, Error> {
-    let (user, change) = sign_up(accounts, email, password, name, caller, now).await?;
+    let (user, change) = sign_up(accounts, email, password, name, invitation, caller, now).await?;
     first_tokens(accounts, change, &user, caller, now).await
 }
 
@@ -170,6 +228,8 @@ pub async fn verify_login<'e>(
     let has_password = hash.is_some();
     let matches = verify_password(&accounts.hashing, password, hash).await? && has_password;
     match user {
+        // Told only to someone who knows the password: nobody else learns the account's standing.
+        Some(user) if matches && user.disabled_at.is_some() => Err(Error::AccountDisabled),
         Some(user) if matches => {
             lockout::forget_attempts(accounts, email.as_str(), &address).await?;
             let mut change = accounts.notify.change(now).await?;

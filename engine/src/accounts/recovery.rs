@@ -55,6 +55,9 @@ pub async fn operator_link(accounts: &Accounts, email: &str, ttl: Duration, now:
     }
     let email = Email::parse(email)?;
     let user = users::by_email(&accounts.db, email.as_str()).await?.ok_or(Error::AccountNotFound)?;
+    if user.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
     let token = random_secret();
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let token_hash = stored_hash(&token);
@@ -111,6 +114,11 @@ pub async fn email_link(
     let Some(user) = users::by_email(&accounts.db, email.as_str()).await? else { return Ok(()) };
     if user.email_verified_at.is_none() {
         tracing::info!(user_id = %user.id, "recovery link asked for an unconfirmed address: not sent");
+        return Ok(());
+    }
+    // The same answer as for anyone else: the page does not tell the account's standing.
+    if user.disabled_at.is_some() {
+        tracing::info!(user_id = %user.id, "recovery link asked for a disabled account: not sent");
         return Ok(());
     }
     let (for_account, from_address) = recovery_links::asked_since(&accounts.db, &user.id, address, now - 3600).await?;

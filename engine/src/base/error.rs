@@ -37,6 +37,12 @@ pub enum Error {
     /// Registration with an email that already has an account.
     #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
+    /// The account was disabled by the operator: no sign-in, refresh or recovery.
+    #[error("This account is disabled. Ask an administrator to enable it.")]
+    AccountDisabled,
+    /// An invitation that is unknown, used, revoked, expired or for another address: why.
+    #[error("{0}")]
+    InvalidInvitation(&'static str),
     /// A sign-up where nobody may make an account (`LATCHKEY_SIGN_UP=closed`).
     #[error("New accounts are not made here. Ask the administrator for one.")]
     SignUpClosed,
@@ -179,6 +185,8 @@ impl Error {
             Self::InvalidName => ErrorCode::InvalidName,
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::SignUpClosed => ErrorCode::SignUpClosed,
+            Self::InvalidInvitation(_) => ErrorCode::InvalidInvitation,
+            Self::AccountDisabled => ErrorCode::AccountDisabled,
             Self::InvitationRequired => ErrorCode::InvitationRequired,
             Self::EmailDomainNotAllowed { .. } => ErrorCode::EmailDomainNotAllowed,
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,

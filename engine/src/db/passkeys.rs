@@ -118,11 +118,11 @@ pub async fn with_owner(
     // The owner's columns are renamed inside the derived table, so `COLUMNS` stays unambiguous.
     let row = sqlx::query(&format!(
         "SELECT {COLUMNS}, owner_email, owner_name, owner_password_hash, owner_webauthn_handle, owner_created_at,
-                owner_email_verified_at
+                owner_email_verified_at, owner_disabled_at
          FROM passkeys JOIN (
              SELECT id AS owner_id, email AS owner_email, name AS owner_name, password_hash AS owner_password_hash,
                     webauthn_handle AS owner_webauthn_handle, created_at AS owner_created_at,
-                    email_verified_at AS owner_email_verified_at
+                    email_verified_at AS owner_email_verified_at, disabled_at AS owner_disabled_at
              FROM users
          ) AS owners ON owners.owner_id = passkeys.user_id
          WHERE credential_id = $1"
@@ -142,6 +142,7 @@ fn owner_of(row: &AnyRow) -> Result<UserRow, sqlx::Error> {
         webauthn_handle: row.try_get("owner_webauthn_handle")?,
         created_at: row.try_get("owner_created_at")?,
         email_verified_at: row.try_get("owner_email_verified_at")?,
+        disabled_at: row.try_get("owner_disabled_at")?,
     })
 }
 

@@ -64,7 +64,8 @@ pub struct Undo<'a> {
 }
 
 /// Uses the unused, unexpired link whose token hashes to `token_hash` — one bound to a browser
-/// only when `browser_hash` is that browser's; of two uses at once, one wins — and stores its
+/// only when `browser_hash` is that browser's, of an account not disabled; of two uses at once,
+/// one wins — and stores its
 /// [`Undo`]. Returns whose, who made it, and the account's email address (read in the same
 /// statement).
 pub async fn use_link(
@@ -78,6 +79,7 @@ pub async fn use_link(
         "UPDATE recovery_links SET used_at = $2, undo_hash = $4, undo_until = $5
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
            AND (browser_hash IS NULL OR browser_hash = $3)
+           AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = recovery_links.user_id AND users.disabled_at IS NOT NULL)
          RETURNING user_id, made_by, (SELECT email FROM users WHERE users.id = recovery_links.user_id) AS email",
     )
     .bind(token_hash)
@@ -136,7 +138,7 @@ pub async fn usable(
     sqlx::query_as(
         "SELECT l.user_id, u.email FROM recovery_links l JOIN users u ON u.id = l.user_id
          WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2
-           AND (l.browser_hash IS NULL OR l.browser_hash = $3)",
+           AND (l.browser_hash IS NULL OR l.browser_hash = $3) AND u.disabled_at IS NULL",
     )
     .bind(token_hash)
     .bind(now)

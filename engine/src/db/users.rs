@@ -23,10 +23,14 @@ pub struct UserRow {
     pub created_at: i64,
     /// When the email address was last proved to be the user's (Unix seconds); `None`: never.
     pub email_verified_at: Option<i64>,
+    /// When an administrator disabled the account (Unix seconds); `None` while it may sign in.
+    #[serde(default)]
+    pub disabled_at: Option<i64>,
 }
 
 /// Every column of `users`, in [`UserRow`]'s order.
-pub(super) const COLUMNS: &str = "id, email, name, password_hash, webauthn_handle, created_at, email_verified_at";
+pub(super) const COLUMNS: &str =
+    "id, email, name, password_hash, webauthn_handle, created_at, email_verified_at, disabled_at";
 
 /// Inserts a new user; a taken email is a unique violation.
 pub async fn insert(db: impl Exec<'_>, user: &UserRow) -> Result<(), sqlx::Error> {
@@ -131,4 +135,15 @@ pub enum PasswordRemoval {
     OnlyWayIn,
     /// There was no password (or no such user).
     NotSet,
+}
+
+/// Disables the account (`Some(now)`) or enables it (`None`); `false` when it was already so.
+pub async fn set_disabled(db: &mut AnyConnection, id: &UserId, disabled_at: Option<i64>) -> Result<bool, sqlx::Error> {
+    let changed =
+        sqlx::query("UPDATE users SET disabled_at = $2 WHERE id = $1 AND (disabled_at IS NULL) = ($2 IS NOT NULL)")
+            .bind(id)
+            .bind(disabled_at)
+            .execute(db)
+            .await?;
+    Ok(changed.rows_affected() > 0)
 }

@@ -126,10 +126,11 @@ pub async fn sign_up_with_password(
     engine: &Engine,
     email: &str,
     password: &str,
+    invitation: Option<&str>,
     caller: &Caller,
     now: i64,
 ) -> Result<(), Error> {
-    let (user, change) = accounts::sign_up(&engine.accounts, email, password, None, caller, now).await?;
+    let (user, change) = accounts::sign_up(&engine.accounts, email, password, None, invitation, caller, now).await?;
     start_sign_in(session, engine, change, &user, How::Password, caller).await
 }
 
@@ -150,10 +151,11 @@ pub async fn finish_passkey_sign_in(
 pub async fn start_passkey_sign_up(
     engine: &Engine,
     email: &str,
+    invitation: Option<&str>,
     client: ClientAddr,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
-    ceremony::start_sign_up(&engine.relying_party, email, client, now).await
+    ceremony::start_sign_up(&engine.relying_party, email, invitation, client, now).await
 }
 
 /// Verifies the new passkey, creates the account with it and signs it in.

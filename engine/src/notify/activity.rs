@@ -68,6 +68,10 @@ pub enum Event<'a> {
     Recovered(&'a str),
     /// "This wasn't me": the passkey of this name, which a recovery added, was removed.
     RecoveryUndone(&'a str),
+    /// The operator disabled the account: every sign-in ended, none may start.
+    AccountDisabled,
+    /// The operator enabled the account again.
+    AccountEnabled,
 }
 
 impl Event<'_> {
@@ -91,6 +95,8 @@ impl Event<'_> {
             Self::EmailChangeCancelled => "email_change_cancelled",
             Self::Recovered(_) => "recovered",
             Self::RecoveryUndone(_) => "recovery_undone",
+            Self::AccountDisabled => "account_disabled",
+            Self::AccountEnabled => "account_enabled",
         }
     }
 
@@ -115,7 +121,9 @@ impl Event<'_> {
             | Self::SignInEnded
             | Self::RecoveryLinkMade
             | Self::EmailChanged
-            | Self::EmailChangeCancelled => None,
+            | Self::EmailChangeCancelled
+            | Self::AccountDisabled
+            | Self::AccountEnabled => None,
         }
     }
 }
@@ -237,6 +245,8 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "password_removed" => "Password removed".to_owned(),
         "sign_in_ended" => "A sign-in was ended".to_owned(),
         "recovery_link_made" => "A recovery link was made by the operator".to_owned(),
+        "account_disabled" => "The account was disabled by the operator".to_owned(),
+        "account_enabled" => "The account was enabled again by the operator".to_owned(),
         "email_changed" => "Email address changed".to_owned(),
         "email_change_requested" => format!("A change of email address to {detail} was asked for"),
         "email_change_cancelled" => "A change of email address waiting for confirmation was cancelled".to_owned(),

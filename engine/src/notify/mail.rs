@@ -194,6 +194,15 @@ pub enum Letter<'a> {
         /// The link.
         link: &'a str,
     },
+    /// "You are invited": the operator's invitation to make an account.
+    Invitation {
+        /// The invited address (and the recipient).
+        email: &'a str,
+        /// The link that opens sign-up with the invitation.
+        link: &'a str,
+        /// Until when it works (as people read it, UTC).
+        expires: &'a str,
+    },
     /// A change to how the account signs in, and what to do if it was not them.
     Notice {
         /// The account's address (and the recipient).
@@ -220,6 +229,10 @@ pub enum Notice<'a> {
     EmailChanged(&'a str),
     /// A move to this address was asked for (told to the current address at once).
     EmailChangeRequested(&'a str),
+    /// The operator disabled the account.
+    AccountDisabled,
+    /// The operator enabled the account again.
+    AccountEnabled,
 }
 
 impl Notice<'_> {
@@ -233,7 +246,15 @@ impl Notice<'_> {
             Self::PasswordRemoved => "Your password was removed",
             Self::EmailChanged(_) => "Your account's email address was changed",
             Self::EmailChangeRequested(_) => "A new email address was asked for your account",
+            Self::AccountDisabled => "Your account was disabled",
+            Self::AccountEnabled => "Your account was enabled again",
         }
+    }
+
+    /// Whether the operator did it, rather than someone signed in to the account (the mail then
+    /// says who to ask, not how to take the account back).
+    fn by_operator(self) -> bool {
+        matches!(self, Self::AccountDisabled | Self::AccountEnabled)
     }
 
     /// The sentence under it.
@@ -257,6 +278,13 @@ impl Notice<'_> {
                 "Someone signed in to your {product} account asked to move it to {to}. It moves once that address \
                  is confirmed, within a day. Ending your other sign-ins or changing your password cancels it."
             ),
+            Self::AccountDisabled => format!(
+                "An administrator of {product} disabled your account: every sign-in of it was ended, and it cannot \
+                 sign in to {product} or the apps behind it until it is enabled again."
+            ),
+            Self::AccountEnabled => {
+                format!("An administrator of {product} enabled your account: it can sign in again.")
+            }
         }
     }
 }
@@ -274,6 +302,7 @@ impl Letter<'_> {
             Self::RecoveryUsed { .. } => "recovery-used",
             Self::Notice { .. } => "notice",
             Self::RecoveryLink { .. } => "recovery-link",
+            Self::Invitation { .. } => "invitation",
         }
     }
 
@@ -282,7 +311,8 @@ impl Letter<'_> {
             Self::VerifyEmail { email, .. }
             | Self::RecoveryUsed { email, .. }
             | Self::Notice { email, .. }
-            | Self::RecoveryLink { email, .. } => email,
+            | Self::RecoveryLink { email, .. }
+            | Self::Invitation { email, .. } => email,
         }
     }
 
@@ -292,6 +322,7 @@ impl Letter<'_> {
             Self::RecoveryUsed { .. } => format!("A recovery link was used for your {product} account"),
             Self::Notice { what, .. } => format!("{} ({product})", what.headline()),
             Self::RecoveryLink { .. } => format!("A way back into your {product} account"),
+            Self::Invitation { .. } => format!("You are invited to {product}"),
         }
     }
 
@@ -300,8 +331,10 @@ impl Letter<'_> {
             Self::VerifyEmail { email, link, code, change } => minijinja::context! { email, link, code, change },
             Self::RecoveryUsed { email, undo_link } => minijinja::context! { email, undo_link },
             Self::RecoveryLink { email, link } => minijinja::context! { email, link },
+            Self::Invitation { email, link, expires } => minijinja::context! { email, link, expires },
             Self::Notice { email, what } => {
-                minijinja::context! { email, headline => what.headline(), detail => what.detail(product) }
+                let (headline, detail, by_operator) = (what.headline(), what.detail(product), what.by_operator());
+                minijinja::context! { email, headline, detail, by_operator }
             }
         }
     }
@@ -318,6 +351,8 @@ fn templates() -> &'static minijinja::Environment<'static> {
             ("verify-email.txt", include_str!("../../templates/mail/verify-email.txt")),
             ("recovery-used.html", include_str!("../../templates/mail/recovery-used.html")),
             ("recovery-used.txt", include_str!("../../templates/mail/recovery-used.txt")),
+            ("invitation.html", include_str!("../../templates/mail/invitation.html")),
+            ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
             ("notice.html", include_str!("../../templates/mail/notice.html")),
             ("recovery-link.html", include_str!("../../templates/mail/recovery-link.html")),
             ("recovery-link.txt", include_str!("../../templates/mail/recovery-link.txt")),

@@ -111,3 +111,166 @@ async fn domain_sign_up_admits_its_domains_at_every_door_and_keeps_accounts_ther
         .await;
     assert_eq!(stays.status, StatusCode::ACCEPTED, "{}", stays.body);
 }
+
+/// The operator disables an account (`latchkey admin disable`): every sign-in of it ends at once —
+/// the browser is signed out on its next request, a REST refresh token stops working — and nothing
+/// starts one again: password and passkey sign-ins are refused with a sentence (only to whoever
+/// proved they hold the password or the passkey; a wrong password is still just wrong), a
+/// recovery link made before stops working and none can be made. The owner is told by mail.
+/// `latchkey admin enable` lets it sign in again.
+#[tokio::test]
+async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_enabled() {
+    use app::server_fns::{MyAccount, PasswordSignIn, RecoveryPasskeyOptions};
+    let smtp = SmtpServer::start();
+    let env = Env::new().await.set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env.clone()).await;
+    let operator = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
+        command.args(args).env_clear().envs(env.vars());
+        let output = command.output().unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.success(), said)
+    };
+    let (token, refresh) = server.sign_up("ada@example.com").await;
+    server.confirm_address(&smtp, &token, "ada@example.com").await;
+    let mut key = crate::common::authenticator();
+    server.add_passkey(&token, &mut key).await;
+    let mut browser = Browser::new(&server);
+    let password = [("email", "ada@example.com"), ("password", "correct horse battery")];
+    browser.call(PasswordSignIn::PATH, &password).await;
+    assert_eq!(browser.call(MyAccount::PATH, &[]).await.0, StatusCode::OK);
+    let (made, link) = operator(&["admin", "recovery-link", "ada@example.com"]);
+    assert!(made, "{link}");
+    let recovery_token = link.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+
+    let (disabled, said) = operator(&["admin", "disable", "ADA@example.com"]);
+    assert!(disabled, "{said}");
+    assert!(said.contains("ada@example.com is disabled; 2 sign-in(s) ended"), "{said}");
+
+    let (status, _, body) = browser.call(MyAccount::PATH, &[]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")), "{body}");
+    let refreshed = server.post("/auth/refresh", None, json!({ "refresh_token": refresh })).await;
+    assert_eq!(refreshed.code(), "invalid_refresh_token");
+
+    let login = |password: &'static str| {
+        server.post("/auth/login", None, json!({"email": "ada@example.com", "password": password}))
+    };
+    let refused = login("correct horse battery").await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "account_disabled"));
+    assert_eq!(refused.body["message"], "This account is disabled. Ask an administrator to enable it.");
+    assert_eq!(login("not the password").await.code(), "invalid_credentials", "a stranger learns nothing");
+    let by_passkey = server.sign_in(&mut key, None).await;
+    assert_eq!((by_passkey.status, by_passkey.code()), (StatusCode::FORBIDDEN, "account_disabled"));
+    let (status, _, body) =
+        Browser::new(&server).call(RecoveryPasskeyOptions::PATH, &[("token", &recovery_token)]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")), "{body}");
+    let (made, said) = operator(&["admin", "recovery-link", "ada@example.com"]);
+    assert!(!made && said.contains("This account is disabled."), "{said}");
+    let told = smtp.mail_with("ada@example.com", "Your account was disabled").await;
+    assert!(told.text().contains("ask the administrators"), "{}", told.text());
+    assert!(!told.text().contains("If it was not you"), "{}", told.text());
+
+    let (again, said) = operator(&["admin", "disable", "ada@example.com"]);
+    assert!(again && said.contains("already was disabled"), "{said}");
+    let (enabled, said) = operator(&["admin", "enable", "ada@example.com"]);
+    assert!(enabled && said.contains("ada@example.com is enabled"), "{said}");
+    assert_eq!(login("correct horse battery").await.status, StatusCode::OK);
+    assert_eq!(server.sign_in(&mut key, None).await.status, StatusCode::OK);
+    smtp.mail_with("ada@example.com", "Your account was enabled again").await;
+    let (_, said) = operator(&["admin", "disable", "nobody@example.com"]);
+    assert!(said.contains("No account has this email address."), "{said}");
+}
+
+/// `latchkey …` with the test server's settings: (succeeded, stdout and stderr).
+fn operator(env: &Env, args: &[&str]) -> (bool, String) {
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_latchkey")).args(args).env_clear().envs(env.vars()).output();
+    let output = output.unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), said)
+}
+
+/// The token in an invitation link the operator command printed, and the invitation's id.
+fn invitation_of(said: &str) -> (String, String) {
+    let token = said.split("invitation=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let before = said.split(" works once").next().unwrap();
+    let id = before.rsplit("invitation ").next().unwrap().trim().to_owned();
+    (token, id)
+}
+
+/// `latchkey admin invite` makes a link that makes one account where sign-up needs an invitation:
+/// at the REST API, and in the portal with a passkey; for the one address it names, if it names
+/// one (mailed there, and then using it confirms the address). A used, withdrawn, expired or
+/// unknown invitation gets a sentence, on the page and in the API.
+#[tokio::test]
+async fn an_invitation_makes_one_account_and_says_why_when_it_cannot() {
+    use app::server_fns::{FinishSignUpWithPasskey, MyAccount};
+    let smtp = SmtpServer::start();
+    let env =
+        Env::new().await.set("LATCHKEY_SIGN_UP", "invite").set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
+    let server = TestServer::start_with(env.clone()).await;
+    let register = |email: &'static str, invitation: Option<&str>| {
+        let body = json!({"email": email, "password": "correct horse battery", "invitation": invitation});
+        server.post("/auth/register", None, body)
+    };
+
+    // For anyone: the page offers the form with the invitation; it makes one account.
+    let (made, said) = operator(&env, &["admin", "invite"]);
+    assert!(made && said.contains("for any address"), "{said}");
+    let (token, _) = invitation_of(&said);
+    let (_, _, invited) = page(&server, &format!("/sign-up?invitation={token}"), None).await;
+    assert!(invited.contains(r#"data-testid="invited""#) && invited.contains(r#"name="invitation""#), "{invited}");
+    assert_eq!(register("ada@example.com", None).await.code(), "invitation_required");
+    assert_eq!(register("ada@example.com", Some(&token)).await.status, StatusCode::CREATED);
+    let again = register("eve@example.com", Some(&token)).await;
+    assert_eq!((again.status, again.code()), (StatusCode::BAD_REQUEST, "invalid_invitation"));
+    assert_eq!(again.body["message"], "This invitation was already used. Sign in, or ask for a new one.");
+    let (_, _, used) = page(&server, &format!("/sign-up?invitation={token}"), None).await;
+    assert!(used.contains("This invitation was already used.") && !used.contains(r#"name="password""#), "{used}");
+
+    // For one address, mailed there: only that address, and the passkey sign-up confirms it.
+    let (made, said) = operator(&env, &["admin", "invite", "Bob@Example.com"]);
+    assert!(made && said.contains("mailed to bob@example.com"), "{said}");
+    let (token, _) = invitation_of(&said);
+    let mailed = smtp.mail_with("bob@example.com", "You are invited").await;
+    assert!(mailed.text().contains(&format!("/sign-up?invitation={token}")), "{}", mailed.text());
+    let (_, _, fixed) = page(&server, &format!("/sign-up?invitation={token}"), None).await;
+    assert!(fixed.contains(r#"value="bob@example.com""#) && fixed.contains("readonly"), "{fixed}");
+    let other = register("eve@example.com", Some(&token)).await;
+    assert_eq!(other.body["message"], "This invitation is for another email address.");
+    let mut browser = Browser::new(&server);
+    let mut key = crate::common::authenticator();
+    let (status, _, options) =
+        browser.call(SignUpWithPasskeyOptions::PATH, &[("email", "bob@example.com"), ("invitation", &token)]).await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    let options: serde_json::Value = serde_json::from_str(options.as_str().unwrap()).unwrap();
+    let credential = key.create(&options, crate::common::ORIGIN).unwrap().to_string();
+    let (status, _, body) = browser.call(FinishSignUpWithPasskey::PATH, &[("credential", &credential)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, _, account) = browser.call(MyAccount::PATH, &[]).await;
+    assert_eq!(account["user"]["email_verified"], true, "the mailed link proved the mailbox: {account}");
+    assert_eq!(register("bob@example.com", Some(&token)).await.code(), "invalid_invitation");
+
+    // Withdrawn, expired, unknown, and for an address that has an account.
+    let (_, said) = operator(&env, &["admin", "invite"]);
+    let (token, id) = invitation_of(&said);
+    let (revoked, said) = operator(&env, &["admin", "revoke-invitation", &id]);
+    assert!(revoked && said.contains("is withdrawn"), "{said}");
+    assert_eq!(
+        register("carol@example.com", Some(&token)).await.body["message"],
+        "This invitation was withdrawn. Ask for a new one."
+    );
+    let (again, said) = operator(&env, &["admin", "revoke-invitation", &id]);
+    assert!(!again && said.contains("No unused invitation has this id."), "{said}");
+    let (_, said) = operator(&env, &["admin", "invite", "--ttl", "1s"]);
+    let (token, _) = invitation_of(&said);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        register("carol@example.com", Some(&token)).await.body["message"],
+        "This invitation has expired. Ask for a new one."
+    );
+    let unknown = register("carol@example.com", Some("not-an-invitation")).await;
+    assert!(unknown.body["message"].as_str().unwrap().starts_with("This invitation link is not valid."));
+    let (made, said) = operator(&env, &["admin", "invite", "ada@example.com"]);
+    assert!(!made && said.contains("An account with this email already exists."), "{said}");
+}

@@ -464,6 +464,18 @@ async fn sign_in_and_consent(
 
 /// An authorization request for `scopes`, followed by the signed-in browser and allowed on the
 /// consent page when asked: where the browser came back to the app, and the request.
+/// The account (with a passkey) signed in to the portal and, with `offline_access`, to the Example
+/// App: its passkey, the app, the browser, and the app's tokens.
+async fn signed_in_to_app(provider: &Provider) -> (SoftAuthenticator, App, Browser<'_>, CoreTokenResponse) {
+    let mut key = provider.account().await;
+    let app = App::discover(provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let (back, started) = allowed(&mut browser, &app, &["offline_access"]).await;
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    (key, app, browser, tokens)
+}
+
 async fn allowed(browser: &mut Browser<'_>, app: &App, scopes: &[&str]) -> (Url, Started) {
     let started = app.start(scopes, |r| r);
     let back = match browser.follow(started.url.as_str()).await {
@@ -690,12 +702,7 @@ async fn prompt_login_and_max_age_ask_for_a_new_sign_in_and_login_hint_fills_it_
 #[tokio::test]
 async fn logout_ends_the_portal_sign_in_and_the_apps_tokens() {
     let provider = Provider::start().await;
-    let mut key = provider.account().await;
-    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
-    let mut browser = Browser::new(&provider.first);
-    browser.sign_in_with_passkey(&mut key, None).await;
-    let (back, started) = allowed(&mut browser, &app, &["offline_access"]).await;
-    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let (mut key, app, mut browser, tokens) = signed_in_to_app(&provider).await;
     let hint = tokens.id_token().unwrap().to_string();
 
     let logout = |query: String| format!("/oidc/end_session?{query}");
@@ -1011,4 +1018,25 @@ async fn where_accounts_are_for_some_domains_an_unconfirmed_address_signs_in_to_
     assert!(consent.starts_with("/consent?request="), "{consent}");
     let back = browser.answer_consent(&consent, "allow").await;
     assert!(param(&back, "code").is_some(), "{back}");
+}
+
+/// Disabling an account ends its apps' sign-ins too: the app's refresh token and access token
+/// stop working at once, and a code issued just before is worth nothing.
+#[tokio::test]
+async fn a_disabled_account_loses_its_apps_sign_ins_at_once() {
+    let provider = Provider::start().await;
+    let (_, app, mut browser, tokens) = signed_in_to_app(&provider).await;
+    let (pending, pending_started) = allowed(&mut browser, &app, &[]).await;
+
+    let engine = crate::common::engine_for(&provider.database).await;
+    let disabled = engine::accounts::standing::set_disabled(&engine.accounts, EMAIL, true, engine::base::clock::now());
+    assert!(matches!(disabled.await.unwrap(), engine::accounts::standing::Standing::Disabled { .. }));
+
+    assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
+    let info: Result<CoreUserInfoClaims, _> =
+        app.client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&app.http).await;
+    assert!(info.is_err(), "the app's access token no longer gets userinfo");
+    let late = app.exchange(&param(&pending, "code").unwrap(), pending_started.verifier).await;
+    assert_eq!(late.unwrap_err(), "invalid_grant", "a code issued before is worth nothing");
+    assert!(!browser.signed_in().await, "and the browser is signed out");
 }

@@ -206,6 +206,10 @@ async fn verify_and_write(
         .webauthn
         .finish_discoverable_authentication(credential, state, &[DiscoverableKey::from(&passkey)])
         .map_err(authentication_error)?;
+    // Told only to the passkey's holder, once the assertion proved it.
+    if owner.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
 
     passkey.update_credential(&result);
     let updated = PasskeyRow {

@@ -38,6 +38,9 @@ struct RegistrationCeremony {
     /// only once the passkey is verified, so a cancelled prompt leaves no half-made account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     new_account: Option<UserRow>,
+    /// For a sign-up by invitation: the SHA-256 of its token, used up when the account is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    invitation: Option<String>,
 }
 
 /// Who a registration is for: an existing user, or an account that the passkey will create.
@@ -47,6 +50,8 @@ struct Registrant {
     is_new: bool,
     /// Whose ceremonies in flight it counts against: the account, or for a sign-up the client.
     owner: String,
+    /// What admitted a new account ([`accounts::admit`]).
+    admitted: Option<accounts::Admitted>,
 }
 
 /// Registration step 1: creation options for the signed-in user (the W3C JSON form, unwrapped),
@@ -63,7 +68,7 @@ pub async fn start_registration(
         return Err(Error::TooManyPasskeys { max: rp.max_passkeys });
     }
     let owner = format!("user:{user_id}");
-    begin_registration(rp, Registrant { user, existing, is_new: false, owner }).await
+    begin_registration(rp, Registrant { user, existing, is_new: false, owner, admitted: None }).await
 }
 
 /// Registration step 1 of a passkey-only sign-up: the creation options. Nothing is stored in the
@@ -72,21 +77,23 @@ pub async fn start_registration(
 pub async fn start_sign_up(
     rp: &RelyingParty,
     email: &str,
+    invitation: Option<&str>,
     client: ClientAddr,
     now: i64,
 ) -> Result<serde_json::Value, Error> {
     let email = Email::parse(email)?;
-    accounts::admit(&rp.sign_up, &email)?;
+    let admitted = accounts::admit(&rp.db, &rp.sign_up, &email, invitation, now).await?;
     let user = new_user_row(email, None, None, now);
     if users::by_email(&rp.db, &user.email).await?.is_some() {
         return Err(Error::EmailTaken);
     }
     let owner = client_owner(client);
-    begin_registration(rp, Registrant { user, existing: Vec::new(), is_new: true, owner }).await
+    begin_registration(rp, Registrant { user, existing: Vec::new(), is_new: true, owner, admitted: Some(admitted) })
+        .await
 }
 
 async fn begin_registration(rp: &RelyingParty, registrant: Registrant) -> Result<serde_json::Value, Error> {
-    let Registrant { user, existing, is_new, owner } = registrant;
+    let Registrant { user, existing, is_new, owner, admitted } = registrant;
     let exclude: Vec<CredentialID> = existing
         .iter()
         .filter_map(|p| URL_SAFE_NO_PAD.decode(p.credential_id.as_str()).ok())
@@ -110,8 +117,12 @@ async fn begin_registration(rp: &RelyingParty, registrant: Registrant) -> Result
 
     let challenge = URL_SAFE_NO_PAD.encode(creation.challenge.as_ref());
     let key = if is_new { sign_up_key(&challenge) } else { registration_key(&user.id, &challenge) };
-    let ceremony =
-        RegistrationCeremony { user_id: user.id.clone(), state: registration, new_account: is_new.then_some(user) };
+    let ceremony = RegistrationCeremony {
+        user_id: user.id.clone(),
+        state: registration,
+        new_account: is_new.then_some(user),
+        invitation: admitted.as_ref().and_then(|a| a.invitation()).map(str::to_owned),
+    };
     store_ceremony(rp, &key, &owner, &ceremony).await?;
     measure::ceremony_begun(measure::Ceremony::Registration);
     serde_json::to_value(&options.public_key).map_err(Error::internal)
@@ -231,8 +242,12 @@ async fn complete_registration<'e>(
     let mut change = rp.notify.change(now).await?;
     let owner = match ceremony.new_account {
         Some(account) => {
-            // Asked again where it finishes: instances may be configured apart during a rollout.
-            let admitted = accounts::admit(&rp.sign_up, &Email::parse(&account.email)?)?;
+            let admitted = match ceremony.invitation {
+                // Used up in this change, or the account is refused.
+                Some(hash) => accounts::Admitted::invited(hash),
+                // Asked again where it finishes: instances may be configured apart during a rollout.
+                None => accounts::admit(&rp.db, &rp.sign_up, &Email::parse(&account.email)?, None, now).await?,
+            };
             accounts::create(&mut change, &account, caller, &admitted).await?;
             account
         }

@@ -1,0 +1,98 @@
+//! Invitations: the operator's way to let someone make an account whatever `LATCHKEY_SIGN_UP` says.
+//! Single use, expiring (7 days unless asked otherwise), revocable, and optionally for one
+//! address — mailed to it when mail is on, and then using it confirms the address. Only the
+//! token's SHA-256 is stored; the link holds the token.
+
+use std::time::Duration;
+
+use super::Accounts;
+use crate::base::clock::rfc3339;
+use crate::base::error::Error;
+use crate::base::types::Email;
+use crate::db::invitations::{self, InvitationRow};
+use crate::db::{Db, users};
+use crate::notify::mail::Letter;
+use crate::tokens::secret::stored_hash;
+
+/// How long an invitation works unless the operator says otherwise.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 86_400);
+/// The longest an invitation may work.
+pub const MAX_TTL: Duration = Duration::from_secs(30 * 86_400);
+
+/// An invitation just made: the link to hand over (or that was mailed).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Invitation {
+    /// Its id, to revoke it.
+    pub id: String,
+    /// The link that opens sign-up with it.
+    pub url: String,
+    /// The one address that may use it, if any.
+    pub email: Option<String>,
+    /// Whether it was mailed to that address.
+    pub mailed: bool,
+    /// Until when it works (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Makes an invitation, for `email` alone when given (mailed to it when mail is on), working for
+/// `ttl`. An address that already has an account is [`Error::EmailTaken`].
+pub async fn invite(accounts: &Accounts, email: Option<&str>, ttl: Duration, now: i64) -> Result<Invitation, Error> {
+    if ttl.is_zero() || ttl > MAX_TTL {
+        return Err(Error::InvalidRequest("An invitation works for 1 second to 30 days.".into()));
+    }
+    let email = email.map(Email::parse).transpose()?;
+    if let Some(email) = &email
+        && users::by_email(&accounts.db, email.as_str()).await?.is_some()
+    {
+        return Err(Error::EmailTaken);
+    }
+    let token = super::recovery::random_secret();
+    let url = format!("{}/sign-up?invitation={token}", accounts.config.issuer());
+    let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+    let mut change = accounts.notify.change(now).await?;
+    let row = InvitationRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        mailed: email.is_some() && change.mail_enabled(),
+        email: email.map(|e| e.as_str().to_owned()),
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+        used_at: None,
+    };
+    invitations::insert(change.db(), &row, &stored_hash(&token), "operator").await?;
+    if let (Some(to), true) = (&row.email, row.mailed) {
+        let expires = rfc3339(expires_at).replace('T', " ").replace('Z', " UTC");
+        change.tell(Letter::Invitation { email: to, link: &url, expires: &expires }).await?;
+    }
+    change.commit().await?;
+    tracing::info!(invitation = %row.id, mailed = row.mailed, "invitation made by the operator");
+    Ok(Invitation { id: row.id, url, email: row.email, mailed: row.mailed, expires_at: rfc3339(expires_at) })
+}
+
+/// Revokes the unused invitation `id`: its link stops working.
+pub async fn revoke(accounts: &Accounts, id: &str, now: i64) -> Result<(), Error> {
+    if invitations::revoke(&accounts.db, id.trim(), now).await? {
+        Ok(())
+    } else {
+        Err(Error::InvalidInvitation("No unused invitation has this id."))
+    }
+}
+
+/// The invitation a link carries, if it can still be used: the sign-up page names its address.
+/// Otherwise a sentence that says why not.
+pub async fn usable(db: &Db, token: &str, now: i64) -> Result<InvitationRow, Error> {
+    let row = invitations::by_token(db, &stored_hash(token.trim())).await?;
+    let row = row.ok_or(Error::InvalidInvitation(
+        "This invitation link is not valid. Check that it was copied whole, or ask for a new one.",
+    ))?;
+    if row.used_at.is_some() {
+        return Err(Error::InvalidInvitation("This invitation was already used. Sign in, or ask for a new one."));
+    }
+    if row.revoked_at.is_some() {
+        return Err(Error::InvalidInvitation("This invitation was withdrawn. Ask for a new one."));
+    }
+    if row.expires_at <= now {
+        return Err(Error::InvalidInvitation("This invitation has expired. Ask for a new one."));
+    }
+    Ok(row)
+}
