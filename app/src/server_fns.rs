@@ -275,9 +275,10 @@ pub async fn change_my_email(email: String) -> Result<(), PortalError> {
 #[server(output = BrowserJson)]
 pub async fn verify_email(token: String) -> Result<(), PortalError> {
     let (engine, session) = (door::engine()?, door::session().await?);
-    let user_id = verification::confirm_link(&engine.accounts, &token, door::now()).await?;
     let signed_in = portal::current_user(&session, &engine, door::now()).await.ok();
-    let here = signed_in.is_some_and(|user| user.user_id == user_id);
+    let by = signed_in.as_ref().map(|user| &user.user_id);
+    let user_id = verification::confirm_link(&engine.accounts, &token, by, door::now()).await?;
+    let here = by == Some(&user_id);
     leptos_axum::redirect(if here { "/account?done=verified" } else { "/?verified=1" });
     Ok(())
 }

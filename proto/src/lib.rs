@@ -79,6 +79,8 @@ pub enum Barrier {
     /// Accounts here are for some domains (`LATCHKEY_SIGN_UP=domains`), and this one has not
     /// confirmed its address yet.
     UnconfirmedAddress,
+    /// The app allows only some groups (`allowed_groups`), and the account is in none of them.
+    NotAllowed,
 }
 
 /// What the access page shows: the app, the account, and why it cannot go on.
@@ -387,6 +389,12 @@ pub enum ErrorCode {
     InvalidRecoveryLink,
     /// An invitation that is unknown, used, withdrawn, expired or for another address.
     InvalidInvitation,
+    /// A group name that is not a slug (lower-case letters, digits, `-`, `_`).
+    InvalidGroupName,
+    /// A group of that name exists already.
+    GroupExists,
+    /// No group has that name.
+    GroupNotFound,
     /// The admin API: no account has this email.
     AccountNotFound,
     /// Mail is not set up on this server (production without `LATCHKEY_SMTP_URL`).
@@ -418,6 +426,7 @@ impl ErrorCode {
             | Self::InvalidVerification
             | Self::InvalidRecoveryLink
             | Self::InvalidInvitation
+            | Self::InvalidGroupName
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -435,8 +444,13 @@ impl ErrorCode {
             | Self::InvitationRequired
             | Self::EmailDomainNotAllowed => 403,
             Self::RequestTimeout => 408,
-            Self::PasskeyNotFound | Self::SignInNotFound | Self::PasswordNotSet | Self::AccountNotFound => 404,
+            Self::PasskeyNotFound
+            | Self::SignInNotFound
+            | Self::PasswordNotSet
+            | Self::AccountNotFound
+            | Self::GroupNotFound => 404,
             Self::EmailTaken
+            | Self::GroupExists
             | Self::CredentialExists
             | Self::TooManyPasskeys
             | Self::LastPasskey

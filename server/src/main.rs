@@ -79,6 +79,11 @@ enum AdminCommand {
         /// The invitation's id, as `admin invite` printed it
         id: String,
     },
+    /// Make, delete and fill groups (the `groups` claim, an app's `allowed_groups`)
+    Group {
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
     /// Disable an account: end every sign-in of it now, and refuse sign-in, refresh and recovery
     Disable {
         /// The account's email address
@@ -89,6 +94,39 @@ enum AdminCommand {
         /// The account's email address
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Make a group
+    Create {
+        /// Its name: lower-case letters, digits, - and _
+        name: String,
+        /// What it is for
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete a group (its members leave it)
+    Delete {
+        /// Its name
+        name: String,
+    },
+    /// Put an account in a group
+    Add {
+        /// The group's name
+        name: String,
+        /// The account's email address
+        email: String,
+    },
+    /// Take an account out of a group
+    Remove {
+        /// The group's name
+        name: String,
+        /// The account's email address
+        email: String,
+    },
+    /// Print every group, its size and description
+    List,
 }
 
 #[tokio::main]
@@ -113,6 +151,7 @@ async fn main() -> ExitCode {
         }
         Command::Admin { command: AdminCommand::Invite { email, ttl } } => invite(config, email.as_deref(), ttl).await,
         Command::Admin { command: AdminCommand::RevokeInvitation { id } } => revoke_invitation(config, &id).await,
+        Command::Admin { command: AdminCommand::Group { command } } => group(config, command).await,
         Command::Admin { command: AdminCommand::Disable { email } } => set_disabled(config, &email, true).await,
         Command::Admin { command: AdminCommand::Enable { email } } => set_disabled(config, &email, false).await,
         // Answered above, before the configuration is read.
@@ -315,6 +354,44 @@ async fn revoke_invitation(config: Config, id: &str) -> ExitCode {
     match engine::accounts::invitations::revoke(&engine.accounts, id, engine::base::clock::now()).await {
         Ok(()) => {
             println!("invitation {id} is withdrawn");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format_args!("{e}")),
+    }
+}
+
+/// `admin group create|delete|add|remove|list`: one line saying what changed (or the list).
+async fn group(config: Config, command: GroupCommand) -> ExitCode {
+    use engine::accounts::groups;
+    let engine = match built(config).await {
+        Ok(engine) => engine,
+        Err(failed) => return failed,
+    };
+    let (accounts, now) = (&engine.accounts, engine::base::clock::now());
+    let said = match command {
+        GroupCommand::Create { name, description } => {
+            groups::create(accounts, &name, description.as_deref(), now).await.map(|()| format!("group {name} made"))
+        }
+        GroupCommand::Delete { name } => {
+            groups::delete(accounts, &name).await.map(|()| format!("group {name} deleted"))
+        }
+        GroupCommand::Add { name, email } => groups::add(accounts, &name, &email, now).await.map(|added| {
+            if added { format!("{email} is in {name}") } else { format!("{email} already was in {name}") }
+        }),
+        GroupCommand::Remove { name, email } => groups::remove(accounts, &name, &email)
+            .await
+            .map(|removed| if removed { format!("{email} left {name}") } else { format!("{email} was not in {name}") }),
+        GroupCommand::List => groups::list(accounts).await.map(|all| {
+            let lines: Vec<String> = all
+                .iter()
+                .map(|g| format!("{}  {} member(s)  {}", g.name, g.members, g.description.as_deref().unwrap_or("")))
+                .collect();
+            if lines.is_empty() { "no groups".to_owned() } else { lines.join("\n") }
+        }),
+    };
+    match said {
+        Ok(said) => {
+            println!("{}", said.trim_end());
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("{e}")),

@@ -294,12 +294,12 @@ async fn send_verification(State(engine): State<Engine>, user: BearerUser) -> Re
 }
 
 /// Confirm an email address with the token of its mailed link.
-#[utoipa::path(post, path = "/auth/email/verify", tag = "email", request_body = VerifyEmailRequest, responses((status = 204, description = "Confirmed"), (status = 400, description = "`invalid_verification` (unknown, used or expired)", body = ApiError)))]
+#[utoipa::path(post, path = "/auth/email/verify", tag = "email", request_body = VerifyEmailRequest, responses((status = 204, description = "Confirmed"), (status = 400, description = "`invalid_verification` (unknown, used or expired)", body = ApiError), (status = 401, description = "`sign_in_required`: where accounts are for some domains, a new account confirms its address with the code (verify-code) or in a browser signed in to it", body = ApiError)))]
 async fn verify_email(
     State(engine): State<Engine>,
     ApiJson(body): ApiJson<VerifyEmailRequest>,
 ) -> Result<StatusCode, Error> {
-    verification::confirm_link(&engine.accounts, &body.token, now()).await?;
+    verification::confirm_link(&engine.accounts, &body.token, None, now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -111,11 +111,22 @@ fn Access(access: proto::AccessView, request: String, sent: bool) -> impl IntoVi
             </ActionForm>
         }
         .into_any(),
+        Some(Barrier::NotAllowed) => view! {
+            <h1 id="access-title">{format!("Your account can't use {}", access.app_name)}</h1>
+            <p data-testid="access-reason">
+                {format!("{} lets only some groups of people sign in to it, and ", access.app_name)}
+                <strong data-testid="access-email">{access.email.clone()}</strong>
+                {format!(" is in none of them. If you should have access, ask an administrator of {} to add you.", navigator::product_name())}
+            </p>
+            <p><a href="/" data-testid="access-home">"Back to your account"</a></p>
+        }
+        .into_any(),
     };
+    let can_go_on = access.barrier != Some(Barrier::NotAllowed);
     view! {
         <AppLogo src=access.app_logo.clone()/>
         {why}
-        <p><a class="button primary" href=access.resume data-testid="access-continue">"Continue"</a></p>
+        {can_go_on.then(|| view! { <p><a class="button primary" href=access.resume data-testid="access-continue">"Continue"</a></p> })}
     }
 }
 

@@ -3,6 +3,7 @@
 //! ([`passwords`]); proof of the email address ([`verification`]); and recovery links for someone
 //! who lost their passkeys ([`recovery`]). Passwords are hashed by `tokens/secret.rs`.
 
+pub mod groups;
 pub mod invitations;
 pub mod lockout;
 pub mod passwords;

@@ -5,7 +5,7 @@
 use super::Accounts;
 use crate::base::error::Error;
 use crate::base::types::Email;
-use crate::db::users;
+use crate::db::{email_verifications, users};
 use crate::notify::activity::Event;
 use crate::notify::mail::{Letter, Notice};
 use crate::sign_in::{Which, end};
@@ -34,6 +34,9 @@ pub async fn set_disabled(accounts: &Accounts, email: &str, disabled: bool, now:
     }
     let standing = if disabled {
         let ended = end(change.db(), Which::AllOf(&user.id), now).await?.count();
+        // A move to a new address still waiting for its confirmation dies with the sign-ins, as
+        // when they are ended by the owner: a thief's request must not outlive the account's use.
+        email_verifications::cancel(change.db(), &user.id, email_verifications::CHANGE, now).await?;
         change.record(&user.id, Event::AccountDisabled, None).await?;
         change.tell(Letter::Notice { email: &user.email, what: Notice::AccountDisabled }).await?;
         Standing::Disabled { sign_ins_ended: ended }

@@ -172,11 +172,23 @@ async fn apply(change: &mut Change<'_>, user_id: &UserId, email: &str, purpose: 
 
 /// The mailed link: proves the address it was sent to, once, for whoever holds it (no sign-in
 /// needed). Returns whose address it was.
-pub async fn confirm_link(accounts: &Accounts, token: &str, now: i64) -> Result<UserId, Error> {
+pub async fn confirm_link(
+    accounts: &Accounts,
+    token: &str,
+    signed_in: Option<&UserId>,
+    now: i64,
+) -> Result<UserId, Error> {
     let mut change = accounts.notify.change(now).await?;
     let (user_id, email, purpose) = email_verifications::use_token(change.db(), &stored_hash(token.trim()), now)
         .await?
         .ok_or(Error::InvalidVerification)?;
+    // Where a confirmed address is what lets an account into apps (`LATCHKEY_SIGN_UP=domains`),
+    // anyone could sign up as `ceo@example.com` and have the real owner's click confirm it for
+    // them: a new account's address is confirmed by link only in a browser signed in to it (or
+    // by the code, typed on its account page). Refused, the link stays unused (rolled back).
+    if accounts.config.sign_up.needs_confirmed_address() && purpose != CHANGE && signed_in != Some(&user_id) {
+        return Err(Error::SignInToConfirm);
+    }
     apply(&mut change, &user_id, &email, &purpose).await?;
     change.commit().await?;
     tracing::info!(%user_id, "email address verified by link");

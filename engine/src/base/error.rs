@@ -40,6 +40,21 @@ pub enum Error {
     /// The account was disabled by the operator: no sign-in, refresh or recovery.
     #[error("This account is disabled. Ask an administrator to enable it.")]
     AccountDisabled,
+    /// A new account's address confirmed by link in a browser not signed in to it, where a
+    /// confirmed address lets the account into apps (`LATCHKEY_SIGN_UP=domains`).
+    #[error(
+        "Sign in to this account first, then follow the link again (or type the code on its account page). If you did not make an account here, ignore the mail."
+    )]
+    SignInToConfirm,
+    /// A group name that is not a slug.
+    #[error("Name a group with 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit.")]
+    InvalidGroupName,
+    /// A group of that name exists already.
+    #[error("A group of this name exists already.")]
+    GroupExists,
+    /// No group has that name.
+    #[error("No group has this name.")]
+    GroupNotFound,
     /// An invitation that is unknown, used, revoked, expired or for another address: why.
     #[error("{0}")]
     InvalidInvitation(&'static str),
@@ -186,6 +201,9 @@ impl Error {
             Self::EmailTaken => ErrorCode::EmailTaken,
             Self::SignUpClosed => ErrorCode::SignUpClosed,
             Self::InvalidInvitation(_) => ErrorCode::InvalidInvitation,
+            Self::InvalidGroupName => ErrorCode::InvalidGroupName,
+            Self::GroupExists => ErrorCode::GroupExists,
+            Self::GroupNotFound => ErrorCode::GroupNotFound,
             Self::AccountDisabled => ErrorCode::AccountDisabled,
             Self::InvitationRequired => ErrorCode::InvitationRequired,
             Self::EmailDomainNotAllowed { .. } => ErrorCode::EmailDomainNotAllowed,
@@ -193,7 +211,7 @@ impl Error {
             Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Self::RateLimited { .. } | Self::TooManyMails { .. } => ErrorCode::RateLimited,
             Self::InvalidToken => ErrorCode::InvalidToken,
-            Self::SignInRequired => ErrorCode::SignInRequired,
+            Self::SignInRequired | Self::SignInToConfirm => ErrorCode::SignInRequired,
             Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
             Self::CeremonyExpired => ErrorCode::CeremonyExpired,
             Self::CredentialExists => ErrorCode::CredentialExists,

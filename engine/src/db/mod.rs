@@ -17,6 +17,7 @@ pub mod activity;
 pub mod authorization_codes;
 pub mod consents;
 pub mod email_verifications;
+pub mod groups;
 pub mod invitations;
 pub mod login_attempts;
 pub mod outbox;

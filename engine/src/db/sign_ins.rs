@@ -63,6 +63,12 @@ pub struct SignInRow {
     pub started_at: i64,
 }
 
+/// Whether the sign-in `s` stands: not ended, and its account not disabled. Disabling ends every
+/// sign-in of the account in its change; read here too, a sign-in that started while that change
+/// was committing (its password or passkey checked just before) stands for nothing either.
+const ACTIVE: &str = "CAST(CASE WHEN s.revoked_at IS NULL AND NOT EXISTS \
+     (SELECT 1 FROM users u WHERE u.id = s.user_id AND u.disabled_at IS NOT NULL) THEN 1 ELSE 0 END AS BIGINT)";
+
 /// What [`SignInRow`] reads, as (expression over `s` = `sign_ins`, column name): the one list both
 /// queries that read a sign-in are written from.
 pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 10] = [
@@ -74,7 +80,7 @@ pub(super) const SIGN_IN_COLUMNS: [(&str, &str); 10] = [
     ("s.client_id", "client_id"),
     ("s.parent_id", "parent_id"),
     ("s.scope", "scope"),
-    ("CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT)", "active"),
+    (ACTIVE, "active"),
     ("s.created_at", "started_at"),
 ];
 
@@ -282,14 +288,7 @@ type ActivityColumns = (i64, Option<i64>, i64, String, i64, Option<i64>);
 
 /// Sign-in `id`'s [`Activity`], ended or not.
 pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activity>, sqlx::Error> {
-    let row: Option<ActivityColumns> = sqlx::query_as(
-        "SELECT CAST(CASE WHEN s.revoked_at IS NULL THEN 1 ELSE 0 END AS BIGINT), s.last_used_at,
-                COALESCE(s.auth_time, s.created_at), s.method, s.created_at, p.held_until
-         FROM sign_ins s LEFT JOIN passkeys p ON p.credential_id = s.passkey_id WHERE s.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<ActivityColumns> = sqlx::query_as(&ACTIVITY).bind(id).fetch_optional(db).await?;
     Ok(row.map(|(active, last_used_at, auth_time, method, started_at, held_until)| Activity {
         active: active != 0,
         last_used_at,
@@ -299,6 +298,14 @@ pub async fn activity(db: impl Exec<'_>, id: &SignInId) -> Result<Option<Activit
         held_until,
     }))
 }
+
+/// [`activity`]'s query (every portal request runs it), written once.
+static ACTIVITY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {ACTIVE}, s.last_used_at, COALESCE(s.auth_time, s.created_at), s.method, s.created_at, p.held_until
+         FROM sign_ins s LEFT JOIN passkeys p ON p.credential_id = s.passkey_id WHERE s.id = $1"
+    )
+});
 
 /// Notes that sign-in `id` was used at `now`.
 pub async fn note_use(db: impl Exec<'_>, id: &SignInId, now: i64) -> Result<(), sqlx::Error> {

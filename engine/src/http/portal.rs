@@ -345,6 +345,11 @@ pub async fn finish_recovery(
         ceremony::registration_change(&engine.relying_party, &user_id, credential, None, caller, &recent, now).await?;
     change.record(&user_id, Event::Recovered(&passkey.name), Some(caller)).await?;
     let user = users::by_id(change.db(), &user_id).await?.ok_or(Error::InvalidRecoveryLink)?;
+    // Disabled since the link was used: the recovery adds nothing (its sign-in would stand for
+    // nothing either: a disabled account's sign-ins are inactive wherever they are read).
+    if user.disabled_at.is_some() {
+        return Err(Error::AccountDisabled);
+    }
     let passkey_id = CredentialId::new(passkey.id);
     crate::accounts::recovery::note_passkey(&mut change, &link, &passkey_id, made_by).await?;
     let how = match made_by {

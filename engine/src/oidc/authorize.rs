@@ -15,7 +15,7 @@ use super::request::{self, AuthorizationRequest, Refusal, resume_path, with_quer
 use super::{has_scope, known_scopes, paths};
 use crate::base::error::Error;
 use crate::db::sign_ins::{self, SignInRow};
-use crate::db::{consents, users};
+use crate::db::{consents, groups, users};
 use crate::sign_in::SessionUser;
 use crate::tokens::clients::Client;
 
@@ -95,7 +95,7 @@ pub async fn answer_consent(
         return Ok(Answer::App(declined.location(&provider.config.issuer())));
     }
     // A consent form posted by hand must not pass what `decide` stops at.
-    if barrier(provider, &sign_in).await?.is_some() {
+    if barrier(provider, client(provider, &request)?, &sign_in).await?.is_some() {
         return Ok(Answer::Portal(format!("{}?request={sealed}", paths::ACCESS)));
     }
     let before = consents::granted(&provider.db, &sign_in.user_id, &request.client_id).await?;
@@ -141,15 +141,18 @@ pub async fn access_view(
         app_name: app.name.clone(),
         app_logo: app.logo.as_ref().map(|logo| logo.address(&app.id)),
         email: user.email,
-        barrier: barrier(provider, &sign_in).await?,
+        barrier: barrier(provider, app, &sign_in).await?,
         resume: format!("{}?request={sealed}", paths::RESUME),
     })
 }
 
-/// What keeps the signed-in account from signing in to an app, if anything: with
-/// `LATCHKEY_SIGN_UP=domains`, an address not yet confirmed (anyone may type an address at an
-/// allowed domain; only its owner can confirm it).
-async fn barrier(provider: &Provider, sign_in: &SignInRow) -> Result<Option<Barrier>, Error> {
+/// What keeps the signed-in account from signing in to the app, if anything: the app's
+/// `allowed_groups`, none of which it is in; with `LATCHKEY_SIGN_UP=domains`, an address not yet
+/// confirmed (anyone may type an address at an allowed domain; only its owner can confirm it).
+async fn barrier(provider: &Provider, app: &Client, sign_in: &SignInRow) -> Result<Option<Barrier>, Error> {
+    if !app.allowed_groups.is_empty() && !app.admits(&groups::names_of_user(&provider.db, &sign_in.user_id).await?) {
+        return Ok(Some(Barrier::NotAllowed));
+    }
     if provider.config.sign_up.needs_confirmed_address() {
         let user = users::by_id(&provider.db, &sign_in.user_id).await?.ok_or(Error::SignInRequired)?;
         if user.email_verified_at.is_none() {
@@ -216,9 +219,16 @@ async fn decide(
         return sign_in_first(provider, request);
     };
     let client = client(provider, request)?;
-    if barrier(provider, &sign_in).await?.is_some() {
+    if let Some(barrier) = barrier(provider, client, &sign_in).await? {
         if request.prompt.none {
-            let error = request.error(OAuthCode::InteractionRequired, "the account must confirm its address first");
+            let error = match barrier {
+                Barrier::UnconfirmedAddress => {
+                    request.error(OAuthCode::InteractionRequired, "the account must confirm its address first")
+                }
+                Barrier::NotAllowed => {
+                    request.error(OAuthCode::AccessDenied, "the account is in none of the groups this app allows")
+                }
+            };
             return Ok(Answer::App(error.location(&issuer)));
         }
         let sealed = seal(provider, request)?;
@@ -321,6 +331,7 @@ fn what_it_gives(scope: &str) -> Option<&'static str> {
         "openid" => Some("An identifier for your account, and when you signed in"),
         "email" => Some("Your email address"),
         "profile" => Some("Your name"),
+        "groups" => Some("The groups you are in"),
         "offline_access" => Some("Access while you are away, until you sign out of the app"),
         _ => None,
     }

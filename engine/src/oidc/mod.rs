@@ -87,7 +87,7 @@ pub mod paths {
 }
 
 /// The scopes Latchkey grants; others in a request are ignored (OIDC Core §3.1.2.1).
-pub const SCOPES: [&str; 4] = ["openid", "email", "profile", "offline_access"];
+pub const SCOPES: [&str; 5] = ["openid", "email", "profile", "groups", "offline_access"];
 
 /// Whether the space-separated `scopes` include `scope`.
 pub fn has_scope(scopes: &str, scope: &str) -> bool {
@@ -167,6 +167,7 @@ impl Discovery {
                 "email",
                 "email_verified",
                 "name",
+                "groups",
             ],
             prompt_values_supported: &["none", "login", "consent"],
             authorization_response_iss_parameter_supported: true,

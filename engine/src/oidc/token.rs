@@ -22,9 +22,9 @@ use crate::base::error::Error;
 use crate::base::measure;
 use crate::base::types::{SignInId, UserId};
 use crate::db::Exec;
-use crate::db::refresh_tokens;
 use crate::db::sign_ins::{self, SignInRow};
 use crate::db::users::{self, UserRow};
+use crate::db::{groups, refresh_tokens};
 use crate::notify::change::Change;
 use crate::sign_in::{self, How, Which, refresh};
 use crate::tokens::SignInAt;
@@ -230,8 +230,9 @@ async fn redeem_code(
     // either way. A store that fails rolls it back.
     let started = start_app_sign_in(&mut change, provider, client, &exchange, now).await?;
     change.commit().await?;
-    let Started { user, sign_in, grant, refresh_token } = started?;
-    respond(provider, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, now)
+    let Started { user, sign_in, grant, refresh_token, groups } = started?;
+    let claims = ProfileClaims::of(&user, &grant.scope, &groups);
+    respond(provider, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, claims, now)
 }
 
 /// What a redeemed code started: the app's sign-in and its first refresh token.
@@ -240,6 +241,7 @@ struct Started {
     sign_in: SignInRow,
     grant: Grant,
     refresh_token: Option<String>,
+    groups: Vec<String>,
 }
 
 /// Takes the code and, when it is good, records the app's sign-in (and its first refresh token) in
@@ -265,6 +267,10 @@ async fn start_app_sign_in(
     let Some(user) = users::by_id(change.db(), &grant.user_id).await? else {
         return Ok(Err(invalid_grant("the account no longer exists")));
     };
+    let groups = groups_for(change.db(), client, &grant.scope, &user.id).await?;
+    if !client.admits(&groups) {
+        return Ok(Err(invalid_grant("the account is in none of the groups this app allows")));
+    }
     let app = How::App {
         id: &app_sign_in,
         client_id: &client.id,
@@ -274,7 +280,17 @@ async fn start_app_sign_in(
     };
     let sign_in = sign_in::start(change.db(), &user.id, app, None, now).await?;
     let refresh_token = issue_refresh_token(change.db(), provider, &sign_in, now).await?;
-    Ok(Ok(Started { user, sign_in, grant, refresh_token }))
+    Ok(Ok(Started { user, sign_in, grant, refresh_token, groups }))
+}
+
+/// The user's groups, read only when the tokens name them (scope `groups`) or the app allows only
+/// some groups: most exchanges and refreshes cost no extra statement.
+async fn groups_for(db: impl Exec<'_>, client: &Client, scope: &str, user: &UserId) -> Result<Vec<String>, Error> {
+    if ProfileClaims::needs_groups(scope) || !client.allowed_groups.is_empty() {
+        Ok(groups::names_of_user(db, user).await?)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// A sign-in granted `offline_access` is continued by refresh tokens: the next one, stored.
@@ -331,8 +347,15 @@ async fn refresh(
     let max_age = provider.config.tokens.session_max_age;
     let sign_in = refresh::take(&provider.db, token, max_age, now).await?.ok_or_else(unusable)?;
     let user = account(provider, &sign_in.user_id).await?;
+    let groups = groups_for(&provider.db, client, &scope, &user.id).await?;
+    if !client.admits(&groups) {
+        // Out of every group the app allows since it signed in: its sign-in ends here.
+        sign_in::end(&provider.db, Which::One(&sign_in.id), now).await?;
+        return Err(invalid_grant("the account is in none of the groups this app allows"));
+    }
     let refresh_token = issue_refresh_token(&provider.db, provider, &sign_in, now).await?;
-    respond(provider, client, &user, &sign_in, &scope, None, refresh_token, now)
+    let claims = ProfileClaims::of(&user, &scope, &groups);
+    respond(provider, client, &user, &sign_in, &scope, None, refresh_token, claims, now)
 }
 
 async fn account(provider: &Provider, user_id: &UserId) -> Result<UserRow, OAuthError> {
@@ -350,6 +373,7 @@ fn respond(
     scope: &str,
     nonce: Option<String>,
     refresh_token: Option<String>,
+    profile: ProfileClaims,
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
@@ -366,7 +390,7 @@ fn respond(
         acr: sign_in.method.and_then(|m| m.acr()).map(str::to_owned),
         sid: sign_in.parent_id.clone().unwrap_or_else(|| sign_in.id.clone()),
         at_hash: Some(token_hash(&access_token)),
-        profile: ProfileClaims::of(user, scope),
+        profile,
     };
     let id_token = provider.keys.sign(client.id_token_alg, ID_TOKEN_TYPE, &claims)?;
     Ok(TokenResponse {

@@ -8,8 +8,8 @@ use super::Provider;
 use super::error::{OAuthCode, OAuthError};
 use super::has_scope;
 use crate::base::types::UserId;
-use crate::db::sign_ins;
 use crate::db::users::{self, UserRow};
+use crate::db::{groups, sign_ins};
 
 /// The claims userinfo answers with.
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,17 +34,27 @@ pub struct ProfileClaims {
     /// With `profile`, when the user gave a name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// With `groups`: the names of the user's groups (an empty list when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 impl ProfileClaims {
-    /// `user`'s claims for the space-separated `scope`.
-    pub fn of(user: &UserRow, scope: &str) -> Self {
+    /// `user`'s claims for the space-separated `scope`; `groups` are the user's (read only when
+    /// [`ProfileClaims::needs_groups`]).
+    pub fn of(user: &UserRow, scope: &str, groups: &[String]) -> Self {
         let email = has_scope(scope, "email");
         Self {
             email: email.then(|| user.email.clone()),
             email_verified: email.then_some(user.email_verified_at.is_some()),
             name: if has_scope(scope, "profile") { user.name.clone() } else { None },
+            groups: has_scope(scope, "groups").then(|| groups.to_vec()),
         }
+    }
+
+    /// Whether the claims for `scope` name the user's groups.
+    pub fn needs_groups(scope: &str) -> bool {
+        has_scope(scope, "groups")
     }
 }
 
@@ -63,6 +73,12 @@ pub async fn userinfo(provider: &Provider, token: Option<&str>, now: i64) -> Res
         return Err(refused("the sign-in this token belongs to has ended"));
     }
     let user = users::by_id(&provider.db, &claims.sub).await?.ok_or_else(|| refused("the account no longer exists"))?;
-    let profile = ProfileClaims::of(&user, claims.scope.as_deref().unwrap_or_default());
+    let scope = claims.scope.as_deref().unwrap_or_default();
+    let groups = if ProfileClaims::needs_groups(scope) {
+        groups::names_of_user(&provider.db, &user.id).await?
+    } else {
+        Vec::new()
+    };
+    let profile = ProfileClaims::of(&user, scope, &groups);
     Ok(UserInfoClaims { sub: user.id, profile })
 }

@@ -75,6 +75,8 @@ pub struct Client {
     pub id_token_alg: Algorithm,
     /// The app's logo (`logo_uri`), read at start-up and served by Latchkey itself.
     pub logo: Option<AppLogo>,
+    /// `allowed_groups`: when not empty, only accounts in one of these groups may sign in to it.
+    pub allowed_groups: Vec<String>,
 }
 
 /// An app's logo: a file the operator named, read once, served at [`AppLogo::PREFIX`]`/{client_id}`
@@ -109,6 +111,12 @@ impl Client {
     /// Whether this is a public client (no secret).
     pub fn is_public(&self) -> bool {
         self.secret.is_none()
+    }
+
+    /// Whether an account in `groups` may sign in to this app (any account, without
+    /// `allowed_groups`).
+    pub fn admits(&self, groups: &[String]) -> bool {
+        self.allowed_groups.is_empty() || groups.iter().any(|g| self.allowed_groups.contains(g))
     }
 }
 
@@ -148,6 +156,8 @@ struct Entry {
     require_pkce: Option<bool>,
     id_token_signed_response_alg: Option<String>,
     logo_uri: Option<String>,
+    #[serde(default)]
+    allowed_groups: Vec<String>,
 }
 
 impl Clients {
@@ -251,8 +261,9 @@ impl Clients {
 /// Turns an entry into a [`Client`], or says which field is wrong and why.
 fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
     let id = entry.client_id;
-    if id.is_empty() || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
-        return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~`".into());
+    let dots = id.chars().all(|c| c == '.');
+    if id.is_empty() || dots || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+        return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~` (not dots alone)".into());
     }
     let name = entry.name.unwrap_or_else(|| id.clone());
     if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
@@ -283,6 +294,12 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
         Some(other) => return Err(format!("id_token_signed_response_alg: `{other}` is neither RS256 nor ES256")),
     };
     let logo = entry.logo_uri.map(|uri| logo(&uri, beside)).transpose()?;
+    let allowed_groups = entry
+        .allowed_groups
+        .iter()
+        .map(|group| crate::accounts::groups::check_name(group).map(str::to_owned))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("allowed_groups: {e}"))?;
     Ok(Client {
         id,
         name,
@@ -293,6 +310,7 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
         require_pkce,
         id_token_alg,
         logo,
+        allowed_groups,
     })
 }
 
@@ -499,6 +517,13 @@ mod tests {
                 public = true
                 redirect_uris = ["https://a.example/cb"]"#,
                 "client `a b`: client_id",
+            ),
+            (
+                // A logo address, /brand/apps/.., that a browser would read as /brand.
+                r#"client_id = ".."
+                public = true
+                redirect_uris = ["https://a.example/cb"]"#,
+                "client `..`: client_id",
             ),
             (
                 r#"client_id = "app"

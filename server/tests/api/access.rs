@@ -1,7 +1,7 @@
 //! Who may get in: the operator's sign-up rule (`LATCHKEY_SIGN_UP`), the same at every door — the
 //! REST API's register, the portal's password and passkey sign-ups — and for a new address.
 
-use app::server_fns::{SignUpWithPasskeyOptions, SignUpWithPassword};
+use app::server_fns::{PasswordSignIn, SignUpWithPasskeyOptions, SignUpWithPassword, VerifyEmail};
 use leptos::server_fn::ServerFn as _;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -110,6 +110,26 @@ async fn domain_sign_up_admits_its_domains_at_every_door_and_keeps_accounts_ther
         .request(reqwest::Method::PUT, "/auth/email", Some(token), Some(json!({"email": "ada.l@example.com"})))
         .await;
     assert_eq!(stays.status, StatusCode::ACCEPTED, "{}", stays.body);
+
+    // Anyone can sign up as ceo@example.com; the real owner's click on the mailed link must not
+    // confirm it for them: by link, only a browser signed in to the account confirms it.
+    let squat = server
+        .post("/auth/register", None, json!({"email": "ceo@example.com", "password": "correct horse battery"}))
+        .await;
+    let squatter = squat.body["access_token"].as_str().unwrap().to_owned();
+    let link = smtp.mail_with("ceo@example.com", "Confirm your email").await.link("/verify-email");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let (status, _, body) = Browser::new(&server).call(VerifyEmail::PATH, &[("token", &token)]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("sign_in_required")), "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("Sign in to this account first"), "{body}");
+    assert_eq!(server.get("/auth/me", Some(&squatter)).await.body["email_verified"], false);
+    let by_api = server.post("/auth/email/verify", None, json!({ "token": token })).await;
+    assert_eq!(by_api.code(), "sign_in_required", "the anonymous API confirms nothing either");
+    let mut owner = Browser::new(&server);
+    owner.call(PasswordSignIn::PATH, &[("email", "ceo@example.com"), ("password", "correct horse battery")]).await;
+    let (status, _, body) = owner.call(VerifyEmail::PATH, &[("token", &token)]).await;
+    assert_eq!(status, StatusCode::OK, "signed in to it, the same link confirms it: {body}");
+    assert_eq!(server.get("/auth/me", Some(&squatter)).await.body["email_verified"], true);
 }
 
 /// The operator disables an account (`latchkey admin disable`): every sign-in of it ends at once —
@@ -120,7 +140,7 @@ async fn domain_sign_up_admits_its_domains_at_every_door_and_keeps_accounts_ther
 /// `latchkey admin enable` lets it sign in again.
 #[tokio::test]
 async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_enabled() {
-    use app::server_fns::{MyAccount, PasswordSignIn, RecoveryPasskeyOptions};
+    use app::server_fns::{MyAccount, RecoveryPasskeyOptions};
     let smtp = SmtpServer::start();
     let env = Env::new().await.set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
     let server = TestServer::start_with(env.clone()).await;
@@ -142,6 +162,12 @@ async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_
     let (made, link) = operator(&["admin", "recovery-link", "ada@example.com"]);
     assert!(made, "{link}");
     let recovery_token = link.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    // A move to a new address, asked for before and not yet confirmed.
+    let moving = json!({"email": "ada.new@example.com"});
+    let asked = server.request(reqwest::Method::PUT, "/auth/email", Some(&token), Some(moving)).await;
+    assert_eq!(asked.status, StatusCode::ACCEPTED, "{}", asked.body);
+    let move_link = smtp.mail_with("ada.new@example.com", "Confirm your email").await.link("/verify-email");
+    let move_token = move_link.split("token=").nth(1).unwrap().to_owned();
 
     let (disabled, said) = operator(&["admin", "disable", "ADA@example.com"]);
     assert!(disabled, "{said}");
@@ -166,6 +192,8 @@ async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_
     assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")), "{body}");
     let (made, said) = operator(&["admin", "recovery-link", "ada@example.com"]);
     assert!(!made && said.contains("This account is disabled."), "{said}");
+    let (status, _, body) = Browser::new(&server).call(VerifyEmail::PATH, &[("token", &move_token)]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_verification")), "{body}");
     let told = smtp.mail_with("ada@example.com", "Your account was disabled").await;
     assert!(told.text().contains("ask the administrators"), "{}", told.text());
     assert!(!told.text().contains("If it was not you"), "{}", told.text());
@@ -183,8 +211,8 @@ async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_
 
 /// `latchkey …` with the test server's settings: (succeeded, stdout and stderr).
 fn operator(env: &Env, args: &[&str]) -> (bool, String) {
-    let output =
-        std::process::Command::new(env!("CARGO_BIN_EXE_latchkey")).args(args).env_clear().envs(env.vars()).output();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    let output = command.args(args).env_clear().envs(env.vars()).env("RUST_LOG", "warn").output();
     let output = output.unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     (output.status.success(), said)
@@ -273,4 +301,33 @@ async fn an_invitation_makes_one_account_and_says_why_when_it_cannot() {
     assert!(unknown.body["message"].as_str().unwrap().starts_with("This invitation link is not valid."));
     let (made, said) = operator(&env, &["admin", "invite", "ada@example.com"]);
     assert!(!made && said.contains("An account with this email already exists."), "{said}");
+}
+
+/// `latchkey admin group …`: groups are made, filled, listed, emptied and deleted from the
+/// operator's command line, and every mistake is a sentence.
+#[tokio::test]
+async fn the_operator_makes_and_fills_groups_from_the_command_line() {
+    let env = Env::new().await;
+    let server = TestServer::start_with(env.clone()).await;
+    server.sign_up("ada@example.com").await;
+    let run = |args: &[&str]| operator(&env, &[&["admin", "group"], args].concat());
+
+    assert_eq!(
+        run(&["create", "staff", "--description", "Everyone who works here"]),
+        (true, "group staff made\n".into())
+    );
+    let (made, said) = run(&["create", "staff"]);
+    assert!(!made && said.contains("A group of this name exists already."), "{said}");
+    let (made, said) = run(&["create", "Staff Room"]);
+    assert!(!made && said.contains("Name a group with 1 to 64 lower-case letters"), "{said}");
+    assert_eq!(run(&["add", "staff", "ada@example.com"]), (true, "ada@example.com is in staff\n".into()));
+    assert_eq!(run(&["add", "staff", "ada@example.com"]), (true, "ada@example.com already was in staff\n".into()));
+    let (added, said) = run(&["add", "nope", "ada@example.com"]);
+    assert!(!added && said.contains("No group has this name."), "{said}");
+    let (added, said) = run(&["add", "staff", "nobody@example.com"]);
+    assert!(!added && said.contains("No account has this email address."), "{said}");
+    assert_eq!(run(&["list"]), (true, "staff  1 member(s)  Everyone who works here\n".into()));
+    assert_eq!(run(&["remove", "staff", "ada@example.com"]), (true, "ada@example.com left staff\n".into()));
+    assert_eq!(run(&["delete", "staff"]), (true, "group staff deleted\n".into()));
+    assert_eq!(run(&["list"]), (true, "no groups\n".into()));
 }

@@ -27,6 +27,8 @@ const SPA: &str = "spa";
 const SPA_CALLBACK: &str = "http://127.0.0.1:9/cb";
 const FIRST_PARTY: &str = "wiki";
 const FIRST_PARTY_CALLBACK: &str = "https://wiki.example/cb";
+const TEAM: &str = "team";
+const TEAM_CALLBACK: &str = "https://team.example/cb";
 const EMAIL: &str = "ada@example.com";
 const PASSWORD: &str = "correct horse battery";
 
@@ -57,6 +59,14 @@ fn clients_file() -> String {
         redirect_uris = ["{FIRST_PARTY_CALLBACK}"]
         skip_consent = true
         id_token_signed_response_alg = "ES256"
+
+        [[clients]]
+        client_id = "{TEAM}"
+        name = "Team Tool"
+        client_secret = "{APP_SECRET}"
+        redirect_uris = ["{TEAM_CALLBACK}"]
+        skip_consent = true
+        allowed_groups = ["staff"]
         "#,
         logo.display()
     );
@@ -1039,4 +1049,71 @@ async fn a_disabled_account_loses_its_apps_sign_ins_at_once() {
     let late = app.exchange(&param(&pending, "code").unwrap(), pending_started.verifier).await;
     assert_eq!(late.unwrap_err(), "invalid_grant", "a code issued before is worth nothing");
     assert!(!browser.signed_in().await, "and the browser is signed out");
+}
+
+/// The claims a JWT carries (its payload), as JSON.
+fn payload(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+/// Groups reach an app only when it asks (scope `groups`: the ID token and userinfo); an app with
+/// `allowed_groups` gives no code to an account in none of them (the portal says why;
+/// `prompt=none` gets `access_denied`), and once the account leaves the group, the app's next
+/// refresh is refused and its sign-in ends.
+#[tokio::test]
+async fn groups_reach_the_apps_that_ask_and_an_app_for_some_groups_refuses_the_rest() {
+    use engine::accounts::groups;
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let engine = crate::common::engine_for(&provider.database).await;
+    let now = engine::base::clock::now();
+    groups::create(&engine.accounts, "staff", Some("Everyone who works here"), now).await.unwrap();
+    groups::create(&engine.accounts, "ops", None, now).await.unwrap();
+    assert!(matches!(groups::create(&engine.accounts, "ops", None, now).await, Err(engine::Error::GroupExists)));
+    assert!(matches!(
+        groups::create(&engine.accounts, "Ops Team", None, now).await,
+        Err(engine::Error::InvalidGroupName)
+    ));
+    assert!(groups::add(&engine.accounts, "ops", EMAIL, now).await.unwrap());
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+
+    // Asked for, the groups are in the ID token and userinfo; not asked for, they are not.
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+    let (back, started) = allowed(&mut browser, &app, &["groups"]).await;
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    assert_eq!(payload(&tokens.id_token().unwrap().to_string())["groups"], serde_json::json!(["ops"]));
+    let info = provider.first.get("/oidc/userinfo", Some(tokens.access_token().secret())).await;
+    assert_eq!(info.body["groups"], serde_json::json!(["ops"]), "{}", info.body);
+    let (back, started) = allowed(&mut browser, &app, &[]).await;
+    let plain = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    assert!(payload(&plain.id_token().unwrap().to_string()).get("groups").is_none());
+
+    // The team's tool allows staff only: no code for someone in ops alone.
+    let team = App::discover(&provider, TEAM, Some(APP_SECRET), TEAM_CALLBACK).await;
+    let refused = browser.follow(team.start(&["offline_access"], |r| r).url.as_str()).await.expect_err("a page");
+    assert!(refused.starts_with("/access?request="), "{refused}");
+    let (_, _, _, html) = browser.visit(&refused).await;
+    assert!(
+        html.contains("Your account can&#x27;t use Team Tool") || html.contains("Your account can't use Team Tool"),
+        "{html}"
+    );
+    assert!(!html.contains("access-continue"), "nothing to go on to: {html}");
+    let silent = team.start(&[], |r| r.add_prompt(CoreAuthPrompt::None));
+    let back = browser.follow(silent.url.as_str()).await.expect("no page for prompt=none");
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+
+    // In staff, the tool signs in; out of staff again, its next refresh is refused.
+    assert!(groups::add(&engine.accounts, "staff", EMAIL, now).await.unwrap());
+    let (back, started) = allowed(&mut browser, &team, &["groups", "offline_access"]).await;
+    let tokens = team.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    assert_eq!(payload(&tokens.id_token().unwrap().to_string())["groups"], serde_json::json!(["ops", "staff"]));
+    let refreshed = refresh(&team, tokens.refresh_token().unwrap()).await.unwrap();
+    assert!(groups::remove(&engine.accounts, "staff", EMAIL).await.unwrap());
+    assert_eq!(refresh(&team, refreshed.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
+    let info = provider.first.get("/oidc/userinfo", Some(refreshed.access_token().secret())).await;
+    assert_eq!(info.status, StatusCode::UNAUTHORIZED, "its sign-in ended: {}", info.body);
+    assert!(matches!(groups::add(&engine.accounts, "nope", EMAIL, now).await, Err(engine::Error::GroupNotFound)));
 }
