@@ -14,10 +14,11 @@ import { readFileSync, writeFileSync } from "node:fs";
  * signed-in pages' 96 → 108 KB is issue 15's in-place "confirm it's you" prompt (+12 KB),
  * 108 → 110 KB issue 16's recovery island (+1.5 KB; plain islands are in both bundles), and
  * 110 → 112 KB issue 28's Enter-in-the-email-field passkey sign-up (+1.5 KB, in both bundles) and
- * the prompt taking the focus and closing with Escape (+1.8 KB).
+ * the prompt taking the focus and closing with Escape (+1.8 KB), 112 → 113 KB issue 29's error codes
+ * (nine, which every island reads) and the access page's reasons (+0.9 KB in both bundles).
  */
 const BUDGET_KB: Record<string, number> = { "/": 88, "/sign-up": 88 };
-const DEFAULT_BUDGET_KB = 112;
+const DEFAULT_BUDGET_KB = 113;
 const GOAL_KB: Record<string, number> = { "/": 100 };
 const DEFAULT_GOAL_KB = 120;
 const RUNS = 5;
