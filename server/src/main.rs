@@ -70,6 +70,9 @@ enum AdminCommand {
     Invite {
         /// The one address that may use it (any, without)
         email: Option<String>,
+        /// A group the new account joins (again for more)
+        #[arg(long = "group")]
+        groups: Vec<String>,
         /// How long the link works: 30m, 1h, 7d, … (at most 30d)
         #[arg(long, default_value = "7d", value_parser = parse_ttl)]
         ttl: Duration,
@@ -149,7 +152,9 @@ async fn main() -> ExitCode {
         Command::Admin { command: AdminCommand::RecoveryLink { email, ttl } } => {
             recovery_link(config, &email, ttl).await
         }
-        Command::Admin { command: AdminCommand::Invite { email, ttl } } => invite(config, email.as_deref(), ttl).await,
+        Command::Admin { command: AdminCommand::Invite { email, groups, ttl } } => {
+            invite(config, email.as_deref(), &groups, ttl).await
+        }
         Command::Admin { command: AdminCommand::RevokeInvitation { id } } => revoke_invitation(config, &id).await,
         Command::Admin { command: AdminCommand::Group { command } } => group(config, command).await,
         Command::Admin { command: AdminCommand::Disable { email } } => set_disabled(config, &email, true).await,
@@ -325,12 +330,13 @@ async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
 
 /// `admin invite [EMAIL] [--ttl 7d]`: the link on stdout; its id, expiry and whether it was mailed
 /// on stderr.
-async fn invite(config: Config, email: Option<&str>, ttl: Duration) -> ExitCode {
+async fn invite(config: Config, email: Option<&str>, groups: &[String], ttl: Duration) -> ExitCode {
     let engine = match built(config).await {
         Ok(engine) => engine,
         Err(failed) => return failed,
     };
-    match engine::accounts::invitations::invite(&engine.accounts, email, ttl, engine::base::clock::now()).await {
+    match engine::accounts::invitations::invite(&engine.accounts, email, groups, ttl, engine::base::clock::now()).await
+    {
         Ok(invitation) => {
             println!("{}", invitation.url);
             let mailed = match (&invitation.email, invitation.mailed) {
@@ -338,7 +344,12 @@ async fn invite(config: Config, email: Option<&str>, ttl: Duration) -> ExitCode 
                 (Some(to), false) => format!("; for {to} only (mail is off: hand it over yourself)"),
                 (None, _) => "; for any address".to_owned(),
             };
-            eprintln!("invitation {} works once, until {}{mailed}", invitation.id, invitation.expires_at);
+            let joins = if invitation.groups.is_empty() {
+                String::new()
+            } else {
+                format!("; joins {}", invitation.groups.join(", "))
+            };
+            eprintln!("invitation {} works once, until {}{mailed}{joins}", invitation.id, invitation.expires_at);
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("{e}")),

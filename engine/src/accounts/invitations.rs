@@ -10,7 +10,7 @@ use crate::base::clock::rfc3339;
 use crate::base::error::Error;
 use crate::base::types::Email;
 use crate::db::invitations::{self, InvitationRow};
-use crate::db::{Db, users};
+use crate::db::{Db, groups as db_groups, users};
 use crate::notify::mail::Letter;
 use crate::tokens::secret::stored_hash;
 
@@ -30,15 +30,34 @@ pub struct Invitation {
     pub email: Option<String>,
     /// Whether it was mailed to that address.
     pub mailed: bool,
+    /// The groups its account joins.
+    pub groups: Vec<String>,
     /// Until when it works (RFC 3339).
     pub expires_at: String,
 }
 
 /// Makes an invitation, for `email` alone when given (mailed to it when mail is on), working for
-/// `ttl`. An address that already has an account is [`Error::EmailTaken`].
-pub async fn invite(accounts: &Accounts, email: Option<&str>, ttl: Duration, now: i64) -> Result<Invitation, Error> {
+/// `ttl`, whose account joins `groups`. An address that already has an account is
+/// [`Error::EmailTaken`]; a group that does not exist, [`Error::GroupNotFound`].
+pub async fn invite(
+    accounts: &Accounts,
+    email: Option<&str>,
+    groups: &[String],
+    ttl: Duration,
+    now: i64,
+) -> Result<Invitation, Error> {
     if ttl.is_zero() || ttl > MAX_TTL {
         return Err(Error::InvalidRequest("An invitation works for 1 second to 30 days.".into()));
+    }
+    let mut joins: Vec<&str> = Vec::new();
+    for group in groups {
+        let name = super::groups::check_name(group)?;
+        if !db_groups::exists(&accounts.db, name).await? {
+            return Err(Error::GroupNotFound);
+        }
+        if !joins.contains(&name) {
+            joins.push(name);
+        }
     }
     let email = email.map(Email::parse).transpose()?;
     if let Some(email) = &email
@@ -58,6 +77,7 @@ pub async fn invite(accounts: &Accounts, email: Option<&str>, ttl: Duration, now
         expires_at,
         revoked_at: None,
         used_at: None,
+        groups: (!joins.is_empty()).then(|| joins.join(" ")),
     };
     invitations::insert(change.db(), &row, &stored_hash(&token), "operator").await?;
     if let (Some(to), true) = (&row.email, row.mailed) {
@@ -66,7 +86,8 @@ pub async fn invite(accounts: &Accounts, email: Option<&str>, ttl: Duration, now
     }
     change.commit().await?;
     tracing::info!(invitation = %row.id, mailed = row.mailed, "invitation made by the operator");
-    Ok(Invitation { id: row.id, url, email: row.email, mailed: row.mailed, expires_at: rfc3339(expires_at) })
+    let groups = joins.iter().map(|g| (*g).to_owned()).collect();
+    Ok(Invitation { id: row.id, url, email: row.email, mailed: row.mailed, groups, expires_at: rfc3339(expires_at) })
 }
 
 /// Revokes the unused invitation `id`: its link stops working.

@@ -182,6 +182,10 @@ pub async fn create(
         )?;
         // Mailed to this address: following its link proved the mailbox.
         proved = used.mailed && used.email.as_deref() == Some(user.email.as_str());
+        // The groups it joins (one deleted since is skipped).
+        for group in used.groups.as_deref().unwrap_or_default().split_whitespace() {
+            crate::db::groups::add_member(change.db(), group, &user.id, now).await?;
+        }
     }
     if proved {
         email_verifications::mark_verified(change.db(), &user.id, &user.email, now).await?;

@@ -24,6 +24,8 @@ pub struct InvitationRow {
     pub revoked_at: Option<i64>,
     /// When it was used.
     pub used_at: Option<i64>,
+    /// The groups its account joins (names, space-separated).
+    pub groups: Option<String>,
 }
 
 impl FromRow<'_, AnyRow> for InvitationRow {
@@ -36,11 +38,12 @@ impl FromRow<'_, AnyRow> for InvitationRow {
             expires_at: row.try_get("expires_at")?,
             revoked_at: row.try_get("revoked_at")?,
             used_at: row.try_get("used_at")?,
+            groups: row.try_get("groups")?,
         })
     }
 }
 
-const COLUMNS: &str = "id, email, mailed, created_at, expires_at, revoked_at, used_at";
+const COLUMNS: &str = "id, email, mailed, created_at, expires_at, revoked_at, used_at, groups";
 
 /// Records an invitation.
 pub async fn insert(
@@ -50,8 +53,8 @@ pub async fn insert(
     made_by: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO invitations (id, token_hash, email, mailed, made_by, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO invitations (id, token_hash, email, mailed, made_by, created_at, expires_at, groups)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&invitation.id)
     .bind(token_hash)
@@ -60,6 +63,7 @@ pub async fn insert(
     .bind(made_by)
     .bind(invitation.created_at)
     .bind(invitation.expires_at)
+    .bind(&invitation.groups)
     .execute(db)
     .await
     .map(|_| ())

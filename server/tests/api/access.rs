@@ -328,6 +328,16 @@ async fn the_operator_makes_and_fills_groups_from_the_command_line() {
     assert!(!added && said.contains("No account has this email address."), "{said}");
     assert_eq!(run(&["list"]), (true, "staff  1 member(s)  Everyone who works here\n".into()));
     assert_eq!(run(&["remove", "staff", "ada@example.com"]), (true, "ada@example.com left staff\n".into()));
+
+    // An invitation's account joins the groups it names, when it is made.
+    let (made, said) = operator(&env, &["admin", "invite", "--group", "staff", "--group", "staff"]);
+    assert!(made && said.contains("; joins staff\n"), "{said}");
+    let (token, _) = invitation_of(&said);
+    let body = json!({"email": "dave@example.com", "password": "correct horse battery", "invitation": token});
+    assert_eq!(server.post("/auth/register", None, body).await.status, StatusCode::CREATED);
+    assert_eq!(run(&["list"]), (true, "staff  1 member(s)  Everyone who works here\n".into()));
+    let (made, said) = operator(&env, &["admin", "invite", "--group", "nope"]);
+    assert!(!made && said.contains("No group has this name."), "{said}");
     assert_eq!(run(&["delete", "staff"]), (true, "group staff deleted\n".into()));
     assert_eq!(run(&["list"]), (true, "no groups\n".into()));
 }
