@@ -3,27 +3,16 @@
 
 use super::Accounts;
 use crate::base::error::{Error, OrConflict};
-use crate::base::types::Email;
+use crate::base::types::{Email, group_name};
 use crate::db::groups::{self, GroupRow};
 use crate::db::users;
 
-/// The longest group name.
-const MAX_NAME: usize = 64;
 /// The longest description.
 const MAX_DESCRIPTION: usize = 200;
 
-/// A group name: 1 to 64 lower-case letters, digits, `-` and `_`, starting with a letter or digit
-/// (it travels in tokens and in the clients file, where anything else would need quoting).
-pub fn check_name(name: &str) -> Result<&str, Error> {
-    let name = name.trim();
-    let starts = name.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    let rest = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if starts && rest && name.len() <= MAX_NAME { Ok(name) } else { Err(Error::InvalidGroupName) }
-}
-
 /// Makes the group `name`.
 pub async fn create(accounts: &Accounts, name: &str, description: Option<&str>, now: i64) -> Result<(), Error> {
-    let name = check_name(name)?;
+    let name = group_name(name)?;
     let description = description.map(str::trim).filter(|d| !d.is_empty());
     if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control)) {
         return Err(Error::InvalidRequest(format!(
@@ -37,12 +26,12 @@ pub async fn create(accounts: &Accounts, name: &str, description: Option<&str>, 
 
 /// Deletes the group `name`; its members leave it (and apps that allow only it, at once).
 pub async fn delete(accounts: &Accounts, name: &str) -> Result<(), Error> {
-    if groups::delete(&accounts.db, check_name(name)?).await? { Ok(()) } else { Err(Error::GroupNotFound) }
+    if groups::delete(&accounts.db, group_name(name)?).await? { Ok(()) } else { Err(Error::GroupNotFound) }
 }
 
 /// Puts the account of `email` in the group `name`; `false` when it already was.
 pub async fn add(accounts: &Accounts, name: &str, email: &str, now: i64) -> Result<bool, Error> {
-    let name = check_name(name)?;
+    let name = group_name(name)?;
     let user = users::by_email(&accounts.db, Email::parse(email)?.as_str()).await?.ok_or(Error::AccountNotFound)?;
     if !groups::exists(&accounts.db, name).await? {
         return Err(Error::GroupNotFound);
@@ -53,7 +42,7 @@ pub async fn add(accounts: &Accounts, name: &str, email: &str, now: i64) -> Resu
 /// Takes the account of `email` out of the group `name`: an app that allows only that group
 /// refuses its next sign-in and its next refresh. `false` when it was not in it.
 pub async fn remove(accounts: &Accounts, name: &str, email: &str) -> Result<bool, Error> {
-    let name = check_name(name)?;
+    let name = group_name(name)?;
     let user = users::by_email(&accounts.db, Email::parse(email)?.as_str()).await?.ok_or(Error::AccountNotFound)?;
     if !groups::exists(&accounts.db, name).await? {
         return Err(Error::GroupNotFound);
@@ -64,19 +53,4 @@ pub async fn remove(accounts: &Accounts, name: &str, email: &str) -> Result<bool
 /// Every group, by name, with its description and size.
 pub async fn list(accounts: &Accounts) -> Result<Vec<GroupRow>, Error> {
     Ok(groups::list(&accounts.db).await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn group_names_are_slugs() {
-        for good in ["staff", "ops-team", "team_2", "2fa"] {
-            assert_eq!(check_name(good).unwrap(), good);
-        }
-        for bad in ["", "Staff", "-ops", "ops team", "ops/admin", "ö", &"a".repeat(65)] {
-            assert!(matches!(check_name(bad), Err(Error::InvalidGroupName)), "{bad}");
-        }
-    }
 }

@@ -51,7 +51,7 @@ pub async fn invite(
     }
     let mut joins: Vec<&str> = Vec::new();
     for group in groups {
-        let name = super::groups::check_name(group)?;
+        let name = crate::base::types::group_name(group)?;
         if !db_groups::exists(&accounts.db, name).await? {
             return Err(Error::GroupNotFound);
         }

@@ -122,7 +122,7 @@ pub async fn consent_view(
         receives,
         app_origin: origin_of(&request),
         resume: format!("{}?request={sealed}", paths::RESUME),
-        app_logo: app.logo.as_ref().map(|logo| logo.address(&app.id)),
+        app_logo: app.logo_address(),
     })
 }
 
@@ -139,7 +139,7 @@ pub async fn access_view(
     let app = client(provider, &request)?;
     Ok(AccessView {
         app_name: app.name.clone(),
-        app_logo: app.logo.as_ref().map(|logo| logo.address(&app.id)),
+        app_logo: app.logo_address(),
         email: user.email,
         barrier: barrier(provider, app, &sign_in).await?,
         resume: format!("{}?request={sealed}", paths::RESUME),
@@ -172,7 +172,7 @@ fn origin_of(request: &AuthorizationRequest) -> String {
 pub fn sign_in_for(provider: &Provider, next: &str, now: i64) -> Option<SignInFor> {
     let request = open(provider, request::sealed_in(next)?, now).ok()?;
     let app = client(provider, &request).ok()?;
-    let app_logo = app.logo.as_ref().map(|logo| logo.address(&app.id));
+    let app_logo = app.logo_address();
     let app_origin = origin_of(&request);
     Some(SignInFor { app_name: app.name.clone(), login_hint: request.login_hint, app_origin, app_logo })
 }

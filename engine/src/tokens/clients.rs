@@ -113,6 +113,11 @@ impl Client {
         self.secret.is_none()
     }
 
+    /// The address its logo is shown from, when it has one.
+    pub fn logo_address(&self) -> Option<String> {
+        self.logo.as_ref().map(|logo| logo.address(&self.id))
+    }
+
     /// Whether an account in `groups` may sign in to this app (any account, without
     /// `allowed_groups`).
     pub fn admits(&self, groups: &[String]) -> bool {
@@ -297,7 +302,7 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
     let allowed_groups = entry
         .allowed_groups
         .iter()
-        .map(|group| crate::accounts::groups::check_name(group).map(str::to_owned))
+        .map(|group| crate::base::types::group_name(group).map(str::to_owned))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("allowed_groups: {e}"))?;
     Ok(Client {

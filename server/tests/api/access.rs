@@ -144,13 +144,7 @@ async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_
     let smtp = SmtpServer::start();
     let env = Env::new().await.set("LATCHKEY_SMTP_URL", SmtpServer::url_at(smtp.addr));
     let server = TestServer::start_with(env.clone()).await;
-    let operator = |args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
-        command.args(args).env_clear().envs(env.vars());
-        let output = command.output().unwrap();
-        let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-        (output.status.success(), said)
-    };
+    let operator = |args: &[&str]| operator(&env, args);
     let (token, refresh) = server.sign_up("ada@example.com").await;
     server.confirm_address(&smtp, &token, "ada@example.com").await;
     let mut key = crate::common::authenticator();

@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod email;
+pub mod group;
 pub mod ids;
 pub mod method;
 pub mod name;
@@ -12,6 +13,7 @@ pub mod secret;
 
 pub use caller::{Caller, ClientAddr, UserAgent, device_of, prefix};
 pub use email::Email;
+pub use group::group_name;
 pub use ids::{CredentialId, SignInId, UserId};
 pub use method::SignInMethod;
 pub use name::DisplayName;
