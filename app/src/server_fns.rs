@@ -162,7 +162,7 @@ pub async fn rename_me(name: String) -> Result<(), PortalError> {
 pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
     let engine = door::engine()?;
     let user = door::user().await?;
-    Ok(sign_in::list::of_user(&engine.sign_ins, user.id(), &user.user.sign_in_id, door::now()).await?)
+    Ok(sign_in::list::of_user(&engine.sign_ins, user.id(), Some(&user.user.sign_in_id), door::now()).await?)
 }
 
 /// Ends one of the account's other sign-ins; a plain form, back on the account page.

@@ -395,8 +395,17 @@ pub enum ErrorCode {
     GroupExists,
     /// No group has that name.
     GroupNotFound,
-    /// The admin API: no account has this email.
+    /// The admin API: no account has this email or id.
     AccountNotFound,
+    /// The admin API: the caller is not an administrator.
+    AdminRequired,
+    /// The admin API: the change would leave no administrator.
+    LastAdmin,
+    /// A page cursor this server did not give, or that was changed.
+    InvalidCursor,
+    /// The admin API: a custom claim with a reserved or malformed name, a null or too long value,
+    /// or a scope that does not release claims.
+    InvalidClaim,
     /// Mail is not set up on this server (production without `LATCHKEY_SMTP_URL`).
     EmailDisabled,
     /// The account already holds as many passkeys as allowed.
@@ -427,6 +436,8 @@ impl ErrorCode {
             | Self::InvalidRecoveryLink
             | Self::InvalidInvitation
             | Self::InvalidGroupName
+            | Self::InvalidCursor
+            | Self::InvalidClaim
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -438,6 +449,7 @@ impl ErrorCode {
             | Self::PossibleClonedAuthenticator
             | Self::ReauthenticationRequired => 401,
             Self::ForbiddenOrigin
+            | Self::AdminRequired
             | Self::RecoveryHold
             | Self::AccountDisabled
             | Self::SignUpClosed
@@ -455,6 +467,7 @@ impl ErrorCode {
             | Self::TooManyPasskeys
             | Self::LastPasskey
             | Self::PasswordOnlyWayIn
+            | Self::LastAdmin
             | Self::EmailDisabled => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,

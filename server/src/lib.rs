@@ -169,7 +169,6 @@ impl Latchkey {
         let (rest, mut api) = rest::routes().split_for_parts();
         let (admin, admin_api) = admin::routes().split_for_parts();
         api.merge(admin_api);
-        let admin = if state.engine.config.http.admin_token.is_some() { admin } else { Router::new() };
         // The REST API authenticates with Bearer tokens only, so it stays outside the cookie sessions.
         sessions
             .layer(portal, https_only)

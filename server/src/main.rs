@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use engine::Config;
+use engine::notify::audit::Actor;
 use server::Latchkey;
 
 /// mimalloc returns freed memory to the system; with glibc's malloc, the 19 MiB Argon2 buffers stay
@@ -73,6 +74,9 @@ enum AdminCommand {
         /// A group the new account joins (again for more)
         #[arg(long = "group")]
         groups: Vec<String>,
+        /// Make the new account an administrator
+        #[arg(long)]
+        admin: bool,
         /// How long the link works: 30m, 1h, 7d, … (at most 30d)
         #[arg(long, default_value = "7d", value_parser = parse_ttl)]
         ttl: Duration,
@@ -97,6 +101,18 @@ enum AdminCommand {
         /// The account's email address
         email: String,
     },
+    /// Make an account an administrator (the first one comes from here)
+    Grant {
+        /// The account's email address
+        email: String,
+    },
+    /// Make an account no longer an administrator (never the last one)
+    Revoke {
+        /// The account's email address
+        email: String,
+    },
+    /// Print every administrator
+    Admins,
 }
 
 #[derive(Subcommand)]
@@ -149,16 +165,7 @@ async fn main() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Keys { command } => keys(config, matches!(command, KeysCommand::Rotate)).await,
-        Command::Admin { command: AdminCommand::RecoveryLink { email, ttl } } => {
-            recovery_link(config, &email, ttl).await
-        }
-        Command::Admin { command: AdminCommand::Invite { email, groups, ttl } } => {
-            invite(config, email.as_deref(), &groups, ttl).await
-        }
-        Command::Admin { command: AdminCommand::RevokeInvitation { id } } => revoke_invitation(config, &id).await,
-        Command::Admin { command: AdminCommand::Group { command } } => group(config, command).await,
-        Command::Admin { command: AdminCommand::Disable { email } } => set_disabled(config, &email, true).await,
-        Command::Admin { command: AdminCommand::Enable { email } } => set_disabled(config, &email, false).await,
+        Command::Admin { command } => admin(config, command).await,
         // Answered above, before the configuration is read.
         Command::HashSecret | Command::CheckConfig => ExitCode::SUCCESS,
     }
@@ -311,34 +318,37 @@ async fn built(config: Config) -> Result<engine::Engine, ExitCode> {
     engine::Engine::build(config).await.map_err(|e| fail(format_args!("start-up failed: {e}")))
 }
 
-/// `admin recovery-link EMAIL [--ttl 1h]`: a one-time recovery link on stdout, for the operator to
-/// hand to the account's owner once they have checked who is asking.
-async fn recovery_link(config: Config, email: &str, ttl: Duration) -> ExitCode {
+/// `admin …`: what changed on stdout (a link, or one line), anything else on stderr. Each change is
+/// the operator's, in the administrators' record (actor `operator`).
+async fn admin(config: Config, command: AdminCommand) -> ExitCode {
     let engine = match built(config).await {
         Ok(engine) => engine,
         Err(failed) => return failed,
     };
-    match engine::accounts::recovery::operator_link(&engine.accounts, email, ttl, engine::base::clock::now()).await {
-        Ok(link) => {
-            println!("{}", link.url);
-            eprintln!("works once, until {}", link.expires_at);
+    match admin_command(&engine, command, engine::base::clock::now()).await {
+        Ok(said) => {
+            println!("{}", said.trim_end());
             ExitCode::SUCCESS
         }
         Err(e) => fail(format_args!("{e}")),
     }
 }
 
-/// `admin invite [EMAIL] [--ttl 7d]`: the link on stdout; its id, expiry and whether it was mailed
-/// on stderr.
-async fn invite(config: Config, email: Option<&str>, groups: &[String], ttl: Duration) -> ExitCode {
-    let engine = match built(config).await {
-        Ok(engine) => engine,
-        Err(failed) => return failed,
-    };
-    match engine::accounts::invitations::invite(&engine.accounts, email, groups, ttl, engine::base::clock::now()).await
-    {
-        Ok(invitation) => {
-            println!("{}", invitation.url);
+async fn admin_command(engine: &engine::Engine, command: AdminCommand, now: i64) -> Result<String, engine::Error> {
+    use engine::accounts::admins::{self, account_of};
+    use engine::accounts::standing::{self, Standing};
+    use engine::accounts::{invitations, recovery};
+    let (accounts, operator) = (&engine.accounts, Actor::operator());
+    Ok(match command {
+        AdminCommand::RecoveryLink { email, ttl } => {
+            let user = account_of(accounts, &email).await?;
+            let link = recovery::operator_link(accounts, &operator, &user.id, ttl, now).await?;
+            eprintln!("works once, until {}", link.expires_at);
+            link.url
+        }
+        AdminCommand::Invite { email, groups, admin, ttl } => {
+            let what = invitations::Invite { email: email.as_deref(), groups: &groups, admin, ttl };
+            let invitation = invitations::invite(accounts, &operator, &what, now).await?;
             let mailed = match (&invitation.email, invitation.mailed) {
                 (Some(to), true) => format!("; mailed to {to}"),
                 (Some(to), false) => format!("; for {to} only (mail is off: hand it over yourself)"),
@@ -349,91 +359,104 @@ async fn invite(config: Config, email: Option<&str>, groups: &[String], ttl: Dur
             } else {
                 format!("; joins {}", invitation.groups.join(", "))
             };
-            eprintln!("invitation {} works once, until {}{mailed}{joins}", invitation.id, invitation.expires_at);
-            ExitCode::SUCCESS
+            let admin = if invitation.admin { "; makes an administrator" } else { "" };
+            eprintln!("invitation {} works once, until {}{mailed}{joins}{admin}", invitation.id, invitation.expires_at);
+            invitation.url
         }
-        Err(e) => fail(format_args!("{e}")),
-    }
-}
-
-/// `admin revoke-invitation ID`.
-async fn revoke_invitation(config: Config, id: &str) -> ExitCode {
-    let engine = match built(config).await {
-        Ok(engine) => engine,
-        Err(failed) => return failed,
-    };
-    match engine::accounts::invitations::revoke(&engine.accounts, id, engine::base::clock::now()).await {
-        Ok(()) => {
-            println!("invitation {id} is withdrawn");
-            ExitCode::SUCCESS
+        AdminCommand::RevokeInvitation { id } => {
+            invitations::revoke(accounts, &operator, &id, now).await?;
+            format!("invitation {id} is withdrawn")
         }
-        Err(e) => fail(format_args!("{e}")),
-    }
+        AdminCommand::Group { command } => group(accounts, &operator, command, now).await?,
+        AdminCommand::Disable { email } => {
+            let user = account_of(accounts, &email).await?;
+            match standing::set_disabled(accounts, &operator, &user.id, true, now).await? {
+                Standing::Disabled { sign_ins_ended } => {
+                    format!("{} is disabled; {sign_ins_ended} sign-in(s) ended", user.email)
+                }
+                _ => format!("{} already was disabled", user.email),
+            }
+        }
+        AdminCommand::Enable { email } => {
+            let user = account_of(accounts, &email).await?;
+            match standing::set_disabled(accounts, &operator, &user.id, false, now).await? {
+                Standing::Unchanged => format!("{} already was enabled", user.email),
+                _ => format!("{} is enabled", user.email),
+            }
+        }
+        AdminCommand::Grant { email } => {
+            let user = account_of(accounts, &email).await?;
+            if admins::set_admin(accounts, &operator, &user.id, true, now).await? {
+                format!("{} is an administrator", user.email)
+            } else {
+                format!("{} already was an administrator", user.email)
+            }
+        }
+        AdminCommand::Revoke { email } => {
+            let user = account_of(accounts, &email).await?;
+            if admins::set_admin(accounts, &operator, &user.id, false, now).await? {
+                format!("{} is no longer an administrator", user.email)
+            } else {
+                format!("{} was not an administrator", user.email)
+            }
+        }
+        AdminCommand::Admins => {
+            let lines: Vec<String> = admins::list(accounts)
+                .await?
+                .iter()
+                .map(|a| {
+                    let since = engine::base::clock::rfc3339(a.admin_since.unwrap_or_default());
+                    let disabled = if a.disabled_at.is_some() { "  (disabled)" } else { "" };
+                    format!("{}  since {since}{disabled}", a.email)
+                })
+                .collect();
+            if lines.is_empty() { "no administrators".to_owned() } else { lines.join("\n") }
+        }
+    })
 }
-
 /// `admin group create|delete|add|remove|list`: one line saying what changed (or the list).
-async fn group(config: Config, command: GroupCommand) -> ExitCode {
+async fn group(
+    accounts: &engine::accounts::Accounts,
+    operator: &Actor,
+    command: GroupCommand,
+    now: i64,
+) -> Result<String, engine::Error> {
+    use engine::accounts::admins::account_of;
     use engine::accounts::groups;
-    let engine = match built(config).await {
-        Ok(engine) => engine,
-        Err(failed) => return failed,
-    };
-    let (accounts, now) = (&engine.accounts, engine::base::clock::now());
-    let said = match command {
+    Ok(match command {
         GroupCommand::Create { name, description } => {
-            groups::create(accounts, &name, description.as_deref(), now).await.map(|()| format!("group {name} made"))
+            groups::create(accounts, operator, &name, description.as_deref(), now).await?;
+            format!("group {name} made")
         }
         GroupCommand::Delete { name } => {
-            groups::delete(accounts, &name).await.map(|()| format!("group {name} deleted"))
+            groups::delete(accounts, operator, &name, now).await?;
+            format!("group {name} deleted")
         }
-        GroupCommand::Add { name, email } => groups::add(accounts, &name, &email, now).await.map(|added| {
-            if added { format!("{email} is in {name}") } else { format!("{email} already was in {name}") }
-        }),
-        GroupCommand::Remove { name, email } => groups::remove(accounts, &name, &email)
-            .await
-            .map(|removed| if removed { format!("{email} left {name}") } else { format!("{email} was not in {name}") }),
-        GroupCommand::List => groups::list(accounts).await.map(|all| {
-            let lines: Vec<String> = all
+        GroupCommand::Add { name, email } => {
+            let user = account_of(accounts, &email).await?;
+            if groups::add(accounts, operator, &name, &user.id, now).await? {
+                format!("{} is in {name}", user.email)
+            } else {
+                format!("{} already was in {name}", user.email)
+            }
+        }
+        GroupCommand::Remove { name, email } => {
+            let user = account_of(accounts, &email).await?;
+            if groups::remove(accounts, operator, &name, &user.id, now).await? {
+                format!("{} left {name}", user.email)
+            } else {
+                format!("{} was not in {name}", user.email)
+            }
+        }
+        GroupCommand::List => {
+            let lines: Vec<String> = groups::list(accounts)
+                .await?
                 .iter()
                 .map(|g| format!("{}  {} member(s)  {}", g.name, g.members, g.description.as_deref().unwrap_or("")))
                 .collect();
             if lines.is_empty() { "no groups".to_owned() } else { lines.join("\n") }
-        }),
-    };
-    match said {
-        Ok(said) => {
-            println!("{}", said.trim_end());
-            ExitCode::SUCCESS
         }
-        Err(e) => fail(format_args!("{e}")),
-    }
-}
-
-/// `admin disable EMAIL` / `admin enable EMAIL`: one line saying what changed.
-async fn set_disabled(config: Config, email: &str, disabled: bool) -> ExitCode {
-    use engine::accounts::standing::{self, Standing};
-    let engine = match built(config).await {
-        Ok(engine) => engine,
-        Err(failed) => return failed,
-    };
-    // The address as the account has it (trimmed, lower-cased).
-    let shown = engine::base::types::Email::parse(email).map_or_else(|_| email.to_owned(), |e| e.as_str().to_owned());
-    let email = shown.as_str();
-    match standing::set_disabled(&engine.accounts, email, disabled, engine::base::clock::now()).await {
-        Ok(Standing::Disabled { sign_ins_ended }) => {
-            println!("{email} is disabled; {sign_ins_ended} sign-in(s) ended");
-            ExitCode::SUCCESS
-        }
-        Ok(Standing::Enabled) => {
-            println!("{email} is enabled");
-            ExitCode::SUCCESS
-        }
-        Ok(Standing::Unchanged) => {
-            println!("{email} already was {}", if disabled { "disabled" } else { "enabled" });
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(format_args!("{e}")),
-    }
+    })
 }
 
 /// `30s`, `30m`, `1h`, `2d`.

@@ -46,7 +46,7 @@ pub fn document(mut api: OpenApi, product_name: &str) -> OpenApi {
             ("account", "The signed-in account"),
             ("email", "Verifying and changing the email address"),
             ("sign-ins", "The account's sign-ins, listed and ended"),
-            ("admin", "The operator's API (LATCHKEY_ADMIN_TOKEN)"),
+            ("admin", "The admin API: an administrator's access token, or the operator's LATCHKEY_ADMIN_TOKEN (docs/admin.md)"),
         ]
         .into_iter()
         .map(|(name, description)| TagBuilder::new().name(name).description(Some(description)).build())

@@ -323,7 +323,7 @@ async fn list_activity(State(engine): State<Engine>, user: BearerUser) -> Result
 /// The account's sign-ins that have not ended: browsers, programs and apps.
 #[utoipa::path(get, path = "/auth/sign-ins", tag = "sign-ins", security(("bearer" = [])), responses((status = 200, description = "Sign-ins, this one marked `current`", body = Vec<SignInItem>), (status = 401, description = "`invalid_token`", body = ApiError)))]
 async fn list_sign_ins(State(engine): State<Engine>, user: BearerUser) -> Result<Json<Vec<SignInItem>>, Error> {
-    sign_in::list::of_user(&engine.sign_ins, user.id(), user.sign_in(), now()).await.map(Json)
+    sign_in::list::of_user(&engine.sign_ins, user.id(), Some(user.sign_in()), now()).await.map(Json)
 }
 
 /// End one of the account's sign-ins.

@@ -11,6 +11,7 @@ use crate::base::error::Error;
 use crate::base::types::Email;
 use crate::db::invitations::{self, InvitationRow};
 use crate::db::{Db, groups as db_groups, users};
+use crate::notify::audit::{About, Action, Actor};
 use crate::notify::mail::Letter;
 use crate::tokens::secret::stored_hash;
 
@@ -32,20 +33,32 @@ pub struct Invitation {
     pub mailed: bool,
     /// The groups its account joins.
     pub groups: Vec<String>,
+    /// Whether its account is made an administrator.
+    pub admin: bool,
     /// Until when it works (RFC 3339).
     pub expires_at: String,
 }
 
-/// Makes an invitation, for `email` alone when given (mailed to it when mail is on), working for
-/// `ttl`, whose account joins `groups`. An address that already has an account is
-/// [`Error::EmailTaken`]; a group that does not exist, [`Error::GroupNotFound`].
-pub async fn invite(
-    accounts: &Accounts,
-    email: Option<&str>,
-    groups: &[String],
-    ttl: Duration,
-    now: i64,
-) -> Result<Invitation, Error> {
+/// What to invite: for one address or any, joining which groups, as an administrator or not, for
+/// how long.
+#[derive(Debug, Clone)]
+pub struct Invite<'a> {
+    /// The one address that may use it (mailed to it when mail is on).
+    pub email: Option<&'a str>,
+    /// The groups its account joins (names).
+    pub groups: &'a [String],
+    /// Whether its account is made an administrator.
+    pub admin: bool,
+    /// How long it works.
+    pub ttl: Duration,
+}
+
+/// Makes an invitation by `actor`: for `email` alone when given (mailed to it when mail is on),
+/// working for `ttl`, whose account joins `groups` (and is made an administrator, with `admin`). An
+/// address that already has an account is [`Error::EmailTaken`]; a group that does not exist,
+/// [`Error::GroupNotFound`].
+pub async fn invite(accounts: &Accounts, actor: &Actor, what: &Invite<'_>, now: i64) -> Result<Invitation, Error> {
+    let Invite { email, groups, admin, ttl } = *what;
     if ttl.is_zero() || ttl > MAX_TTL {
         return Err(Error::InvalidRequest("An invitation works for 1 second to 30 days.".into()));
     }
@@ -78,25 +91,110 @@ pub async fn invite(
         revoked_at: None,
         used_at: None,
         groups: (!joins.is_empty()).then(|| joins.join(" ")),
+        admin,
     };
-    invitations::insert(change.db(), &row, &stored_hash(&token), "operator").await?;
+    invitations::insert(change.db(), &row, &stored_hash(&token), &actor.name()).await?;
     if let (Some(to), true) = (&row.email, row.mailed) {
         let expires = rfc3339(expires_at).replace('T', " ").replace('Z', " UTC");
         change.tell(Letter::Invitation { email: to, link: &url, expires: &expires }).await?;
     }
+    let detail = summary(&row);
+    let about = About { subject: Some(&row.id), detail: detail.as_deref(), ..About::default() };
+    change.audit(actor, Action::InvitationMade, about).await?;
     change.commit().await?;
-    tracing::info!(invitation = %row.id, mailed = row.mailed, "invitation made by the operator");
+    tracing::info!(invitation = %row.id, mailed = row.mailed, admin, "invitation made");
     let groups = joins.iter().map(|g| (*g).to_owned()).collect();
-    Ok(Invitation { id: row.id, url, email: row.email, mailed: row.mailed, groups, expires_at: rfc3339(expires_at) })
+    Ok(Invitation {
+        id: row.id,
+        url,
+        email: row.email,
+        mailed: row.mailed,
+        groups,
+        admin,
+        expires_at: rfc3339(expires_at),
+    })
+}
+
+/// What the record keeps of an invitation: its address, groups and whether it makes an administrator.
+fn summary(row: &InvitationRow) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(email) = &row.email {
+        parts.push(format!("for {email}"));
+    }
+    if let Some(groups) = &row.groups {
+        parts.push(format!("joins {}", groups.replace(' ', ", ")));
+    }
+    if row.admin {
+        parts.push("administrator".to_owned());
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Revokes the unused invitation `id`: its link stops working.
-pub async fn revoke(accounts: &Accounts, id: &str, now: i64) -> Result<(), Error> {
-    if invitations::revoke(&accounts.db, id.trim(), now).await? {
-        Ok(())
-    } else {
-        Err(Error::InvalidInvitation("No unused invitation has this id."))
-    }
+pub async fn revoke(accounts: &Accounts, actor: &Actor, id: &str, now: i64) -> Result<(), Error> {
+    let mut change = accounts.notify.change(now).await?;
+    let row = invitations::revoke(change.db(), id.trim(), now)
+        .await?
+        .ok_or(Error::InvalidInvitation("No unused invitation has this id."))?;
+    let detail = summary(&row);
+    let about = About { subject: Some(&row.id), detail: detail.as_deref(), ..About::default() };
+    change.audit(actor, Action::InvitationRevoked, about).await?;
+    change.commit().await?;
+    Ok(())
+}
+
+/// An invitation as the administrators' list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Listed {
+    /// Its id.
+    pub id: String,
+    /// The one address that may use it.
+    pub email: Option<String>,
+    /// Whether it was mailed.
+    pub mailed: bool,
+    /// The groups its account joins.
+    pub groups: Vec<String>,
+    /// Whether its account is made an administrator.
+    pub admin: bool,
+    /// `pending`, `used`, `revoked` or `expired`.
+    pub state: &'static str,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Until when it works (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Up to `limit` invitations made before `before` (when made, and id), newest first.
+pub async fn page(
+    accounts: &Accounts,
+    before: Option<(i64, &str)>,
+    limit: i64,
+    now: i64,
+) -> Result<Vec<(Listed, i64)>, Error> {
+    let rows = invitations::page(&accounts.db, before, limit).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let state = match (row.used_at, row.revoked_at) {
+                (Some(_), _) => "used",
+                (None, Some(_)) => "revoked",
+                (None, None) if row.expires_at <= now => "expired",
+                (None, None) => "pending",
+            };
+            let created = row.created_at;
+            let listed = Listed {
+                id: row.id,
+                email: row.email,
+                mailed: row.mailed,
+                groups: row.groups.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+                admin: row.admin,
+                state,
+                created_at: rfc3339(row.created_at),
+                expires_at: rfc3339(row.expires_at),
+            };
+            (listed, created)
+        })
+        .collect())
 }
 
 /// The invitation a link carries, if it can still be used: the sign-up page names its address.

@@ -3,6 +3,8 @@
 //! ([`passwords`]); proof of the email address ([`verification`]); and recovery links for someone
 //! who lost their passkeys ([`recovery`]). Passwords are hashed by `tokens/secret.rs`.
 
+pub mod admins;
+pub mod claims;
 pub mod groups;
 pub mod invitations;
 pub mod lockout;
@@ -175,7 +177,7 @@ pub async fn create(
     admitted: &Admitted,
 ) -> Result<(), Error> {
     users::insert(change.db(), user).await.or_conflict(Error::EmailTaken)?;
-    let (mut proved, now) = (false, change.now());
+    let (mut proved, mut admin, now) = (false, None, change.now());
     if let Some(hash) = admitted.invitation() {
         let used = db_invitations::take(change.db(), hash, &user.id, &user.email, now).await?.ok_or(
             Error::InvalidInvitation("This invitation was used, withdrawn or expired meanwhile. Ask for a new one."),
@@ -186,6 +188,7 @@ pub async fn create(
         for group in used.groups.as_deref().unwrap_or_default().split_whitespace() {
             crate::db::groups::add_member(change.db(), group, &user.id, now).await?;
         }
+        admin = used.admin.then_some(used.id);
     }
     if proved {
         email_verifications::mark_verified(change.db(), &user.id, &user.email, now).await?;
@@ -193,6 +196,9 @@ pub async fn create(
         verification::ask(change, &user.id, &user.email).await?;
     }
     change.record(&user.id, Event::AccountCreated, Some(caller)).await?;
+    if let Some(invitation) = admin {
+        admins::grant_invited(change, user, &invitation).await?;
+    }
     change.after(Hook::SignedUp(user_info(user)));
     Ok(())
 }
@@ -352,15 +358,26 @@ pub async fn delete_account(
         return Err(Error::InvalidRequest("Type your account's email address to confirm the deletion.".into()));
     }
     let mut change = accounts.notify.change(now).await?;
-    let deleted = users::delete(change.db(), user_id).await?;
-    if deleted {
-        change.after(Hook::AccountDeleted(user_info(&user)));
-    }
+    // The last administrator does not delete themselves (the admin API's rule, at every door).
+    admins::keep_one_admin(&mut change, user_id).await?;
+    admins::withdraw_links_of(&mut change, user_id).await?;
+    let deleted = remove(&mut change, &user).await?;
     change.commit().await?;
     if deleted {
         tracing::info!(%user_id, "account deleted by its user");
     }
     Ok(())
+}
+
+/// Deletes `user` in `change` — passkeys, sign-ins, tokens, codes, consents, memberships and
+/// activity go with the row (`ON DELETE CASCADE`) — and tells the application's hook once it is
+/// committed; `false` when it was gone already. Its owner's deletion and an administrator's alike.
+pub(crate) async fn remove(change: &mut Change<'_>, user: &UserRow) -> Result<bool, Error> {
+    let deleted = users::delete(change.db(), &user.id).await?;
+    if deleted {
+        change.after(Hook::AccountDeleted(user_info(user)));
+    }
+    Ok(deleted)
 }
 
 /// The account behind a token or a session; a deleted account is `gone` (the door's "not signed in").

@@ -27,6 +27,7 @@ use crate::base::types::{Caller, CredentialId, Email, SignInId, UserId};
 use crate::db::recovery_links::{self, NewLink};
 use crate::db::{passkeys, sign_ins, users};
 use crate::notify::activity::Event;
+use crate::notify::audit::{About, Action, Actor};
 use crate::notify::change::Change;
 use crate::notify::mail::Letter;
 use crate::sign_in::{self, Which};
@@ -48,32 +49,43 @@ pub struct RecoveryLink {
     pub expires_at: String,
 }
 
-/// Makes a one-time recovery link for the account of `email`, working for `ttl` (at most a week).
-pub async fn operator_link(accounts: &Accounts, email: &str, ttl: Duration, now: i64) -> Result<RecoveryLink, Error> {
+/// Makes, by `actor`, a one-time recovery link for the account `id`, working for `ttl` (at most a
+/// week).
+pub async fn operator_link(
+    accounts: &Accounts,
+    actor: &Actor,
+    id: &UserId,
+    ttl: Duration,
+    now: i64,
+) -> Result<RecoveryLink, Error> {
     if ttl.is_zero() || ttl > MAX_TTL {
         return Err(Error::InvalidRequest("A recovery link works for 1 second to 7 days.".into()));
     }
-    let email = Email::parse(email)?;
-    let user = users::by_email(&accounts.db, email.as_str()).await?.ok_or(Error::AccountNotFound)?;
+    let user = users::by_id(&accounts.db, id).await?.ok_or(Error::AccountNotFound)?;
     if user.disabled_at.is_some() {
         return Err(Error::AccountDisabled);
     }
     let token = random_secret();
     let expires_at = now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
     let token_hash = stored_hash(&token);
+    // Who made it (`operator`, `token` or an administrator's id): an administrator's unused links
+    // die with their role (`admins::withdraw_links_of`). Any maker but `email` is not held.
+    let made_by = actor.name();
     let link = NewLink {
         token_hash: &token_hash,
         user_id: &user.id,
-        made_by: "operator",
+        made_by: &made_by,
         expires_at,
         browser_hash: None,
         requested_from: None,
     };
     let mut change = accounts.notify.change(now).await?;
     recovery_links::insert(change.db(), &link, now).await?;
-    change.record(&user.id, Event::RecoveryLinkMade, None).await?;
+    let about = About { user: Some((&user.id, &user.email)), ..About::default() };
+    change.audit(actor, Action::RecoveryLinkMade, about).await?;
+    change.record(&user.id, Event::RecoveryLinkMade, actor.caller()).await?;
     change.commit().await?;
-    tracing::info!(user_id = %user.id, expires_at, "recovery link made by the operator");
+    tracing::info!(user_id = %user.id, expires_at, "recovery link made by an administrator");
     Ok(RecoveryLink {
         url: format!("{}/recover?token={token}", accounts.config.issuer()),
         expires_at: crate::base::clock::rfc3339(expires_at),
@@ -146,7 +158,7 @@ pub async fn email_link(
 /// Who made a link that was used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MadeBy {
-    /// The operator, after checking who asked.
+    /// The operator or an administrator, after checking who asked.
     Operator,
     /// The user, by email: proof of the mailbox only.
     Email,

@@ -47,13 +47,15 @@ pub enum Error {
     )]
     SignInToConfirm,
     /// A group name that is not a slug.
-    #[error("Name a group with 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit.")]
+    #[error(
+        "Name a group with 1 to 64 lower-case letters, digits, - and _, starting with a letter or digit (and not shaped like a group id)."
+    )]
     InvalidGroupName,
     /// A group of that name exists already.
     #[error("A group of this name exists already.")]
     GroupExists,
-    /// No group has that name.
-    #[error("No group has this name.")]
+    /// No group has that name (or id).
+    #[error("No group has this name or id.")]
     GroupNotFound,
     /// An invitation that is unknown, used, revoked, expired or for another address: why.
     #[error("{0}")]
@@ -140,9 +142,23 @@ pub enum Error {
     /// A recovery link that is wrong, used or expired.
     #[error("This recovery link is wrong, already used or expired. Ask for a new one.")]
     InvalidRecoveryLink,
-    /// No account has this email (the operator's commands only: sign-in never says so).
-    #[error("No account has this email address.")]
+    /// No account has this email or id (the operator's commands and the admin API only: sign-in
+    /// never says so).
+    #[error("No account has this email address or id.")]
     AccountNotFound,
+    /// The admin API, to a caller that is not an administrator (nor the operator's token).
+    #[error("Only an administrator may do this.")]
+    AdminRequired,
+    /// A change that would leave no administrator who can act.
+    #[error("This is the last administrator: make another account an administrator first.")]
+    LastAdmin,
+    /// A custom claim whose name is reserved or malformed, whose value is null or too long, or
+    /// whose scope is not one that releases claims: why.
+    #[error("{0}")]
+    InvalidClaim(String),
+    /// A page cursor that this server did not give, or that was changed.
+    #[error("This cursor is not one this server gave. Start again from the first page.")]
+    InvalidCursor,
     /// An email verification link or code that is wrong, used or expired.
     #[error("This link or code is wrong, already used or expired. Send a new one from your account page.")]
     InvalidVerification,
@@ -227,6 +243,10 @@ impl Error {
             Self::InvalidVerification => ErrorCode::InvalidVerification,
             Self::InvalidRecoveryLink => ErrorCode::InvalidRecoveryLink,
             Self::AccountNotFound => ErrorCode::AccountNotFound,
+            Self::AdminRequired => ErrorCode::AdminRequired,
+            Self::LastAdmin => ErrorCode::LastAdmin,
+            Self::InvalidCursor => ErrorCode::InvalidCursor,
+            Self::InvalidClaim(_) => ErrorCode::InvalidClaim,
             Self::EmailDisabled => ErrorCode::EmailDisabled,
             Self::SignInNotFound => ErrorCode::SignInNotFound,
             Self::ReauthenticationRequired => ErrorCode::ReauthenticationRequired,

@@ -4,7 +4,7 @@
 //! sealed request is). Used for the signing keys at rest (`keys.rs`) and for the OpenID Connect
 //! authorization requests a browser carries through sign-in and consent (`oidc/request.rs`) and for
 //! a failed form's error on its way back to its page (`http/returned_form.rs`);
-//! [`derive_key`] also keys the stand-in credential ids of `passkeys/stand_in.rs`.
+//! and for the admin API's page cursors (`http/admin.rs`); [`derive_key`] also keys the stand-in credential ids of `passkeys/stand_in.rs`.
 
 use std::fmt;
 
@@ -26,6 +26,8 @@ pub enum Purpose {
     StandInCredentialIds,
     /// A failed form's error and kept fields, on their way back to its page (`http/returned_form.rs`).
     ReturnedForms,
+    /// Where the admin API's next page of a list starts (`http/admin.rs`).
+    AdminCursors,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
             Self::AuthorizationRequests => b"authorization requests v1",
             Self::StandInCredentialIds => b"stand-in credential ids v1",
             Self::ReturnedForms => b"returned forms v1",
+            Self::AdminCursors => b"admin cursors v1",
         }
     }
 }

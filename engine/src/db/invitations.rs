@@ -26,6 +26,8 @@ pub struct InvitationRow {
     pub used_at: Option<i64>,
     /// The groups its account joins (names, space-separated).
     pub groups: Option<String>,
+    /// Whether its account is made an administrator.
+    pub admin: bool,
 }
 
 impl FromRow<'_, AnyRow> for InvitationRow {
@@ -39,11 +41,12 @@ impl FromRow<'_, AnyRow> for InvitationRow {
             revoked_at: row.try_get("revoked_at")?,
             used_at: row.try_get("used_at")?,
             groups: row.try_get("groups")?,
+            admin: row.try_get::<i64, _>("admin")? != 0,
         })
     }
 }
 
-const COLUMNS: &str = "id, email, mailed, created_at, expires_at, revoked_at, used_at, groups";
+const COLUMNS: &str = "id, email, mailed, created_at, expires_at, revoked_at, used_at, groups, admin";
 
 /// Records an invitation.
 pub async fn insert(
@@ -53,8 +56,8 @@ pub async fn insert(
     made_by: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO invitations (id, token_hash, email, mailed, made_by, created_at, expires_at, groups)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO invitations (id, token_hash, email, mailed, made_by, created_at, expires_at, groups, admin)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&invitation.id)
     .bind(token_hash)
@@ -64,6 +67,7 @@ pub async fn insert(
     .bind(invitation.created_at)
     .bind(invitation.expires_at)
     .bind(&invitation.groups)
+    .bind(flag(invitation.admin))
     .execute(db)
     .await
     .map(|_| ())
@@ -101,13 +105,45 @@ pub async fn take(
     .await
 }
 
-/// Revokes the unused invitation `id`; `false` when there is none to revoke.
-pub async fn revoke(db: impl Exec<'_>, id: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE invitations SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .execute(db)
-            .await?;
-    Ok(done.rows_affected() > 0)
+/// Revokes the unused invitation `id`; returns it as it was, `None` when there is none to revoke.
+pub async fn revoke(db: impl Exec<'_>, id: &str, now: i64) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "UPDATE invitations SET revoked_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL
+         RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Up to `limit` invitations made before the one `before` (any, when `None`), newest first.
+pub async fn page(
+    db: impl Exec<'_>,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<InvitationRow>, sqlx::Error> {
+    let (at, id) = before.map_or((None, None), |(at, id)| (Some(at), Some(id)));
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invitations
+         WHERE $1 IS NULL OR created_at < $1 OR (created_at = $1 AND id < $2)
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Withdraws every unused invitation `made_by` made (an administrator who is one no longer).
+pub async fn revoke_made_by(db: impl Exec<'_>, made_by: &str, now: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = $2 WHERE made_by = $1 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(made_by)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -14,7 +14,9 @@
 //! (`&mut AnyConnection`): they only make sense inside one.
 
 pub mod activity;
+pub mod admin_audit;
 pub mod authorization_codes;
+pub mod claims;
 pub mod consents;
 pub mod email_verifications;
 pub mod groups;

@@ -156,3 +156,12 @@ pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
             .await?;
     Ok(done.rows_affected())
 }
+
+/// Deletes every unused link `made_by` made (an administrator who is one no longer).
+pub async fn delete_unused_made_by(db: impl Exec<'_>, made_by: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM recovery_links WHERE made_by = $1 AND used_at IS NULL")
+        .bind(made_by)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -147,3 +147,116 @@ pub async fn set_disabled(db: &mut AnyConnection, id: &UserId, disabled_at: Opti
             .await?;
     Ok(changed.rows_affected() > 0)
 }
+
+/// Whether the account `id` is an administrator that may act: granted, and not disabled.
+pub async fn is_admin(db: impl Exec<'_>, id: &UserId) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1 AND admin_since IS NOT NULL AND disabled_at IS NULL")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Since when the account `id` is an administrator (`None`: it is not, or there is no such account).
+pub async fn admin_since(db: impl Exec<'_>, id: &UserId) -> Result<Option<i64>, sqlx::Error> {
+    let found: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT admin_since FROM users WHERE id = $1").bind(id).fetch_optional(db).await?;
+    Ok(found.flatten())
+}
+
+/// Makes the account an administrator (`Some(now)`) or no longer one (`None`); `false` when it
+/// already was so. In a change that took [`lock_admins`] first.
+pub async fn set_admin(db: &mut AnyConnection, id: &UserId, since: Option<i64>) -> Result<bool, sqlx::Error> {
+    let changed =
+        sqlx::query("UPDATE users SET admin_since = $2 WHERE id = $1 AND (admin_since IS NULL) = ($2 IS NOT NULL)")
+            .bind(id)
+            .bind(since)
+            .execute(db)
+            .await?;
+    Ok(changed.rows_affected() > 0)
+}
+
+/// Serialises the changes that could leave no administrator (revoking, disabling or deleting one),
+/// for the rest of the change's transaction: two administrators removing each other at once must
+/// not both see the other one still there. SQLite's changes already run one at a time (`BEGIN
+/// IMMEDIATE`); PostgreSQL takes a transaction-scoped advisory lock.
+pub(crate) async fn lock_admins(db: &mut AnyConnection, dialect: super::Dialect) -> Result<(), sqlx::Error> {
+    if dialect == super::Dialect::Postgres {
+        // An arbitrary key of this project's own ("LKADMIN" in ASCII).
+        sqlx::query("SELECT pg_advisory_xact_lock(21534567624681806)").execute(db).await?;
+    }
+    Ok(())
+}
+
+/// How many enabled administrators there are besides `id`.
+pub async fn other_admins(db: &mut AnyConnection, id: &UserId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE admin_since IS NOT NULL AND disabled_at IS NULL AND id <> $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// An account as the administrators' list shows it.
+#[derive(Clone, Debug, FromRow)]
+pub struct ListedUser {
+    /// Its id.
+    pub id: UserId,
+    /// Its address.
+    pub email: String,
+    /// Its display name.
+    pub name: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// When its address was confirmed.
+    pub email_verified_at: Option<i64>,
+    /// When it was disabled.
+    pub disabled_at: Option<i64>,
+    /// Since when it is an administrator.
+    pub admin_since: Option<i64>,
+}
+
+/// Up to `limit` accounts whose address sorts after `after`, by address, whose address or name
+/// holds `search` (lower-case; `%`, `_` and `\` in it are matched as themselves).
+pub async fn search(
+    db: impl Exec<'_>,
+    search: Option<&str>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<ListedUser>, sqlx::Error> {
+    let pattern = search.map(|s| {
+        let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    sqlx::query_as(
+        "SELECT id, email, name, created_at, email_verified_at, disabled_at, admin_since FROM users
+         WHERE email > $1
+           AND ($2 IS NULL OR email LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(name, '')) LIKE $2 ESCAPE '\\')
+         ORDER BY email LIMIT $3",
+    )
+    .bind(after)
+    .bind(pattern)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The account `id` as the administrators' list shows it.
+pub async fn listed(db: impl Exec<'_>, id: &UserId) -> Result<Option<ListedUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, email, name, created_at, email_verified_at, disabled_at, admin_since FROM users WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Every administrator (disabled ones too), by address.
+pub async fn admins(db: impl Exec<'_>) -> Result<Vec<ListedUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, email, name, created_at, email_verified_at, disabled_at, admin_since FROM users
+         WHERE admin_since IS NOT NULL ORDER BY email",
+    )
+    .fetch_all(db)
+    .await
+}

@@ -4,6 +4,7 @@
 //! ([`response`]); the portal's sign-ins live in the browser's cookie session through [`portal`].
 //! Everything below this wing takes plain values.
 
+pub mod admin;
 pub mod extract;
 pub mod portal;
 pub mod response;

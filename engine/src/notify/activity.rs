@@ -72,6 +72,16 @@ pub enum Event<'a> {
     AccountDisabled,
     /// The operator enabled the account again.
     AccountEnabled,
+    /// The account was made an administrator.
+    AdminGranted,
+    /// The account is no longer an administrator.
+    AdminRevoked,
+    /// An administrator put the account in the group of this name.
+    JoinedGroup(&'a str),
+    /// An administrator took the account out of the group of this name.
+    LeftGroup(&'a str),
+    /// An administrator changed the account's display name.
+    RenamedByAdmin,
 }
 
 impl Event<'_> {
@@ -97,6 +107,11 @@ impl Event<'_> {
             Self::RecoveryUndone(_) => "recovery_undone",
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
+            Self::AdminGranted => "admin_granted",
+            Self::AdminRevoked => "admin_revoked",
+            Self::JoinedGroup(_) => "joined_group",
+            Self::LeftGroup(_) => "left_group",
+            Self::RenamedByAdmin => "renamed_by_admin",
         }
     }
 
@@ -112,7 +127,9 @@ impl Event<'_> {
             | Self::PasskeyRemoved(name)
             | Self::Recovered(name)
             | Self::RecoveryUndone(name)
-            | Self::EmailChangeRequested(name) => Some(name.to_owned()),
+            | Self::EmailChangeRequested(name)
+            | Self::JoinedGroup(name)
+            | Self::LeftGroup(name) => Some(name.to_owned()),
             Self::OtherSignInsEnded(count) => Some(count.to_string()),
             Self::AccountCreated
             | Self::PasswordSet
@@ -123,7 +140,10 @@ impl Event<'_> {
             | Self::EmailChanged
             | Self::EmailChangeCancelled
             | Self::AccountDisabled
-            | Self::AccountEnabled => None,
+            | Self::AccountEnabled
+            | Self::AdminGranted
+            | Self::AdminRevoked
+            | Self::RenamedByAdmin => None,
         }
     }
 }
@@ -245,8 +265,13 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "password_removed" => "Password removed".to_owned(),
         "sign_in_ended" => "A sign-in was ended".to_owned(),
         "recovery_link_made" => "A recovery link was made by the operator".to_owned(),
-        "account_disabled" => "The account was disabled by the operator".to_owned(),
-        "account_enabled" => "The account was enabled again by the operator".to_owned(),
+        "account_disabled" => "The account was disabled by an administrator".to_owned(),
+        "account_enabled" => "The account was enabled again by an administrator".to_owned(),
+        "admin_granted" => "The account was made an administrator".to_owned(),
+        "admin_revoked" => "The account is no longer an administrator".to_owned(),
+        "joined_group" => format!("Added to the group “{detail}” by an administrator"),
+        "left_group" => format!("Taken out of the group “{detail}” by an administrator"),
+        "renamed_by_admin" => "The display name was changed by an administrator".to_owned(),
         "email_changed" => "Email address changed".to_owned(),
         "email_change_requested" => format!("A change of email address to {detail} was asked for"),
         "email_change_cancelled" => "A change of email address waiting for confirmation was cancelled".to_owned(),

@@ -23,8 +23,9 @@ use crate::base::config::Config;
 use crate::base::error::Error;
 use crate::base::types::{Caller, UserId};
 use crate::db::Db;
-use crate::db::{activity, outbox, users};
+use crate::db::{Dialect, activity, admin_audit, outbox, users};
 use crate::notify::activity::{Event, Recorded};
+use crate::notify::audit::{self, About, Action, Actor};
 use crate::notify::hooks::{EventHooks, SignInMethod, run_hook};
 use crate::notify::mail::{Letter, Mailer, compose};
 
@@ -36,6 +37,7 @@ pub const MAIL_PER_ADDRESS_AN_HOUR: i64 = 10;
 #[must_use = "a change that is not committed is rolled back"]
 pub struct Change<'e> {
     tx: Transaction<'static, Any>,
+    dialect: Dialect,
     config: &'e Config,
     now: i64,
     then: Consequences<'e>,
@@ -50,7 +52,7 @@ impl<'e> Change<'e> {
         hooks: &'e dyn EventHooks,
         now: i64,
     ) -> Result<Self, Error> {
-        Ok(Self { tx: db.begin().await?, config, now, then: Consequences::new(mailer, hooks) })
+        Ok(Self { tx: db.begin().await?, dialect: db.dialect(), config, now, then: Consequences::new(mailer, hooks) })
     }
 
     /// Where the change's statements run: the transaction.
@@ -116,6 +118,18 @@ impl<'e> Change<'e> {
         }
         self.then.recorded(recorded);
         Ok(())
+    }
+
+    /// Records the administrative `action` by `actor` in the administrators' record
+    /// (`notify/audit.rs`), in this transaction.
+    pub async fn audit(&mut self, actor: &Actor, action: Action, about: About<'_>) -> Result<(), Error> {
+        admin_audit::insert(&mut *self.tx, &audit::row(actor, action, about, self.now)).await?;
+        Ok(())
+    }
+
+    /// Which database the change runs on, for the few statements whose form differs.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Tells the application `hook` once the change is committed.

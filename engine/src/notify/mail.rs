@@ -233,6 +233,10 @@ pub enum Notice<'a> {
     AccountDisabled,
     /// The operator enabled the account again.
     AccountEnabled,
+    /// The account was made an administrator.
+    AdminGranted,
+    /// The account is no longer an administrator.
+    AdminRevoked,
 }
 
 impl Notice<'_> {
@@ -248,13 +252,15 @@ impl Notice<'_> {
             Self::EmailChangeRequested(_) => "A new email address was asked for your account",
             Self::AccountDisabled => "Your account was disabled",
             Self::AccountEnabled => "Your account was enabled again",
+            Self::AdminGranted => "You are now an administrator",
+            Self::AdminRevoked => "You are no longer an administrator",
         }
     }
 
     /// Whether the operator did it, rather than someone signed in to the account (the mail then
     /// says who to ask, not how to take the account back).
     fn by_operator(self) -> bool {
-        matches!(self, Self::AccountDisabled | Self::AccountEnabled)
+        matches!(self, Self::AccountDisabled | Self::AccountEnabled | Self::AdminGranted | Self::AdminRevoked)
     }
 
     /// The sentence under it.
@@ -285,6 +291,11 @@ impl Notice<'_> {
             Self::AccountEnabled => {
                 format!("An administrator of {product} enabled your account: it can sign in again.")
             }
+            Self::AdminGranted => format!(
+                "Your {product} account was made an administrator: it can now manage the accounts, groups and \
+                 invitations of {product}."
+            ),
+            Self::AdminRevoked => format!("Your {product} account is no longer an administrator of {product}."),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`Notify`] is the wing's handle: what every other wing holds to begin a change.
 
 pub mod activity;
+pub mod audit;
 pub mod change;
 pub mod hooks;
 pub mod mail;

@@ -89,10 +89,7 @@ pub mod paths {
 /// The scopes Latchkey grants; others in a request are ignored (OIDC Core §3.1.2.1).
 pub const SCOPES: [&str; 5] = ["openid", "email", "profile", "groups", "offline_access"];
 
-/// Whether the space-separated `scopes` include `scope`.
-pub fn has_scope(scopes: &str, scope: &str) -> bool {
-    scopes.split(' ').any(|s| s == scope)
-}
+pub use crate::base::types::has_scope;
 
 /// The known scopes for which `wanted` holds, in [`SCOPES`] order, space-separated: how every
 /// scope string Latchkey stores or sends is written.

@@ -18,6 +18,7 @@ use super::error::{OAuthCode, OAuthError};
 use super::params::Params;
 use super::userinfo::ProfileClaims;
 use super::{has_scope, known_scopes};
+use crate::accounts::claims;
 use crate::base::error::Error;
 use crate::base::measure;
 use crate::base::types::{SignInId, UserId};
@@ -231,8 +232,9 @@ async fn redeem_code(
     let started = start_app_sign_in(&mut change, provider, client, &exchange, now).await?;
     change.commit().await?;
     let Started { user, sign_in, grant, refresh_token, groups } = started?;
-    let claims = ProfileClaims::of(&user, &grant.scope, &groups);
-    respond(provider, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, claims, now)
+    let custom = claims::for_tokens(&provider.db, &user.id, &grant.scope).await?;
+    let profile = ProfileClaims::of(&user, &grant.scope, &groups, custom);
+    respond(provider, client, &user, &sign_in, &grant.scope, grant.nonce, refresh_token, profile, now)
 }
 
 /// What a redeemed code started: the app's sign-in and its first refresh token.
@@ -354,8 +356,9 @@ async fn refresh(
         return Err(invalid_grant("the account is in none of the groups this app allows"));
     }
     let refresh_token = issue_refresh_token(&provider.db, provider, &sign_in, now).await?;
-    let claims = ProfileClaims::of(&user, &scope, &groups);
-    respond(provider, client, &user, &sign_in, &scope, None, refresh_token, claims, now)
+    let custom = claims::for_tokens(&provider.db, &user.id, &scope).await?;
+    let profile = ProfileClaims::of(&user, &scope, &groups, custom);
+    respond(provider, client, &user, &sign_in, &scope, None, refresh_token, profile, now)
 }
 
 async fn account(provider: &Provider, user_id: &UserId) -> Result<UserRow, OAuthError> {
@@ -377,7 +380,8 @@ fn respond(
     now: i64,
 ) -> Result<TokenResponse, OAuthError> {
     let at = SignInAt { id: sign_in.id.clone(), auth_time: sign_in.auth_time };
-    let access_token = provider.tokens.sign_app_access(&user.id, &at, &client.id, scope, now)?;
+    let access_token =
+        provider.tokens.sign_app_access(&user.id, &at, &client.id, scope, profile.groups.as_deref(), now)?;
     let claims = IdTokenClaims {
         iss: provider.tokens.issuer().to_owned(),
         sub: user.id.clone(),

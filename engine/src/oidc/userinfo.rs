@@ -3,10 +3,12 @@
 //! also refuses a token whose sign-in has ended (signed out, revoked, or a replayed code).
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::Provider;
 use super::error::{OAuthCode, OAuthError};
 use super::has_scope;
+use crate::accounts::claims;
 use crate::base::types::UserId;
 use crate::db::users::{self, UserRow};
 use crate::db::{groups, sign_ins};
@@ -37,18 +39,23 @@ pub struct ProfileClaims {
     /// With `groups`: the names of the user's groups (an empty list when none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// The custom claims of the user and their groups that the granted scopes release
+    /// (`accounts/claims.rs`); their names never collide with the claims above.
+    #[serde(flatten)]
+    pub custom: Map<String, Value>,
 }
 
 impl ProfileClaims {
     /// `user`'s claims for the space-separated `scope`; `groups` are the user's (read only when
-    /// [`ProfileClaims::needs_groups`]).
-    pub fn of(user: &UserRow, scope: &str, groups: &[String]) -> Self {
+    /// [`ProfileClaims::needs_groups`]), `custom` the custom claims `scope` releases.
+    pub fn of(user: &UserRow, scope: &str, groups: &[String], custom: Map<String, Value>) -> Self {
         let email = has_scope(scope, "email");
         Self {
             email: email.then(|| user.email.clone()),
             email_verified: email.then_some(user.email_verified_at.is_some()),
             name: if has_scope(scope, "profile") { user.name.clone() } else { None },
             groups: has_scope(scope, "groups").then(|| groups.to_vec()),
+            custom,
         }
     }
 
@@ -79,6 +86,7 @@ pub async fn userinfo(provider: &Provider, token: Option<&str>, now: i64) -> Res
     } else {
         Vec::new()
     };
-    let profile = ProfileClaims::of(&user, scope, &groups);
+    let custom = claims::for_tokens(&provider.db, &user.id, scope).await?;
+    let profile = ProfileClaims::of(&user, scope, &groups, custom);
     Ok(UserInfoClaims { sub: user.id, profile })
 }

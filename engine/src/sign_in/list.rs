@@ -13,11 +13,12 @@ use crate::base::types::{Caller, SignInId, UserId, device_of};
 use crate::db::sign_ins::{ListedSignIn, not_ended_of_user};
 use crate::notify::activity::Event;
 
-/// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first.
+/// `user_id`'s sign-ins that are still going: `current` (marked) first, then the newest first. An
+/// administrator's view of someone else's has no `current`.
 pub async fn of_user(
     sign_ins: &SignIns,
     user_id: &UserId,
-    current: &SignInId,
+    current: Option<&SignInId>,
     now: i64,
 ) -> Result<Vec<SignInItem>, Error> {
     let rows = not_ended_of_user(&sign_ins.db, user_id, now).await?;
@@ -77,13 +78,13 @@ fn last_used(row: &ListedSignIn) -> i64 {
     [Some(row.created_at), row.last_used_at, row.last_refresh_at].into_iter().flatten().max().unwrap_or_default()
 }
 
-fn item(sign_ins: &SignIns, row: ListedSignIn, current: &SignInId) -> SignInItem {
+fn item(sign_ins: &SignIns, row: ListedSignIn, current: Option<&SignInId>) -> SignInItem {
     let device = match &row.client_id {
         Some(client_id) => sign_ins.clients.get(client_id).map_or_else(|| client_id.clone(), |c| c.name.clone()),
         None => device_of(row.user_agent.as_deref()),
     };
     SignInItem {
-        current: row.id == *current,
+        current: current == Some(&row.id),
         id: row.id.to_string(),
         method: row.method.clone(),
         passkey_name: row.passkey_name.clone(),

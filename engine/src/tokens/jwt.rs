@@ -55,6 +55,10 @@ pub struct AccessClaims {
     /// For a token issued to an OpenID Connect app: the granted scopes, space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// For a token issued to an OpenID Connect app granted `groups`: the names of the user's groups
+    /// (RFC 9068 §2.2.3.1), as the ID token has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// Signs and checks access tokens (with the [`KeyRing`]) and makes refresh tokens.
@@ -145,11 +149,13 @@ impl TokenKeys {
         sign_in: &SignInAt,
         client_id: &str,
         scope: &str,
+        groups: Option<&[String]>,
         now: i64,
     ) -> Result<String, Error> {
         let claims = AccessClaims {
             client_id: Some(client_id.to_owned()),
             scope: Some(scope.to_owned()),
+            groups: groups.map(<[String]>::to_vec),
             ..self.access_claims(user_id, sign_in, client_id.to_owned(), now)
         };
         self.keys.sign(ACCESS_ALGORITHM, ACCESS_HEADER_TYPE, &claims)
@@ -168,6 +174,7 @@ impl TokenKeys {
             auth_time: sign_in.auth_time,
             client_id: None,
             scope: None,
+            groups: None,
         }
     }
 

@@ -6,7 +6,7 @@ use leptos::server_fn::ServerFn as _;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{Env, SmtpServer, TestServer};
+use crate::common::{Env, SmtpServer, TestServer, operator};
 use crate::portal::{Browser, page};
 
 /// Every door that makes an account, for `email`: (door, status, error code).
@@ -200,16 +200,7 @@ async fn a_disabled_account_is_signed_out_everywhere_and_signs_in_nowhere_until_
     assert_eq!(server.sign_in(&mut key, None).await.status, StatusCode::OK);
     smtp.mail_with("ada@example.com", "Your account was enabled again").await;
     let (_, said) = operator(&["admin", "disable", "nobody@example.com"]);
-    assert!(said.contains("No account has this email address."), "{said}");
-}
-
-/// `latchkey …` with the test server's settings: (succeeded, stdout and stderr).
-fn operator(env: &Env, args: &[&str]) -> (bool, String) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    let output = command.args(args).env_clear().envs(env.vars()).env("RUST_LOG", "warn").output();
-    let output = output.unwrap();
-    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.success(), said)
+    assert!(said.contains("No account has this email address or id."), "{said}");
 }
 
 /// The token in an invitation link the operator command printed, and the invitation's id.
@@ -317,9 +308,9 @@ async fn the_operator_makes_and_fills_groups_from_the_command_line() {
     assert_eq!(run(&["add", "staff", "ada@example.com"]), (true, "ada@example.com is in staff\n".into()));
     assert_eq!(run(&["add", "staff", "ada@example.com"]), (true, "ada@example.com already was in staff\n".into()));
     let (added, said) = run(&["add", "nope", "ada@example.com"]);
-    assert!(!added && said.contains("No group has this name."), "{said}");
+    assert!(!added && said.contains("No group has this name or id."), "{said}");
     let (added, said) = run(&["add", "staff", "nobody@example.com"]);
-    assert!(!added && said.contains("No account has this email address."), "{said}");
+    assert!(!added && said.contains("No account has this email address or id."), "{said}");
     assert_eq!(run(&["list"]), (true, "staff  1 member(s)  Everyone who works here\n".into()));
     assert_eq!(run(&["remove", "staff", "ada@example.com"]), (true, "ada@example.com left staff\n".into()));
 
@@ -331,7 +322,7 @@ async fn the_operator_makes_and_fills_groups_from_the_command_line() {
     assert_eq!(server.post("/auth/register", None, body).await.status, StatusCode::CREATED);
     assert_eq!(run(&["list"]), (true, "staff  1 member(s)  Everyone who works here\n".into()));
     let (made, said) = operator(&env, &["admin", "invite", "--group", "nope"]);
-    assert!(!made && said.contains("No group has this name."), "{said}");
+    assert!(!made && said.contains("No group has this name or id."), "{said}");
     assert_eq!(run(&["delete", "staff"]), (true, "group staff deleted\n".into()));
     assert_eq!(run(&["list"]), (true, "no groups\n".into()));
 }

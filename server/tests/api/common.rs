@@ -561,3 +561,12 @@ impl SmtpServer {
 pub fn client_from(address: &str) -> reqwest::Client {
     reqwest::Client::builder().local_address(address.parse::<std::net::IpAddr>().unwrap()).build().unwrap()
 }
+
+/// `latchkey …` with the test server's settings: (succeeded, stdout and stderr).
+pub fn operator(env: &Env, args: &[&str]) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"));
+    let output = command.args(args).env_clear().envs(env.vars()).env("RUST_LOG", "warn").output();
+    let output = output.unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), said)
+}

@@ -9,6 +9,7 @@ mod abuse;
 mod access;
 mod accounts;
 mod activity;
+mod admin;
 mod ceremony_rules;
 mod common;
 mod cross_origin;

@@ -1039,7 +1039,10 @@ async fn a_disabled_account_loses_its_apps_sign_ins_at_once() {
     let (pending, pending_started) = allowed(&mut browser, &app, &[]).await;
 
     let engine = crate::common::engine_for(&provider.database).await;
-    let disabled = engine::accounts::standing::set_disabled(&engine.accounts, EMAIL, true, engine::base::clock::now());
+    let ada = engine::accounts::admins::account_of(&engine.accounts, EMAIL).await.unwrap().id;
+    let operator = engine::notify::audit::Actor::operator();
+    let now = engine::base::clock::now();
+    let disabled = engine::accounts::standing::set_disabled(&engine.accounts, &operator, &ada, true, now);
     assert!(matches!(disabled.await.unwrap(), engine::accounts::standing::Standing::Disabled { .. }));
 
     assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
@@ -1064,19 +1067,21 @@ fn payload(jwt: &str) -> Value {
 /// refresh is refused and its sign-in ends.
 #[tokio::test]
 async fn groups_reach_the_apps_that_ask_and_an_app_for_some_groups_refuses_the_rest() {
+    use engine::accounts::admins::account_of;
     use engine::accounts::groups;
     let provider = Provider::start().await;
     let mut key = provider.account().await;
     let engine = crate::common::engine_for(&provider.database).await;
     let now = engine::base::clock::now();
-    groups::create(&engine.accounts, "staff", Some("Everyone who works here"), now).await.unwrap();
-    groups::create(&engine.accounts, "ops", None, now).await.unwrap();
-    assert!(matches!(groups::create(&engine.accounts, "ops", None, now).await, Err(engine::Error::GroupExists)));
+    let (op, ada) = (engine::notify::audit::Actor::operator(), account_of(&engine.accounts, EMAIL).await.unwrap().id);
+    groups::create(&engine.accounts, &op, "staff", Some("Everyone who works here"), now).await.unwrap();
+    groups::create(&engine.accounts, &op, "ops", None, now).await.unwrap();
+    assert!(matches!(groups::create(&engine.accounts, &op, "ops", None, now).await, Err(engine::Error::GroupExists)));
     assert!(matches!(
-        groups::create(&engine.accounts, "Ops Team", None, now).await,
+        groups::create(&engine.accounts, &op, "Ops Team", None, now).await,
         Err(engine::Error::InvalidGroupName)
     ));
-    assert!(groups::add(&engine.accounts, "ops", EMAIL, now).await.unwrap());
+    assert!(groups::add(&engine.accounts, &op, "ops", &ada, now).await.unwrap());
     let mut browser = Browser::new(&provider.first);
     browser.sign_in_with_passkey(&mut key, None).await;
 
@@ -1106,14 +1111,78 @@ async fn groups_reach_the_apps_that_ask_and_an_app_for_some_groups_refuses_the_r
     assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
 
     // In staff, the tool signs in; out of staff again, its next refresh is refused.
-    assert!(groups::add(&engine.accounts, "staff", EMAIL, now).await.unwrap());
+    assert!(groups::add(&engine.accounts, &op, "staff", &ada, now).await.unwrap());
     let (back, started) = allowed(&mut browser, &team, &["groups", "offline_access"]).await;
     let tokens = team.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
     assert_eq!(payload(&tokens.id_token().unwrap().to_string())["groups"], serde_json::json!(["ops", "staff"]));
     let refreshed = refresh(&team, tokens.refresh_token().unwrap()).await.unwrap();
-    assert!(groups::remove(&engine.accounts, "staff", EMAIL).await.unwrap());
+    assert!(groups::remove(&engine.accounts, &op, "staff", &ada, now).await.unwrap());
     assert_eq!(refresh(&team, refreshed.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
     let info = provider.first.get("/oidc/userinfo", Some(refreshed.access_token().secret())).await;
     assert_eq!(info.status, StatusCode::UNAUTHORIZED, "its sign-in ended: {}", info.body);
-    assert!(matches!(groups::add(&engine.accounts, "nope", EMAIL, now).await, Err(engine::Error::GroupNotFound)));
+    assert!(matches!(groups::add(&engine.accounts, &op, "nope", &ada, now).await, Err(engine::Error::GroupNotFound)));
+}
+
+/// Custom claims reach an app's ID token and userinfo exactly when it was granted their scope: a
+/// group's for its members (between two groups, the first by name), the account's own over its
+/// groups'; the access token names the groups when `groups` was granted. Names the protocols use
+/// are refused.
+#[tokio::test]
+async fn custom_claims_reach_the_apps_granted_their_scope_and_the_accounts_own_win() {
+    use engine::accounts::admins::account_of;
+    use engine::accounts::claims::{self, Whose};
+    use engine::accounts::groups;
+    use serde_json::json;
+    let provider = Provider::start().await;
+    let mut key = provider.account().await;
+    let engine = crate::common::engine_for(&provider.database).await;
+    let (now, op) = (engine::base::clock::now(), engine::notify::audit::Actor::operator());
+    let ada = account_of(&engine.accounts, EMAIL).await.unwrap().id;
+    for group in ["staff", "ops"] {
+        groups::create(&engine.accounts, &op, group, None, now).await.unwrap();
+        groups::add(&engine.accounts, &op, group, &ada, now).await.unwrap();
+    }
+    let set = |whose, name: &'static str, value: serde_json::Value, scope: Option<&'static str>| {
+        let (accounts, op) = (&engine.accounts, &op);
+        async move { claims::set(accounts, op, whose, name, &value, scope, now).await }
+    };
+    set(Whose::Group("staff"), "department", json!("Engineering"), None).await.unwrap();
+    set(Whose::Group("ops"), "department", json!("Operations"), None).await.unwrap();
+    set(Whose::Group("staff"), "clearance", json!(["blue", "green"]), Some("groups")).await.unwrap();
+    set(Whose::User(&ada), "employee_id", json!(42), Some("email")).await.unwrap();
+    for reserved in ["email", "sub", "groups", "Email", "SUB", "1st", "a b"] {
+        let refused = set(Whose::User(&ada), reserved, json!(1), None).await;
+        assert!(matches!(refused, Err(engine::Error::InvalidClaim(_))), "{reserved}: {refused:?}");
+    }
+    assert!(matches!(set(Whose::User(&ada), "x", json!(null), None).await, Err(engine::Error::InvalidClaim(_))));
+    assert!(matches!(set(Whose::User(&ada), "x", json!(1), Some("openid")).await, Err(engine::Error::InvalidClaim(_))));
+
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let app = App::discover(&provider, APP, Some(APP_SECRET), APP_CALLBACK).await;
+
+    // `profile` alone: the groups' department (ops sorts first), nothing of `email` or `groups`.
+    let (back, started) = allowed(&mut browser, &app, &["profile"]).await;
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let id_token = payload(&tokens.id_token().unwrap().to_string());
+    assert_eq!(id_token["department"], "Operations", "{id_token}");
+    for absent in ["employee_id", "clearance", "groups"] {
+        assert!(id_token.get(absent).is_none(), "{absent}: {id_token}");
+    }
+    assert!(payload(tokens.access_token().secret()).get("groups").is_none());
+
+    // The account's own claim wins; every scope granted, every claim and the groups everywhere.
+    set(Whose::User(&ada), "department", json!("Platform"), None).await.unwrap();
+    let (back, started) = allowed(&mut browser, &app, &["profile", "email", "groups"]).await;
+    let tokens = app.exchange(&param(&back, "code").unwrap(), started.verifier).await.unwrap();
+    let id_token = payload(&tokens.id_token().unwrap().to_string());
+    let info = provider.first.get("/oidc/userinfo", Some(tokens.access_token().secret())).await.body;
+    for claims in [&id_token, &info] {
+        assert_eq!(claims["department"], "Platform", "{claims}");
+        assert_eq!(claims["employee_id"], 42, "{claims}");
+        assert_eq!(claims["clearance"], json!(["blue", "green"]), "{claims}");
+        assert_eq!(claims["groups"], json!(["ops", "staff"]), "{claims}");
+        assert_eq!(claims["email"], EMAIL, "the protocol's own claims are untouched: {claims}");
+    }
+    assert_eq!(payload(tokens.access_token().secret())["groups"], json!(["ops", "staff"]));
 }

@@ -41,8 +41,8 @@ pub struct Http {
     pub metrics_addr: Option<SocketAddr>,
     /// `LATCHKEY_LOG_FORMAT`: how log lines are written to stderr.
     pub log_format: LogFormat,
-    /// `LATCHKEY_ADMIN_TOKEN`: the operator's bearer token for the admin API (`/admin/…`, off
-    /// without it); at least 32 characters.
+    /// `LATCHKEY_ADMIN_TOKEN`: the operator's bearer token for the admin API (`/admin/…`), beside
+    /// administrators' own access tokens; at least 32 characters. Unset, no token is the operator's.
     pub admin_token: Option<Secret>,
 }
 

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod method;
 pub mod name;
 pub mod password;
+pub mod scope;
 pub mod secret;
 
 pub use caller::{Caller, ClientAddr, UserAgent, device_of, prefix};
@@ -18,4 +19,5 @@ pub use ids::{CredentialId, SignInId, UserId};
 pub use method::SignInMethod;
 pub use name::DisplayName;
 pub use password::Password;
+pub use scope::has_scope;
 pub use secret::{Secret, constant_time_eq};
