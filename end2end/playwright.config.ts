@@ -6,30 +6,30 @@
 // site (absolute paths, or relative to the workspace root); `E2E_SERVER_LOG` their log filter.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
-import { ADMIN_TOKEN, APP_ORIGIN, BRANDED, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH } from "./tests/helpers";
+import { ADMIN_TOKEN, APP_ORIGIN, BRANDED, MAILING, OIDC_APP, PRODUCT_NAME, QUICK_REAUTH, SERVER, STAFF_APP } from "./tests/helpers";
 
 const WEIGHT = process.env.E2E_SUITE === "weight";
 const PORT = Number(process.env.E2E_PORT ?? (WEIGHT ? 3101 : 3100));
 const SITE = process.env.E2E_SITE ?? (WEIGHT ? "target/site-release" : "target/site");
-const SERVER = process.env.E2E_SERVER ?? "target/debug/latchkey";
 const DB = WEIGHT ? "target/weight.db" : "target/e2e.db";
 const ORIGIN = `http://localhost:${PORT}`;
 // The servers log warnings only, so their requests do not drown the test report; E2E_SERVER_LOG
 // takes a RUST_LOG filter (E2E_SERVER_LOG=info for every request).
 const LOG = `RUST_LOG='${process.env.E2E_SERVER_LOG ?? "warn"}'`;
-// The OpenID Connect clients file: the suite's app (sign-in-with-latchkey.spec.ts) on APP_ORIGIN.
+// The OpenID Connect clients files, each app on APP_ORIGIN: the main portal's has the suite's app
+// (sign-in-with-latchkey.spec.ts), the mailing portal's an app for its staff group only (groups.spec.ts).
 const CLIENTS = "target/e2e-oidc-clients.toml";
+const MAILING_CLIENTS = "target/e2e-mail-oidc-clients.toml";
+const client = (app: typeof OIDC_APP, more = "") => `[[clients]]
+client_id = "${app.clientId}"
+name = "${app.name}"
+client_secret = "${app.secret}"
+redirect_uris = ["${app.redirectUri}"]
+post_logout_redirect_uris = ["${app.signedOutUri}"]
+${more}`;
 mkdirSync("../target", { recursive: true });
-writeFileSync(
-  `../${CLIENTS}`,
-  `[[clients]]
-client_id = "${OIDC_APP.clientId}"
-name = "${OIDC_APP.name}"
-client_secret = "${OIDC_APP.secret}"
-redirect_uris = ["${OIDC_APP.redirectUri}"]
-post_logout_redirect_uris = ["${OIDC_APP.signedOutUri}"]
-`,
-);
+writeFileSync(`../${CLIENTS}`, client(OIDC_APP));
+writeFileSync(`../${MAILING_CLIENTS}`, client(STAFF_APP, `allowed_groups = ["${STAFF_APP.group}"]\n`));
 
 export default defineConfig({
   testDir: WEIGHT ? "./weight" : "./tests",
@@ -83,13 +83,14 @@ export default defineConfig({
             reuseExistingServer: false,
             timeout: 60_000,
           },
-          // The portal that mails (MAILING in helpers.ts): recovery by email, to the test's SMTP server.
+          // The portal that mails (MAILING in helpers.ts): recovery by email, to the test's SMTP server;
+          // invitations, and an app for one group.
           {
             command:
               `cd .. && rm -f target/e2e-mail.db* && ${LOG} LATCHKEY_ADDR=127.0.0.1:${new URL(MAILING.origin).port} ` +
               `LATCHKEY_ORIGINS=${MAILING.origin} LATCHKEY_PRODUCT_NAME='${PRODUCT_NAME}' ` +
               `LATCHKEY_SMTP_URL=smtp://127.0.0.1:${MAILING.smtpPort} LATCHKEY_MAIL_RETRY_SECS=1 ` +
-              `LATCHKEY_EMAIL_RECOVERY=true ` +
+              `LATCHKEY_EMAIL_RECOVERY=true LATCHKEY_OIDC_CLIENTS=${MAILING_CLIENTS} ` +
               `LATCHKEY_DATABASE_URL=sqlite://target/e2e-mail.db LATCHKEY_SITE_ROOT=${SITE} exec ${SERVER}`,
             url: `${MAILING.origin}/healthz`,
             reuseExistingServer: false,

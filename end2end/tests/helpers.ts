@@ -13,6 +13,12 @@ export const PRODUCT_NAME = process.env.E2E_PRODUCT_NAME ?? "Acme Portal";
 /** The operator's token for the admin API of the suite's main portal (recovery links). */
 export const ADMIN_TOKEN = "an-e2e-operator-token-of-at-least-32-characters";
 
+/**
+ * The `latchkey` binary the suite's portals run (`E2E_SERVER`: absolute, or relative to the
+ * workspace root), and the one the operator's commands run as (mailing.ts's `operator`).
+ */
+export const SERVER = process.env.E2E_SERVER ?? "target/debug/latchkey";
+
 /** The origin of the "app on another site" the suite plays (another port of localhost). */
 export const APP_ORIGIN = `http://localhost:${Number(process.env.E2E_PORT ?? 3100) + 2}`;
 
@@ -47,6 +53,19 @@ export const OIDC_APP = {
   secret: "an-e2e-client-secret-of-at-least-32-characters",
   redirectUri: `${APP_ORIGIN}/callback`,
   signedOutUri: `${APP_ORIGIN}/signed-out`,
+};
+
+/**
+ * An app only one group may sign in to (its `allowed_groups`), registered with the mailing portal
+ * (MAILING) in the second clients file playwright.config.ts writes; served like OIDC_APP, on
+ * APP_ORIGIN (groups.spec.ts).
+ */
+export const STAFF_APP = {
+  ...OIDC_APP,
+  clientId: "e2e-staff-app",
+  name: "Staff Wiki",
+  secret: "an-e2e-staff-client-secret-of-at-least-32-characters",
+  group: "staff",
 };
 
 export async function addAuthenticator(page: Page, options: Record<string, unknown> = {}): Promise<Authenticator> {

@@ -8,15 +8,16 @@ import { APP_ORIGIN, OIDC_APP } from "./helpers";
  * The app: `/` has a sign-in link, `/login` starts the authorization code flow with PKCE, state and
  * nonce, `/callback` finishes it (openid-client checks state, `iss`, the code exchange, the ID
  * token's signature through the JWKS, its nonce and claims), `/logout` sends the browser to
- * Latchkey's end_session with the ID token as hint.
+ * Latchkey's end_session with the ID token as hint. `app` is its registration in the issuer's
+ * clients file (OIDC_APP on the main portal, STAFF_APP on the mailing one).
  */
-export async function serveApp(issuer: string): Promise<Server> {
-  const config = await client.discovery(new URL(issuer), OIDC_APP.clientId, OIDC_APP.secret, undefined, {
+export async function serveApp(issuer: string, app: typeof OIDC_APP = OIDC_APP): Promise<Server> {
+  const config = await client.discovery(new URL(issuer), app.clientId, app.secret, undefined, {
     execute: [client.allowInsecureRequests], // the test server is http://localhost
   });
   let pending: { verifier: string; state: string; nonce: string } | undefined;
   let idToken: string | undefined;
-  const page = (body: string) => `<!doctype html><html><head><title>Example App</title></head><body>${body}</body></html>`;
+  const page = (body: string) => `<!doctype html><html><head><title>${app.name}</title></head><body>${body}</body></html>`;
 
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? "/", APP_ORIGIN);
@@ -27,7 +28,7 @@ export async function serveApp(issuer: string): Promise<Server> {
       } else if (url.pathname === "/login") {
         pending = { verifier: client.randomPKCECodeVerifier(), state: client.randomState(), nonce: client.randomNonce() };
         const location = client.buildAuthorizationUrl(config, {
-          redirect_uri: OIDC_APP.redirectUri,
+          redirect_uri: app.redirectUri,
           scope: "openid email profile",
           code_challenge: await client.calculatePKCECodeChallenge(pending.verifier),
           code_challenge_method: "S256",
@@ -54,7 +55,7 @@ export async function serveApp(issuer: string): Promise<Server> {
       } else if (url.pathname === "/logout") {
         const location = client.buildEndSessionUrl(config, {
           id_token_hint: idToken!,
-          post_logout_redirect_uri: OIDC_APP.signedOutUri,
+          post_logout_redirect_uri: app.signedOutUri,
           state: "bye",
         });
         response.writeHead(302, { location: location.href }).end();

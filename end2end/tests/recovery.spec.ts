@@ -1,10 +1,9 @@
 // Recovery for someone who lost their passkey: the operator's one-time link, or a link the
 // sign-in page mails to the confirmed address (read from an SMTP server the test runs), opened in
 // a browser with a new authenticator, adds a new passkey and signs in with it.
-import { execFileSync } from "node:child_process";
-import { SMTPServer } from "smtp-server";
 import { expect, test } from "./strict";
 import { ADMIN_TOKEN, MAILING, addAuthenticator, credentialsOf, hydrated, removeAuthenticator, uniqueEmail } from "./helpers";
+import { operator, startSmtp } from "./mailing";
 
 test("the operator's recovery link adds a new passkey on a new authenticator and signs in", async ({ page, request }) => {
   const email = uniqueEmail("lost");
@@ -47,40 +46,6 @@ test("the operator's recovery link adds a new passkey on a new authenticator and
     "This recovery link is wrong, already used or expired. Ask for a new one.",
   );
 });
-
-/** An SMTP server on 127.0.0.1 that keeps every mail (npm `smtp-server`), for the mailing portal. */
-async function startSmtp(port: number) {
-  const mails: { to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString("utf8") });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  /** The first link to `path` (with its `param`) in a mail to `to` whose text has `needle` (waits for it). */
-  async function link(to: string, needle: string, path: string, param = "token"): Promise<string> {
-    let found = "";
-    await expect
-      .poll(() => {
-        const text = mails.filter((m) => m.to.includes(to)).map((m) => m.raw.replace(/=\r\n/g, "").replace(/=3D/g, "="));
-        const mail = text.find((t) => t.includes(needle));
-        found = mail?.match(new RegExp(`https?://[^\\s"<]+${path}\\?${param}=[A-Za-z0-9_-]+`))?.[0] ?? "";
-        return found;
-      }, { timeout: 20_000 })
-      .not.toBe("");
-    return found;
-  }
-  // Closing waits for the portal's pooled SMTP connection to end, which it never does: stop
-  // accepting, and let the worker's exit end it.
-  return { link, close: () => server.close() };
-}
 
 test("lost passkey: the sign-in page mails a link to the confirmed address, which adds a new passkey in this browser", async ({ page }) => {
   const smtp = await startSmtp(MAILING.smtpPort);
@@ -125,11 +90,7 @@ test("an invited person makes their account with a passkey from the mailed link,
   try {
     const email = uniqueEmail("invited");
     // The operator's command, on the mailing portal's database: the portal's mail worker sends it.
-    const said = execFileSync("target/debug/latchkey", ["admin", "invite", email], {
-      cwd: "..",
-      env: { PATH: process.env.PATH, RUST_LOG: "warn", LATCHKEY_DATABASE_URL: "sqlite://target/e2e-mail.db", LATCHKEY_ORIGINS: MAILING.origin, LATCHKEY_SMTP_URL: `smtp://127.0.0.1:${MAILING.smtpPort}` },
-      encoding: "utf8",
-    });
+    const said = operator("invite", email);
     expect(said).toContain("/sign-up?invitation=");
     const link = await smtp.link(email, "You are invited", "/sign-up", "invitation");
 
