@@ -40,11 +40,11 @@ usage: bench [options]
   --rate N                    arrivals per second in the paced sign-in phase (default 1000)
   --paced-workers N           workers sharing the paced arrivals (default 64)
   --phases LIST               comma-separated subset of discoverable,targeted,refresh,list,register,paced,
-                              oidc,oidc-es256,jwks,password,oidc-hashed,signing
+                              oidc,oidc-es256,oidc-openid,oidc-groups,jwks,password,oidc-hashed,signing
   --site DIR                  where the bundle's .wasm, .js and .css are (default target/site-release/pkg)
   --work-dir DIR              SQLite files and server logs (default target/bench)";
 
-const ALL_PHASES: [&str; 12] = [
+const ALL_PHASES: [&str; 14] = [
     "discoverable",
     "targeted",
     "refresh",
@@ -53,6 +53,8 @@ const ALL_PHASES: [&str; 12] = [
     "paced",
     "oidc",
     "oidc-es256",
+    "oidc-openid",
+    "oidc-groups",
     "jwks",
     "password",
     "oidc-hashed",
@@ -191,13 +193,17 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
             .await?;
     }
 
-    if ["oidc", "oidc-es256", "oidc-hashed"].iter().any(|phase| options.wants(phase)) {
+    let oidc_phases = ["oidc", "oidc-es256", "oidc-openid", "oidc-groups", "oidc-hashed"];
+    if oidc_phases.iter().any(|phase| options.wants(phase)) {
         // Unmeasured: the OIDC phases time a returning user, already signed in to the portal.
         eprintln!("bench: signing {} users in to the portal (password, Argon2id)", users.len());
         let half = users.len() / 2;
         let (first, second) = users.split_at_mut(half);
         let (a, b) = tokio::join!(enter_portal(&api, first), enter_portal(&api, second));
         a.and(b).map_err(|e| format!("portal sign-in failed: {e}"))?;
+    }
+    if options.wants("oidc-groups") {
+        oidc::join_group(&api, &users, crate::server::ADMIN_TOKEN).await?;
     }
 
     let mut results: Vec<PhaseResult> = Vec::new();
@@ -210,6 +216,8 @@ async fn measure(options: &Options, server: &Server, connections: usize) -> Resu
         ("register", Op::RegisterPasskey, options.concurrency),
         ("oidc", Op::AppSignIn(oidc::App::Rs256), options.concurrency),
         ("oidc-es256", Op::AppSignIn(oidc::App::Es256), options.concurrency),
+        ("oidc-openid", Op::AppSignIn(oidc::App::Openid), options.concurrency),
+        ("oidc-groups", Op::AppSignIn(oidc::App::Groups), options.concurrency),
         ("jwks", Op::FetchKeys, options.concurrency),
     ];
     for (phase, op, concurrency) in closed {

@@ -29,6 +29,11 @@ pub enum App {
     Es256,
     /// RS256 ID tokens, Argon2id-hashed secret.
     Hashed,
+    /// ES256 ID tokens, asking for `openid` alone: no profile, no custom claims, no groups read.
+    Openid,
+    /// ES256 ID tokens, for the group `bench` only (`allowed_groups`), asking for `groups` too: the
+    /// account's groups are read on every exchange, and named in both tokens.
+    Groups,
 }
 
 impl App {
@@ -38,9 +43,23 @@ impl App {
             Self::Rs256 => "bench-rs256",
             Self::Es256 => "bench-es256",
             Self::Hashed => "bench-hashed",
+            Self::Openid => "bench-openid",
+            Self::Groups => "bench-groups",
+        }
+    }
+
+    /// The scopes it asks for.
+    fn scope(self) -> &'static str {
+        match self {
+            Self::Rs256 | Self::Es256 | Self::Hashed => "openid email profile",
+            Self::Openid => "openid",
+            Self::Groups => "openid email profile groups",
         }
     }
 }
+
+/// The group the [`App::Groups`] app allows.
+pub const GROUP: &str = "bench";
 
 /// Writes the clients file for the bench's apps into `dir`.
 pub fn clients_file(dir: &Path) -> Result<PathBuf, BoxError> {
@@ -52,9 +71,14 @@ pub fn clients_file(dir: &Path) -> Result<PathBuf, BoxError> {
             app.client_id()
         )
     };
-    let text =
-        [entry(App::Rs256, SECRET, "RS256"), entry(App::Es256, SECRET, "ES256"), entry(App::Hashed, &hash, "RS256")]
-            .concat();
+    let text = [
+        entry(App::Rs256, SECRET, "RS256"),
+        entry(App::Es256, SECRET, "ES256"),
+        entry(App::Hashed, &hash, "RS256"),
+        entry(App::Openid, SECRET, "ES256"),
+        format!("{}\nallowed_groups = [\"{GROUP}\"]\n\n", entry(App::Groups, SECRET, "ES256").trim_end()),
+    ]
+    .concat();
     let path = dir.join("bench-clients.toml");
     std::fs::write(&path, text)?;
     Ok(path)
@@ -98,7 +122,7 @@ pub async fn sign_in(api: &Api, user: &mut VirtualUser, app: App) -> Result<(), 
             ("client_id", app.client_id()),
             ("redirect_uri", CALLBACK),
             ("response_type", "code"),
-            ("scope", "openid email profile"),
+            ("scope", app.scope()),
             ("state", "bench-state"),
             ("nonce", "bench-nonce"),
             ("code_challenge", CHALLENGE),
@@ -127,6 +151,31 @@ pub async fn sign_in(api: &Api, user: &mut VirtualUser, app: App) -> Result<(), 
     let body: Value = exchange.json().await.map_err(|e| OpError::Body(e.without_url().to_string()))?;
     if status != StatusCode::OK || !body["id_token"].is_string() {
         return Err(OpError::Status(status.as_u16(), body["error"].as_str().unwrap_or_default().to_owned()));
+    }
+    Ok(())
+}
+
+/// Puts every one of `users` in the group [`GROUP`] through the admin API (the operator's token),
+/// before the phase of the app that allows only it.
+pub async fn join_group(api: &Api, users: &[VirtualUser], admin_token: &str) -> Result<(), BoxError> {
+    let (http, base) = (api.http(), api.base());
+    let made = http.post(format!("{base}/admin/groups")).bearer_auth(admin_token).json(&serde_json::json!({"name": GROUP}));
+    let made = made.send().await?;
+    if !made.status().is_success() {
+        return Err(format!("POST /admin/groups answered {}", made.status()).into());
+    }
+    for user in users {
+        let me: Value = http.get(format!("{base}/auth/me")).bearer_auth(&user.access_token).send().await?.json().await?;
+        let id = me["id"].as_str().ok_or("GET /auth/me gave no id")?;
+        let added = http
+            .post(format!("{base}/admin/groups/{GROUP}/members"))
+            .bearer_auth(admin_token)
+            .json(&serde_json::json!({ "user_id": id }))
+            .send()
+            .await?;
+        if !added.status().is_success() {
+            return Err(format!("adding a member answered {}", added.status()).into());
+        }
     }
     Ok(())
 }

@@ -45,6 +45,8 @@ impl Op {
             Self::AppSignIn(crate::oidc::App::Rs256) => "OIDC app sign-in: authorize + code exchange (RS256 ID token)",
             Self::AppSignIn(crate::oidc::App::Es256) => "OIDC app sign-in: authorize + code exchange (ES256 ID token)",
             Self::AppSignIn(crate::oidc::App::Hashed) => "OIDC app sign-in, Argon2id-hashed client secret (RS256)",
+            Self::AppSignIn(crate::oidc::App::Openid) => "OIDC app sign-in, scope openid alone (ES256)",
+            Self::AppSignIn(crate::oidc::App::Groups) => "OIDC app sign-in for one group, scope groups (ES256)",
             Self::FetchKeys => "JWKS fetch",
         }
     }

@@ -12,6 +12,10 @@ use sqlx::Connection as _;
 use crate::BoxError;
 use crate::client::ORIGIN;
 
+/// The operator's token of the bench's servers: the `oidc-groups` phase makes its group through the
+/// admin API.
+pub const ADMIN_TOKEN: &str = "bench-operator-token-of-at-least-32-characters";
+
 /// The stores a run uses.
 #[derive(Clone, Debug)]
 pub enum Backend {
@@ -131,6 +135,7 @@ impl Server {
             .env("LATCHKEY_RATE_LIMIT_TOKEN", "off")
             .env("LATCHKEY_RATE_LIMIT_ANY", "off")
             .env("LATCHKEY_MAX_CONNECTIONS_PER_ADDRESS", "100000")
+            .env("LATCHKEY_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
