@@ -3,7 +3,7 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccessView, AccountView, ActivityItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
+use proto::{AccessView, AccountView, ActivityItem, AppItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -163,6 +163,24 @@ pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
     let engine = door::engine()?;
     let user = door::user().await?;
     Ok(sign_in::list::of_user(&engine.sign_ins, user.id(), Some(&user.user.sign_in_id), door::now()).await?)
+}
+
+/// The apps the signed-in account may use or allowed ("Your apps").
+#[server]
+pub async fn my_apps() -> Result<Vec<AppItem>, PortalError> {
+    let (engine, user) = (door::engine()?, door::user().await?);
+    Ok(engine::oidc::apps::of_user(&engine.provider, user.id(), door::now()).await?)
+}
+
+/// "Remove access": withdraws the account's consent to an app and ends the app's sign-ins; a plain
+/// form, back on the account page.
+#[server(output = BrowserJson)]
+pub async fn remove_app_access(client_id: String) -> Result<(), PortalError> {
+    let user = door::user().await?;
+    let (engine, caller) = (door::engine()?, door::caller().await?);
+    engine::oidc::apps::remove_access(&engine.provider, user.id(), &client_id, &caller, door::now()).await?;
+    leptos_axum::redirect("/account?done=app_removed");
+    Ok(())
 }
 
 /// Ends one of the account's other sign-ins; a plain form, back on the account page.

@@ -159,13 +159,15 @@ pub async fn sign_in(api: &Api, user: &mut VirtualUser, app: App) -> Result<(), 
 /// before the phase of the app that allows only it.
 pub async fn join_group(api: &Api, users: &[VirtualUser], admin_token: &str) -> Result<(), BoxError> {
     let (http, base) = (api.http(), api.base());
-    let made = http.post(format!("{base}/admin/groups")).bearer_auth(admin_token).json(&serde_json::json!({"name": GROUP}));
+    let made =
+        http.post(format!("{base}/admin/groups")).bearer_auth(admin_token).json(&serde_json::json!({"name": GROUP}));
     let made = made.send().await?;
     if !made.status().is_success() {
         return Err(format!("POST /admin/groups answered {}", made.status()).into());
     }
     for user in users {
-        let me: Value = http.get(format!("{base}/auth/me")).bearer_auth(&user.access_token).send().await?.json().await?;
+        let me: Value =
+            http.get(format!("{base}/auth/me")).bearer_auth(&user.access_token).send().await?.json().await?;
         let id = me["id"].as_str().ok_or("GET /auth/me gave no id")?;
         let added = http
             .post(format!("{base}/admin/groups/{GROUP}/members"))

@@ -4,7 +4,7 @@
 // email from the verified ID token and userinfo. Signing out of the app goes through Latchkey's
 // end_session, which ends the portal sign-in too.
 import { expect, test } from "./strict";
-import { APP_ORIGIN, OIDC_APP, addAuthenticator, hydrated, setAutofill, shot, signOut, signUpWithPasskey, uniqueEmail } from "./helpers";
+import { APP_ORIGIN, OIDC_APP, addAuthenticator, expectAccessible, hydrated, setAutofill, shot, signOut, signUpWithPasskey, uniqueEmail } from "./helpers";
 import { serveApp } from "./oidc-app";
 
 test("an app signs a user in with a passkey through Latchkey and signs out through end_session", async ({ page, baseURL }) => {
@@ -45,6 +45,23 @@ test("an app signs a user in with a passkey through Latchkey and signs out throu
 
     // Signing in again goes straight back: Latchkey's sign-in and the consent are remembered.
     await page.goto(`${APP_ORIGIN}/login`);
+    await expect(page.getByTestId("app-user")).toHaveText(email);
+
+    // "Your apps" on the account page lists it, signed in; "Remove access" signs it out, and the
+    // next sign-in asks for consent again.
+    await page.goto("/account");
+    const listed = page.locator(`[data-testid="your-app"][data-client-id="${OIDC_APP.clientId}"]`);
+    await expect(listed).toContainText(OIDC_APP.name);
+    await expect(listed).toContainText("Allowed · signed in");
+    await expectAccessible(page, "the account page with an app");
+    await listed.getByTestId("remove-app-access").click();
+    await expect(page).toHaveURL(/\/account\?done=app_removed$/);
+    await expect(page.getByTestId("notice").filter({ visible: true })).toContainText("The app's access is removed");
+    await expect(listed).toContainText("Open to your account");
+    await expect(listed.getByTestId("remove-app-access")).toHaveCount(0);
+    await page.goto(`${APP_ORIGIN}/login`);
+    await expect(page.getByTestId("consent-app")).toHaveText(OIDC_APP.name);
+    await page.getByTestId("consent-allow").click();
     await expect(page.getByTestId("app-user")).toHaveText(email);
 
     // Signing out of the app ends the portal sign-in too.

@@ -226,6 +226,26 @@ pub struct AccountView {
     pub held_here: bool,
 }
 
+/// An app on the account page's "Your apps": one the account may sign in to, or one it allowed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppItem {
+    /// Its `client_id`.
+    pub client_id: String,
+    /// Its name.
+    pub name: String,
+    /// Where its logo is served from, if it has one.
+    pub logo: Option<String>,
+    /// Its own address (`client_uri`), to open it.
+    pub launch: Option<String>,
+    /// Whether the account may sign in to it (its `allowed_groups` admit the account, or it has none).
+    pub allowed: bool,
+    /// Whether the account allowed it (its consent stands); "Remove access" withdraws it.
+    pub consented: bool,
+    /// How many of its sign-ins for the account are still going.
+    pub sign_ins: u32,
+}
+
 /// A passkey a mailed recovery link added, held until `until`: its sign-ins cannot change how the
 /// account signs in; the account's other passkeys may remove it ("this wasn't me").
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

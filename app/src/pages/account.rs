@@ -1,6 +1,6 @@
 //! The account page: who is signed in, their display name, their password (added, changed,
-//! removed), where they are signed in (each sign-in can be ended, or all but this one), recent
-//! activity, sign-out and deletion — plain forms, which work without JavaScript. Its islands tell
+//! removed), their apps (each one's access can be removed), where they are signed in (each sign-in
+//! can be ended, or all but this one), recent activity, sign-out and deletion — plain forms, which work without JavaScript. Its islands tell
 //! the browser's passkey provider the account's current name, and that a deleted account's
 //! passkeys are gone (the Signal API).
 
@@ -9,7 +9,7 @@ use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use proto::{AccountView, ActivityItem, HeldPasskey, PendingEmail, SignInItem};
+use proto::{AccountView, ActivityItem, AppItem, HeldPasskey, PendingEmail, SignInItem};
 
 use crate::error::ErrorCode;
 use crate::navigator;
@@ -17,8 +17,9 @@ use crate::pages::confirm::{ConfirmFirst, ConfirmPrompt};
 use crate::pages::{Moment, Notice, RequireSignIn, SignInPrompt, action_error, action_failure};
 use crate::return_path::confirm_then;
 use crate::server_fns::{
-    ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveMyPassword, RenameMe, SendVerification,
-    SetMyPassword, UndoHeldRecovery, VerifyEmailCode, delete_my_account, my_account, my_activity, my_sign_ins,
+    ChangeMyEmail, DeleteMyAccount, EndMyOtherSignIns, EndMySignIn, RemoveAppAccess, RemoveMyPassword, RenameMe,
+    SendVerification, SetMyPassword, UndoHeldRecovery, VerifyEmailCode, delete_my_account, my_account, my_activity,
+    my_apps, my_sign_ins,
 };
 
 /// The signed-in account.
@@ -31,6 +32,7 @@ pub fn AccountPage() -> impl IntoView {
 fn Account() -> impl IntoView {
     let account = Resource::new(|| (), |_| my_account());
     let sign_ins = Resource::new(|| (), |_| my_sign_ins());
+    let apps = Resource::new(|| (), |_| my_apps());
     // `?done=<what>`: a form came back here; `?activity=<page>`: older events.
     let (done, page) = use_query_map().with_untracked(|q| {
         let done = q.get("done").as_deref().and_then(done_message).unwrap_or_default();
@@ -42,17 +44,18 @@ fn Account() -> impl IntoView {
             <h1 id="account-title">"Your account"</h1>
             <Suspense fallback=|| view! { <p class="status">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match (account.await, sign_ins.await, activity.await) {
-                        (Ok(view), Ok(sign_ins), Ok(activity)) => view! {
+                    match (account.await, sign_ins.await, activity.await, apps.await) {
+                        (Ok(view), Ok(sign_ins), Ok(activity), Ok(apps)) => view! {
                             <Notice message=done.to_owned() success=true/>
                             <AccountDetails account=view.clone()/>
                             <PasswordSection email=view.user.email.clone() has_password=view.has_password has_passkey=!view.passkeys.is_empty()/>
+                            <YourApps apps/>
                             <SignIns sign_ins/>
                             <RecentActivity activity page/>
                             <DeleteAccount/>
                         }
                         .into_any(),
-                        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+                        (Err(error), _, _, _) | (_, Err(error), _, _) | (_, _, Err(error), _) | (_, _, _, Err(error)) => {
                             view! { <SignInPrompt message=error.message().to_owned()/> }.into_any()
                         }
                     }
@@ -75,6 +78,7 @@ fn done_message(what: &str) -> Option<&'static str> {
             Some("A link and code are on their way to the new address. Your email changes once you confirm it there.")
         }
         "recovery_undone" => Some("The passkey the recovery added is removed, and everyone who used it is signed out."),
+        "app_removed" => Some("The app's access is removed: it is signed out, and asks you again next time."),
         "password_removed" => {
             Some("Your password was removed. You sign in with your passkeys now; you were signed out everywhere else.")
         }
@@ -291,6 +295,57 @@ fn RecentActivity(activity: (Vec<ActivityItem>, bool), page: u32) -> impl IntoVi
                 {more.then(|| view! { <a href=link(page + 1) data-testid="activity-older">"Older"</a> })}
             </nav>
         })}
+    }
+}
+
+/// The apps the account may use (opened from here when they say where they live) and those it
+/// allowed; "Remove access" withdraws the consent and signs the app out.
+#[component]
+fn YourApps(apps: Vec<AppItem>) -> impl IntoView {
+    let remove = ServerAction::<RemoveAppAccess>::new();
+    let empty = apps.is_empty();
+    let rows = apps
+        .into_iter()
+        .map(|app| {
+            let status = match (app.allowed, app.consented, app.sign_ins) {
+                (false, _, _) => "No longer open to your account".to_owned(),
+                (true, _, 0) if !app.consented => "Open to your account".to_owned(),
+                (true, _, 0) => "Allowed".to_owned(),
+                (true, _, 1) => "Allowed · signed in".to_owned(),
+                (true, _, n) => format!("Allowed · signed in {n} times"),
+            };
+            let removable = app.consented || app.sign_ins > 0;
+            let (client_id, name) = (app.client_id.clone(), app.name.clone());
+            let remove_label = format!("Remove access of {name}");
+            view! {
+                <li class="app" data-testid="your-app" data-client-id=app.client_id.clone()>
+                    {app.logo.clone().map(|logo| view! { <img class="app-logo small" src=logo alt="" width="32" height="32"/> })}
+                    <div>
+                        <strong>{match app.launch.clone() {
+                            Some(launch) => view! { <a href=launch data-testid="launch-app" rel="noopener">{name.clone()}</a> }.into_any(),
+                            None => view! { <span>{name.clone()}</span> }.into_any(),
+                        }}</strong>
+                        <p class="meta">{status}</p>
+                    </div>
+                    {removable.then(|| view! {
+                        <ActionForm action=remove attr:class="inline">
+                            <input type="hidden" name="client_id" value=client_id/>
+                            <button type="submit" class="button small danger" data-testid="remove-app-access"
+                                aria-label=remove_label>"Remove access"</button>
+                        </ActionForm>
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2 class="section-title" id="apps">"Your apps"</h2>
+        <Notice message=action_error(remove)/>
+        {if empty {
+            view! { <p class="meta" data-testid="no-apps">"No app signs in with this account yet."</p> }.into_any()
+        } else {
+            view! { <ul class="apps" aria-label="Your apps">{rows}</ul> }.into_any()
+        }}
     }
 }
 

@@ -33,3 +33,21 @@ pub async fn grant(
     .await
     .map(|_| ())
 }
+
+/// The apps `user_id` allowed, by `client_id`.
+pub async fn apps_of(db: impl Exec<'_>, user_id: &UserId) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT client_id FROM consents WHERE user_id = $1 ORDER BY client_id")
+        .bind(user_id)
+        .fetch_all(db)
+        .await
+}
+
+/// Withdraws what `user_id` allowed `client_id`; `false` when it had allowed nothing.
+pub async fn withdraw(db: impl Exec<'_>, user_id: &UserId, client_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+        .bind(user_id)
+        .bind(client_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

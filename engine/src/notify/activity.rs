@@ -82,6 +82,8 @@ pub enum Event<'a> {
     LeftGroup(&'a str),
     /// An administrator changed the account's display name.
     RenamedByAdmin,
+    /// The user removed the access of the app of this name: its consent and its sign-ins.
+    AppAccessRemoved(&'a str),
 }
 
 impl Event<'_> {
@@ -112,6 +114,7 @@ impl Event<'_> {
             Self::JoinedGroup(_) => "joined_group",
             Self::LeftGroup(_) => "left_group",
             Self::RenamedByAdmin => "renamed_by_admin",
+            Self::AppAccessRemoved(_) => "app_access_removed",
         }
     }
 
@@ -129,7 +132,8 @@ impl Event<'_> {
             | Self::RecoveryUndone(name)
             | Self::EmailChangeRequested(name)
             | Self::JoinedGroup(name)
-            | Self::LeftGroup(name) => Some(name.to_owned()),
+            | Self::LeftGroup(name)
+            | Self::AppAccessRemoved(name) => Some(name.to_owned()),
             Self::OtherSignInsEnded(count) => Some(count.to_string()),
             Self::AccountCreated
             | Self::PasswordSet
@@ -272,6 +276,7 @@ fn summary(kind: &str, detail: Option<&str>) -> String {
         "joined_group" => format!("Added to the group “{detail}” by an administrator"),
         "left_group" => format!("Taken out of the group “{detail}” by an administrator"),
         "renamed_by_admin" => "The display name was changed by an administrator".to_owned(),
+        "app_access_removed" => format!("Access of the app “{detail}” removed"),
         "email_changed" => "Email address changed".to_owned(),
         "email_change_requested" => format!("A change of email address to {detail} was asked for"),
         "email_change_cancelled" => "A change of email address waiting for confirmation was cancelled".to_owned(),

@@ -17,6 +17,7 @@
 //! | [`token`] | the token endpoint, ID tokens, revocation |
 //! | [`userinfo`], [`logout`] | the userinfo endpoint; RP-initiated logout |
 
+pub mod apps;
 pub mod authorize;
 pub mod codes;
 pub mod error;

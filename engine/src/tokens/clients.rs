@@ -10,6 +10,7 @@
 //! client_secret = "$argon2id$v=19$m=19456,t=2,p=1$…"   # or a plain secret of 32+ characters
 //! redirect_uris = ["https://grafana.example.com/login/generic_oauth"]
 //! logo_uri = "logos/grafana.svg"   # optional: a file, beside this one or an absolute path
+//! client_uri = "https://grafana.example.com/"   # optional: where "Your apps" opens it
 //! ```
 
 use std::collections::HashMap;
@@ -77,6 +78,8 @@ pub struct Client {
     pub logo: Option<AppLogo>,
     /// `allowed_groups`: when not empty, only accounts in one of these groups may sign in to it.
     pub allowed_groups: Vec<String>,
+    /// `client_uri`: the app's own address, which the account page's "Your apps" links to.
+    pub client_uri: Option<Url>,
 }
 
 /// An app's logo: a file the operator named, read once, served at [`AppLogo::PREFIX`]`/{client_id}`
@@ -163,6 +166,7 @@ struct Entry {
     logo_uri: Option<String>,
     #[serde(default)]
     allowed_groups: Vec<String>,
+    client_uri: Option<String>,
 }
 
 impl Clients {
@@ -203,6 +207,11 @@ impl Clients {
     /// The app with this `client_id`.
     pub fn get(&self, client_id: &str) -> Option<&Client> {
         self.by_id.get(client_id)
+    }
+
+    /// Every app, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.by_id.values()
     }
 
     /// How many apps are registered.
@@ -305,6 +314,10 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
         .map(|group| crate::base::types::group_name(group).map(str::to_owned))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("allowed_groups: {e}"))?;
+    let client_uri = match entry.client_uri {
+        Some(uri) => uris("client_uri", std::slice::from_ref(&uri))?.pop(),
+        None => None,
+    };
     Ok(Client {
         id,
         name,
@@ -316,6 +329,7 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
         id_token_alg,
         logo,
         allowed_groups,
+        client_uri,
     })
 }
 
@@ -522,6 +536,13 @@ mod tests {
                 public = true
                 redirect_uris = ["https://a.example/cb"]"#,
                 "client `a b`: client_id",
+            ),
+            (
+                r#"client_id = "app"
+                public = true
+                redirect_uris = ["https://a.example/cb"]
+                client_uri = "http://a.example/""#,
+                "client `app`: client_uri: `http://a.example/` must be https",
             ),
             (
                 // A logo address, /brand/apps/.., that a browser would read as /brand.

@@ -47,6 +47,7 @@ fn clients_file() -> String {
         redirect_uris = ["{APP_CALLBACK}"]
         post_logout_redirect_uris = ["{APP_SIGNED_OUT}"]
         logo_uri = "{}"
+        client_uri = "https://app.example/"
 
         [[clients]]
         client_id = "{SPA}"
@@ -1185,4 +1186,45 @@ async fn custom_claims_reach_the_apps_granted_their_scope_and_the_accounts_own_w
         assert_eq!(claims["email"], EMAIL, "the protocol's own claims are untouched: {claims}");
     }
     assert_eq!(payload(tokens.access_token().secret())["groups"], json!(["ops", "staff"]));
+}
+
+/// "Your apps" lists the apps the account may use — with their logo and own address — and those it
+/// allowed, never an app for a group it is not in; "Remove access" withdraws the consent and ends
+/// the app's sign-in at once (its refresh token is refused, the next sign-in asks again), and is
+/// refused for an app that has nothing of the account.
+#[tokio::test]
+async fn your_apps_lists_the_accounts_apps_and_remove_access_signs_the_app_out() {
+    use app::server_fns::{MyApps, RemoveAppAccess};
+    use leptos::server_fn::ServerFn as _;
+    let provider = Provider::start().await;
+    let (_, app, mut browser, tokens) = signed_in_to_app(&provider).await;
+    let apps = |listed: &Value| -> Vec<Value> { listed.as_array().unwrap().clone() };
+    let listed: Value = browser.server_fn(MyApps::PATH, &[], false).await.json().await.unwrap();
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|a| a["client_id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&TEAM), "an app for staff only is not listed for someone outside staff: {listed}");
+    let example = apps(&listed).into_iter().find(|a| a["client_id"] == APP).expect("the app signed in to");
+    assert_eq!(example["name"], "Example App");
+    assert_eq!((example["allowed"].as_bool(), example["consented"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(example["sign_ins"], 1);
+    assert_eq!(example["launch"], "https://app.example/");
+    assert!(example["logo"].as_str().unwrap().starts_with("/brand/apps/app?v="), "{example}");
+
+    let removed = browser.server_fn(RemoveAppAccess::PATH, &[("client_id", APP)], true).await;
+    assert!(removed.status().is_redirection(), "{}", removed.status());
+    assert!(removed.headers()["location"].to_str().unwrap().ends_with("/account?done=app_removed"));
+    assert_eq!(refresh(&app, tokens.refresh_token().unwrap()).await.unwrap_err(), "invalid_grant");
+    let info = provider.first.get("/oidc/userinfo", Some(tokens.access_token().secret())).await;
+    assert_eq!(info.status, StatusCode::UNAUTHORIZED, "its sign-in ended: {}", info.body);
+    let listed: Value = browser.server_fn(MyApps::PATH, &[], false).await.json().await.unwrap();
+    let example = apps(&listed).into_iter().find(|a| a["client_id"] == APP).expect("still open to the account");
+    assert_eq!((example["consented"].as_bool(), example["sign_ins"].as_u64()), (Some(false), Some(0)));
+    let consent = browser.follow(app.start(&[], |r| r).url.as_str()).await;
+    assert!(consent.expect_err("the consent page again").starts_with("/consent"));
+
+    for client_id in [APP, "no-such-app"] {
+        let refused = browser.server_fn(RemoveAppAccess::PATH, &[("client_id", client_id)], false).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{client_id}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_request", "{body}");
+    }
 }
