@@ -3,7 +3,9 @@
 //! [`PortalError`] a person can act on.
 
 use leptos::prelude::*;
-use proto::{AccessView, AccountView, ActivityItem, AppItem, ConsentView, RecoveryFor, SignInItem, UserInfo};
+use proto::{
+    AccessView, AccountView, ActivityItem, AdminOverview, AppItem, ConsentView, RecoveryFor, SignInItem, UserInfo,
+};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -163,6 +165,14 @@ pub async fn my_sign_ins() -> Result<Vec<SignInItem>, PortalError> {
     let engine = door::engine()?;
     let user = door::user().await?;
     Ok(sign_in::list::of_user(&engine.sign_ins, user.id(), Some(&user.user.sign_in_id), door::now()).await?)
+}
+
+/// The admin console's overview, for an administrator; anyone else signed in is `admin_required`.
+#[server]
+pub async fn console_overview() -> Result<AdminOverview, PortalError> {
+    let (engine, user) = (door::engine()?, door::user().await?);
+    engine::http::admin::require_admin(&engine, user.id()).await?;
+    Ok(engine::http::admin::overview(&engine, door::now()).await?)
 }
 
 /// The apps the signed-in account may use or allowed ("Your apps").

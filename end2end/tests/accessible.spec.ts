@@ -1,6 +1,7 @@
 // axe-core on every page state the portal has, signed out and signed in: any violation fails.
 import { expect, test } from "./strict";
 import { addAuthenticator, expectAccessible, hydrated, setAutofill, signUpWithPasskey, uniqueEmail } from "./helpers";
+import { operatorAt } from "./mailing";
 
 test("every page, signed out, passes axe-core", async ({ page }) => {
   for (const path of ["/", "/sign-up", "/?signed_out=1", "/recover/request", "/verify-email?token=unknown", "/no-such-page"]) {
@@ -29,3 +30,18 @@ test("every page, signed in, passes axe-core", async ({ page }) => {
     await expectAccessible(page, path);
   }
 });
+
+test("the admin console, for an administrator, passes axe-core", async ({ page, baseURL }) => {
+  await addAuthenticator(page);
+  await setAutofill(page, false);
+  const email = uniqueEmail("admin");
+  await signUpWithPasskey(page, email);
+  // The first administrator comes from the command line, on the portal's own database.
+  expect(operatorAt("target/e2e.db", baseURL!, {}, "grant", email)).toContain(`${email} is an administrator`);
+  await page.goto("/admin");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Administration");
+  await expect(page.getByTestId("chart-day")).toHaveCount(30);
+  await expect(page.getByTestId("stat-accounts")).toBeVisible();
+  await expectAccessible(page, "/admin");
+});
+

@@ -46,12 +46,14 @@ export async function startSmtp(port: number) {
  * mail a command queues (an invitation).
  */
 export function operator(...args: string[]): string {
+  return operatorAt("target/e2e-mail.db", MAILING.origin, { LATCHKEY_SMTP_URL: `smtp://127.0.0.1:${MAILING.smtpPort}` }, ...args);
+}
+
+/** `latchkey admin …` on the portal whose SQLite file is `database` (from the workspace root) at `origin`. */
+export function operatorAt(database: string, origin: string, more: Record<string, string>, ...args: string[]): string {
   return execFileSync(SERVER, ["admin", ...args], {
     cwd: "..",
-    env: {
-      PATH: process.env.PATH, RUST_LOG: "warn", LATCHKEY_DATABASE_URL: "sqlite://target/e2e-mail.db",
-      LATCHKEY_ORIGINS: MAILING.origin, LATCHKEY_SMTP_URL: `smtp://127.0.0.1:${MAILING.smtpPort}`,
-    },
+    env: { PATH: process.env.PATH, RUST_LOG: "warn", LATCHKEY_DATABASE_URL: `sqlite://${database}`, LATCHKEY_ORIGINS: origin, ...more },
     encoding: "utf8",
   });
 }

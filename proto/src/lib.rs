@@ -226,6 +226,32 @@ pub struct AccountView {
     pub held_here: bool,
 }
 
+/// The admin console's overview: how many of each, and sign-ins per day.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AdminOverview {
+    /// Accounts.
+    pub accounts: u64,
+    /// Sign-ins still going (browsers, programs, apps).
+    pub sign_ins: u64,
+    /// Registered apps.
+    pub apps: u64,
+    /// Invitations that can still be used.
+    pub pending_invitations: u64,
+    /// The last 30 days, oldest first, today last.
+    pub days: Vec<SignInDay>,
+}
+
+/// Sign-ins of one day (UTC), by method.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SignInDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// With a passkey.
+    pub passkey: u32,
+    /// With a password.
+    pub password: u32,
+}
+
 /// An app on the account page's "Your apps": one the account may sign in to, or one it allowed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -3,6 +3,7 @@
 //! signed-in visitors may see it) its line in [`SIGNED_IN_PAGES`].
 
 mod account;
+mod admin;
 mod confirm;
 mod consent;
 mod flows;
@@ -26,6 +27,7 @@ use crate::return_path::sign_in_then;
 use crate::server_fns::{SignOut, signed_in_user};
 
 pub use account::AccountPage;
+pub use admin::AdminPage;
 pub use consent::{AccessPage, AppErrorPage, ConsentPage};
 pub use home::RootPage;
 pub use notes::{NotesOwner, NotesPage};
@@ -63,6 +65,7 @@ pub fn PortalRoutes() -> impl IntoView {
             <Route path=StaticSegment("notes") view=NotesPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("consent") view=ConsentPage ssr=SsrMode::Async/>
             <Route path=StaticSegment("access") view=AccessPage ssr=SsrMode::Async/>
+            <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage ssr=SsrMode::Async/>
         </Routes>
     }
@@ -70,7 +73,7 @@ pub fn PortalRoutes() -> impl IntoView {
 
 /// An address that is no page: says so, and the way home (the server answers it with 404).
 #[component]
-fn NotFound() -> impl IntoView {
+pub(crate) fn NotFound() -> impl IntoView {
     view! {
         <Title text="Page not found"/>
         <section class="card" aria-labelledby="not-found-title">
@@ -378,7 +381,7 @@ pub fn SignInPrompt(message: String) -> impl IntoView {
 /// The navigation of signed-in pages ([`RequireSignIn`] shows it to signed-in visitors only); the
 /// page shown is marked `aria-current="page"`.
 #[component]
-fn SignedInNav(here: String) -> impl IntoView {
+pub(crate) fn SignedInNav(here: String) -> impl IntoView {
     view! {
         <nav class="nav" aria-label="Account">
             {SIGNED_IN_PAGES

@@ -101,3 +101,19 @@ pub async fn repeat(db: impl Exec<'_>, event: &NewActivity<'_>, since: i64) -> R
 pub async fn prune(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM activity WHERE at < $1").bind(before).execute(db).await?.rows_affected())
 }
+
+/// Sign-ins recorded since `since`, per day (Unix day number, UTC) and method (`passkey` or
+/// `password`): (day, method, count).
+pub async fn sign_ins_per_day(db: impl Exec<'_>, since: i64) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at / 86400 AS day,
+                CASE WHEN detail LIKE 'passkey%' THEN 'passkey' ELSE 'password' END AS method,
+                COUNT(*) AS signed_in
+         FROM activity WHERE kind = 'signed_in' AND at >= $1
+         GROUP BY at / 86400, CASE WHEN detail LIKE 'passkey%' THEN 'passkey' ELSE 'password' END
+         ORDER BY 1",
+    )
+    .bind(since)
+    .fetch_all(db)
+    .await
+}

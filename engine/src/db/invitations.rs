@@ -147,3 +147,13 @@ pub async fn revoke_made_by(db: impl Exec<'_>, made_by: &str, now: i64) -> Resul
     .await?;
     Ok(done.rows_affected())
 }
+
+/// How many invitations can still be used at `now`.
+pub async fn pending(db: impl Exec<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .fetch_one(db)
+    .await
+}

@@ -330,3 +330,18 @@ pub async fn prune_ended(db: impl Exec<'_>, before: i64) -> Result<u64, sqlx::Er
         .await
         .map(|done| done.rows_affected())
 }
+
+/// How many sign-ins are still going at `now`: not ended, and continued by a refresh token that can
+/// still be exchanged, or (a browser's, which has none) used within `idle` seconds.
+pub async fn going(db: impl Exec<'_>, now: i64, idle: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sign_ins s WHERE s.revoked_at IS NULL AND (
+             EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.sign_in_id = s.id AND r.used_at IS NULL AND r.expires_at > $1)
+             OR (NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.sign_in_id = s.id)
+                 AND COALESCE(s.last_used_at, s.created_at) > $2))",
+    )
+    .bind(now)
+    .bind(now - idle)
+    .fetch_one(db)
+    .await
+}

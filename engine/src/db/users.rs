@@ -260,3 +260,8 @@ pub async fn admins(db: impl Exec<'_>) -> Result<Vec<ListedUser>, sqlx::Error> {
     .fetch_all(db)
     .await
 }
+
+/// How many accounts there are.
+pub async fn count(db: impl Exec<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+}

@@ -110,3 +110,42 @@ pub fn page_size(asked: Option<u32>) -> Result<i64, Error> {
         Some(_) => Err(Error::InvalidRequest("Ask for 1 to 100 items a page (`limit`).".into())),
     }
 }
+
+/// How many days the overview's chart shows.
+pub const OVERVIEW_DAYS: i64 = 30;
+
+/// The admin console's overview: how many accounts, sign-ins still going, apps and pending
+/// invitations, and the sign-ins of the last [`OVERVIEW_DAYS`] days by method (from the accounts'
+/// activity, which keeps 90 days).
+pub async fn overview(engine: &Engine, now: i64) -> Result<proto::AdminOverview, Error> {
+    let today = now.div_euclid(86_400);
+    let first = today - (OVERVIEW_DAYS - 1);
+    let counted = db::activity::sign_ins_per_day(&engine.db, first * 86_400).await?;
+    let days = (first..=today)
+        .map(|day| {
+            let of = |method: &str| {
+                counted.iter().filter(|(d, m, _)| *d == day && m == method).map(|(_, _, n)| *n).sum::<i64>()
+            };
+            proto::SignInDay {
+                date: crate::base::clock::rfc3339(day * 86_400)[..10].to_owned(),
+                passkey: u32::try_from(of("passkey")).unwrap_or(u32::MAX),
+                password: u32::try_from(of("password")).unwrap_or(u32::MAX),
+            }
+        })
+        .collect();
+    let idle = crate::sign_in::SESSION_IDLE_LIFETIME_SECS;
+    let count = |n: i64| u64::try_from(n).unwrap_or_default();
+    Ok(proto::AdminOverview {
+        accounts: count(db::users::count(&engine.db).await?),
+        sign_ins: count(db::sign_ins::going(&engine.db, now, idle).await?),
+        apps: u64::try_from(engine.provider.clients.len()).unwrap_or_default(),
+        pending_invitations: count(db::invitations::pending(&engine.db, now).await?),
+        days,
+    })
+}
+
+/// The portal's administrator check: the signed-in account `id` is an administrator now, or
+/// [`Error::AdminRequired`].
+pub async fn require_admin(engine: &Engine, id: &UserId) -> Result<(), Error> {
+    if db::users::is_admin(&engine.db, id).await? { Ok(()) } else { Err(Error::AdminRequired) }
+}

@@ -425,3 +425,55 @@ async fn a_former_administrators_unused_links_stop_working() {
         crate::portal::Browser::new(&server).call(RecoveryPasskeyOptions::PATH, &[("token", &token)]).await;
     assert_eq!((status, opened["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_recovery_link")));
 }
+
+/// The console's overview at `/admin`: a signed-out visitor gets the portal's "page not found" (404),
+/// a signed-in account that is not an administrator a sentence (403), and its server function
+/// `admin_required`; an administrator sees the counts and the last 30 days of sign-ins by method.
+#[tokio::test]
+async fn the_consoles_overview_is_for_administrators_only() {
+    use app::server_fns::{ConsoleOverview, PasswordSignIn};
+    use leptos::server_fn::ServerFn as _;
+    let (server, env) = admin_server(Env::new().await).await;
+    let (ada_token, _) = server.sign_up("ada@example.com").await;
+    server.sign_up("bob@example.com").await;
+    assert!(operator(&env, &["admin", "grant", "ada@example.com"]).0);
+    let mut key = crate::common::authenticator();
+    server.add_passkey(&ada_token, &mut key).await;
+    assert_eq!(server.sign_in(&mut key, None).await.status, StatusCode::OK);
+    let browser_of = |email: &'static str| {
+        let server = &server;
+        async move {
+            let mut browser = crate::portal::Browser::new(server);
+            let (status, _, body) =
+                browser.call(PasswordSignIn::PATH, &[("email", email), ("password", "correct horse battery")]).await;
+            assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+            browser
+        }
+    };
+
+    let (status, _, html) = crate::portal::page(&server, "/admin", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{html}");
+    assert!(html.contains("Page not found") && !html.contains("Administration"), "{html}");
+
+    let mut bob = browser_of("bob@example.com").await;
+    let (status, _, html) = crate::portal::page(&server, "/admin", bob.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains(r#"data-testid="not-admin""#) && !html.contains("stat-accounts"), "{html}");
+    let (status, _, body) = bob.call(ConsoleOverview::PATH, &[]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("admin_required")), "{body}");
+
+    let mut ada = browser_of("ada@example.com").await;
+    let (status, _, html) = crate::portal::page(&server, "/admin", ada.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<h1 id=\"admin-title\">Administration</h1>"), "{html}");
+    assert_eq!(html.matches(r#"data-testid="chart-day""#).count(), 30, "{html}");
+    let (status, _, overview) = ada.call(ConsoleOverview::PATH, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    assert_eq!(overview["accounts"], 2);
+    assert_eq!(overview["days"].as_array().unwrap().len(), 30);
+    // Today: one passkey sign-in (REST) and two password sign-ins (the portal's); a sign-up is no
+    // sign-in. Going: those three and the two sign-ups' own.
+    let today = &overview["days"][29];
+    assert_eq!((today["passkey"].as_u64(), today["password"].as_u64()), (Some(1), Some(2)), "{overview}");
+    assert_eq!(overview["sign_ins"], 5, "{overview}");
+}
