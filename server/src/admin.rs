@@ -16,11 +16,12 @@ use engine::accounts::standing;
 use engine::accounts::{groups, invitations, recovery};
 use engine::base::clock::{now, rfc3339};
 use engine::base::types::{DisplayName, UserId};
+use engine::db::admin_audit::{self, AuditRow};
 use engine::db::groups::{GroupRow, MemberRow};
 use engine::db::users::ListedUser;
 use engine::http::admin::{AdminCaller, cursor, page_size, position};
 use engine::http::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
-use engine::notify::{activity, audit};
+use engine::notify::activity;
 use engine::passkeys::manage as passkeys;
 use engine::sign_in;
 use engine::{Engine, Error};
@@ -883,6 +884,23 @@ struct AuditEntry {
     address: Option<String>,
 }
 
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> Self {
+        Self {
+            id: row.id,
+            at: rfc3339(row.at),
+            actor: row.actor,
+            actor_email: row.actor_email,
+            action: row.action,
+            user_id: row.user_id,
+            user_email: row.user_email,
+            subject: row.subject,
+            detail: row.detail,
+            address: row.address,
+        }
+    }
+}
+
 /// A page of the record.
 #[derive(Serialize, ToSchema)]
 struct AuditPage {
@@ -907,22 +925,8 @@ async fn list_audit(
 ) -> Result<Json<AuditPage>, Error> {
     let limit = page_size(query.limit)?;
     let before = position(&engine, "audit", query.cursor.as_deref())?;
-    let mut items = audit::page(&engine.db, before.as_deref(), limit + 1).await?;
-    let next_cursor = page_end(&mut items, limit).and_then(|last| cursor(&engine, "audit", &last.id));
-    let entries = items
-        .into_iter()
-        .map(|e| AuditEntry {
-            id: e.id,
-            at: e.at,
-            actor: e.actor,
-            actor_email: e.actor_email,
-            action: e.action,
-            user_id: e.user_id,
-            user_email: e.user_email,
-            subject: e.subject,
-            detail: e.detail,
-            address: e.address,
-        })
-        .collect();
+    let mut rows = admin_audit::page(&engine.db, before.as_deref(), limit + 1).await?;
+    let next_cursor = page_end(&mut rows, limit).and_then(|last| cursor(&engine, "audit", &last.id));
+    let entries = rows.into_iter().map(AuditEntry::from).collect();
     Ok(Json(AuditPage { entries, next_cursor }))
 }

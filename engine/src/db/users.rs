@@ -158,13 +158,6 @@ pub async fn is_admin(db: impl Exec<'_>, id: &UserId) -> Result<bool, sqlx::Erro
     Ok(found.is_some())
 }
 
-/// Since when the account `id` is an administrator (`None`: it is not, or there is no such account).
-pub async fn admin_since(db: impl Exec<'_>, id: &UserId) -> Result<Option<i64>, sqlx::Error> {
-    let found: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT admin_since FROM users WHERE id = $1").bind(id).fetch_optional(db).await?;
-    Ok(found.flatten())
-}
-
 /// Makes the account an administrator (`Some(now)`) or no longer one (`None`); `false` when it
 /// already was so. In a change that took [`lock_admins`] first.
 pub async fn set_admin(db: &mut AnyConnection, id: &UserId, since: Option<i64>) -> Result<bool, sqlx::Error> {

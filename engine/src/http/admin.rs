@@ -46,14 +46,6 @@ impl AdminCaller {
             }
         }
     }
-
-    /// The administrator's account, when one calls.
-    pub fn admin_id(&self) -> Option<&UserId> {
-        match self {
-            Self::Operator(_) => None,
-            Self::Admin { token, .. } => Some(token.id()),
-        }
-    }
 }
 
 impl<S> FromRequestParts<S> for AdminCaller
@@ -78,11 +70,12 @@ where
         if !standing {
             return Err(Error::InvalidToken);
         }
-        if !db::users::is_admin(&engine.db, token.id()).await? {
+        // One read: whether the account is an administrator now (not disabled), and its address.
+        let account = db::users::listed(&engine.db, token.id()).await?.ok_or(Error::InvalidToken)?;
+        if account.admin_since.is_none() || account.disabled_at.is_some() {
             return Err(Error::AdminRequired);
         }
-        let email = db::users::by_id(&engine.db, token.id()).await?.ok_or(Error::InvalidToken)?.email;
-        Ok(Self::Admin { token: Box::new(token), email, caller })
+        Ok(Self::Admin { token: Box::new(token), email: account.email, caller })
     }
 }
 

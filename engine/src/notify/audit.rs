@@ -4,11 +4,8 @@
 //! activity row). Read newest first at `GET /admin/audit`. It is kept for good: the housekeeping
 //! does not thin it, and deleting an account keeps the actions that named it (with its address).
 
-use crate::base::clock::rfc3339;
-use crate::base::error::Error;
 use crate::base::types::{Caller, UserId};
-use crate::db::Db;
-use crate::db::admin_audit::{self, AuditRow};
+use crate::db::admin_audit::AuditRow;
 
 /// Who takes an administrative action, and from where.
 #[derive(Debug, Clone)]
@@ -50,14 +47,6 @@ impl Actor {
     /// Where the request came from (none from the command line).
     pub fn caller(&self) -> Option<&Caller> {
         self.caller.as_ref()
-    }
-
-    /// The administrator's account, when an administrator acts.
-    pub fn admin_id(&self) -> Option<&UserId> {
-        match &self.who {
-            Who::Admin { id, .. } => Some(id),
-            Who::Operator | Who::Token | Who::Invitation => None,
-        }
     }
 
     /// What the record's `actor` column says: `operator`, `token` or the administrator's id.
@@ -165,49 +154,4 @@ pub(crate) fn row(actor: &Actor, action: Action, about: About<'_>, now: i64) -> 
         detail: about.detail.map(str::to_owned),
         address: actor.caller().map(|c| c.address.to_string()),
     }
-}
-
-/// One recorded action, as `GET /admin/audit` lists it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AuditItem {
-    /// Its id; the next page starts after it.
-    pub id: String,
-    /// When (RFC 3339).
-    pub at: String,
-    /// `operator`, `token` or the administrator's account id.
-    pub actor: String,
-    /// The administrator's address then.
-    pub actor_email: Option<String>,
-    /// What was done.
-    pub action: String,
-    /// The account it concerns.
-    pub user_id: Option<String>,
-    /// That account's address then.
-    pub user_email: Option<String>,
-    /// A group's name, an invitation's id.
-    pub subject: Option<String>,
-    /// What else it says.
-    pub detail: Option<String>,
-    /// Where the request came from.
-    pub address: Option<String>,
-}
-
-/// Up to `limit` recorded actions older than `before` (an item's id), newest first.
-pub async fn page(db: &Db, before: Option<&str>, limit: i64) -> Result<Vec<AuditItem>, Error> {
-    let rows = admin_audit::page(db, before, limit).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditItem {
-            id: r.id,
-            at: rfc3339(r.at),
-            actor: r.actor,
-            actor_email: r.actor_email,
-            action: r.action,
-            user_id: r.user_id,
-            user_email: r.user_email,
-            subject: r.subject,
-            detail: r.detail,
-            address: r.address,
-        })
-        .collect())
 }
