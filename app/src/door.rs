@@ -68,6 +68,15 @@ pub fn returned_form() -> Option<engine::http::returned_form::ReturnedForm> {
     engine::http::returned_form::ReturnedForm::open(&engine.config, &sealed, now())
 }
 
+/// Adds a `Set-Cookie` header with `cookie` to the answer.
+pub fn set_cookie(cookie: &str) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(cookie))
+    {
+        response.append_header(axum::http::header::SET_COOKIE, value);
+    }
+}
+
 /// Sets the recovery cookie to `secret` on the answer: HttpOnly, for the 15 minutes a link asked
 /// for by email works, `Secure` when the site is served over HTTPS.
 pub fn set_recovery_cookie(engine: &Engine, secret: &str) {

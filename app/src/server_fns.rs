@@ -2,6 +2,8 @@
 //! what it needs from [`door`](crate::door) and calls one engine function; a failure is a
 //! [`PortalError`] a person can act on.
 
+pub mod console;
+
 use leptos::prelude::*;
 use proto::{
     AccessView, AccountView, ActivityItem, AdminOverview, AppItem, ConsentView, RecoveryFor, SignInItem, UserInfo,

@@ -43,5 +43,29 @@ test("the admin console, for an administrator, passes axe-core", async ({ page, 
   await expect(page.getByTestId("chart-day")).toHaveCount(30);
   await expect(page.getByTestId("stat-accounts")).toBeVisible();
   await expectAccessible(page, "/admin");
+
+  // Apps: a refused form comes back with its sentence next to the field, then an app is made and
+  // its secret shown once on its page.
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Apps" }).click();
+  await expect(page).toHaveURL(/\/admin\/console\/apps$/);
+  await expectAccessible(page, "/admin/console/apps");
+  const clientId = `axe-app-${Date.now()}`;
+  await page.getByTestId("new-app-client_id").fill(clientId);
+  await page.getByTestId("new-app-name").fill("Axe App");
+  await page.getByTestId("new-app-redirect_uris").fill("http://axe.example/cb");
+  await page.getByTestId("create-app").click();
+  const field = page.getByTestId("new-app-redirect_uris");
+  await expect(field).toHaveAttribute("aria-invalid", "true");
+  await expect(page.locator("#new-app-redirect_uris-error")).toContainText("must be https");
+  await expect(field).toHaveValue("http://axe.example/cb");
+  await expectAccessible(page, "/admin/console/apps with a refused form");
+  await field.fill("https://axe.example/cb");
+  await page.getByTestId("create-app").click();
+  await expect(page).toHaveURL(new RegExp(`/admin/console/apps/${clientId}\\?done=created$`));
+  await expect(page.getByTestId("new-secret")).toHaveValue(/^[A-Za-z0-9_-]{43}$/);
+  await expectAccessible(page, "an app's page with its new secret");
+  await page.reload();
+  await expect(page.getByTestId("new-secret")).toHaveCount(0);
+  await expect(page.getByTestId("app-client-id")).toHaveText(clientId);
 });
 

@@ -114,6 +114,7 @@ impl Engine {
             .await
             .map_err(|e| StartupError::Database(format!("unreachable: {e}")))?;
         db.migrate().await.map_err(|e| StartupError::Database(format!("migration failed: {e}")))?;
+        clients.load_stored(&db).await?;
         let keys = Arc::new(
             KeyRing::open(db.clone(), &config.tokens.operator_secret, config.longest_token_ttl(), clock::now()).await?,
         );

@@ -252,6 +252,70 @@ pub struct SignInDay {
     pub password: u32,
 }
 
+/// An app as administrators see it (the admin API's `/admin/apps`, the console's apps page): its
+/// settings, where it is registered, and when it was made and changed. Never its secret.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsoleApp {
+    /// Its `client_id`.
+    pub client_id: String,
+    /// `file` (the clients file, `LATCHKEY_OIDC_CLIENTS`: read-only here) or `console`.
+    pub source: String,
+    /// What the consent page calls it.
+    pub name: String,
+    /// A browser or native app, which keeps no secret and must use PKCE.
+    pub public: bool,
+    /// Exact redirect URIs.
+    pub redirect_uris: Vec<String>,
+    /// Exact URIs it may return to after signing out.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Whether the consent page is skipped.
+    pub skip_consent: bool,
+    /// Whether a PKCE S256 challenge is required.
+    pub require_pkce: bool,
+    /// `RS256` or `ES256`.
+    pub id_token_signed_response_alg: String,
+    /// When not empty, only accounts in one of these groups may sign in to it.
+    pub allowed_groups: Vec<String>,
+    /// The app's own address, which "Your apps" opens.
+    pub client_uri: Option<String>,
+    /// Its logo's address (clients-file apps).
+    pub logo: Option<String>,
+    /// When it was made (RFC 3339; console apps).
+    pub created_at: Option<String>,
+    /// When it was last changed (RFC 3339; console apps).
+    pub updated_at: Option<String>,
+    /// Until when the secret a rotation replaced still works (RFC 3339), if it does.
+    pub previous_secret_until: Option<String>,
+}
+
+/// The console's apps page: every app, and the groups one may allow.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsoleAppList {
+    /// By name.
+    pub apps: Vec<ConsoleApp>,
+    /// Every group's name.
+    pub groups: Vec<String>,
+}
+
+/// The console's page of one app.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsoleAppDetail {
+    /// The app.
+    pub app: ConsoleApp,
+    /// Every group's name.
+    pub groups: Vec<String>,
+    /// A secret just made for it, shown this once.
+    pub new_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ConsoleAppDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self.new_secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ConsoleAppDetail").field("app", &self.app).field("new_secret", &secret).finish()
+    }
+}
+
 /// An app on the account page's "Your apps": one the account may sign in to, or one it allowed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -441,6 +505,14 @@ pub enum ErrorCode {
     GroupExists,
     /// No group has that name.
     GroupNotFound,
+    /// The admin API: an app's settings that cannot be kept (the sentence names the field).
+    InvalidApp,
+    /// The admin API: an app with this `client_id` exists already (in the database or the clients file).
+    AppExists,
+    /// The admin API: no app has this `client_id`.
+    AppNotFound,
+    /// The admin API: the app comes from the clients file, which the console only shows.
+    AppInFile,
     /// The admin API: no account has this email or id.
     AccountNotFound,
     /// The admin API: the caller is not an administrator.
@@ -484,6 +556,7 @@ impl ErrorCode {
             | Self::InvalidGroupName
             | Self::InvalidCursor
             | Self::InvalidClaim
+            | Self::InvalidApp
             | Self::CeremonyExpired
             | Self::RegistrationFailed => 400,
             Self::InvalidCredentials
@@ -506,9 +579,12 @@ impl ErrorCode {
             | Self::SignInNotFound
             | Self::PasswordNotSet
             | Self::AccountNotFound
-            | Self::GroupNotFound => 404,
+            | Self::GroupNotFound
+            | Self::AppNotFound => 404,
             Self::EmailTaken
             | Self::GroupExists
+            | Self::AppExists
+            | Self::AppInFile
             | Self::CredentialExists
             | Self::TooManyPasskeys
             | Self::LastPasskey

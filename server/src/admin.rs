@@ -5,6 +5,8 @@
 //! with its row in the record (`GET /admin/audit`) and, where it concerns an account, that
 //! account's activity row. Lists come a page at a time, after a sealed `cursor`.
 
+mod apps;
+
 use std::time::Duration;
 
 use axum::extract::{FromRef, State};
@@ -53,6 +55,7 @@ where
         .routes(routes!(list_invitations, create_invitation))
         .routes(routes!(revoke_invitation))
         .routes(routes!(list_audit))
+        .merge(apps::routes())
         .layer(no_store)
 }
 
@@ -870,7 +873,8 @@ struct AuditEntry {
     /// What was done: `account_disabled`, `account_enabled`, `admin_granted`, `admin_revoked`,
     /// `account_renamed`, `account_deleted`, `recovery_link_made`, `group_created`,
     /// `group_updated`, `group_deleted`, `member_added`, `member_removed`, `invitation_made`,
-    /// `invitation_revoked`, `claim_set`, `claim_removed`.
+    /// `invitation_revoked`, `claim_set`, `claim_removed`, `app_created`, `app_updated`,
+    /// `app_secret_rotated`, `app_deleted`.
     action: String,
     /// The account it concerns.
     user_id: Option<String>,

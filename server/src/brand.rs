@@ -97,8 +97,11 @@ impl Brand {
             .route(
                 &format!("{}/{{client_id}}", AppLogo::PREFIX),
                 get(move |Path(client_id): Path<String>| async move {
-                    match clients.get(&client_id).and_then(|app| app.logo.as_ref()) {
-                        Some(logo) => image(logo.bytes.clone(), logo.content_type),
+                    let logo = clients
+                        .get(&client_id)
+                        .and_then(|app| app.logo.as_ref().map(|logo| (logo.bytes.clone(), logo.content_type)));
+                    match logo {
+                        Some((bytes, content_type)) => image(bytes, content_type),
                         None => (StatusCode::NOT_FOUND, "No such app, or it has no logo.").into_response(),
                     }
                 }),

@@ -2,12 +2,62 @@
 //! not found" (404: the console does not say it is there), a signed-in account that is not an
 //! administrator a sentence (403). Server-rendered, no island: the chart is an SVG drawn here.
 
+mod apps;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use proto::{AdminOverview, ErrorCode, SignInDay};
 
+pub use self::apps::{AdminAppPage, AdminAppsPage};
+use crate::error::PortalError;
 use crate::pages::{NotFound, SignedInNav};
 use crate::server_fns::console_overview;
+
+/// The console's own pages, under the portal's navigation.
+const CONSOLE_PAGES: &[(&str, &str, &str)] =
+    &[("overview", "/admin", "Overview"), ("apps", "/admin/console/apps", "Apps")];
+
+/// The console's navigation; `here` is the page's key.
+#[component]
+fn ConsoleNav(here: &'static str) -> impl IntoView {
+    view! {
+        <nav class="nav console-nav" aria-label="Administration">
+            {CONSOLE_PAGES
+                .iter()
+                .map(|(key, path, label)| {
+                    let current = (*key == here).then_some("page");
+                    view! { <a href=*path aria-current=current>{*label}</a> }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// What a console page shows instead of itself: "page not found" (404) for a signed-out visitor,
+/// "You are not an administrator" (403) for an account that is not one, else the sentence.
+fn refused(error: PortalError) -> AnyView {
+    match error.code() {
+        ErrorCode::AdminRequired => {
+            status(403);
+            view! {
+                <SignedInNav here="/admin".to_owned()/>
+                <section class="card" aria-labelledby="admin-title">
+                    <h1 id="admin-title">"You are not an administrator"</h1>
+                    <p data-testid="not-admin">"This page is for the administrators of this site. Ask one if you need something changed."</p>
+                </section>
+            }
+            .into_any()
+        }
+        ErrorCode::SignInRequired => {
+            status(404);
+            view! { <NotFound/> }.into_any()
+        }
+        code => {
+            status(code.status());
+            view! { <p class="status" data-testid="console-error">{error.message().to_owned()}</p> }.into_any()
+        }
+    }
+}
 
 /// `/admin`: the overview.
 #[component]
@@ -20,23 +70,10 @@ pub fn AdminPage() -> impl IntoView {
                 match overview.await {
                     Ok(overview) => view! {
                         <SignedInNav here="/admin".to_owned()/>
+                        <ConsoleNav here="overview"/>
                         <Overview overview/>
                     }.into_any(),
-                    Err(error) if error.code() == ErrorCode::AdminRequired => {
-                        status(403);
-                        view! {
-                            <SignedInNav here="/admin".to_owned()/>
-                            <section class="card" aria-labelledby="admin-title">
-                                <h1 id="admin-title">"You are not an administrator"</h1>
-                                <p data-testid="not-admin">"This page is for the administrators of this site. Ask one if you need something changed."</p>
-                            </section>
-                        }.into_any()
-                    }
-                    Err(error) if error.code() == ErrorCode::SignInRequired => {
-                        status(404);
-                        view! { <NotFound/> }.into_any()
-                    }
-                    Err(error) => view! { <p class="status">{error.message().to_owned()}</p> }.into_any(),
+                    Err(error) => refused(error),
                 }
             })}
         </Suspense>

@@ -57,6 +57,18 @@ pub enum Error {
     /// No group has that name (or id).
     #[error("No group has this name or id.")]
     GroupNotFound,
+    /// An app's settings that cannot be kept: `field: why`.
+    #[error("{0}")]
+    InvalidApp(String),
+    /// An app with this id exists already.
+    #[error("An app with this client id exists already. Choose another id.")]
+    AppExists,
+    /// No app has this id.
+    #[error("No app has this client id.")]
+    AppNotFound,
+    /// The app is registered in the clients file.
+    #[error("This app comes from the clients file (LATCHKEY_OIDC_CLIENTS). Change it there and restart.")]
+    AppInFile,
     /// An invitation that is unknown, used, revoked, expired or for another address: why.
     #[error("{0}")]
     InvalidInvitation(&'static str),
@@ -220,6 +232,10 @@ impl Error {
             Self::InvalidGroupName => ErrorCode::InvalidGroupName,
             Self::GroupExists => ErrorCode::GroupExists,
             Self::GroupNotFound => ErrorCode::GroupNotFound,
+            Self::InvalidApp(_) => ErrorCode::InvalidApp,
+            Self::AppExists => ErrorCode::AppExists,
+            Self::AppNotFound => ErrorCode::AppNotFound,
+            Self::AppInFile => ErrorCode::AppInFile,
             Self::AccountDisabled => ErrorCode::AccountDisabled,
             Self::InvitationRequired => ErrorCode::InvitationRequired,
             Self::EmailDomainNotAllowed { .. } => ErrorCode::EmailDomainNotAllowed,

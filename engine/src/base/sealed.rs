@@ -28,6 +28,8 @@ pub enum Purpose {
     ReturnedForms,
     /// Where the admin API's next page of a list starts (`http/admin.rs`).
     AdminCursors,
+    /// A secret the console made, on its way to the one page that shows it (`http/shown_once.rs`).
+    ShownOnce,
 }
 
 impl Purpose {
@@ -39,6 +41,7 @@ impl Purpose {
             Self::StandInCredentialIds => b"stand-in credential ids v1",
             Self::ReturnedForms => b"returned forms v1",
             Self::AdminCursors => b"admin cursors v1",
+            Self::ShownOnce => b"shown once v1",
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod activity;
 pub mod admin_audit;
+pub mod apps;
 pub mod authorization_codes;
 pub mod claims;
 pub mod consents;

@@ -160,6 +160,8 @@ pub enum Which<'a> {
         /// The app.
         client_id: &'a str,
     },
+    /// Every sign-in of app `client_id`, whoever's: the app was deleted.
+    App(&'a str),
     /// `user`'s browser sign-ins (portal sign-ins without refresh tokens) but the `keep` most
     /// recently used, and the app sign-ins that came from them: one account's share of sessions.
     BeyondNewest {
@@ -187,7 +189,7 @@ impl Ended {
 }
 
 /// The statements of [`end`], one per [`Which`], written once: `$1` is now, the rest [`Which`]'s.
-static END: LazyLock<[String; 8]> = LazyLock::new(|| {
+static END: LazyLock<[String; 9]> = LazyLock::new(|| {
     let set = "UPDATE sign_ins SET revoked_at = $1 WHERE revoked_at IS NULL";
     // LIMIT before OFFSET: SQLite has no OFFSET without one.
     let beyond = "SELECT b.id FROM sign_ins b
@@ -206,12 +208,13 @@ static END: LazyLock<[String; 8]> = LazyLock::new(|| {
         format!("{set} AND user_id = $2 AND (id IN ({beyond}) OR parent_id IN ({beyond})) RETURNING id"),
         format!("{set} AND user_id = $2 RETURNING id"),
         format!("{set} AND user_id = $2 AND client_id = $3 RETURNING id"),
+        format!("{set} AND client_id = $2 RETURNING id"),
     ]
 });
 
 /// Ends the sign-ins `which` names that are still going, in one statement; says which ended.
 pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended, sqlx::Error> {
-    let [one, one_of, others_of, made_with, apps_of, beyond_newest, all_of, app_of] = &*END;
+    let [one, one_of, others_of, made_with, apps_of, beyond_newest, all_of, app_of, app] = &*END;
     let query = match which {
         Which::One(id) => sqlx::query_scalar(one).bind(now).bind(id),
         Which::OneOf { user, sign_in } => sqlx::query_scalar(one_of).bind(now).bind(user).bind(sign_in),
@@ -225,6 +228,7 @@ pub async fn end(db: impl Exec<'_>, which: Which<'_>, now: i64) -> Result<Ended,
         Which::BeyondNewest { user, keep } => sqlx::query_scalar(beyond_newest).bind(now).bind(user).bind(keep),
         Which::AllOf(user) => sqlx::query_scalar(all_of).bind(now).bind(user),
         Which::AppOf { user, client_id } => sqlx::query_scalar(app_of).bind(now).bind(user).bind(client_id),
+        Which::App(client_id) => sqlx::query_scalar(app).bind(now).bind(client_id),
     };
     Ok(Ended(query.fetch_all(db).await?))
 }

@@ -17,6 +17,7 @@ use crate::base::sealed::{Purpose, Sealer};
 use crate::base::types::{Caller, UserId, constant_time_eq};
 use crate::db;
 use crate::notify::audit::Actor;
+use crate::sign_in::recent::Recent;
 use crate::state::Engine;
 
 /// Who calls the admin API.
@@ -141,4 +142,14 @@ pub async fn overview(engine: &Engine, now: i64) -> Result<proto::AdminOverview,
 /// [`Error::AdminRequired`].
 pub async fn require_admin(engine: &Engine, id: &UserId) -> Result<(), Error> {
     if db::users::is_admin(&engine.db, id).await? { Ok(()) } else { Err(Error::AdminRequired) }
+}
+
+/// The console's administrator making a change: an administrator now (not disabled), whose browser
+/// sign-in is recent — the [`Recent`] proves it, so a console change cannot skip the check.
+pub async fn console_actor(engine: &Engine, id: &UserId, _recent: &Recent, caller: Caller) -> Result<Actor, Error> {
+    let account = db::users::listed(&engine.db, id).await?.ok_or(Error::SignInRequired)?;
+    if account.admin_since.is_none() || account.disabled_at.is_some() {
+        return Err(Error::AdminRequired);
+    }
+    Ok(Actor::admin(id.clone(), account.email, caller))
 }

@@ -9,5 +9,6 @@ pub mod extract;
 pub mod portal;
 pub mod response;
 pub mod returned_form;
+pub mod shown_once;
 
 pub use response::{error_head, error_response};

@@ -20,11 +20,17 @@ pub fn cookie_name(config: &Config) -> &'static str {
     if config.https_only() { "__Host-latchkey_form" } else { "latchkey_form" }
 }
 
-/// The fields a failed form gets back: what the visitor typed that is not a secret.
-pub const KEPT_FIELDS: &[&str] = &["email", "name"];
+/// The fields a failed form gets back: what the visitor typed that is not a secret (the console's
+/// app form keeps its addresses and groups as well).
+pub const KEPT_FIELDS: &[&str] =
+    &["email", "name", "client_id", "redirect_uris", "post_logout_redirect_uris", "client_uri", "allowed_groups"];
 
 /// The longest kept field (an email address has at most 254 characters), so the cookie stays small.
 pub const MAX_FIELD_CHARS: usize = 320;
+
+/// The most characters kept across a form's fields, so the cookie stays well under the 4 KB a
+/// browser keeps (a dropped cookie would lose the error too).
+const MAX_KEPT_CHARS: usize = 1_500;
 
 /// How long the cookie lives: the redirect is followed at once.
 const LIFETIME_SECS: i64 = 60;
@@ -48,13 +54,19 @@ pub struct ReturnedForm {
 }
 
 impl ReturnedForm {
-    /// The form posted to `path` with `fields` (only [`KEPT_FIELDS`], the first of each name, at
-    /// most [`MAX_FIELD_CHARS`] characters, are kept) failed with `error`.
+    /// The form posted to `path` with `fields` failed with `error`. Only [`KEPT_FIELDS`] are kept,
+    /// the first of each name, and only when at most [`MAX_FIELD_CHARS`] characters long: a value
+    /// cut short would come back as something the visitor did not type (a list of redirect URIs
+    /// missing its end, saved again as it shows), so a longer one comes back empty.
     pub fn new(path: &str, error: ApiError, fields: impl IntoIterator<Item = (String, String)>, now: i64) -> Self {
         let mut kept: Vec<(String, String)> = Vec::new();
+        let mut total = 0;
         for (name, value) in fields {
             if KEPT_FIELDS.contains(&name.as_str()) && !kept.iter().any(|(n, _)| *n == name) {
-                kept.push((name, value.chars().take(MAX_FIELD_CHARS).collect()));
+                let chars = value.chars().count();
+                let fits = chars <= MAX_FIELD_CHARS && total + chars <= MAX_KEPT_CHARS;
+                total += if fits { chars } else { 0 };
+                kept.push((name, if fits { value } else { String::new() }));
             }
         }
         Self { path: path.to_owned(), error, fields: kept, expires_at: now + LIFETIME_SECS }
@@ -147,7 +159,16 @@ mod tests {
         let typed = [("email", "x".repeat(70_000)), ("email", "second@example.com".to_owned())];
         let form = ReturnedForm::new("/api/sign_up_with_password", error, typed.map(|(n, v)| (n.to_owned(), v)), 0);
         assert_eq!(form.fields.len(), 1);
-        assert_eq!(form.field("email").map(str::len), Some(MAX_FIELD_CHARS));
+        assert_eq!(form.field("email"), Some(""), "too long to keep whole: not kept cut short");
         assert!(form.cookie(&config()).unwrap().len() < 2_000, "a cookie browsers keep");
+
+        // Every kept field of the console's app form as long as a field may be: still a cookie
+        // browsers keep, with the error in it.
+        let error =
+            ApiError { error: ErrorCode::InvalidApp, message: "redirect_uris: x".repeat(20), retry_after: None };
+        let typed = KEPT_FIELDS.iter().map(|name| ((*name).to_owned(), "y".repeat(MAX_FIELD_CHARS)));
+        let form = ReturnedForm::new("/api/console_create_app", error, typed, 0);
+        assert_eq!(form.fields.iter().map(|(_, v)| v.len()).sum::<usize>(), 4 * MAX_FIELD_CHARS);
+        assert!(form.cookie(&config()).unwrap().len() < 4_000, "a cookie browsers keep");
     }
 }

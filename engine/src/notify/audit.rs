@@ -102,6 +102,14 @@ pub enum Action {
     ClaimSet,
     /// A custom claim removed from a group or an account.
     ClaimRemoved,
+    /// An app made in the console.
+    AppCreated,
+    /// A console app's settings changed.
+    AppUpdated,
+    /// A console app given a new secret.
+    AppSecretRotated,
+    /// A console app deleted, with its sign-ins.
+    AppDeleted,
 }
 
 impl Action {
@@ -124,6 +132,10 @@ impl Action {
             Self::InvitationRevoked => "invitation_revoked",
             Self::ClaimSet => "claim_set",
             Self::ClaimRemoved => "claim_removed",
+            Self::AppCreated => "app_created",
+            Self::AppUpdated => "app_updated",
+            Self::AppSecretRotated => "app_secret_rotated",
+            Self::AppDeleted => "app_deleted",
         }
     }
 }

@@ -21,7 +21,8 @@ pub async fn of_user(provider: &Provider, user: &UserId, now: i64) -> Result<Vec
     let access_ttl = provider.tokens.access_ttl();
     let mut apps: Vec<AppItem> = provider
         .clients
-        .iter()
+        .all()
+        .into_iter()
         .filter_map(|client| {
             let allowed = client.admits(&groups);
             let consented = consented.contains(&client.id);

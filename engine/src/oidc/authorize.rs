@@ -6,6 +6,8 @@
 //! The browser carries the sealed request (`request.rs`) through sign-in and consent and comes back
 //! to [`resume`], which decides again, so every path through the pages meets the same checks.
 
+use std::sync::Arc;
+
 use proto::{AccessView, AuthorizeProblem, Barrier, ConsentView, SignInFor};
 
 use super::Provider;
@@ -95,7 +97,8 @@ pub async fn answer_consent(
         return Ok(Answer::App(declined.location(&provider.config.issuer())));
     }
     // A consent form posted by hand must not pass what `decide` stops at.
-    if barrier(provider, client(provider, &request)?, &sign_in).await?.is_some() {
+    let app = client(provider, &request)?;
+    if barrier(provider, &app, &sign_in).await?.is_some() {
         return Ok(Answer::Portal(format!("{}?request={sealed}", paths::ACCESS)));
     }
     let before = consents::granted(&provider.db, &sign_in.user_id, &request.client_id).await?;
@@ -141,7 +144,7 @@ pub async fn access_view(
         app_name: app.name.clone(),
         app_logo: app.logo_address(),
         email: user.email,
-        barrier: barrier(provider, app, &sign_in).await?,
+        barrier: barrier(provider, &app, &sign_in).await?,
         resume: format!("{}?request={sealed}", paths::RESUME),
     })
 }
@@ -196,7 +199,7 @@ fn open(provider: &Provider, sealed: &str, now: i64) -> Result<AuthorizationRequ
     AuthorizationRequest::open(sealed, &provider.request_sealer, &provider.clients, now)
 }
 
-fn client<'a>(provider: &'a Provider, request: &AuthorizationRequest) -> Result<&'a Client, Error> {
+fn client(provider: &Provider, request: &AuthorizationRequest) -> Result<Arc<Client>, Error> {
     provider
         .clients
         .get(&request.client_id)
@@ -219,7 +222,7 @@ async fn decide(
         return sign_in_first(provider, request);
     };
     let client = client(provider, request)?;
-    if let Some(barrier) = barrier(provider, client, &sign_in).await? {
+    if let Some(barrier) = barrier(provider, &client, &sign_in).await? {
         if request.prompt.none {
             let error = match barrier {
                 Barrier::UnconfirmedAddress => {

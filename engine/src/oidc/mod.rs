@@ -16,6 +16,7 @@
 //! | [`authorize`] | what answers it: sign in, consent, or a code (and remembered consents) |
 //! | [`token`] | the token endpoint, ID tokens, revocation |
 //! | [`userinfo`], [`logout`] | the userinfo endpoint; RP-initiated logout |
+//! | [`apps`], [`registry`] | "Your apps"; the apps administrators make, change and delete |
 
 pub mod apps;
 pub mod authorize;
@@ -23,6 +24,7 @@ pub mod codes;
 pub mod error;
 pub mod logout;
 pub mod params;
+pub mod registry;
 pub mod request;
 pub mod token;
 pub mod userinfo;

@@ -142,7 +142,7 @@ pub fn read(clients: &Clients, params: &[(String, String)], now: i64) -> Result<
         .ok_or(Refusal::Page(AuthorizeProblem::UnknownClient))?;
     let redirect_uri = params
         .single("redirect_uri")
-        .filter(|uri| is_registered(client, uri))
+        .filter(|uri| is_registered(&client, uri))
         .ok_or(Refusal::Page(AuthorizeProblem::RedirectUri))?;
     let state = params.get("state").map(str::to_owned);
     let refuse = |code: OAuthCode, description: String| {
@@ -266,7 +266,7 @@ impl AuthorizationRequest {
             return Err(AuthorizeProblem::Expired);
         }
         let client = clients.get(&request.client_id).ok_or(AuthorizeProblem::UnknownClient)?;
-        if !is_registered(client, &request.redirect_uri) {
+        if !is_registered(&client, &request.redirect_uri) {
             return Err(AuthorizeProblem::RedirectUri);
         }
         Ok(request)

@@ -7,6 +7,8 @@
 //! signed with the app's algorithm (RS256 or ES256) and an access token that names the app in `aud`,
 //! which the account API refuses.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
@@ -127,15 +129,15 @@ fn require<'a>(params: &Params<'a>, name: &str) -> Result<&'a str, OAuthError> {
 /// `POST /oidc/token`.
 pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<TokenResponse, OAuthError> {
     let params = read(request.params)?;
-    let client = authenticate(provider, &params, request.authorization).await?;
+    let client = authenticate(provider, &params, request.authorization, now).await?;
     match require(&params, "grant_type")? {
         "authorization_code" => {
-            let issued = redeem_code(provider, client, &params, now).await?;
+            let issued = redeem_code(provider, &client, &params, now).await?;
             measure::tokens_issued(measure::Client::App);
             Ok(issued)
         }
         "refresh_token" => {
-            let refreshed = refresh(provider, client, &params, now).await?;
+            let refreshed = refresh(provider, &client, &params, now).await?;
             measure::token_refreshed(measure::Client::App);
             Ok(refreshed)
         }
@@ -152,7 +154,7 @@ pub async fn token(provider: &Provider, request: &ClientRequest<'_>, now: i64) -
 /// same empty 200 (§2.2), so a client learns nothing about tokens that are not its own.
 pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>, now: i64) -> Result<(), OAuthError> {
     let params = read(request.params)?;
-    let client = authenticate(provider, &params, request.authorization).await?;
+    let client = authenticate(provider, &params, request.authorization, now).await?;
     let token = require(&params, "token")?;
     let sign_in_id = match refresh_tokens::sign_in_of(&provider.db, &stored_hash(token)).await? {
         Some(id) => Some(id),
@@ -169,11 +171,12 @@ pub async fn revoke(provider: &Provider, request: &ClientRequest<'_>, now: i64) 
 
 /// RFC 6749 §2.3.1: HTTP Basic (id and secret form-urlencoded, then base64) or the body's
 /// `client_id` + `client_secret`, never both; a public client sends its `client_id` alone.
-async fn authenticate<'e>(
-    provider: &'e Provider,
+async fn authenticate(
+    provider: &Provider,
     params: &Params<'_>,
     authorization: Option<&str>,
-) -> Result<&'e Client, OAuthError> {
+    now: i64,
+) -> Result<Arc<Client>, OAuthError> {
     let basic = authorization.map(basic_credentials).transpose()?;
     let (client_id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
         (Some(_), _, Some(_)) => return Err(invalid_request("use one client authentication method, not two")),
@@ -186,7 +189,7 @@ async fn authenticate<'e>(
     };
     provider
         .clients
-        .authenticate(&provider.client_hashing, &client_id, secret.as_deref())
+        .authenticate(&provider.client_hashing, &client_id, secret.as_deref(), now)
         .await?
         .ok_or_else(|| invalid_client("unknown client, or wrong or missing client secret"))
 }

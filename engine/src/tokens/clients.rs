@@ -1,7 +1,9 @@
-//! The apps that may sign their users in with Latchkey through OpenID Connect: a TOML file named by
-//! `LATCHKEY_OIDC_CLIENTS`, read and checked once at start-up (docs/configuration.md, "OpenID Connect
-//! clients"). Every refusal is one line naming the client and the field, so a typo never starts a
-//! provider that would redirect somewhere unexpected.
+//! The apps that may sign their users in with Latchkey through OpenID Connect. They come from two
+//! places: a TOML file named by `LATCHKEY_OIDC_CLIENTS`, read and checked once at start-up
+//! (docs/configuration.md, "OpenID Connect clients"), and the database, where administrators make
+//! them in the console or the admin API ([`stored`]; docs/admin.md, "Apps"). Both are checked by the
+//! same rules ([`Settings`]); every refusal names the field, so a typo never starts a provider that
+//! would redirect somewhere unexpected. An id in both places is a start-up error.
 //!
 //! ```toml
 //! [[clients]]
@@ -13,13 +15,15 @@
 //! client_uri = "https://grafana.example.com/"   # optional: where "Your apps" opens it
 //! ```
 
+pub mod stored;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use jsonwebtoken::Algorithm;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
@@ -44,6 +48,16 @@ pub enum ClientSecret {
     },
     /// The secret as written in the file (start-up warns about each).
     Plain(Secret),
+    /// A secret Latchkey made (the console's apps): 256 random bits, of which only the SHA-256 is
+    /// kept. A slow hash protects secrets people choose; nobody guesses 256 random bits, so a fast
+    /// one loses nothing and a token request costs no Argon2id.
+    Generated {
+        /// The SHA-256 of the current secret.
+        current: [u8; 32],
+        /// The one it replaced and until when (Unix seconds) it still works: a rotation's overlap,
+        /// while the app is redeployed with the new one.
+        previous: Option<([u8; 32], i64)>,
+    },
 }
 
 impl fmt::Debug for ClientSecret {
@@ -51,8 +65,19 @@ impl fmt::Debug for ClientSecret {
         f.write_str(match self {
             Self::Hashed { .. } => "Hashed(<redacted>)",
             Self::Plain(_) => "Plain(<redacted>)",
+            Self::Generated { .. } => "Generated(<redacted>)",
         })
     }
+}
+
+/// Where an app is registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The clients file (`LATCHKEY_OIDC_CLIENTS`): changed there, with a restart; the console only shows it.
+    File,
+    /// The database: made and changed by administrators, in force on every instance within seconds.
+    Console,
 }
 
 /// One registered app.
@@ -80,6 +105,8 @@ pub struct Client {
     pub allowed_groups: Vec<String>,
     /// `client_uri`: the app's own address, which the account page's "Your apps" links to.
     pub client_uri: Option<Url>,
+    /// Where it is registered.
+    pub source: Source,
 }
 
 /// An app's logo: a file the operator named, read once, served at [`AppLogo::PREFIX`]`/{client_id}`
@@ -126,15 +153,37 @@ impl Client {
     pub fn admits(&self, groups: &[String]) -> bool {
         self.allowed_groups.is_empty() || groups.iter().any(|g| self.allowed_groups.contains(g))
     }
+
+    /// Its settings, as the console's form and the admin API show them.
+    pub fn settings(&self) -> Settings {
+        let strings = |uris: &[Url]| uris.iter().map(Url::to_string).collect();
+        Settings {
+            name: Some(self.name.clone()),
+            public: self.is_public(),
+            redirect_uris: strings(&self.redirect_uris),
+            post_logout_redirect_uris: strings(&self.post_logout_redirect_uris),
+            skip_consent: self.skip_consent,
+            require_pkce: Some(self.require_pkce),
+            id_token_signed_response_alg: Some(alg_name(self.id_token_alg).to_owned()),
+            allowed_groups: self.allowed_groups.clone(),
+            client_uri: self.client_uri.as_ref().map(Url::to_string),
+        }
+    }
 }
 
-/// Every registered app, by `client_id`.
+fn alg_name(alg: Algorithm) -> &'static str {
+    if alg == Algorithm::ES256 { "ES256" } else { "RS256" }
+}
+
+/// Every registered app, by `client_id`: the file's, fixed at start-up, and the database's, read
+/// again whenever another instance (or this one) changed them ([`stored`]).
 #[derive(Debug, Default)]
 pub struct Clients {
-    by_id: HashMap<String, Client>,
+    file: HashMap<String, Arc<Client>>,
+    stored: RwLock<Arc<stored::Snapshot>>,
 }
 
-/// Why the clients file was refused: one line.
+/// Why the clients were refused: one line.
 #[derive(Debug, thiserror::Error)]
 #[error("LATCHKEY_OIDC_CLIENTS: {0}")]
 pub struct ClientsError(String);
@@ -169,6 +218,135 @@ struct Entry {
     client_uri: Option<String>,
 }
 
+/// An app's settings, as a clients-file entry or an administrator gives them (without its id,
+/// secret and logo), checked by [`Settings::check`]; the console's apps are stored as this JSON.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// What the consent page calls it (the id when `None`).
+    pub name: Option<String>,
+    /// A browser or native app, which keeps no secret (and must use PKCE).
+    #[serde(default)]
+    pub public: bool,
+    /// Exact redirect URIs: https, or http on a loopback host.
+    pub redirect_uris: Vec<String>,
+    /// Exact URIs it may return to after signing out.
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Skip the consent page (first-party apps).
+    #[serde(default)]
+    pub skip_consent: bool,
+    /// Require a PKCE S256 challenge (the default; always for a public app).
+    pub require_pkce: Option<bool>,
+    /// `RS256` (the default) or `ES256`.
+    pub id_token_signed_response_alg: Option<String>,
+    /// When not empty, only accounts in one of these groups may sign in to it.
+    #[serde(default)]
+    pub allowed_groups: Vec<String>,
+    /// The app's own address ("Your apps" opens it).
+    pub client_uri: Option<String>,
+}
+
+/// The checked settings: a [`Client`] but for its secret, logo and source.
+struct Checked {
+    name: String,
+    redirect_uris: Vec<Url>,
+    post_logout_redirect_uris: Vec<Url>,
+    skip_consent: bool,
+    require_pkce: bool,
+    id_token_alg: Algorithm,
+    allowed_groups: Vec<String>,
+    client_uri: Option<Url>,
+}
+
+impl Checked {
+    fn into_client(self, id: String, secret: Option<ClientSecret>, logo: Option<AppLogo>, source: Source) -> Client {
+        Client {
+            id,
+            name: self.name,
+            secret,
+            redirect_uris: self.redirect_uris,
+            post_logout_redirect_uris: self.post_logout_redirect_uris,
+            skip_consent: self.skip_consent,
+            require_pkce: self.require_pkce,
+            id_token_alg: self.id_token_alg,
+            logo,
+            allowed_groups: self.allowed_groups,
+            client_uri: self.client_uri,
+            source,
+        }
+    }
+}
+
+/// A `client_id`: 1 to 128 URL-safe characters, not dots alone (a logo address `/brand/apps/..`
+/// would read as another path).
+pub fn check_client_id(id: &str) -> Result<(), String> {
+    let dots = id.chars().all(|c| c == '.');
+    if id.is_empty() || dots || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+        return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~` (not dots alone)".into());
+    }
+    Ok(())
+}
+
+impl Settings {
+    /// Checks the settings of the app `id`; the error names the field (`redirect_uris: …`).
+    fn check(&self, id: &str) -> Result<Checked, String> {
+        let name = self.name.as_deref().map_or(id, str::trim).to_owned();
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            return Err("name: use 1 to 64 characters, without control characters".into());
+        }
+        let require_pkce = match (self.public, self.require_pkce) {
+            (true, Some(false)) => return Err("require_pkce: public clients must use PKCE".into()),
+            (_, explicit) => explicit.unwrap_or(true),
+        };
+        if self.redirect_uris.is_empty() {
+            return Err("redirect_uris: list at least one".into());
+        }
+        let redirect_uris = uris("redirect_uris", &self.redirect_uris)?;
+        let post_logout_redirect_uris = uris("post_logout_redirect_uris", &self.post_logout_redirect_uris)?;
+        let id_token_alg = match self.id_token_signed_response_alg.as_deref() {
+            None | Some("RS256") => Algorithm::RS256,
+            Some("ES256") => Algorithm::ES256,
+            Some(other) => return Err(format!("id_token_signed_response_alg: `{other}` is neither RS256 nor ES256")),
+        };
+        let allowed_groups = self
+            .allowed_groups
+            .iter()
+            .map(|group| crate::base::types::group_name(group).map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("allowed_groups: {e}"))?;
+        let client_uri = match &self.client_uri {
+            Some(uri) => uris("client_uri", std::slice::from_ref(uri))?.pop(),
+            None => None,
+        };
+        Ok(Checked {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            skip_consent: self.skip_consent,
+            require_pkce,
+            id_token_alg,
+            allowed_groups,
+            client_uri,
+        })
+    }
+
+    /// Checks these settings for a console app: `Ok` with them as kept (trimmed, defaults filled
+    /// in), or [`Error::InvalidApp`] naming the field.
+    pub fn checked(&self, id: &str) -> Result<Self, Error> {
+        check_client_id(id).map_err(Error::InvalidApp)?;
+        let checked = self.check(id).map_err(Error::InvalidApp)?;
+        Ok(checked.into_client(id.to_owned(), None, None, Source::Console).settings_as(self.public))
+    }
+}
+
+impl Client {
+    /// [`Client::settings`] with `public` as given (a console app's secret is not part of them).
+    fn settings_as(&self, public: bool) -> Settings {
+        Settings { public, ..self.settings() }
+    }
+}
+
 impl Clients {
     /// Reads and checks the file at `path`; a `logo_uri` that is a relative path is read from the
     /// file's own directory.
@@ -199,41 +377,55 @@ impl Clients {
             if by_id.contains_key(&client.id) {
                 return Err(refused("client_id: listed twice".into()));
             }
-            by_id.insert(client.id.clone(), client);
+            by_id.insert(client.id.clone(), Arc::new(client));
         }
-        Ok(Self { by_id })
+        Ok(Self { file: by_id, stored: RwLock::default() })
     }
 
     /// The app with this `client_id`.
-    pub fn get(&self, client_id: &str) -> Option<&Client> {
-        self.by_id.get(client_id)
+    pub fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        match self.file.get(client_id) {
+            Some(client) => Some(Arc::clone(client)),
+            None => self.snapshot().by_id.get(client_id).cloned(),
+        }
+    }
+
+    /// Whether `client_id` is an app of the clients file.
+    pub fn in_file(&self, client_id: &str) -> bool {
+        self.file.contains_key(client_id)
     }
 
     /// Every app, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Client> {
-        self.by_id.values()
+    pub fn all(&self) -> Vec<Arc<Client>> {
+        self.file.values().chain(self.snapshot().by_id.values()).cloned().collect()
     }
 
     /// How many apps are registered.
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.file.len() + self.snapshot().by_id.len()
     }
 
     /// Whether no app is registered.
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.len() == 0
+    }
+
+    fn snapshot(&self) -> Arc<stored::Snapshot> {
+        Arc::clone(&self.stored.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Authenticates a client at the token endpoint (RFC 6749 §2.3.1): a confidential client by its
-    /// secret (an Argon2id hash is checked on the engine's hashing queue, a plain secret compared in
-    /// constant time), a public client by its id alone. `None` for an unknown client, a wrong or
-    /// missing secret, and a secret sent by a public client: all of them `invalid_client`.
+    /// secret (an Argon2id hash is checked on the engine's hashing queue, a plain or generated
+    /// secret compared in constant time), a public client by its id alone. `None` for an unknown
+    /// client, a wrong or missing secret, and a secret sent by a public client: all of them
+    /// `invalid_client`.
     pub async fn authenticate(
         &self,
         queue: &HashingQueue,
         client_id: &str,
         secret: Option<&str>,
-    ) -> Result<Option<&Client>, Error> {
+        now: i64,
+    ) -> Result<Option<Arc<Client>>, Error> {
         let Some(client) = self.get(client_id) else {
             return Ok(None);
         };
@@ -243,13 +435,20 @@ impl Clients {
             (Some(ClientSecret::Plain(expected)), Some(given)) => {
                 constant_time_eq(expected.expose().as_bytes(), given.as_bytes())
             }
+            (Some(ClientSecret::Generated { current, previous }), Some(given)) => {
+                let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+                // Both compared, whichever matches, so the time taken does not tell which.
+                let is_current = constant_time_eq(current, &digest);
+                let is_previous = previous.is_some_and(|(old, until)| constant_time_eq(&old, &digest) && now < until);
+                is_current | is_previous
+            }
             (Some(ClientSecret::Hashed { phc, passed }), Some(given)) => {
                 let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
-                let remembered = *passed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let remembered = *passed.lock().unwrap_or_else(PoisonError::into_inner);
                 if remembered.is_some_and(|known| constant_time_eq(&known, &digest)) {
                     true
                 } else if verify_secret(queue, given.to_owned(), phc.clone()).await? {
-                    *passed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(digest);
+                    *passed.lock().unwrap_or_else(PoisonError::into_inner) = Some(digest);
                     true
                 } else {
                     false
@@ -262,7 +461,7 @@ impl Clients {
     /// The ids of clients whose secret is written in plain text, for start-up's warning.
     pub fn with_plain_secrets(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = self
-            .by_id
+            .file
             .values()
             .filter(|client| matches!(client.secret, Some(ClientSecret::Plain(_))))
             .map(|client| client.id.as_str())
@@ -274,15 +473,7 @@ impl Clients {
 
 /// Turns an entry into a [`Client`], or says which field is wrong and why.
 fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
-    let id = entry.client_id;
-    let dots = id.chars().all(|c| c == '.');
-    if id.is_empty() || dots || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
-        return Err("client_id: use 1 to 128 letters, digits, `-`, `.`, `_` or `~` (not dots alone)".into());
-    }
-    let name = entry.name.unwrap_or_else(|| id.clone());
-    if name.trim().is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err("name: use 1 to 64 characters, without control characters".into());
-    }
+    check_client_id(&entry.client_id)?;
     let secret = match (entry.public, entry.client_secret) {
         (true, Some(_)) => {
             return Err("client_secret: a public client has none (remove it, or `public = false`)".into());
@@ -293,44 +484,20 @@ fn check(entry: Entry, beside: &Path) -> Result<Client, String> {
         }
         (false, Some(secret)) => Some(client_secret(secret)?),
     };
-    let require_pkce = match (entry.public, entry.require_pkce) {
-        (true, Some(false)) => return Err("require_pkce: public clients must use PKCE".into()),
-        (_, explicit) => explicit.unwrap_or(true),
-    };
-    if entry.redirect_uris.is_empty() {
-        return Err("redirect_uris: list at least one".into());
-    }
-    let redirect_uris = uris("redirect_uris", &entry.redirect_uris)?;
-    let post_logout_redirect_uris = uris("post_logout_redirect_uris", &entry.post_logout_redirect_uris)?;
-    let id_token_alg = match entry.id_token_signed_response_alg.as_deref() {
-        None | Some("RS256") => Algorithm::RS256,
-        Some("ES256") => Algorithm::ES256,
-        Some(other) => return Err(format!("id_token_signed_response_alg: `{other}` is neither RS256 nor ES256")),
-    };
-    let logo = entry.logo_uri.map(|uri| logo(&uri, beside)).transpose()?;
-    let allowed_groups = entry
-        .allowed_groups
-        .iter()
-        .map(|group| crate::base::types::group_name(group).map(str::to_owned))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("allowed_groups: {e}"))?;
-    let client_uri = match entry.client_uri {
-        Some(uri) => uris("client_uri", std::slice::from_ref(&uri))?.pop(),
-        None => None,
-    };
-    Ok(Client {
-        id,
-        name,
-        secret,
-        redirect_uris,
-        post_logout_redirect_uris,
+    let settings = Settings {
+        name: entry.name,
+        public: entry.public,
+        redirect_uris: entry.redirect_uris,
+        post_logout_redirect_uris: entry.post_logout_redirect_uris,
         skip_consent: entry.skip_consent,
-        require_pkce,
-        id_token_alg,
-        logo,
-        allowed_groups,
-        client_uri,
-    })
+        require_pkce: entry.require_pkce,
+        id_token_signed_response_alg: entry.id_token_signed_response_alg,
+        allowed_groups: entry.allowed_groups,
+        client_uri: entry.client_uri,
+    };
+    let checked = settings.check(&entry.client_id)?;
+    let logo = entry.logo_uri.map(|uri| logo(&uri, beside)).transpose()?;
+    Ok(checked.into_client(entry.client_id, secret, logo, Source::File))
 }
 
 /// `logo_uri`: a file path (or a `file:` URL). A web address is refused rather than fetched: the
@@ -378,8 +545,10 @@ fn client_secret(secret: String) -> Result<ClientSecret, String> {
 /// Exact redirect URIs: absolute, no fragment, https, or http on a loopback host (RFC 8252 §7.3).
 fn uris(field: &str, raw: &[String]) -> Result<Vec<Url>, String> {
     raw.iter()
-        .map(|uri| {
-            let url = Url::parse(uri).map_err(|e| format!("{field}: `{uri}` is not an absolute URL ({e})"))?;
+        .map(|given| {
+            // A refusal names the address, shortened: it goes back into a form's cookie.
+            let uri = shortened(given);
+            let url = Url::parse(given).map_err(|e| format!("{field}: `{uri}` is not an absolute URL ({e})"))?;
             if url.fragment().is_some() {
                 return Err(format!("{field}: `{uri}` has a fragment, which OAuth forbids"));
             }
@@ -391,6 +560,14 @@ fn uris(field: &str, raw: &[String]) -> Result<Vec<Url>, String> {
             }
         })
         .collect()
+}
+
+/// At most 100 characters of `text`, with `…` when it was longer.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(100) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 /// toml's messages span lines (with a pointer under the error); start-up prints one.
@@ -465,7 +642,8 @@ mod tests {
         let absolute = dir.join("acme.svg").display().to_string();
         for logo in ["acme.svg", absolute.as_str(), &format!("file://{absolute}")] {
             let clients = with(logo).unwrap();
-            let read = clients.get("acme").unwrap().logo.as_ref().unwrap();
+            let acme = clients.get("acme").unwrap();
+            let read = acme.logo.as_ref().unwrap();
             assert_eq!((read.content_type, read.bytes.len()), ("image/svg+xml", 41), "{logo}");
             assert_eq!(read.address("acme"), format!("/brand/apps/acme?v={}", read.version));
         }
@@ -502,7 +680,7 @@ mod tests {
             let id = id.to_owned();
             let secret = secret.map(str::to_owned);
             async move {
-                let client = clients.authenticate(queue, &id, secret.as_deref()).await.unwrap();
+                let client = clients.authenticate(queue, &id, secret.as_deref(), 0).await.unwrap();
                 client.map(|c| c.id.clone())
             }
         };

@@ -477,3 +477,238 @@ async fn the_consoles_overview_is_for_administrators_only() {
     assert_eq!((today["passkey"].as_u64(), today["password"].as_u64()), (Some(1), Some(2)), "{overview}");
     assert_eq!(overview["sign_ins"], 5, "{overview}");
 }
+
+/// A plain form post (no JavaScript: the browser asks for HTML) to a server function, from the
+/// page `referer`, with the browser's cookies: (status, Location, Set-Cookie values).
+async fn form_post(
+    server: &TestServer,
+    path: &str,
+    referer: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> (StatusCode, Option<String>, Vec<String>) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut request = client
+        .post(format!("{}{path}", server.base))
+        .header("origin", &server.origin)
+        .header("referer", format!("{}{referer}", server.origin))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .body(form);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.unwrap();
+    let location = response.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    (response.status(), location, cookies)
+}
+
+/// The console's apps pages: signed out "page not found", a non-administrator 403 on the pages and
+/// every server function; an administrator's plain form refused comes back with the sentence next
+/// to the field and the fields kept, nothing saved; a made app's secret is on the page it goes on
+/// to, once; an old sign-in is asked to confirm; each change is in the record.
+#[tokio::test]
+async fn the_consoles_apps_pages_are_for_administrators_and_show_a_secret_once() {
+    use app::server_fns::PasswordSignIn;
+    use app::server_fns::console::{ConsoleApp, ConsoleApps, ConsoleCreateApp, ConsoleDeleteApp, ConsoleRotateSecret};
+    use leptos::server_fn::ServerFn as _;
+    let (server, env) = admin_server(Env::new().await).await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    server.sign_up("ada@example.com").await;
+    server.sign_up("bob@example.com").await;
+    assert!(operator(&env, &["admin", "grant", "ada@example.com"]).0);
+    let signed_in = |email: &'static str| {
+        let server = &server;
+        async move {
+            let mut browser = crate::portal::Browser::new(server);
+            let (status, _, body) =
+                browser.call(PasswordSignIn::PATH, &[("email", email), ("password", "correct horse battery")]).await;
+            assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+            browser
+        }
+    };
+    let app_fields = |client_id: &'static str, redirect: &'static str| {
+        vec![
+            ("client_id", client_id),
+            ("name", "Wiki"),
+            ("redirect_uris", redirect),
+            ("id_token_alg", "ES256"),
+            ("require_pkce", "on"),
+        ]
+    };
+
+    for path in ["/admin/console/apps", "/admin/console/apps/wiki"] {
+        let (status, _, html) = crate::portal::page(&server, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {html}");
+    }
+    let mut bob = signed_in("bob@example.com").await;
+    let (status, _, html) = crate::portal::page(&server, "/admin/console/apps", bob.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+    assert!(html.contains(r#"data-testid="not-admin""#) && !html.contains("New app"), "{html}");
+    for (path, fields) in [
+        (ConsoleApps::PATH, vec![]),
+        (ConsoleApp::PATH, vec![("client_id", "wiki")]),
+        (ConsoleCreateApp::PATH, app_fields("wiki", "https://wiki.example/cb")),
+        (ConsoleRotateSecret::PATH, vec![("client_id", "wiki"), ("overlap_hours", "1")]),
+        (ConsoleDeleteApp::PATH, vec![("client_id", "wiki"), ("confirm", "wiki")]),
+    ] {
+        let (status, _, body) = bob.call(path, &fields).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("admin_required")), "{path}: {body}");
+    }
+
+    let mut ada = signed_in("ada@example.com").await;
+    let (status, _, html) = crate::portal::page(&server, "/admin/console/apps", ada.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"data-testid="no-apps""#) && html.contains(r#"id="new-app-redirect_uris""#), "{html}");
+
+    // Refused without JavaScript: back to the page, the sentence by its field, what was typed kept.
+    let (status, location, cookies) = form_post(
+        &server,
+        ConsoleCreateApp::PATH,
+        "/admin/console/apps",
+        &app_fields("wiki", "http://wiki.example/cb"),
+        ada.cookie.as_deref(),
+    )
+    .await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(location.as_deref(), Some("/admin/console/apps"));
+    let returned = cookies.iter().find(|c| c.starts_with("latchkey_form=")).expect("the form comes back").clone();
+    let both = format!("{}; {returned}", ada.cookie.as_deref().unwrap());
+    let (_, _, html) = crate::portal::page(&server, "/admin/console/apps", Some(&both)).await;
+    let field = html.find(r#"id="new-app-redirect_uris""#).expect("the field");
+    let sentence = html.find("`http://wiki.example/cb` must be https").expect("the sentence");
+    assert!(sentence > field && html[field..sentence].matches("<textarea").count() == 0, "next to its field: {html}");
+    assert!(html.contains(r#"aria-describedby="new-app-redirect_uris-error""#), "{html}");
+    assert!(html[field..].contains("http://wiki.example/cb</textarea>"), "kept: {html}");
+    assert!(html.contains(r#"value="wiki""#), "the id kept: {html}");
+    let listed = server.get("/admin/apps", Some(OPERATOR_TOKEN)).await;
+    assert_eq!(listed.body, serde_json::json!([]), "nothing half-saved");
+
+    // Made: the secret is on the app's page once.
+    let (status, location, cookies) = form_post(
+        &server,
+        ConsoleCreateApp::PATH,
+        "/admin/console/apps",
+        &app_fields("wiki", "https://wiki.example/cb"),
+        ada.cookie.as_deref(),
+    )
+    .await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(location.as_deref(), Some("/admin/console/apps/wiki?done=created"));
+    let shown = cookies.iter().find(|c| c.starts_with("latchkey_shown_once=")).expect("the secret's cookie").clone();
+    let with_secret = format!("{}; {shown}", ada.cookie.as_deref().unwrap());
+    let (status, _, html) =
+        crate::portal::page(&server, "/admin/console/apps/wiki?done=created", Some(&with_secret)).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let start = html.find(r#"data-testid="new-secret""#).expect("the secret shown");
+    let value = html[..start].rsplit("value=\"").next().unwrap().split('"').next().unwrap().to_owned();
+    assert_eq!(value.len(), 43, "{html}");
+    let (_, _, again) = crate::portal::page(&server, "/admin/console/apps/wiki", ada.cookie.as_deref()).await;
+    assert!(!again.contains(&value) && !again.contains("new-secret"), "not shown again");
+    let (_, _, elsewhere) = crate::portal::page(&server, "/admin/console/apps", Some(&with_secret)).await;
+    assert!(!elsewhere.contains(&value), "only on its own page");
+    let by_secret = |secret: String| token_error(&server, "wiki", secret);
+    assert_eq!(by_secret(value.clone()).await, "invalid_grant", "the shown secret authenticates the app");
+    assert_eq!(by_secret("x".repeat(43)).await, "invalid_client");
+
+    // An old sign-in is asked to confirm; nothing changes until it does.
+    let db = stores::connect(&database).await;
+    stores::age_sign_ins(&db, 3600).await;
+    let (status, _, body) = ada.call(ConsoleRotateSecret::PATH, &[("client_id", "wiki"), ("overlap_hours", "1")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
+        "{body}"
+    );
+    assert_eq!(by_secret(value.clone()).await, "invalid_grant", "not rotated");
+    let mut ada = signed_in("ada@example.com").await;
+    let (status, _, body) = ada.call(ConsoleDeleteApp::PATH, &[("client_id", "wiki"), ("confirm", "wik")]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_app")), "{body}");
+    assert!(body["message"].as_str().unwrap().starts_with("confirm:"), "{body}");
+    let (status, _, body) =
+        ada.call(ConsoleRotateSecret::PATH, &[("client_id", "wiki"), ("overlap_hours", "721")]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_app")), "{body}");
+    let (status, _, body) = ada.call(ConsoleDeleteApp::PATH, &[("client_id", "wiki"), ("confirm", "wiki")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert_eq!(by_secret(value).await, "invalid_client", "deleted");
+
+    let audit = server.get("/admin/audit", Some(OPERATOR_TOKEN)).await;
+    let entries = audit.body["entries"].as_array().unwrap();
+    let of_apps: Vec<(&str, &str)> = entries
+        .iter()
+        .filter(|e| e["action"].as_str().unwrap().starts_with("app_"))
+        .map(|e| (e["action"].as_str().unwrap(), e["actor_email"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(of_apps, [("app_deleted", "ada@example.com"), ("app_created", "ada@example.com")], "{}", audit.body);
+}
+
+/// The token endpoint's error for a refresh with a made-up token by `client_id` with `secret`:
+/// `invalid_grant` when the secret authenticates the app, `invalid_client` when it does not.
+async fn token_error(server: &TestServer, client_id: &str, secret: String) -> String {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/oidc/token", server.base))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "not-a-token")])
+        .send()
+        .await
+        .unwrap();
+    answer.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_owned()
+}
+
+/// A settings change and a rotation at the same instant never undo each other: after each pair the
+/// secret the rotation gave works and the one it replaced (overlap 0) does not; nor do two
+/// rotations at once leave a secret that was shown but never works.
+#[tokio::test]
+async fn a_rotation_is_never_undone_by_a_change_made_at_the_same_time() {
+    let (server, _) = admin_server(Env::new().await).await;
+    let op = Some(OPERATOR_TOKEN);
+    let made = server
+        .post("/admin/apps", op, json!({"client_id": "race", "redirect_uris": ["https://race.example/cb"]}))
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let mut current = made.body["client_secret"].as_str().unwrap().to_owned();
+    let rotate = || server.post("/admin/apps/race/secret", op, json!({"overlap_secs": 0}));
+    for round in 0..20 {
+        let name = format!("Race {round}");
+        let save = server.request(
+            Method::PUT,
+            "/admin/apps/race",
+            op,
+            Some(json!({"name": name, "redirect_uris": ["https://race.example/cb"]})),
+        );
+        let (saved, rotated) = tokio::join!(save, rotate());
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+        let newer = rotated.body["client_secret"].as_str().unwrap().to_owned();
+        assert_eq!(token_error(&server, "race", newer.clone()).await, "invalid_grant", "round {round}: the new secret");
+        assert_eq!(token_error(&server, "race", current).await, "invalid_client", "round {round}: the replaced one");
+        current = newer;
+    }
+
+    // Two rotations at once, each keeping the secret it replaced for an hour: whichever order
+    // they land in, every secret shown works (the loser of a race is refused, never shown).
+    let rotate_keeping = || server.post("/admin/apps/race/secret", op, json!({"overlap_secs": 3600}));
+    for round in 0..10 {
+        let (first, second) = tokio::join!(rotate_keeping(), rotate_keeping());
+        let shown: Vec<String> = [first, second]
+            .into_iter()
+            .filter(|answer| answer.status == StatusCode::OK)
+            .map(|answer| answer.body["client_secret"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!shown.is_empty(), "round {round}: one rotation at least");
+        for secret in shown {
+            assert_eq!(
+                token_error(&server, "race", secret).await,
+                "invalid_grant",
+                "round {round}: a shown secret works"
+            );
+        }
+    }
+}

@@ -1228,3 +1228,214 @@ async fn your_apps_lists_the_accounts_apps_and_remove_access_signs_the_app_out()
         assert_eq!(body["error"], "invalid_request", "{body}");
     }
 }
+
+const OPERATOR_TOKEN: &str = "an-operator-token-of-at-least-32-characters";
+const CONSOLE_APP: &str = "console-app";
+const CONSOLE_CALLBACK: &str = "https://console-app.example/cb";
+
+/// Whether `instance` knows `client_id`: its authorization endpoint stops on "unknown client" or not.
+async fn knows(instance: &TestServer, client_id: &str, redirect: &str) -> bool {
+    let query =
+        format!("/oidc/authorize?response_type=code&scope=openid&client_id={client_id}&redirect_uri={redirect}");
+    let (_, location, _) = crate::portal::page(instance, &query, None).await;
+    !location.unwrap_or_default().contains("reason=unknown_client")
+}
+
+/// Waits up to five seconds for `instance` to know (or forget) `client_id`; says whether it did.
+async fn within_five_seconds(instance: &TestServer, client_id: &str, redirect: &str, known: bool) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < until {
+        if knows(instance, client_id, redirect).await == known {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// An app made through the admin API signs users in with the real `openidconnect` client — on
+/// PostgreSQL made on one instance and redeemed on the other within five seconds; its secret is
+/// shown once; a rotation keeps the old secret for the overlap chosen (and none with 0); bad
+/// settings are refused with the field named and nothing saved; the clients file's apps are
+/// read-only; deleting it ends its sign-ins and what it was allowed.
+#[tokio::test]
+async fn apps_made_in_the_console_sign_users_in_on_every_instance_and_deleting_one_ends_its_sign_ins() {
+    let provider = Provider::start_with(&[("LATCHKEY_ADMIN_TOKEN", OPERATOR_TOKEN.to_owned())]).await;
+    let (api, op) = (&provider.first, Some(OPERATOR_TOKEN));
+    let other = provider.second.as_ref().unwrap_or(&provider.first);
+    let group = api.post("/admin/groups", op, serde_json::json!({"name": "staff"})).await;
+    assert_eq!(group.status, StatusCode::CREATED);
+
+    let app = |changes: Value| {
+        let mut body = serde_json::json!({
+            "client_id": CONSOLE_APP, "name": "Console App", "redirect_uris": [CONSOLE_CALLBACK],
+            "post_logout_redirect_uris": ["https://console-app.example/bye"], "allowed_groups": [],
+        });
+        body.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
+        body
+    };
+    for (changes, field) in [
+        (
+            serde_json::json!({"redirect_uris": ["http://console-app.example/cb"]}),
+            "redirect_uris: `http://console-app.example/cb` must be https",
+        ),
+        (serde_json::json!({"redirect_uris": ["/cb"]}), "redirect_uris: `/cb` is not an absolute URL"),
+        (serde_json::json!({"redirect_uris": []}), "redirect_uris: list at least one"),
+        (serde_json::json!({"client_id": "a b"}), "client_id:"),
+        (serde_json::json!({"name": " "}), "name:"),
+        (serde_json::json!({"allowed_groups": ["nobody-here"]}), "allowed_groups: no group is named `nobody-here`"),
+        (serde_json::json!({"public": true, "require_pkce": false}), "require_pkce:"),
+        (serde_json::json!({"id_token_signed_response_alg": "HS256"}), "id_token_signed_response_alg:"),
+    ] {
+        let refused = api.post("/admin/apps", op, app(changes.clone())).await;
+        assert_eq!((refused.status, refused.code()), (StatusCode::BAD_REQUEST, "invalid_app"), "{changes}");
+        let message = refused.body["message"].as_str().unwrap();
+        assert!(message.starts_with(field), "{message}\n  expected: {field}");
+    }
+    let taken = api.post("/admin/apps", op, app(serde_json::json!({"client_id": APP}))).await;
+    assert_eq!((taken.status, taken.code()), (StatusCode::CONFLICT, "app_exists"), "the clients file's id");
+    let listed = api.get("/admin/apps", op).await;
+    assert!(
+        listed.body.as_array().unwrap().iter().all(|a| a["source"] == "file"),
+        "nothing half-saved: {}",
+        listed.body
+    );
+
+    let made = api.post("/admin/apps", op, app(serde_json::json!({"allowed_groups": ["staff"]}))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let secret = made.body["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 43, "256 random bits");
+    assert_eq!((made.body["source"].as_str(), made.body["name"].as_str()), (Some("console"), Some("Console App")));
+    let twice = api.post("/admin/apps", op, app(serde_json::json!({}))).await;
+    assert_eq!((twice.status, twice.code()), (StatusCode::CONFLICT, "app_exists"));
+    let shown = api.get(&format!("/admin/apps/{CONSOLE_APP}"), op).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(!shown.body.to_string().contains(&secret) && shown.body.get("client_secret").is_none(), "shown once");
+    let stored: String = sqlx::query_scalar("SELECT settings || COALESCE(secret_digest, '') FROM apps")
+        .fetch_one(&crate::common::stores::connect(&provider.database).await)
+        .await
+        .unwrap();
+    assert!(!stored.contains(&secret), "only a digest of the secret is kept");
+    assert!(within_five_seconds(other, CONSOLE_APP, CONSOLE_CALLBACK, true).await, "the other instance knows it");
+
+    // A person in the allowed group signs in to it, and the code is redeemed on the other instance.
+    let (me, _) = provider.first.sign_up(EMAIL).await;
+    let mut key = authenticator();
+    provider.first.add_passkey(&me, &mut key).await;
+    let my_id = provider.first.get("/auth/me", Some(&me)).await.body["id"].as_str().unwrap().to_owned();
+    let joined = api.post("/admin/groups/staff/members", op, serde_json::json!({"user_id": my_id})).await;
+    assert_eq!(joined.status, StatusCode::NO_CONTENT);
+    let console = App::discover(&provider, CONSOLE_APP, Some(&secret), CONSOLE_CALLBACK).await;
+    let mut browser = Browser::new(&provider.first);
+    browser.sign_in_with_passkey(&mut key, None).await;
+    let (back, started) = allowed(&mut browser, &console, &["offline_access"]).await;
+    let tokens = console.exchange(&param(&back, "code").unwrap(), started.verifier).await.expect("the code is good");
+    let refresh_token = tokens.refresh_token().unwrap().clone();
+
+    // Rotation: the old secret keeps working for the overlap; with none, it stops at once.
+    let path = format!("/admin/apps/{CONSOLE_APP}/secret");
+    let rotated = api.post(&path, op, serde_json::json!({"overlap_secs": 3600})).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    let newer = rotated.body["client_secret"].as_str().unwrap().to_owned();
+    assert!(rotated.body["previous_secret_until"].is_string());
+    // Secrets are tried on the instance that made the change (the other reads it within seconds).
+    let with = |secret: &str| {
+        let secret = secret.to_owned();
+        let provider = &provider;
+        async move {
+            let app = App::discover(provider, CONSOLE_APP, Some(&secret), CONSOLE_CALLBACK).await;
+            let token_uri = TokenUrl::new(format!("{}/oidc/token", provider.first.base)).unwrap();
+            App { client: app.client.set_token_uri(token_uri), http: app.http }
+        }
+    };
+    let old = with(&secret).await;
+    let tokens = refresh(&old, &refresh_token).await.expect("the old secret works during the overlap");
+    let fresh = with(&newer).await;
+    let tokens = refresh(&fresh, tokens.refresh_token().unwrap()).await.expect("the new secret works");
+    let no_overlap = api.post(&path, op, serde_json::json!({"overlap_secs": 0})).await;
+    let newest = no_overlap.body["client_secret"].as_str().unwrap().to_owned();
+    assert!(no_overlap.body["previous_secret_until"].is_null());
+    let mut last = tokens.refresh_token().unwrap().clone();
+    for stopped in [&secret, &newer] {
+        let refused = refresh(&with(stopped).await, &last).await.unwrap_err();
+        assert_eq!(refused, "invalid_client", "a replaced secret stops with overlap 0");
+    }
+    let tokens = refresh(&with(&newest).await, &last).await.expect("the newest secret works");
+    last = tokens.refresh_token().unwrap().clone();
+    for overlap in [-1, 31 * 24 * 3600] {
+        let bad = api.post(&path, op, serde_json::json!({"overlap_secs": overlap})).await;
+        assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "invalid_app"), "{overlap}");
+    }
+
+    // Changes: its kind is fixed; the clients file's apps are only shown.
+    let put = |id: &str, body: Value| {
+        let path = format!("/admin/apps/{id}");
+        async move { api.request(reqwest::Method::PUT, &path, op, Some(body)).await }
+    };
+    let kind = put(CONSOLE_APP, serde_json::json!({"public": true, "redirect_uris": [CONSOLE_CALLBACK]})).await;
+    assert_eq!((kind.status, kind.code()), (StatusCode::BAD_REQUEST, "invalid_app"));
+    let renamed = put(CONSOLE_APP, serde_json::json!({"name": "Renamed", "redirect_uris": [CONSOLE_CALLBACK]})).await;
+    assert_eq!((renamed.status, renamed.body["name"].as_str()), (StatusCode::OK, Some("Renamed")), "{}", renamed.body);
+    let file_app = put(APP, serde_json::json!({"redirect_uris": [APP_CALLBACK]})).await;
+    assert_eq!((file_app.status, file_app.code()), (StatusCode::CONFLICT, "app_in_file"));
+    for (method, path) in [
+        (reqwest::Method::DELETE, format!("/admin/apps/{APP}")),
+        (reqwest::Method::POST, format!("/admin/apps/{APP}/secret")),
+    ] {
+        let refused = api.request(method, &path, op, None).await;
+        assert_eq!((refused.status, refused.code()), (StatusCode::CONFLICT, "app_in_file"), "{path}");
+    }
+    let unknown = api.get("/admin/apps/nope", op).await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "app_not_found"));
+
+    // Deleting it ends its sign-ins on every instance; made again under its id, it inherits nothing.
+    let deleted = api.request(reqwest::Method::DELETE, &format!("/admin/apps/{CONSOLE_APP}"), op, None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let access = tokens.access_token().secret();
+    assert_eq!(other.get("/oidc/userinfo", Some(access)).await.status, StatusCode::UNAUTHORIZED);
+    assert!(within_five_seconds(other, CONSOLE_APP, CONSOLE_CALLBACK, false).await, "the other instance forgets it");
+    assert!(refresh(&with(&newest).await, &last).await.is_err(), "its refresh token no longer works");
+    let again = api.post("/admin/apps", op, app(serde_json::json!({}))).await;
+    let again_secret = again.body["client_secret"].as_str().unwrap().to_owned();
+    assert!(within_five_seconds(other, CONSOLE_APP, CONSOLE_CALLBACK, true).await);
+    let again = with(&again_secret).await;
+    let consent = browser.follow(again.start(&[], |r| r).url.as_str()).await;
+    assert!(consent.expect_err("asked again").starts_with("/consent"), "the old consent went with the app");
+    assert_eq!(refresh(&again, &last).await.unwrap_err(), "invalid_grant", "its old sign-ins stay ended");
+
+    let audit = api.get("/admin/audit", op).await;
+    let actions: Vec<&str> =
+        audit.body["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["app_created", "app_secret_rotated", "app_updated", "app_deleted"] {
+        assert!(actions.contains(&action), "{action} recorded: {actions:?}");
+    }
+}
+
+/// An app in the clients file and in the database under one id is a start-up error with a sentence.
+#[tokio::test]
+async fn an_app_in_the_clients_file_and_the_database_is_a_start_up_error() {
+    let env = Env::new().await.set("LATCHKEY_ADMIN_TOKEN", OPERATOR_TOKEN);
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let server = TestServer::start_with(env).await;
+    let made = server
+        .post(
+            "/admin/apps",
+            Some(OPERATOR_TOKEN),
+            serde_json::json!({"client_id": APP, "redirect_uris": [APP_CALLBACK]}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let clients = clients_file();
+    let config = engine::Config::from_lookup(|key| match key {
+        "LATCHKEY_DATABASE_URL" => Some(database.clone()),
+        "LATCHKEY_OPERATOR_SECRET" => Some(crate::common::OPERATOR_SECRET.to_owned()),
+        "LATCHKEY_OIDC_CLIENTS" => Some(clients.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let refused = engine::Engine::build(config).await.err().expect("refused").to_string();
+    assert!(
+        refused.contains(&format!("client `{APP}` is in this file and also an app made in the admin console")),
+        "{refused}"
+    );
+}
