@@ -67,5 +67,17 @@ test("the admin console, for an administrator, passes axe-core", async ({ page, 
   await page.reload();
   await expect(page.getByTestId("new-secret")).toHaveCount(0);
   await expect(page.getByTestId("app-client-id")).toHaveText(clientId);
+
+  // People: the search finds the administrator, whose page lists their passkey.
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "People" }).click();
+  await expect(page).toHaveURL(/\/admin\/console\/people$/);
+  await expectAccessible(page, "/admin/console/people");
+  await page.getByTestId("people-q").fill(email);
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByTestId("person-row")).toHaveCount(1);
+  await page.getByRole("link", { name: email }).last().click();
+  await expect(page.getByTestId("person-email")).toHaveText(email);
+  await expect(page.getByTestId("person-passkeys").locator("li")).toHaveCount(1);
+  await expectAccessible(page, "a person's page");
 });
 

@@ -289,6 +289,72 @@ pub struct ConsoleApp {
     pub previous_secret_until: Option<String>,
 }
 
+/// An account, as administrators' lists show it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Person {
+    /// Its id.
+    pub id: String,
+    /// Its address.
+    pub email: String,
+    /// Its display name.
+    pub name: Option<String>,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Whether its address is confirmed.
+    pub email_verified: bool,
+    /// Whether it is disabled.
+    pub disabled: bool,
+    /// Whether it is an administrator.
+    pub admin: bool,
+}
+
+/// An account with its passkeys, sign-ins, groups and recent activity, as administrators see it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonFacts {
+    /// The account.
+    #[serde(flatten)]
+    pub person: Person,
+    /// Its passkeys, oldest first.
+    pub passkeys: Vec<PasskeyItem>,
+    /// Its sign-ins that are still going, newest first.
+    pub sign_ins: Vec<SignInItem>,
+    /// The names of its groups.
+    pub groups: Vec<String>,
+    /// Its newest 30 events.
+    pub activity: Vec<ActivityItem>,
+}
+
+/// The console's people page: a page of accounts by address.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PeoplePage {
+    /// By address.
+    pub people: Vec<Person>,
+    /// Where the next page starts; none on the last.
+    pub next_cursor: Option<String>,
+    /// What was searched for.
+    pub query: String,
+}
+
+/// The console's page of one account.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConsolePersonDetail {
+    /// The account.
+    pub facts: PersonFacts,
+    /// A recovery link just made for it, shown this once.
+    pub recovery_link: Option<String>,
+    /// Whether it is the administrator's own account.
+    pub is_self: bool,
+}
+
+impl std::fmt::Debug for ConsolePersonDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let link = self.recovery_link.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ConsolePersonDetail").field("facts", &self.facts).field("recovery_link", &link).finish()
+    }
+}
+
 /// The console's apps page: every app, and the groups one may allow.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ConsoleAppList {

@@ -20,14 +20,10 @@ use engine::base::clock::{now, rfc3339};
 use engine::base::types::{DisplayName, UserId};
 use engine::db::admin_audit::{self, AuditRow};
 use engine::db::groups::{GroupRow, MemberRow};
-use engine::db::users::ListedUser;
 use engine::http::admin::{AdminCaller, cursor, page_size, position};
 use engine::http::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
-use engine::notify::activity;
-use engine::passkeys::manage as passkeys;
-use engine::sign_in;
 use engine::{Engine, Error};
-use proto::{ActivityItem, ApiError, PasskeyItem, SignInItem};
+use proto::{ApiError, Person, PersonFacts};
 use serde::{Deserialize, Serialize};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::{IntoParams, ToSchema};
@@ -57,39 +53,6 @@ where
         .routes(routes!(list_audit))
         .merge(apps::routes())
         .layer(no_store)
-}
-
-/// An account, as lists show it.
-#[derive(Serialize, ToSchema)]
-struct Person {
-    /// Its id.
-    id: String,
-    /// Its address.
-    email: String,
-    /// Its display name.
-    name: Option<String>,
-    /// When it was made (RFC 3339).
-    created_at: String,
-    /// Whether its address is confirmed.
-    email_verified: bool,
-    /// Whether it is disabled.
-    disabled: bool,
-    /// Whether it is an administrator.
-    admin: bool,
-}
-
-impl From<ListedUser> for Person {
-    fn from(user: ListedUser) -> Self {
-        Self {
-            id: user.id.to_string(),
-            email: user.email,
-            name: user.name,
-            created_at: rfc3339(user.created_at),
-            email_verified: user.email_verified_at.is_some(),
-            disabled: user.disabled_at.is_some(),
-            admin: user.admin_since.is_some(),
-        }
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -140,19 +103,11 @@ fn page_end<T: Clone>(rows: &mut Vec<T>, limit: i64) -> Option<T> {
     if more { rows.last().cloned() } else { None }
 }
 
-/// An account with its passkeys, sign-ins, groups and recent activity.
+/// An account with its passkeys, sign-ins, groups, recent activity and custom claims.
 #[derive(Serialize, ToSchema)]
 struct PersonDetail {
     #[serde(flatten)]
-    person: Person,
-    /// Its passkeys, oldest first.
-    passkeys: Vec<PasskeyItem>,
-    /// Its sign-ins that are still going, newest first.
-    sign_ins: Vec<SignInItem>,
-    /// The names of its groups.
-    groups: Vec<String>,
-    /// Its newest 30 events.
-    activity: Vec<ActivityItem>,
+    facts: PersonFacts,
     /// Its own custom claims (its groups' are on each group).
     claims: Vec<ClaimItem>,
 }
@@ -180,13 +135,8 @@ async fn get_user(
 }
 
 async fn detail(engine: &Engine, id: &UserId) -> Result<PersonDetail, Error> {
-    let person = engine::db::users::listed(&engine.db, id).await?.ok_or(Error::AccountNotFound)?;
     Ok(PersonDetail {
-        person: person.into(),
-        passkeys: passkeys::list_passkeys(&engine.relying_party, id).await?,
-        sign_ins: sign_in::list::of_user(&engine.sign_ins, id, None, now()).await?,
-        groups: engine::db::groups::names_of_user(&engine.db, id).await?,
-        activity: activity::recent(&engine.db, id).await?,
+        facts: engine::http::admin::person(engine, id, now()).await?,
         claims: claims::of(&engine.accounts, Whose::User(id)).await?.into_iter().map(ClaimItem::from).collect(),
     })
 }

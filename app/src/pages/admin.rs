@@ -3,19 +3,24 @@
 //! administrator a sentence (403). Server-rendered, no island: the chart is an SVG drawn here.
 
 mod apps;
+mod people;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use proto::{AdminOverview, ErrorCode, SignInDay};
 
 pub use self::apps::{AdminAppPage, AdminAppsPage};
+pub use self::people::{AdminPeoplePage, AdminPersonPage};
 use crate::error::PortalError;
 use crate::pages::{NotFound, SignedInNav};
 use crate::server_fns::console_overview;
 
 /// The console's own pages, under the portal's navigation.
-const CONSOLE_PAGES: &[(&str, &str, &str)] =
-    &[("overview", "/admin", "Overview"), ("apps", "/admin/console/apps", "Apps")];
+const CONSOLE_PAGES: &[(&str, &str, &str)] = &[
+    ("overview", "/admin", "Overview"),
+    ("people", "/admin/console/people", "People"),
+    ("apps", "/admin/console/apps", "Apps"),
+];
 
 /// The console's navigation; `here` is the page's key.
 #[component]

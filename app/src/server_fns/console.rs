@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
-use proto::{ConsoleAppDetail, ConsoleAppList};
+use proto::{ConsoleAppDetail, ConsoleAppList, ConsolePersonDetail, PeoplePage};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -17,6 +17,7 @@ use {
     crate::door,
     engine::Error,
     engine::accounts::groups,
+    engine::base::types::UserId,
     engine::http::admin::{console_actor, require_admin},
     engine::http::shown_once::ShownOnce,
     engine::notify::audit::Actor,
@@ -200,5 +201,99 @@ pub async fn console_delete_app(client_id: String, confirm: String) -> Result<()
     }
     registry::delete(&engine.provider, &actor, &client_id, door::now()).await?;
     leptos_axum::redirect("/admin/console/apps?done=deleted");
+    Ok(())
+}
+
+/// A page of people, by address, optionally only those whose address or name holds `q`.
+#[server]
+pub async fn console_people(
+    #[server(default)] q: String,
+    #[server(default)] cursor: String,
+) -> Result<PeoplePage, PortalError> {
+    use engine::http::admin::{cursor as seal, page_size, position};
+    let (engine, _) = administrator().await?;
+    let limit = page_size(None)?;
+    let cursor = Some(cursor.trim()).filter(|c| !c.is_empty());
+    let after = position(&engine, "users", cursor)?.unwrap_or_default();
+    let search = Some(q.trim().to_lowercase()).filter(|q| !q.is_empty());
+    let mut rows =
+        engine::db::users::search(&engine.db, search.as_deref(), &after, limit + 1).await.map_err(Error::from)?;
+    let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = if more { rows.last().and_then(|last| seal(&engine, "users", &last.email)) } else { None };
+    Ok(PeoplePage { people: rows.into_iter().map(Into::into).collect(), next_cursor, query: q.trim().to_owned() })
+}
+
+/// One person, with the recovery link just made for them when this is the page the form went on to.
+#[server]
+pub async fn console_person(id: String) -> Result<ConsolePersonDetail, PortalError> {
+    let (engine, user) = administrator().await?;
+    let id = UserId::new(id.trim());
+    let facts = engine::http::admin::person(&engine, &id, door::now()).await?;
+    let page = person_page(&id.to_string());
+    let cookie = engine::http::shown_once::cookie_name(&engine.config);
+    let link = door::cookie(cookie).and_then(|sealed| ShownOnce::open(&engine.config, &sealed, &page, door::now()));
+    if link.is_some() {
+        door::set_cookie(&ShownOnce::clear_cookie(&engine.config));
+    }
+    Ok(ConsolePersonDetail { facts, recovery_link: link.map(|shown| shown.secret), is_self: user.id() == &id })
+}
+
+/// The console's page of the account `id`.
+pub fn person_page(id: &str) -> String {
+    format!("/admin/console/people/{id}")
+}
+
+/// Disables (every sign-in ends at once) or enables an account.
+#[server(output = BrowserJson)]
+pub async fn console_set_disabled(id: String, disabled: String) -> Result<(), PortalError> {
+    let (engine, actor) = actor().await?;
+    let disabled = disabled == "true";
+    let id = UserId::new(id.trim());
+    engine::accounts::standing::set_disabled(&engine.accounts, &actor, &id, disabled, door::now()).await?;
+    let done = if disabled { "disabled" } else { "enabled" };
+    leptos_axum::redirect(&format!("{}?done={done}", person_page(&id.to_string())));
+    Ok(())
+}
+
+/// Makes an account an administrator, or no longer one (never the last).
+#[server(output = BrowserJson)]
+pub async fn console_set_admin(id: String, admin: String) -> Result<(), PortalError> {
+    let (engine, actor) = actor().await?;
+    let admin = admin == "true";
+    let id = UserId::new(id.trim());
+    engine::accounts::admins::set_admin(&engine.accounts, &actor, &id, admin, door::now()).await?;
+    let done = if admin { "admin_granted" } else { "admin_revoked" };
+    leptos_axum::redirect(&format!("{}?done={done}", person_page(&id.to_string())));
+    Ok(())
+}
+
+/// Makes a one-time recovery link for the account (an hour), shown once on its page.
+#[server(output = BrowserJson)]
+pub async fn console_recovery_link(id: String) -> Result<(), PortalError> {
+    let (engine, actor) = actor().await?;
+    let (id, now) = (UserId::new(id.trim()), door::now());
+    let ttl = engine::accounts::recovery::DEFAULT_TTL;
+    let link = engine::accounts::recovery::operator_link(&engine.accounts, &actor, &id, ttl, now).await?;
+    let page = person_page(&id.to_string());
+    if let Some(cookie) = ShownOnce::new(&page, &link.url, now).cookie(&engine.config) {
+        door::set_cookie(&cookie);
+    }
+    leptos_axum::redirect(&format!("{page}?done=recovery_link"));
+    Ok(())
+}
+
+/// Deletes an account once its address is typed again (never the last administrator).
+#[server(output = BrowserJson)]
+pub async fn console_delete_person(id: String, confirm: String) -> Result<(), PortalError> {
+    let (engine, actor) = actor().await?;
+    let id = UserId::new(id.trim());
+    let person =
+        engine::db::users::listed(&engine.db, &id).await.map_err(Error::from)?.ok_or(Error::AccountNotFound)?;
+    if !confirm.trim().eq_ignore_ascii_case(&person.email) {
+        return Err(Error::InvalidRequest("confirm: type the account's email address to delete it".into()).into());
+    }
+    engine::accounts::admins::delete(&engine.accounts, &actor, &id, door::now()).await?;
+    leptos_axum::redirect("/admin/console/people?done=deleted");
     Ok(())
 }

@@ -153,3 +153,30 @@ pub async fn console_actor(engine: &Engine, id: &UserId, _recent: &Recent, calle
     }
     Ok(Actor::admin(id.clone(), account.email, caller))
 }
+
+impl From<db::users::ListedUser> for proto::Person {
+    fn from(user: db::users::ListedUser) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email,
+            name: user.name,
+            created_at: crate::base::clock::rfc3339(user.created_at),
+            email_verified: user.email_verified_at.is_some(),
+            disabled: user.disabled_at.is_some(),
+            admin: user.admin_since.is_some(),
+        }
+    }
+}
+
+/// The account `id` as administrators see it (the admin API's and the console's person): its
+/// passkeys, sign-ins going, groups and newest activity; [`Error::AccountNotFound`] when none.
+pub async fn person(engine: &Engine, id: &UserId, now: i64) -> Result<proto::PersonFacts, Error> {
+    let person = db::users::listed(&engine.db, id).await?.ok_or(Error::AccountNotFound)?;
+    Ok(proto::PersonFacts {
+        person: person.into(),
+        passkeys: crate::passkeys::manage::list_passkeys(&engine.relying_party, id).await?,
+        sign_ins: crate::sign_in::list::of_user(&engine.sign_ins, id, None, now).await?,
+        groups: db::groups::names_of_user(&engine.db, id).await?,
+        activity: crate::notify::activity::recent(&engine.db, id).await?,
+    })
+}

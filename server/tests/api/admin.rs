@@ -712,3 +712,117 @@ async fn a_rotation_is_never_undone_by_a_change_made_at_the_same_time() {
         }
     }
 }
+
+/// The console's people pages: for administrators only; a search finds by address; disabling from
+/// the person's page signs them out everywhere; a recovery link is shown once on that page; the
+/// last administrator is never revoked; deleting needs the address typed; an old sign-in is asked
+/// to confirm; each change is in the record under the administrator's name.
+#[tokio::test]
+async fn the_consoles_people_pages_disable_make_links_and_keep_the_last_administrator() {
+    use app::server_fns::PasswordSignIn;
+    use app::server_fns::console::{
+        ConsoleDeletePerson, ConsolePeople, ConsoleRecoveryLink, ConsoleSetAdmin, ConsoleSetDisabled,
+    };
+    use leptos::server_fn::ServerFn as _;
+    let (server, env) = admin_server(Env::new().await).await;
+    let database = env.get("LATCHKEY_DATABASE_URL").unwrap();
+    let (ada_token, _) = server.sign_up("ada@example.com").await;
+    let (bob_token, bob_refresh) = server.sign_up("bob@example.com").await;
+    assert!(operator(&env, &["admin", "grant", "ada@example.com"]).0);
+    let (ada_id, bob_id) = (id_of(&server, &ada_token).await, id_of(&server, &bob_token).await);
+    let signed_in = |email: &'static str| {
+        let server = &server;
+        async move {
+            let mut browser = crate::portal::Browser::new(server);
+            let (status, _, body) =
+                browser.call(PasswordSignIn::PATH, &[("email", email), ("password", "correct horse battery")]).await;
+            assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+            browser
+        }
+    };
+    let bob_page = format!("/admin/console/people/{bob_id}");
+
+    for path in ["/admin/console/people", bob_page.as_str()] {
+        let (status, _, _) = crate::portal::page(&server, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let mut bob = signed_in("bob@example.com").await;
+    let (status, _, _) = crate::portal::page(&server, "/admin/console/people", bob.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (path, fields) in [
+        (ConsolePeople::PATH, vec![]),
+        (ConsoleSetDisabled::PATH, vec![("id", ada_id.as_str()), ("disabled", "true")]),
+        (ConsoleSetAdmin::PATH, vec![("id", bob_id.as_str()), ("admin", "true")]),
+    ] {
+        let (status, _, body) = bob.call(path, &fields).await;
+        assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("admin_required")), "{path}: {body}");
+    }
+
+    let mut ada = signed_in("ada@example.com").await;
+    let (status, _, html) = crate::portal::page(&server, "/admin/console/people?q=BOB", ada.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(&format!(r#"href="{bob_page}""#)), "{html}");
+    assert_eq!(html.matches(r#"data-testid="person-row""#).count(), 1, "bob alone: {html}");
+    let (status, _, html) = crate::portal::page(&server, &bob_page, ada.cookie.as_deref()).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(r#"data-testid="person-email">bob@example.com"#), "{html}");
+
+    let (status, _, body) = ada.call(ConsoleSetDisabled::PATH, &[("id", &bob_id), ("disabled", "true")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let (status, _, _) = bob.call(app::server_fns::MyAccount::PATH, &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the browser is signed out at its next request");
+    let refreshed = server.post("/auth/refresh", None, json!({ "refresh_token": bob_refresh })).await;
+    assert_eq!(refreshed.code(), "invalid_refresh_token", "and so is the program");
+    let (status, _, body) = ada.call(ConsoleRecoveryLink::PATH, &[("id", &bob_id)]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::FORBIDDEN, Some("account_disabled")), "{body}");
+    let (status, _, _) = ada.call(ConsoleSetDisabled::PATH, &[("id", &bob_id), ("disabled", "false")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+
+    let (status, location, cookies) =
+        form_post(&server, ConsoleRecoveryLink::PATH, &bob_page, &[("id", &bob_id)], ada.cookie.as_deref()).await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(location, Some(format!("{bob_page}?done=recovery_link")));
+    let shown = cookies.iter().find(|c| c.starts_with("latchkey_shown_once=")).expect("the link's cookie").clone();
+    let with_link = format!("{}; {shown}", ada.cookie.as_deref().unwrap());
+    let (_, _, html) = crate::portal::page(&server, &bob_page, Some(&with_link)).await;
+    assert!(html.contains("/recover?token=") && html.contains(r#"data-testid="recovery-link""#), "{html}");
+    let (_, _, again) = crate::portal::page(&server, &bob_page, ada.cookie.as_deref()).await;
+    assert!(!again.contains("/recover?token="), "shown once");
+
+    let (status, _, body) = ada.call(ConsoleSetAdmin::PATH, &[("id", &ada_id), ("admin", "false")]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::CONFLICT, Some("last_admin")), "{body}");
+    let (status, _, body) =
+        ada.call(ConsoleDeletePerson::PATH, &[("id", &bob_id), ("confirm", "bob@example.org")]).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}");
+    assert_eq!(server.get(&format!("/admin/users/{bob_id}"), Some(OPERATOR_TOKEN)).await.status, StatusCode::OK);
+
+    let db = stores::connect(&database).await;
+    stores::age_sign_ins(&db, 3600).await;
+    let (status, _, body) =
+        ada.call(ConsoleDeletePerson::PATH, &[("id", &bob_id), ("confirm", "bob@example.com")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("reauthentication_required")),
+        "{body}"
+    );
+    let mut ada = signed_in("ada@example.com").await;
+    let (status, _, body) =
+        ada.call(ConsoleDeletePerson::PATH, &[("id", &bob_id), ("confirm", "BOB@example.com")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    assert_eq!(server.get(&format!("/admin/users/{bob_id}"), Some(OPERATOR_TOKEN)).await.status, StatusCode::NOT_FOUND);
+
+    let audit = server.get("/admin/audit", Some(OPERATOR_TOKEN)).await;
+    let by_ada: Vec<&str> = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_email"] == "ada@example.com")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by_ada,
+        ["account_deleted", "recovery_link_made", "account_enabled", "account_disabled"],
+        "{}",
+        audit.body
+    );
+}
