@@ -79,5 +79,14 @@ test("the admin console, for an administrator, passes axe-core", async ({ page, 
   await expect(page.getByTestId("person-email")).toHaveText(email);
   await expect(page.getByTestId("person-passkeys").locator("li")).toHaveCount(1);
   await expectAccessible(page, "a person's page");
+
+  // Invitations: one made for anyone, its link shown once, then listed as waiting.
+  await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Invitations" }).click();
+  await expect(page).toHaveURL(/\/admin\/console\/invitations$/);
+  await expectAccessible(page, "/admin/console/invitations");
+  await page.getByTestId("invite").click();
+  await expect(page.getByTestId("invitation-link")).toHaveValue(/\/sign-up\?invitation=/);
+  await expect(page.locator('[data-testid="invitation-row"][data-state="pending"]').first()).toBeVisible();
+  await expectAccessible(page, "the invitations page with a new link");
 });
 

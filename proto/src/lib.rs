@@ -355,6 +355,47 @@ impl std::fmt::Debug for ConsolePersonDetail {
     }
 }
 
+/// An invitation, as administrators' lists show it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InvitationItem {
+    /// Its id.
+    pub id: String,
+    /// The one address that may use it.
+    pub email: Option<String>,
+    /// Whether it was mailed to that address.
+    pub mailed: bool,
+    /// The groups its account joins.
+    pub groups: Vec<String>,
+    /// Whether its account is made an administrator.
+    pub admin: bool,
+    /// `pending`, `used`, `revoked` or `expired`.
+    pub state: String,
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Until when it works (RFC 3339).
+    pub expires_at: String,
+}
+
+/// The console's invitations page: the newest invitations, the groups one may join, and a link
+/// just made (shown this once).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InvitationList {
+    /// Newest first.
+    pub invitations: Vec<InvitationItem>,
+    /// Every group's name.
+    pub groups: Vec<String>,
+    /// The link of an invitation just made.
+    pub new_link: Option<String>,
+}
+
+impl std::fmt::Debug for InvitationList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let link = self.new_link.as_ref().map(|_| "<redacted>");
+        f.debug_struct("InvitationList").field("invitations", &self.invitations).field("new_link", &link).finish()
+    }
+}
+
 /// The console's apps page: every app, and the groups one may allow.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ConsoleAppList {

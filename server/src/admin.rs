@@ -23,7 +23,7 @@ use engine::db::groups::{GroupRow, MemberRow};
 use engine::http::admin::{AdminCaller, cursor, page_size, position};
 use engine::http::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};
 use engine::{Engine, Error};
-use proto::{ApiError, Person, PersonFacts};
+use proto::{ApiError, InvitationItem, Person, PersonFacts};
 use serde::{Deserialize, Serialize};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::{IntoParams, ToSchema};
@@ -650,32 +650,11 @@ struct PageQuery {
     limit: Option<u32>,
 }
 
-/// An invitation, as listed.
-#[derive(Serialize, ToSchema)]
-struct ListedInvitation {
-    /// Its id.
-    id: String,
-    /// The one address that may use it.
-    email: Option<String>,
-    /// Whether it was mailed to that address.
-    mailed: bool,
-    /// The groups its account joins.
-    groups: Vec<String>,
-    /// Whether its account is made an administrator.
-    admin: bool,
-    /// `pending`, `used`, `revoked` or `expired`.
-    state: String,
-    /// When it was made (RFC 3339).
-    created_at: String,
-    /// Until when it works (RFC 3339).
-    expires_at: String,
-}
-
 /// A page of invitations.
 #[derive(Serialize, ToSchema)]
 struct InvitationsPage {
     /// Newest first.
-    invitations: Vec<ListedInvitation>,
+    invitations: Vec<InvitationItem>,
     /// The cursor of the next page; absent on the last.
     next_cursor: Option<String>,
 }
@@ -705,19 +684,7 @@ async fn list_invitations(
     let mut rows = invitations::page(&engine.accounts, before, limit + 1, now()).await?;
     let next_cursor = page_end(&mut rows, limit)
         .and_then(|(last, created)| cursor(&engine, "invitations", &format!("{created} {}", last.id)));
-    let invitations = rows
-        .into_iter()
-        .map(|(i, _)| ListedInvitation {
-            id: i.id,
-            email: i.email,
-            mailed: i.mailed,
-            groups: i.groups,
-            admin: i.admin,
-            state: i.state.to_owned(),
-            created_at: i.created_at,
-            expires_at: i.expires_at,
-        })
-        .collect();
+    let invitations = rows.into_iter().map(|(invitation, _)| invitation).collect();
     Ok(Json(InvitationsPage { invitations, next_cursor }))
 }
 

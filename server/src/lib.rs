@@ -75,7 +75,7 @@ impl Latchkey {
         engine::ops::housekeeping::start(engine.db.clone(), engine.keys.clone(), &engine.config);
         engine::notify::mail::start(engine.db.clone(), engine.notify.mailer().clone());
         engine::tokens::keys::reload_periodically(engine.keys.clone());
-        engine::tokens::clients::stored::watch(engine.clients.clone(), engine.db.clone());
+        engine::tokens::clients::stored::watch(&engine.clients, engine.db.clone());
         let sessions =
             SessionBackend::open(&engine.config, engine.redis.as_ref()).await.map_err(StartupError::Sessions)?;
         Ok(Self { engine, sessions, brand })

@@ -3,6 +3,7 @@
 //! administrator a sentence (403). Server-rendered, no island: the chart is an SVG drawn here.
 
 mod apps;
+mod invitations;
 mod people;
 
 use leptos::prelude::*;
@@ -10,6 +11,7 @@ use leptos_meta::Title;
 use proto::{AdminOverview, ErrorCode, SignInDay};
 
 pub use self::apps::{AdminAppPage, AdminAppsPage};
+pub use self::invitations::AdminInvitationsPage;
 pub use self::people::{AdminPeoplePage, AdminPersonPage};
 use crate::error::PortalError;
 use crate::pages::{NotFound, SignedInNav};
@@ -19,6 +21,7 @@ use crate::server_fns::console_overview;
 const CONSOLE_PAGES: &[(&str, &str, &str)] = &[
     ("overview", "/admin", "Overview"),
     ("people", "/admin/console/people", "People"),
+    ("invitations", "/admin/console/invitations", "Invitations"),
     ("apps", "/admin/console/apps", "Apps"),
 ];
 

@@ -27,7 +27,7 @@ use crate::return_path::sign_in_then;
 use crate::server_fns::{SignOut, signed_in_user};
 
 pub use account::AccountPage;
-pub use admin::{AdminAppPage, AdminAppsPage, AdminPage, AdminPeoplePage, AdminPersonPage};
+pub use admin::{AdminAppPage, AdminAppsPage, AdminInvitationsPage, AdminPage, AdminPeoplePage, AdminPersonPage};
 pub use consent::{AccessPage, AppErrorPage, ConsentPage};
 pub use home::RootPage;
 pub use notes::{NotesOwner, NotesPage};
@@ -68,6 +68,7 @@ pub fn PortalRoutes() -> impl IntoView {
             <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("admin"), StaticSegment("console"), StaticSegment("people")) view=AdminPeoplePage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("admin"), StaticSegment("console"), StaticSegment("people"), ParamSegment("id")) view=AdminPersonPage ssr=SsrMode::Async/>
+            <Route path=(StaticSegment("admin"), StaticSegment("console"), StaticSegment("invitations")) view=AdminInvitationsPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("admin"), StaticSegment("console"), StaticSegment("apps")) view=AdminAppsPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("admin"), StaticSegment("console"), StaticSegment("apps"), ParamSegment("client_id")) view=AdminAppPage ssr=SsrMode::Async/>
             <Route path=(StaticSegment("oidc"), StaticSegment("error")) view=AppErrorPage ssr=SsrMode::Async/>

@@ -8,7 +8,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
-use proto::{ConsoleAppDetail, ConsoleAppList, ConsolePersonDetail, PeoplePage};
+use proto::{ConsoleAppDetail, ConsoleAppList, ConsolePersonDetail, InvitationList, PeoplePage};
 
 use crate::codec::BrowserJson;
 use crate::error::PortalError;
@@ -295,5 +295,63 @@ pub async fn console_delete_person(id: String, confirm: String) -> Result<(), Po
     }
     engine::accounts::admins::delete(&engine.accounts, &actor, &id, door::now()).await?;
     leptos_axum::redirect("/admin/console/people?done=deleted");
+    Ok(())
+}
+
+/// The newest invitations (50), with whether each is pending, used, revoked or expired, and the
+/// groups one may join.
+#[server]
+pub async fn console_invitations() -> Result<InvitationList, PortalError> {
+    let (engine, _) = administrator().await?;
+    let rows = engine::accounts::invitations::page(&engine.accounts, None, 50, door::now()).await?;
+    let invitations = rows.into_iter().map(|(invitation, _)| invitation).collect();
+    let cookie = engine::http::shown_once::cookie_name(&engine.config);
+    let made =
+        door::cookie(cookie).and_then(|sealed| ShownOnce::open(&engine.config, &sealed, INVITATIONS_PAGE, door::now()));
+    if made.is_some() {
+        door::set_cookie(&ShownOnce::clear_cookie(&engine.config));
+    }
+    Ok(InvitationList { invitations, groups: group_names(&engine).await?, new_link: made.map(|shown| shown.secret) })
+}
+
+/// The console's invitations page.
+pub const INVITATIONS_PAGE: &str = "/admin/console/invitations";
+
+/// Makes an invitation (mailed when an address is given and mail is on); its link is shown once.
+#[server(output = BrowserJson)]
+pub async fn console_invite(
+    #[server(default)] email: String,
+    #[server(default)] groups: String,
+    #[server(default)] days: String,
+    admin: Option<String>,
+) -> Result<(), PortalError> {
+    use engine::accounts::invitations::{DEFAULT_TTL, Invite, invite};
+    let (engine, actor) = actor().await?;
+    let email = Some(email.trim()).filter(|e| !e.is_empty());
+    let groups: Vec<String> =
+        groups.split([' ', ',', '\n', '\t']).filter(|g| !g.is_empty()).map(str::to_owned).collect();
+    let ttl = match days.trim() {
+        "" => DEFAULT_TTL,
+        days => match days.parse::<u64>() {
+            Ok(days @ 1..=30) => std::time::Duration::from_secs(days * 86_400),
+            _ => return Err(Error::InvalidRequest("days: an invitation works for 1 to 30 days".into()).into()),
+        },
+    };
+    let now = door::now();
+    let what = Invite { email, groups: &groups, admin: admin.is_some(), ttl };
+    let made = invite(&engine.accounts, &actor, &what, now).await?;
+    if let Some(cookie) = ShownOnce::new(INVITATIONS_PAGE, &made.url, now).cookie(&engine.config) {
+        door::set_cookie(&cookie);
+    }
+    leptos_axum::redirect(&format!("{INVITATIONS_PAGE}?done=invited"));
+    Ok(())
+}
+
+/// Withdraws an unused invitation: its link stops working.
+#[server(output = BrowserJson)]
+pub async fn console_revoke_invitation(id: String) -> Result<(), PortalError> {
+    let (engine, actor) = actor().await?;
+    engine::accounts::invitations::revoke(&engine.accounts, &actor, &id, door::now()).await?;
+    leptos_axum::redirect(&format!("{INVITATIONS_PAGE}?done=revoked"));
     Ok(())
 }

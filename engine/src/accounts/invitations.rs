@@ -3,6 +3,7 @@
 //! address — mailed to it when mail is on, and then using it confirms the address. Only the
 //! token's SHA-256 is stored; the link holds the token.
 
+use proto::InvitationItem;
 use std::time::Duration;
 
 use super::Accounts;
@@ -143,34 +144,13 @@ pub async fn revoke(accounts: &Accounts, actor: &Actor, id: &str, now: i64) -> R
     Ok(())
 }
 
-/// An invitation as the administrators' list shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Listed {
-    /// Its id.
-    pub id: String,
-    /// The one address that may use it.
-    pub email: Option<String>,
-    /// Whether it was mailed.
-    pub mailed: bool,
-    /// The groups its account joins.
-    pub groups: Vec<String>,
-    /// Whether its account is made an administrator.
-    pub admin: bool,
-    /// `pending`, `used`, `revoked` or `expired`.
-    pub state: &'static str,
-    /// When it was made (RFC 3339).
-    pub created_at: String,
-    /// Until when it works (RFC 3339).
-    pub expires_at: String,
-}
-
 /// Up to `limit` invitations made before `before` (when made, and id), newest first.
 pub async fn page(
     accounts: &Accounts,
     before: Option<(i64, &str)>,
     limit: i64,
     now: i64,
-) -> Result<Vec<(Listed, i64)>, Error> {
+) -> Result<Vec<(InvitationItem, i64)>, Error> {
     let rows = invitations::page(&accounts.db, before, limit).await?;
     Ok(rows
         .into_iter()
@@ -182,13 +162,13 @@ pub async fn page(
                 (None, None) => "pending",
             };
             let created = row.created_at;
-            let listed = Listed {
+            let listed = InvitationItem {
                 id: row.id,
                 email: row.email,
                 mailed: row.mailed,
                 groups: row.groups.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
                 admin: row.admin,
-                state,
+                state: state.to_owned(),
                 created_at: rfc3339(row.created_at),
                 expires_at: rfc3339(row.expires_at),
             };

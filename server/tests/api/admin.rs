@@ -826,3 +826,80 @@ async fn the_consoles_people_pages_disable_make_links_and_keep_the_last_administ
         audit.body
     );
 }
+
+/// The console's invitations page: for administrators only; a refused invitation (an address
+/// taken, a bad one, too many days) says why and makes nothing; a made one's link is shown once on
+/// the page and opens sign-up; withdrawn, it is listed so and its link stops working.
+#[tokio::test]
+async fn the_consoles_invitations_page_makes_shows_once_and_withdraws() {
+    use app::server_fns::PasswordSignIn;
+    use app::server_fns::console::{ConsoleInvitations, ConsoleInvite, ConsoleRevokeInvitation};
+    use leptos::server_fn::ServerFn as _;
+    let env = Env::new().await.set("LATCHKEY_SIGN_UP", "invite");
+    let (server, env) = admin_server(env).await;
+    // The first administrator, invited from the command line.
+    let (made, said) = operator(&env, &["admin", "invite", "--admin"]);
+    assert!(made, "{said}");
+    let first = said.split("invitation=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let body = json!({"email": "ada@example.com", "password": "correct horse battery", "invitation": first});
+    assert_eq!(server.post("/auth/register", None, body).await.status, StatusCode::CREATED);
+    let page = "/admin/console/invitations";
+    let (status, _, _) = crate::portal::page(&server, page, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let mut ada = crate::portal::Browser::new(&server);
+    let (status, _, body) =
+        ada.call(PasswordSignIn::PATH, &[("email", "ada@example.com"), ("password", "correct horse battery")]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    for (fields, code) in [
+        (vec![("email", "ada@example.com")], "email_taken"),
+        (vec![("email", "not an address")], "invalid_email"),
+        (vec![("days", "40")], "invalid_request"),
+        (vec![("groups", "nope")], "group_not_found"),
+    ] {
+        let (status, _, body) = ada.call(ConsoleInvite::PATH, &fields).await;
+        assert_eq!(body["error"].as_str(), Some(code), "{fields:?}: {status} {body}");
+    }
+    let (_, _, listed) = ada.call(ConsoleInvitations::PATH, &[]).await;
+    let states: Vec<&str> =
+        listed["invitations"].as_array().unwrap().iter().map(|i| i["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["used"], "nothing made but the first administrator's: {listed}");
+
+    let (status, location, cookies) = form_post(
+        &server,
+        ConsoleInvite::PATH,
+        page,
+        &[("email", "bob@example.com"), ("days", "2")],
+        ada.cookie.as_deref(),
+    )
+    .await;
+    assert!(status.is_redirection(), "{status}");
+    assert_eq!(location.as_deref(), Some("/admin/console/invitations?done=invited"));
+    let shown = cookies.iter().find(|c| c.starts_with("latchkey_shown_once=")).expect("the link's cookie").clone();
+    let (_, _, html) =
+        crate::portal::page(&server, page, Some(&format!("{}; {shown}", ada.cookie.as_deref().unwrap()))).await;
+    let at = html.find(r#"data-testid="invitation-link""#).expect("the link shown");
+    let link = html[..at].rsplit("value=\"").next().unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let token = link.split("invitation=").nth(1).expect("a sign-up link").to_owned();
+    let (_, _, again) = crate::portal::page(&server, page, ada.cookie.as_deref()).await;
+    assert!(!again.contains(&token) && again.contains(r#"data-state="pending""#), "shown once, listed: {again}");
+
+    // Made in the same second as the first administrator's, it is found by its address.
+    let bobs = |listed: &Value| -> Value {
+        listed["invitations"].as_array().unwrap().iter().find(|i| i["email"] == "bob@example.com").unwrap().clone()
+    };
+    let (_, _, listed) = ada.call(ConsoleInvitations::PATH, &[]).await;
+    let id = bobs(&listed)["id"].as_str().unwrap().to_owned();
+    let (status, _, body) = ada.call(ConsoleRevokeInvitation::PATH, &[("id", &id)]).await;
+    assert!(status.is_success() || status.is_redirection(), "{status} {body}");
+    let (_, _, listed) = ada.call(ConsoleInvitations::PATH, &[]).await;
+    assert_eq!(bobs(&listed)["state"], "revoked", "{listed}");
+    let register = server
+        .post(
+            "/auth/register",
+            None,
+            json!({"email": "bob@example.com", "password": "correct horse battery", "invitation": token}),
+        )
+        .await;
+    assert_eq!(register.code(), "invalid_invitation", "{}", register.body);
+}

@@ -142,13 +142,19 @@ impl Clients {
     }
 }
 
-/// Looks for changes every [`WATCH_EVERY`], in the background.
-pub fn watch(clients: Arc<Clients>, db: Db) {
+/// Looks for changes every [`WATCH_EVERY`], in the background, for as long as the instance holds
+/// its apps: it keeps only a weak handle on them, so an instance that is dropped (tests and tools
+/// build several in one process) stops its watch and lets its pool's connections go.
+pub fn watch(clients: &Arc<Clients>, db: Db) {
+    let clients = Arc::downgrade(clients);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(WATCH_EVERY);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The first tick is at once, and start-up has just read the apps.
+        every.tick().await;
         loop {
             every.tick().await;
+            let Some(clients) = clients.upgrade() else { break };
             if let Err(error) = clients.refresh(&db).await {
                 tracing::warn!(%error, "apps not read again; keeping the ones read before");
             }
