@@ -9,6 +9,7 @@
 
 use leptos::server_fn::codec::Post;
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use proto::ErrorCode;
 use serde::Serialize;
 
 /// The encoding: written with serde_json, read with [`FromJson`].
@@ -90,13 +91,34 @@ impl FromJson for proto::ApiError {
 
             let body = js_sys::JSON::parse(text).ok()?;
             let field = |name: &str| Reflect::get(&body, &name.into()).ok();
-            let error = crate::error::acted_on(&field("error")?.as_string()?);
+            let error = acted_on(&field("error")?.as_string()?);
             let message = field("message")?.as_string()?;
             let retry_after = field("retry_after").and_then(|v| v.as_f64()).map(|s| s as u64);
             Some(Self { error, message, retry_after })
         };
         #[cfg(not(feature = "hydrate"))]
         return serde_json::from_str(text).ok();
+    }
+}
+
+/// The code named `name` if a page acts on it (`error.code() == …`), else
+/// [`ErrorCode::InvalidRequest`]: in the browser, every other code's sentence is all the page
+/// shows. The islands so carry a few codes' names rather than all of them (serde's derived reader
+/// puts every name, present and future, in every bundle: `make weight`). A page that starts
+/// matching on another code adds it here; `every_code_a_page_matches_on_is_read_by_name` fails
+/// until it does.
+pub fn acted_on(name: &str) -> ErrorCode {
+    match name {
+        "sign_in_required" => ErrorCode::SignInRequired,
+        "reauthentication_required" => ErrorCode::ReauthenticationRequired,
+        "unknown_credential" => ErrorCode::UnknownCredential,
+        "invalid_email" => ErrorCode::InvalidEmail,
+        "email_taken" => ErrorCode::EmailTaken,
+        "email_domain_not_allowed" => ErrorCode::EmailDomainNotAllowed,
+        "admin_required" => ErrorCode::AdminRequired,
+        "too_many_attempts" => ErrorCode::TooManyAttempts,
+        "network_error" => ErrorCode::NetworkError,
+        _ => ErrorCode::InvalidRequest,
     }
 }
 
@@ -128,5 +150,57 @@ mod tests {
         assert_eq!(String::from_json("{}"), None);
         assert_eq!(<()>::from_json(r#""""#), None);
         assert!(<BrowserJsonEncoding as Decodes<String>>::decode(Bytes::from_static(b"\xff")).is_err());
+    }
+
+    #[test]
+    fn a_code_no_page_acts_on_reads_as_its_sentence_alone() {
+        assert_eq!(acted_on("group_not_found"), ErrorCode::InvalidRequest);
+        assert_eq!(acted_on(""), ErrorCode::InvalidRequest);
+        assert_eq!(acted_on("sign_in_required"), ErrorCode::SignInRequired);
+    }
+
+    /// A page that matches on a code the browser does not read by name would never see it.
+    #[test]
+    fn every_code_a_page_matches_on_is_read_by_name() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root];
+        let mut matched = std::collections::BTreeSet::new();
+        while let Some(path) = files.pop() {
+            if path.is_dir() {
+                files.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices("ErrorCode::") {
+                let name: String = text[at + 11..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                if !name.is_empty() {
+                    matched.insert(name);
+                }
+            }
+        }
+        // The fallback and the server's conversions are not pages acting.
+        matched.remove("InvalidRequest");
+        assert!(matched.contains("SignInRequired"), "the scan found the pages: {matched:?}");
+        for name in matched {
+            let code: ErrorCode = serde_json::from_value(serde_json::Value::String(snake(&name)))
+                .unwrap_or_else(|_| panic!("ErrorCode::{name} is not a code"));
+            let wire = serde_json::to_value(code).unwrap();
+            assert_eq!(
+                acted_on(wire.as_str().unwrap()),
+                code,
+                "a page matches on ErrorCode::{name}: read it in `acted_on`"
+            );
+        }
+    }
+
+    fn snake(name: &str) -> String {
+        let mut out = String::new();
+        for c in name.chars() {
+            if c.is_ascii_uppercase() && !out.is_empty() {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
     }
 }
